@@ -1,0 +1,52 @@
+/**
+ * How a native message looks to CEL. Format adapters describe their schemas as
+ * shapes; the CEL layer turns a (value, shape) pair into a lazy, typed view,
+ * so no message is deep-copied before evaluation and only the fields a rule
+ * reads are converted.
+ *
+ * This module imports nothing: formats depend on it without depending on CEL.
+ */
+export type CelShape =
+  /**
+   * A JS number or bigint holding an integer: CEL int (bigint).
+   * `bigint` tells how the format stores it natively, so results convert back to the same JS type.
+   */
+  | { readonly kind: "int"; readonly bigint?: boolean }
+  /** Unsigned integer: CEL uint. */
+  | { readonly kind: "uint"; readonly bigint?: boolean }
+  | { readonly kind: "double" }
+  | { readonly kind: "string" }
+  | { readonly kind: "bool" }
+  /** Uint8Array or Buffer: CEL bytes. */
+  | { readonly kind: "bytes" }
+  | { readonly kind: "null" }
+  /** CEL google.protobuf.Timestamp, stored natively as a JS Date, or as epoch millis/micros (number or bigint). */
+  | { readonly kind: "timestamp"; readonly native: "date" | "millis" | "micros" }
+  /** null, or a value of `inner`. */
+  | { readonly kind: "nullable"; readonly inner: CelShape }
+  /** A plain object with known fields. Unknown keys are not visible to CEL. */
+  | { readonly kind: "record"; readonly name: string; readonly fields: ReadonlyMap<string, CelShape> }
+  | { readonly kind: "list"; readonly element: CelShape }
+  /** A plain object or Map with string keys. */
+  | { readonly kind: "map"; readonly value: CelShape }
+  /**
+   * One of several shapes, chosen per value. `pick` returns the branch index,
+   * or -1 when the value matches none.
+   */
+  | { readonly kind: "union"; readonly branches: readonly CelShape[]; readonly pick: (value: unknown) => number }
+  /** Converted by its JS type at run time (numbers become double unless integral and `intNumbers`). */
+  | { readonly kind: "dyn" }
+  /** Handed to CEL as is: protobuf-es messages and other values CEL understands natively. */
+  | { readonly kind: "native" };
+
+export const SHAPES = {
+  int: { kind: "int" },
+  uint: { kind: "uint" },
+  double: { kind: "double" },
+  string: { kind: "string" },
+  bool: { kind: "bool" },
+  bytes: { kind: "bytes" },
+  null: { kind: "null" },
+  dyn: { kind: "dyn" },
+  native: { kind: "native" },
+} as const satisfies Record<string, CelShape>;

@@ -1,0 +1,116 @@
+/**
+ * What the engine needs from a schema format (Avro, JSON Schema, Protobuf).
+ * One adapter per format, each importing only its own library.
+ */
+import type { CelShape } from "../cel/shape.js";
+import type { Contract, SchemaType } from "../contract/model.js";
+
+/** Confluent's field type names, as CEL_FIELD rules see them in `typeName`. */
+export type FieldTypeName =
+  | "RECORD"
+  | "ENUM"
+  | "ARRAY"
+  | "MAP"
+  | "COMBINED"
+  | "FIXED"
+  | "STRING"
+  | "BYTES"
+  | "INT"
+  | "LONG"
+  | "FLOAT"
+  | "DOUBLE"
+  | "BOOLEAN"
+  | "NULL";
+
+/** One field of a schema, as CEL_FIELD rules and the linter see it. */
+export interface FieldInfo {
+  /** Avro/Protobuf: record full name + "." + field name. JSON Schema: "$.a.b". */
+  readonly fullName: string;
+  readonly name: string;
+  /** For unions of null and one type: the non-null type. Otherwise COMBINED. */
+  readonly typeName: FieldTypeName;
+  /** Inline tags plus every metadata tag whose wildcard matches fullName. */
+  readonly tags: ReadonlySet<string>;
+  /** True for primitive leaves, the only fields CEL_FIELD rules touch. */
+  readonly primitive: boolean;
+}
+
+/** A visit to one primitive field value during a field walk. */
+export interface FieldVisit {
+  readonly field: FieldInfo;
+  /** The containing record (native form), bound to `message` in CEL_FIELD rules. */
+  readonly container: unknown;
+  readonly containerShape: CelShape;
+  /** Location of this value for violation reports, e.g. "items[2].sku" or "$.items[2].sku". */
+  readonly path: string;
+}
+
+/**
+ * Called once per visited primitive value. Returns the value to store back;
+ * returning the same value (===) leaves the message untouched.
+ */
+export type FieldVisitor = (value: unknown, visit: FieldVisit) => unknown;
+
+/**
+ * Walks a message, calling `visit` for every primitive field whose tags
+ * intersect the walker's tags (every primitive field when it has none).
+ * Never mutates its input: returns the input itself when nothing changed,
+ * else a copy that shares unchanged subtrees.
+ */
+export type FieldWalker<T = unknown> = (message: T, visit: FieldVisitor) => T;
+
+export interface SchemaProblem {
+  /** Location in the message, e.g. "address.city" or "$.address.city"; "" for the root. */
+  path: string;
+  message: string;
+}
+
+/** A schema compiled once, used for every message of its subject and version. */
+export interface CompiledSchema<T = unknown> {
+  readonly type: SchemaType;
+  /** Record/message full name, or the JSON Schema title, when there is one. */
+  readonly name: string | undefined;
+  /** Every field of the schema, depth first, including nested records. */
+  readonly fields: readonly FieldInfo[];
+  /** How messages of this schema look to CEL. */
+  readonly celShape: CelShape;
+
+  /** Undefined when the value conforms; otherwise every problem found. */
+  validate(value: unknown): SchemaProblem[] | undefined;
+  /** The payload bytes, without wire framing. Throws SerializationError if the value does not conform. */
+  encode(value: T): Uint8Array;
+  /** Throws SerializationError when the bytes do not decode. */
+  decode(payload: Uint8Array): T;
+  /** Compiles a walker for the given tags (all primitive fields when empty or undefined). */
+  fieldWalker(tags: ReadonlySet<string> | undefined): FieldWalker<T>;
+  /** Plain JSON form: what JSONata sees and what dead-letter records show. */
+  toJson(value: T): unknown;
+  /** Back from the JSON form. Throws SerializationError if it does not fit the schema. */
+  fromJson(json: unknown): T;
+}
+
+export interface CompileSchemaOptions {
+  /**
+   * Referenced schemas by reference name (the import path for Protobuf, the
+   * full name or URL for Avro and JSON Schema), transitively resolved.
+   */
+  references?: ReadonlyMap<string, Contract>;
+  /** Protobuf only: the message to use; the first message of the file when absent. */
+  messageName?: string;
+}
+
+export interface FormatAdapter {
+  readonly type: SchemaType;
+  /** Throws ContractError (code "schema-invalid") naming what is wrong. */
+  compile(contract: Contract, options?: CompileSchemaOptions): CompiledSchema;
+}
+
+/** Protobuf compiled schemas also resolve Confluent message indexes. */
+export interface ProtobufCompiledSchema<T = unknown> extends CompiledSchema<T> {
+  readonly type: "PROTOBUF";
+  /** Message indexes of this message in its file, as written on the wire. */
+  readonly messageIndexes: readonly number[];
+  /** The schema of another message in the same file. Throws SerializationError if none. */
+  forIndexes(indexes: readonly number[]): ProtobufCompiledSchema<T>;
+  forName(fullName: string): ProtobufCompiledSchema<T>;
+}
