@@ -75,6 +75,11 @@ export interface CompiledSchema<T = unknown> {
   /** How messages of this schema look to CEL. */
   readonly celShape: CelShape;
 
+  /**
+   * Brings a value from the caller into the native representation, e.g. a
+   * Protobuf init object into a message. Identity for Avro and JSON Schema.
+   */
+  coerce(value: unknown): T;
   /** Undefined when the value conforms; otherwise every problem found. */
   validate(value: unknown): SchemaProblem[] | undefined;
   /** The payload bytes, without wire framing. Throws SerializationError if the value does not conform. */

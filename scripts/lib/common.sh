@@ -1,0 +1,123 @@
+# Shared helpers for scripts/kafka.sh, scripts/registry.sh and scripts/infra.sh. Sourced, not run.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SCRIPTS="$ROOT/scripts"
+CACHE="$ROOT/.cache"
+
+# shellcheck source=scripts/versions.env
+. "$SCRIPTS/versions.env"
+
+# The fd that holds the infra lock. Background services are started with it closed, otherwise the
+# long-lived broker would inherit the lock and every later `up` would wait for it.
+INFRA_LOCK_FD=9
+
+log() { printf '%s: %s\n' "${COMPONENT:-infra}" "$*"; }
+warn() { printf '%s: %s\n' "${COMPONENT:-infra}" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "${COMPONENT:-infra}" "$*" >&2
+  exit 1
+}
+
+# require_cmd NAME WHAT-TO-INSTALL
+require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH; install $2"
+}
+
+# Serialises start/stop across processes (parallel test files all call `infra.sh up`).
+# Re-entrant across our own scripts through KONTRACT_INFRA_LOCK_HELD.
+acquire_lock() {
+  [ -n "${KONTRACT_INFRA_LOCK_HELD:-}" ] && return 0
+  mkdir -p "$CACHE"
+  require_cmd flock "util-linux (Debian: apt-get install util-linux)"
+  eval "exec ${INFRA_LOCK_FD}>\"\$CACHE/infra.lock\""
+  if ! flock -w "${KONTRACT_INFRA_LOCK_TIMEOUT:-1800}" "$INFRA_LOCK_FD"; then
+    die "timed out waiting for $CACHE/infra.lock (another start/stop is running)"
+  fi
+  export KONTRACT_INFRA_LOCK_HELD=1
+}
+
+# port_open HOST PORT: something accepts TCP connections there.
+port_open() {
+  timeout 2 bash -c ">/dev/tcp/$1/$2" >/dev/null 2>&1
+}
+
+# http_ok URL: GET answers 2xx.
+http_ok() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -m 3 -o /dev/null "$1" >/dev/null 2>&1
+  else
+    # Plain bash fallback: parse host, port and path from http://host:port/path.
+    local rest="${1#http://}" hostport path host port status
+    hostport="${rest%%/*}"
+    path="/${rest#*/}"
+    host="${hostport%%:*}"
+    port="${hostport##*:}"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    status="$(timeout 3 bash -c '
+      exec 3<>"/dev/tcp/$1/$2" || exit 1
+      printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$3" "$1" >&3
+      head -n1 <&3' _ "$host" "$port" "$path" 2>/dev/null)" || return 1
+    [[ "$status" =~ ^HTTP/[0-9.]+\ 2[0-9][0-9] ]]
+  fi
+}
+
+# pid_of PIDFILE PATTERN: prints the pid when the recorded process is alive and its command line
+# contains PATTERN (guards against a recycled pid after a reboot or a crash).
+pid_of() {
+  local pidfile="$1" pattern="$2" pid
+  [ -f "$pidfile" ] || return 1
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
+  printf '%s\n' "$pid"
+}
+
+# launch PIDFILE LOGFILE CMD...: starts CMD detached (own session, no terminal, no inherited lock or
+# pipes, so a caller capturing our output is not kept waiting), records its pid.
+launch() {
+  local pidfile="$1" logfile="$2"
+  shift 2
+  : >"$logfile"
+  # `exec` keeps the pid written by the inner shell equal to the service's pid.
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" "$@" \
+    </dev/null >>"$logfile" 2>&1 {INFRA_LOCK_FD}>&- &
+  # Wait (bounded) for the inner shell to record the pid.
+  local _
+  for _ in $(seq 1 50); do
+    [ -s "$pidfile" ] && return 0
+    sleep 0.1
+  done
+  die "could not record the pid of: $*"
+}
+
+# stop_pid PID NAME [TIMEOUT_S]: SIGTERM, wait, then SIGKILL.
+stop_pid() {
+  local pid="$1" name="$2" timeout_s="${3:-30}" _
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 $((timeout_s * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  warn "$name (pid $pid) did not stop within ${timeout_s}s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  die "$name (pid $pid) survived SIGKILL"
+}
+
+# tail_log FILE: last lines of a service log, on stderr, for failure reports.
+tail_log() {
+  [ -f "$1" ] || return 0
+  printf -- '----- last 40 lines of %s -----\n' "$1" >&2
+  tail -n 40 "$1" >&2 || true
+  printf -- '----- end of %s -----\n' "$1" >&2
+}
+
+# now_s: seconds since the epoch with a fraction, for timings.
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -1,0 +1,236 @@
+/**
+ * `kontract check <subject> <file.jsonl>`: runs a file of messages through a
+ * subject's contract on the embedded file registry, as a producer (WRITE) or a
+ * consumer (READ) would, and reports what passed, what was transformed, and
+ * what failed which rule. Failures go to a dead-letter file with their
+ * violations, sensitive fields redacted.
+ */
+import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS } from "../engine/index.js";
+import { FORMATS } from "../format/index.js";
+import { createFileRegistry } from "../registry/file-registry.js";
+import { createContractStore, createDeserializer, createSerializer, type ResolvedContract } from "../serde/index.js";
+import { isKontractError, type Violation } from "../errors.js";
+import { encodeFrame } from "../wire/index.js";
+import { createProgress } from "./progress.js";
+import type { ProtobufCompiledSchema } from "../format/types.js";
+
+export const CHECK_USAGE = `Usage: kontract check <subject> <messages.jsonl> [options]
+
+Runs every message (one JSON value per line) through the subject's contract.
+
+Options:
+  --rules <dir>       contract directory (default: rules)
+  --mode <mode>       WRITE (producer, default) or READ (consumer)
+  --version <n>       contract version to use (default: latest)
+  --topic <name>      topic name the rules see (default: the subject without -value/-key)
+  --dlq <file>        dead-letter file for failures (default: <messages>.dlq.jsonl)
+  --json              print the summary as JSON
+  --quiet             no progress output
+`;
+
+export interface CheckSummary {
+  subject: string;
+  version: number | undefined;
+  mode: "WRITE" | "READ";
+  total: number;
+  passed: number;
+  transformed: number;
+  failed: number;
+  /** Messages that are not JSON or do not fit the schema. */
+  invalid: number;
+  /** Violations whose action let the message through (NONE or custom). */
+  warnings: number;
+  byRule: Record<string, { failed: number; warned: number; action: string }>;
+  dlqFile: string | undefined;
+}
+
+export async function checkCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      rules: { type: "string", default: "rules" },
+      mode: { type: "string", default: "WRITE" },
+      version: { type: "string" },
+      topic: { type: "string" },
+      dlq: { type: "string" },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  const [subject, file] = positionals;
+  if (!subject || !file || positionals.length > 2) throw usage("check needs a subject and a messages file");
+  const mode = values.mode.toUpperCase();
+  if (mode !== "WRITE" && mode !== "READ") throw usage(`--mode must be WRITE or READ, not ${values.mode}`);
+  const version = values.version === undefined ? undefined : Number(values.version);
+  if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw usage(`--version must be a positive integer`);
+
+  const registry = await createFileRegistry({ dir: values.rules });
+  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const contract = version === undefined ? await store.latest(subject) : await store.byVersion(subject, version);
+  if (contract.plan.compileErrors.length > 0) {
+    for (const e of contract.plan.compileErrors) process.stderr.write(`error: ${e.message}\n`);
+    return 2;
+  }
+  const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
+  const summary = await runCheck({ subject, file, mode, contract, store, topic, dlqFile: values.dlq ?? `${file}.dlq.jsonl`, quiet: values.quiet });
+  out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+  return summary.failed + summary.invalid > 0 ? 1 : 0;
+}
+
+interface RunCheckOptions {
+  subject: string;
+  file: string;
+  mode: "WRITE" | "READ";
+  contract: ResolvedContract;
+  store: ReturnType<typeof createContractStore>;
+  topic: string;
+  dlqFile: string;
+  quiet: boolean;
+}
+
+async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
+  const { contract, topic } = o;
+  const schema = contract.plan.schema;
+  const isKey = o.subject.endsWith("-key");
+  const strategy = () => o.subject;
+  const serializer = createSerializer({ store: o.store, isKey, subjectNameStrategy: strategy, writerSchema: version(contract) });
+  const deserializer = createDeserializer({ store: o.store, isKey, subjectNameStrategy: strategy });
+  const sensitive = new Set(DEFAULT_SENSITIVE_TAGS);
+  const summary: CheckSummary = {
+    subject: o.subject,
+    version: contract.version,
+    mode: o.mode,
+    total: 0,
+    passed: 0,
+    transformed: 0,
+    failed: 0,
+    invalid: 0,
+    warnings: 0,
+    byRule: {},
+    dlqFile: undefined,
+  };
+  let dlq: ReturnType<typeof createWriteStream> | undefined;
+  const deadLetter = (record: object) => {
+    dlq ??= createWriteStream(o.dlqFile);
+    summary.dlqFile = o.dlqFile;
+    dlq.write(JSON.stringify(record, jsonReplacer) + "\n");
+  };
+  const rule = (name: string, action: string) => (summary.byRule[name] ??= { failed: 0, warned: 0, action });
+
+  const size = o.file === "-" ? 0 : statSync(o.file).size;
+  const progress = o.quiet ? undefined : createProgress(size);
+  const input = o.file === "-" ? process.stdin : createReadStream(o.file);
+  let bytes = 0;
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    line++;
+    bytes += text.length + 1;
+    if (text.trim() === "") continue;
+    summary.total++;
+    let value: unknown;
+    try {
+      value = schema.fromJson(JSON.parse(text));
+    } catch (e) {
+      summary.invalid++;
+      deadLetter({ line, error: describe(e), reason: "invalid" });
+      continue;
+    }
+    try {
+      let outcome;
+      if (o.mode === "WRITE") {
+        const r = await serializer.serialize(topic, value);
+        outcome = r.outcome;
+      } else {
+        const payload = schema.encode(value);
+        const indexes = schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
+        const r = await deserializer.deserialize(topic, encodeFrame({ id: contract.id!, indexes }, payload));
+        outcome = r.outcome;
+      }
+      for (const v of outcome.violations) {
+        summary.warnings++;
+        rule(v.rule, v.action).warned++;
+      }
+      if (outcome.kind === "failed") {
+        summary.failed++;
+        rule(outcome.rule.name, outcome.action).failed++;
+        deadLetter({
+          line,
+          subject: o.subject,
+          rule: outcome.rule.name,
+          action: outcome.action,
+          ...(outcome.dlqTopic ? { dlqTopic: outcome.dlqTopic } : {}),
+          violations: outcome.violations,
+          message: safeRedacted(schema, outcome.value, sensitive),
+        });
+      } else if (outcome.transformed) {
+        summary.transformed++;
+        summary.passed++;
+      } else {
+        summary.passed++;
+      }
+    } catch (e) {
+      if (!isKontractError(e)) throw e;
+      summary.invalid++;
+      deadLetter({ line, subject: o.subject, error: describe(e), reason: e.code });
+    }
+    progress?.tick(summary.total, bytes);
+  }
+  progress?.finish();
+  if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return summary;
+}
+
+function version(contract: ResolvedContract) {
+  return contract.version === undefined ? ({ use: "latest" } as const) : ({ use: "version", version: contract.version } as const);
+}
+
+function safeRedacted(schema: ResolvedContract["plan"]["schema"], value: unknown, sensitive: ReadonlySet<string>): unknown {
+  try {
+    return redactedJson(schema, value, sensitive);
+  } catch {
+    return "<unrepresentable>";
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function jsonReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+  return v;
+}
+
+export function formatSummary(s: CheckSummary): string {
+  const lines = [
+    `${s.subject}${s.version !== undefined ? ` v${s.version}` : ""} (${s.mode}): ${s.total} messages`,
+    `  passed       ${s.passed}${s.transformed ? ` (${s.transformed} transformed)` : ""}`,
+    `  failed       ${s.failed}`,
+    `  invalid      ${s.invalid}`,
+  ];
+  if (s.warnings) lines.push(`  warnings     ${s.warnings}`);
+  const rules = Object.entries(s.byRule).sort((a, b) => b[1].failed + b[1].warned - (a[1].failed + a[1].warned));
+  if (rules.length > 0) {
+    lines.push("", "  rule                          failed  warned  action");
+    for (const [name, r] of rules) lines.push(`  ${name.padEnd(30)}${String(r.failed).padStart(6)}  ${String(r.warned).padStart(6)}  ${r.action}`);
+  }
+  if (s.dlqFile) lines.push("", `  dead letters: ${s.dlqFile}`);
+  return lines.join("\n") + "\n";
+}
+
+export class UsageError extends Error {
+  override get name(): string {
+    return "UsageError";
+  }
+}
+
+function usage(message: string): UsageError {
+  return new UsageError(message);
+}
+
+export type { Violation };

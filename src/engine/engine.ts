@@ -1,0 +1,122 @@
+/**
+ * The engine: compiles contract versions into plans (once), and runs them.
+ */
+import type { Contract } from "../contract/model.js";
+import { createCelRuntime, type CelRuntime } from "../cel/index.js";
+import type { CompiledSchema } from "../format/types.js";
+import { celExecutor } from "./executors/cel.js";
+import { celFieldExecutor } from "./executors/cel-field.js";
+import { jsonataExecutor } from "./executors/jsonata.js";
+import { compilePhase, type CompileContext, type PhaseSteps } from "./plan.js";
+import { DEFAULT_SENSITIVE_TAGS } from "./redact.js";
+import { runPhase, type MessageContext } from "./run.js";
+import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
+import type { RuleCompileError } from "../errors.js";
+
+export const BUILTIN_EXECUTORS: readonly RuleExecutor[] = [celExecutor, celFieldExecutor, jsonataExecutor];
+
+const DEFAULT_LIMITS: EngineLimits = { jsonataTimeoutMs: 60_000, jsonataMaxDepth: 1000 };
+
+/** A phase ready to run on messages. */
+export interface Phase {
+  readonly steps: PhaseSteps;
+  /** True when the phase has no rules: callers can skip it entirely. */
+  readonly empty: boolean;
+  /** Runs the phase. Returns a Promise only when a rule in it is asynchronous (JSONata). */
+  run(message: unknown, context: MessageContext): Outcome | Promise<Outcome>;
+}
+
+/** One contract version, compiled for one schema. */
+export interface ContractPlan {
+  readonly subject: string;
+  readonly contract: Contract;
+  readonly schema: CompiledSchema;
+  /** Domain rules on produce. */
+  readonly write: Phase;
+  /** Domain rules on consume (reversed order). */
+  readonly read: Phase;
+  /** This version's migration rules, run when upgrading a message into this version. */
+  readonly upgrade: Phase;
+  /** This version's migration rules, run in reverse when downgrading a message out of this version. */
+  readonly downgrade: Phase;
+  /** Encoding rules on the payload bytes. */
+  readonly encodeWrite: Phase;
+  readonly encodeRead: Phase;
+  /** Rules that did not compile. They fail through onFailure when they run; `kontract check` refuses them up front. */
+  readonly compileErrors: readonly RuleCompileError[];
+  /** The same contract compiled for another schema (another message type of a Protobuf file). */
+  recompile(schema: CompiledSchema): ContractPlan;
+}
+
+export interface Engine {
+  /** Compiles a contract version for a compiled schema. Throws RuleCompileError for an unknown action. */
+  compile(subject: string, contract: Contract, schema: CompiledSchema): ContractPlan;
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const executors = new Map<string, RuleExecutor>();
+  for (const e of [...BUILTIN_EXECUTORS, ...(options.executors ?? [])]) executors.set(e.type.toUpperCase(), e);
+  const actions = new Map<string, RuleAction>();
+  for (const a of options.actions ?? []) {
+    if (a.type === "NONE" || a.type === "ERROR" || a.type === "DLQ") throw new TypeError(`action type ${a.type} is built in`);
+    actions.set(a.type, a);
+  }
+  const cc: CompileContext = {
+    executors,
+    actions,
+    options,
+    sensitiveTags: new Set(options.sensitiveTags ?? DEFAULT_SENSITIVE_TAGS),
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+  };
+  const runtimes = new WeakMap<object, CelRuntime>();
+  let defaultRuntime: CelRuntime | undefined;
+  const celFor = (schema: CompiledSchema): CelRuntime => {
+    // Protobuf schemas carry their own registry, which CEL needs to evaluate messages natively.
+    const registry = (schema as { registry?: object }).registry;
+    if (!registry) return (defaultRuntime ??= createCelRuntime());
+    let rt = runtimes.get(registry);
+    if (!rt) {
+      rt = createCelRuntime({ registry: registry as never });
+      runtimes.set(registry, rt);
+    }
+    return rt;
+  };
+
+  const engine: Engine = {
+    compile(subject, contract, schema) {
+      const cel = celFor(schema);
+      const phase = (list: "domainRules" | "migrationRules" | "encodingRules", mode: "WRITE" | "READ" | "UPGRADE" | "DOWNGRADE"): Phase => {
+        const steps = compilePhase(contract, list, mode, schema, cel, cc);
+        return {
+          steps,
+          empty: steps.steps.length === 0,
+          run: (message, context) => runPhase(steps, subject, message, context),
+        };
+      };
+      const write = phase("domainRules", "WRITE");
+      const read = phase("domainRules", "READ");
+      const upgrade = phase("migrationRules", "UPGRADE");
+      const downgrade = phase("migrationRules", "DOWNGRADE");
+      const encodeWrite = phase("encodingRules", "WRITE");
+      const encodeRead = phase("encodingRules", "READ");
+      const compileErrors = new Map<string, RuleCompileError>();
+      for (const p of [write, read, upgrade, downgrade, encodeWrite, encodeRead]) {
+        for (const s of p.steps.steps) if (s.compileError) compileErrors.set(s.rule.name, s.compileError);
+      }
+      return {
+        subject,
+        contract,
+        schema,
+        write,
+        read,
+        upgrade,
+        downgrade,
+        encodeWrite,
+        encodeRead,
+        compileErrors: [...compileErrors.values()],
+        recompile: (other) => engine.compile(subject, contract, other),
+      };
+    },
+  };
+  return engine;
+}

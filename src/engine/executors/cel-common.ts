@@ -1,0 +1,45 @@
+/**
+ * Shared by the CEL and CEL_FIELD executors: compiling a guarded expression
+ * once and evaluating it with Java's guard semantics.
+ */
+import type { Rule } from "../../contract/model.js";
+import { RuleCompileError, isKontractError } from "../../errors.js";
+import { isCelFailure, type CelProgram } from "../../cel/index.js";
+import { splitGuard } from "../guard.js";
+import type { ExecutorEnv } from "../types.js";
+
+export interface GuardedProgram {
+  readonly guard: CelProgram | undefined;
+  readonly body: CelProgram;
+}
+
+export function compileGuarded(rule: Rule, env: ExecutorEnv, variables: readonly string[]): GuardedProgram {
+  const expr = rule.expr ?? "";
+  if (expr.trim() === "") throw new RuleCompileError(rule.name, `a ${rule.type} rule needs an expr`);
+  const { guard, body } = splitGuard(expr, env.param("cel.ignore.guard.separator") === "true");
+  return {
+    guard: guard === undefined ? undefined : compileOne(rule, env, guard, variables, "guard"),
+    body: compileOne(rule, env, body, variables, guard === undefined ? undefined : "body"),
+  };
+}
+
+function compileOne(rule: Rule, env: ExecutorEnv, expr: string, variables: readonly string[], part: string | undefined): CelProgram {
+  try {
+    return env.cel.compile(expr, variables);
+  } catch (e) {
+    const detail = isKontractError(e) || e instanceof Error ? e.message : String(e);
+    throw new RuleCompileError(rule.name, `${part ? part + " " : ""}expression does not compile: ${detail}`, { cause: e });
+  }
+}
+
+/** The guard passes only on exactly `true`; a guard that fails to evaluate counts as false (Java). */
+export function guardPasses(program: GuardedProgram, bindings: Record<string, unknown>): boolean {
+  if (program.guard === undefined) return true;
+  const r = program.guard.run(bindings);
+  return r === true && !isCelFailure(r);
+}
+
+export function failureMessage(r: unknown): string {
+  const detail = typeof r === "object" && r !== null && "message" in r ? String((r as { message: unknown }).message) : String(r);
+  return `Could not execute CEL script: ${detail}`;
+}

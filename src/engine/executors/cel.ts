@@ -1,0 +1,39 @@
+/**
+ * CEL: a condition or transform over the whole message, bound as `message`.
+ */
+import { defaultKind } from "../../contract/model.js";
+import { SHAPES } from "../../cel/shape.js";
+import { celView, fromCel, isCelFailure } from "../../cel/index.js";
+import type { RuleExecutor, RuleResult } from "../types.js";
+import { compileGuarded, failureMessage, guardPasses } from "./cel-common.js";
+
+const TRUE: RuleResult = { ok: true, value: true };
+
+export const celExecutor: RuleExecutor = {
+  type: "CEL",
+  compile(rule, env) {
+    const program = compileGuarded(rule, env, ["message"]);
+    const shape = env.form === "json" ? SHAPES.dyn : env.schema.celShape;
+    const isCondition = defaultKind(rule) === "CONDITION";
+    // One bindings object per rule, refilled per message: evaluation is synchronous.
+    const bindings: Record<string, unknown> = { message: undefined };
+    return {
+      async: false,
+      run(message): RuleResult {
+        const view = celView(message, shape);
+        bindings.message = view;
+        if (!guardPasses(program, bindings)) return isCondition ? TRUE : { ok: true, value: message };
+        const r = program.body.run(bindings);
+        if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
+        if (isCondition) return r === true ? TRUE : { ok: true, value: r };
+        // Identity transform: keep the original object, byte for byte (Java does the same).
+        if (r === view) return { ok: true, value: message };
+        try {
+          return { ok: true, value: fromCel(r, shape) };
+        } catch (e) {
+          return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
+        }
+      },
+    };
+  },
+};

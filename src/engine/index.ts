@@ -1,0 +1,21 @@
+export { createEngine, BUILTIN_EXECUTORS, type Engine, type ContractPlan, type Phase } from "./engine.js";
+export { planMigration, runMigration, type Migration, type VersionedPlan } from "./migrate.js";
+export type { MessageContext } from "./run.js";
+export { splitGuard } from "./guard.js";
+export { REDACTED, DEFAULT_SENSITIVE_TAGS, redactedJson, renderValue } from "./redact.js";
+export { conditionMessage, modeApplies } from "./plan.js";
+export type {
+  ActionContext,
+  CompiledRule,
+  EngineLimits,
+  EngineOptions,
+  ExecutorEnv,
+  FailedOutcome,
+  Outcome,
+  PassedOutcome,
+  RuleAction,
+  RuleExecutor,
+  RuleOverride,
+  RuleResult,
+  RuleRunContext,
+} from "./types.js";

@@ -1,0 +1,137 @@
+/**
+ * Running a phase's steps on one message. Synchronous unless a step is async
+ * (JSONata), so the common path never awaits.
+ */
+import { RuleViolationError, type Violation } from "../errors.js";
+import type { PhaseSteps, Step } from "./plan.js";
+import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
+
+export interface MessageContext {
+  readonly topic: string;
+  readonly isKey: boolean;
+  /** A record replayed from a DLQ skips the rule named in its last `__rule.name` header (Java). */
+  readonly skipRule?: string | undefined;
+}
+
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+interface RunState {
+  message: unknown;
+  transformed: boolean;
+  violations: Violation[] | undefined;
+  readonly ctx: RuleRunContext;
+  readonly skipRule: string | undefined;
+}
+
+export function runPhase(phase: PhaseSteps, subject: string, message: unknown, mc: MessageContext): Outcome | Promise<Outcome> {
+  // Java: a null message (a tombstone) is never run through rules.
+  if (phase.steps.length === 0 || message === null || message === undefined) return passed(message, false, undefined);
+  const state: RunState = {
+    message,
+    transformed: false,
+    violations: undefined,
+    ctx: { mode: phase.mode, subject, topic: mc.topic, isKey: mc.isKey },
+    skipRule: mc.skipRule,
+  };
+  return continueFrom(phase.steps, 0, state);
+}
+
+function continueFrom(steps: readonly Step[], start: number, state: RunState): Outcome | Promise<Outcome> {
+  for (let i = start; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (state.skipRule !== undefined && step.rule.name === state.skipRule) continue;
+    let result: RuleResult | Promise<RuleResult>;
+    try {
+      result = step.compiled.run(state.message, state.ctx);
+    } catch (e) {
+      // Executors report failures as values; a throw is a bug in a custom executor, still a rule failure.
+      result = { ok: false, message: e instanceof Error ? e.message : String(e), cause: e };
+    }
+    if (result instanceof Promise) {
+      return result.then((r) => {
+        const stop = apply(step, r, state);
+        return stop ?? continueFrom(steps, i + 1, state);
+      });
+    }
+    const stop = apply(step, result, state);
+    if (stop) return stop;
+  }
+  return passed(state.message, state.transformed, state.violations);
+}
+
+/** Applies one rule's result and runs its action. Returns an outcome when the message stops here. */
+function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome | undefined {
+  let violation: Violation | undefined;
+  if (result.ok) {
+    if (step.kind === "CONDITION") {
+      // Java: only exactly false fails a condition.
+      if (result.value === false) violation = makeViolation(step, state, step.conditionMessage);
+    } else if (result.value === null || result.value === undefined) {
+      violation = makeViolation(step, state, "transform returned null");
+    } else {
+      if (result.value !== state.message) state.transformed = true;
+      state.message = result.value;
+    }
+  } else {
+    violation = makeViolation(step, state, result.message ?? step.conditionMessage, result.field, result.fieldValue);
+  }
+  const action = violation ? step.onFailure : step.onSuccess;
+  switch (action.kind) {
+    case "NONE":
+      if (violation) {
+        violation.action = "NONE";
+        (state.violations ??= []).push(violation);
+      }
+      return undefined;
+    case "ERROR":
+    case "DLQ":
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`));
+    case "custom": {
+      if (violation) {
+        violation.action = action.action.type;
+        (state.violations ??= []).push(violation);
+      }
+      try {
+        action.action.run({ rule: step.rule, ctx: state.ctx, message: state.message, violation });
+        return undefined;
+      } catch (e) {
+        const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`);
+        return failed(step, state, "ERROR", v, e);
+      }
+    }
+  }
+}
+
+function makeViolation(step: Step, state: RunState, message: string, field?: string, value?: string): Violation {
+  const v: Violation = {
+    rule: step.rule.name,
+    kind: step.kind,
+    mode: state.ctx.mode,
+    type: step.rule.type,
+    message,
+    action: "",
+    subject: state.ctx.subject,
+  };
+  if (step.rule.expr !== undefined) v.expr = step.rule.expr;
+  if (field !== undefined) v.field = field;
+  if (value !== undefined) v.value = value;
+  return v;
+}
+
+function failed(step: Step, state: RunState, action: "ERROR" | "DLQ", violation: Violation, cause?: unknown): FailedOutcome {
+  violation.action = action;
+  const violations = [...(state.violations ?? []), violation];
+  return {
+    kind: "failed",
+    action,
+    value: state.message,
+    violations,
+    error: new RuleViolationError(violations, { cause: cause ?? step.compileError }),
+    rule: step.rule,
+    dlqTopic: step.dlqTopic,
+  };
+}
+
+function passed(value: unknown, transformed: boolean, violations: Violation[] | undefined): PassedOutcome {
+  return { kind: "passed", value, transformed, violations: violations ?? NO_VIOLATIONS };
+}

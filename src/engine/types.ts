@@ -1,0 +1,140 @@
+/**
+ * Engine vocabulary: executors compile rules, actions react to outcomes, and
+ * every message run yields an Outcome. Nothing here does I/O.
+ */
+import type { EnableAt, ExecutionMode, Metadata, Rule } from "../contract/model.js";
+import type { RuleViolationError, Violation } from "../errors.js";
+import type { CelRuntime } from "../cel/index.js";
+import type { CompiledSchema } from "../format/types.js";
+
+/** What a compiled rule reports for one message. */
+export type RuleResult =
+  /** CONDITION: `value` is the condition result; TRANSFORM: the new message. */
+  | { readonly ok: true; readonly value: unknown }
+  | {
+      readonly ok: false;
+      /**
+       * Why the rule failed; becomes Violation.message. Absent when a condition
+       * came out false: the message is then the rule's condition message.
+       */
+      readonly message?: string;
+      /** For field rules, the failing field's path and (already redacted) value. */
+      readonly field?: string;
+      readonly fieldValue?: string;
+      readonly cause?: unknown;
+    };
+
+/** Per-message facts a rule may read. */
+export interface RuleRunContext {
+  readonly mode: ExecutionMode;
+  readonly subject: string;
+  readonly topic: string;
+  readonly isKey: boolean;
+}
+
+export interface CompiledRule {
+  /** True when `run` may return a Promise (JSONata); the engine stays synchronous otherwise. */
+  readonly async: boolean;
+  run(message: unknown, ctx: RuleRunContext): RuleResult | Promise<RuleResult>;
+}
+
+/** Everything an executor may use while compiling one rule. */
+export interface ExecutorEnv {
+  /** The schema messages conform to while the rule runs (the target schema). */
+  readonly schema: CompiledSchema;
+  /**
+   * "native": messages in the format's own representation (domain rules).
+   * "json": the plain JSON form (migration rules, as in the Java client).
+   */
+  readonly form: "native" | "json";
+  readonly cel: CelRuntime;
+  /** Rule params, then override params, then metadata properties. */
+  param(name: string): string | undefined;
+  /** Tags whose field values never appear in violations. */
+  readonly sensitiveTags: ReadonlySet<string>;
+  readonly metadata: Metadata | undefined;
+  readonly limits: EngineLimits;
+}
+
+/** A rule type: CEL, CEL_FIELD, JSONATA, or a user's own. */
+export interface RuleExecutor {
+  readonly type: string;
+  /** Compiles once per rule and schema version. Throws RuleCompileError. */
+  compile(rule: Rule, env: ExecutorEnv): CompiledRule;
+}
+
+/** What an action sees when a rule succeeds or fails. */
+export interface ActionContext {
+  readonly rule: Rule;
+  readonly ctx: RuleRunContext;
+  readonly message: unknown;
+  /** Set when the rule failed. */
+  readonly violation: Violation | undefined;
+}
+
+/**
+ * A custom action (any name but NONE, ERROR and DLQ). Runs synchronously; an
+ * action that throws fails the message with onFailure semantics of ERROR, so a
+ * broken action is never silently ignored.
+ */
+export interface RuleAction {
+  readonly type: string;
+  run(context: ActionContext): void;
+}
+
+/** Per rule name, per rule type, or default (neither) overrides, as Java's rule.executors.<n>.* configs. */
+export interface RuleOverride {
+  rule?: string;
+  type?: string;
+  disabled?: boolean;
+  onSuccess?: string;
+  onFailure?: string;
+  params?: Record<string, string>;
+}
+
+export interface EngineLimits {
+  /** JSONata evaluation timeout per message (Java jsonata.timeout.ms). */
+  readonly jsonataTimeoutMs: number;
+  /** JSONata maximum evaluation depth (Java jsonata.max.depth). */
+  readonly jsonataMaxDepth: number;
+}
+
+export interface EngineOptions {
+  executors?: readonly RuleExecutor[];
+  actions?: readonly RuleAction[];
+  overrides?: readonly RuleOverride[];
+  /**
+   * Where this engine runs, for `ruleSet.enableAt`. Java's execution.environment
+   * defaults to unset, which skips enableAt=CLIENT rules; kontract is a client,
+   * so it defaults to "CLIENT". Pass `null` for Java's unset behaviour.
+   */
+  executionEnvironment?: EnableAt | null;
+  /** Fields carrying any of these tags are redacted in violations and DLQ records. */
+  sensitiveTags?: readonly string[];
+  limits?: Partial<EngineLimits>;
+}
+
+export interface PassedOutcome {
+  readonly kind: "passed";
+  readonly value: unknown;
+  /** True when a TRANSFORM changed the message. */
+  readonly transformed: boolean;
+  /** Failures whose action let the message through (NONE or a custom action). */
+  readonly violations: readonly Violation[];
+}
+
+export interface FailedOutcome {
+  readonly kind: "failed";
+  /** "ERROR" rejects the message; "DLQ" routes it to the dead-letter topic. */
+  readonly action: "ERROR" | "DLQ";
+  /** The message as it was when the rule failed. */
+  readonly value: unknown;
+  readonly violations: readonly Violation[];
+  readonly error: RuleViolationError;
+  /** The rule that stopped the message. */
+  readonly rule: Rule;
+  /** The rule's `dlq.topic` param (or metadata property), when set. */
+  readonly dlqTopic: string | undefined;
+}
+
+export type Outcome = PassedOutcome | FailedOutcome;

@@ -1,0 +1,193 @@
+/**
+ * Deserializing bytes from a topic: read the frame, fetch the writer's contract
+ * (once per id), run the encoding rules, decode, migrate to the reader's
+ * version, then run the READ rules.
+ */
+import { SerializationError } from "../errors.js";
+import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
+import type { ProtobufCompiledSchema } from "../format/types.js";
+import { decodeFrame, readIndexes, readSchemaIdHeader, type Frame, type Headers } from "../wire/index.js";
+import { then, type MaybePromise } from "../util/maybe.js";
+import type { ContractStore, ResolvedContract } from "./contracts.js";
+import { subjectName, type SubjectNameStrategy } from "./subject.js";
+
+/** Which version a consumer reads as. Migrations need a reader other than the writer. */
+export type ReaderSchema =
+  | { use: "writer" }
+  | { use: "latest" }
+  | { use: "latest-with-metadata"; metadata: Readonly<Record<string, string>> };
+
+export interface DeserializerOptions {
+  store: ContractStore;
+  isKey?: boolean;
+  subjectNameStrategy?: SubjectNameStrategy;
+  recordName?: string;
+  readerSchema?: ReaderSchema;
+}
+
+export type DeserializeResult =
+  | {
+      readonly kind: "deserialized";
+      readonly value: unknown;
+      readonly outcome: PassedOutcome;
+      readonly writer: ResolvedContract;
+      readonly reader: ResolvedContract;
+    }
+  | {
+      /** A READ or migration rule failed with ERROR or DLQ. */
+      readonly kind: "failed";
+      readonly outcome: FailedOutcome;
+      readonly writer: ResolvedContract;
+      readonly reader: ResolvedContract;
+    };
+
+export interface Deserializer {
+  readonly isKey: boolean;
+  /**
+   * Throws SerializationError (codes "wire-format", "unknown-schema", "message-invalid")
+   * for bytes that cannot be read; rule failures come back as `kind: "failed"`.
+   */
+  deserialize(topic: string, bytes: Uint8Array, headers?: Headers): MaybePromise<DeserializeResult>;
+  subject(topic: string): string;
+}
+
+const RULE_NAME_HEADER = "__rule.name";
+const NOT_PROTOBUF = { protobuf: false } as const;
+const PROTOBUF = { protobuf: true } as const;
+
+export function createDeserializer(options: DeserializerOptions): Deserializer {
+  const { store } = options;
+  const isKey = options.isKey ?? false;
+  const strategy = options.subjectNameStrategy ?? "topic";
+  const readerOpt = options.readerSchema ?? { use: "writer" };
+  const subjects = new Map<string, string>();
+  const messagePlans = new WeakMap<ResolvedContract, Map<string, ContractPlan>>();
+  const migrations = new WeakMap<ResolvedContract, Map<ResolvedContract, Migration | Promise<Migration>>>();
+
+  const subject = (topic: string): string => {
+    let s = subjects.get(topic);
+    if (s === undefined) subjects.set(topic, (s = subjectName(strategy, topic, isKey, options.recordName)));
+    return s;
+  };
+
+  const readerFor = (s: string): MaybePromise<ResolvedContract> | undefined => {
+    switch (readerOpt.use) {
+      case "writer":
+        return undefined;
+      case "latest":
+        return store.latest(s);
+      case "latest-with-metadata":
+        return store.latestWithMetadata(s, readerOpt.metadata);
+    }
+  };
+
+  /** Protobuf: the plan for the message the indexes name (compiled once per message type). */
+  const planForIndexes = (writer: ResolvedContract, indexes: readonly number[] | undefined): ContractPlan => {
+    const base = writer.plan;
+    if (!indexes || base.schema.type !== "PROTOBUF") return base;
+    const schema = base.schema as ProtobufCompiledSchema;
+    if (sameIndexes(schema.messageIndexes, indexes)) return base;
+    const key = indexes.join(",");
+    let plans = messagePlans.get(writer);
+    if (!plans) messagePlans.set(writer, (plans = new Map()));
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = engineCompile(base, schema.forIndexes(indexes));
+      plans.set(key, plan);
+    }
+    return plan;
+  };
+
+  const migrationFor = (writer: ResolvedContract, reader: ResolvedContract): MaybePromise<Migration> => {
+    let byReader = migrations.get(writer);
+    if (!byReader) migrations.set(writer, (byReader = new Map()));
+    const known = byReader.get(reader);
+    if (known) return known;
+    const p = (async () => {
+      const wv = await store.versionOf(writer);
+      const rv = await store.versionOf(reader);
+      const lo = Math.min(wv, rv);
+      const hi = Math.max(wv, rv);
+      const chain = await store.range(writer.subject, lo, hi);
+      const versions = chain.map((c, i) => ({ version: lo + i, plan: c.plan }));
+      const m = planMigration({ version: wv, plan: writer.plan }, { version: rv, plan: reader.plan }, versions);
+      byReader.set(reader, m);
+      return m;
+    })();
+    byReader.set(reader, p);
+    p.catch(() => byReader.delete(reader));
+    return p;
+  };
+
+  return {
+    isKey,
+    subject,
+    deserialize(topic, bytes, headers) {
+      const s = subject(topic);
+      const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
+      const frame: Frame = fromHeader ?? decodeFrame(bytes, NOT_PROTOBUF);
+      if (fromHeader) frame.payload = bytes;
+      const writerP = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
+      const skipRule = lastHeader(headers, RULE_NAME_HEADER);
+      const ctx = { topic, isKey, skipRule };
+      return then(writerP, (writer) => {
+        let payload = frame.payload;
+        let indexes: number[] | undefined;
+        if (writer.plan.schema.type === "PROTOBUF") {
+          // The frame was read before the schema type was known: read the message indexes now.
+          if (fromHeader) {
+            indexes = readSchemaIdHeader(headers, isKey, PROTOBUF)!.indexes;
+          } else {
+            const read = readIndexes(payload, 0);
+            indexes = read.indexes;
+            payload = payload.subarray(read.end);
+          }
+        }
+        const writerPlan = planForIndexes(writer, indexes);
+        const decoded = writerPlan.encodeRead.empty ? payload : writerPlan.encodeRead.run(payload, ctx);
+        return then(decoded, (d) => {
+          if (!(d instanceof Uint8Array)) {
+            const o = d as Outcome;
+            if (o.kind === "failed") return { kind: "failed", outcome: o, writer, reader: writer } as const;
+            if (!(o.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
+            d = o.value;
+          }
+          const value = writerPlan.schema.decode(d as Uint8Array);
+          const readerP = readerFor(s);
+          if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, value);
+          return then(readerP, (reader) => {
+            if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, value);
+            return then(migrationFor(writer, reader), (m) =>
+              then(runMigration(m, value, ctx), (mo) =>
+                mo.kind === "failed" ? ({ kind: "failed", outcome: mo, writer, reader } as const) : read(writer, reader.plan, reader, mo.value),
+              ),
+            );
+          });
+        });
+      });
+
+      function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedContract, value: unknown): MaybePromise<DeserializeResult> {
+        if (plan.read.empty) return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: [] }, writer, reader };
+        return then(plan.read.run(value, ctx), (o): DeserializeResult =>
+          o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, writer, reader },
+        );
+      }
+    },
+  };
+}
+
+function engineCompile(base: ContractPlan, schema: ProtobufCompiledSchema): ContractPlan {
+  return base.recompile(schema);
+}
+
+function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function lastHeader(headers: Headers | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const last = Array.isArray(v) ? v[v.length - 1] : v;
+  if (last === undefined) return undefined;
+  return typeof last === "string" ? last : Buffer.from(last).toString("utf8");
+}

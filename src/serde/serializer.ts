@@ -1,0 +1,157 @@
+/**
+ * Serializing a value for a topic: resolve the contract, run the WRITE rules,
+ * encode, run the encoding rules, frame in the Confluent wire format.
+ */
+import type { Contract } from "../contract/model.js";
+import { SerializationError } from "../errors.js";
+import type { FailedOutcome, PassedOutcome } from "../engine/index.js";
+import type { ProtobufCompiledSchema } from "../format/types.js";
+import { encodeFrame, schemaIdHeader, schemaIdHeaderName, type Allocator } from "../wire/index.js";
+import { then, type MaybePromise } from "../util/maybe.js";
+import type { ContractStore, ResolvedContract } from "./contracts.js";
+import { subjectName, type SubjectNameStrategy } from "./subject.js";
+
+/** Which registered version a producer writes with (Confluent's schema resolution options). */
+export type WriterSchema =
+  /** The subject's latest version (use.latest.version). */
+  | { use: "latest" }
+  /** The latest version whose metadata properties contain these pairs (use.latest.with.metadata). */
+  | { use: "latest-with-metadata"; metadata: Readonly<Record<string, string>> }
+  /** A fixed version of the subject. */
+  | { use: "version"; version: number }
+  /** A fixed schema id (use.schema.id). */
+  | { use: "id"; id: number }
+  /** Register the contract if needed, then use it (auto.register.schemas). */
+  | { use: "auto-register"; contract: Contract }
+  /** The registered version of this contract (lookup). */
+  | { use: "lookup"; contract: Contract };
+
+export interface SerializerOptions {
+  store: ContractStore;
+  isKey?: boolean;
+  subjectNameStrategy?: SubjectNameStrategy;
+  /** The record's full name, for the record and topic-record strategies. */
+  recordName?: string;
+  writerSchema?: WriterSchema;
+  /** Write the schema id as a `__key_schema_id`/`__value_schema_id` header (GUID form) instead of a prefix. */
+  schemaIdInHeader?: boolean;
+}
+
+export type SerializeResult =
+  | {
+      readonly kind: "serialized";
+      readonly bytes: Uint8Array;
+      /** The schema id header to send, when schemaIdInHeader is set. */
+      readonly header: { readonly name: string; readonly value: Uint8Array } | undefined;
+      readonly outcome: PassedOutcome;
+      readonly contract: ResolvedContract;
+    }
+  | {
+      /** A rule failed with ERROR or DLQ: nothing was encoded. */
+      readonly kind: "failed";
+      readonly outcome: FailedOutcome;
+      readonly contract: ResolvedContract;
+    };
+
+export interface Serializer {
+  readonly isKey: boolean;
+  /** Returns synchronously once the contract is cached (and no JSONata rule runs). */
+  serialize(topic: string, value: unknown): MaybePromise<SerializeResult>;
+  subject(topic: string): string;
+}
+
+export function createSerializer(options: SerializerOptions): Serializer {
+  const { store } = options;
+  const isKey = options.isKey ?? false;
+  const strategy = options.subjectNameStrategy ?? "topic";
+  const writer = options.writerSchema ?? { use: "latest" };
+  const subjects = new Map<string, string>();
+  const registered = new Map<string, Promise<ResolvedContract> | ResolvedContract>();
+
+  const subject = (topic: string): string => {
+    let s = subjects.get(topic);
+    if (s === undefined) {
+      s = subjectName(strategy, topic, isKey, options.recordName);
+      subjects.set(topic, s);
+    }
+    return s;
+  };
+
+  const resolve = (s: string): MaybePromise<ResolvedContract> => {
+    switch (writer.use) {
+      case "latest":
+        return store.latest(s);
+      case "latest-with-metadata":
+        return store.latestWithMetadata(s, writer.metadata);
+      case "version":
+        return store.byVersion(s, writer.version);
+      case "id":
+        return store.byId(s, writer.id);
+      case "auto-register":
+      case "lookup": {
+        let r = registered.get(s);
+        if (!r) {
+          const p = writer.use === "auto-register" ? store.register(s, writer.contract) : store.lookup(s, writer.contract);
+          registered.set(
+            s,
+            (r = p.then(
+              (v) => (registered.set(s, v), v),
+              (e: unknown) => {
+                registered.delete(s);
+                throw e;
+              },
+            )),
+          );
+        }
+        return r;
+      }
+    }
+  };
+
+  return {
+    isKey,
+    subject,
+    serialize(topic, value) {
+      return then(resolve(subject(topic)), (contract) => serializeWith(contract, topic, value, isKey, options.schemaIdInHeader ?? false));
+    },
+  };
+}
+
+function serializeWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
+  const plan = contract.plan;
+  const message = plan.schema.coerce(value);
+  const outcome = plan.write.empty ? passedAsIs(message) : plan.write.run(message, { topic, isKey });
+  return then(outcome, (o) => {
+    if (o.kind === "failed") return { kind: "failed", outcome: o, contract } as const;
+    const payload = plan.schema.encode(o.value);
+    const indexes = plan.schema.type === "PROTOBUF" ? (plan.schema as ProtobufCompiledSchema).messageIndexes : undefined;
+    const finish = (bytes: Uint8Array): SerializeResult => {
+      if (inHeader) {
+        if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
+        return {
+          kind: "serialized",
+          bytes,
+          header: { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes }, allocBuffer) },
+          outcome: o,
+          contract,
+        };
+      }
+      if (contract.id === undefined) throw new SerializationError("wire-format", `schema ${contract.guid} of ${contract.subject} has no numeric id for the prefix form`);
+      return { kind: "serialized", bytes: encodeFrame({ id: contract.id, indexes }, bytes, allocBuffer), header: undefined, outcome: o, contract };
+    };
+    if (plan.encodeWrite.empty) return finish(payload);
+    return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
+      if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
+      if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
+      return finish(enc.value);
+    });
+  });
+}
+
+/** Node Buffers, so kafkajs sends the bytes without copying them. */
+const allocBuffer: Allocator = (size) => Buffer.allocUnsafe(size);
+
+function passedAsIs(value: unknown): PassedOutcome {
+  return { kind: "passed", value, transformed: false, violations: NONE };
+}
+const NONE = Object.freeze([]) as readonly never[];

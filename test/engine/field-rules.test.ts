@@ -1,0 +1,84 @@
+/**
+ * CEL_FIELD rules: field selection by tags, bindings, conditions, transforms,
+ * redaction, and same-tag de-duplication (Java semantics).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Rule } from "../../src/contract/model.js";
+import type { Outcome, PassedOutcome, FailedOutcome } from "../../src/engine/index.js";
+import { plan, order, MC } from "../helpers/contracts.js";
+
+const field = (name: string, kind: "CONDITION" | "TRANSFORM", expr: string, extra: Partial<Rule> = {}): Rule => ({ name, kind, mode: "WRITE", type: "CEL_FIELD", expr, ...extra });
+const sync = (o: Outcome | Promise<Outcome>): Outcome => (assert.ok(!(o instanceof Promise)), o as Outcome);
+const passed = (o: Outcome): PassedOutcome => (assert.equal(o.kind, "passed", JSON.stringify(o.kind === "failed" ? o.violations : [])), o as PassedOutcome);
+const failed = (o: Outcome): FailedOutcome => (assert.equal(o.kind, "failed"), o as FailedOutcome);
+
+test("a tagged TRANSFORM masks only the fields carrying the tag, without mutating the input", () => {
+  const msg = order();
+  const before = structuredClone(msg);
+  const o = passed(sync(plan([field("mask", "TRANSFORM", "'***'", { tags: ["PII"] })]).write.run(msg, MC)));
+  const v = o.value as ReturnType<typeof order>;
+  assert.equal(v.email, "***");
+  assert.deepEqual(v.address, { city: "Paris", zip: "***" });
+  assert.equal(v.id, "o-1");
+  assert.deepEqual(msg, before, "input untouched");
+  assert.equal(v.items, msg.items, "unchanged subtrees are shared");
+  assert.equal(o.transformed, true);
+});
+
+test("metadata tag wildcards select fields too", () => {
+  const o = passed(sync(plan([field("mask", "TRANSFORM", "'x'", { tags: ["CITY"] })], {}, { tags: { "$.address.c*": ["CITY"] } }).write.run(order(), MC)));
+  assert.equal((o.value as { address: { city: string } }).address.city, "x");
+});
+
+test("the bindings: value, name, fullName, typeName, tags, and message as the containing record", () => {
+  const p = plan([
+    field("b", "CONDITION", "name == 'zip' && fullName == '$.address.zip' && typeName == 'STRING' && 'PII' in tags && message.city == 'Paris' && value == '75001' || name != 'zip'", { tags: ["PII"] }),
+  ]);
+  passed(sync(p.write.run(order(), MC)));
+});
+
+test("a field CONDITION fails on a false field, naming the field path, with sensitive values redacted", () => {
+  const o = failed(sync(plan([field("nonEmpty", "CONDITION", "size(value) > 3", { tags: ["PII"] })]).write.run(order({ address: { city: "Paris", zip: "1" } }), MC)));
+  const v = o.violations[0]!;
+  assert.equal(v.field, "$.address.zip");
+  assert.equal(v.value, "<REDACTED>");
+  assert.equal(v.message, "Expr failed: 'size(value) > 3'");
+});
+
+test("non-sensitive field values are shown in violations", () => {
+  const o = failed(sync(plan([field("city", "CONDITION", "name != 'city' || value == 'Lyon'")]).write.run(order(), MC)));
+  assert.equal(o.violations[0]!.field, "$.address.city");
+  assert.equal(o.violations[0]!.value, '"Paris"');
+});
+
+test("integer fields are CEL ints and come back as JS numbers", () => {
+  const o = passed(sync(plan([field("dbl", "TRANSFORM", "name == 'qty' ? value * 2 : value")]).write.run(order({ qty: 21 }), MC)));
+  assert.equal((o.value as { qty: number }).qty, 42);
+});
+
+test("a null field value is bound as CEL null and the rule runs (Java, not JS)", () => {
+  const o = failed(sync(plan([field("notNull", "CONDITION", "name != 'note' || value != null")]).write.run(order({ note: null }), MC)));
+  assert.equal(o.violations[0]!.field, "$.note");
+});
+
+test("a second TRANSFORM with the same kind, mode, type and tags is skipped (Java de-duplication)", () => {
+  const p = plan([field("m1", "TRANSFORM", "value + '1'", { tags: ["PII"] }), field("m2", "TRANSFORM", "value + '2'", { tags: ["PII"] })]);
+  assert.equal(p.write.steps.steps.length, 1);
+  assert.equal((passed(sync(p.write.run(order(), MC))).value as { email: string }).email, "ada@example.com1");
+  // different tags are not duplicates
+  const q = plan([field("m1", "TRANSFORM", "value + '1'", { tags: ["PII"] }), field("m2", "TRANSFORM", "value + '2'", { tags: ["PII", "X"] })]);
+  assert.equal(q.write.steps.steps.length, 2);
+});
+
+test("a guard applies per field", () => {
+  const o = passed(sync(plan([field("g", "TRANSFORM", "name == 'email'; 'masked'", { tags: ["PII"] })]).write.run(order(), MC)));
+  const v = o.value as ReturnType<typeof order>;
+  assert.equal(v.email, "masked");
+  assert.equal((v.address as { zip: string }).zip, "75001");
+});
+
+test("a CEL_FIELD rule in migrationRules is a compile error, kept in the plan", () => {
+  const p = plan({ migrationRules: [{ name: "f", kind: "TRANSFORM", mode: "UPGRADE", type: "CEL_FIELD", expr: "value" }] });
+  assert.match(p.compileErrors[0]!.message, /not in migrationRules/);
+});

@@ -1,0 +1,53 @@
+/**
+ * Small builders for engine tests: a JSON Schema contract plus rules, compiled.
+ */
+import type { Contract, Rule, RuleSet, Metadata } from "../../src/contract/model.js";
+import { createEngine, type ContractPlan, type EngineOptions } from "../../src/engine/index.js";
+import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
+
+export const ORDER_SCHEMA = JSON.stringify({
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "Order",
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    amount: { type: "number" },
+    qty: { type: "integer" },
+    email: { type: "string", "confluent:tags": ["PII"] },
+    note: { type: ["string", "null"] },
+    address: {
+      type: "object",
+      properties: { city: { type: "string" }, zip: { type: "string", "confluent:tags": ["PII"] } },
+    },
+    items: { type: "array", items: { type: "object", properties: { sku: { type: "string" }, price: { type: "number" } } } },
+  },
+  required: ["id", "amount"],
+});
+
+export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: "o-1",
+    amount: 12.5,
+    qty: 3,
+    email: "ada@example.com",
+    note: null,
+    address: { city: "Paris", zip: "75001" },
+    items: [{ sku: "A", price: 2 }],
+    ...overrides,
+  };
+}
+
+export function contract(ruleSet: RuleSet, metadata?: Metadata, schema = ORDER_SCHEMA): Contract {
+  const c: Contract = { schema, schemaType: "JSON", ruleSet };
+  if (metadata) c.metadata = metadata;
+  return c;
+}
+
+export function plan(rules: Rule[] | RuleSet, options: EngineOptions = {}, metadata?: Metadata): ContractPlan {
+  const ruleSet = Array.isArray(rules) ? { domainRules: rules } : rules;
+  const c = contract(ruleSet, metadata);
+  const schema = jsonSchemaFormat.compile(c);
+  return createEngine(options).compile("orders-value", c, schema);
+}
+
+export const MC = { topic: "orders", isKey: false } as const;
