@@ -27,6 +27,9 @@ export type ErrorCode =
   // registry
   | "registry"
   | "registry-unreachable"
+  // kafka
+  | "dead-letter"
+  | "send-failed"
   | "usage";
 
 /** Where in a source file a problem is. Lines and columns are 1-based. */

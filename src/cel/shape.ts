@@ -20,8 +20,11 @@ export type CelShape =
   /** Uint8Array or Buffer: CEL bytes. */
   | { readonly kind: "bytes" }
   | { readonly kind: "null" }
-  /** CEL google.protobuf.Timestamp, stored natively as a JS Date, or as epoch millis/micros (number or bigint). */
-  | { readonly kind: "timestamp"; readonly native: "date" | "millis" | "micros" }
+  /**
+   * CEL google.protobuf.Timestamp, stored natively as a JS Date, or as epoch millis/micros (number or bigint).
+   * `bigint` tells that millis/micros are stored as bigint, so results convert back to the same JS type.
+   */
+  | { readonly kind: "timestamp"; readonly native: "date" | "millis" | "micros"; readonly bigint?: boolean }
   /** null, or a value of `inner`. */
   | { readonly kind: "nullable"; readonly inner: CelShape }
   /** A plain object with known fields. Unknown keys are not visible to CEL. */
@@ -34,8 +37,11 @@ export type CelShape =
    * or -1 when the value matches none.
    */
   | { readonly kind: "union"; readonly branches: readonly CelShape[]; readonly pick: (value: unknown) => number }
-  /** Converted by its JS type at run time (numbers become double unless integral and `intNumbers`). */
-  | { readonly kind: "dyn" }
+  /**
+   * Converted by its JS type at run time (numbers become double unless integral and `intNumbers`).
+   * `intNumbers` suits JSON, where `1` and `1.0` cannot be told apart once parsed.
+   */
+  | { readonly kind: "dyn"; readonly intNumbers?: boolean }
   /** Handed to CEL as is: protobuf-es messages and other values CEL understands natively. */
   | { readonly kind: "native" };
 

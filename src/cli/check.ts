@@ -5,7 +5,8 @@
  * what failed which rule. Failures go to a dead-letter file with their
  * violations, sensitive fields redacted.
  */
-import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS } from "../engine/index.js";
@@ -26,7 +27,7 @@ Options:
   --mode <mode>       WRITE (producer, default) or READ (consumer)
   --version <n>       contract version to use (default: latest)
   --topic <name>      topic name the rules see (default: the subject without -value/-key)
-  --dlq <file>        dead-letter file for failures (default: <messages>.dlq.jsonl)
+  --dlq <file>        dead-letter file for failures (default: dlq/<subject>.jsonl)
   --json              print the summary as JSON
   --quiet             no progress output
 `;
@@ -76,7 +77,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
     return 2;
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
-  const summary = await runCheck({ subject, file, mode, contract, store, topic, dlqFile: values.dlq ?? `${file}.dlq.jsonl`, quiet: values.quiet });
+  const summary = await runCheck({ subject, file, mode, contract, store, topic, dlqFile: values.dlq ?? join("dlq", `${subject}.jsonl`), quiet: values.quiet });
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
   return summary.failed + summary.invalid > 0 ? 1 : 0;
 }
@@ -115,7 +116,10 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   };
   let dlq: ReturnType<typeof createWriteStream> | undefined;
   const deadLetter = (record: object) => {
-    dlq ??= createWriteStream(o.dlqFile);
+    if (!dlq) {
+      mkdirSync(dirname(o.dlqFile), { recursive: true });
+      dlq = createWriteStream(o.dlqFile);
+    }
     summary.dlqFile = o.dlqFile;
     dlq.write(JSON.stringify(record, jsonReplacer) + "\n");
   };
@@ -151,6 +155,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
         outcome = r.outcome;
       }
       for (const v of outcome.violations) {
+        if (v.action === "ERROR" || v.action === "DLQ") continue;
         summary.warnings++;
         rule(v.rule, v.action).warned++;
       }

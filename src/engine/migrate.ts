@@ -77,7 +77,10 @@ function step(
   }
   let value: unknown;
   try {
-    value = migration.to.plan.schema.fromJson(json);
+    const schema = migration.to.plan.schema;
+    value = schema.fromJson(json);
+    const problems = schema.validate(value);
+    if (problems) throw new Error(problems.map((p) => `${p.path || "(root)"}: ${p.message}`).join("; "));
   } catch (e) {
     throw new SerializationError(
       "message-invalid",

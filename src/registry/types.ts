@@ -10,11 +10,21 @@ export interface SchemaById extends Contract {
   guid?: string;
 }
 
+/**
+ * A schema fetched by GUID: what `GET /schemas/guids/{guid}` returns. Confluent
+ * does not include the numeric id there, so `id` is present only when the
+ * registry reports it. Every SchemaById is a SchemaByGuid.
+ */
+export interface SchemaByGuid extends Contract {
+  id?: number;
+  guid?: string;
+}
+
 export interface SchemaRegistry {
   /** `GET /schemas/ids/{id}`. Throws RegistryError code "unknown-schema" when absent. */
   getById(id: number, subject?: string): Promise<SchemaById>;
   /** `GET /schemas/guids/{guid}`. */
-  getByGuid(guid: string): Promise<SchemaById>;
+  getByGuid(guid: string): Promise<SchemaByGuid>;
   /** `GET /subjects/{s}/versions/{v}`; "latest" for the newest. */
   getVersion(subject: string, version: number | "latest"): Promise<RegisteredContract>;
   /** `GET /subjects/{s}/metadata?key=k&value=v...`: the latest version whose properties contain all pairs. */

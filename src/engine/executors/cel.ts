@@ -28,6 +28,7 @@ export const celExecutor: RuleExecutor = {
         if (isCondition) return r === true ? TRUE : { ok: true, value: r };
         // Identity transform: keep the original object, byte for byte (Java does the same).
         if (r === view) return { ok: true, value: message };
+        if (r === null) return { ok: true, value: null };
         try {
           return { ok: true, value: fromCel(r, shape) };
         } catch (e) {

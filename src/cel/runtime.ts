@@ -1,0 +1,197 @@
+/**
+ * The CEL runtime: one @bufbuild/cel environment per runtime (standard library,
+ * strings extension, Confluent helpers, memoized RE2), programs parsed, checked
+ * and planned once, then run per message without throwing.
+ */
+import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import type { CelEnv, CelError } from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
+import type { Registry } from "@bufbuild/protobuf";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { checkExpr } from "./check.js";
+import { CelCompileError } from "./errors.js";
+import { celFailure } from "./failure.js";
+import type { CelFailure } from "./failure.js";
+import { CONFLUENT_FUNCS, memoizedTimeParsers } from "./funcs.js";
+import { resolveLimits } from "./limits.js";
+import type { CelLimits } from "./limits.js";
+import { createRe2Engine } from "./regex.js";
+import { timestampValue } from "./view.js";
+
+export interface CelRuntimeOptions {
+  /** Protobuf types that programs may read or build (protobuf-es messages). */
+  registry?: Registry;
+  /** Overrides of DEFAULT_CEL_LIMITS. */
+  limits?: Partial<CelLimits>;
+  /** Protobuf package in which names resolve (CEL "container"); "" by default. */
+  container?: string;
+  /** The clock behind `now`, in epoch milliseconds. Defaults to Date.now. */
+  clock?: () => number;
+}
+
+export interface CelRuntime {
+  readonly limits: CelLimits;
+  /**
+   * Parses, checks and plans `expr` once. `variables` are the names programs
+   * may read (besides `now`). Throws CelCompileError.
+   */
+  compile(expr: string, variables: readonly string[]): CelProgram;
+}
+
+export interface CelProgram {
+  readonly expression: string;
+  readonly variables: readonly string[];
+  /**
+   * Evaluates with the given variables (native values wrapped with celView, or
+   * values @bufbuild/cel accepts). Returns the CEL result, or a CelFailure.
+   * Never throws.
+   */
+  run(bindings: Readonly<Record<string, unknown>>): unknown;
+}
+
+type Position = { line: number; column: number } | undefined;
+
+/** Maps AST ids of one expression to 1-based line/column. */
+function positionsOf(expr: string, offsets: { readonly [id: string]: number }): (id: bigint | undefined) => Position {
+  let lineStarts: number[] | undefined;
+  return (id) => {
+    if (id === undefined) return undefined;
+    const offset = offsets[id.toString()];
+    if (offset === undefined) return undefined;
+    lineStarts ??= [0, ...[...expr.matchAll(/\r\n?|\n/g)].map((m) => m.index + m[0].length)];
+    let line = 0;
+    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= offset) line++;
+    return { line: line + 1, column: offset - lineStarts[line] + 1 };
+  };
+}
+
+const OPTIONAL_SYNTAX = /[.[{,]\s*\?/;
+
+/** A parse error as a CelCompileError with a short message and the parser's position. */
+function parseError(expr: string, e: unknown): CelCompileError {
+  if (e instanceof RangeError) {
+    return new CelCompileError("expression nested too deeply to parse", undefined, { cause: e });
+  }
+  const err = e as { rawMessage?: unknown; message?: unknown; location?: { start?: { line?: number; column?: number; offset?: number } } };
+  const start = err.location?.start;
+  const at = typeof start?.line === "number" && typeof start.column === "number" ? { line: start.line, column: start.column } : undefined;
+  const offset = start?.offset;
+  const char = typeof offset === "number" ? expr[offset] : undefined;
+  if (char === "`") return new CelCompileError("quoted field names (`...`) are not supported", at, { cause: e });
+  if (char === "?" || (char === "." && expr[(offset ?? 0) + 1] === "?") || OPTIONAL_SYNTAX.test(expr)) {
+    return new CelCompileError(
+      "optional values (optional.of, .?field, [?i], {?k: v}) are not supported",
+      at,
+      { cause: e },
+    );
+  }
+  let reason = String(err.rawMessage ?? err.message ?? e);
+  // Peggy lists every token it would have accepted; keep the message readable.
+  const expecting = reason.indexOf(" but expecting ");
+  if (expecting >= 0 && reason.length > expecting + 80) reason = reason.slice(0, expecting);
+  return new CelCompileError(`syntax error: ${reason}`, at, { cause: e });
+}
+
+/** Distinct timestamp/duration strings whose parse is kept per runtime. */
+const TIME_PARSE_CACHE_SIZE = 256;
+
+const BINDINGS = Symbol("bindings");
+const NOW = Symbol("now");
+
+/**
+ * Wraps bindings so that `now` is a timestamp taken at its first read and then
+ * fixed for the rest of the evaluation, as Java's NowVariable does.
+ */
+function nowBinder(variables: readonly string[], clock: () => number): (b: Readonly<Record<string, unknown>>) => object {
+  const proto: Record<string | symbol, unknown> = Object.create(null);
+  for (const name of variables) {
+    Object.defineProperty(proto, name, {
+      get(this: Record<symbol, Record<string, unknown>>) {
+        return this[BINDINGS][name];
+      },
+    });
+  }
+  Object.defineProperty(proto, "now", {
+    get(this: Record<symbol, unknown>) {
+      return (this[NOW] ??= nowTimestamp(clock()));
+    },
+  });
+  return (bindings) => {
+    const o = Object.create(proto) as Record<symbol, unknown>;
+    o[BINDINGS] = bindings;
+    return o;
+  };
+}
+
+function nowTimestamp(ms: number): unknown {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6));
+  return timestampValue(BigInt(seconds), nanos);
+}
+
+class Program implements CelProgram {
+  constructor(
+    readonly expression: string,
+    readonly variables: readonly string[],
+    private readonly evaluate: (bindings: Record<string, unknown>) => unknown,
+    private readonly bind: ((b: Readonly<Record<string, unknown>>) => object) | undefined,
+    private readonly position: (id: bigint | undefined) => Position,
+  ) {}
+
+  run(bindings: Readonly<Record<string, unknown>>): unknown {
+    let result: unknown;
+    try {
+      result = this.evaluate((this.bind === undefined ? bindings : this.bind(bindings)) as Record<string, unknown>);
+    } catch (e) {
+      return celFailure(e instanceof Error ? e.message : String(e), undefined, e);
+    }
+    if (typeof result === "object" && result !== null && isCelError(result)) return this.failure(result);
+    return result;
+  }
+
+  private failure(error: CelError): CelFailure {
+    return celFailure(error.message, this.position(error.exprId), error);
+  }
+}
+
+export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
+  const limits = resolveLimits(options.limits);
+  const container = options.container ?? "";
+  const clock = options.clock ?? Date.now;
+  const env: CelEnv = celEnv({
+    registry: options.registry,
+    namespace: container,
+    funcs: [...strings, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(TIME_PARSE_CACHE_SIZE)],
+    re2: createRe2Engine(limits.regexCacheSize),
+  });
+  return {
+    limits,
+    compile(expr: string, variables: readonly string[]): CelProgram {
+      if (expr.length > limits.maxExpressionLength) {
+        throw new CelCompileError(`expression too long: ${expr.length} characters, the limit is ${limits.maxExpressionLength}`);
+      }
+      let parsed: ReturnType<typeof parse>;
+      try {
+        parsed = parse(expr);
+      } catch (e) {
+        throw parseError(expr, e);
+      }
+      const root = parsed.expr as Expr | undefined;
+      if (root === undefined) throw new CelCompileError("empty expression");
+      const offsets = parsed.sourceInfo?.positions ?? {};
+      const position = positionsOf(expr, offsets);
+      const declared = new Set(variables);
+      const implicitNow = !declared.has("now");
+      if (implicitNow) declared.add("now");
+      const { usesNow } = checkExpr(root, { limits, variables: declared, implicitNow, container, env, position });
+      let evaluate: (bindings: Record<string, unknown>) => unknown;
+      try {
+        evaluate = plan(env, parsed) as (bindings: Record<string, unknown>) => unknown;
+      } catch (e) {
+        throw new CelCompileError(`cannot plan expression: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+      }
+      const names = Object.freeze([...variables]);
+      return new Program(expr, names, evaluate, usesNow ? nowBinder(names, clock) : undefined, position);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Validation and the Avro binary payload. A top-level `bytes` schema is
+ * written raw, without the Avro length prefix, as both Confluent serializers
+ * do for byte arrays.
+ */
+import { SerializationError } from "../../errors.js";
+import type { SchemaProblem } from "../types.js";
+import { type AvroType, isUnionType } from "./avsc.js";
+import { describeValue, renderValuePath } from "./values.js";
+
+export function avroProblems(type: AvroType, value: unknown): SchemaProblem[] | undefined {
+  let problems: SchemaProblem[] | undefined;
+  type.isValid(value, {
+    errorHook: (path: string[], val: unknown, t: AvroType) => {
+      (problems ??= []).push({ path: renderValuePath(path, value), message: `expected ${expected(t)}, got ${describeValue(val)}` });
+    },
+  });
+  return problems;
+}
+
+function expected(t: AvroType): string {
+  if (isUnionType(t)) return `one of [${t.types.map((b) => b.branchName ?? b.typeName).join(", ")}]`;
+  return t.name ?? t.typeName;
+}
+
+export function avroEncode(type: AvroType, value: unknown): Uint8Array {
+  if (type.typeName === "bytes") {
+    if (value instanceof Uint8Array) return value;
+    throw invalid(type, value);
+  }
+  if (!type.isValid(value)) throw invalid(type, value);
+  try {
+    return type.toBuffer(value);
+  } catch (e) {
+    throw new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function invalid(type: AvroType, value: unknown): SerializationError {
+  const first = avroProblems(type, value)?.[0];
+  const where = first ? (first.path === "" ? "the root" : first.path) : "the root";
+  const why = first?.message ?? `expected ${expected(type)}, got ${describeValue(value)}`;
+  return new SerializationError("message-invalid", `value does not match Avro schema ${expected(type)} at ${where}: ${why}`);
+}
+
+export function avroDecode(type: AvroType, payload: Uint8Array): unknown {
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (type.typeName === "bytes") return Buffer.from(buf);
+  try {
+    // avsc rejects truncated input, trailing bytes, and bad union or enum indexes.
+    return type.fromBuffer(buf);
+  } catch (e) {
+    throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(type)}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}

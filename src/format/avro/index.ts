@@ -1,0 +1,66 @@
+/**
+ * The Avro format adapter, on avsc. Values are avsc's: records as objects
+ * (decoded ones are instances of avsc's generated record classes), longs as
+ * JS numbers, bytes and fixed as Buffers, enums as strings, unions unwrapped
+ * unless ambiguous (avsc `wrapUnions: "auto"`), where they are
+ * `{branchName: value}` objects.
+ */
+import type { Contract } from "../../contract/model.js";
+import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
+import { avroDecode, avroEncode, avroProblems } from "./codec.js";
+import { avroFields } from "./fields.js";
+import { type AvroJsonForm, avroFromJson, avroToJson } from "./json.js";
+import { parseAvro } from "./parse.js";
+import { avroShapes } from "./shape.js";
+import { compileAvroWalker } from "./walker.js";
+
+export type { AvroJsonForm } from "./json.js";
+
+export interface AvroFormatOptions {
+  /**
+   * The JSON form of values (toJson/fromJson): "avro" (default) is Avro's JSON
+   * encoding as the Java client produces it; "plain" unwraps unions and writes
+   * bytes as base64.
+   */
+  json?: AvroJsonForm;
+}
+
+export function createAvroFormat(options: AvroFormatOptions = {}): FormatAdapter {
+  const form: AvroJsonForm = options.json ?? "avro";
+  return {
+    type: "AVRO",
+    compile: (contract, compileOptions) => compileAvro(contract, compileOptions, form),
+  };
+}
+
+export const avroFormat: FormatAdapter = createAvroFormat();
+
+function compileAvro(contract: Contract, options: CompileSchemaOptions | undefined, form: AvroJsonForm): CompiledSchema {
+  const parsed = parseAvro(contract, options?.references);
+  const root = parsed.root;
+  const fields = avroFields(parsed, contract.metadata);
+  const shapes = avroShapes(parsed);
+  const walkers = new Map<string, FieldWalker>();
+
+  return {
+    type: "AVRO",
+    name: root.name,
+    fields: fields.list,
+    celShape: shapes.root,
+    coerce: (value) => value,
+    validate: (value) => avroProblems(root, value),
+    encode: (value) => avroEncode(root, value),
+    decode: (payload) => avroDecode(root, payload),
+    fieldWalker(tags) {
+      const key = tags && tags.size > 0 ? [...tags].sort().join("\u0000") : "";
+      let walker = walkers.get(key);
+      if (!walker) {
+        walker = compileAvroWalker(parsed, fields, shapes, tags);
+        walkers.set(key, walker);
+      }
+      return walker;
+    },
+    toJson: (value) => avroToJson(root, value, form),
+    fromJson: (json) => avroFromJson(root, json, form),
+  };
+}

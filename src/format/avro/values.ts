@@ -1,0 +1,48 @@
+/** Small helpers on avsc values and the paths that point into them. */
+
+/** A shallow copy that keeps the prototype (avsc decodes records into generated classes). */
+export function cloneObject(value: object): Record<string, unknown> {
+  return Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as object, value) as Record<string, unknown>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `path.key`, or `path["key"]` when the key is not an identifier (map keys may be anything). */
+export function appendKey(path: string, key: string): string {
+  if (IDENTIFIER.test(key)) return path === "" ? key : `${path}.${key}`;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Renders avsc's error-hook path (field names, map keys, branch names and
+ * array indexes, all as strings) by following it through the value, so array
+ * indexes become `[i]` and everything else `.name`.
+ */
+export function renderValuePath(segments: readonly string[], root: unknown): string {
+  let path = "";
+  let node: unknown = root;
+  for (const seg of segments) {
+    if (Array.isArray(node)) {
+      path += `[${seg}]`;
+      node = node[Number(seg)];
+    } else {
+      path = appendKey(path, seg);
+      node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return path;
+}
+
+/** A short rendering of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `bytes(${value.length})`;
+  if (typeof value === "bigint") return `${value}n`;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

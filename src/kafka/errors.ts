@@ -1,0 +1,129 @@
+/**
+ * Errors of the kafkajs layer. Each says what happened to every message of the
+ * call, so a caller can retry without losing or double-sending anything.
+ */
+import { KontractError, isKontractError, type ErrorCode, type Violation } from "../errors.js";
+import type { DeadLetteredReport } from "./reports.js";
+
+/** One message a produce call refused. */
+export interface RejectedMessage {
+  /** Position in the call; for sendBatch counted across `topicMessages` in order. */
+  readonly index: number;
+  readonly topic: string;
+  /** True when the key failed (the value may have failed too: see `violations`). */
+  readonly isKey: boolean;
+  /** Every violation of the message, key and value; empty when it failed its schema, not a rule. */
+  readonly violations: readonly Violation[];
+  /** RuleViolationError (onFailure ERROR) or SerializationError (does not fit the schema). */
+  readonly error: KontractError;
+}
+
+/**
+ * A produce call refused: at least one message failed a rule with onFailure
+ * ERROR or does not fit its schema. Nothing of the call was written, neither to
+ * the topics nor to a DLQ. `code` is the first rejected message's code.
+ */
+export class ProduceRejectedError extends KontractError {
+  readonly rejected: readonly RejectedMessage[];
+  constructor(rejected: readonly RejectedMessage[]) {
+    const first = rejected[0]!;
+    const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more message${rejected.length > 2 ? "s" : ""})` : "";
+    super(
+      first.error.code,
+      `nothing sent: message ${first.index} to ${first.topic} ${first.isKey ? "(key) " : ""}was rejected: ${first.error.message}${more}`,
+      { cause: first.error },
+    );
+    this.rejected = rejected;
+  }
+  /** Every violation of every rejected message. */
+  get violations(): readonly Violation[] {
+    return this.rejected.flatMap((r) => r.violations);
+  }
+  override get name(): string {
+    return "ProduceRejectedError";
+  }
+}
+
+/**
+ * Writing to a dead-letter topic failed. On produce, nothing of the call was
+ * sent to its topics (some DLQ records may have been written: retrying may
+ * duplicate them in the DLQ). On consume, the offset was not committed, so the
+ * record is read again. Retriable unless the DLQ is not configured at all.
+ */
+export class DeadLetterError extends KontractError {
+  /** The DLQ topics the call tried to write to. */
+  readonly topics: readonly string[];
+  constructor(topics: readonly string[], message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super("dead-letter", message, { cause: options.cause, retriable: options.retriable ?? true });
+    this.topics = topics;
+  }
+  override get name(): string {
+    return "DeadLetterError";
+  }
+}
+
+/**
+ * Sending the valid messages failed after the failing ones went to the DLQ.
+ * `deadLettered` are in the DLQ; the messages at `unsent` may or may not have
+ * been written (a lost acknowledgement looks the same as a lost write), so
+ * retrying them is at-least-once. `retriable` is the kafkajs error's.
+ */
+export class SendError extends KontractError {
+  readonly deadLettered: readonly DeadLetteredReport[];
+  readonly unsent: readonly number[];
+  constructor(unsent: readonly number[], deadLettered: readonly DeadLetteredReport[], cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const dl = deadLettered.length > 0 ? `; ${deadLettered.length} already dead-lettered` : "";
+    super("send-failed", `sending ${unsent.length} message(s) failed${dl}: ${why}`, {
+      cause,
+      retriable: (cause as { retriable?: unknown } | undefined)?.retriable === true,
+    });
+    this.unsent = unsent;
+    this.deadLettered = deadLettered;
+  }
+  override get name(): string {
+    return "SendError";
+  }
+}
+
+/**
+ * A consumed record failed a rule with onFailure ERROR, or could not be read
+ * (poison pill with policy "fail"). `retriable` follows the consumer's
+ * `onError` option: kafkajs stops on a non-retriable error and retries (then
+ * restarts) on a retriable one.
+ */
+export class ConsumeError extends KontractError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly isKey: boolean;
+  readonly violations: readonly Violation[];
+  constructor(
+    where: { topic: string; partition: number; offset: string; isKey: boolean },
+    cause: KontractError,
+    violations: readonly Violation[],
+    retriable: boolean,
+  ) {
+    super(cause.code as ErrorCode, `${where.topic}[${where.partition}]@${where.offset} ${where.isKey ? "key" : "value"}: ${cause.message}`, {
+      cause,
+      retriable,
+    });
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.offset = where.offset;
+    this.isKey = where.isKey;
+    this.violations = violations;
+  }
+  override get name(): string {
+    return "ConsumeError";
+  }
+}
+
+/** The first kontract error in `e`'s cause chain (kafkajs wraps handler errors in its own). */
+export function kontractCause(e: unknown): KontractError | undefined {
+  for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 10; depth++) {
+    if (isKontractError(cur)) return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isErrorCode, isKontractError } from "../../../src/errors.js";
+import { ORDER_SCHEMA, compileAvro, orderValue, plain } from "./fixtures.js";
+
+const order = compileAvro(ORDER_SCHEMA);
+
+describe("avro validate", () => {
+  it("accepts a conforming value", () => {
+    assert.equal(order.validate(orderValue()), undefined);
+    assert.equal(order.validate(orderValue({ email: null, shipping: { city: "Lyon", zip: null } })), undefined);
+  });
+
+  it("reports every problem with its path", () => {
+    const bad = orderValue({
+      email: 42,
+      address: { city: 7, zip: null },
+      items: [
+        { sku: "A", qty: 1 },
+        { sku: "B", qty: 1.5 },
+      ],
+      attrs: { "gift wrap": 1 },
+      status: "LOST",
+    });
+    const problems = order.validate(bad) ?? [];
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ["email", "address.city", "items[1].qty", 'attrs["gift wrap"]', "status"],
+    );
+    assert.match(problems[2]!.message, /expected int, got 1\.5/);
+    assert.match(problems[4]!.message, /expected com\.acme\.Status, got "LOST"/);
+  });
+
+  it("reports a missing field", () => {
+    const { amount: _, ...rest } = orderValue();
+    assert.deepEqual(order.validate(rest)?.map((p) => p.path), ["amount"]);
+  });
+});
+
+describe("avro encode/decode", () => {
+  it("round-trips nested records, arrays, maps, nullables, enums, bytes and longs", () => {
+    const value = orderValue({ shipping: { city: "Lyon", zip: null } });
+    const decoded = order.decode(order.encode(value)) as Record<string, unknown>;
+    assert.deepEqual(plain(decoded), value); // decoded records are avsc record-class instances
+    assert.ok(Buffer.isBuffer(decoded.blob));
+    assert.equal(decoded.count, 2 ** 40);
+  });
+
+  it("writes the Avro binary encoding", () => {
+    const schema = compileAvro({ type: "record", name: "T", fields: [{ name: "a", type: "string" }, { name: "b", type: ["null", "long"] }] });
+    // "x" = len 1 (zigzag 02) + 0x78; union branch 1 (02) + zigzag(5) = 0a
+    assert.deepEqual([...schema.encode({ a: "x", b: 5 })], [0x02, 0x78, 0x02, 0x0a]);
+  });
+
+  it("throws message-invalid naming the first bad path instead of encoding garbage", () => {
+    const bad = orderValue({ items: [{ sku: "A", qty: "2" }] });
+    assert.throws(
+      () => order.encode(bad),
+      (e: unknown) => isErrorCode(e, "message-invalid") && /at items\[0\]\.qty: expected int, got "2"/.test((e as Error).message),
+    );
+  });
+
+  it("throws message-invalid, not a TypeError, for values that are not records at all", () => {
+    for (const v of [undefined, null, 42, "x", [1]]) {
+      assert.throws(() => order.encode(v), (e: unknown) => isErrorCode(e, "message-invalid"));
+    }
+  });
+
+  it("rejects truncated payloads", () => {
+    const bytes = order.encode(orderValue());
+    for (const cut of [0, 1, 5, bytes.length - 1]) {
+      assert.throws(
+        () => order.decode(bytes.subarray(0, cut)),
+        (e: unknown) => isErrorCode(e, "wire-format") && /truncated/.test((e as Error).message),
+      );
+    }
+  });
+
+  it("rejects trailing bytes", () => {
+    const bytes = order.encode(orderValue());
+    assert.throws(
+      () => order.decode(Buffer.concat([bytes, Buffer.from([0])])),
+      (e: unknown) => isErrorCode(e, "wire-format") && /trailing/.test((e as Error).message),
+    );
+  });
+
+  it("rejects bad union and enum indexes", () => {
+    const schema = compileAvro({
+      type: "record",
+      name: "R",
+      fields: [
+        { name: "u", type: ["null", "string"] },
+        { name: "e", type: { type: "enum", name: "E", symbols: ["A"] } },
+      ],
+    });
+    assert.throws(() => schema.decode(Uint8Array.from([0x08, 0x00])), (e: unknown) => isErrorCode(e, "wire-format") && /union index/.test(String(e)));
+    assert.throws(() => schema.decode(Uint8Array.from([0x00, 0x04])), (e: unknown) => isErrorCode(e, "wire-format") && /enum index/.test(String(e)));
+  });
+
+  it("turns every garbage payload into a conforming value or a wire-format error", () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let n = 0; n < 500; n++) {
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256));
+      try {
+        const value = order.decode(bytes);
+        assert.equal(order.validate(value), undefined);
+      } catch (e) {
+        assert.ok(isKontractError(e) && e.code === "wire-format", `unexpected ${String(e)}`);
+      }
+    }
+  });
+
+  it("decodes from a Uint8Array view into a larger buffer", () => {
+    const bytes = order.encode(orderValue());
+    const big = new Uint8Array(bytes.length + 10);
+    big.set(bytes, 5);
+    assert.deepEqual(plain(order.decode(big.subarray(5, 5 + bytes.length))), orderValue());
+  });
+
+  it("writes a top-level bytes schema raw, as the Confluent serializers do", () => {
+    const bytes = compileAvro("bytes");
+    const raw = Uint8Array.from([1, 2, 3]);
+    assert.deepEqual([...bytes.encode(raw)], [1, 2, 3]);
+    assert.deepEqual([...(bytes.decode(raw) as Uint8Array)], [1, 2, 3]);
+    assert.throws(() => bytes.encode("abc"), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+});

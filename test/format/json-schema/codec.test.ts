@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isErrorCode } from "../../../src/errors.js";
+import { ORDER_SCHEMA, compileJson, orderValue } from "./fixtures.js";
+
+const order = compileJson(ORDER_SCHEMA);
+
+describe("json schema validate", () => {
+  it("accepts a conforming value", () => {
+    assert.equal(order.validate(orderValue()), undefined);
+  });
+
+  it("reports every problem with a $-path: indexes, missing and extra properties", () => {
+    const strict = compileJson({ ...ORDER_SCHEMA, additionalProperties: false });
+    const problems = strict.validate(
+      orderValue({ id: 5, address: { zip: "x" }, items: [{ sku: "A", qty: 1 }, { qty: 0 }], status: "LOST", extra: true }),
+    );
+    assert.deepEqual(
+      problems?.map((p) => `${p.path}: ${p.message}`),
+      [
+        "$.extra: must NOT have additional properties",
+        "$.id: must be string",
+        "$.address.city: must have required property 'city'",
+        "$.address.zip: must be integer,null",
+        "$.items[1].sku: must have required property 'sku'",
+        "$.items[1].qty: must be >= 1",
+        '$.status: must be equal to one of the allowed values: "NEW", "DONE"',
+      ],
+    );
+  });
+
+  it("tells array indexes from numeric keys by following the value", () => {
+    const schema = compileJson({ type: "object", additionalProperties: { type: "string" } });
+    assert.deepEqual(schema.validate({ "0": 1 })?.map((p) => p.path), ["$.0"]);
+    assert.deepEqual(compileJson({ type: "array", items: { type: "string" } }).validate(["a", 1])?.map((p) => p.path), ["$[1]"]);
+  });
+});
+
+describe("json schema encode/decode", () => {
+  it("writes UTF-8 JSON text and reads it back", () => {
+    const value = orderValue({ id: "é-€-😀" });
+    const bytes = order.encode(value);
+    assert.equal(Buffer.from(bytes).toString("utf8"), JSON.stringify(value));
+    assert.deepEqual(order.decode(bytes), value);
+  });
+
+  it("throws message-invalid naming the first problem", () => {
+    assert.throws(
+      () => order.encode(orderValue({ items: [{ sku: 1 }] })),
+      (e: unknown) => isErrorCode(e, "message-invalid") && /at \$\.items\[0\]\.sku: must be string/.test(String(e)),
+    );
+  });
+
+  it("throws message-invalid, not a TypeError, for values without JSON text", () => {
+    const any = compileJson(true);
+    for (const v of [10n, undefined, () => 1]) {
+      assert.throws(() => any.encode(v), (e: unknown) => isErrorCode(e, "message-invalid"), String(v));
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.throws(() => any.encode(cyclic), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+
+  it("rejects payloads that are not UTF-8 or not JSON as wire-format errors", () => {
+    const good = order.encode(orderValue());
+    for (const bad of [Uint8Array.from([0xff, 0xfe, 0x7b]), good.subarray(0, good.length - 1), Buffer.from("{} trailing"), new Uint8Array(0)]) {
+      assert.throws(() => order.decode(bad), (e: unknown) => isErrorCode(e, "wire-format"));
+    }
+  });
+
+  it("passes JSON through toJson/fromJson (Java JsonSchema does too)", () => {
+    const value = orderValue();
+    assert.equal(order.toJson(value), value);
+    assert.equal(order.fromJson(value), value);
+    assert.throws(() => order.fromJson(undefined), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+});
