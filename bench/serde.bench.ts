@@ -14,7 +14,7 @@ import {
   SchemaRegistryClient,
   SerdeType,
 } from "@confluentinc/schemaregistry";
-import { create, createFileRegistry as createProtoFileRegistry } from "@bufbuild/protobuf";
+import { create, createMutableRegistry } from "@bufbuild/protobuf";
 import type { Contract, Rule } from "../src/contract/model.js";
 import { createEngine } from "../src/engine/index.js";
 import { FORMATS } from "../src/format/index.js";
@@ -70,7 +70,7 @@ async function referenceSerializer(c: Case, topic: string) {
     case "PROTOBUF": {
       // The reference registers Protobuf schemas as serialized descriptors: let it auto-register, then add the rules.
       const desc = protobufDesc();
-      const registry = createProtoFileRegistry(desc.file as never) as never;
+      const registry = createMutableRegistry(desc.message as never) as never;
       const auto = new ProtobufSerializer(client, SerdeType.VALUE, { autoRegisterSchemas: true, registry } as never);
       await auto.serialize(topic, create(desc.message as never, orderProtoInit(0) as never));
       const registered = await client.getLatestSchemaMetadata(`${topic}-value`);

@@ -129,13 +129,18 @@ class Checker {
         if (kind.value.optionalIndices.length > 0) this.fail(e, UNSUPPORTED_OPTIONAL);
         for (const el of kind.value.elements) this.walk(el, depth + 1, comprehensions, scope);
         return;
-      case "structExpr":
+      case "structExpr": {
+        const typeName = kind.value.messageName;
+        if (typeName !== "" && !candidateNames(this.ctx.container, typeName).some((n) => this.ctx.env.registry.getMessage(n))) {
+          this.fail(e, `unknown message type ${typeName}`);
+        }
         for (const entry of kind.value.entries) {
           if (entry.optionalEntry) this.fail(e, UNSUPPORTED_OPTIONAL);
           if (entry.keyKind.case === "mapKey") this.walk(entry.keyKind.value, depth + 1, comprehensions, scope);
           if (entry.value !== undefined) this.walk(entry.value, depth + 1, comprehensions, scope);
         }
         return;
+      }
       case "comprehensionExpr": {
         const c = kind.value;
         if (c.iterVar2 !== "") this.fail(e, "two-variable comprehensions are not supported");
@@ -199,7 +204,7 @@ class Checker {
       }
     }
     if (!this.hasOverload(fn, true, call.args.length)) {
-      if (call.args.length === 2 && TWO_VARIABLE_MACROS.has(fn)) {
+      if (call.args.length === 3 && TWO_VARIABLE_MACROS.has(fn)) {
         this.fail(e, `two-variable macros such as ${fn}(k, v, ...) are not supported`);
       }
       if (OPTIONAL_METHODS.has(fn) && !this.hasAnyOverload(fn)) this.fail(e, UNSUPPORTED_OPTIONAL);
@@ -224,7 +229,14 @@ class Checker {
 
   private unknownFunction(name: string, method: boolean, arity: number): string {
     const what = method ? `method ${name}()` : `function ${name}()`;
-    if (!this.hasAnyOverload(name)) return `unknown ${what}`;
+    const group = this.ctx.env.funcs.find(name);
+    if (group === undefined) return `unknown ${what}`;
+    const kinds = new Set([...group].map((f) => f.target !== undefined));
+    if (!kinds.has(method)) {
+      return method
+        ? `${name}() is a function, not a method: call it as ${name}(x)`
+        : `${name}() is a method: call it as x.${name}()`;
+    }
     return `no overload of ${what} takes ${arity} argument${arity === 1 ? "" : "s"}`;
   }
 

@@ -10,6 +10,7 @@ import { isReflectMessage } from "@bufbuild/protobuf/reflect";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { CelValueError } from "./errors.js";
+import { isCelFailure } from "./failure.js";
 import type { CelShape } from "./shape.js";
 import { ListView, MapView, RecordView } from "./view.js";
 
@@ -100,7 +101,10 @@ function floorDiv(a: bigint, b: bigint): bigint {
 }
 
 function convert(v: unknown, shape: CelShape, path: string): unknown {
-  if (typeof v === "object" && v !== null && isCelError(v)) fail(path, `evaluation error: ${v.message}`);
+  if (typeof v === "object" && v !== null) {
+    if (isCelError(v)) fail(path, `evaluation error: ${v.message}`);
+    if (isCelFailure(v)) fail(path, `evaluation failed: ${v.message}`);
+  }
   switch (shape.kind) {
     case "int": {
       const n = integer(v, path, "int");

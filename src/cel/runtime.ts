@@ -65,7 +65,8 @@ function positionsOf(expr: string, offsets: { readonly [id: string]: number }): 
   };
 }
 
-const OPTIONAL_SYNTAX = /[.[{,]\s*\?/;
+/** `.?field`, `[?elem]`, `{?key: v}`, `, ?elem`, or the `?` itself. */
+const OPTIONAL_SYNTAX = /^([.[{,]\s*)?\?/;
 
 /** A parse error as a CelCompileError with a short message and the parser's position. */
 function parseError(expr: string, e: unknown): CelCompileError {
@@ -75,10 +76,10 @@ function parseError(expr: string, e: unknown): CelCompileError {
   const err = e as { rawMessage?: unknown; message?: unknown; location?: { start?: { line?: number; column?: number; offset?: number } } };
   const start = err.location?.start;
   const at = typeof start?.line === "number" && typeof start.column === "number" ? { line: start.line, column: start.column } : undefined;
-  const offset = start?.offset;
-  const char = typeof offset === "number" ? expr[offset] : undefined;
-  if (char === "`") return new CelCompileError("quoted field names (`...`) are not supported", at, { cause: e });
-  if (char === "?" || (char === "." && expr[(offset ?? 0) + 1] === "?") || OPTIONAL_SYNTAX.test(expr)) {
+  // What follows the error position tells the unsupported syntax apart.
+  const rest = typeof start?.offset === "number" ? expr.slice(start.offset, start.offset + 8) : "";
+  if (/^\.?\s*`/.test(rest)) return new CelCompileError("quoted field names (`...`) are not supported", at, { cause: e });
+  if (OPTIONAL_SYNTAX.test(rest)) {
     return new CelCompileError(
       "optional values (optional.of, .?field, [?i], {?k: v}) are not supported",
       at,

@@ -50,7 +50,17 @@ export function parseContractSource(text: string, file: string, options: ParseCo
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {
       for (const p of problems) {
-        errors.push(new ContractFileError("yaml-syntax", p.message, { position: offsetPosition(source, p.pos[0], p.pos[1]), issue: p.code }));
+        let [start, end] = p.pos;
+        let message = p.message;
+        if (p.code === "DUPLICATE_KEY") {
+          // Name the key and cover it: the parser points at its first character only.
+          const key = /^("[^"\n]*"|'[^'\n]*'|[^:#\n]+?)[ \t]*:/.exec(text.slice(start));
+          if (key) {
+            message += `: \`${key[1]}\` appears twice`;
+            end = start + key[1]!.length;
+          }
+        }
+        errors.push(new ContractFileError("yaml-syntax", message, { position: offsetPosition(source, start, end), issue: p.code }));
       }
       continue;
     }

@@ -93,7 +93,10 @@ export const celFieldExecutor: RuleExecutor = {
           if (r === celValue) return value;
           if (r === null) return null;
           try {
-            return fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
+            const out = fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
+            // avsc wants Buffers for bytes; CEL hands back plain Uint8Arrays.
+            if (Buffer.isBuffer(value) && out instanceof Uint8Array && !Buffer.isBuffer(out)) return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+            return out;
           } catch (e) {
             failure = {
               ok: false,

@@ -27,7 +27,7 @@ import {
   mapValues,
   unwrappedBranchIndex,
 } from "./avsc.js";
-import { appendKey, describeValue } from "./values.js";
+import { appendKey, describeValue, setOwn } from "./values.js";
 
 export type AvroJsonForm = "avro" | "plain";
 
@@ -36,7 +36,10 @@ export function avroToJson(type: AvroType, value: unknown, form: AvroJsonForm): 
 }
 
 export function avroFromJson(type: AvroType, json: unknown, form: AvroJsonForm): unknown {
-  return fromJson(type, json, form, "");
+  const value = fromJson(type, json, form, "");
+  // Built to fit by construction; this guards the promise that fromJson never returns an invalid value.
+  if (!type.isValid(value)) throw new SerializationError("message-invalid", `JSON converts to a value that is not valid for Avro type ${typeLabel(type)}`);
+  return value;
 }
 
 function mismatch(type: AvroType, value: unknown, path: string, what = "value"): SerializationError {
@@ -89,7 +92,7 @@ function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string
   if (isMapType(type)) {
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw mismatch(type, value, path);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toJson(mapValues(type), v, form, appendKey(path, k));
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toJson(mapValues(type), v, form, appendKey(path, k)));
     return out;
   }
   if (isUnionType(type)) {
@@ -157,7 +160,7 @@ function fromJson(type: AvroType, json: unknown, form: AvroJsonForm, path: strin
   if (isMapType(type)) {
     if (json === null || typeof json !== "object" || Array.isArray(json)) throw mismatch(type, json, path, "JSON");
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(json)) out[k] = fromJson(mapValues(type), v, form, appendKey(path, k));
+    for (const [k, v] of Object.entries(json)) setOwn(out, k, fromJson(mapValues(type), v, form, appendKey(path, k)));
     return out;
   }
   if (isUnionType(type)) return unionFromJson(type, json, form, path);

@@ -29,7 +29,7 @@ import {
 import type { AvroFields } from "./fields.js";
 import type { ParsedAvro } from "./parse.js";
 import type { AvroShapes } from "./shape.js";
-import { appendKey, cloneObject } from "./values.js";
+import { appendKey, cloneObject, setOwn } from "./values.js";
 
 /** Walks one value; returns it unchanged (===) or a changed copy. */
 type Step = (value: unknown, path: string, container: unknown, visit: FieldVisitor) => unknown;
@@ -94,8 +94,9 @@ export function compileAvroWalker(
       let out: Record<string, unknown> | undefined;
       for (const { name, step: fieldStep } of fieldSteps) {
         const current = (out ?? value) as Record<string, unknown>;
+        if (!Object.hasOwn(current, name)) continue; // absent key: nothing to visit (as the JS client)
         const old = current[name];
-        if (old === undefined) continue; // absent key: nothing to visit (as the JS client)
+        if (old === undefined) continue;
         // Later fields see earlier fields' new values, as Java mutates the record in place.
         const next = fieldStep(old, path === "" ? name : `${path}.${name}`, current, visit);
         if (next !== old) {
@@ -175,7 +176,7 @@ function mapStep(entry: Step): Step {
       const next = entry(old, appendKey(path, key), container, visit);
       if (next !== old) {
         out ??= { ...(value as Record<string, unknown>) };
-        out[key] = next;
+        setOwn(out, key, next);
       }
     }
     return out ?? value;

@@ -86,6 +86,7 @@ export function createAjvLoader(dialect: Dialect): AjvLoader {
         return v;
       };
       const validateRoot = validatorAt({ node: root.node, base: root.base, pointer: "" });
+      if ((validateRoot as { $async?: boolean }).$async === true) throw new ContractError("schema-invalid", "JSON Schemas with $async are not supported");
       return { validateRoot, validatorAt, resolveUri };
     },
   };

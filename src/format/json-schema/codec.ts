@@ -5,7 +5,9 @@ import type { SchemaProblem } from "../types.js";
 
 export function jsonProblems(validate: ValidateFunction, value: unknown): SchemaProblem[] | undefined {
   if (validate(value) === true) return undefined;
-  return (validate.errors ?? []).map((e) => problem(e, value));
+  const errors = validate.errors ?? [];
+  if (errors.length === 0) return [{ path: "$", message: "does not match the schema" }];
+  return errors.map((e) => problem(e, value));
 }
 
 function problem(e: ErrorObject, root: unknown): SchemaProblem {

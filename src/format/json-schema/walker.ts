@@ -218,7 +218,8 @@ export function compileJsonWalker(env: JsonWalkerEnv, tags: ReadonlySet<string> 
         const next = step(old, fullName, desc, fullName, current, containerShape, visit);
         if (next !== old) {
           out ??= { ...(value as Record<string, unknown>) };
-          out[name] = next;
+          if (name === "__proto__") Object.defineProperty(out, name, { value: next, writable: true, enumerable: true, configurable: true });
+          else out[name] = next;
         }
       }
       return out ?? value;

@@ -37,6 +37,10 @@ describe("json schema compile", () => {
     schemaError(JSON.stringify({ $schema: "http://json-schema.org/draft-04/schema#" }), /draft-04.* not supported/);
   });
 
+  it("rejects $async schemas, whose validation would be a promise", () => {
+    schemaError(JSON.stringify({ $async: true, type: "object" }), /\$async/);
+  });
+
   it("validates formats (ajv-formats), as Java's validator does", () => {
     const schema = compileJson(ORDER_SCHEMA);
     assert.deepEqual(

@@ -154,6 +154,14 @@ describe("json schema field walker", () => {
     assert.equal(visits(tree, ["NOPE"], { value: "a", children: untouchable("children") }).seen.length, 0);
   });
 
+  it("writes a changed __proto__ property as an own property, not the prototype", () => {
+    const schema = compileJson({ type: "object", properties: { ["__proto__"]: { type: "string" } } });
+    const value = JSON.parse('{"__proto__": "x"}') as object;
+    const { out } = visits(schema, undefined, value, (v) => `${String(v)}!`);
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(out, "__proto__")?.value, "x!");
+  });
+
   it("compiles one walker per tag set", () => {
     assert.equal(order.fieldWalker(new Set(["A", "B"])), order.fieldWalker(new Set(["B", "A"])));
     assert.equal(order.fieldWalker(undefined), order.fieldWalker(new Set()));

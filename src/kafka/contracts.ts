@@ -1,0 +1,101 @@
+/**
+ * What the producer and consumer wrappers share: building contract stores from
+ * a registry, asking once whether a key subject exists, and telling poison
+ * pills from other failures.
+ */
+import { createEngine, DEFAULT_SENSITIVE_TAGS, type Engine, type EngineOptions } from "../engine/index.js";
+import { isKontractError, type ErrorCode, type KontractError } from "../errors.js";
+import { FORMATS } from "../format/index.js";
+import type { SchemaRegistry } from "../registry/types.js";
+import { createContractStore, type ContractStore, type SubjectNameStrategy } from "../serde/index.js";
+import type { MaybePromise } from "../util/maybe.js";
+
+/** Options both wrappers take. */
+export interface ContractsOptions {
+  /** Where contracts come from: createRestRegistry({ url }) for a Confluent-compatible registry. */
+  registry: SchemaRegistry;
+  /** Rule engine options (custom executors and actions, overrides, sensitive tags, limits). */
+  engine?: EngineOptions;
+  /** How long "latest" answers are reused, ms. Default: forever, as Java's latest.cache.ttl.sec = -1. */
+  latestCacheTtlMs?: number;
+}
+
+/** How one side (key or value) finds its subject. */
+export interface SubjectOptions {
+  /** "topic" (default): `<topic>-value` / `<topic>-key`; "record": the record name; "topic-record": `<topic>-<record>`. */
+  subjectNameStrategy?: SubjectNameStrategy;
+  /** The record's full name, for the record and topic-record strategies. */
+  recordName?: string;
+  /** Protobuf: the message of the schema file to write (default: the file's first message). */
+  messageName?: string;
+}
+
+export interface Contracts {
+  readonly registry: SchemaRegistry;
+  readonly engine: Engine;
+  /** Tags whose values are redacted in DLQ records. */
+  readonly sensitiveTags: ReadonlySet<string>;
+  store(side: SubjectOptions): ContractStore;
+}
+
+export function createContracts(options: ContractsOptions): Contracts {
+  const engine = createEngine(options.engine);
+  return {
+    registry: options.registry,
+    engine,
+    sensitiveTags: new Set(options.engine?.sensitiveTags ?? DEFAULT_SENSITIVE_TAGS),
+    store: (side) =>
+      createContractStore({
+        registry: options.registry,
+        engine,
+        formats: FORMATS,
+        ...(options.latestCacheTtlMs === undefined ? {} : { latestCacheTtlMs: options.latestCacheTtlMs }),
+        ...(side.messageName === undefined ? {} : { messageName: side.messageName }),
+      }),
+  };
+}
+
+/**
+ * `key: "auto"`: whether the key subject exists, asked once per subject and
+ * remembered. "Subject not found" means no key contract; other registry errors
+ * propagate and are not remembered, so the next message asks again.
+ */
+export function subjectExists(registry: SchemaRegistry): (subject: string) => MaybePromise<boolean> {
+  const known = new Map<string, boolean | Promise<boolean>>();
+  return (subject) => {
+    const k = known.get(subject);
+    if (k !== undefined) return k;
+    const p = registry.versions(subject).then(
+      (versions) => {
+        known.set(subject, versions.length > 0);
+        return versions.length > 0;
+      },
+      (e: unknown) => {
+        if (isKontractError(e) && e.code === "unknown-schema") {
+          known.set(subject, false);
+          return false;
+        }
+        known.delete(subject);
+        throw e;
+      },
+    );
+    known.set(subject, p);
+    return p;
+  };
+}
+
+const POISON_CODES: ReadonlySet<ErrorCode> = new Set(["wire-format", "unknown-schema", "message-invalid"]);
+
+/**
+ * Bytes that will never be readable as they are: not the Confluent wire
+ * format, an unknown schema id, or a payload that does not decode. A retriable
+ * error (registry down) is never a poison pill.
+ */
+export function isPoisonPill(e: unknown): e is KontractError {
+  return isKontractError(e) && !e.retriable && POISON_CODES.has(e.code);
+}
+
+/** kafkajs wants Buffers; serializer output already is one, decoded payloads may not be. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

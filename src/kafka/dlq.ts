@@ -1,0 +1,171 @@
+/**
+ * Dead-letter records: what goes to the DLQ topic when a rule with onFailure
+ * DLQ fails or a consumed record cannot be read, and a sender that writes them.
+ *
+ * The record keeps the original key, value and headers, and adds the Confluent
+ * rule headers (`__rule.*`, as the Java DlqAction writes them), the Kafka
+ * Connect origin headers (`__connect.errors.*`), and the violations as JSON.
+ * Headers of an earlier dead-lettering are dropped first, so a record that is
+ * replayed and fails again does not pile them up (spring-kafka #1994).
+ */
+import type { IHeaders, Message, Producer, RecordMetadata } from "kafkajs";
+import type { CompiledSchema } from "../format/types.js";
+import type { FailedOutcome } from "../engine/index.js";
+import { redactedJson } from "../engine/index.js";
+import type { Violation } from "../errors.js";
+import { DeadLetterError } from "./errors.js";
+import { placeMessages, type Placement } from "./placement.js";
+
+/** Header names written on every dead-letter record. All values are UTF-8 text. */
+export const DLQ_HEADERS = {
+  /** The failing rule's name. A deserializer skips this rule when the record is replayed. */
+  ruleName: "__rule.name",
+  /** WRITE, READ, UPGRADE or DOWNGRADE: where the rule ran. */
+  ruleMode: "__rule.mode",
+  ruleSubject: "__rule.subject",
+  /** The source topic. */
+  ruleTopic: "__rule.topic",
+  /** The failing rule's message (doc, or "Expr failed: ..."). */
+  ruleException: "__rule.exception",
+  /** kontract: JSON array of the violations (Violation objects), sensitive values redacted. */
+  violations: "__rule.violations",
+  /** Kafka Connect (KIP-298) origin headers. Partition and offset only on consume. */
+  topic: "__connect.errors.topic",
+  partition: "__connect.errors.partition",
+  offset: "__connect.errors.offset",
+  exceptionClass: "__connect.errors.exception.class.name",
+  exceptionMessage: "__connect.errors.exception.message",
+} as const;
+
+const STRIPPED_PREFIXES = ["__rule.", "__connect.errors."] as const;
+
+/** Chooses the DLQ topic: a name, or a function of the source topic (return undefined to fall through). */
+export type DlqTopicOption = string | ((sourceTopic: string) => string | undefined);
+
+/** The default DLQ topic of a source topic: `<topic>-dlq`. */
+export const defaultDlqTopic = (sourceTopic: string): string => `${sourceTopic}-dlq`;
+
+/**
+ * The DLQ topic for a record: the option first, then the rule's `dlq.topic`
+ * (a rule param, else a metadata property), then `<topic>-dlq`.
+ */
+export function resolveDlqTopic(option: DlqTopicOption | undefined, sourceTopic: string, ruleTopic: string | undefined): string {
+  const fromOption = typeof option === "function" ? option(sourceTopic) : option;
+  return fromOption || ruleTopic || defaultDlqTopic(sourceTopic);
+}
+
+/** Why a record is dead-lettered. */
+export type DeadLetterCause =
+  /** A rule with onFailure DLQ failed. `violations` may add key and value violations to the outcome's. */
+  | { readonly kind: "rule"; readonly outcome: FailedOutcome; readonly violations?: readonly Violation[] }
+  /** The bytes could not be read: not the wire format, unknown schema id, or not decodable. */
+  | { readonly kind: "poison-pill"; readonly error: Error };
+
+export interface DeadLetterInput {
+  /** Byte for byte on consume; on produce the key as given, or its JSON form (see writeForm). */
+  readonly key: Buffer | string | null | undefined;
+  readonly value: Buffer | string | null;
+  readonly headers: IHeaders | undefined;
+  /** Where the record came from. Partition and offset are known on consume only. */
+  readonly origin: { readonly topic: string; readonly partition?: number | undefined; readonly offset?: string | undefined };
+  readonly cause: DeadLetterCause;
+}
+
+/** The record to write to the DLQ topic. Pure: no I/O. */
+export function deadLetterRecord(input: DeadLetterInput): Message {
+  const headers: IHeaders = {};
+  if (input.headers) {
+    for (const [name, value] of Object.entries(input.headers)) {
+      if (value === undefined || STRIPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
+      headers[name] = value;
+    }
+  }
+  const put = (name: string, value: string | undefined): void => {
+    if (value !== undefined) headers[name] = Buffer.from(value, "utf8");
+  };
+  const { cause, origin } = input;
+  let violations: readonly Violation[] = [];
+  let error: Error;
+  if (cause.kind === "rule") {
+    const failing = cause.outcome.violations[cause.outcome.violations.length - 1];
+    violations = cause.violations ?? cause.outcome.violations;
+    error = cause.outcome.error;
+    put(DLQ_HEADERS.ruleName, cause.outcome.rule.name);
+    put(DLQ_HEADERS.ruleMode, failing?.mode ?? cause.outcome.rule.mode);
+    put(DLQ_HEADERS.ruleSubject, failing?.subject);
+    put(DLQ_HEADERS.ruleTopic, origin.topic);
+    put(DLQ_HEADERS.ruleException, failing?.message);
+  } else {
+    error = cause.error;
+  }
+  put(DLQ_HEADERS.violations, JSON.stringify(violations));
+  put(DLQ_HEADERS.topic, origin.topic);
+  put(DLQ_HEADERS.partition, origin.partition === undefined ? undefined : String(origin.partition));
+  put(DLQ_HEADERS.offset, origin.offset);
+  put(DLQ_HEADERS.exceptionClass, error.name);
+  put(DLQ_HEADERS.exceptionMessage, error.message);
+  const record: Message = { value: input.value, headers };
+  if (input.key !== undefined) record.key = input.key;
+  return record;
+}
+
+/**
+ * A message as the Java DlqAction writes a non-byte value on WRITE: its JSON
+ * form as UTF-8 text, with every field tagged sensitive replaced by "<REDACTED>".
+ */
+export function writeForm(schema: CompiledSchema, message: unknown, sensitiveTags: ReadonlySet<string>): Buffer {
+  return Buffer.from(JSON.stringify(redactedJson(schema, message, sensitiveTags), jsonSafe), "utf8");
+}
+
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value).toString("base64");
+  return value;
+}
+
+/** Anything that can send a batch: a kafkajs Producer, or a test double. */
+export type BatchSender = Pick<Producer, "sendBatch">;
+
+export interface DeadLetterSender {
+  /**
+   * Writes the records (acks=all) and resolves to where each landed, in order.
+   * Rejects with DeadLetterError when any write fails or no producer is set.
+   */
+  send(records: readonly { topic: string; message: Message }[]): Promise<{ placements: Placement[]; records: RecordMetadata[] }>;
+}
+
+export interface DeadLetterSenderOptions {
+  /** The producer writing DLQ records. */
+  producer: BatchSender | undefined;
+  /** Time the broker may take to acknowledge, ms (kafkajs `timeout`). */
+  timeout?: number;
+}
+
+export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
+  return {
+    async send(records) {
+      if (records.length === 0) return { placements: [], records: [] };
+      const topics = [...new Set(records.map((r) => r.topic))];
+      if (!options.producer) {
+        throw new DeadLetterError(topics, `cannot dead-letter ${records.length} record(s) to ${topics.join(", ")}: no DLQ producer configured (options.dlq.producer)`, {
+          retriable: false,
+        });
+      }
+      const topicMessages = topics.map((topic) => ({ topic, messages: records.filter((r) => r.topic === topic).map((r) => r.message) }));
+      let answer: RecordMetadata[];
+      try {
+        answer = await options.producer.sendBatch({ topicMessages, acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
+      } catch (e) {
+        throw new DeadLetterError(topics, `writing ${records.length} record(s) to DLQ topic ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
+          cause: e,
+        });
+      }
+      // Back to the callers' order: placeMessages follows topicMessages order.
+      const grouped = placeMessages(topicMessages, answer);
+      const placements: Placement[] = new Array<Placement>(records.length);
+      let g = 0;
+      for (const topic of topics) records.forEach((r, i) => r.topic === topic && (placements[i] = grouped[g++]!));
+      return { placements, records: answer };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * `kontract check`, the main job, on the shipped contracts and fixtures.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const BIN = join(import.meta.dirname, "../../bin/kontract.mjs");
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: join(import.meta.dirname, "../..") });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("check runs the sample orders through the orders contract and reports per rule", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const dlq = join(dir, "dlq.jsonl");
+  const r = run("check", "orders-value", "fixtures/orders.jsonl", "--dlq", dlq, "--json", "--quiet");
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.subject, "orders-value");
+  assert.equal(summary.total, summary.passed + summary.failed + summary.invalid);
+  assert.ok(summary.passed > 0 && summary.failed > 0);
+  const records = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(records.length, summary.failed + summary.invalid);
+  const failedRules = Object.entries(summary.byRule as Record<string, { failed: number }>).reduce((n, [, r]) => n + r.failed, 0);
+  assert.equal(failedRules, summary.failed);
+  for (const rec of records.filter((x) => x.rule)) {
+    assert.ok(rec.violations.length > 0);
+    // the PII-tagged email never reaches the dead-letter file in clear text
+    assert.ok(!JSON.stringify(rec.message).includes("@example"), JSON.stringify(rec.message));
+  }
+});
+
+test("check exits 0 when every message passes, and prints a readable summary", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const file = join(dir, "good.jsonl");
+  const first = readFileSync("fixtures/orders.jsonl", "utf8").split("\n")[0]!;
+  writeFileSync(file, first + "\n" + first + "\n");
+  const r = run("check", "orders-value", file, "--dlq", join(dir, "dlq.jsonl"), "--quiet");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /orders-value v\d+ \(WRITE\): 2 messages/);
+  assert.match(r.stdout, /passed\s+2/);
+});
+
+test("check reports messages that are not JSON or do not fit the schema as invalid", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const file = join(dir, "bad.jsonl");
+  writeFileSync(file, "{not json\n" + JSON.stringify({ orderId: 5 }) + "\n");
+  const r = run("check", "orders-value", file, "--dlq", join(dir, "dlq.jsonl"), "--json", "--quiet");
+  assert.equal(r.code, 1);
+  assert.equal(JSON.parse(r.stdout).invalid, 2);
+});
+
+test("usage errors exit 2 with a message; an unknown subject names it", () => {
+  assert.equal(run("check").code, 2);
+  assert.equal(run("check", "orders-value", "fixtures/orders.jsonl", "--mode", "SIDEWAYS").code, 2);
+  const r = run("check", "nosuch-value", "fixtures/orders.jsonl", "--quiet");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nosuch-value/);
+  assert.equal(run("frobnicate").code, 2);
+});
+
+test("check --mode READ runs the consumer-side rules", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const r = run("check", "customers-value", "fixtures/customers.jsonl", "--mode", "READ", "--dlq", join(dir, "d.jsonl"), "--json", "--quiet");
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  assert.equal(JSON.parse(r.stdout).mode, "READ");
+});
