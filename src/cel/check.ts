@@ -35,7 +35,7 @@ const OPTIONAL_METHODS = new Set(["hasValue", "orValue", "value", "or", "optMap"
 const TWO_VARIABLE_MACROS = new Set(["all", "exists", "existsOne", "exists_one", "transformList", "transformMap", "transformMapEntry"]);
 const TYPE_NAMES = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type"]);
 
-const UNSUPPORTED_OPTIONAL = "optional values (optional.of, .?field, [?i], {?k: v}) are not supported";
+export const UNSUPPORTED_OPTIONAL = "optional values (optional.of, .?field, [?i], {?k: v}) are not supported";
 
 export function checkExpr(expr: Expr, ctx: CheckContext): CheckResult {
   return new Checker(ctx).run(expr);

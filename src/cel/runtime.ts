@@ -8,7 +8,7 @@ import type { CelEnv, CelError } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import type { Registry } from "@bufbuild/protobuf";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
-import { checkExpr } from "./check.js";
+import { UNSUPPORTED_OPTIONAL, checkExpr } from "./check.js";
 import { CelCompileError } from "./errors.js";
 import { celFailure } from "./failure.js";
 import type { CelFailure } from "./failure.js";
@@ -80,11 +80,7 @@ function parseError(expr: string, e: unknown): CelCompileError {
   const rest = typeof start?.offset === "number" ? expr.slice(start.offset, start.offset + 8) : "";
   if (/^\.?\s*`/.test(rest)) return new CelCompileError("quoted field names (`...`) are not supported", at, { cause: e });
   if (OPTIONAL_SYNTAX.test(rest)) {
-    return new CelCompileError(
-      "optional values (optional.of, .?field, [?i], {?k: v}) are not supported",
-      at,
-      { cause: e },
-    );
+    return new CelCompileError(UNSUPPORTED_OPTIONAL, at, { cause: e });
   }
   let reason = String(err.rawMessage ?? err.message ?? e);
   // Peggy lists every token it would have accepted; keep the message readable.

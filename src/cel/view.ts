@@ -132,7 +132,11 @@ export class ListView {
   }
   values(): IterableIterator<CelValue | CelError> {
     // Comprehensions materialize the whole range anyway (Array.from).
-    return this.native.map(this.type.element).values();
+    const { native } = this;
+    const convert = this.type.element;
+    const out = new Array<CelValue | CelError>(native.length);
+    for (let i = 0; i < native.length; i++) out[i] = convert(native[i]);
+    return out.values();
   }
   [Symbol.iterator](): IterableIterator<CelValue | CelError> {
     return this.values();
@@ -377,6 +381,16 @@ const compiled = new WeakMap<CelShape, Converter>();
 export function converterFor(shape: CelShape): Converter {
   const hit = compiled.get(shape);
   if (hit !== undefined) return hit;
+  try {
+    return compile(shape);
+  } catch (e) {
+    // A malformed shape must not leave a half-built converter behind.
+    compiled.delete(shape);
+    throw e;
+  }
+}
+
+function compile(shape: CelShape): Converter {
   switch (shape.kind) {
     case "int":
       return remember(shape, toInt);

@@ -23,7 +23,7 @@ export function scanContractFiles(input: ContractFilesInput): ContractLoadResult
   for (const path of typeof input === "string" ? [input] : input) {
     const stat = statOf(path);
     if (stat === undefined) {
-      errors.push(new ContractFileError("contract-invalid", `no such file or directory: ${path}`, { issue: "file-missing" }));
+      errors.push(new ContractFileError("contract-invalid", `no such file or directory: ${path}`, { issue: "file-missing", position: { file: path, line: 1, column: 1 } }));
     } else if (stat.isDirectory()) {
       const names = readdirSync(path).filter((n) => /\.ya?ml$/i.test(n)).sort();
       for (const name of names) {

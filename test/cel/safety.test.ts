@@ -132,6 +132,9 @@ describe("compile errors", () => {
     assert.match(compileError("message.m.all(k, v, v > 0)").reason, /two-variable macros/);
     assert.match(compileError("message.`a-b` == 1").reason, /quoted field names/);
   });
+  test("an unknown message type is rejected", () => {
+    assert.match(compileError("Unknown{a: 1}").reason, /unknown message type Unknown/);
+  });
   test("has() needs a field selection", () => {
     assert.match(compileError("has(message)").reason, /has\(\) needs a field selection/);
   });

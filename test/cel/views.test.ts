@@ -256,6 +256,23 @@ describe("has(), size(), in, equality and macros on views", () => {
   });
 });
 
+describe("laziness", () => {
+  test("a rule reads only the fields it uses, and the message is not copied", () => {
+    const reads: string[] = [];
+    const native = new Proxy(sampleOrder(), {
+      get(target, key, receiver) {
+        if (typeof key === "string") reads.push(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const view = celView(native, order);
+    assert.deepEqual(reads, [], "creating the view reads nothing");
+    expectTrue("message.name == 'Alice' && message.address.city == 'Paris'", native);
+    assert.deepEqual([...new Set(reads)].sort(), ["address", "name"]);
+    assert.equal((view as { native: unknown }).native, native);
+  });
+});
+
 describe("values that do not fit their shape", () => {
   test("fail the rule that reads them, naming the field", () => {
     const f = expectFailure("message.id > 1", { ...sampleOrder(), id: "seven" });

@@ -5,7 +5,7 @@ import { CONTRACT_JSON_SCHEMA, checkContractShape } from "../../src/contract/jso
 import { ENABLE_AT, MODES_BY_PHASE, RULE_KINDS, RULE_PHASES, SCHEMA_TYPES, type Contract, type Metadata, type Rule, type RuleSet, type SchemaReference } from "../../src/contract/model.js";
 import { RULE_NAME_PATTERN, isValidRuleName } from "../../src/contract/validate.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 const schema = CONTRACT_JSON_SCHEMA as Json;
 const defs = schema.definitions as Json;
 

@@ -75,9 +75,10 @@ describe("contractProducer: passed messages", () => {
 
 describe("contractProducer: onFailure ERROR", () => {
   it("rejects the whole call, lists every violation of every failing message, and writes nothing", async () => {
+    // Rules run in order and stop at the first ERROR/DLQ failure, so the NONE rule comes first.
     const { producer, p } = await setup([
-      cond("positive", "message.amount > 0.0", "ERROR"),
       cond("smallQty", "message.qty < 10", "NONE"),
+      cond("positive", "message.amount > 0.0", "ERROR"),
       cond("toDlq", "message.id != 'dlq'", "DLQ"),
     ]);
     const err = await p
@@ -135,7 +136,7 @@ describe("contractProducer: onFailure ERROR", () => {
 });
 
 describe("contractProducer: onFailure DLQ", () => {
-  const rules = [cond("positive", "message.amount > 0.0", "DLQ", { doc: "amount must be positive" }), cond("smallQty", "message.qty < 10", "NONE")];
+  const rules = [cond("smallQty", "message.qty < 10", "NONE"), cond("positive", "message.amount > 0.0", "DLQ", { doc: "amount must be positive" })];
 
   it("sends the valid messages, dead-letters the failing ones first, and reports what went where", async () => {
     const { producer, p } = await setup(rules, { dlq: { topic: "orders.bad" } });
@@ -251,7 +252,7 @@ describe("contractProducer: keys", () => {
     assert.equal(headerText(dl, DLQ_HEADERS.ruleSubject), "orders-key");
   });
 
-  it("key: false sends an object key? no: it is rejected before anything is written", async () => {
+  it("key: false with an object key rejects the call before anything is written", async () => {
     const { producer, p } = await setup([], { key: false });
     const err = await p.send({ topic: "orders", messages: [{ key: { id: 1 }, value: order() }] }).catch((e: unknown) => e);
     assert.ok(isKontractError(err) && err.code === "message-invalid");
