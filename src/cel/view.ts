@@ -303,6 +303,8 @@ function timestampConverter(native: "date" | "millis" | "micros"): Converter {
   }
 }
 
+const dateToTimestamp = timestampConverter("date");
+
 // ---- values CEL understands natively ----
 
 // toCel (which turns protobuf messages, Maps and arrays into CEL values) is not
@@ -346,7 +348,7 @@ function dynConverter(intNumbers: boolean): Converter {
         if (v === null) return null;
         if (v instanceof Uint8Array) return toBytes(v);
         if (Array.isArray(v)) return new ListView(v, list) as unknown as CelValue;
-        if (v instanceof Date) return timestampConverter("date")(v);
+        if (v instanceof Date) return dateToTimestamp(v);
         if (isCelNative(v)) return nativeToCel(v);
         if (v instanceof Map) return nativeToCel(new Map([...v].map(([k, x]) => [dynKey(k), convert(x)])));
         const proto = Object.getPrototypeOf(v);

@@ -1,0 +1,93 @@
+/**
+ * Shared pieces of the kafkajs integration tests (test/integration/kafka-*.test.ts):
+ * quiet kafkajs clients with short retries, topics, exact topic counts from the
+ * broker's offsets, reading a topic back, and registering contracts over REST.
+ */
+import { Kafka, logLevel, type Admin, type KafkaMessage, type ITopicConfig } from "kafkajs";
+import type { Contract } from "../../src/contract/model.js";
+import { trackingPartitioner } from "../../src/kafka/index.js";
+import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
+import { uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+
+export function kafkaFor(infra: Infra, clientId = "kontract-it"): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: infra.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 4, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
+/** A producer with exact per-message placement in send results. */
+export function producerFor(kafka: Kafka, extra: Parameters<Kafka["producer"]>[0] = {}) {
+  return kafka.producer({ createPartitioner: trackingPartitioner(), ...extra });
+}
+
+export function registryFor(infra: Infra): RestRegistry {
+  return createRestRegistry({ url: infra.registryUrl, timeoutMs: 3_000, retries: 1, retryBackoffMs: 50 });
+}
+
+/** Registers `contract` under `subject` with compatibility NONE (tests evolve schemas freely). */
+export async function register(registry: RestRegistry, subject: string, contract: Contract) {
+  await registry.updateConfig(subject, { compatibility: "NONE" });
+  return registry.register(subject, contract);
+}
+
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopics(kafka: Kafka, topics: readonly (string | ITopicConfig)[]): Promise<void> {
+  await withAdmin(kafka, (admin) =>
+    admin.createTopics({
+      topics: topics.map((t) => (typeof t === "string" ? { topic: t, numPartitions: 1, replicationFactor: 1 } : { numPartitions: 1, replicationFactor: 1, ...t })),
+      waitForLeaders: true,
+    }),
+  );
+}
+
+/** How many records a topic holds (high watermark minus low watermark, summed over partitions). */
+export async function countRecords(kafka: Kafka, topic: string): Promise<number> {
+  return withAdmin(kafka, async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  });
+}
+
+/** Every record of the topics, read from the beginning by a fresh group. Waits until all are read. */
+export async function readAll(kafka: Kafka, topics: readonly string[], timeoutMs = 30_000): Promise<Map<string, KafkaMessage[]>> {
+  const expected = new Map<string, number>();
+  for (const t of topics) expected.set(t, await countRecords(kafka, t));
+  const out = new Map<string, KafkaMessage[]>(topics.map((t) => [t, []]));
+  if ([...expected.values()].every((n) => n === 0)) return out;
+  const consumer = kafka.consumer({ groupId: uniqueName("it-reader"), retry: { retries: 2, initialRetryTime: 100 } });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ topic, message }) => void out.get(topic)!.push(message) });
+    await waitFor(() => topics.every((t) => out.get(t)!.length >= expected.get(t)!), { timeoutMs, what: `records of ${topics.join(", ")}` });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+export function text(m: KafkaMessage, header: string): string | undefined {
+  const v = m.headers?.[header];
+  if (v === undefined) return undefined;
+  const last = Array.isArray(v) ? v[v.length - 1] : v;
+  return last === undefined ? undefined : Buffer.from(last).toString("utf8");
+}
+
+/** A name usable as an Avro namespace / Protobuf package / JSON title: fresh schema text, so a fresh id on AxonOps. */
+export function uniqueIdent(prefix: string): string {
+  return uniqueName(prefix).replace(/[^A-Za-z0-9_]/g, "_");
+}
