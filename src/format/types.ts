@@ -86,6 +86,13 @@ export interface CompiledSchema<T = unknown> {
   encode(value: T): Uint8Array;
   /** Throws SerializationError when the bytes do not decode. */
   decode(payload: Uint8Array): T;
+  /**
+   * Decodes a payload written with another version of this schema, applying
+   * the format's own schema resolution (Avro's writer/reader resolution: new
+   * fields take their defaults, removed ones are dropped). Absent for formats
+   * whose payloads need none.
+   */
+  decodeFrom?(payload: Uint8Array, writer: CompiledSchema): T;
   /** Compiles a walker for the given tags (all primitive fields when empty or undefined). */
   fieldWalker(tags: ReadonlySet<string> | undefined): FieldWalker<T>;
   /** Plain JSON form: what JSONata sees and what dead-letter records show. */

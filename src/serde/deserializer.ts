@@ -152,16 +152,20 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
             if (!(o.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
             d = o.value;
           }
-          const value = writerPlan.schema.decode(d as Uint8Array);
+          const bytes = d as Uint8Array;
           const readerP = readerFor(s);
-          if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, value);
+          if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, writerPlan.schema.decode(bytes));
           return then(readerP, (reader) => {
-            if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, value);
-            return then(migrationFor(writer, reader), (m) =>
-              then(runMigration(m, value, ctx), (mo) =>
+            if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes));
+            return then(migrationFor(writer, reader), (m) => {
+              if (m.direction === "NONE") return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes));
+              // No migration rules on the way: the format's own schema resolution bridges the versions (Avro).
+              const decodeFrom = reader.plan.schema.decodeFrom;
+              if (m.phases.length === 0 && decodeFrom) return read(writer, reader.plan, reader, decodeFrom.call(reader.plan.schema, bytes, writerPlan.schema));
+              return then(runMigration(m, writerPlan.schema.decode(bytes), ctx), (mo) =>
                 mo.kind === "failed" ? ({ kind: "failed", outcome: mo, writer, reader } as const) : read(writer, reader.plan, reader, mo.value),
-              ),
-            );
+              );
+            });
           });
         });
       });

@@ -10,7 +10,7 @@ import type { Kafka, Producer } from "kafkajs";
 import type { Contract, Metadata, RuleSet, SchemaType } from "../../src/contract/model.js";
 import { DLQ_HEADERS, contractConsumer, contractProducer } from "../../src/kafka/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { countRecords, createTopics, kafkaFor, producerFor, readAll, register, registryFor, text, uniqueIdent } from "./kafka-support.js";
+import { QUICK_CONSUMER, countRecords, createTopics, kafkaFor, producerFor, readAll, register, registryFor, text, uniqueIdent } from "./kafka-support.js";
 
 interface Case {
   type: SchemaType;
@@ -129,7 +129,7 @@ describe("round trip with contracts registered over the REST API", () => {
   }
 
   it("all three consumed back through one wrapped consumer, READ transform applied", async () => {
-    const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("rt-group") }), { registry: registryFor(infra), key: false, dlq: { producer } });
+    const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("rt-group"), ...QUICK_CONSUMER }), { registry: registryFor(infra), key: false, dlq: { producer } });
     const seen = new Map<string, { id: string; email: string }[]>();
     await consumer.connect();
     try {

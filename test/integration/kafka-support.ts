@@ -20,6 +20,12 @@ export function kafkaFor(infra: Infra, clientId = "kontract-it"): Kafka {
   });
 }
 
+/**
+ * Consumer settings for tests: a short fetch wait, or disconnect() waits for the
+ * pending fetch (kafkajs default 5 s); short retries.
+ */
+export const QUICK_CONSUMER = { maxWaitTimeInMs: 100, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } } as const;
+
 /** A producer with exact per-message placement in send results. */
 export function producerFor(kafka: Kafka, extra: Parameters<Kafka["producer"]>[0] = {}) {
   return kafka.producer({ createPartitioner: trackingPartitioner(), ...extra });
@@ -68,7 +74,7 @@ export async function readAll(kafka: Kafka, topics: readonly string[], timeoutMs
   for (const t of topics) expected.set(t, await countRecords(kafka, t));
   const out = new Map<string, KafkaMessage[]>(topics.map((t) => [t, []]));
   if ([...expected.values()].every((n) => n === 0)) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName("it-reader"), retry: { retries: 2, initialRetryTime: 100 } });
+  const consumer = kafka.consumer({ groupId: uniqueName("it-reader"), ...QUICK_CONSUMER });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });

@@ -168,3 +168,15 @@ test("JSON Schema and Protobuf round-trip through the same pipeline", async () =
   assert.equal(pv.n, 5n);
   assert.equal((await serializer.serialize("p", { id: "a", n: 1n })).kind, "failed");
 });
+
+test("Avro: without migration rules, a v2 reader resolves v1 bytes by Avro schema resolution (defaults fill new fields)", async () => {
+  const v1 = JSON.stringify({ type: "record", name: "Ev", fields: [{ name: "id", type: "string" }] });
+  const v2 = JSON.stringify({ type: "record", name: "Ev", fields: [{ name: "id", type: "string" }, { name: "source", type: "string", default: "web" }] });
+  const { registry, deserializer } = await setup({ "ev-value": [{ schema: v1 }, { schema: v2 }] }, { use: "latest" });
+  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const v1Producer = createSerializer({ store, writerSchema: { use: "version", version: 1 } });
+  const bytes = serialized(await v1Producer.serialize("ev", { id: "e1" })).bytes;
+  const d = (await deserializer.deserialize("ev", bytes)) as Extract<DeserializeResult, { kind: "deserialized" }>;
+  assert.equal(d.kind, "deserialized");
+  assert.deepEqual(plain(d.value), { id: "e1", source: "web" });
+});

@@ -55,3 +55,19 @@ export function avroDecode(type: AvroType, payload: Uint8Array): unknown {
     });
   }
 }
+
+/** Decodes with Avro schema resolution from the writer's type to the reader's. */
+export function avroDecodeResolved(reader: AvroType, writer: AvroType, payload: Uint8Array): unknown {
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  let resolver: unknown;
+  try {
+    resolver = reader.createResolver(writer);
+  } catch (e) {
+    throw new SerializationError("message-invalid", `the writer schema ${expected(writer)} cannot be read as ${expected(reader)}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return reader.fromBuffer(buf, resolver as never);
+  } catch (e) {
+    throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(writer)}: ${(e as Error).message}`, { cause: e });
+  }
+}

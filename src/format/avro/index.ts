@@ -7,7 +7,8 @@
  */
 import type { Contract } from "../../contract/model.js";
 import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
-import { avroDecode, avroEncode, avroProblems } from "./codec.js";
+import { avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
+import type { AvroType } from "./avsc.js";
 import { avroFields } from "./fields.js";
 import { type AvroJsonForm, avroFromJson, avroToJson } from "./json.js";
 import { parseAvro } from "./parse.js";
@@ -42,7 +43,8 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
   const shapes = avroShapes(parsed);
   const walkers = new Map<string, FieldWalker>();
 
-  return {
+  const resolvers = new WeakMap<CompiledSchema, (payload: Uint8Array) => unknown>();
+  const compiled: CompiledSchema = {
     type: "AVRO",
     name: root.name,
     fields: fields.list,
@@ -51,6 +53,16 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     validate: (value) => avroProblems(root, value),
     encode: (value) => avroEncode(root, value),
     decode: (payload) => avroDecode(root, payload),
+    decodeFrom(payload, writer) {
+      let decode = resolvers.get(writer);
+      if (!decode) {
+        const writerType = avroTypes.get(writer);
+        if (!writerType) throw new TypeError("decodeFrom needs an Avro writer schema");
+        decode = (p) => avroDecodeResolved(root, writerType, p);
+        resolvers.set(writer, decode);
+      }
+      return decode(payload);
+    },
     fieldWalker(tags) {
       const key = tags && tags.size > 0 ? [...tags].sort().join("\u0000") : "";
       let walker = walkers.get(key);
@@ -63,4 +75,9 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     toJson: (value) => avroToJson(root, value, form),
     fromJson: (json) => avroFromJson(root, json, form),
   };
+  avroTypes.set(compiled, root);
+  return compiled;
 }
+
+/** The avsc type behind each compiled schema, for schema resolution between versions. */
+const avroTypes = new WeakMap<CompiledSchema, AvroType>();

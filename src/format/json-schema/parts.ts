@@ -4,6 +4,7 @@
  */
 import type { FieldTypeName } from "../types.js";
 import { type Loc, type SchemaIndex, isObjectSchema } from "./locate.js";
+import { primitiveTypeName } from "./leaf.js";
 
 export const JSON_TYPES = ["null", "boolean", "object", "array", "number", "string", "integer"] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
@@ -96,22 +97,9 @@ export function hasOwnShape(p: Parts): boolean {
 }
 
 function nameOfType(t: JsonType, p: Parts): FieldTypeName {
-  switch (t) {
-    case "object":
-      return p.properties.length > 0 ? "RECORD" : "MAP";
-    case "array":
-      return "ARRAY";
-    case "string":
-      return "STRING";
-    case "integer":
-      return "INT";
-    case "number":
-      return "DOUBLE";
-    case "boolean":
-      return "BOOLEAN";
-    case "null":
-      return "NULL";
-  }
+  if (t === "object") return p.properties.length > 0 ? "RECORD" : "MAP";
+  if (t === "array") return "ARRAY";
+  return primitiveTypeName(t)!;
 }
 
 /** A `{type: "null"}` branch of a nullable oneOf/anyOf. */
