@@ -48,13 +48,14 @@ export class ProduceRejectedError extends KontractError {
  * Writing to a dead-letter topic failed. On produce, nothing of the call was
  * sent to its topics (some DLQ records may have been written: retrying may
  * duplicate them in the DLQ). On consume, the offset was not committed, so the
- * record is read again. Retriable unless the DLQ is not configured at all.
+ * record is read again. `retriable` follows the Kafka error underneath (see
+ * causeRetriable); never when no DLQ producer is configured.
  */
 export class DeadLetterError extends KontractError {
   /** The DLQ topics the call tried to write to. */
   readonly topics: readonly string[];
   constructor(topics: readonly string[], message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super("dead-letter", message, { cause: options.cause, retriable: options.retriable ?? true });
+    super("dead-letter", message, { cause: options.cause, retriable: options.retriable ?? causeRetriable(options.cause) });
     this.topics = topics;
   }
   override get name(): string {
@@ -66,7 +67,7 @@ export class DeadLetterError extends KontractError {
  * Sending the valid messages failed after the failing ones went to the DLQ.
  * `deadLettered` are in the DLQ; the messages at `unsent` may or may not have
  * been written (a lost acknowledgement looks the same as a lost write), so
- * retrying them is at-least-once. `retriable` is the kafkajs error's.
+ * retrying them is at-least-once. `retriable` follows the kafkajs error.
  */
 export class SendError extends KontractError {
   readonly deadLettered: readonly DeadLetteredReport[];
@@ -76,7 +77,7 @@ export class SendError extends KontractError {
     const dl = deadLettered.length > 0 ? `; ${deadLettered.length} already dead-lettered` : "";
     super("send-failed", `sending ${unsent.length} message(s) failed${dl}: ${why}`, {
       cause,
-      retriable: (cause as { retriable?: unknown } | undefined)?.retriable === true,
+      retriable: causeRetriable(cause),
     });
     this.unsent = unsent;
     this.deadLettered = deadLettered;
@@ -117,6 +118,22 @@ export class ConsumeError extends KontractError {
   override get name(): string {
     return "ConsumeError";
   }
+}
+
+/**
+ * Whether retrying may help, judged by the innermost error that says so:
+ * kafkajs wraps a retriable cause (broker unreachable) in a non-retriable
+ * KafkaJSNumberOfRetriesExceeded once its own retries are used up, and a
+ * later retry can still succeed. No flag anywhere: not retriable.
+ */
+export function causeRetriable(e: unknown): boolean {
+  let flag: boolean | undefined;
+  for (let cur = e, depth = 0; typeof cur === "object" && cur !== null && depth < 10; depth++) {
+    const r = (cur as { retriable?: unknown }).retriable;
+    if (typeof r === "boolean") flag = r;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return flag ?? false;
 }
 
 /** The first kontract error in `e`'s cause chain (kafkajs wraps handler errors in its own). */

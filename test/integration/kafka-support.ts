@@ -3,6 +3,10 @@
  * quiet kafkajs clients with short retries, topics, exact topic counts from the
  * broker's offsets, reading a topic back, and registering contracts over REST.
  */
+import { execFile } from "node:child_process";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, type Admin, type KafkaMessage, type ITopicConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
 import { trackingPartitioner } from "../../src/kafka/index.js";
@@ -96,4 +100,77 @@ export function text(m: KafkaMessage, header: string): string | undefined {
 /** A name usable as an Avro namespace / Protobuf package / JSON title: fresh schema text, so a fresh id on AxonOps. */
 export function uniqueIdent(prefix: string): string {
   return uniqueName(prefix).replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+export interface TcpProxy {
+  /** http://127.0.0.1:<port>, forwarding to the target. */
+  readonly url: string;
+  /** While down, every connection (open or new) is reset: the target looks unreachable. */
+  down(): void;
+  up(): void;
+  /** Connections refused while down. */
+  readonly refused: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of the shared registry, to take "the registry" down for
+ * one client only. Stopping the real registry would lose its in-memory data,
+ * which other test files (and the records already written) depend on.
+ */
+export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<Socket>();
+  let isDown = false;
+  let refused = 0;
+  const server = createServer((client) => {
+    if (isDown) {
+      refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect({ host: target.hostname, port: Number(target.port) });
+    sockets.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    down() {
+      isDown = true;
+      for (const s of sockets) s.resetAndDestroy();
+      sockets.clear();
+    },
+    up() {
+      isDown = false;
+    },
+    get refused() {
+      return refused;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** `scripts/kafka.sh restart`: stops the shared broker and starts it again with its data (about 5 s). */
+export function restartBroker(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile("bash", [join(ROOT, "scripts", "kafka.sh"), "restart"], { cwd: ROOT, timeout: 180_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`scripts/kafka.sh restart failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
+    );
+  });
 }

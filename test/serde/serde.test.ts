@@ -180,3 +180,12 @@ test("Avro: without migration rules, a v2 reader resolves v1 bytes by Avro schem
   assert.equal(d.kind, "deserialized");
   assert.deepEqual(plain(d.value), { id: "e1", source: "web" });
 });
+
+test("schema errors name the field and the type found, never the value (values may be personal data)", async () => {
+  const { serializer } = await setup({ "users-value": [{ schema: AVRO }] });
+  const secret = "4111-1111-1111-1111";
+  await assert.rejects(
+    async () => serializer.serialize("users", { name: "Ada", age: secret, email: "a@b.c" }),
+    (e: unknown) => isKontractError(e) && /age/.test(e.message) && !e.message.includes(secret),
+  );
+});

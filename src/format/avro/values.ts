@@ -1,4 +1,5 @@
 /** Small helpers on avsc values and the paths that point into them. */
+import { describeType } from "../../util/describe.js";
 
 /** A shallow copy that keeps the prototype (avsc decodes records into generated classes). */
 export function cloneObject(value: object): Record<string, unknown> {
@@ -40,15 +41,7 @@ export function renderValuePath(segments: readonly string[], root: unknown): str
 }
 
 /** A short rendering of a value for error messages. */
+/** The value's type for error messages; never its content (values may be personal data). */
 export function describeValue(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `bytes(${value.length})`;
-  if (typeof value === "bigint") return `${value}n`;
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return describeType(value);
 }

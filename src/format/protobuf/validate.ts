@@ -6,6 +6,7 @@
  * Paths use the proto field names ("items[2].sku"); unknown keys appear as given.
  */
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { describeType } from "../../util/describe.js";
 import type { SchemaProblem } from "../types.js";
 import { isJsonStruct, isUnboxedWrapper, wrapperScalar } from "./fields.js";
 import { isPlainObject } from "./descriptor.js";
@@ -202,14 +203,4 @@ function join(path: string, name: string): string {
   return path ? `${path}.${name}` : name;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (v instanceof Uint8Array) return "bytes";
-  if (typeof v === "object") {
-    const t = (v as { $typeName?: unknown }).$typeName;
-    return t ? `message ${String(t)}` : "an object";
-  }
-  if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
+const describe = describeType;

@@ -27,8 +27,10 @@ describe("avro validate", () => {
       problems.map((p) => p.path),
       ["email", "address.city", "items[1].qty", 'attrs["gift wrap"]', "status"],
     );
-    assert.match(problems[2]!.message, /expected int, got 1\.5/);
-    assert.match(problems[4]!.message, /expected com\.acme\.Status, got "LOST"/);
+    // messages name the type found, never the value (values may be personal data)
+    assert.equal(problems[2]!.message, "expected int, got a number");
+    assert.equal(problems[4]!.message, "expected com.acme.Status, got a string (4 chars)");
+    assert.ok(!problems.some((p) => p.message.includes("LOST")));
   });
 
   it("reports a missing field", () => {
@@ -56,7 +58,7 @@ describe("avro encode/decode", () => {
     const bad = orderValue({ items: [{ sku: "A", qty: "2" }] });
     assert.throws(
       () => order.encode(bad),
-      (e: unknown) => isErrorCode(e, "message-invalid") && /at items\[0\]\.qty: expected int, got "2"/.test((e as Error).message),
+      (e: unknown) => isErrorCode(e, "message-invalid") && /at items\[0\]\.qty: expected int, got a string \(1 chars\)$/.test((e as Error).message),
     );
   });
 

@@ -1,0 +1,29 @@
+/**
+ * What a value is, for error messages, without what it holds: values may be
+ * personal data, and error messages end up in logs.
+ */
+export function describeType(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v instanceof Uint8Array) return `bytes(${v.length})`;
+  if (v instanceof Date) return "a Date";
+  switch (typeof v) {
+    case "string":
+      return `a string (${v.length} chars)`;
+    case "number":
+      return Number.isInteger(v) ? "an integer number" : "a number";
+    case "bigint":
+      return "a bigint";
+    case "boolean":
+      return "a boolean";
+    case "object": {
+      const t = (v as { $typeName?: unknown }).$typeName;
+      if (typeof t === "string") return `message ${t}`;
+      const ctor = (v as object).constructor?.name;
+      return ctor && ctor !== "Object" ? `an object (${ctor})` : "an object";
+    }
+    default:
+      return typeof v;
+  }
+}
