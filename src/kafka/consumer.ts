@@ -13,7 +13,7 @@ import type { KontractError, Violation } from "../errors.js";
 import { createDeserializer, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import { createContracts, isPoisonPill, subjectExists, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
-import { ConsumeError } from "./errors.js";
+import { ConsumeError, rememberThrown } from "./errors.js";
 import type { DlqOptions } from "./producer.js";
 import type { ConsumedDeadLetter } from "./reports.js";
 
@@ -172,9 +172,13 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
 
   function wrapEachMessage(handler: NonNullable<ContractRunConfig<V, K>["eachMessage"]>): NonNullable<ConsumerRunConfig["eachMessage"]> {
     return async (payload) => {
-      const d = await decode(payload.topic, payload.partition, payload.message);
-      if (d.kind === "dead") return deadLetter([d]);
-      await handler({ ...payload, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+      try {
+        const d = await decode(payload.topic, payload.partition, payload.message);
+        if (d.kind === "dead") return await deadLetter([d]);
+        await handler({ ...payload, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+      } catch (e) {
+        throw rememberThrown(e);
+      }
     };
   }
 
@@ -182,7 +186,7 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
     handler: NonNullable<ContractRunConfig<V, K>["eachBatch"]>,
     autoResolve: boolean,
   ): NonNullable<ConsumerRunConfig["eachBatch"]> {
-    return async (payload: EachBatchPayload) => {
+    const run = async (payload: EachBatchPayload): Promise<void> => {
       const { batch } = payload;
       const entries: { offset: string; d: Decoded; message: KafkaMessage }[] = [];
       // Decode in order up to the first record that must stop the batch; the ones before it are delivered.
@@ -237,6 +241,7 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
         throw failure;
       }
     };
+    return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
   }
 
   return {

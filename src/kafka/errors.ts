@@ -136,9 +136,28 @@ export function causeRetriable(e: unknown): boolean {
   return flag ?? false;
 }
 
-/** The first kontract error in `e`'s cause chain (kafkajs wraps handler errors in its own). */
+/**
+ * kafkajs re-wraps a handler's error as `new KafkaJS…Error(e, { cause: e.cause || e })`,
+ * so the kontract error itself drops out of the chain when it has a cause.
+ * The consumer wrapper remembers each error it throws by its cause.
+ */
+const thrownFor = new WeakMap<object, KontractError>();
+
+/** Lets kontractCause find `e` again behind kafkajs's wrapping. Returns `e`. */
+export function rememberThrown<E>(e: E): E {
+  const cause = isKontractError(e) ? (e as { cause?: unknown }).cause : undefined;
+  if (typeof cause === "object" && cause !== null) thrownFor.set(cause, e as KontractError);
+  return e;
+}
+
+/**
+ * The kontract error behind `e`: `e` itself, or what a kafkajs error wraps
+ * (e.g. the error given to `consumer.crash` listeners or `retry.restartOnFailure`).
+ */
 export function kontractCause(e: unknown): KontractError | undefined {
-  for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 10; depth++) {
+  for (let cur = e, depth = 0; typeof cur === "object" && cur !== null && depth < 10; depth++) {
+    const thrown = thrownFor.get(cur);
+    if (thrown) return thrown;
     if (isKontractError(cur)) return cur;
     cur = (cur as { cause?: unknown }).cause;
   }

@@ -136,7 +136,14 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     const items: Item[] = [];
     for (const { topic, messages } of topicMessages) for (const message of messages) items.push({ index: items.length, topic, message });
 
-    const maybe = items.map(prepare);
+    // A synchronous throw becomes a rejection, so Promise.all observes every pending one.
+    const maybe = items.map((item) => {
+      try {
+        return prepare(item);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    });
     const prepared = maybe.some((p) => p instanceof Promise) ? await Promise.all(maybe) : (maybe as Prepared[]);
 
     const rejected: RejectedMessage[] = [];

@@ -101,7 +101,8 @@ describe("round trip with contracts registered over the REST API", () => {
       assert.deepEqual({ ...stored.metadata, properties }, metadata);
       assert.deepEqual(stored.ruleSet, contract.ruleSet);
 
-      const p = contractProducer(producer, { registry, key: false });
+      // key "auto" (default): the topic has no key subject, so keys go as given.
+      const p = contractProducer(producer, { registry });
       const orders = [
         { id: "a", amount: 10, email: "a@example.com" },
         { id: "bad-1", amount: -1, email: "secret@example.com" },
@@ -129,7 +130,7 @@ describe("round trip with contracts registered over the REST API", () => {
   }
 
   it("all three consumed back through one wrapped consumer, READ transform applied", async () => {
-    const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("rt-group"), ...QUICK_CONSUMER }), { registry: registryFor(infra), key: false, dlq: { producer } });
+    const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("rt-group"), ...QUICK_CONSUMER }), { registry: registryFor(infra), dlq: { producer } });
     const seen = new Map<string, { id: string; email: string }[]>();
     await consumer.connect();
     try {
@@ -147,5 +148,31 @@ describe("round trip with contracts registered over the REST API", () => {
     for (const c of CASES) {
       assert.deepEqual(seen.get(topics.get(c.type)!.topic), ["a", "b", "c"].map((id) => ({ id, email: "***" })), c.type);
     }
+  });
+
+  it('key contracts: with key "auto" a topic whose key subject exists gets keys in the wire format, decoded on consume', async () => {
+    const topic = uniqueName("rt-keyed");
+    await createTopics(kafka, [topic]);
+    const registry = registryFor(infra);
+    const key = await register(registry, `${topic}-key`, {
+      schemaType: "AVRO",
+      schema: JSON.stringify({ type: "record", name: "OrderKey", namespace: uniqueIdent("rtk"), fields: [{ name: "id", type: "string" }] }),
+    });
+    await register(registry, `${topic}-value`, topics.get("AVRO")!.contract);
+    await contractProducer(producer, { registry }).send({ topic, messages: [{ key: { id: "a" }, value: { id: "a", amount: 1, email: "a@example.com" } }] });
+    const raw = (await readAll(kafka, [topic])).get(topic)![0]!;
+    assert.equal(raw.key![0], 0);
+    assert.equal(raw.key!.readInt32BE(1), key.id);
+    const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("rt-keyed"), ...QUICK_CONSUMER }), { registry: registryFor(infra), dlq: { producer } });
+    const keys: unknown[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({ eachMessage: async (p) => void keys.push({ ...(p.key as object) }) });
+      await waitFor(() => keys.length === 1, { timeoutMs: 20_000, what: "the keyed record" });
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(keys, [{ id: "a" }]);
   });
 });

@@ -259,3 +259,51 @@ describe("contractProducer: keys", () => {
     assert.equal(producer.batches.length, 0);
   });
 });
+
+describe("contractProducer: subjects and schema resolution are passed through", () => {
+  it('subjectNameStrategy "topic-record" and "record" find their subjects', async () => {
+    const registry = testRegistry();
+    await registry.register("orders-com.acme.Order", contract({ domainRules: [cond("positive", "message.amount > 0.0", "DLQ")] }));
+    await registry.register("com.acme.Order", contract({ domainRules: [] }));
+    const producer = fakeProducer();
+    const topicRecord = contractProducer(producer, { registry, key: false, value: { subjectNameStrategy: "topic-record", recordName: "com.acme.Order" } });
+    const result = await topicRecord.send({ topic: "orders", messages: [{ value: order({ amount: -1 }) }] });
+    assert.equal(result.messages[0]!.status, "dead-lettered", "the rule of orders-com.acme.Order ran");
+    const record = contractProducer(producer, { registry, key: false, value: { subjectNameStrategy: "record", recordName: "com.acme.Order" } });
+    assert.equal((await record.send({ topic: "anything", messages: [{ value: order({ amount: -1 }) }] })).messages[0]!.status, "sent");
+  });
+
+  it("writerSchema: auto-register registers the contract; latest-with-metadata and id pick that version", async () => {
+    const registry = testRegistry();
+    const v1 = contract({ domainRules: [] }, { properties: { "application.major.version": "1" } });
+    const v2 = contract({ domainRules: [cond("positive", "message.amount > 0.0", "ERROR")] }, { properties: { "application.major.version": "2" } });
+    const producer = fakeProducer();
+    const auto = contractProducer(producer, { registry, key: false, value: { writerSchema: { use: "auto-register", contract: v1 } } });
+    await auto.send({ topic: "orders", messages: [{ value: order() }] });
+    assert.deepEqual(await registry.versions("orders-value"), [1]);
+    const registered2 = await registry.register("orders-value", v2);
+    const idOf = (m: { value: unknown }) => (m.value as Buffer).readInt32BE(1);
+
+    const byMeta = contractProducer(producer, { registry, key: false, value: { writerSchema: { use: "latest-with-metadata", metadata: { "application.major.version": "1" } } } });
+    await byMeta.send({ topic: "orders", messages: [{ value: order({ amount: -1 }) }] }); // v1 has no rule: accepted
+    const byId = contractProducer(producer, { registry, key: false, value: { writerSchema: { use: "id", id: registered2.id } } });
+    await assert.rejects(byId.send({ topic: "orders", messages: [{ value: order({ amount: -1 }) }] }), ProduceRejectedError);
+    const latest = contractProducer(producer, { registry, key: false });
+    await latest.send({ topic: "orders", messages: [{ value: order() }] });
+    const log = producer.log.get("orders")!;
+    assert.deepEqual(log.map(idOf), [(await registry.getVersion("orders-value", 1)).id, (await registry.getVersion("orders-value", 1)).id, registered2.id]);
+  });
+
+  it("schemaIdInHeader puts the schema GUID in __value_schema_id and the bare payload in the value", async () => {
+    const { producer, p, registry } = await setup([], { value: { schemaIdInHeader: true }, key: false });
+    await p.send({ topic: "orders", messages: [{ value: order(), headers: { keep: "me" } }] });
+    const sent = producer.log.get("orders")![0]!;
+    const header = sent.headers!.__value_schema_id as Buffer;
+    assert.equal(header[0], 1, "V1 (GUID) form");
+    assert.equal(sent.headers!.keep, "me");
+    assert.deepEqual(JSON.parse((sent.value as Buffer).toString("utf8")), order());
+    const d = createDeserializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
+    const r = await d.deserialize("orders", sent.value as Buffer, sent.headers as Record<string, Buffer>);
+    assert.equal(r.kind, "deserialized");
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * kontract end to end on a local broker and registry: starts them
+ * (scripts/infra.sh up), registers an orders contract, produces a mixed batch
+ * through the contract producer (bad orders are dead-lettered), consumes the
+ * good ones back (PII masked by a READ rule), and shows a DLQ record.
+ *
+ *   node --import tsx scripts/demo.ts        (npm run demo)
+ *
+ * Leaves the broker and registry running; `scripts/infra.sh down` stops them.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import type { Contract } from "../src/contract/model.js";
+import { DLQ_HEADERS, contractConsumer, contractProducer, trackingPartitioner } from "../src/kafka/index.js";
+import { createRestRegistry } from "../src/registry/rest/index.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const env = new Map(
+  readFileSync(join(ROOT, "scripts", "versions.env"), "utf8")
+    .split("\n")
+    .map((l) => /^([A-Z0-9_]+)=(\S*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [m[1]!, m[2]!]),
+);
+const host = env.get("INFRA_HOST")!;
+const brokers = [`${host}:${env.get("KAFKA_PORT")}`];
+const registryUrl = `http://${host}:${env.get("REGISTRY_PORT")}`;
+
+const contract: Contract = {
+  schemaType: "AVRO",
+  schema: JSON.stringify({
+    type: "record",
+    name: "Order",
+    namespace: "demo",
+    fields: [
+      { name: "id", type: "string" },
+      { name: "amount", type: "double" },
+      { name: "currency", type: "string" },
+      { name: "email", type: "string", "confluent:tags": ["PII"] },
+    ],
+  }),
+  metadata: { properties: { owner: "demo", "application.major.version": "1" } },
+  ruleSet: {
+    domainRules: [
+      { name: "amountPositive", doc: "amount must be positive", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.amount > 0.0", onFailure: "DLQ" },
+      { name: "isoCurrency", doc: "currency is a 3-letter ISO code", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.currency.matches('^[A-Z]{3}$')", onFailure: "DLQ" },
+      { name: "bigOrder", doc: "orders over 1000 get a second look", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.amount <= 1000.0", onFailure: "NONE" },
+      { name: "maskPii", kind: "TRANSFORM", mode: "READ", type: "CEL_FIELD", tags: ["PII"], expr: "'***'" },
+    ],
+  },
+};
+
+const orders = [
+  { id: "o-1", amount: 42.5, currency: "EUR", email: "ada@example.com" },
+  { id: "o-2", amount: -3, currency: "EUR", email: "bob@example.com" },
+  { id: "o-3", amount: 1500, currency: "CHF", email: "cleo@example.com" },
+  { id: "o-4", amount: 12, currency: "euro", email: "dan@example.com" },
+  { id: "o-5", amount: 7.25, currency: "USD", email: "eve@example.com" },
+];
+
+const say = (text = ""): void => void process.stdout.write(`${text}\n`);
+
+async function main(): Promise<void> {
+  say("== starting a local Kafka broker and schema registry (scripts/infra.sh up)");
+  execFileSync("bash", [join(ROOT, "scripts", "infra.sh"), "up"], { stdio: "inherit" });
+
+  const run = Date.now().toString(36);
+  const topic = `demo-orders-${run}`;
+  const dlq = `${topic}-dlq`;
+  const registry = createRestRegistry({ url: registryUrl });
+  await registry.updateConfig(`${topic}-value`, { compatibility: "NONE" });
+  const registered = await registry.register(`${topic}-value`, contract);
+  say(`\n== registered ${topic}-value version ${registered.version} (id ${registered.id}) with ${contract.ruleSet!.domainRules!.length} rules`);
+
+  const kafka = new Kafka({ clientId: "kontract-demo", brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic }, { topic: dlq }], waitForLeaders: true });
+  await admin.disconnect();
+
+  const producer = contractProducer(kafka.producer({ createPartitioner: trackingPartitioner() }), { registry, key: false });
+  await producer.connect();
+  const result = await producer.send({ topic, messages: orders.map((value) => ({ key: value.id, value })) });
+  say(`\n== produced ${orders.length} orders to ${topic}`);
+  for (const m of result.messages) {
+    const id = orders[m.index]!.id;
+    if (m.status === "sent") {
+      const warn = m.violations.length ? `  (warning: ${m.violations.map((v) => v.rule).join(", ")})` : "";
+      say(`  ${id}  sent           ${m.topic}[${m.partition}]@${m.offset}${warn}`);
+    } else {
+      say(`  ${id}  dead-lettered  ${m.dlqTopic}[${m.partition}]@${m.offset}  rule ${m.rule}: ${m.violations.at(-1)?.message}`);
+    }
+  }
+
+  const good = result.messages.filter((m) => m.status === "sent").length;
+  const consumer = contractConsumer(kafka.consumer({ groupId: `demo-${run}`, maxWaitTimeInMs: 200 }), { registry, key: false, dlq: { producer: producer.producer } });
+  const consumed: unknown[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ value }) => void consumed.push(value) });
+  await until(() => consumed.length >= good);
+  await consumer.disconnect();
+  say(`\n== consumed ${consumed.length} orders back (READ rule maskPii applied)`);
+  for (const v of consumed) say(`  ${JSON.stringify({ ...(v as object) })}`);
+
+  const reader = kafka.consumer({ groupId: `demo-dlq-${run}`, maxWaitTimeInMs: 200 });
+  const dead: KafkaMessage[] = [];
+  await reader.connect();
+  await reader.subscribe({ topics: [dlq], fromBeginning: true });
+  await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+  await until(() => dead.length >= orders.length - good);
+  await reader.disconnect();
+  say(`\n== ${dead.length} records in ${dlq}; the first one:`);
+  const first = dead[0]!;
+  say(`  key    ${first.key?.toString()}`);
+  say(`  value  ${first.value?.toString()}   (JSON form, PII redacted)`);
+  for (const [name, value] of Object.entries(first.headers ?? {})) {
+    if (Object.values(DLQ_HEADERS).includes(name as never)) say(`  ${name.padEnd(40)} ${String(value)}`);
+  }
+
+  await producer.disconnect();
+  say("\nbroker and registry keep running; stop them with: scripts/infra.sh down");
+}
+
+async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("demo: timed out waiting for records");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`demo failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

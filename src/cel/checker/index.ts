@@ -1,0 +1,172 @@
+/**
+ * Static type checking of CEL rule expressions, for `kontract lint`. Parses
+ * with @bufbuild/cel, the parser the runtime uses, so the checker and the
+ * runtime accept the same language; then types the AST against the variables'
+ * types (from the schema) and the runtime's own function table. Gradual: dyn
+ * matches anything, and only what is known to fail is reported.
+ * See docs/cel.md, "Static checking".
+ */
+import { parse } from "@bufbuild/cel";
+import type { Registry } from "@bufbuild/protobuf";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { CelCompileError } from "../errors.js";
+import { resolveLimits } from "../limits.js";
+import type { CelLimits } from "../limits.js";
+import { createCelRuntime } from "../runtime.js";
+import type { CelRuntime } from "../runtime.js";
+import { Checker } from "./check.js";
+import type { DiagnosticCode, Finding } from "./check.js";
+import { functionTable, runtimeRegistry } from "./functions.js";
+import { SourceText } from "./source.js";
+import { locateSyntaxError } from "./syntax.js";
+import type { CheckType } from "./types.js";
+
+export type { CheckType, ScalarKind } from "./types.js";
+export { T as CHECK_TYPES, formatCheckType, isAssignable, isComparable, joinTypes, listOf, mapOf, nullable } from "./types.js";
+export { checkTypeOfShape, fieldCheckType, messageCheckType } from "./schema-types.js";
+export type { DiagnosticCode } from "./check.js";
+
+export interface CheckDiagnostic {
+  code: DiagnosticCode;
+  message: string;
+  /** 1-based, within the expression text (columns in UTF-16 code units). The end is exclusive. */
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface CheckResult {
+  /** The type of the expression; undefined when any diagnostic was reported. */
+  type: CheckType | undefined;
+  /** Sorted by position. */
+  diagnostics: CheckDiagnostic[];
+}
+
+export interface CheckOptions {
+  /** Protobuf types: message-typed variables, message literals, enum constants. As given to createCelRuntime. */
+  registry?: Registry;
+  /** The runtime's limits (defaults: DEFAULT_CEL_LIMITS); exceeding one is a "limit" diagnostic. */
+  limits?: Partial<CelLimits>;
+}
+
+/**
+ * Checks `expr` with the given variables in scope (`now` is implicit, as in the
+ * runtime). Never throws for a bad expression: every problem is a diagnostic.
+ */
+export function checkCel(expr: string, variables: Readonly<Record<string, CheckType>>, options: CheckOptions = {}): CheckResult {
+  const source = new SourceText(expr);
+  const limits = resolveLimits(options.limits);
+  const diagnostic = (f: Finding): CheckDiagnostic => ({ code: f.code, message: f.message, ...source.lineColumn(f) });
+  if (expr.length > limits.maxExpressionLength) {
+    const d = diagnostic({ code: "limit", message: `expression too long: ${expr.length} characters, the limit is ${limits.maxExpressionLength}`, start: 0, end: expr.length });
+    return { type: undefined, diagnostics: [d] };
+  }
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(expr);
+  } catch (e) {
+    return { type: undefined, diagnostics: [diagnostic(syntaxFinding(source, e))] };
+  }
+  const root = parsed.expr as Expr | undefined;
+  if (root === undefined) return { type: undefined, diagnostics: [diagnostic({ code: "syntax", message: "empty expression", start: 0, end: 0 })] };
+  const checker = new Checker({
+    source,
+    positions: parsed.sourceInfo?.positions ?? {},
+    macroCalls: (parsed.sourceInfo?.macroCalls ?? {}) as Record<string, Expr>,
+    funcs: functionTable(),
+    registry: runtimeRegistry(options.registry),
+    variables,
+  });
+  let type: CheckType | undefined = checker.run(root);
+  const findings = dedupe(checker.findings);
+  // The runtime's own compile-time checks (limits, references, arities) are the
+  // last word: whatever it would reject, the checker must not accept.
+  const gate = runtimeGate(expr, Object.keys(variables), options, findings.length === 0);
+  if (gate !== undefined) findings.push(gate);
+  if (findings.length > 0) type = undefined;
+  findings.sort((a, b) => a.start - b.start || a.end - b.end);
+  return { type, diagnostics: findings.map(diagnostic) };
+}
+
+function dedupe(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}:${f.start}:${f.end}:${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A parse error with the best position we can find. */
+function syntaxFinding(source: SourceText, e: unknown): Finding {
+  const text = source.text;
+  if (e instanceof RangeError) return { code: "limit", message: "expression nested too deeply to parse", start: 0, end: text.length };
+  const where = (offset: number) => {
+    const p = source.point(offset);
+    return `${p.line}:${p.column}`;
+  };
+  const located = locateSyntaxError(text, where);
+  if (located !== undefined) return located;
+  const err = e as { message?: unknown; location?: { start?: { offset?: number } } };
+  const offset = typeof err.location?.start?.offset === "number" ? err.location.start.offset : 0;
+  let message = String(err.message ?? e).replace(/^<input>:\d+:\d+: /, "");
+  // Peggy lists every token it would have accepted; keep the message readable.
+  const expecting = message.indexOf(" but expecting ");
+  if (expecting >= 0 && message.length > expecting + 80) message = message.slice(0, expecting);
+  return { code: "syntax", message: `syntax error: ${message}`, start: offset, end: Math.min(text.length, offset + 1) };
+}
+
+const runtimes = new WeakMap<Registry, Map<string, CelRuntime>>();
+const NO_REGISTRY = {} as Registry;
+
+function runtimeFor(options: CheckOptions): CelRuntime {
+  const key = options.registry ?? NO_REGISTRY;
+  let byLimits = runtimes.get(key);
+  if (byLimits === undefined) {
+    byLimits = new Map();
+    runtimes.set(key, byLimits);
+  }
+  const limitsKey = JSON.stringify(options.limits ?? {});
+  let runtime = byLimits.get(limitsKey);
+  if (runtime === undefined) {
+    runtime = createCelRuntime({ registry: options.registry, limits: options.limits, clock: () => 0 });
+    byLimits.set(limitsKey, runtime);
+  }
+  return runtime;
+}
+
+/** Codes for the runtime's compile errors, by their wording (src/cel/check.ts). */
+function gateCode(reason: string): DiagnosticCode {
+  if (/too long|too large|too deeply/.test(reason)) return "limit";
+  if (/undeclared reference/.test(reason)) return "unknown-variable";
+  if (/unknown message type/.test(reason)) return "unknown-variable";
+  if (/^unknown (function|method)/.test(reason)) return "unknown-function";
+  if (/overload|is a method|is a function|needs a field selection/.test(reason)) return "no-matching-overload";
+  if (/^syntax error/.test(reason)) return "syntax";
+  return "unsupported";
+}
+
+/**
+ * Compiles with the runtime. Its rejection is reported when the checker found
+ * nothing (a divergence), and always when it is a limit, which the checker
+ * does not count itself.
+ */
+function runtimeGate(expr: string, variables: string[], options: CheckOptions, clean: boolean): Finding | undefined {
+  try {
+    runtimeFor(options).compile(expr, variables);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof CelCompileError)) throw e;
+    const code = gateCode(e.reason);
+    if (!clean && code !== "limit") return undefined;
+    const source = new SourceText(expr);
+    let start = 0;
+    if (e.line !== undefined && e.column !== undefined) {
+      const lineStart = source.offsetOfLine(e.line);
+      start = Math.min(expr.length, lineStart + e.column - 1);
+    }
+    return { code, message: e.reason, start, end: code === "limit" ? expr.length : start };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Every diagnostic code the linter emits, with its default severity and a
+ * one-line description. Codes are stable: configuration files and inline
+ * suppressions name them, and docs/lint.md documents each one (a test keeps
+ * the two in step).
+ */
+import type { Severity } from "./types.js";
+
+export interface CodeInfo {
+  readonly severity: Severity;
+  readonly category: "yaml" | "structure" | "schema" | "rule" | "metadata" | "cel" | "jsonata" | "migration" | "suppression";
+  readonly description: string;
+}
+
+export const LINT_CODES = {
+  // The file and its structure
+  "yaml-syntax": { severity: "error", category: "yaml", description: "The YAML does not parse (indentation, tabs, duplicate keys, unclosed brackets)." },
+  "structure-unknown-property": { severity: "error", category: "structure", description: "A property the contract format does not have (often a typo)." },
+  "structure-missing-property": { severity: "error", category: "structure", description: "A required property is missing." },
+  "structure-type": { severity: "error", category: "structure", description: "A value has the wrong type (e.g. a number where a string is required)." },
+  "structure-value": { severity: "error", category: "structure", description: "A value is not allowed (enum, pattern, length, `schema` and `schemaFile` both or neither)." },
+  "version-duplicate": { severity: "error", category: "structure", description: "The same version of a subject is defined twice." },
+  "id-conflict": { severity: "error", category: "structure", description: "One explicit schema id is given to two different contracts." },
+  "guid-conflict": { severity: "error", category: "structure", description: "One guid is given to two different schemas." },
+  "reference-unresolved": { severity: "error", category: "structure", description: "A schema reference names a subject version that the linted files do not define." },
+  // Schemas
+  "schema-file-missing": { severity: "error", category: "schema", description: "The `schemaFile` does not exist." },
+  "schema-not-json": { severity: "error", category: "schema", description: "An AVRO or JSON schema is not valid JSON." },
+  "schema-invalid": { severity: "error", category: "schema", description: "The schema does not compile as Avro, JSON Schema or Protobuf." },
+  "schema-type-mismatch": { severity: "error", category: "schema", description: "A `.proto` schema file without `schemaType: PROTOBUF`." },
+  // Rules
+  "rule-name-invalid": { severity: "error", category: "rule", description: "A rule name is empty, too long, or has characters Confluent rejects." },
+  "rule-name-duplicate": { severity: "error", category: "rule", description: "Two rules of one contract share a name (names are unique across the three lists)." },
+  "rule-kind-invalid": { severity: "error", category: "rule", description: "`kind` is neither CONDITION nor TRANSFORM." },
+  "rule-mode-invalid": { severity: "error", category: "rule", description: "`mode` is not a rule mode." },
+  "rule-mode-not-allowed": { severity: "error", category: "rule", description: "The mode is not allowed in this list (migration rules: UPGRADE, DOWNGRADE, UPDOWN; others: WRITE, READ, WRITEREAD)." },
+  "rule-action-invalid": { severity: "error", category: "rule", description: "`onSuccess`/`onFailure` has more than two comma-separated actions." },
+  "rule-action-pair-not-allowed": { severity: "error", category: "rule", description: "An \"A,B\" action pair on a rule whose mode is not WRITEREAD or UPDOWN." },
+  "rule-action-unknown": { severity: "error", category: "rule", description: "An action that is neither NONE, ERROR, DLQ nor a custom action named in the configuration." },
+  "rule-type-unknown": { severity: "error", category: "rule", description: "A rule type no executor handles (not CEL, CEL_FIELD, JSONATA, nor configured)." },
+  "rule-type-unsupported": { severity: "warning", category: "rule", description: "A Confluent rule type kontract has no executor for (ENCRYPT, ENCRYPT_PAYLOAD): the rule fails through onFailure when it runs." },
+  "rule-type-not-allowed": { severity: "error", category: "rule", description: "A rule type that cannot run in this list (CEL_FIELD in migrationRules)." },
+  "rule-expr-missing": { severity: "error", category: "rule", description: "A CEL, CEL_FIELD or JSONATA rule without an expression." },
+  "rule-disabled": { severity: "info", category: "rule", description: "The rule is disabled and never runs." },
+  "rule-tag-unknown": { severity: "error", category: "rule", description: "A rule tag that no (primitive) field of the schema carries: the field rule never runs." },
+  "rule-tags-ignored": { severity: "warning", category: "rule", description: "Tags on a rule type that does not select fields (CEL, JSONATA)." },
+  "enable-at-invalid": { severity: "error", category: "rule", description: "`ruleSet.enableAt` is not ALL, CLIENT, GATEWAY, SERVER or NONE." },
+  "param-property-missing": { severity: "error", category: "rule", description: "A parameter the rule's type or action needs is neither in its params nor in metadata.properties." },
+  "dlq-topic-default": { severity: "hint", category: "rule", description: "A DLQ rule without `dlq.topic`: failures go to `<topic>-dlq`." },
+  "guard-malformed": { severity: "error", category: "rule", description: "A `guard ; body` expression with an empty body, or more than one `;`." },
+  "guard-java-split": { severity: "warning", category: "rule", description: "A `;` inside a string literal: the Java client splits the guard there, kontract does not." },
+  // Metadata
+  "metadata-tag-unmatched": { severity: "warning", category: "metadata", description: "A metadata.tags wildcard that matches no field of the schema." },
+  "metadata-sensitive-unknown": { severity: "warning", category: "metadata", description: "metadata.sensitive names a property that metadata.properties does not define." },
+  // CEL
+  "cel-syntax": { severity: "error", category: "cel", description: "The CEL expression does not parse." },
+  "cel-unknown-field": { severity: "error", category: "cel", description: "A field that the message (or record) does not have." },
+  "cel-unknown-variable": { severity: "error", category: "cel", description: "A name that is not a variable of the rule type (`message` for CEL; `value`, `name`, `fullName`, `typeName`, `tags`, `message` for CEL_FIELD)." },
+  "cel-unknown-function": { severity: "error", category: "cel", description: "A function or method that does not exist." },
+  "cel-no-matching-overload": { severity: "error", category: "cel", description: "A function exists but not for these argument types." },
+  "cel-type-mismatch": { severity: "error", category: "cel", description: "Operand types that do not fit (e.g. comparing a string with an int)." },
+  "cel-unsupported": { severity: "error", category: "cel", description: "CEL the runtime cannot run (optional values, cel.bind, math extension, two-variable macros...)." },
+  "cel-limit": { severity: "error", category: "cel", description: "The expression exceeds a compile-time limit (length, nodes, nesting)." },
+  "cel-regex": { severity: "error", category: "cel", description: "A regex literal that is not valid RE2 (lookaround, backreferences...)." },
+  "cel-condition-not-bool": { severity: "error", category: "cel", description: "A CONDITION whose expression does not yield bool." },
+  "cel-guard-not-bool": { severity: "error", category: "cel", description: "A guard that does not yield bool (the body would never run)." },
+  "cel-transform-type": { severity: "error", category: "cel", description: "A TRANSFORM whose result does not fit: the field's type (CEL_FIELD) or a message or map (CEL)." },
+  // JSONata
+  "jsonata-syntax": { severity: "error", category: "jsonata", description: "The JSONata expression does not parse." },
+  "jsonata-regex": { severity: "error", category: "jsonata", description: "A JSONata regex that is not valid RE2." },
+  // Versions
+  "migration-missing": { severity: "error", category: "migration", description: "A schema change that breaks compatibility with the previous version, without a migration rule for that direction." },
+  // Suppression comments
+  "suppression-unused": { severity: "warning", category: "suppression", description: "A `kontract-disable` comment that suppressed nothing." },
+  "suppression-unknown-code": { severity: "warning", category: "suppression", description: "A `kontract-disable` comment naming a code that does not exist." },
+} as const satisfies Record<string, CodeInfo>;
+
+export type LintCode = keyof typeof LINT_CODES;
+
+export const ALL_CODES: readonly LintCode[] = Object.keys(LINT_CODES) as LintCode[];
+
+export function isLintCode(s: string): s is LintCode {
+  return Object.hasOwn(LINT_CODES, s);
+}

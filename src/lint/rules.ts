@@ -1,0 +1,447 @@
+/**
+ * Checks of each rule of a contract: its type, actions, tags, parameters and
+ * expression. CEL expressions are type-checked against the schema (CEL: the
+ * message; CEL_FIELD: each kind of field the rule's tags select), JSONata
+ * expressions are parsed and their regexes compiled with RE2.
+ */
+import jsonata from "jsonata";
+import { BUILTIN_ACTIONS, RULE_KINDS, RULE_MODES, RULE_PHASES, defaultKind, type Contract, type Rule, type RulePhase } from "../contract/model.js";
+import type { ContractDocument } from "../contract/document.js";
+import type { YamlSource } from "../contract/locate.js";
+import type { PathSegment } from "../contract/path.js";
+import { formatPath } from "../contract/path.js";
+import { compileRe2 } from "../engine/executors/re2-regex.js";
+import { splitGuard } from "../engine/guard.js";
+import type { FieldInfo } from "../format/types.js";
+import { CHECKER_AVAILABLE, T, assignable, checkExpression, formatType, listOf, runtimeError, fromCompileError, type CheckDiagnostic, type CheckType } from "./cel-check.js";
+import type { LintCode } from "./codes.js";
+import type { LintConfig } from "./config.js";
+import type { RawDiagnostic } from "./load.js";
+import { evaluateStaticGuard } from "./static-guard.js";
+import type { SchemaContext } from "./schema-context.js";
+import { exprLocator, offsetOf, pairPosition, positionOf, type ExprLocator } from "./where.js";
+
+/** Rule types with an executor in kontract. */
+const EXECUTOR_TYPES = new Set(["CEL", "CEL_FIELD", "JSONATA"]);
+/** Confluent rule types kontract does not execute. */
+const CONFLUENT_ONLY_TYPES = new Set(["ENCRYPT", "ENCRYPT_PAYLOAD"]);
+/** Rule types that select fields by tag (Java FieldRuleExecutor). */
+const FIELD_TYPES = new Set(["CEL_FIELD", "ENCRYPT"]);
+/** Parameters Confluent's executors cannot run without. */
+const BUILTIN_REQUIRED_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  ENCRYPT: ["encrypt.kek.name"],
+  ENCRYPT_PAYLOAD: ["encrypt.kek.name"],
+};
+
+const CEL_FIELD_VARIABLES = ["value", "fullName", "name", "typeName", "tags", "message"] as const;
+
+export interface RuleCheckInput {
+  readonly doc: ContractDocument;
+  readonly yaml: YamlSource;
+  /** Undefined when the schema did not compile: only schema-independent checks run. */
+  readonly schema: SchemaContext | undefined;
+  readonly config: LintConfig;
+  readonly report: (d: RawDiagnostic) => void;
+}
+
+/** Checks every rule of the document. Returns how many rules it saw. */
+export function checkRules(input: RuleCheckInput): number {
+  const ruleSet = input.doc.contract.ruleSet;
+  if (!isObject(ruleSet)) return 0;
+  let count = 0;
+  for (const phase of RULE_PHASES) {
+    const list = (ruleSet as Record<string, unknown>)[phase];
+    if (!Array.isArray(list)) continue;
+    list.forEach((rule: unknown, index) => {
+      count++;
+      if (isCheckable(rule)) new RuleChecker(input, rule, phase, index).run();
+    });
+  }
+  return count;
+}
+
+/** Only rules whose fields have the right types: the loader reported the others. */
+function isCheckable(r: unknown): r is Rule {
+  if (!isObject(r)) return false;
+  if (typeof r.type !== "string" || r.type === "") return false;
+  if (r.expr !== undefined && typeof r.expr !== "string") return false;
+  if (r.name !== undefined && typeof r.name !== "string") return false;
+  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === "string"))) return false;
+  if (r.params !== undefined && !(isObject(r.params) && Object.values(r.params).every((v) => typeof v === "string"))) return false;
+  if (r.kind !== undefined && !(RULE_KINDS as readonly unknown[]).includes(r.kind)) return false;
+  if (r.mode !== undefined && !(RULE_MODES as readonly unknown[]).includes(r.mode)) return false;
+  for (const k of ["onSuccess", "onFailure"]) if (r[k] !== undefined && typeof r[k] !== "string") return false;
+  return true;
+}
+
+class RuleChecker {
+  private readonly at: PathSegment[];
+  private readonly type: string;
+  private readonly contract: Contract;
+
+  constructor(
+    private readonly input: RuleCheckInput,
+    private readonly rule: Rule,
+    private readonly phase: RulePhase,
+    index: number,
+  ) {
+    this.at = ["ruleSet", phase, index];
+    this.type = rule.type.toUpperCase();
+    this.contract = input.doc.contract;
+  }
+
+  run(): void {
+    const { rule } = this;
+    if (rule.disabled === true) {
+      this.report("rule-disabled", `rule ${this.label()} is disabled and never runs`, pairPosition(this.input.yaml, [...this.at, "disabled"]), [...this.at, "disabled"]);
+    }
+    this.checkType();
+    this.checkActions();
+    this.checkParams();
+    this.checkTags();
+    this.checkExpression();
+  }
+
+  private label(): string {
+    return this.rule.name ? JSON.stringify(this.rule.name) : `#${String(this.at[2])} of ${this.phase}`;
+  }
+
+  private param(name: string): string | undefined {
+    return this.rule.params?.[name] ?? this.contract.metadata?.properties?.[name];
+  }
+
+  private report(code: LintCode, message: string, position: RawDiagnostic["position"], path: readonly PathSegment[], hint?: string): void {
+    this.input.report({
+      code,
+      message,
+      position,
+      path: formatPath(path),
+      subject: this.input.doc.subject,
+      version: this.input.doc.version,
+      ...(this.rule.name ? { rule: this.rule.name } : {}),
+      ...(hint ? { hint } : {}),
+    });
+  }
+
+  private pos(path: readonly PathSegment[], key = false): RawDiagnostic["position"] {
+    return positionOf(this.input.yaml, path, { key });
+  }
+
+  private checkType(): void {
+    const { type } = this;
+    const path = [...this.at, "type"];
+    const configured = this.input.config.ruleTypes.some((t) => t.toUpperCase() === type);
+    if (CONFLUENT_ONLY_TYPES.has(type) && !configured) {
+      this.report("rule-type-unsupported", `rule ${this.label()}: kontract has no executor for ${this.rule.type}; the rule fails through onFailure whenever it runs`, this.pos(path), path, "register an executor with createEngine({ executors }) and list the type under lint.ruleTypes in kontract.config.yaml");
+    } else if (!EXECUTOR_TYPES.has(type) && !CONFLUENT_ONLY_TYPES.has(type) && !configured) {
+      this.report("rule-type-unknown", `rule ${this.label()}: unknown rule type ${JSON.stringify(this.rule.type)}; known: CEL, CEL_FIELD, JSONATA`, this.pos(path), path, "if your engine registers an executor for it, list the type under lint.ruleTypes in kontract.config.yaml");
+    }
+    if (type === "CEL_FIELD" && this.phase === "migrationRules") {
+      this.report("rule-type-not-allowed", `rule ${this.label()}: CEL_FIELD rules cannot run in migrationRules (migrations see the message as JSON); use CEL or JSONATA`, this.pos(path), path);
+    }
+  }
+
+  private checkActions(): void {
+    const known = new Set<string>([...BUILTIN_ACTIONS, ...this.input.config.actions]);
+    let dlq = false;
+    for (const key of ["onSuccess", "onFailure"] as const) {
+      const value = this.rule[key];
+      if (value === undefined) continue;
+      const parts = value.split(",");
+      if (parts.length > 2) continue; // rule-action-invalid, from the loader
+      for (const part of parts) {
+        if (part === "") continue; // the default action
+        if (part === "DLQ") dlq = true;
+        if (!known.has(part)) {
+          const path = [...this.at, key];
+          const trimmed = part.trim();
+          const hint = trimmed !== part && known.has(trimmed)
+            ? `remove the spaces: actions are not trimmed, so ${JSON.stringify(part)} is not ${trimmed}`
+            : known.has(part.toUpperCase())
+              ? `action names are case-sensitive: write ${part.toUpperCase()}`
+              : "custom actions must be registered with createEngine({ actions }) and listed under lint.actions in kontract.config.yaml";
+          this.report("rule-action-unknown", `rule ${this.label()}: unknown action ${JSON.stringify(part)} in ${key}; known: ${[...known].join(", ")}`, this.pos(path), path, hint);
+        }
+      }
+    }
+    if (dlq && this.param("dlq.topic") === undefined) {
+      const key = this.rule.onFailure?.split(",").includes("DLQ") ? "onFailure" : "onSuccess";
+      const path = [...this.at, key];
+      this.report("dlq-topic-default", `rule ${this.label()} sends to a DLQ but sets no dlq.topic (param or metadata property): dead letters go to <topic>-dlq`, this.pos(path), path, "set params: { dlq.topic: <topic> } to choose the topic");
+    }
+  }
+
+  private checkParams(): void {
+    const required = this.input.config.requiredParams;
+    const needs: { param: string; by: string }[] = [];
+    const byType = required[this.rule.type] ?? required[this.type] ?? BUILTIN_REQUIRED_PARAMS[this.type] ?? [];
+    for (const p of byType) needs.push({ param: p, by: `rule type ${this.rule.type}` });
+    const actions = new Set([...(this.rule.onSuccess ?? "").split(","), ...(this.rule.onFailure ?? "").split(",")].filter((a) => a !== ""));
+    for (const a of actions) for (const p of required[a] ?? []) needs.push({ param: p, by: `action ${a}` });
+    for (const { param, by } of needs) {
+      if (this.param(param) !== undefined) continue;
+      const path = this.rule.params ? [...this.at, "params"] : [...this.at, "type"];
+      this.report(
+        "param-property-missing",
+        `rule ${this.label()}: ${by} reads parameter ${JSON.stringify(param)}, which neither the rule's params nor metadata.properties define`,
+        this.pos(path, this.rule.params !== undefined),
+        path,
+        `add params: { ${param}: ... } to the rule, or metadata.properties.${param} to the contract`,
+      );
+    }
+  }
+
+  private checkTags(): void {
+    const tags = this.rule.tags ?? [];
+    if (tags.length === 0) return;
+    if (!FIELD_TYPES.has(this.type) && (EXECUTOR_TYPES.has(this.type) || this.type === "ENCRYPT_PAYLOAD")) {
+      const path = [...this.at, "tags"];
+      this.report("rule-tags-ignored", `rule ${this.label()}: ${this.rule.type} rules do not select fields, so tags are ignored`, this.pos(path, true), path, "tags select fields for CEL_FIELD and ENCRYPT rules only");
+      return;
+    }
+    const schema = this.input.schema;
+    if (!schema || !FIELD_TYPES.has(this.type)) return;
+    tags.forEach((tag, i) => {
+      if (schema.primitiveFields.some((f) => f.tags.has(tag))) return;
+      const path = [...this.at, "tags", i];
+      const nonPrimitive = schema.schema.fields.filter((f) => f.tags.has(tag));
+      const message = nonPrimitive.length > 0
+        ? `rule ${this.label()}: tag ${JSON.stringify(tag)} is only on non-primitive fields (${nonPrimitive.slice(0, 3).map((f) => `${f.fullName}: ${f.typeName}`).join(", ")}); ${this.rule.type} rules visit primitive fields only`
+        : `rule ${this.label()}: no field of the schema carries tag ${JSON.stringify(tag)}, so the rule never runs`;
+      this.report("rule-tag-unknown", message, this.pos(path), path, nonPrimitive.length > 0 ? "tag the record's primitive fields instead" : tagHint(tag, schema.schema.fields));
+    });
+  }
+
+  private checkExpression(): void {
+    const needsExpr = this.type === "CEL" || this.type === "CEL_FIELD" || this.type === "JSONATA";
+    if (!needsExpr) return;
+    const expr = this.rule.expr;
+    if (expr === undefined || expr.trim() === "") {
+      const path = expr === undefined ? [...this.at] : [...this.at, "expr"];
+      this.report("rule-expr-missing", `rule ${this.label()}: a ${this.rule.type} rule needs an expr`, expr === undefined ? this.pos([...this.at, "name"]) : this.pos(path), path);
+      return;
+    }
+    const locator = exprLocator(this.input.yaml, [...this.at, "expr"]);
+    if (this.type === "JSONATA") this.checkJsonata(expr, locator);
+    else if (!(this.type === "CEL_FIELD" && this.phase === "migrationRules")) this.checkCel(expr, locator);
+  }
+
+  // --- JSONata -------------------------------------------------------------
+
+  private checkJsonata(expr: string, locator: ExprLocator): void {
+    const path = [...this.at, "expr"];
+    let ast: unknown;
+    try {
+      ast = jsonata(expr).ast();
+    } catch (e) {
+      const err = e as { message?: string; code?: string; position?: number; token?: string };
+      const end = typeof err.position === "number" ? Math.min(err.position, expr.length) : expr.length;
+      const tokenLength = typeof err.token === "string" && err.token !== "(end)" ? err.token.length : 1;
+      const start = Math.max(0, end - tokenLength);
+      this.report("jsonata-syntax", `rule ${this.label()}: JSONata does not parse: ${err.message ?? String(e)}${err.code ? ` (${err.code})` : ""}`, locator.at(start, Math.max(end, start + 1)), path);
+      return;
+    }
+    visitRegexes(ast, (re, position) => {
+      try {
+        compileRe2(re.source, re.flags);
+      } catch (e) {
+        const literal = `/${re.source}/${re.flags}`;
+        const guess = position - literal.length;
+        const start = expr.startsWith("/", guess) ? guess : Math.max(0, position - 1);
+        this.report("jsonata-regex", `rule ${this.label()}: regex ${literal} is not valid RE2: ${(e as Error).message}`, locator.at(start, start + literal.length), path, "RE2 has no lookaround or backreferences; rewrite the pattern without them");
+      }
+    });
+  }
+
+  // --- CEL -----------------------------------------------------------------
+
+  private checkCel(expr: string, locator: ExprLocator): void {
+    const path = [...this.at, "expr"];
+    const ignoreSeparator = this.param("cel.ignore.guard.separator") === "true";
+    const split = splitGuard(expr, ignoreSeparator);
+    const bodyStart = split.body === expr ? 0 : expr.length - split.body.length;
+    const guard = split.guard;
+    const diag = (code: LintCode, message: string, start: number, end: number, hint?: string) =>
+      this.report(code, `rule ${this.label()}: ${message}`, locator.at(start, end), path, hint);
+
+    if (!ignoreSeparator) {
+      // Java splits at the first ';' anywhere, even inside a string literal.
+      const javaAt = expr.indexOf(";");
+      if (javaAt >= 0 && javaAt !== bodyStart - 1) {
+        diag("guard-java-split", "the first ';' is inside a string literal: the Java client splits the guard there and the rule fails in Java", javaAt, javaAt + 1, "if the expression has no guard, set params: { cel.ignore.guard.separator: \"true\" }");
+      }
+    }
+    if (bodyStart > 0) {
+      if (split.body.trim() === "") {
+        diag("guard-malformed", "nothing after the guard separator ';': the body is empty", bodyStart - 1, bodyStart);
+        return;
+      }
+      const again = splitGuard(split.body);
+      if (again.body !== split.body) {
+        const second = bodyStart + split.body.length - again.body.length - 1;
+        diag("guard-malformed", "more than one ';': a rule has at most one guard (`guard ; body`)", second, second + 1, "combine conditions with && in the guard");
+        return;
+      }
+    }
+
+    const isCondition = defaultKind(this.rule) === "CONDITION";
+    const variablesList = this.type === "CEL_FIELD" ? this.fieldVariableSets(guard) : [{ variables: this.celVariables(), fields: [] as FieldInfo[] }];
+    const registry = this.input.schema?.registry;
+    const found = new Map<string, { code: LintCode; message: string; start: number; end: number; hint?: string; groups: Set<number> }>();
+    const add = (code: LintCode, message: string, start: number, end: number, group: number, hint?: string) => {
+      const key = `${code}\u0000${start}\u0000${end}\u0000${message}`;
+      const known = found.get(key);
+      if (known) known.groups.add(group);
+      else found.set(key, { code, message, start, end, groups: new Set([group]), ...(hint ? { hint } : {}) });
+    };
+    const parts: { text: string; offset: number; role: "guard" | "body" }[] = [];
+    if (guard !== undefined) parts.push({ text: guard, offset: 0, role: "guard" });
+    parts.push({ text: split.body, offset: bodyStart, role: "body" });
+
+    variablesList.forEach(({ variables, fields }, group) => {
+      for (const part of parts) {
+        const result = checkExpression(part.text, variables, registry ? { registry } : {});
+        const errors = result.diagnostics;
+        for (const d of errors) {
+          const { start, end } = span(part.text, d, part.offset);
+          add(celCode(d), d.message, start, end, group);
+        }
+        if (errors.length === 0 && CHECKER_AVAILABLE) {
+          // The checker accepted it: the runtime must be able to run it too.
+          const e = runtimeError(part.text, Object.keys(variables).filter((v) => v !== "now"), registry);
+          if (e) {
+            const d = fromCompileError(part.text, e);
+            const { start, end } = span(part.text, d, part.offset);
+            add("cel-unsupported", `the runtime cannot run this: ${d.message}`, start, end, group);
+          }
+        }
+        if (errors.length > 0 || result.type === undefined) continue;
+        const t = result.type;
+        const whole = { start: part.offset + leadingSpace(part.text), end: part.offset + part.text.trimEnd().length };
+        if (part.role === "guard") {
+          if (!isBoolish(t)) add("cel-guard-not-bool", `the guard yields ${formatType(t)}, not bool: the body never runs`, whole.start, whole.end, group);
+        } else if (isCondition) {
+          if (!isBoolish(t)) add("cel-condition-not-bool", `a CONDITION must yield bool, this yields ${formatType(t)}`, whole.start, whole.end, group, "only false fails a condition: a non-bool result always passes");
+        } else if (this.type === "CEL_FIELD") {
+          const target = variables.value!;
+          if (!assignable(t, target)) add("cel-transform-type", `the TRANSFORM yields ${formatType(t)}, which does not fit the field type ${formatType(target)}`, whole.start, whole.end, group);
+        } else {
+          const target = variables.message!;
+          const fits = t.kind === "dyn" || ((t.kind === "map" || t.kind === "record" || t.kind === "message") && assignable(t, target));
+          if (!fits) add("cel-transform-type", `the TRANSFORM yields ${formatType(t)}; it must yield the message (${formatType(target)}) or a map of its fields`, whole.start, whole.end, group);
+        }
+      }
+    });
+
+    for (const f of found.values()) {
+      let message = f.message;
+      if (variablesList.length > 1 && f.groups.size < variablesList.length) {
+        const names = [...f.groups].flatMap((g) => variablesList[g]!.fields.map((x) => x.fullName));
+        message += ` (for field${names.length === 1 ? "" : "s"} ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""})`;
+      }
+      diag(f.code, message, f.start, f.end, f.hint);
+    }
+  }
+
+  /** `message` (and `now`) for CEL rules; migrations see the JSON form. */
+  private celVariables(): Record<string, CheckType> {
+    const message = this.phase === "migrationRules" || !this.input.schema ? T.dyn : this.input.schema.messageType;
+    return { message, now: T.timestamp };
+  }
+
+  /**
+   * CEL_FIELD variables, once per distinct (field type, container) among the
+   * fields the rule selects. A guard that only reads the field's static facts
+   * (typeName, name, fullName, tags) is evaluated per field, so
+   * `typeName == 'STRING' ; value.size() > 0` checks the body on strings only.
+   */
+  private fieldVariableSets(guard: string | undefined): { variables: Record<string, CheckType>; fields: FieldInfo[] }[] {
+    const statics = { fullName: T.string, name: T.string, typeName: T.string, tags: listOf(T.string), now: T.timestamp };
+    const schema = this.input.schema;
+    if (!schema) return [{ variables: { value: T.dyn, message: T.dyn, ...statics }, fields: [] }];
+    const tags = this.rule.tags ?? [];
+    const selected = schema.primitiveFields.filter((f) => tags.length === 0 || tags.some((t) => f.tags.has(t)));
+    const groups = new Map<string, { variables: Record<string, CheckType>; fields: FieldInfo[] }>();
+    for (const field of selected) {
+      if (guard !== undefined && evaluateStaticGuard(guard, field) === false) continue;
+      const { value, container } = schema.fieldTypes(field);
+      const key = `${typeKey(value)}|${typeKey(container)}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { variables: { value, message: container, ...statics }, fields: [] }));
+      g.fields.push(field);
+    }
+    // No field reaches the body (or none is selected): still check the expression, untyped.
+    if (groups.size === 0) return [{ variables: { value: T.dyn, message: T.dyn, ...statics }, fields: [] }];
+    return [...groups.values()];
+  }
+}
+
+function celCode(d: CheckDiagnostic): LintCode {
+  switch (d.code) {
+    case "syntax":
+      return "cel-syntax";
+    case "unknown-field":
+      return "cel-unknown-field";
+    case "unknown-variable":
+      return "cel-unknown-variable";
+    case "unknown-function":
+      return "cel-unknown-function";
+    case "no-matching-overload":
+      return "cel-no-matching-overload";
+    case "type-mismatch":
+      return "cel-type-mismatch";
+    case "limit":
+      return "cel-limit";
+    case "regex":
+      return "cel-regex";
+    default:
+      return "cel-unsupported";
+  }
+}
+
+function span(text: string, d: CheckDiagnostic, offset: number): { start: number; end: number } {
+  const start = offsetOf(text, d.line, d.column);
+  const end = Math.max(start + 1, offsetOf(text, d.endLine, d.endColumn));
+  return { start: offset + start, end: offset + Math.min(end, text.length) };
+}
+
+function leadingSpace(s: string): number {
+  return s.length - s.trimStart().length;
+}
+
+function isBoolish(t: CheckType): boolean {
+  return t.kind === "bool" || t.kind === "dyn";
+}
+
+function typeKey(t: CheckType): string {
+  switch (t.kind) {
+    case "record":
+      return `record:${t.name}`;
+    default:
+      return formatType(t);
+  }
+}
+
+/** A "did you mean" for tag typos: the closest tag the schema does carry. */
+function tagHint(tag: string, fields: readonly FieldInfo[]): string | undefined {
+  const all = new Set<string>();
+  for (const f of fields) for (const t of f.tags) all.add(t);
+  const same = [...all].find((t) => t.toLowerCase() === tag.toLowerCase());
+  if (same) return `tags are case-sensitive: the schema has ${JSON.stringify(same)}`;
+  if (all.size === 0) return "tag fields inline (confluent:tags) or with metadata.tags";
+  return `tags in this schema: ${[...all].sort().join(", ")}`;
+}
+
+function visitRegexes(node: unknown, visit: (re: RegExp, position: number) => void, seen = new Set<unknown>()): void {
+  if (typeof node !== "object" || node === null || seen.has(node)) return;
+  seen.add(node);
+  const n = node as { type?: string; value?: unknown; position?: number };
+  if (n.type === "regex" && n.value instanceof RegExp) visit(n.value, typeof n.position === "number" ? n.position : 0);
+  for (const v of Object.values(node)) visitRegexes(v, visit, seen);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export { CEL_FIELD_VARIABLES };
