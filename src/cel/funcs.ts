@@ -5,6 +5,7 @@
  */
 import { CelScalar, celEnv, celFunc, celMethod, isCelError, objectType } from "@bufbuild/cel";
 import type { CelFunc } from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
 import { create } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import type { ReflectMessage } from "@bufbuild/protobuf/reflect";
@@ -60,4 +61,13 @@ export function memoizedTimeParsers(size: number): CelFunc[] {
     });
   };
   return [memo("timestamp"), memo("duration")];
+}
+
+/**
+ * Every function a kontract program may call beyond the standard library.
+ * The runtime's env and the static checker both take this list, so the checker
+ * never accepts a call the runtime cannot make.
+ */
+export function runtimeFuncs(timeParseCacheSize: number): CelFunc[] {
+  return [...strings, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
 }

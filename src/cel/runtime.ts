@@ -5,14 +5,13 @@
  */
 import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelEnv, CelError } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
 import type { Registry } from "@bufbuild/protobuf";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { UNSUPPORTED_OPTIONAL, checkExpr } from "./check.js";
 import { CelCompileError } from "./errors.js";
 import { celFailure } from "./failure.js";
 import type { CelFailure } from "./failure.js";
-import { CONFLUENT_FUNCS, memoizedTimeParsers } from "./funcs.js";
+import { runtimeFuncs } from "./funcs.js";
 import { resolveLimits } from "./limits.js";
 import type { CelLimits } from "./limits.js";
 import { createRe2Engine } from "./regex.js";
@@ -158,7 +157,7 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
   const env: CelEnv = celEnv({
     registry: options.registry,
     namespace: container,
-    funcs: [...strings, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(TIME_PARSE_CACHE_SIZE)],
+    funcs: runtimeFuncs(TIME_PARSE_CACHE_SIZE),
     re2: createRe2Engine(limits.regexCacheSize),
   });
   return {

@@ -414,11 +414,11 @@ export class Checker {
     return T.dyn;
   }
 
-  private unknownVariable(e: Expr, name: string, scope: Scope): void {
+  private unknownVariable(e: Expr, name: string, scope: Scope, more = ""): void {
     const known = new Set(Object.keys(this.ctx.variables));
     for (let s = scope; s !== undefined; s = s.parent) known.add(s.name);
     const range = this.span(e);
-    this.report("unknown-variable", range, `undeclared reference to '${name}'${didYouMean(name, known)}`);
+    this.report("unknown-variable", range, `undeclared reference to '${name}'${didYouMean(name, known)}${more}`);
   }
 
   private qualified(parts: string[], nodes: Expr[], scope: Scope): CheckType {
@@ -512,7 +512,7 @@ export class Checker {
         this.report("unknown-field", { start: at, end: at + field.length }, `unknown field '${field}' in ${desc.typeName}${didYouMean(field, fields.keys())}`);
         continue;
       }
-      if (!isAssignable(valueType, fieldType) && !(valueType.kind === "null" && fieldType.kind !== "list" && fieldType.kind !== "map")) {
+      if (!isAssignable(valueType, fieldType)) {
         this.report(
           "type-mismatch",
           entry.value === undefined ? { start: at, end: at } : this.span(entry.value),
@@ -660,7 +660,7 @@ export class Checker {
       } else if (name.startsWith("math.")) {
         this.report("unsupported", range, `${name}() is not available: kontract's CEL runtime has no math extension`);
       } else {
-        if (chain.parts.length === 1) this.unknownVariable(chain.nodes[0], chain.parts[0], scope);
+        if (chain.parts.length === 1) this.unknownVariable(chain.nodes[0], chain.parts[0], scope, ` (and there is no function ${name}())`);
         else this.report("unknown-function", range, `unknown function ${name}()`);
         for (const a of call.args) this.check(a, scope);
       }
@@ -681,7 +681,7 @@ export class Checker {
   private checkRegex(call: Expr_Call): void {
     const pattern = call.args[0];
     if (pattern?.exprKind.case !== "constExpr" || pattern.exprKind.value.constantKind.case !== "stringValue") return;
-    const problem = validateRe2(pattern.exprKind.value.constantKind.value);
+    const problem = re2Problem(pattern.exprKind.value.constantKind.value);
     if (problem !== undefined) this.report("regex", this.span(pattern), `invalid RE2 regular expression: ${problem}`);
   }
 
@@ -718,10 +718,10 @@ export class Checker {
       return T.dyn;
     }
     const matching = sameArity.filter((o) => (o.receiver === undefined || argMatches(receiver!, o.receiver)) && o.params.every((p, i) => argMatches(args[i], p)));
-    const applied = () => typeList(receiver === undefined ? args : [receiver, ...args]);
+    const applied = () => typeList(args);
     if (matching.length === 0) {
       const name = method ? `${formatCheckType(nonNull(receiver))}.${fn}()` : isOperator ? this.displayName(fn) : `${fn}()`;
-      this.report("no-matching-overload", at, `no matching overload for ${name} applied to ${applied()}`);
+      this.report("no-matching-overload", at, `no matching overload for ${name} applied to ${applied()}${hint(fn, args)}`);
       return T.dyn;
     }
     const refined = this.refine(fn, receiver, args, matching);
@@ -860,6 +860,31 @@ export class Checker {
         return fail();
     }
   }
+}
+
+const ARITHMETIC = new Set(["_+_", "_-_", "_*_", "_/_", "_%_"]);
+
+/** A hint for the usual mistakes behind a failed overload. */
+function hint(fn: string, args: readonly CheckType[]): string {
+  const kinds = args.map((a) => nonNull(a).kind);
+  if (ARITHMETIC.has(fn) && kinds.length === 2 && kinds.every((k) => k === "int" || k === "uint" || k === "double") && kinds[0] !== kinds[1]) {
+    return ": CEL does not mix int, uint and double in arithmetic; write the literal as 2.0 or 2u, or convert with double(), int() or uint()";
+  }
+  for (const time of ["timestamp", "duration"] as const) {
+    if (kinds.includes(time) && kinds.includes("string")) return `: convert the string with ${time}('...')`;
+  }
+  return "";
+}
+
+/** Rules repeat their patterns across contracts: validate each once. */
+const re2Problems = new Map<string, string | undefined>();
+
+function re2Problem(pattern: string): string | undefined {
+  if (re2Problems.has(pattern)) return re2Problems.get(pattern);
+  const problem = validateRe2(pattern);
+  if (re2Problems.size >= 512) re2Problems.clear();
+  re2Problems.set(pattern, problem);
+  return problem;
 }
 
 function constantType(c: Constant): CheckType {

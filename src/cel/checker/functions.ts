@@ -4,10 +4,9 @@
  * Confluent helpers), so the checker cannot accept a call the runtime lacks.
  */
 import { celEnv } from "@bufbuild/cel";
-import type { CelEnv, CelFunc, CelType } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
+import type { CelEnv, CelType } from "@bufbuild/cel";
 import type { Registry } from "@bufbuild/protobuf";
-import { CONFLUENT_FUNCS, memoizedTimeParsers } from "../funcs.js";
+import { runtimeFuncs } from "../funcs.js";
 import { messageCheckType } from "./schema-types.js";
 import { T, listOf, mapOf } from "./types.js";
 import type { CheckType } from "./types.js";
@@ -30,10 +29,6 @@ export interface FunctionTable {
   find(name: string): FunctionGroup | undefined;
 }
 
-/** The function list of kontract's runtime (src/cel/runtime.ts builds its env from the same lists). */
-function runtimeFuncs(): CelFunc[] {
-  return [...strings, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(0)];
-}
 
 export function checkTypeOfCelType(t: CelType): CheckType {
   switch (t.kind) {
@@ -78,19 +73,22 @@ let table: FunctionTable | undefined;
 
 /** The runtime's functions, read once. */
 export function functionTable(): FunctionTable {
-  return (table ??= tableOf(celEnv({ funcs: runtimeFuncs() })));
+  return (table ??= tableOf(runtimeEnv(undefined)));
 }
 
-const registries = new WeakMap<Registry, Registry>();
-let defaultRegistry: Registry | undefined;
+const envs = new WeakMap<Registry, CelEnv>();
+let defaultEnv: CelEnv | undefined;
 
-/** The registry the runtime resolves types in: the given one plus the well-known types. */
-export function runtimeRegistry(registry: Registry | undefined): Registry {
-  if (registry === undefined) return (defaultRegistry ??= celEnv().registry);
-  let r = registries.get(registry);
-  if (r === undefined) {
-    r = celEnv({ registry }).registry;
-    registries.set(registry, r);
+/**
+ * An environment like the runtime's (src/cel/runtime.ts): the same functions,
+ * and the given registry plus the well-known types. Cached per registry.
+ */
+export function runtimeEnv(registry: Registry | undefined): CelEnv {
+  if (registry === undefined) return (defaultEnv ??= celEnv({ funcs: runtimeFuncs(0) }));
+  let env = envs.get(registry);
+  if (env === undefined) {
+    env = celEnv({ registry, funcs: runtimeFuncs(0) });
+    envs.set(registry, env);
   }
-  return r;
+  return env;
 }

@@ -12,11 +12,10 @@ import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { CelCompileError } from "../errors.js";
 import { resolveLimits } from "../limits.js";
 import type { CelLimits } from "../limits.js";
-import { createCelRuntime } from "../runtime.js";
-import type { CelRuntime } from "../runtime.js";
+import { checkExpr } from "../check.js";
 import { Checker } from "./check.js";
 import type { DiagnosticCode, Finding } from "./check.js";
-import { functionTable, runtimeRegistry } from "./functions.js";
+import { functionTable, runtimeEnv } from "./functions.js";
 import { SourceText } from "./source.js";
 import { locateSyntaxError } from "./syntax.js";
 import type { CheckType } from "./types.js";
@@ -56,37 +55,60 @@ export interface CheckOptions {
  */
 export function checkCel(expr: string, variables: Readonly<Record<string, CheckType>>, options: CheckOptions = {}): CheckResult {
   const source = new SourceText(expr);
-  const limits = resolveLimits(options.limits);
+  const limits = options.limits === undefined ? DEFAULT_LIMITS : resolveLimits(options.limits);
   const diagnostic = (f: Finding): CheckDiagnostic => ({ code: f.code, message: f.message, ...source.lineColumn(f) });
   if (expr.length > limits.maxExpressionLength) {
     const d = diagnostic({ code: "limit", message: `expression too long: ${expr.length} characters, the limit is ${limits.maxExpressionLength}`, start: 0, end: expr.length });
     return { type: undefined, diagnostics: [d] };
   }
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(expr);
-  } catch (e) {
-    return { type: undefined, diagnostics: [diagnostic(syntaxFinding(source, e))] };
-  }
+  const parsed = parseCached(expr);
+  if (!("expr" in parsed)) return { type: undefined, diagnostics: [diagnostic(syntaxFinding(source, parsed.error))] };
   const root = parsed.expr as Expr | undefined;
   if (root === undefined) return { type: undefined, diagnostics: [diagnostic({ code: "syntax", message: "empty expression", start: 0, end: 0 })] };
+  const positions = parsed.sourceInfo?.positions ?? {};
   const checker = new Checker({
     source,
-    positions: parsed.sourceInfo?.positions ?? {},
+    positions,
     macroCalls: (parsed.sourceInfo?.macroCalls ?? {}) as Record<string, Expr>,
     funcs: functionTable(),
-    registry: runtimeRegistry(options.registry),
+    registry: runtimeEnv(options.registry).registry,
     variables,
   });
   let type: CheckType | undefined = checker.run(root);
   const findings = dedupe(checker.findings);
   // The runtime's own compile-time checks (limits, references, arities) are the
   // last word: whatever it would reject, the checker must not accept.
-  const gate = runtimeGate(expr, Object.keys(variables), options, findings.length === 0);
+  const gate = runtimeGate(root, positions, source, Object.keys(variables), options, limits, findings.length === 0);
   if (gate !== undefined) findings.push(gate);
   if (findings.length > 0) type = undefined;
   findings.sort((a, b) => a.start - b.start || a.end - b.end);
   return { type, diagnostics: findings.map(diagnostic) };
+}
+
+const DEFAULT_LIMITS = resolveLimits(undefined);
+
+type Parsed = ReturnType<typeof parse> | { error: unknown };
+
+/**
+ * Parses, remembering the last few hundred expressions: a linter sees the same
+ * rule text in many contracts and versions, and parsing is most of the cost.
+ * The ASTs are only read, never changed.
+ */
+const parseCache = new Map<string, Parsed>();
+const PARSE_CACHE_SIZE = 512;
+
+function parseCached(expr: string): Parsed {
+  let parsed = parseCache.get(expr);
+  if (parsed === undefined) {
+    try {
+      parsed = parse(expr);
+    } catch (error) {
+      parsed = { error };
+    }
+    if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value!);
+    parseCache.set(expr, parsed);
+  }
+  return parsed;
 }
 
 function dedupe(findings: readonly Finding[]): Finding[] {
@@ -118,55 +140,38 @@ function syntaxFinding(source: SourceText, e: unknown): Finding {
   return { code: "syntax", message: `syntax error: ${message}`, start: offset, end: Math.min(text.length, offset + 1) };
 }
 
-const runtimes = new WeakMap<Registry, Map<string, CelRuntime>>();
-const NO_REGISTRY = {} as Registry;
-
-function runtimeFor(options: CheckOptions): CelRuntime {
-  const key = options.registry ?? NO_REGISTRY;
-  let byLimits = runtimes.get(key);
-  if (byLimits === undefined) {
-    byLimits = new Map();
-    runtimes.set(key, byLimits);
-  }
-  const limitsKey = JSON.stringify(options.limits ?? {});
-  let runtime = byLimits.get(limitsKey);
-  if (runtime === undefined) {
-    runtime = createCelRuntime({ registry: options.registry, limits: options.limits, clock: () => 0 });
-    byLimits.set(limitsKey, runtime);
-  }
-  return runtime;
-}
-
 /** Codes for the runtime's compile errors, by their wording (src/cel/check.ts). */
 function gateCode(reason: string): DiagnosticCode {
   if (/too long|too large|too deeply/.test(reason)) return "limit";
-  if (/undeclared reference/.test(reason)) return "unknown-variable";
-  if (/unknown message type/.test(reason)) return "unknown-variable";
+  if (/undeclared reference|unknown message type/.test(reason)) return "unknown-variable";
   if (/^unknown (function|method)/.test(reason)) return "unknown-function";
   if (/overload|is a method|is a function|needs a field selection/.test(reason)) return "no-matching-overload";
-  if (/^syntax error/.test(reason)) return "syntax";
   return "unsupported";
 }
 
 /**
- * Compiles with the runtime. Its rejection is reported when the checker found
- * nothing (a divergence), and always when it is a limit, which the checker
- * does not count itself.
+ * The runtime's own compile-time checks (src/cel/check.ts: limits, references,
+ * arities) on the same AST. Their rejection is reported when the checker found
+ * nothing (a divergence: the checker must not accept what the runtime
+ * rejects), and always when it is a limit, which the checker does not count.
  */
-function runtimeGate(expr: string, variables: string[], options: CheckOptions, clean: boolean): Finding | undefined {
+function runtimeGate(root: Expr, positions: { readonly [id: string]: number }, source: SourceText, variables: string[], options: CheckOptions, limits: CelLimits, clean: boolean): Finding | undefined {
+  const declared = new Set(variables);
+  const implicitNow = !declared.has("now");
+  if (implicitNow) declared.add("now");
+  const position = (id: bigint) => {
+    const offset = positions[id.toString()];
+    return offset === undefined ? undefined : source.point(offset);
+  };
   try {
-    runtimeFor(options).compile(expr, variables);
+    checkExpr(root, { limits, variables: declared, implicitNow, container: "", env: runtimeEnv(options.registry), position });
     return undefined;
   } catch (e) {
     if (!(e instanceof CelCompileError)) throw e;
     const code = gateCode(e.reason);
     if (!clean && code !== "limit") return undefined;
-    const source = new SourceText(expr);
     let start = 0;
-    if (e.line !== undefined && e.column !== undefined) {
-      const lineStart = source.offsetOfLine(e.line);
-      start = Math.min(expr.length, lineStart + e.column - 1);
-    }
-    return { code, message: e.reason, start, end: code === "limit" ? expr.length : start };
+    if (e.line !== undefined && e.column !== undefined) start = Math.min(source.text.length, source.offsetOfLine(e.line) + e.column - 1);
+    return { code, message: e.reason, start, end: code === "limit" ? source.text.length : start };
   }
 }

@@ -132,7 +132,7 @@ class Validator {
 
   private is(text: string): boolean {
     const t = this.peek();
-    return (t.kind === "op" && t.text === text) || false;
+    return t.kind === "op" && t.text === text;
   }
 
   private fail(t: Token, message: string, code: SyntaxProblem["code"] = "syntax"): never {
@@ -210,7 +210,8 @@ class Validator {
         const t = this.peek();
         if (t.kind === "op" && t.text === "?") this.unsupported(this.previous()!);
         if (t.kind === "op" && t.text === "`") this.fail(t, "backquoted field names are not supported by kontract's CEL runtime: use message['field-name']", "unsupported");
-        if (t.kind !== "ident") this.fail(t, `expected a field or method name after '.' but found ${describe(t)}`);
+        // `in` is an operator, but also a valid field name after a dot.
+        if (t.kind !== "ident" && !(t.kind === "op" && t.text === "in")) this.fail(t, `expected a field or method name after '.' but found ${describe(t)}`);
         this.next();
         if (this.is("(")) {
           this.args();
