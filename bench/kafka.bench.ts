@@ -1,0 +1,157 @@
+/**
+ * Throughput through the real broker and registry (issue #3, "Speed"): order
+ * messages (Avro, the 5 CEL conditions of bench/order.ts) produced and consumed by
+ *
+ *   - plain kafkajs with bytes serialized before the clock starts (the ceiling),
+ *   - kontract's contractProducer / contractConsumer around kafkajs,
+ *   - @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer + kafkajs.
+ *
+ * One kafkajs producer per round for all, sendBatch of --batch messages with
+ * --in-flight calls outstanding (default 1), acks -1, no compression, a fresh 1-partition topic per contender and round;
+ * consume with a fresh group and eachBatch until every record was handled.
+ * Rounds rotate who goes first; the table shows medians, and ratios are taken
+ * within each round before their median. See docs/kafka.md, "Kafka throughput".
+ *
+ *   node --expose-gc --import tsx bench/kafka.bench.ts [--messages 100000] [--batch 1000]
+ *     [--in-flight 1] [--rounds 3] [--warmup 5000] [--rules-on-read] [--keep-infra]
+ */
+import { parseArgs } from "node:util";
+import type { RuleMode } from "../src/contract/model.js";
+import { confluentKafkajs, cpuMs, kontractKafkajs, kontractRegistry, plainKafkajs, producerFor, type Contender, type Workload } from "./kafka/contenders.js";
+import { acquireInfra, benchKafka, countRecords, createTopics, deleteTopics } from "./kafka/infra.js";
+import { emptyRound, roundLine, summarize, table, type ContenderId, type RoundResult } from "./kafka/report.js";
+import { benchContract, buildWorkload } from "./kafka/workload.js";
+// Only for the byte-identity check below.
+import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
+import { AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
+import { SerdeType } from "@confluentinc/schemaregistry/dist/serde/serde.js";
+
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: "string", default: "100000" },
+    batch: { type: "string", default: "1000" },
+    "in-flight": { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "5000" },
+    "rules-on-read": { type: "boolean", default: false },
+    "keep-infra": { type: "boolean", default: false },
+  },
+});
+
+function positive(name: string, text: string, allowZero = false): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+const MESSAGES = positive("messages", args.messages);
+const BATCH = positive("batch", args.batch);
+const IN_FLIGHT = positive("in-flight", args["in-flight"]);
+const ROUNDS = positive("rounds", args.rounds);
+const WARMUP = Math.min(positive("warmup", args.warmup, true), MESSAGES);
+const RULE_MODE: RuleMode = args["rules-on-read"] ? "WRITEREAD" : "WRITE";
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const infra = await acquireInfra();
+  const kafka = benchKafka(infra);
+  const registry = kontractRegistry(infra.registryUrl);
+  const run = `kbench-${Date.now().toString(36)}-${process.pid}`;
+  const contract = benchContract(run.replace(/-/g, "_"), RULE_MODE);
+  const subjects: string[] = [];
+  const register = async (topic: string) => {
+    subjects.push(`${topic}-value`);
+    await registry.register(`${topic}-value`, contract);
+  };
+
+  try {
+    const prepTopic = `${run}-prep`;
+    await register(prepTopic);
+    log(`serializing ${MESSAGES.toLocaleString("en-US")} orders with kontract for plain kafkajs (not timed)...`);
+    const work = await buildWorkload(MESSAGES, BATCH, registry, prepTopic);
+    const warm = WARMUP > 0 ? await buildWorkload(WARMUP, BATCH, registry, prepTopic) : undefined;
+    const ctx = { kafka, inFlight: IN_FLIGHT, registryUrl: infra.registryUrl, consumeTimeoutMs: 60_000 + MESSAGES * 3 };
+    const contenders: Contender[] = [plainKafkajs(ctx), kontractKafkajs(ctx), confluentKafkajs(ctx)];
+    const identical = await sameBytesAsConfluent(infra.registryUrl, prepTopic, work);
+    const labels = Object.fromEntries(contenders.map((c) => [c.id, c.label])) as Record<ContenderId, string>;
+
+    console.log(
+      [
+        `Kafka throughput: ${MESSAGES.toLocaleString("en-US")} Avro orders (${Math.round(work.byteSum / MESSAGES)} bytes on the wire each), ` +
+          `5 CEL conditions (mode ${RULE_MODE}${RULE_MODE === "WRITE" ? ": rules run on produce only" : ": rules run on produce and consume"})`,
+        `sendBatch of ${BATCH}, ${IN_FLIGHT === 1 ? "one" : `up to ${IN_FLIGHT}`} in flight, acks -1, no compression; fresh 1-partition topic per contender and round; ` +
+          `consume: fresh group, eachBatch, timed from the first fetch request`,
+        `${ROUNDS} round(s), medians${WARMUP > 0 ? `, after a ${WARMUP.toLocaleString("en-US")}-message warm-up round` : ""}; ` +
+          `kontract and @confluentinc wire bytes ${identical ? "identical" : "DIFFER"}; broker ${infra.brokers.join(",")}, registry ${infra.registryUrl}; node ${process.version}`,
+        "",
+      ].join("\n"),
+    );
+
+    const rounds: RoundResult[] = [];
+    const total = ROUNDS + (warm ? 1 : 0);
+    for (let r = 0; r < total; r++) {
+      const isWarmup = warm !== undefined && r === 0;
+      const name = isWarmup ? "warm-up" : `round ${rounds.length + 1}/${ROUNDS}`;
+      // Rotate who goes first, so no contender always meets the same machine state.
+      const order = contenders.map((_, i) => contenders[(i + r) % contenders.length]!);
+      const result = await round(`${run}-r${r}`, order, isWarmup ? warm : work);
+      log(roundLine(name, result));
+      if (!isWarmup) rounds.push(result);
+    }
+    console.log(table(summarize(rounds), labels));
+  } finally {
+    for (const s of subjects) await registry.deleteSubject(s, { permanent: true }).catch(() => {});
+    log(await infra.release(args["keep-infra"]));
+    log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+
+  /** One round: every contender produces to its own fresh topic, then every contender consumes it back. */
+  async function round(prefix: string, order: readonly Contender[], w: Workload): Promise<RoundResult> {
+    const topics = new Map(order.map((c) => [c.id, `${prefix}-${c.id}`]));
+    await createTopics(kafka, [...topics.values()]);
+    for (const t of topics.values()) await register(t);
+    const result = emptyRound();
+    const producer = producerFor(kafka);
+    try {
+      await producer.connect();
+      for (const c of order) {
+        gc();
+        const start = performance.now();
+        const cpu = process.cpuUsage();
+        await c.produce(producer, topics.get(c.id)!, w);
+        result.rate.produce[c.id] = (w.count / (performance.now() - start)) * 1000;
+        result.cpuUs.produce[c.id] = (cpuMs(process.cpuUsage(cpu)) * 1000) / w.count;
+        const n = await countRecords(kafka, topics.get(c.id)!);
+        if (n !== w.count) throw new Error(`${c.label}: ${n} records on its topic, expected ${w.count}`);
+      }
+      for (const c of order) {
+        gc();
+        const res = await c.consume(topics.get(c.id)!, w);
+        if (res.count !== w.count || res.checksum !== c.expectedChecksum(w)) {
+          throw new Error(`${c.label}: consumed ${res.count} records with checksum ${res.checksum}, expected ${w.count} and ${c.expectedChecksum(w)}`);
+        }
+        result.rate.consume[c.id] = (w.count / res.elapsedMs) * 1000;
+        result.cpuUs.consume[c.id] = (res.cpuMs * 1000) / w.count;
+      }
+    } finally {
+      await producer.disconnect().catch(() => {});
+      await deleteTopics(kafka, [...topics.values()]).catch((e: unknown) => log(`could not delete the round's topics: ${String(e)}`));
+    }
+    return result;
+  }
+}
+
+/** The reference client must write the same bytes, or the consume side would not compare like with like. Needs its CelExecutor registered (confluentKafkajs does). */
+async function sameBytesAsConfluent(registryUrl: string, topic: string, work: Workload): Promise<boolean> {
+  const serializer = new AvroSerializer(SchemaRegistryClient.newClient({ baseURLs: [registryUrl] }), SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false });
+  for (let i = 0; i < Math.min(2, work.values[0]!.length); i++) {
+    const theirs = await serializer.serialize(topic, work.values[0]![i]);
+    if (!theirs.equals(work.bytes[0]![i]!.value as Buffer)) return false;
+  }
+  return true;
+}
+
+await main();

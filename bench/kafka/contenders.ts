@@ -1,0 +1,251 @@
+/**
+ * The three ways of moving order messages through kafkajs that the Kafka bench
+ * compares. Each produces N messages to a topic in batches, and consumes N
+ * messages from a topic with eachBatch; the caller times the produce side, the
+ * consume side times itself (from the consumer's first fetch request).
+ */
+import { CompressionTypes, Partitioners, type Consumer, type Kafka, type Message, type Producer } from "kafkajs";
+// Deep imports: the package index also loads the AWS, Azure and GCP KMS SDKs.
+import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
+import { AvroDeserializer, AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
+import { SerdeType } from "@confluentinc/schemaregistry/dist/serde/serde.js";
+import { CelExecutor } from "@confluentinc/schemaregistry/dist/rules/cel/cel-executor.js";
+import { contractConsumer, contractProducer, type ContractMessage } from "../../src/kafka/index.js";
+import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
+
+/** What every contender sends with: same acks, no compression. */
+export const SEND_OPTIONS = { acks: -1, compression: CompressionTypes.None } as const;
+
+export interface Order {
+  amount: number;
+}
+
+/** The order's amount in tenths: an integer, so sums do not depend on how records were batched. */
+export function tenths(order: Order): number {
+  return Math.round(order.amount * 10);
+}
+
+/** The messages of one run, built before anything is timed. */
+export interface Workload {
+  /** Order values, in batches. */
+  readonly values: readonly (readonly Order[])[];
+  /** The same values as kontract messages (`{ value }`). */
+  readonly contractMessages: readonly ContractMessage[][];
+  /** The same values serialized by kontract, as kafkajs messages. */
+  readonly bytes: readonly Message[][];
+  readonly count: number;
+  /** Sum of `tenths(value)` over all values: what a decoding consumer must arrive at. */
+  readonly amountSum: number;
+  /** Sum of the serialized value lengths: what a raw-bytes consumer must arrive at. */
+  readonly byteSum: number;
+}
+
+export interface ConsumeResult {
+  /** From the consumer's first fetch request to the last record handled. */
+  readonly elapsedMs: number;
+  /** CPU time of this process (user + system) over the same span, ms. */
+  readonly cpuMs: number;
+  readonly count: number;
+  /** Decoding contenders: sum of `tenths(value)`; raw bytes: sum of value lengths. */
+  readonly checksum: number;
+}
+
+export interface Contender {
+  readonly id: "plain" | "kontract" | "confluent";
+  readonly label: string;
+  /** `producer`: connected, shared by the contenders of a round (kontract wraps it). */
+  produce(producer: Producer, topic: string, work: Workload): Promise<void>;
+  consume(topic: string, work: Workload): Promise<ConsumeResult>;
+  /** What the checksum of `consume` must be. */
+  expectedChecksum(work: Workload): number;
+}
+
+export interface ContenderContext {
+  readonly kafka: Kafka;
+  /** sendBatch calls a contender keeps outstanding at once (1: the next batch is built after the previous one was acknowledged). */
+  readonly inFlight: number;
+  readonly registryUrl: string;
+  readonly consumeTimeoutMs: number;
+}
+
+/** A producer per round: kafkajs keeps refreshing metadata of every topic it sent to, and fails once one was deleted. */
+export function producerFor(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+}
+
+/** A fresh registry client per contender and round: each pays its own first lookups, as kontract's and Confluent's do. */
+export function kontractRegistry(url: string): RestRegistry {
+  return createRestRegistry({ url, timeoutMs: 10_000 });
+}
+
+/** Plain kafkajs: the bytes were serialized (by kontract) before the clock started; consume hands over raw bytes. */
+export function plainKafkajs(ctx: ContenderContext): Contender {
+  return {
+    id: "plain",
+    label: "plain kafkajs (pre-serialized bytes)",
+    produce: (producer, topic, work) =>
+      windowed(work.bytes, ctx.inFlight, async (messages) => {
+        await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+      }),
+    consume: (topic, work) =>
+      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            let bytes = 0;
+            for (const m of batch.messages) bytes += m.value?.length ?? 0;
+            handled(batch.messages.length, bytes);
+          },
+        });
+      }),
+    expectedChecksum: (work) => work.byteSum,
+  };
+}
+
+/** kontract: contractProducer / contractConsumer around the same kafkajs clients. */
+export function kontractKafkajs(ctx: ContenderContext): Contender {
+  return {
+    id: "kontract",
+    label: "kontract (contractProducer / contractConsumer)",
+    async produce(producer, topic, work) {
+      const contract = contractProducer(producer, { registry: kontractRegistry(ctx.registryUrl), key: false });
+      await windowed(work.contractMessages, ctx.inFlight, async (messages) => {
+        const result = await contract.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+        // What a caller has to look at anyway; also proves no message was dead-lettered.
+        for (const m of result.messages) if (m.status !== "sent") throw new Error(`kontract dead-lettered message ${m.index} (rule ${m.rule})`);
+      });
+    },
+    consume: (topic, work) =>
+      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+        const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
+        await contract.run({
+          eachBatch: async ({ messages }) => {
+            let sum = 0;
+            for (const m of messages) sum += tenths(m.value!);
+            handled(messages.length, sum);
+          },
+        });
+      }),
+    expectedChecksum: (work) => work.amountSum,
+  };
+}
+
+/**
+ * The reference JS client: its AvroSerializer / AvroDeserializer (rules run
+ * through its CEL executor) turning values into bytes for kafkajs and back.
+ * One await per message on both sides, in order. (Promise.all over a batch is
+ * slower here: with a cold cache every call of the batch asks the registry for
+ * the latest version, as the client does not coalesce lookups; warm, it is
+ * still ~10% slower than awaiting one by one.) contractConsumer also awaits
+ * its records one by one.
+ */
+export function confluentKafkajs(ctx: ContenderContext): Contender {
+  CelExecutor.register();
+  const client = () => SchemaRegistryClient.newClient({ baseURLs: [ctx.registryUrl] });
+  return {
+    id: "confluent",
+    label: "@confluentinc/schemaregistry + kafkajs",
+    async produce(producer, topic, work) {
+      const serializer = new AvroSerializer(client(), SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false });
+      await windowed(work.values, ctx.inFlight, async (values) => {
+        const messages: Message[] = [];
+        for (const value of values) messages.push({ value: await serializer.serialize(topic, value) });
+        await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+      });
+    },
+    consume: (topic, work) =>
+      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+        const deserializer = new AvroDeserializer(client(), SerdeType.VALUE, {});
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            let sum = 0;
+            for (const m of batch.messages) sum += tenths((await deserializer.deserialize(batch.topic, m.value!)) as Order);
+            handled(batch.messages.length, sum);
+          },
+        });
+      }),
+    expectedChecksum: (work) => work.amountSum,
+  };
+}
+
+/**
+ * Runs a fresh consumer group over `topic` from the beginning until `expected`
+ * records were handled. The clock starts at the first fetch request, so group
+ * join and coordinator lookup (the same fixed cost for everyone) stay out.
+ */
+async function timedConsume(
+  ctx: ContenderContext,
+  topic: string,
+  expected: number,
+  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+): Promise<ConsumeResult> {
+  const consumer = ctx.kafka.consumer({
+    groupId: `${topic}-group`,
+    maxWaitTimeInMs: 100,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+  let t0: number | undefined;
+  let t1: number | undefined;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu1: NodeJS.CpuUsage | undefined;
+  let count = 0;
+  let checksum = 0;
+  let finish!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  consumer.on(consumer.events.FETCH_START, () => {
+    if (t0 !== undefined) return;
+    t0 = performance.now();
+    cpu0 = process.cpuUsage();
+  });
+  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
+  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await start(consumer, (records, sum) => {
+      count += records;
+      checksum += sum;
+      if (count >= expected && t1 === undefined) {
+        t1 = performance.now();
+        cpu1 = process.cpuUsage(cpu0);
+        finish();
+      }
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
+}
+
+export function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Calls `send` for each item in order, with at most `limit` calls outstanding; rejects with the first failure. */
+async function windowed<T>(items: readonly T[], limit: number, send: (item: T) => Promise<void>): Promise<void> {
+  if (limit === 1) {
+    for (const item of items) await send(item);
+    return;
+  }
+  const pending = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for (const item of items) {
+    if (failure) break;
+    const p: Promise<void> = send(item).then(
+      () => void pending.delete(p),
+      (error: unknown) => {
+        pending.delete(p);
+        failure ??= { error };
+      },
+    );
+    pending.add(p);
+    if (pending.size >= limit) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+  if (failure) throw failure.error;
+}
