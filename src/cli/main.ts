@@ -9,6 +9,8 @@ const USAGE = `kontract: data contracts for Apache Kafka
 
 Commands:
   check <subject> <messages.jsonl>   run messages through a contract (see kontract check --help)
+  lint [paths...]                    check contract files offline (see kontract lint --help)
+  test [fixtures...]                 run rule tests from fixtures/*.test.yaml (see kontract test --help)
 
 `;
 
@@ -22,6 +24,23 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         return await checkCommand(rest);
+      case "lint": {
+        // Loaded on demand: `check` does not pay for the linter.
+        const { lintCommand, LINT_USAGE } = await import("./lint.js");
+        if (rest.includes("--help") || rest.includes("-h")) {
+          process.stdout.write(LINT_USAGE);
+          return 0;
+        }
+        return await lintCommand(rest);
+      }
+      case "test": {
+        const { testCommand, TEST_USAGE } = await import("./test.js");
+        if (rest.includes("--help") || rest.includes("-h")) {
+          process.stdout.write(TEST_USAGE);
+          return 0;
+        }
+        return await testCommand(rest);
+      }
       case undefined:
       case "--help":
       case "-h":
@@ -33,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    // node:util parseArgs throws TypeErrors coded ERR_PARSE_ARGS_* for unknown or malformed options.
+    if (e instanceof UsageError || (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
       process.stderr.write(`kontract: ${e.message}\n`);
       return 2;
     }

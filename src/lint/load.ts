@@ -35,8 +35,8 @@ export interface RawDiagnostic {
 
 export interface LoadedDocument {
   readonly doc: ContractDocument;
-  /** The parsed YAML behind it, to find expression scalars. */
-  readonly yaml: YamlSource;
+  /** The text of the file the document is in, to place positions inside expressions. */
+  readonly text: string;
 }
 
 export interface LoadResult {
@@ -51,6 +51,11 @@ export function loadSources(sources: readonly LintSource[], readFile: ReadFile |
   const documents: LoadedDocument[] = [];
   for (const { file, text } of sources) {
     const result = parseContractSource(text, file, { ...(readFile ? { readFile } : {}), assignVersions: false });
+    if (result.errors.length === 0) {
+      for (const doc of result.documents) documents.push({ doc, text });
+      continue;
+    }
+    // Problems: parse again to tell which document each is in, and rebuild what can still be checked.
     const lineCounter = new LineCounter();
     const yamlDocs = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
     const docStartLines = yamlDocs.map((d) => lineCounter.linePos(d.range[0]).line);
@@ -64,7 +69,7 @@ export function loadSources(sources: readonly LintSource[], readFile: ReadFile |
     yamlDocs.forEach((yamlDoc, index) => {
       const yaml: YamlSource = { file, lineCounter, doc: yamlDoc, text };
       const doc = loaded.get(index) ?? rebuild(yaml, index, byIndex.get(index) ?? [], readFile);
-      if (doc) documents.push({ doc, yaml });
+      if (doc) documents.push({ doc, text });
     });
   }
   // Versions are numbered across files, in the order given.

@@ -2,15 +2,14 @@
  * Checks of a contract's metadata: every tag wildcard matches some field, and
  * every `sensitive` entry names a property that exists.
  */
-import type { ContractDocument } from "../contract/document.js";
-import type { YamlSource } from "../contract/locate.js";
 import { wildcardMatch } from "../contract/tags.js";
 import { patternMatchesTemplate } from "../format/json-schema/tags.js";
 import type { CompiledSchema } from "../format/types.js";
 import type { RawDiagnostic } from "./load.js";
-import { positionOf } from "./where.js";
+import { positionOf, type DocumentText } from "./where.js";
 
-export function checkMetadata(doc: ContractDocument, yaml: YamlSource, schema: CompiledSchema | undefined, report: (d: RawDiagnostic) => void): void {
+export function checkMetadata(d: DocumentText, schema: CompiledSchema | undefined, report: (d: RawDiagnostic) => void): void {
+  const doc = d.doc;
   const metadata = doc.contract.metadata;
   if (typeof metadata !== "object" || metadata === null) return;
   const base = { subject: doc.subject, version: doc.version };
@@ -24,7 +23,7 @@ export function checkMetadata(doc: ContractDocument, yaml: YamlSource, schema: C
         ...base,
         code: "metadata-tag-unmatched",
         message: `metadata.tags pattern ${JSON.stringify(pattern)} matches no field of the schema, so its tags apply nowhere`,
-        position: positionOf(yaml, path, { key: true }),
+        position: positionOf(d, path, { key: true }),
         path: `metadata.tags[${JSON.stringify(pattern)}]`,
         hint: hintFor(pattern, names, schema.type === "JSON"),
       });
@@ -38,7 +37,7 @@ export function checkMetadata(doc: ContractDocument, yaml: YamlSource, schema: C
         ...base,
         code: "metadata-sensitive-unknown",
         message: `metadata.sensitive names property ${JSON.stringify(name)}, which metadata.properties does not define`,
-        position: positionOf(yaml, ["metadata", "sensitive", i]),
+        position: positionOf(d, ["metadata", "sensitive", i]),
         path: `metadata.sensitive[${i}]`,
       });
     });

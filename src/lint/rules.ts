@@ -7,13 +7,12 @@
 import jsonata from "jsonata";
 import { BUILTIN_ACTIONS, RULE_KINDS, RULE_MODES, RULE_PHASES, defaultKind, type Contract, type Rule, type RulePhase } from "../contract/model.js";
 import type { ContractDocument } from "../contract/document.js";
-import type { YamlSource } from "../contract/locate.js";
 import type { PathSegment } from "../contract/path.js";
 import { formatPath } from "../contract/path.js";
 import { compileRe2 } from "../engine/executors/re2-regex.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
-import { CHECKER_AVAILABLE, T, assignable, checkExpression, formatType, listOf, runtimeError, fromCompileError, type CheckDiagnostic, type CheckType } from "./cel-check.js";
+import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
 import type { LintCode } from "./codes.js";
 import type { LintConfig } from "./config.js";
 import type { RawDiagnostic } from "./load.js";
@@ -33,11 +32,10 @@ const BUILTIN_REQUIRED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   ENCRYPT_PAYLOAD: ["encrypt.kek.name"],
 };
 
-const CEL_FIELD_VARIABLES = ["value", "fullName", "name", "typeName", "tags", "message"] as const;
-
 export interface RuleCheckInput {
   readonly doc: ContractDocument;
-  readonly yaml: YamlSource;
+  /** The text of the document's file. */
+  readonly text: string;
   /** Undefined when the schema did not compile: only schema-independent checks run. */
   readonly schema: SchemaContext | undefined;
   readonly config: LintConfig;
@@ -93,7 +91,7 @@ class RuleChecker {
   run(): void {
     const { rule } = this;
     if (rule.disabled === true) {
-      this.report("rule-disabled", `rule ${this.label()} is disabled and never runs`, pairPosition(this.input.yaml, [...this.at, "disabled"]), [...this.at, "disabled"]);
+      this.report("rule-disabled", `rule ${this.label()} is disabled and never runs`, pairPosition(this.input, [...this.at, "disabled"]), [...this.at, "disabled"]);
     }
     this.checkType();
     this.checkActions();
@@ -124,7 +122,7 @@ class RuleChecker {
   }
 
   private pos(path: readonly PathSegment[], key = false): RawDiagnostic["position"] {
-    return positionOf(this.input.yaml, path, { key });
+    return positionOf(this.input, path, { key });
   }
 
   private checkType(): void {
@@ -221,7 +219,15 @@ class RuleChecker {
       this.report("rule-expr-missing", `rule ${this.label()}: a ${this.rule.type} rule needs an expr`, expr === undefined ? this.pos([...this.at, "name"]) : this.pos(path), path);
       return;
     }
-    const locator = exprLocator(this.input.yaml, [...this.at, "expr"]);
+    // Positions inside the expression are worked out only when something is reported.
+    let located: ExprLocator | undefined;
+    const lazy = () => (located ??= exprLocator(this.input, [...this.at, "expr"], expr));
+    const locator: ExprLocator = {
+      get exact() {
+        return lazy().exact;
+      },
+      at: (start, end) => lazy().at(start, end),
+    };
     if (this.type === "JSONATA") this.checkJsonata(expr, locator);
     else if (!(this.type === "CEL_FIELD" && this.phase === "migrationRules")) this.checkCel(expr, locator);
   }
@@ -245,7 +251,8 @@ class RuleChecker {
       try {
         compileRe2(re.source, re.flags);
       } catch (e) {
-        const literal = `/${re.source}/${re.flags}`;
+        // JSONata adds the g flag itself; the source has only i and m.
+        const literal = `/${re.source}/${re.flags.replace("g", "")}`;
         const guess = position - literal.length;
         const start = expr.startsWith("/", guess) ? guess : Math.max(0, position - 1);
         this.report("jsonata-regex", `rule ${this.label()}: regex ${literal} is not valid RE2: ${(e as Error).message}`, locator.at(start, start + literal.length), path, "RE2 has no lookaround or backreferences; rewrite the pattern without them");
@@ -304,16 +311,13 @@ class RuleChecker {
         const errors = result.diagnostics;
         for (const d of errors) {
           const { start, end } = span(part.text, d, part.offset);
-          add(celCode(d), d.message, start, end, group);
-        }
-        if (errors.length === 0 && CHECKER_AVAILABLE) {
-          // The checker accepted it: the runtime must be able to run it too.
-          const e = runtimeError(part.text, Object.keys(variables).filter((v) => v !== "now"), registry);
-          if (e) {
-            const d = fromCompileError(part.text, e);
-            const { start, end } = span(part.text, d, part.offset);
-            add("cel-unsupported", `the runtime cannot run this: ${d.message}`, start, end, group);
-          }
+          // The checker speaks in expression coordinates ("at 1:1"); the reader wants the file's.
+          const message = d.message.replace(/\bat (\d+):(\d+)\b/g, (m, l: string, c: string) => {
+            const at = part.offset + offsetOf(part.text, Number(l), Number(c));
+            const p = locator.at(at, at + 1);
+            return locator.exact ? `at ${p.line}:${p.column}` : m;
+          });
+          add(celCode(d), message, start, end, group);
         }
         if (errors.length > 0 || result.type === undefined) continue;
         const t = result.type;
@@ -443,5 +447,3 @@ function visitRegexes(node: unknown, visit: (re: RegExp, position: number) => vo
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-
-export { CEL_FIELD_VARIABLES };

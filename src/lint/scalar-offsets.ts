@@ -8,38 +8,43 @@
  * (an exotic escape, a tab-indented block), undefined is returned and callers
  * fall back to the scalar's start.
  */
-import { Scalar } from "yaml";
+export type ScalarStyle = "plain" | "single" | "double" | "literal" | "folded";
+
+/** A scalar as it sits in the source: its style, its parsed value, and where it is. */
+export interface ScalarSpan {
+  readonly style: ScalarStyle;
+  readonly value: string;
+  /** Source offset of the scalar's first character (the quote or block indicator). */
+  readonly start: number;
+  /** Source offset just past the scalar's value. */
+  readonly end: number;
+}
 
 /**
  * offsets[i] is the source offset of value character i; offsets[value.length]
  * is just past the last one. Undefined when the mapping cannot be exact.
  */
-export function scalarValueOffsets(src: string, node: Scalar): number[] | undefined {
-  const range = node.range;
-  if (!range || typeof node.value !== "string") return undefined;
-  const value = node.value;
-  const [start, end] = range;
+export function scalarValueOffsets(src: string, scalar: ScalarSpan): number[] | undefined {
+  const { style, value, start, end } = scalar;
   let built: Built | undefined;
-  switch (node.type) {
-    case Scalar.PLAIN:
+  switch (style) {
+    case "plain":
       built = foldFlow(src, start, end, "plain");
       break;
-    case Scalar.QUOTE_SINGLE:
+    case "single":
       built = foldFlow(src, start + 1, end - 1, "single");
       break;
-    case Scalar.QUOTE_DOUBLE:
+    case "double":
       built = foldFlow(src, start + 1, end - 1, "double");
       break;
-    case Scalar.BLOCK_LITERAL:
-    case Scalar.BLOCK_FOLDED:
-      built = block(src, start, end, node.type === Scalar.BLOCK_FOLDED);
+    case "literal":
+    case "folded":
+      built = block(src, start, end, style === "folded");
       break;
-    default:
-      return undefined;
   }
   if (!built) return undefined;
   // Block scalars: chomping decides how many trailing newlines belong to the value.
-  const exact = node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED ? built.text.startsWith(value) : built.text === value;
+  const exact = style === "literal" || style === "folded" ? built.text.startsWith(value) : built.text === value;
   if (!exact) return undefined;
   const offsets = built.offsets.slice(0, value.length);
   offsets.push(value.length < built.offsets.length ? built.offsets[value.length]! : built.end);

@@ -55,7 +55,7 @@ function build(schema: CompiledSchema): SchemaContext {
     fieldTypes(field) {
       let types = cache.get(field);
       if (!types) {
-        types = schema.type === "PROTOBUF" ? protobufFieldTypes(field, registry) : shapeFieldTypes(field, schema.type, containers!);
+        types = schema.type === "PROTOBUF" ? protobufFieldTypes(field, registry) : shapeFieldTypes(field, containers!);
         cache.set(field, types);
       }
       return types;
@@ -87,10 +87,11 @@ export function valueTypeOf(typeName: FieldTypeName): CheckType {
   }
 }
 
-function shapeFieldTypes(field: FieldInfo, type: "AVRO" | "JSON", containers: ReadonlyMap<string, RecordShape>): FieldTypes {
+function shapeFieldTypes(field: FieldInfo, containers: ReadonlyMap<string, RecordShape>): FieldTypes {
   const dot = field.fullName.lastIndexOf(".");
   const containerKey = dot < 0 ? "" : field.fullName.slice(0, dot);
-  const record = containers.get(type === "JSON" ? containerKey : containerKey);
+  // Avro: the record's full name; JSON Schema: the record's path template.
+  const record = containers.get(containerKey);
   const base = valueTypeOf(field.typeName);
   const fieldShape = record?.fields.get(field.name);
   const value = fieldShape !== undefined && mayBeNull(fieldShape) ? nullableOf(base) : base;

@@ -5,11 +5,11 @@
  * `typeName == 'STRING' ; value.startsWith('x')` is then checked on string
  * fields only, as it runs.
  */
-import { createCelRuntime, isCelFailure, type CelProgram } from "../cel/index.js";
+import { createCelRuntime, isCelFailure, type CelProgram, type CelRuntime } from "../cel/index.js";
 import type { FieldInfo } from "../format/types.js";
 
 const VARIABLES = ["value", "fullName", "name", "typeName", "tags", "message"];
-const runtime = createCelRuntime();
+let runtime: CelRuntime | undefined;
 const programs = new Map<string, CelProgram | null>();
 
 /** true or false when the guard's result is known for this field; undefined otherwise. */
@@ -28,7 +28,7 @@ export function evaluateStaticGuard(guard: string, field: FieldInfo): boolean | 
 
 function compile(guard: string): CelProgram | null {
   try {
-    return runtime.compile(guard, VARIABLES);
+    return (runtime ??= createCelRuntime()).compile(guard, VARIABLES);
   } catch {
     return null;
   }

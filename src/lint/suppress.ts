@@ -10,7 +10,7 @@
  * `expr:` it covers the expression (all of a block scalar), above `- name:` the
  * whole rule. Comments that suppress nothing are reported.
  */
-import { LineCounter, Lexer, isMap, isScalar, isSeq, parseAllDocuments, visit, type Node } from "yaml";
+import { LineCounter, Lexer, parseAllDocuments, visit, type Node } from "yaml";
 import { isLintCode } from "./codes.js";
 import type { RawDiagnostic } from "./load.js";
 
@@ -75,7 +75,12 @@ function commentsOf(text: string): { text: string; offset: number }[] {
   return out;
 }
 
-/** For each line, the last line of the outermost node (or pair) starting on it. */
+/**
+ * For each line, the last line of the largest `key: value` pair or list item
+ * starting on it: a rule (`- name: ...`), an `expr: |` block, a `tags:` list.
+ * Whole lists and documents are not targets: a comment above the first item
+ * or key means that item or key.
+ */
 function spansByStartLine(docs: ReturnType<typeof parseAllDocuments>, lc: LineCounter): Map<number, number> {
   const spans = new Map<number, number>();
   const note = (start: number, end: number) => {
@@ -90,8 +95,11 @@ function spansByStartLine(docs: ReturnType<typeof parseAllDocuments>, lc: LineCo
         const v = (pair.value as Node | null)?.range;
         if (k) note(k[0], v ? v[1] : k[1]);
       },
-      Node(_, node) {
-        if ((isMap(node) || isSeq(node) || isScalar(node)) && node.range) note(node.range[0], node.range[1]);
+      Seq(_, seq) {
+        for (const item of seq.items) {
+          const r = (item as Node | null)?.range;
+          if (r) note(r[0], r[1]);
+        }
       },
     });
   }

@@ -1,27 +1,30 @@
 /**
  * Source positions for diagnostics: a node of a contract document (its value,
  * its key, or the whole `key: value` pair), and positions inside expression
- * scalars.
+ * scalars. Everything goes through the loader's own `source.locate`, so the
+ * YAML is not parsed a second time.
  */
-import { isScalar, type Node } from "yaml";
-import { findNode, nodePosition, offsetPosition, type YamlSource } from "../contract/locate.js";
+import type { ContractDocument } from "../contract/document.js";
 import type { PathSegment } from "../contract/path.js";
 import type { SourcePosition } from "../errors.js";
-import { scalarValueOffsets } from "./scalar-offsets.js";
+import { scalarValueOffsets, type ScalarStyle } from "./scalar-offsets.js";
 
-/** The value at `path` (or its key with `key: true`); the deepest existing ancestor when absent. */
-export function positionOf(yaml: YamlSource, path: readonly PathSegment[], options: { key?: boolean } = {}): SourcePosition {
-  return nodePosition(yaml, findNode(yaml, path, options).node);
+/** A document and the text of the file it is in. */
+export interface DocumentText {
+  readonly doc: ContractDocument;
+  readonly text: string;
 }
 
-/** From the key's start to the value's end: `disabled: true`. */
-export function pairPosition(yaml: YamlSource, path: readonly PathSegment[]): SourcePosition {
-  const key = findNode(yaml, path, { key: true });
-  const value = findNode(yaml, path);
-  const k = key.node?.range;
-  const v = value.node?.range;
-  if (key.exact && value.exact && k && v) return offsetPosition(yaml, k[0], v[1]);
-  return nodePosition(yaml, value.node);
+/** The value at `path` (or its key with `key: true`); the deepest existing ancestor when absent. */
+export function positionOf(d: DocumentText, path: readonly PathSegment[], options: { key?: boolean } = {}): SourcePosition {
+  return d.doc.source.locate(path, options);
+}
+
+/** From the key's start to the value's end: `disabled: true`. The path must exist. */
+export function pairPosition(d: DocumentText, path: readonly PathSegment[]): SourcePosition {
+  const key = d.doc.source.locate(path, { key: true });
+  const value = d.doc.source.locate(path);
+  return { file: key.file, line: key.line, column: key.column, endLine: value.endLine ?? value.line, endColumn: value.endColumn ?? value.column + 1 };
 }
 
 /** Maps offsets inside an expression's value to file positions. */
@@ -32,23 +35,65 @@ export interface ExprLocator {
   readonly exact: boolean;
 }
 
-export function exprLocator(yaml: YamlSource, path: readonly PathSegment[]): ExprLocator {
-  const { node, exact } = findNode(yaml, path);
-  const offsets = exact && node && isScalar(node) && yaml.text !== undefined ? scalarValueOffsets(yaml.text, node) : undefined;
-  if (!offsets) {
-    const whole = nodePosition(yaml, node as Node | null);
-    return { at: () => whole, exact: false };
-  }
+/** A locator for the string scalar at `path`, whose value is `value`. */
+export function exprLocator(d: DocumentText, path: readonly PathSegment[], value: string): ExprLocator {
+  const whole = d.doc.source.locate(path);
+  const starts = lineStarts(d.text);
+  const offset = (line: number, column: number) => (starts[line - 1] ?? d.text.length) + column - 1;
+  const start = offset(whole.line, whole.column);
+  const end = whole.endLine !== undefined && whole.endColumn !== undefined ? offset(whole.endLine, whole.endColumn) : start;
+  const offsets = whole.file === d.doc.source.file ? scalarValueOffsets(d.text, { style: styleAt(d.text, start), value, start, end }) : undefined;
+  if (!offsets) return { at: () => whole, exact: false };
   const clamp = (i: number) => Math.max(0, Math.min(offsets.length - 1, i));
+  const position = (at: number): { line: number; column: number } => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - starts[lo]! + 1 };
+  };
   return {
     exact: true,
-    at(start, end) {
-      const s = offsets[clamp(start)]!;
-      // The end is exclusive: past the last character covered.
-      const e = end > start ? offsets[clamp(end - 1)]! + 1 : s + 1;
-      return offsetPosition(yaml, s, Math.max(e, s + 1));
+    at(s, e) {
+      const from = offsets[clamp(s)]!;
+      // The end is exclusive: just past the last character covered.
+      const to = Math.max(from + 1, e > s ? offsets[clamp(e - 1)]! + 1 : from + 1);
+      const a = position(from);
+      const b = position(to);
+      return { file: d.doc.source.file, line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
     },
   };
+}
+
+function styleAt(text: string, offset: number): ScalarStyle {
+  switch (text[offset]) {
+    case '"':
+      return "double";
+    case "'":
+      return "single";
+    case "|":
+      return "literal";
+    case ">":
+      return "folded";
+    default:
+      return "plain";
+  }
+}
+
+let lastText: string | undefined;
+let lastStarts: number[] = [];
+
+/** Offsets where lines start (cached for the last text: rules of one file are checked together). */
+function lineStarts(text: string): number[] {
+  if (text === lastText) return lastStarts;
+  const out = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) out.push(i + 1);
+  lastText = text;
+  lastStarts = out;
+  return out;
 }
 
 /** Offset of 1-based (line, column) in `text`. */

@@ -1,0 +1,88 @@
+/**
+ * The folders of src/ are layers. This test reads every import and fails when
+ * one points the wrong way, or when I/O or kafkajs leaks into the pure core.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = join(import.meta.dirname, "../src");
+
+/** What each layer may import (besides itself). */
+const ALLOWED: Record<string, readonly string[]> = {
+  "errors.ts": ["contract"],
+  util: [],
+  contract: ["errors.ts", "util"],
+  cel: ["errors.ts", "util", "contract"],
+  format: ["errors.ts", "util", "contract", "cel"],
+  engine: ["errors.ts", "util", "contract", "cel", "format"],
+  wire: ["errors.ts", "util"],
+  registry: ["errors.ts", "util", "contract"],
+  serde: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry"],
+  kafka: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
+  lint: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
+  testing: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
+  cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing"],
+  "index.ts": ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
+};
+
+/** Layers that do no I/O: no file system, network or Kafka. */
+const PURE = ["util", "cel", "format", "engine", "wire", "serde"];
+const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|dgram|child_process|readline)$|^kafkajs$/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+function layerOf(file: string): string {
+  const rel = relative(SRC, file).split("/");
+  if (rel[0] === "..") return "(outside src)";
+  // top-level modules are layers of their own; imports name them with .js
+  return rel.length === 1 ? rel[0]!.replace(/\.js$/, ".ts") : rel[0]!;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm), ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+}
+
+test("every import in src/ points down the layers", () => {
+  const wrong: string[] = [];
+  for (const file of files(SRC)) {
+    const layer = layerOf(file);
+    const allowed = ALLOWED[layer];
+    assert.ok(allowed, `no layer rule for ${relative(SRC, file)}`);
+    for (const spec of imports(file)) {
+      if (!spec.startsWith(".")) continue;
+      const target = layerOf(resolve(dirname(file), spec));
+      // data files outside src (the published JSON Schema, package.json) are fine to read
+      if (target === "(outside src)" && spec.endsWith(".json")) continue;
+      if (target !== layer && !allowed.includes(target)) wrong.push(`${relative(SRC, file)} imports ${spec} (${layer} -> ${target})`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test("the pure core does no I/O, and only src/kafka imports kafkajs", () => {
+  const wrong: string[] = [];
+  for (const file of files(SRC)) {
+    const layer = layerOf(file);
+    for (const spec of imports(file)) {
+      if (PURE.includes(layer) && IO_MODULES.test(spec)) wrong.push(`${relative(SRC, file)} imports ${spec}`);
+      if (spec === "kafkajs" && layer !== "kafka") wrong.push(`${relative(SRC, file)} imports kafkajs`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test("no console output outside the CLI", () => {
+  const wrong = files(SRC)
+    .filter((f) => layerOf(f) !== "cli")
+    .filter((f) => /\bconsole\.(log|warn|error|info|debug)\(/.test(readFileSync(f, "utf8")))
+    .map((f) => relative(SRC, f));
+  assert.deepEqual(wrong, []);
+});

@@ -1,0 +1,204 @@
+/**
+ * The linter's behaviour beyond single defects (the corpus covers those):
+ * CEL_FIELD typing per field, guards, lenient loading, configuration,
+ * suppression comments, several files, and a mutation check proving the
+ * valid corpus is really type-checked.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { lintSources, parseConfig, type Diagnostic, type LintSource } from "../../src/lint/index.js";
+
+const AVRO = `schema:
+  type: record
+  name: Order
+  namespace: acme
+  fields:
+    - {name: id, type: string}
+    - {name: qty, type: int, "confluent:tags": [PII]}
+    - {name: email, type: string, "confluent:tags": [PII]}
+    - {name: note, type: ["null", string], default: null, "confluent:tags": [NOTE]}
+    - {name: amount, type: double}
+`;
+
+function lint(text: string, options: Parameters<typeof lintSources>[1] = {}, file = "c.yaml"): Diagnostic[] {
+  return [...lintSources([{ file, text }], options).diagnostics];
+}
+
+function codes(ds: readonly Diagnostic[]): string[] {
+  return ds.map((d) => `${d.line}:${d.code}`);
+}
+
+const rule = (r: string) => `subject: orders-value\nruleSet:\n  domainRules:\n    - ${r}\n${AVRO}`;
+
+test("CEL_FIELD: a typeName guard limits the body to the fields it lets through", () => {
+  const guarded = rule(`{name: m, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [PII], expr: "typeName == 'STRING' ; value.upperAscii()"}`);
+  assert.deepEqual(lint(guarded), []);
+  const unguarded = lint(rule(`{name: m, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [PII], expr: "value.upperAscii()"}`));
+  assert.deepEqual(codes(unguarded), ["4:cel-no-matching-overload"]);
+  // Only the int field fails: the message says which.
+  assert.match(unguarded[0]!.message, /for field acme\.Order\.qty/);
+});
+
+test("CEL_FIELD: value and message are typed per field; a transform must fit the field", () => {
+  assert.deepEqual(lint(rule(`{name: m, kind: CONDITION, type: CEL_FIELD, tags: [PII], expr: "message.id != '' && name in ['qty', 'email']"}`)), []);
+  // A nullable field may be set to null; a string field may not become an int.
+  assert.deepEqual(lint(rule(`{name: m, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [NOTE], expr: "value == null ? null : value.trim()"}`)), []);
+  const bad = lint(rule(`{name: m, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [NOTE], expr: "size(value)"}`));
+  assert.deepEqual(codes(bad), ["4:cel-transform-type"]);
+  assert.match(bad[0]!.message, /int.*nullable\(string\)/);
+});
+
+test("CEL: a whole-message transform may return the message or a map of its fields", () => {
+  assert.deepEqual(lint(rule(`{name: t, kind: TRANSFORM, mode: WRITE, type: CEL, expr: "message"}`)), []);
+  assert.deepEqual(lint(rule(`{name: t, kind: TRANSFORM, mode: WRITE, type: CEL, expr: "{'id': message.id, 'qty': 1, 'email': 'x', 'note': null, 'amount': 1.0}"}`)), []);
+  assert.deepEqual(codes(lint(rule(`{name: t, kind: TRANSFORM, mode: WRITE, type: CEL, expr: "{'id': 1}"}`))), ["4:cel-transform-type"]);
+});
+
+test("migration rules see the message as JSON: CEL there is untyped", () => {
+  const text = `subject: orders-value\nruleSet:\n  migrationRules:\n    - {name: up, kind: CONDITION, mode: UPGRADE, type: CEL, expr: "message.anything == 'x'"}\n${AVRO}`;
+  assert.deepEqual(lint(text), []);
+});
+
+test("cel.ignore.guard.separator keeps ';' inside the expression (param or metadata property)", () => {
+  const expr = `expr: "message.email.contains(';')"`;
+  assert.deepEqual(codes(lint(rule(`{name: c, kind: CONDITION, type: CEL, ${expr}}`))), ["4:guard-java-split"]);
+  assert.deepEqual(lint(rule(`{name: c, kind: CONDITION, type: CEL, params: {cel.ignore.guard.separator: "true"}, ${expr}}`)), []);
+  const viaProperty = `subject: orders-value\nmetadata:\n  properties: {cel.ignore.guard.separator: "true"}\nruleSet:\n  domainRules:\n    - {name: c, kind: CONDITION, type: CEL, ${expr}}\n${AVRO}`;
+  assert.deepEqual(lint(viaProperty), []);
+});
+
+test("a document with problems in one rule still has its other rules type-checked", () => {
+  const text = `subject: orders-value
+ruleSet:
+  domainRules:
+    - {name: a, kind: CONDITION, type: CEL, expr: message.id != ''}
+    - {name: a, kind: CONDITION, type: CEL, exprr: x}
+    - {name: b, kind: CONDITION, type: CEL, expr: message.amout > 0}
+${AVRO}`;
+  assert.deepEqual(codes(lint(text)).sort(), ["5:rule-expr-missing", "5:rule-name-duplicate", "5:structure-unknown-property", "6:cel-unknown-field"]);
+});
+
+test("diagnostics carry subject, version, rule and the JSON path", () => {
+  const [d] = lint(rule(`{name: amountTypo, kind: CONDITION, type: CEL, expr: message.amout > 0}`));
+  assert.ok(d);
+  assert.equal(d.subject, "orders-value");
+  assert.equal(d.version, 1);
+  assert.equal(d.rule, "amountTypo");
+  assert.equal(d.path, "ruleSet.domainRules[0].expr");
+  assert.equal(d.hint, undefined);
+  assert.match(d.message, /did you mean 'amount'/);
+});
+
+test("configuration: severities per code, `off`, and overrides per file glob", () => {
+  const text = rule(`{name: d, kind: CONDITION, type: CEL, expr: message.qty > 0, disabled: true}`);
+  const config = parseConfig(
+    `lint:
+  severity:
+    rule-disabled: warning
+  overrides:
+    - files: ["legacy/**"]
+      severity: {rule-disabled: off}
+`,
+    "kontract.config.yaml",
+    ".",
+  );
+  assert.deepEqual(lint(text, { config }, "rules/c.yaml").map((d) => d.severity), ["warning"]);
+  assert.deepEqual(lint(text, { config }, "legacy/old/c.yaml"), []);
+});
+
+test("configuration: custom actions, rule types and the parameters they need", () => {
+  const text = rule(`{name: a, kind: CONDITION, type: AUDITED, expr: x, onFailure: AUDIT}`);
+  assert.deepEqual(lint(text).map((d) => d.code).sort(), ["rule-action-unknown", "rule-type-unknown"]);
+  const config = parseConfig(`lint:\n  actions: [AUDIT]\n  ruleTypes: [AUDITED]\n  requiredParams: {AUDIT: [audit.topic]}\n`, "k.yaml", ".");
+  assert.deepEqual(lint(text, { config }).map((d) => d.code), ["param-property-missing"]);
+  const withProperty = text.replace("subject: orders-value\n", "subject: orders-value\nmetadata:\n  properties: {audit.topic: audits}\n");
+  assert.deepEqual(lint(withProperty, { config }), []);
+});
+
+test("suppression: next-line covers the whole node below, line and file forms, codes filter", () => {
+  const text = `# kontract-disable-file rule-tags-ignored
+subject: orders-value
+ruleSet:
+  domainRules:
+    # kontract-disable-next-line cel-unknown-field -- renamed in v2
+    - name: a
+      kind: CONDITION
+      type: CEL
+      tags: [PII]
+      expr: |
+        message.amout > 0 &&
+          message.qtty > 0
+    - {name: b, kind: CONDITION, type: CEL, expr: message.amout > 0} # kontract-disable-line cel-unknown-field
+    - {name: c, kind: CONDITION, type: CEL, expr: message.amout > 0} # kontract-disable-line rule-disabled
+${AVRO}`;
+  assert.deepEqual(codes(lint(text)), ["14:cel-unknown-field", "14:suppression-unused"]);
+});
+
+test("several files: versions numbered in order, migration checked across files, references resolved", () => {
+  const v1: LintSource = {
+    file: "a.yaml",
+    text: `subject: address-value\nschema: '{"type": "record", "name": "Address", "namespace": "acme", "fields": [{"name": "city", "type": "string"}]}'\n---\nsubject: orders-value\nschema: '{"type": "record", "name": "Order", "namespace": "acme", "fields": [{"name": "amount", "type": "double"}]}'\n`,
+  };
+  const v2: LintSource = {
+    file: "b.yaml",
+    text: `subject: orders-value
+references: [{name: acme.Address, subject: address-value, version: 1}]
+ruleSet:
+  domainRules:
+    - {name: city, kind: CONDITION, type: CEL, expr: "message.address.city != ''"}
+schema: '{"type": "record", "name": "Order", "namespace": "acme", "fields": [{"name": "total", "type": "double"}, {"name": "address", "type": "acme.Address"}]}'
+`,
+  };
+  const report = lintSources([v1, v2]);
+  assert.deepEqual(
+    report.diagnostics.map((d) => `${d.file}:${d.line} ${d.code} v${d.version}`),
+    ["b.yaml:6 migration-missing v2", "b.yaml:6 migration-missing v2"],
+  );
+  assert.equal(report.summary.documents, 3);
+});
+
+test("schema files are read through the callback, and their JSON errors point into them", () => {
+  const files: Record<string, string> = { "schemas/o.avsc": '{"type": "record",\n "name": "O" "fields": []}' };
+  const report = lintSources([{ file: "c.yaml", text: "subject: o-value\nschemaFile: schemas/o.avsc\n" }], { readFile: (p) => files[p] });
+  assert.deepEqual(report.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`), ["schemas/o.avsc:2:14 schema-not-json"]);
+});
+
+// The valid corpus lints clean; each of these small edits must make it fail with the given code.
+const MUTATIONS: [file: string, from: string, to: string, code: string][] = [
+  ["avro-orders.yaml", "message.amount > 0.0", "message.amount > '0'", "cel-no-matching-overload"],
+  ["avro-orders.yaml", "i.sku.matches('^SKU-[A-Z0-9-]+$')", "i.skus.matches('^SKU-[A-Z0-9-]+$')", "cel-unknown-field"],
+  ["avro-orders.yaml", "expr: value.upperAscii()", "expr: value + 1", "cel-no-matching-overload"],
+  ["avro-orders.yaml", "expr: message.total > 0.0\n", "expr: message.amount > 0.0\n", "cel-unknown-field"],
+  ["avro-orders.yaml", "mode: DOWNGRADE", "mode: UPGRADE", "migration-missing"],
+  ["avro-orders.yaml", "{'total': $.amount}", "{'total': $.amount", "jsonata-syntax"],
+  ["json-customers.yaml", "message.email.isEmail()", "message.emial.isEmail()", "cel-unknown-field"],
+  ["json-customers.yaml", "c.kind in ['EMAIL', 'PHONE']", "c.kind in [1, 2]", "cel-no-matching-overload"],
+  ["json-customers.yaml", "$.contacts[*].value: [PII]", "$.contact[*].value: [PII]", "metadata-tag-unmatched"],
+  ["protobuf-payments.yaml", "message.card.number != ''", "message.card.numbr != ''", "cel-unknown-field"],
+  ["protobuf-payments.yaml", "message.created_at < now", "message.created_at < 1", "cel-no-matching-overload"],
+  ["protobuf-payments.yaml", "onFailure: AUDIT", "onFailure: AUDITT", "rule-action-unknown"],
+];
+
+test("valid corpus: targeted edits are caught (the clean result is not blindness)", () => {
+  const dir = join(import.meta.dirname, "corpus/valid");
+  const config = parseConfig(readFileSync(join(dir, "kontract.config.yml"), "utf8"), join(dir, "kontract.config.yml"), dir);
+  const readFile = (p: string) => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  for (const [name, from, to, code] of MUTATIONS) {
+    const file = join(dir, name);
+    const text = readFileSync(file, "utf8");
+    assert.ok(text.includes(from), `${name} does not contain ${from}`);
+    const report = lintSources([{ file, text: text.replace(from, () => to) }], { readFile, config });
+    assert.ok(
+      report.diagnostics.some((d) => d.code === code),
+      `${name}: ${from} -> ${to} should give ${code}, got ${report.diagnostics.map((d) => d.code).join(", ") || "nothing"}`,
+    );
+  }
+});
