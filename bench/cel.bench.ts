@@ -2,7 +2,8 @@
  * Micro-benchmark of kontract's CEL layer on the rules of
  * shared/reference/cel.md: plain-object input (what @bufbuild/cel gets from the
  * Confluent JS client: it converts the object on every access) against
- * kontract's lazy views. Prints evaluations/s and the views/plain ratio.
+ * kontract's lazy views, and the native fast path (docs/cel.md, "Native fast path").
+ * Prints evaluations/s and the views/plain and native/view ratios.
  *
  *   node --import tsx bench/cel.bench.ts [--time=250] [--runs=5]
  */
@@ -117,7 +118,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(11);
 
 console.log(`median of ${RUNS} x ${SLICE_MS} ms; evaluations/s (higher is better)`);
 console.log(
-  `${"rule".padEnd(7)} ${"plain".padStart(11)} ${"plain+conv".padStart(11)} ${"view".padStart(11)} ${"view reused".padStart(11)} ${"view/plain".padStart(10)}`,
+  `${"rule".padEnd(7)} ${"plain".padStart(11)} ${"plain+conv".padStart(11)} ${"view".padStart(11)} ${"view reused".padStart(11)} ${"view/plain".padStart(10)} ${"native".padStart(11)} ${"native/view".padStart(11)}`,
 );
 for (const [name, expr] of Object.entries(RULES)) {
   const program = runtime.compile(expr, ["message"]);
@@ -134,7 +135,12 @@ for (const [name, expr] of Object.entries(RULES)) {
   const view = measure(() => program.run({ message: celView(native, shape) }));
   // view reused: one view shared by several rules on the same message.
   const reused = measure(() => program.run({ message: reusedView }));
+  // native: the fast path on the native message (falls back to views outside its subset: "ts").
+  const typed = program.typed({ message: shape });
+  if (typed.run({ message: native }) !== true) throw new Error(`${name}: native path disagrees`);
+  const fast = measure(() => typed.run({ message: native }));
   console.log(
-    `${name.padEnd(7)} ${fmt(plain)} ${fmt(plainConv)} ${fmt(view)} ${fmt(reused)} ${(view / plain).toFixed(2).padStart(9)}x`,
+    `${name.padEnd(7)} ${fmt(plain)} ${fmt(plainConv)} ${fmt(view)} ${fmt(reused)} ${(view / plain).toFixed(2).padStart(9)}x ${fmt(fast)}${typed.native ? " " : "*"} ${(fast / view).toFixed(2).padStart(10)}x`,
   );
 }
+console.log("* not on the fast path (timestamps run on the interpreter)");

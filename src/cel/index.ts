@@ -3,7 +3,8 @@
  * See docs/cel.md for the language available to rules.
  */
 export { createCelRuntime } from "./runtime.js";
-export type { CelProgram, CelRuntime, CelRuntimeOptions } from "./runtime.js";
+export type { CelProgram, CelRuntime, CelRuntimeOptions, CelTypedProgram } from "./runtime.js";
+export { isSameValue } from "./native/index.js";
 export { CelCompileError, CelValueError } from "./errors.js";
 export { isCelFailure } from "./failure.js";
 export type { CelFailure } from "./failure.js";

@@ -15,7 +15,10 @@ import { runtimeFuncs } from "./funcs.js";
 import { resolveLimits } from "./limits.js";
 import type { CelLimits } from "./limits.js";
 import { createRe2Engine } from "./regex.js";
-import { timestampValue } from "./view.js";
+import type { Re2Engine } from "./regex.js";
+import { compileNative } from "./native/index.js";
+import type { CelShape } from "./shape.js";
+import { celView, timestampValue } from "./view.js";
 
 export interface CelRuntimeOptions {
   /** Protobuf types that programs may read or build (protobuf-es messages). */
@@ -26,6 +29,13 @@ export interface CelRuntimeOptions {
   container?: string;
   /** The clock behind `now`, in epoch milliseconds. Defaults to Date.now. */
   clock?: () => number;
+  /**
+   * Compile typed programs (CelProgram.typed) to native JS closures when the
+   * expression is within the fast path's subset. False runs everything on the
+   * interpreter, e.g. to compare both (docs/cel.md, "Native fast path").
+   * Defaults to true, unless the environment variable KONTRACT_CEL_NATIVE is "off".
+   */
+  native?: boolean;
 }
 
 export interface CelRuntime {
@@ -44,6 +54,24 @@ export interface CelProgram {
    * Evaluates with the given variables (native values wrapped with celView, or
    * values @bufbuild/cel accepts). Returns the CEL result, or a CelFailure.
    * Never throws.
+   */
+  run(bindings: Readonly<Record<string, unknown>>): unknown;
+  /**
+   * The program for variables held natively, as `shapes` describe them (one
+   * shape per variable). Runs on the native fast path when the expression is
+   * within its subset (and the runtime allows it), else on the interpreter
+   * over celView(value, shape) bindings; the results are the same.
+   */
+  typed(shapes: Readonly<Record<string, CelShape>>): CelTypedProgram;
+}
+
+export interface CelTypedProgram {
+  /** True when the native fast path evaluates this program. */
+  readonly native: boolean;
+  /**
+   * Evaluates with native values, one per variable. Returns what run() returns
+   * for the celView(value, shape) of each binding: the CEL result, or a
+   * CelFailure. Never throws.
    */
   run(bindings: Readonly<Record<string, unknown>>): unknown;
 }
@@ -125,6 +153,13 @@ function nowTimestamp(ms: number): unknown {
   return timestampValue(BigInt(seconds), nanos);
 }
 
+/** What typed programs need from their runtime. */
+interface NativeSupport {
+  readonly enabled: boolean;
+  readonly env: CelEnv;
+  readonly re2: Re2Engine;
+}
+
 class Program implements CelProgram {
   constructor(
     readonly expression: string,
@@ -132,7 +167,36 @@ class Program implements CelProgram {
     private readonly evaluate: (bindings: Record<string, unknown>) => unknown,
     private readonly bind: ((b: Readonly<Record<string, unknown>>) => object) | undefined,
     private readonly position: (id: bigint | undefined) => Position,
+    private readonly root: Expr,
+    private readonly native: NativeSupport,
   ) {}
+
+  typed(shapes: Readonly<Record<string, CelShape>>): CelTypedProgram {
+    // `now` is a timestamp, which the fast path does not handle.
+    if (this.native.enabled && this.bind === undefined) {
+      const position = this.position;
+      let fast: ReturnType<typeof compileNative>;
+      try {
+        fast = compileNative(this.root, shapes, { env: this.native.env, re2: this.native.re2, position: (id) => position(id) });
+      } catch {
+        // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
+        fast = undefined;
+      }
+      if (fast !== undefined) return { native: true, run: (b) => fast.run(b) };
+    }
+    const names = this.variables;
+    const views: Record<string, unknown> = {};
+    return {
+      native: false,
+      run: (b) => {
+        for (const name of names) {
+          const shape = shapes[name];
+          views[name] = shape === undefined ? b[name] : celView(b[name], shape);
+        }
+        return this.run(views);
+      },
+    };
+  }
 
   run(bindings: Readonly<Record<string, unknown>>): unknown {
     let result: unknown;
@@ -150,16 +214,25 @@ class Program implements CelProgram {
   }
 }
 
+/** The kill switch for the fast path, for operators: KONTRACT_CEL_NATIVE=off. */
+function nativeByDefault(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.KONTRACT_CEL_NATIVE !== "off";
+}
+
 export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
   const limits = resolveLimits(options.limits);
   const container = options.container ?? "";
   const clock = options.clock ?? Date.now;
+  const re2 = createRe2Engine(limits.regexCacheSize);
   const env: CelEnv = celEnv({
     registry: options.registry,
     namespace: container,
     funcs: runtimeFuncs(TIME_PARSE_CACHE_SIZE),
-    re2: createRe2Engine(limits.regexCacheSize),
+    re2,
   });
+  // Name resolution in a container is the interpreter's alone.
+  const native: NativeSupport = { enabled: (options.native ?? nativeByDefault()) && container === "", env, re2 };
   return {
     limits,
     compile(expr: string, variables: readonly string[]): CelProgram {
@@ -187,7 +260,7 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
         throw new CelCompileError(`cannot plan expression: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
       }
       const names = Object.freeze([...variables]);
-      return new Program(expr, names, evaluate, usesNow ? nowBinder(names, clock) : undefined, position);
+      return new Program(expr, names, evaluate, usesNow ? nowBinder(names, clock) : undefined, position, root, native);
     },
   };
 }

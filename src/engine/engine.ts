@@ -70,13 +70,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   const runtimes = new WeakMap<object, CelRuntime>();
   let defaultRuntime: CelRuntime | undefined;
+  // Unset leaves the runtime's default (on, unless KONTRACT_CEL_NATIVE=off).
+  const native = options.disableNativeCel === true ? false : undefined;
   const celFor = (schema: CompiledSchema): CelRuntime => {
     // Protobuf schemas carry their own registry, which CEL needs to evaluate messages natively.
     const registry = (schema as { registry?: object }).registry;
-    if (!registry) return (defaultRuntime ??= createCelRuntime());
+    if (!registry) return (defaultRuntime ??= createCelRuntime({ native }));
     let rt = runtimes.get(registry);
     if (!rt) {
-      rt = createCelRuntime({ registry: registry as never });
+      rt = createCelRuntime({ registry: registry as never, native });
       runtimes.set(registry, rt);
     }
     return rt;

@@ -112,6 +112,12 @@ export interface EngineOptions {
   /** Fields carrying any of these tags are redacted in violations and DLQ records. */
   sensitiveTags?: readonly string[];
   limits?: Partial<EngineLimits>;
+  /**
+   * Run every CEL rule on the interpreter, never on the native fast path
+   * (docs/cel.md, "Native fast path"). Results are the same either way; this
+   * exists to compare the two.
+   */
+  disableNativeCel?: boolean;
 }
 
 export interface PassedOutcome {

@@ -4,7 +4,7 @@
  */
 import type { Rule } from "../../contract/model.js";
 import { RuleCompileError, isKontractError } from "../../errors.js";
-import { isCelFailure, type CelProgram } from "../../cel/index.js";
+import { isCelFailure, type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
 import { splitGuard } from "../guard.js";
 import type { ExecutorEnv } from "../types.js";
 
@@ -37,6 +37,22 @@ export function guardPasses(program: GuardedProgram, bindings: Record<string, un
   if (program.guard === undefined) return true;
   const r = program.guard.run(bindings);
   return r === true && !isCelFailure(r);
+}
+
+/** A guarded program for variables held natively (see CelProgram.typed). */
+export interface TypedGuardedProgram {
+  readonly guard: CelTypedProgram | undefined;
+  readonly body: CelTypedProgram;
+}
+
+export function typedGuarded(program: GuardedProgram, shapes: Readonly<Record<string, CelShape>>): TypedGuardedProgram {
+  return { guard: program.guard?.typed(shapes), body: program.body.typed(shapes) };
+}
+
+/** guardPasses, with native bindings. */
+export function typedGuardPasses(program: TypedGuardedProgram, bindings: Record<string, unknown>): boolean {
+  if (program.guard === undefined) return true;
+  return program.guard.run(bindings) === true;
 }
 
 export function failureMessage(r: unknown): string {

@@ -3,9 +3,9 @@
  */
 import { defaultKind } from "../../contract/model.js";
 import { SHAPES } from "../../cel/shape.js";
-import { celView, fromCel, isCelFailure } from "../../cel/index.js";
+import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses } from "./cel-common.js";
+import { compileGuarded, failureMessage, guardPasses, typedGuardPasses, typedGuarded } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -17,6 +17,29 @@ export const celExecutor: RuleExecutor = {
     const isCondition = defaultKind(rule) === "CONDITION";
     // One bindings object per rule, refilled per message: evaluation is synchronous.
     const bindings: Record<string, unknown> = { message: undefined };
+    // The native fast path when the rule is within its subset (docs/cel.md); the interpreter otherwise.
+    const typed = typedGuarded(program, { message: shape });
+    if (isCondition || (typed.body.native && (typed.guard === undefined || typed.guard.native))) {
+      const native: Record<string, unknown> = { message: undefined };
+      return {
+        async: false,
+        run(message): RuleResult {
+          native.message = message;
+          if (!typedGuardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
+          const r = typed.body.run(native);
+          if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
+          if (isCondition) return r === true ? TRUE : { ok: true, value: r };
+          // Identity transform: keep the original object (as `r === view` below).
+          if (isSameValue(r, message)) return { ok: true, value: message };
+          if (r === null) return { ok: true, value: null };
+          try {
+            return { ok: true, value: fromCel(r, shape) };
+          } catch (e) {
+            return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
+          }
+        },
+      };
+    }
     return {
       async: false,
       run(message): RuleResult {

@@ -1,0 +1,63 @@
+/**
+ * The native fast path: CEL expressions compiled to plain JS closures that
+ * read native messages directly (no views, no BigInt unless arithmetic needs
+ * it). Only a typed subset compiles; anything else returns undefined and the
+ * expression runs on the interpreter. Results are the interpreter's, exactly.
+ * See docs/cel.md, "Native fast path".
+ */
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import type { CelShape } from "../shape.js";
+import { Unsupported, compileExpr } from "./compile.js";
+import type { CompileContext } from "./compile.js";
+import { toCel } from "./result.js";
+import { NFail } from "./values.js";
+
+export type { CompileContext as NativeCompileContext } from "./compile.js";
+export { isSameValue } from "./result.js";
+
+export interface NativeProgram {
+  /**
+   * Evaluates on native values (one per variable, as its shape describes).
+   * Returns what the interpreter returns for celView(value, shape) bindings:
+   * the same CEL value, or a CelFailure. Never throws.
+   */
+  run(bindings: Readonly<Record<string, unknown>>): unknown;
+}
+
+/**
+ * Compiles a parsed (and already checked) expression for the given variable
+ * shapes. Returns undefined when any part of it is outside the native subset.
+ */
+export function compileNative(root: Expr, shapes: Readonly<Record<string, CelShape>>, ctx: CompileContext): NativeProgram | undefined {
+  let compiled: ReturnType<typeof compileExpr>;
+  try {
+    compiled = compileExpr(root, new Map(Object.entries(shapes)), ctx);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  const { root: node, slots, inputs } = compiled;
+  const ev = node.ev;
+  const t = node.t;
+  // One frame per program, refilled per run: evaluation is synchronous and never re-enters a program.
+  const frame = new Array<unknown>(slots).fill(undefined);
+  return {
+    run(bindings) {
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i];
+        frame[input.slot] = input.read(bindings[input.name]);
+      }
+      let r: unknown;
+      try {
+        r = ev(frame);
+      } catch (e) {
+        // Closures do not throw; this guards against a bug (or a stack overflow) turning into a crash or a pass.
+        r = new NFail(e instanceof Error ? e.message : String(e), undefined, e);
+      } finally {
+        frame.fill(undefined);
+      }
+      if (r === true || r === false) return r;
+      return toCel(r, t);
+    },
+  };
+}

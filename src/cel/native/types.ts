@@ -1,0 +1,187 @@
+/**
+ * Static types of the native fast path. Each type fixes how its values are
+ * held in JS while a native program runs (the "domain" representation):
+ *
+ * - bool, string, double: boolean, string, number.
+ * - int, uint: a JS number holding an integer, or a bigint (only when the
+ *   value does not fit a number exactly). No BigInt unless arithmetic needs it.
+ * - bytes: a Uint8Array (Buffers stay Buffers).
+ * - null: null.
+ * - list: a JS array; map: a JS Map or a plain object; record: the native
+ *   object. Their elements, values and fields are validated against their type
+ *   when read (as the lazy views do), so a native container and a container
+ *   the expression built are read the same way.
+ * - nullable(T): null or a T.
+ * - empty: the element type of `[]` and `{}`; it joins with anything.
+ *
+ * Anything else (timestamps, durations, dyn, unions, protobuf messages, types)
+ * has no native type: an expression that needs one runs on the interpreter.
+ */
+import type { CelShape } from "../shape.js";
+
+export type RecordShape = Extract<CelShape, { kind: "record" }>;
+
+export type ScalarKind = "bool" | "int" | "uint" | "double" | "string" | "bytes" | "null";
+
+export type NType =
+  | { readonly k: ScalarKind }
+  | { readonly k: "empty" }
+  /** `shape`: the schema shape the value comes from, kept so results convert back to the same view. */
+  | { readonly k: "list"; readonly elem: NType; readonly shape?: CelShape }
+  | { readonly k: "map"; readonly key: NType; readonly value: NType; readonly shape?: CelShape }
+  | { readonly k: "record"; readonly shape: RecordShape }
+  | { readonly k: "nullable"; readonly inner: NType };
+
+export type ListType = Extract<NType, { k: "list" }>;
+export type MapType = Extract<NType, { k: "map" }>;
+export type RecordType = Extract<NType, { k: "record" }>;
+
+export const N = {
+  bool: { k: "bool" },
+  int: { k: "int" },
+  uint: { k: "uint" },
+  double: { k: "double" },
+  string: { k: "string" },
+  bytes: { k: "bytes" },
+  null: { k: "null" },
+  empty: { k: "empty" },
+} as const satisfies Record<string, NType>;
+
+/** Raised while compiling: the expression leaves the native subset and runs on the interpreter. */
+export class Unsupported extends Error {}
+
+export function unsupported(why: string): never {
+  throw new Unsupported(why);
+}
+
+const byShape = new WeakMap<CelShape, NType | null>();
+
+/**
+ * The native type of values of `shape`, or undefined when the fast path cannot
+ * read them (timestamps, unions, dyn, protobuf messages). Record fields are
+ * typed on demand, so a record with a dyn field still reads its other fields.
+ */
+export function typeOfShape(shape: CelShape): NType | undefined {
+  const hit = byShape.get(shape);
+  if (hit !== undefined) return hit ?? undefined;
+  const t = computeType(shape);
+  byShape.set(shape, t ?? null);
+  return t;
+}
+
+function computeType(shape: CelShape): NType | undefined {
+  switch (shape.kind) {
+    case "int":
+    case "uint":
+    case "double":
+    case "string":
+    case "bool":
+    case "bytes":
+    case "null":
+      return N[shape.kind];
+    case "nullable": {
+      const inner = typeOfShape(shape.inner);
+      return inner === undefined ? undefined : nullable(inner);
+    }
+    case "record":
+      return { k: "record", shape };
+    case "list": {
+      const elem = typeOfShape(shape.element);
+      return elem === undefined ? undefined : { k: "list", elem, shape };
+    }
+    case "map": {
+      const value = typeOfShape(shape.value);
+      return value === undefined ? undefined : { k: "map", key: N.string, value, shape };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The type of field `name` of a record type; undefined when the field is unknown or not readable natively. */
+export function fieldType(t: RecordType, name: string): NType | undefined {
+  const shape = t.shape.fields.get(name);
+  return shape === undefined ? undefined : typeOfShape(shape);
+}
+
+export function nullable(inner: NType): NType {
+  if (inner.k === "null" || inner.k === "nullable") return inner;
+  return { k: "nullable", inner };
+}
+
+export function nonNull(t: NType): NType {
+  return t.k === "nullable" ? t.inner : t;
+}
+
+export function isNumeric(t: NType): boolean {
+  return t.k === "int" || t.k === "uint" || t.k === "double";
+}
+
+/** Structural equality, ignoring where a container came from. */
+export function sameType(a: NType, b: NType): boolean {
+  if (a === b) return true;
+  if (a.k !== b.k) return false;
+  switch (a.k) {
+    case "list":
+      return sameType(a.elem, (b as ListType).elem);
+    case "map":
+      return sameType(a.key, (b as MapType).key) && sameType(a.value, (b as MapType).value);
+    case "record":
+      return a.shape === (b as RecordType).shape;
+    case "nullable":
+      return sameType(a.inner, (b as { inner: NType }).inner);
+    default:
+      return true;
+  }
+}
+
+/**
+ * The type holding values of both (list elements, map entries, `?:` branches,
+ * comprehension accumulators), or undefined when only dyn would: then the
+ * expression is not native.
+ */
+export function joinTypes(a: NType, b: NType): NType | undefined {
+  if (a.k === "empty") return b;
+  if (b.k === "empty") return a;
+  if (sameType(a, b)) {
+    if (a.k === "list") return a.shape === (b as ListType).shape ? a : { ...a, shape: undefined };
+    // Maps the expression builds and maps of the message differ in has() (a null value is absent in the former).
+    if (a.k === "map") return a.shape === (b as MapType).shape ? a : undefined;
+    return a;
+  }
+  if (a.k === "null") return nullable(b);
+  if (b.k === "null") return nullable(a);
+  if (a.k === "nullable" || b.k === "nullable") {
+    const inner = joinTypes(nonNull(a), nonNull(b));
+    return inner === undefined ? undefined : nullable(inner);
+  }
+  if (a.k === "list" && b.k === "list") {
+    const elem = joinTypes(a.elem, b.elem);
+    return elem === undefined ? undefined : { k: "list", elem };
+  }
+  if (a.k === "map" && b.k === "map") {
+    if (a.shape !== undefined || b.shape !== undefined) return undefined;
+    const key = joinTypes(a.key, b.key);
+    const value = joinTypes(a.value, b.value);
+    return key === undefined || value === undefined ? undefined : { k: "map", key, value };
+  }
+  return undefined;
+}
+
+/** The CEL type name of a value of this type, as the interpreter prints it in errors. */
+export function celTypeName(t: NType, v: unknown): string {
+  if (v === null) return "null_type";
+  const n = nonNull(t);
+  switch (n.k) {
+    case "null":
+      return "null_type";
+    case "list":
+    case "empty":
+      return "list";
+    case "map":
+    case "record":
+      return "map";
+    default:
+      return n.k;
+  }
+}
