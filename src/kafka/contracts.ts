@@ -84,6 +84,24 @@ export function subjectExists(registry: SchemaRegistry): (subject: string) => Ma
   };
 }
 
+/**
+ * The `key` option of both wrappers, per topic: whether its keys go through a
+ * key contract. "auto" asks `subjectExists` once per topic, then answers from
+ * memory, synchronously.
+ */
+export function keyContractOf(mode: "auto" | boolean, registry: SchemaRegistry, subjectOf: (topic: string) => string): (topic: string) => MaybePromise<boolean> {
+  if (mode !== "auto") return () => mode;
+  const exists = subjectExists(registry);
+  const decided = new Map<string, boolean>();
+  return (topic) => {
+    const known = decided.get(topic);
+    if (known !== undefined) return known;
+    const r = exists(subjectOf(topic));
+    if (typeof r === "boolean") decided.set(topic, r);
+    return r;
+  };
+}
+
 const POISON_CODES: ReadonlySet<ErrorCode> = new Set(["wire-format", "unknown-schema", "message-invalid"]);
 
 /**

@@ -32,48 +32,71 @@ export interface Placement {
   readonly offset: string | undefined;
 }
 
+/** What kafkajs answered for one topic of a send. */
+interface TopicAnswer {
+  /** The partition when kafkajs answered for exactly one. */
+  only: number | undefined;
+  answers: number;
+  /** Base offset per partition: a number while exact in doubles, a bigint beyond. */
+  readonly base: Map<number, number | bigint>;
+  /** Messages placed so far per partition (for this topic's merged run). */
+  readonly seen: Map<number, number>;
+  /** False once a message of the topic has no known partition or base offset. */
+  exact: boolean;
+}
+
+/** Offsets past this stay exact as doubles for any batch kafkajs can send. */
+const SAFE_BASE = Number.MAX_SAFE_INTEGER - 2 ** 32;
+
 /**
  * Placement of every message, in the order of `topicMessages` then messages,
  * given kafkajs's answer for exactly that send.
  */
 export function placeMessages(topicMessages: readonly { topic: string; messages: readonly Message[] }[], records: readonly RecordMetadata[]): Placement[] {
-  const byTopic = new Map<string, RecordMetadata[]>();
+  const byTopic = new Map<string, TopicAnswer>();
   for (const r of records) {
-    let list = byTopic.get(r.topicName);
-    if (!list) byTopic.set(r.topicName, (list = []));
-    list.push(r);
+    let a = byTopic.get(r.topicName);
+    if (!a) byTopic.set(r.topicName, (a = { only: undefined, answers: 0, base: new Map(), seen: new Map(), exact: true }));
+    a.only = a.answers++ === 0 ? r.partition : undefined;
+    const b = r.baseOffset ?? r.offset;
+    if (b !== undefined && b !== null && Number(b) >= 0) {
+      const n = Number(b);
+      a.base.set(r.partition, n <= SAFE_BASE ? n : BigInt(b));
+    }
   }
-  // kafkajs merges entries of the same topic in order before partitioning: count the same way.
-  const merged = new Map<string, { message: Message; slot: number }[]>();
+  let total = 0;
+  for (const t of topicMessages) total += t.messages.length;
+
+  // First pass: every message's partition, and whether each topic's offsets can be known.
+  // Offsets are positions within each partition's run: only sound when every partition is known.
+  const partitions = new Array<number | undefined>(total);
   let slot = 0;
   for (const { topic, messages } of topicMessages) {
-    let list = merged.get(topic);
-    if (!list) merged.set(topic, (list = []));
-    for (const message of messages) list.push({ message, slot: slot++ });
-  }
-  const out: Placement[] = new Array<Placement>(slot);
-  for (const [topic, list] of merged) {
-    const answers = byTopic.get(topic) ?? [];
-    const only = answers.length === 1 ? answers[0]!.partition : undefined;
-    const partitions = list.map(({ message }) => assigned.get(message) ?? message.partition ?? only);
-    const base = new Map<number, bigint>();
-    for (const a of answers) {
-      const b = a.baseOffset ?? a.offset;
-      if (b !== undefined && b !== null && Number(b) >= 0) base.set(a.partition, BigInt(b));
+    const a = byTopic.get(topic);
+    for (const message of messages) {
+      const p = assigned.get(message) ?? message.partition ?? a?.only;
+      partitions[slot++] = p;
+      if (a && a.exact && (p === undefined || !a.base.has(p))) a.exact = false;
     }
-    // Offsets are positions within each partition's run: only sound when every partition is known.
-    const exact = partitions.every((p) => p !== undefined && base.has(p));
-    const seen = new Map<number, bigint>();
-    list.forEach(({ slot: s }, i) => {
-      const partition = partitions[i];
+  }
+
+  // Second pass: kafkajs merges entries of the same topic in order before partitioning, so
+  // counting per topic and partition across entries, in order, gives each message's offset.
+  const out: Placement[] = new Array<Placement>(total);
+  slot = 0;
+  for (const { topic, messages } of topicMessages) {
+    const a = byTopic.get(topic);
+    for (let i = 0; i < messages.length; i++, slot++) {
+      const partition = partitions[slot];
       let offset: string | undefined;
-      if (exact && partition !== undefined) {
-        const n = seen.get(partition) ?? 0n;
-        seen.set(partition, n + 1n);
-        offset = (base.get(partition)! + n).toString();
+      if (a !== undefined && a.exact && partition !== undefined) {
+        const n = a.seen.get(partition) ?? 0;
+        a.seen.set(partition, n + 1);
+        const base = a.base.get(partition)!;
+        offset = typeof base === "number" ? String(base + n) : (base + BigInt(n)).toString();
       }
-      out[s] = { partition, offset };
-    });
+      out[slot] = { partition, offset };
+    }
   }
   return out;
 }

@@ -7,12 +7,10 @@
  * the DLQ write fails, nothing else is sent.
  */
 import type { Message, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
-import type { FailedOutcome } from "../engine/index.js";
 import { SerializationError, isKontractError, type KontractError, type Violation } from "../errors.js";
-import type { CompiledSchema } from "../format/types.js";
 import { createSerializer, type SerializeResult, type Serializer, type WriterSchema } from "../serde/index.js";
-import { then, type MaybePromise } from "../util/maybe.js";
-import { createContracts, subjectExists, toBuffer, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
+import type { MaybePromise } from "../util/maybe.js";
+import { createContracts, keyContractOf, toBuffer, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, writeForm, type BatchSender, type DlqTopicOption } from "./dlq.js";
 import { ProduceRejectedError, SendError, type RejectedMessage } from "./errors.js";
 import { placeMessages } from "./placement.js";
@@ -78,147 +76,173 @@ export type ContractProducer = Omit<Producer, "send" | "sendBatch"> & {
   readonly producer: Producer;
 };
 
-/** One side of one message after serialization. */
+/**
+ * One side of one message after serialization: the serializer's answer when a
+ * contract was used, the bytes as given when not, or why the call must fail.
+ */
 type Side =
-  | {
-      readonly kind: "ok";
-      readonly bytes: Buffer | string | null | undefined;
-      readonly header: { readonly name: string; readonly value: Uint8Array } | undefined;
-      readonly violations: readonly Violation[];
-      /** Set when a contract was used: the message after the WRITE rules, for the DLQ's JSON form. */
-      readonly schema: CompiledSchema | undefined;
-      readonly native: unknown;
-    }
-  | { readonly kind: "failed"; readonly outcome: FailedOutcome; readonly schema: CompiledSchema }
+  | SerializeResult
+  | { readonly kind: "raw"; readonly bytes: Buffer | string | null | undefined }
   | { readonly kind: "invalid"; readonly error: KontractError };
 
-interface Item {
-  readonly index: number;
-  readonly topic: string;
-  readonly message: ContractMessage;
-}
+type FailedSide = Extract<Side, { kind: "failed" }>;
 
-interface Prepared {
-  readonly item: Item;
-  readonly key: Side;
-  readonly value: Side;
+const RAW_NULL: Side = Object.freeze({ kind: "raw", bytes: null });
+const RAW_UNDEFINED: Side = Object.freeze({ kind: "raw", bytes: undefined });
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+/**
+ * One message of a call, in call order (`index`); its sides are filled in once
+ * serialized. A class rather than an object literal: entries live across the
+ * broker round trip, and V8 would pretenure a literal site, keeping every
+ * serialized message alive until the next full GC.
+ */
+class Entry {
+  key: Side = RAW_UNDEFINED;
+  value: Side = RAW_NULL;
+  constructor(
+    readonly index: number,
+    readonly topic: string,
+    readonly message: ContractMessage,
+  ) {}
 }
 
 export function contractProducer(producer: Producer, options: ContractProducerOptions): ContractProducer {
   const contracts = createContracts(options);
   const valueSerializer = sideSerializer(contracts, false, options.value ?? {});
   const keySerializer = sideSerializer(contracts, true, options.keySerde ?? {});
-  const keyMode = options.key ?? "auto";
-  const keyExists = subjectExists(contracts.registry);
+  const keyContract = keyContractOf(options.key ?? "auto", contracts.registry, keySerializer.subject);
   const dlqSender = createDeadLetterSender({
     producer: options.dlq?.producer ?? producer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
   });
 
-  const keyContract = (topic: string): MaybePromise<boolean> =>
-    keyMode === "auto" ? keyExists(keySerializer.subject(topic)) : keyMode;
+  function keySide(topic: string, key: unknown): MaybePromise<Side> {
+    if (key === undefined) return RAW_UNDEFINED;
+    if (key === null) return RAW_NULL;
+    const has = keyContract(topic);
+    if (has === true) return serializeSide(keySerializer, topic, key);
+    if (has === false) return rawKey(key, topic);
+    return has.then((h) => (h ? serializeSide(keySerializer, topic, key) : rawKey(key, topic)));
+  }
 
-  function prepare(item: Item): MaybePromise<Prepared> {
-    const { topic, message } = item;
-    const value = serializeSide(valueSerializer, topic, message.value);
-    const key =
-      message.key === undefined || message.key === null
-        ? rawKey(message.key)
-        : then(keyContract(topic), (has) => (has ? serializeSide(keySerializer, topic, message.key) : rawKey(message.key, topic)));
-    if (key instanceof Promise || value instanceof Promise) {
-      return Promise.all([key, value]).then(([k, v]) => ({ item, key: k, value: v }));
+  /**
+   * Serializes every message of the call. Synchronous for cached contracts and
+   * synchronous rules; otherwise waits for every pending message together.
+   */
+  async function prepare(topicMessages: readonly ContractTopicMessages[]): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    let pending: Promise<unknown>[] | undefined;
+    for (const { topic, messages } of topicMessages) {
+      for (const message of messages) {
+        const e = new Entry(entries.length, topic, message);
+        entries.push(e);
+        try {
+          const value = serializeSide(valueSerializer, topic, message.value);
+          if (value instanceof Promise) (pending ??= []).push(value.then((v) => void (e.value = v)));
+          else e.value = value;
+          const key = keySide(topic, message.key);
+          if (key instanceof Promise) (pending ??= []).push(key.then((k) => void (e.key = k)));
+          else e.key = key;
+        } catch (err) {
+          // Becomes a rejection, so that Promise.all also observes every other pending one.
+          (pending ??= []).push(Promise.reject(err));
+        }
+      }
     }
-    return { item, key, value };
+    if (pending) await Promise.all(pending);
+    return entries;
   }
 
   async function sendBatch(batch: ContractProducerBatch): Promise<ContractSendResult> {
     const { topicMessages = [], ...sendOptions } = batch;
-    const items: Item[] = [];
-    for (const { topic, messages } of topicMessages) for (const message of messages) items.push({ index: items.length, topic, message });
+    const entries = await prepare(topicMessages);
 
-    // A synchronous throw becomes a rejection, so Promise.all observes every pending one.
-    const maybe = items.map((item) => {
-      try {
-        return prepare(item);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    });
-    const prepared = maybe.some((p) => p instanceof Promise) ? await Promise.all(maybe) : (maybe as Prepared[]);
-
-    const rejected: RejectedMessage[] = [];
-    for (const p of prepared) {
-      const r = rejection(p);
-      if (r) rejected.push(r);
+    let rejected: RejectedMessage[] | undefined;
+    let deadCount = 0;
+    for (const e of entries) {
+      if (passed(e.key) && passed(e.value)) continue;
+      const r = rejection(e);
+      if (r) (rejected ??= []).push(r);
+      else if (failing(e)) deadCount++;
     }
-    if (rejected.length > 0) throw new ProduceRejectedError(rejected);
+    if (rejected) throw new ProduceRejectedError(rejected);
 
-    // Dead letters first: if they cannot be written, nothing of the call is.
-    const dead: { p: Prepared; failing: Side & { kind: "failed" }; isKey: boolean; topic: string }[] = [];
-    const valid: Prepared[] = [];
-    for (const p of prepared) {
-      const failing = p.key.kind === "failed" ? p.key : p.value.kind === "failed" ? p.value : undefined;
-      if (failing) dead.push({ p, failing, isKey: failing === p.key, topic: resolveDlqTopic(options.dlq?.topic, p.item.topic, failing.outcome.dlqTopic) });
-      else valid.push(p);
-    }
-    const reports: MessageReport[] = new Array<MessageReport>(items.length);
+    const reports: MessageReport[] = new Array<MessageReport>(entries.length);
     let dlqRecords: RecordMetadata[] = [];
-    if (dead.length > 0) {
-      const sent = await dlqSender.send(
-        dead.map(({ p, failing, topic }) => ({
-          topic,
-          message: deadLetterRecord({
-            key: dlqForm(p.key, p.item.message.key, contracts.sensitiveTags),
-            value: dlqForm(p.value, p.item.message.value, contracts.sensitiveTags) ?? null,
-            headers: p.item.message.headers,
-            origin: { topic: p.item.topic, partition: p.item.message.partition },
-            cause: { kind: "rule", outcome: failing.outcome, violations: allViolations(p) },
-          }),
-        })),
-      );
-      dlqRecords = sent.records;
-      dead.forEach(({ p, failing, isKey, topic }, i) => {
-        const report: DeadLetteredReport = {
-          status: "dead-lettered",
-          index: p.item.index,
-          topic: p.item.topic,
-          dlqTopic: topic,
-          partition: sent.placements[i]!.partition,
-          offset: sent.placements[i]!.offset,
-          rule: failing.outcome.rule.name,
-          isKey,
-          violations: allViolations(p),
-        };
-        reports[p.item.index] = report;
-      });
-    }
+    // Dead letters first: if they cannot be written, nothing of the call is.
+    if (deadCount > 0) dlqRecords = await deadLetter(entries, reports);
 
+    // The valid messages, in the call's grouping and order; kafkajs merges entries of the same topic itself.
+    const out: { topic: string; messages: Message[] }[] = [];
+    let sending = 0;
+    let i = 0;
+    for (const { topic, messages } of topicMessages) {
+      const kafkaMessages: Message[] = [];
+      for (let end = i + messages.length; i < end; i++) {
+        const e = entries[i]!;
+        if (deadCount === 0 || !failing(e)) kafkaMessages.push(toKafkaMessage(e));
+      }
+      if (kafkaMessages.length > 0) {
+        out.push({ topic, messages: kafkaMessages });
+        sending += kafkaMessages.length;
+      }
+    }
     let records: RecordMetadata[] = [];
-    if (valid.length > 0) {
-      const out = groupByTopic(valid.map((p) => ({ topic: p.item.topic, message: toKafkaMessage(p) })));
+    if (sending > 0) {
       try {
-        records = await producer.sendBatch({ ...sendOptions, topicMessages: out.topicMessages });
+        records = await producer.sendBatch({ ...sendOptions, topicMessages: out });
       } catch (e) {
         throw new SendError(
-          valid.map((p) => p.item.index),
+          entries.filter((x) => !failing(x)).map((x) => x.index),
           reports.filter((r): r is DeadLetteredReport => r?.status === "dead-lettered"),
           e,
         );
       }
-      const placements = placeMessages(out.topicMessages, records);
-      out.order.forEach((slot, i) => {
-        const p = valid[slot]!;
-        reports[p.item.index] = {
-          status: "sent",
-          index: p.item.index,
-          topic: p.item.topic,
-          partition: placements[i]!.partition,
-          offset: placements[i]!.offset,
-          violations: allViolations(p),
-        };
-      });
+      const placements = placeMessages(out, records);
+      let slot = 0;
+      for (const e of entries) {
+        if (deadCount > 0 && failing(e)) continue;
+        const placement = placements[slot++]!;
+        reports[e.index] = { status: "sent", index: e.index, topic: e.topic, partition: placement.partition, offset: placement.offset, violations: allViolations(e) };
+      }
     }
     return { messages: reports, records, dlqRecords };
+  }
+
+  /** Writes the call's dead letters and fills in their reports; returns kafkajs's answer. */
+  async function deadLetter(entries: readonly Entry[], reports: MessageReport[]): Promise<RecordMetadata[]> {
+    const dead: { e: Entry; side: FailedSide; isKey: boolean; topic: string }[] = [];
+    for (const e of entries) {
+      const side = failing(e);
+      if (side) dead.push({ e, side, isKey: side === e.key, topic: resolveDlqTopic(options.dlq?.topic, e.topic, side.outcome.dlqTopic) });
+    }
+    const sent = await dlqSender.send(
+      dead.map(({ e, side, topic }) => ({
+        topic,
+        message: deadLetterRecord({
+          key: dlqForm(e.key, e.message.key, contracts.sensitiveTags),
+          value: dlqForm(e.value, e.message.value, contracts.sensitiveTags) ?? null,
+          headers: e.message.headers,
+          origin: { topic: e.topic, partition: e.message.partition },
+          cause: { kind: "rule", outcome: side.outcome, violations: allViolations(e) },
+        }),
+      })),
+    );
+    dead.forEach(({ e, side, isKey, topic }, i) => {
+      reports[e.index] = {
+        status: "dead-lettered",
+        index: e.index,
+        topic: e.topic,
+        dlqTopic: topic,
+        partition: sent.placements[i]!.partition,
+        offset: sent.placements[i]!.offset,
+        rule: side.outcome.rule.name,
+        isKey,
+        violations: allViolations(e),
+      };
+    });
+    return sent.records;
   }
 
   return {
@@ -240,13 +264,9 @@ function sideSerializer(contracts: Contracts, isKey: boolean, side: ProducerSide
   });
 }
 
-const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
-
-function rawKey(key: unknown, topic?: string): Side {
-  if (key === undefined || key === null || typeof key === "string" || Buffer.isBuffer(key)) {
-    return { kind: "ok", bytes: key as Buffer | string | null | undefined, header: undefined, violations: NO_VIOLATIONS, schema: undefined, native: undefined };
-  }
-  if (key instanceof Uint8Array) return { kind: "ok", bytes: toBuffer(key), header: undefined, violations: NO_VIOLATIONS, schema: undefined, native: undefined };
+function rawKey(key: unknown, topic: string): Side {
+  if (typeof key === "string" || Buffer.isBuffer(key)) return { kind: "raw", bytes: key };
+  if (key instanceof Uint8Array) return { kind: "raw", bytes: toBuffer(key) };
   return {
     kind: "invalid",
     error: new SerializationError("message-invalid", `key is ${typeof key === "object" ? "an object" : `a ${typeof key}`}, but topic ${topic} has no key contract (send a string or Buffer, or set options.key)`),
@@ -255,21 +275,16 @@ function rawKey(key: unknown, topic?: string): Side {
 
 /** Serializes one side; per-message failures become values, registry and setup failures reject. */
 function serializeSide(serializer: Serializer, topic: string, value: unknown): MaybePromise<Side> {
-  if (value === null && !serializer.isKey) return { kind: "ok", bytes: null, header: undefined, violations: NO_VIOLATIONS, schema: undefined, native: undefined };
+  if (value === null && !serializer.isKey) return RAW_NULL;
   if (value === undefined) {
     return { kind: "invalid", error: new SerializationError("message-invalid", `${serializer.isKey ? "key" : "value"} is undefined (a tombstone is null)`) };
   }
   try {
     const r = serializer.serialize(topic, value);
-    return r instanceof Promise ? r.then(toSide, perMessage) : toSide(r);
+    return r instanceof Promise ? r.catch(perMessage) : r;
   } catch (e) {
     return perMessage(e);
   }
-}
-
-function toSide(r: SerializeResult): Side {
-  if (r.kind === "failed") return { kind: "failed", outcome: r.outcome, schema: r.contract.plan.schema };
-  return { kind: "ok", bytes: toBuffer(r.bytes), header: r.header, violations: r.outcome.violations, schema: r.contract.plan.schema, native: r.outcome.value };
 }
 
 /** A message that does not fit its schema fails the call like ERROR; anything else (registry down) rejects as is. */
@@ -278,61 +293,66 @@ function perMessage(e: unknown): Side {
   throw e;
 }
 
-function rejection(p: Prepared): RejectedMessage | undefined {
-  const failure = (side: Side): KontractError | undefined =>
-    side.kind === "invalid" ? side.error : side.kind === "failed" && side.outcome.action === "ERROR" ? side.outcome.error : undefined;
-  const keyError = failure(p.key);
-  const error = keyError ?? failure(p.value);
+/** A side that goes to its topic as is: serialized, or bytes without a contract. */
+function passed(side: Side): boolean {
+  return side.kind === "serialized" || side.kind === "raw";
+}
+
+/** The side whose rule failed with DLQ (the key's first), if any. Only meaningful once no side is rejected. */
+function failing(e: Entry): FailedSide | undefined {
+  return e.key.kind === "failed" ? e.key : e.value.kind === "failed" ? e.value : undefined;
+}
+
+/** Why a side fails the whole call: not serializable, or a rule failing with ERROR. */
+function sideError(side: Side): KontractError | undefined {
+  return side.kind === "invalid" ? side.error : side.kind === "failed" && side.outcome.action === "ERROR" ? side.outcome.error : undefined;
+}
+
+function rejection(e: Entry): RejectedMessage | undefined {
+  const keyError = sideError(e.key);
+  const error = keyError ?? sideError(e.value);
   if (!error) return undefined;
-  return { index: p.item.index, topic: p.item.topic, isKey: keyError !== undefined, violations: allViolations(p), error };
+  return { index: e.index, topic: e.topic, isKey: keyError !== undefined, violations: allViolations(e), error };
 }
 
 function sideViolations(side: Side): readonly Violation[] {
-  return side.kind === "ok" ? side.violations : side.kind === "failed" ? side.outcome.violations : NO_VIOLATIONS;
+  return side.kind === "serialized" || side.kind === "failed" ? side.outcome.violations : NO_VIOLATIONS;
 }
 
-function allViolations(p: Prepared): readonly Violation[] {
-  const k = sideViolations(p.key);
-  const v = sideViolations(p.value);
+function allViolations(e: Entry): readonly Violation[] {
+  const k = sideViolations(e.key);
+  const v = sideViolations(e.value);
   return k.length === 0 ? v : v.length === 0 ? k : [...k, ...v];
 }
 
 /** A side as the DLQ gets it on WRITE: JSON form (redacted) when a contract was used, else the bytes given. */
 function dlqForm(side: Side, original: unknown, sensitive: ReadonlySet<string>): Buffer | string | null | undefined {
-  if (side.kind === "failed") return writeForm(side.schema, side.outcome.value, sensitive);
-  if (side.kind === "ok") return side.schema ? writeForm(side.schema, side.native, sensitive) : side.bytes;
+  if (side.kind === "failed" || side.kind === "serialized") return writeForm(side.contract.plan.schema, side.outcome.value, sensitive);
+  if (side.kind === "raw") return side.bytes;
   return original === undefined || original === null ? (original as null | undefined) : Buffer.from(String(original));
 }
 
-function toKafkaMessage(p: Prepared): Message {
-  const { key: _k, value: _v, ...rest } = p.item.message;
-  const k = p.key as Side & { kind: "ok" };
-  const v = p.value as Side & { kind: "ok" };
-  const out: Message = { ...rest, value: v.bytes ?? null };
-  if (k.bytes !== undefined) out.key = k.bytes;
-  if (k.header || v.header) {
-    const headers = { ...rest.headers };
-    if (k.header) headers[k.header.name] = toBuffer(k.header.value);
-    if (v.header) headers[v.header.name] = toBuffer(v.header.value);
-    out.headers = headers;
-  }
-  return out;
+function sideBytes(side: Side): Buffer | string | null | undefined {
+  return side.kind === "serialized" ? toBuffer(side.bytes) : (side as Side & { kind: "raw" }).bytes;
 }
 
-/** Messages grouped per topic in first-seen order; `order[i]` is the input position of the i-th grouped message. */
-function groupByTopic(list: readonly { topic: string; message: Message }[]): { topicMessages: { topic: string; messages: Message[] }[]; order: number[] } {
-  const byTopic = new Map<string, { messages: Message[]; slots: number[] }>();
-  list.forEach(({ topic, message }, i) => {
-    let g = byTopic.get(topic);
-    if (!g) byTopic.set(topic, (g = { messages: [], slots: [] }));
-    g.messages.push(message);
-    g.slots.push(i);
-  });
-  const topicMessages: { topic: string; messages: Message[] }[] = [];
-  const order: number[] = [];
-  for (const [topic, g] of byTopic) {
-    topicMessages.push({ topic, messages: g.messages });
-    order.push(...g.slots);
+/** The kafkajs message for a passed entry: its own fields, the serialized key and value, schema id headers. */
+function toKafkaMessage(e: Entry): Message {
+  const m = e.message;
+  const out: Message = { value: sideBytes(e.value) ?? null };
+  const key = sideBytes(e.key);
+  if (key !== undefined) out.key = key;
+  if (m.partition !== undefined) out.partition = m.partition;
+  if (m.timestamp !== undefined) out.timestamp = m.timestamp;
+  const keyHeader = e.key.kind === "serialized" ? e.key.header : undefined;
+  const valueHeader = e.value.kind === "serialized" ? e.value.header : undefined;
+  if (keyHeader || valueHeader) {
+    const headers = { ...m.headers };
+    if (keyHeader) headers[keyHeader.name] = toBuffer(keyHeader.value);
+    if (valueHeader) headers[valueHeader.name] = toBuffer(valueHeader.value);
+    out.headers = headers;
+  } else if (m.headers !== undefined) {
+    out.headers = m.headers;
   }
-  return { topicMessages, order };
+  return out;
 }

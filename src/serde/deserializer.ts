@@ -4,7 +4,7 @@
  * version, then run the READ rules.
  */
 import { SerializationError } from "../errors.js";
-import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
+import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { decodeFrame, readIndexes, readSchemaIdHeader, type Frame, type Headers } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -119,6 +119,47 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     return p;
   };
 
+  /** After the writer's contract is known. Every step returns synchronously when nothing is asynchronous. */
+  const withWriter = (writer: ResolvedContract, frame: Frame, fromHeader: boolean, headers: Headers | undefined, s: string, ctx: MessageContext): MaybePromise<DeserializeResult> => {
+    let payload = frame.payload;
+    let indexes: number[] | undefined;
+    if (writer.plan.schema.type === "PROTOBUF") {
+      // The frame was read before the schema type was known: read the message indexes now.
+      if (fromHeader) {
+        indexes = readSchemaIdHeader(headers, isKey, PROTOBUF)!.indexes;
+      } else {
+        const read = readIndexes(payload, 0);
+        indexes = read.indexes;
+        payload = payload.subarray(read.end);
+      }
+    }
+    const writerPlan = planForIndexes(writer, indexes);
+    if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, payload, s, ctx);
+    return then(writerPlan.encodeRead.run(payload, ctx), (o) => {
+      if (o.kind === "failed") return { kind: "failed", outcome: o, writer, reader: writer } as const;
+      if (!(o.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
+      return decoded(writer, writerPlan, o.value, s, ctx);
+    });
+  };
+
+  /** After the encoding rules: decode, migrate when the reader differs, run the READ rules. */
+  const decoded = (writer: ResolvedContract, writerPlan: ContractPlan, bytes: Uint8Array, s: string, ctx: MessageContext): MaybePromise<DeserializeResult> => {
+    const readerP = readerFor(s);
+    if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, writerPlan.schema.decode(bytes), ctx);
+    return then(readerP, (reader) => {
+      if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes), ctx);
+      return then(migrationFor(writer, reader), (m) => {
+        if (m.direction === "NONE") return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes), ctx);
+        // No migration rules on the way: the format's own schema resolution bridges the versions (Avro).
+        const decodeFrom = reader.plan.schema.decodeFrom;
+        if (m.phases.length === 0 && decodeFrom) return read(writer, reader.plan, reader, decodeFrom.call(reader.plan.schema, bytes, writerPlan.schema), ctx);
+        return then(runMigration(m, writerPlan.schema.decode(bytes), ctx), (mo) =>
+          mo.kind === "failed" ? ({ kind: "failed", outcome: mo, writer, reader } as const) : read(writer, reader.plan, reader, mo.value, ctx),
+        );
+      });
+    });
+  };
+
   return {
     isKey,
     subject,
@@ -127,58 +168,26 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
       const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
       const frame: Frame = fromHeader ?? decodeFrame(bytes, NOT_PROTOBUF);
       if (fromHeader) frame.payload = bytes;
-      const writerP = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
-      const skipRule = lastHeader(headers, RULE_NAME_HEADER);
-      const ctx = { topic, isKey, skipRule };
-      return then(writerP, (writer) => {
-        let payload = frame.payload;
-        let indexes: number[] | undefined;
-        if (writer.plan.schema.type === "PROTOBUF") {
-          // The frame was read before the schema type was known: read the message indexes now.
-          if (fromHeader) {
-            indexes = readSchemaIdHeader(headers, isKey, PROTOBUF)!.indexes;
-          } else {
-            const read = readIndexes(payload, 0);
-            indexes = read.indexes;
-            payload = payload.subarray(read.end);
-          }
-        }
-        const writerPlan = planForIndexes(writer, indexes);
-        const decoded = writerPlan.encodeRead.empty ? payload : writerPlan.encodeRead.run(payload, ctx);
-        return then(decoded, (d) => {
-          if (!(d instanceof Uint8Array)) {
-            const o = d as Outcome;
-            if (o.kind === "failed") return { kind: "failed", outcome: o, writer, reader: writer } as const;
-            if (!(o.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-            d = o.value;
-          }
-          const bytes = d as Uint8Array;
-          const readerP = readerFor(s);
-          if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, writerPlan.schema.decode(bytes));
-          return then(readerP, (reader) => {
-            if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes));
-            return then(migrationFor(writer, reader), (m) => {
-              if (m.direction === "NONE") return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes));
-              // No migration rules on the way: the format's own schema resolution bridges the versions (Avro).
-              const decodeFrom = reader.plan.schema.decodeFrom;
-              if (m.phases.length === 0 && decodeFrom) return read(writer, reader.plan, reader, decodeFrom.call(reader.plan.schema, bytes, writerPlan.schema));
-              return then(runMigration(m, writerPlan.schema.decode(bytes), ctx), (mo) =>
-                mo.kind === "failed" ? ({ kind: "failed", outcome: mo, writer, reader } as const) : read(writer, reader.plan, reader, mo.value),
-              );
-            });
-          });
-        });
-      });
-
-      function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedContract, value: unknown): MaybePromise<DeserializeResult> {
-        if (plan.read.empty) return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: [] }, writer, reader };
-        return then(plan.read.run(value, ctx), (o): DeserializeResult =>
-          o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, writer, reader },
-        );
-      }
+      const writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
+      const ctx: MessageContext = { topic, isKey, skipRule: lastHeader(headers, RULE_NAME_HEADER) };
+      // Hot path: a cached writer contract goes on without a closure or a Promise.
+      if (writer instanceof Promise) return writer.then((w) => withWriter(w, frame, fromHeader !== undefined, headers, s, ctx));
+      return withWriter(writer, frame, fromHeader !== undefined, headers, s, ctx);
     },
   };
 }
+
+function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedContract, value: unknown, ctx: MessageContext): MaybePromise<DeserializeResult> {
+  if (plan.read.empty) return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: NONE }, writer, reader };
+  const o = plan.read.run(value, ctx);
+  return o instanceof Promise ? o.then((r) => readOutcome(writer, reader, r)) : readOutcome(writer, reader, o);
+}
+
+function readOutcome(writer: ResolvedContract, reader: ResolvedContract, o: Outcome): DeserializeResult {
+  return o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, writer, reader };
+}
+
+const NONE = Object.freeze([]) as readonly never[];
 
 function engineCompile(base: ContractPlan, schema: ProtobufCompiledSchema): ContractPlan {
   return base.recompile(schema);

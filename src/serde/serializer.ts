@@ -4,7 +4,7 @@
  */
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
-import type { FailedOutcome, PassedOutcome } from "../engine/index.js";
+import type { FailedOutcome, Outcome, PassedOutcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, schemaIdHeader, schemaIdHeaderName, type Allocator } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -108,11 +108,17 @@ export function createSerializer(options: SerializerOptions): Serializer {
     }
   };
 
+  const inHeader = options.schemaIdInHeader ?? false;
+  const withContract = (contract: ResolvedContract, topic: string, value: unknown): MaybePromise<SerializeResult> =>
+    serializeWith(contract, topic, value, isKey, inHeader);
+
   return {
     isKey,
     subject,
     serialize(topic, value) {
-      return then(resolve(subject(topic)), (contract) => serializeWith(contract, topic, value, isKey, options.schemaIdInHeader ?? false));
+      const contract = resolve(subject(topic));
+      // Hot path: a cached contract and synchronous rules allocate no closure and no Promise.
+      return contract instanceof Promise ? contract.then((c) => withContract(c, topic, value)) : withContract(contract, topic, value);
     },
   };
 }
@@ -120,32 +126,39 @@ export function createSerializer(options: SerializerOptions): Serializer {
 function serializeWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
   const plan = contract.plan;
   const message = plan.schema.coerce(value);
-  const outcome = plan.write.empty ? passedAsIs(message) : plan.write.run(message, { topic, isKey });
-  return then(outcome, (o) => {
-    if (o.kind === "failed") return { kind: "failed", outcome: o, contract } as const;
-    const payload = plan.schema.encode(o.value);
-    const indexes = plan.schema.type === "PROTOBUF" ? (plan.schema as ProtobufCompiledSchema).messageIndexes : undefined;
-    const finish = (bytes: Uint8Array): SerializeResult => {
-      if (inHeader) {
-        if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
-        return {
-          kind: "serialized",
-          bytes,
-          header: { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes }, allocBuffer) },
-          outcome: o,
-          contract,
-        };
-      }
-      if (contract.id === undefined) throw new SerializationError("wire-format", `schema ${contract.guid} of ${contract.subject} has no numeric id for the prefix form`);
-      return { kind: "serialized", bytes: encodeFrame({ id: contract.id, indexes }, bytes, allocBuffer), header: undefined, outcome: o, contract };
-    };
-    if (plan.encodeWrite.empty) return finish(payload);
-    return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
-      if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
-      if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-      return finish(enc.value);
-    });
+  if (plan.write.empty) return encode(contract, passedAsIs(message), topic, isKey, inHeader);
+  const outcome = plan.write.run(message, { topic, isKey });
+  return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, topic, isKey, inHeader)) : encode(contract, outcome, topic, isKey, inHeader);
+}
+
+/** After the WRITE rules: encode, run the encoding rules, frame. */
+function encode(contract: ResolvedContract, o: Outcome, topic: string, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
+  if (o.kind === "failed") return { kind: "failed", outcome: o, contract };
+  const plan = contract.plan;
+  const payload = plan.schema.encode(o.value);
+  if (plan.encodeWrite.empty) return frame(contract, o, payload, isKey, inHeader);
+  return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
+    if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
+    if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
+    return frame(contract, o, enc.value, isKey, inHeader);
   });
+}
+
+function frame(contract: ResolvedContract, o: PassedOutcome, bytes: Uint8Array, isKey: boolean, inHeader: boolean): SerializeResult {
+  const schema = contract.plan.schema;
+  const indexes = schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
+  if (inHeader) {
+    if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
+    return {
+      kind: "serialized",
+      bytes,
+      header: { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes }, allocBuffer) },
+      outcome: o,
+      contract,
+    };
+  }
+  if (contract.id === undefined) throw new SerializationError("wire-format", `schema ${contract.guid} of ${contract.subject} has no numeric id for the prefix form`);
+  return { kind: "serialized", bytes: encodeFrame({ id: contract.id, indexes }, bytes, allocBuffer), header: undefined, outcome: o, contract };
 }
 
 /** Node Buffers, so kafkajs sends the bytes without copying them. */

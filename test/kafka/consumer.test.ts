@@ -65,6 +65,16 @@ describe("contractConsumer: eachMessage", () => {
     assert.equal(seen[0]!.message, record);
   });
 
+  it("the handler gets every field of kafkajs's payload", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const seen: unknown[] = [];
+    await consumer.run({
+      eachMessage: async (p) => void seen.push([p.topic, p.partition, p.message.offset, typeof p.heartbeat, typeof p.pause]),
+    });
+    await kafka.deliver("orders", 4, [kafkaMessage(9, await bytes(order()))]);
+    assert.deepEqual(seen, [["orders", 4, "9", "function", "function"]]);
+  });
+
   it("onFailure DLQ: the original bytes and headers go to the DLQ, the handler is skipped, the offset moves", async () => {
     const { bytes, kafka, consumer, dlqProducer, dead } = await setup([readRule("positive", "message.amount > 0.0", "DLQ", { params: { "dlq.topic": "orders.read-dlq" } })]);
     let handled = 0;
@@ -223,6 +233,24 @@ describe("contractConsumer: eachBatch", () => {
     assert.equal(d.error, undefined);
     assert.equal(d.resolved, "3");
     assert.deepEqual(got, [{ ids: ["a", "c"], dead: ["1", "3"], dlqWritten: 2 }]);
+  });
+
+  it("the handler gets every field of kafkajs's payload", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const seen: unknown[] = [];
+    await consumer.run({
+      eachBatch: async (p) =>
+        void seen.push([
+          p.batch.topic,
+          p.batch.messages.length,
+          p.isRunning(),
+          p.isStale(),
+          p.uncommittedOffsets(),
+          ...[p.heartbeat, p.pause, p.commitOffsetsIfNecessary, p.resolveOffset].map((f) => typeof f),
+        ]),
+    });
+    await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order()))]);
+    assert.deepEqual(seen, [["orders", 1, true, false, { topics: [] }, "function", "function", "function", "function"]]);
   });
 
   it("eachBatchAutoResolve false: resolving a record also resolves the dead letters right after it, not beyond", async () => {

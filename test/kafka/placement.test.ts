@@ -30,6 +30,14 @@ describe("placeMessages", () => {
     );
   });
 
+  it("offsets beyond 2^53 stay exact", () => {
+    const placed = placeMessages([{ topic: "a", messages: [{ value: "1" }, { value: "2" }, { value: "3" }] }], [answer("a", 0, "9223372036854775800")]);
+    assert.deepEqual(
+      placed.map((p) => p.offset),
+      ["9223372036854775800", "9223372036854775801", "9223372036854775802"],
+    );
+  });
+
   it("several partitions and no way to know which message went where: no guess", () => {
     const placed = placeMessages([{ topic: "a", messages: [{ value: "1" }, { value: "2" }] }], [answer("a", 1, "5"), answer("a", 0, "100")]);
     assert.deepEqual(placed, [

@@ -48,6 +48,23 @@ describe("avro encode/decode", () => {
     assert.equal(decoded.count, 2 ** 40);
   });
 
+  it("each encoding is its own bytes: a later encode does not change an earlier result", () => {
+    const schema = compileAvro({ type: "record", name: "T", fields: [{ name: "a", type: "string" }] });
+    const first = schema.encode({ a: "first" });
+    const copy = Buffer.from(first);
+    schema.encode({ a: "second, and longer" });
+    assert.deepEqual(Buffer.from(first), copy);
+  });
+
+  it("encodes values larger than the reused scratch buffer (64 KiB) whole", () => {
+    const schema = compileAvro({ type: "record", name: "T", fields: [{ name: "a", type: "string" }, { name: "b", type: "bytes" }] });
+    const value = { a: "x".repeat(100_000), b: Buffer.alloc(300_000, 7) };
+    const bytes = schema.encode(value);
+    assert.equal(bytes.length, 3 + 100_000 + 3 + 300_000); // zigzag varint lengths take 3 bytes each
+    assert.deepEqual(plain(schema.decode(bytes)), plain(value));
+    assert.deepEqual(plain(schema.decode(schema.encode({ a: "small", b: Buffer.from([1]) }))), plain({ a: "small", b: Buffer.from([1]) }));
+  });
+
   it("writes the Avro binary encoding", () => {
     const schema = compileAvro({ type: "record", name: "T", fields: [{ name: "a", type: "string" }, { name: "b", type: ["null", "long"] }] });
     // "x" = len 1 (zigzag 02) + 0x78; union branch 1 (02) + zigzag(5) = 0a
