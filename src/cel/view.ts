@@ -14,6 +14,7 @@ import { isReflectMessage, reflect } from "@bufbuild/protobuf/reflect";
 import type { ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { CelShape } from "./shape.js";
+import { describeNative } from "./describe.js";
 
 /** Turns a native value into a CEL value, or a CEL error value. Never throws. */
 export type Converter = (value: unknown) => CelValue | CelError;
@@ -207,14 +208,7 @@ export class MapView {
 
 // ---- scalar conversions ----
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (v instanceof Uint8Array) return "bytes";
-  if (v instanceof Date) return "Date";
-  if (typeof v === "object") return v.constructor?.name ?? "object";
-  return typeof v;
-}
+const describe = describeNative;
 
 function mismatch(expected: string, v: unknown): CelError {
   return celError(`expected ${expected}, got ${describe(v)}`);

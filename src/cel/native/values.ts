@@ -6,6 +6,7 @@
  */
 import type { CelFailure } from "../failure.js";
 import type { NType } from "./types.js";
+import { describeNative } from "../describe.js";
 
 const BRAND = Symbol.for("kontract/cel-failure");
 
@@ -215,14 +216,7 @@ export function plainBytes(v: Uint8Array): Uint8Array {
 /** Validates a native value against a type, as the view converters do. Never throws. */
 export type Reader = (v: unknown) => unknown;
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  if (v instanceof Uint8Array) return "bytes";
-  if (v instanceof Date) return "Date";
-  if (typeof v === "object") return v.constructor?.name ?? "object";
-  return typeof v;
-}
+const describe = describeNative;
 
 function mismatch(expected: string, v: unknown): NFail {
   return fail(`expected ${expected}, got ${describe(v)}`);
