@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { celUint, isCelList, isCelMap, isCelType, isCelUint } from "@bufbuild/cel";
-import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
+import { conformanceTests, type SimpleTest, type ValueJson } from "../helpers/cel-spec.js";
 import { getTestRegistry } from "@bufbuild/cel-spec/testdata/registry.js";
 import { equals, fromJson, isMessage } from "@bufbuild/protobuf";
 import type { Message } from "@bufbuild/protobuf";
@@ -54,32 +54,7 @@ const KNOWN_FAILURES: Record<string, string> = {
 
 // ---- the test data's JSON forms ----
 
-interface ValueJson {
-  [k: string]: unknown;
-}
-interface SimpleTest {
-  name: string;
-  expr: string;
-  disableCheck?: boolean;
-  container?: string;
-  bindings?: Record<string, { value?: ValueJson }>;
-  typeEnv?: { name: string; ident?: unknown }[];
-  value?: ValueJson;
-  typedResult?: { result?: ValueJson };
-  evalError?: unknown;
-  anyEvalErrors?: unknown;
-  checkOnly?: boolean;
-}
-interface Suite {
-  name: string;
-  suites?: Suite[];
-  tests?: { original: SimpleTest }[];
-}
 
-function* iterTests(suite: Suite, path: string[] = []): Generator<[string[], SimpleTest]> {
-  for (const t of suite.tests ?? []) yield [path, t.original];
-  for (const s of suite.suites ?? []) yield* iterTests(s, [...path, s.name]);
-}
 
 class Unrepresentable extends Error {}
 
@@ -249,7 +224,7 @@ test("cel-spec conformance suites through kontract's CEL layer", () => {
   const perSuite = new Map<string, { total: number; pass: number }>();
   const coreFailures: string[] = [];
   const unexpectedPasses: string[] = [];
-  for (const [path, t] of iterTests(conformance as unknown as Suite)) {
+  for (const [path, t] of conformanceTests()) {
     const suite = path[0];
     const s = perSuite.get(suite) ?? { total: 0, pass: 0 };
     perSuite.set(suite, s);

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { celUint } from "@bufbuild/cel";
-import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
+import { conformanceTests, type ValueJson } from "../../helpers/cel-spec.js";
 import { fromJson } from "@bufbuild/protobuf";
 import { AnySchema, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { CHECK_TYPES as T, checkCel } from "../../../src/cel/checker/index.js";
@@ -17,30 +17,7 @@ import { createCelRuntime, isCelFailure } from "../../../src/cel/index.js";
 import { specRegistry as registry, specVariables } from "./spec-env.js";
 import type { SpecDecl } from "./spec-env.js";
 
-interface ValueJson {
-  [k: string]: unknown;
-}
-interface SimpleTest {
-  name: string;
-  expr: string;
-  disableCheck?: boolean;
-  container?: string;
-  bindings?: Record<string, { value?: ValueJson }>;
-  typeEnv?: SpecDecl[];
-  evalError?: unknown;
-  anyEvalErrors?: unknown;
-  checkOnly?: boolean;
-}
-interface Suite {
-  name: string;
-  suites?: Suite[];
-  tests?: { original: SimpleTest }[];
-}
 
-function* iterTests(suite: Suite, path: string[] = []): Generator<[string, SimpleTest]> {
-  for (const t of suite.tests ?? []) yield [[...path, t.original.name].join("/"), t.original];
-  for (const s of suite.suites ?? []) yield* iterTests(s, [...path, s.name]);
-}
 
 class Unrepresentable extends Error {}
 
@@ -73,10 +50,11 @@ test("conformance tests that evaluate to a value check clean (no false positives
   let unchecked = 0;
   let uncheckedClean = 0;
   const falsePositives: string[] = [];
-  for (const [name, t] of iterTests(conformance as Suite)) {
+  for (const [path, t] of conformanceTests()) {
+    const name = [...path, t.name].join("/");
     if (t.evalError !== undefined || t.anyEvalErrors !== undefined || t.checkOnly || (t.container ?? "") !== "") continue;
     const bindingNames = Object.keys(t.bindings ?? {});
-    const declared = specVariables(t.typeEnv);
+    const declared = specVariables(t.typeEnv as SpecDecl[] | undefined);
     if (typeof declared === "string") continue;
     const vars: Record<string, CheckType> = { ...declared };
     for (const b of bindingNames) vars[b] ??= T.dyn;

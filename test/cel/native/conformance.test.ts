@@ -6,36 +6,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tests as conformance } from "@bufbuild/cel-spec/testdata/conformance.js";
+import { conformanceTests, type ValueJson } from "../../helpers/cel-spec.js";
 import { CelCompileError, createCelRuntime } from "../../../src/cel/index.js";
 import type { CelShape } from "../../../src/cel/index.js";
 import { canon } from "./canon.js";
 
-interface ValueJson {
-  [k: string]: unknown;
-}
-interface SimpleTest {
-  name: string;
-  expr: string;
-  container?: string;
-  bindings?: Record<string, { value?: ValueJson }>;
-  typeEnv?: { name: string; ident?: unknown }[];
-  value?: ValueJson;
-  typedResult?: { result?: ValueJson };
-  evalError?: unknown;
-  anyEvalErrors?: unknown;
-  checkOnly?: boolean;
-}
-interface Suite {
-  name: string;
-  suites?: Suite[];
-  tests?: { original: SimpleTest }[];
-}
 
-function* iterTests(suite: Suite, path: string[] = []): Generator<[string[], SimpleTest]> {
-  for (const t of suite.tests ?? []) yield [path, t.original];
-  for (const s of suite.suites ?? []) yield* iterTests(s, [...path, s.name]);
-}
 
 /** A binding as a native value with its shape, or undefined when no Avro/JSON-like message could hold it. */
 function nativeBinding(v: ValueJson): { value: unknown; shape: CelShape } | undefined {
@@ -76,7 +52,7 @@ test("the native fast path gives the interpreter's result on every cel-spec conf
   let agreeWithSpec = 0;
   const perSuite = new Map<string, number>();
   const mismatches: string[] = [];
-  for (const [path, t] of iterTests(conformance as unknown as Suite)) {
+  for (const [path, t] of conformanceTests()) {
     total++;
     if (t.checkOnly || (t.container ?? "") !== "") continue;
     const bindings: Record<string, unknown> = {};
