@@ -2,7 +2,7 @@
  * CEL: a condition or transform over the whole message, bound as `message`.
  */
 import { defaultKind } from "../../contract/model.js";
-import { SHAPES } from "../../cel/shape.js";
+import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
 import { compileGuarded, failureMessage, guardPasses, typedGuardPasses, typedGuarded } from "./cel-common.js";
@@ -27,16 +27,7 @@ export const celExecutor: RuleExecutor = {
           native.message = message;
           if (!typedGuardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
           const r = typed.body.run(native);
-          if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
-          if (isCondition) return r === true ? TRUE : { ok: true, value: r };
-          // Identity transform: keep the original object (as `r === view` below).
-          if (isSameValue(r, message)) return { ok: true, value: message };
-          if (r === null) return { ok: true, value: null };
-          try {
-            return { ok: true, value: fromCel(r, shape) };
-          } catch (e) {
-            return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
-          }
+          return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
         },
       };
     }
@@ -47,17 +38,24 @@ export const celExecutor: RuleExecutor = {
         bindings.message = view;
         if (!guardPasses(program, bindings)) return isCondition ? TRUE : { ok: true, value: message };
         const r = program.body.run(bindings);
-        if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
-        if (isCondition) return r === true ? TRUE : { ok: true, value: r };
-        // Identity transform: keep the original object, byte for byte (Java does the same).
-        if (r === view) return { ok: true, value: message };
-        if (r === null) return { ok: true, value: null };
-        try {
-          return { ok: true, value: fromCel(r, shape) };
-        } catch (e) {
-          return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
-        }
+        return toResult(r, message, isCondition, r === view, shape);
       },
     };
   },
 };
+
+/**
+ * A CEL result as a rule result. `identity` is set when a transform returned
+ * the message itself: the original object is kept, byte for byte (Java does the same).
+ */
+function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape): RuleResult {
+  if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
+  if (isCondition) return r === true ? TRUE : { ok: true, value: r };
+  if (identity) return { ok: true, value: message };
+  if (r === null) return { ok: true, value: null };
+  try {
+    return { ok: true, value: fromCel(r, shape) };
+  } catch (e) {
+    return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
+  }
+}
