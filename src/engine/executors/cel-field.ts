@@ -75,47 +75,33 @@ export const celFieldExecutor: RuleExecutor = {
           const field = visit.field;
           const shape = leafShape(field.typeName, value);
           const fast = typed(visit.containerShape, shape);
-          if (fast !== undefined) {
-            // The native fast path: the same variables, held natively (docs/cel.md).
-            bindings.value = value;
-            bindings.fullName = field.fullName;
-            bindings.name = field.name;
-            bindings.typeName = field.typeName;
-            bindings.tags = tagList(field);
-            bindings.message = visit.container;
-            if (!typedGuardPasses(fast, bindings)) return value;
-            const r = fast.body.run(bindings);
-            if (isCelFailure(r)) {
-              failure = { ok: false, message: failureMessage(r), field: visit.path, fieldValue: renderValue(value, field, sensitive), cause: r };
-              return value;
-            }
-            if (isCondition) {
-              if (r === false) failure = { ok: false, field: visit.path, fieldValue: renderValue(value, field, sensitive) };
-              return value;
-            }
-            if (isSameValue(r, value)) return value;
-            return transformed(r, value, shape, field, visit.path);
-          }
-          const celValue = celView(value, shape);
-          bindings.value = celValue;
           bindings.fullName = field.fullName;
           bindings.name = field.name;
           bindings.typeName = field.typeName;
           bindings.tags = tagList(field);
-          bindings.message = celView(visit.container, visit.containerShape);
-          if (!guardPasses(program, bindings)) return value;
-          const r = program.body.run(bindings);
+          let r: unknown;
+          let bound: unknown;
+          if (fast !== undefined) {
+            // The native fast path: the same variables, held natively (docs/cel.md).
+            bindings.value = value;
+            bindings.message = visit.container;
+            if (!typedGuardPasses(fast, bindings)) return value;
+            r = fast.body.run(bindings);
+          } else {
+            bindings.value = bound = celView(value, shape);
+            bindings.message = celView(visit.container, visit.containerShape);
+            if (!guardPasses(program, bindings)) return value;
+            r = program.body.run(bindings);
+          }
           if (isCelFailure(r)) {
             failure = { ok: false, message: failureMessage(r), field: visit.path, fieldValue: renderValue(value, field, sensitive), cause: r };
             return value;
           }
           if (isCondition) {
-            if (r === false) {
-              failure = { ok: false, field: visit.path, fieldValue: renderValue(value, field, sensitive) };
-            }
+            if (r === false) failure = { ok: false, field: visit.path, fieldValue: renderValue(value, field, sensitive) };
             return value;
           }
-          if (r === celValue) return value;
+          if (fast !== undefined ? isSameValue(r, value) : r === bound) return value;
           return transformed(r, value, shape, field, visit.path);
         });
         if (failure) return failure;
