@@ -30,6 +30,7 @@ Options:
   --dlq <file>        dead-letter file for failures (default: dlq/<subject>.jsonl)
   --json              print the summary as JSON
   --quiet             no progress output
+  --exit-zero         exit 0 even when messages fail (a report, not a gate)
 `;
 
 export interface CheckSummary {
@@ -60,6 +61,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
       dlq: { type: "string" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      "exit-zero": { type: "boolean", default: false },
     },
   });
   const [subject, file] = positionals;
@@ -79,7 +81,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
   const summary = await runCheck({ subject, file, mode, contract, store, topic, dlqFile: values.dlq ?? join("dlq", `${subject}.jsonl`), quiet: values.quiet });
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
-  return summary.failed + summary.invalid > 0 ? 1 : 0;
+  return summary.failed + summary.invalid > 0 && !values["exit-zero"] ? 1 : 0;
 }
 
 interface RunCheckOptions {

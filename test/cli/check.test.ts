@@ -70,3 +70,10 @@ test("check --mode READ runs the consumer-side rules", () => {
   assert.ok(r.code === 0 || r.code === 1, r.stderr);
   assert.equal(JSON.parse(r.stdout).mode, "READ");
 });
+
+test("--exit-zero reports failures but exits 0 (the README's first command relies on it)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const r = run("check", "orders-value", "fixtures/orders.jsonl", "--dlq", join(dir, "d.jsonl"), "--json", "--quiet", "--exit-zero");
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).failed > 0);
+});
