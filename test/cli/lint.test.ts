@@ -5,12 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { lintCommand } from "../../src/cli/lint.js";
 import { UsageError } from "../../src/cli/check.js";
+import { capture, project as makeProject } from "../helpers/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/kontract.mjs");
@@ -19,26 +18,8 @@ const SCHEMA = `schema: '{"type": "record", "name": "Order", "namespace": "acme"
 const BROKEN = `subject: orders-value\nruleSet:\n  domainRules:\n    - {name: a, kind: CONDITION, type: CEL, expr: message.amout > 0}\n${SCHEMA}`;
 const WARNING_ONLY = `subject: orders-value\nruleSet:\n  domainRules:\n    - {name: a, kind: CONDITION, type: CEL, tags: [X], expr: message.amount > 0}\n${SCHEMA}`;
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "kontract-lint-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
-
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const stdout = new Writable({
-    write(chunk, _enc, done) {
-      out += String(chunk);
-      done();
-    },
-  });
-  const code = await lintCommand(args, { stdout, cwd, env: {} });
-  return { code, out };
-}
+const project = (files: Record<string, string>): string => makeProject(files, "kontract-lint-");
+const run = (cwd: string, ...args: string[]) => capture(lintCommand, cwd, args);
 
 test("the shipped rules/ lint clean from the command line (exit 0)", () => {
   const r = spawnSync(process.execPath, [BIN, "lint", "rules", "--no-color"], { cwd: ROOT, encoding: "utf8" });

@@ -5,12 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { testCommand } from "../../src/cli/test.js";
 import { FixtureError } from "../../src/testing/index.js";
+import { capture, project as makeProject } from "../helpers/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/kontract.mjs");
@@ -22,25 +22,8 @@ ruleSet:
 schema: '{"type": "record", "name": "Order", "namespace": "acme", "fields": [{"name": "amount", "type": "double"}]}'
 `;
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "kontract-test-"));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
-
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const stdout = new Writable({
-    write(chunk, _enc, done) {
-      out += String(chunk);
-      done();
-    },
-  });
-  return { code: await testCommand(args, { stdout, cwd, env: {} }), out };
-}
+const project = (files: Record<string, string>): string => makeProject(files, "kontract-test-");
+const run = (cwd: string, ...args: string[]) => capture(testCommand, cwd, args);
 
 test("kontract test: the shipped fixtures pass and cover every rule (exit 0), with a JUnit report", () => {
   const junit = join(mkdtempSync(join(tmpdir(), "kontract-test-")), "junit.xml");
