@@ -325,28 +325,23 @@ class Validator {
   }
 
   private map(open: Token): void {
-    while (!this.is("}")) {
-      if (this.is("?")) this.unsupported(this.peek());
-      this.expr();
-      if (!this.is(":")) this.fail(this.peek(), `expected ':' after a map key but found ${describe(this.peek())}`);
-      this.next();
-      this.expr();
-      if (this.is(",")) {
-        this.next();
-        continue;
-      }
-      break;
-    }
-    this.close("}", open);
+    this.entries(open, "a map key", () => this.expr());
   }
 
   private structFields(open: Token): void {
-    while (!this.is("}")) {
-      if (this.is("?")) this.unsupported(this.peek());
+    this.entries(open, "the field name", () => {
       const name = this.peek();
       if (name.kind !== "ident") this.fail(name, `expected a field name but found ${describe(name)}`);
       this.next();
-      if (!this.is(":")) this.fail(this.peek(), `expected ':' after the field name but found ${describe(this.peek())}`);
+    });
+  }
+
+  /** `key: value` entries up to the closing brace, for map literals and message construction. */
+  private entries(open: Token, keyName: string, key: () => void): void {
+    while (!this.is("}")) {
+      if (this.is("?")) this.unsupported(this.peek());
+      key();
+      if (!this.is(":")) this.fail(this.peek(), `expected ':' after ${keyName} but found ${describe(this.peek())}`);
       this.next();
       this.expr();
       if (this.is(",")) {
