@@ -182,7 +182,7 @@ class Program implements CelProgram {
         // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
         fast = undefined;
       }
-      if (fast !== undefined) return { native: true, run: (b) => fast.run(b) };
+      if (fast !== undefined) return { native: true, run: fast.run };
     }
     const names = this.variables;
     const views: Record<string, unknown> = {};

@@ -82,8 +82,13 @@ export interface CompiledSchema<T = unknown> {
   coerce(value: unknown): T;
   /** Undefined when the value conforms; otherwise every problem found. */
   validate(value: unknown): SchemaProblem[] | undefined;
-  /** The payload bytes, without wire framing. Throws SerializationError if the value does not conform. */
-  encode(value: T): Uint8Array;
+  /**
+   * The payload bytes, without wire framing. Throws SerializationError if the
+   * value does not conform. With `headroom`, the payload starts that many
+   * (unwritten) bytes in, room for the caller's wire prefix: framing then
+   * costs no second allocation and copy.
+   */
+  encode(value: T, headroom?: number): Uint8Array;
   /** Throws SerializationError when the bytes do not decode. */
   decode(payload: Uint8Array): T;
   /**

@@ -6,7 +6,7 @@ import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
 import type { FailedOutcome, Outcome, PassedOutcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
-import { encodeFrame, schemaIdHeader, schemaIdHeaderName, type Allocator } from "../wire/index.js";
+import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
 import type { ContractStore, ResolvedContract } from "./contracts.js";
 import { subjectName, type SubjectNameStrategy } from "./subject.js";
@@ -135,30 +135,39 @@ function serializeWith(contract: ResolvedContract, topic: string, value: unknown
 function encode(contract: ResolvedContract, o: Outcome, topic: string, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
   if (o.kind === "failed") return { kind: "failed", outcome: o, contract };
   const plan = contract.plan;
+  if (plan.encodeWrite.empty) {
+    if (inHeader) return framedInHeader(contract, o, plan.schema.encode(o.value), isKey);
+    // Hot path: the payload is encoded behind room for the prefix, which is then written in place.
+    const ref = prefixRef(contract);
+    const bytes = plan.schema.encode(o.value, prefixLength(ref));
+    writePrefix(ref, bytes, 0);
+    return { kind: "serialized", bytes, header: undefined, outcome: o, contract };
+  }
   const payload = plan.schema.encode(o.value);
-  if (plan.encodeWrite.empty) return frame(contract, o, payload, isKey, inHeader);
   return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
     if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
     if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-    return frame(contract, o, enc.value, isKey, inHeader);
+    if (inHeader) return framedInHeader(contract, o, enc.value, isKey);
+    return { kind: "serialized", bytes: encodeFrame(prefixRef(contract), enc.value, allocBuffer), header: undefined, outcome: o, contract };
   });
 }
 
-function frame(contract: ResolvedContract, o: PassedOutcome, bytes: Uint8Array, isKey: boolean, inHeader: boolean): SerializeResult {
-  const schema = contract.plan.schema;
-  const indexes = schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
-  if (inHeader) {
-    if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
-    return {
-      kind: "serialized",
-      bytes,
-      header: { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes }, allocBuffer) },
-      outcome: o,
-      contract,
-    };
-  }
+/** The payload as is, and the schema id (GUID form) as a header. */
+function framedInHeader(contract: ResolvedContract, o: PassedOutcome, bytes: Uint8Array, isKey: boolean): SerializeResult {
+  if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
+  const header = { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes: messageIndexes(contract) }, allocBuffer) };
+  return { kind: "serialized", bytes, header, outcome: o, contract };
+}
+
+/** What the wire prefix names: the numeric schema id, and the message indexes for Protobuf. */
+function prefixRef(contract: ResolvedContract): SchemaRef {
   if (contract.id === undefined) throw new SerializationError("wire-format", `schema ${contract.guid} of ${contract.subject} has no numeric id for the prefix form`);
-  return { kind: "serialized", bytes: encodeFrame({ id: contract.id, indexes }, bytes, allocBuffer), header: undefined, outcome: o, contract };
+  return { id: contract.id, indexes: messageIndexes(contract) };
+}
+
+function messageIndexes(contract: ResolvedContract): readonly number[] | undefined {
+  const schema = contract.plan.schema;
+  return schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
 }
 
 /** Node Buffers, so kafkajs sends the bytes without copying them. */

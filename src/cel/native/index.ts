@@ -41,11 +41,16 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
   const t = node.t;
   // One frame per program, refilled per run: evaluation is synchronous and never re-enters a program.
   const frame = new Array<unknown>(slots).fill(undefined);
+  const only = inputs.length === 1 ? inputs[0] : undefined;
   return {
     run(bindings) {
-      for (let i = 0; i < inputs.length; i++) {
-        const input = inputs[i];
-        frame[input.slot] = input.read(bindings[input.name]);
+      if (only !== undefined) {
+        frame[only.slot] = only.read(bindings[only.name]);
+      } else {
+        for (let i = 0; i < inputs.length; i++) {
+          const input = inputs[i];
+          frame[input.slot] = input.read(bindings[input.name]);
+        }
       }
       let r: unknown;
       try {
@@ -54,7 +59,8 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
         // Closures do not throw; this guards against a bug (or a stack overflow) turning into a crash or a pass.
         r = new NFail(e instanceof Error ? e.message : String(e), undefined, e);
       } finally {
-        frame.fill(undefined);
+        // Drop the message and what was computed from it. A loop: Array.prototype.fill costs more on frames this small.
+        for (let i = 0; i < slots; i++) frame[i] = undefined;
       }
       if (r === true || r === false) return r;
       return toCel(r, t);

@@ -21,12 +21,24 @@ export const celExecutor: RuleExecutor = {
     const typed = typedGuarded(program, { message: shape });
     if (isCondition || (typed.body.native && (typed.guard === undefined || typed.guard.native))) {
       const native: Record<string, unknown> = { message: undefined };
+      const body = typed.body.run;
+      if (isCondition && typed.guard === undefined) {
+        // The common rule: one call, and no result object unless it failed.
+        return {
+          async: false,
+          run(message): RuleResult {
+            native.message = message;
+            const r = body(native);
+            return r === true ? TRUE : toResult(r, message, true, false, shape);
+          },
+        };
+      }
       return {
         async: false,
         run(message): RuleResult {
           native.message = message;
           if (!typedGuardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
-          const r = typed.body.run(native);
+          const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
         },
       };

@@ -4,8 +4,10 @@
  * do for byte arrays.
  */
 import { SerializationError } from "../../errors.js";
+import { withHeadroom } from "../headroom.js";
 import type { SchemaProblem } from "../types.js";
 import { type AvroType, isUnionType } from "./avsc.js";
+import { readAvro, writeAvro } from "./tap.js";
 import { describeValue, renderValuePath } from "./values.js";
 
 export function avroProblems(type: AvroType, value: unknown): SchemaProblem[] | undefined {
@@ -23,38 +25,18 @@ function expected(t: AvroType): string {
   return t.name ?? t.typeName;
 }
 
-export function avroEncode(type: AvroType, value: unknown): Uint8Array {
+export function avroEncode(type: AvroType, value: unknown, headroom = 0): Uint8Array {
   if (type.typeName === "bytes") {
-    if (value instanceof Uint8Array) return value;
+    if (value instanceof Uint8Array) return withHeadroom(value, headroom);
     throw invalid(type, value);
   }
   // Validate first: avsc's writers trust their input, and an invalid value must never encode silently.
   if (!type.isValid(value)) throw invalid(type, value);
   try {
-    return encodeValid(type, value);
+    return writeAvro(type, value, headroom);
   } catch (e) {
     throw new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${(e as Error).message}`, { cause: e });
   }
-}
-
-/**
- * Writes into a reused scratch buffer, then copies the exact bytes into a pooled
- * Buffer. avsc's toBuffer does the same but allocates its result with the
- * zero-filling, unpooled Buffer.alloc: about twice the cost for a small record.
- */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
-
-function encodeValid(type: AvroType, value: unknown): Buffer {
-  let end = type.encode(value, scratch, 0);
-  if (end < 0) {
-    // avsc answers how many bytes were missing: grow once and write again.
-    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, scratch.length - end));
-    end = type.encode(value, scratch, 0);
-    if (end < 0) throw new Error(`value needs more than ${scratch.length} bytes`);
-  }
-  const out = Buffer.allocUnsafe(end);
-  scratch.copy(out, 0, 0, end);
-  return out;
 }
 
 function invalid(type: AvroType, value: unknown): SerializationError {
@@ -68,8 +50,8 @@ export function avroDecode(type: AvroType, payload: Uint8Array): unknown {
   const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (type.typeName === "bytes") return Buffer.from(buf);
   try {
-    // avsc rejects truncated input, trailing bytes, and bad union or enum indexes.
-    return type.fromBuffer(buf);
+    // Rejects truncated input and trailing bytes; avsc's readers reject bad union or enum indexes.
+    return readAvro(type, buf);
   } catch (e) {
     throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(type)}: ${(e as Error).message}`, {
       cause: e,

@@ -51,7 +51,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     celShape: shapes.root,
     coerce: (value) => value,
     validate: (value) => avroProblems(root, value),
-    encode: (value) => avroEncode(root, value),
+    encode: (value, headroom) => avroEncode(root, value, headroom),
     decode: (payload) => avroDecode(root, payload),
     decodeFrom(payload, writer) {
       let decode = resolvers.get(writer);

@@ -39,7 +39,7 @@ function instancePath(pointer: string, root: unknown): string {
   return path;
 }
 
-export function jsonEncode(validate: ValidateFunction, value: unknown, schemaName: string): Uint8Array {
+export function jsonEncode(validate: ValidateFunction, value: unknown, schemaName: string, headroom = 0): Uint8Array {
   const problems = jsonProblems(validate, value);
   if (problems) {
     const first = problems[0]!;
@@ -53,7 +53,10 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
     throw new SerializationError("message-invalid", `value has no JSON text: ${(e as Error).message}`, { cause: e });
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
-  return Buffer.from(text, "utf8");
+  if (headroom === 0) return Buffer.from(text, "utf8");
+  const out = Buffer.allocUnsafe(headroom + Buffer.byteLength(text, "utf8"));
+  out.write(text, headroom, "utf8");
+  return out;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -60,7 +60,7 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
     celShape: shapes.root,
     coerce: (value) => value,
     validate: (value) => jsonProblems(ajv.validateRoot, value),
-    encode: (value) => jsonEncode(ajv.validateRoot, value, label),
+    encode: (value, headroom) => jsonEncode(ajv.validateRoot, value, label, headroom),
     decode: (payload) => jsonDecode(payload),
     fieldWalker(tags) {
       const key = tags && tags.size > 0 ? [...tags].sort().join("\u0000") : "";

@@ -25,6 +25,7 @@ import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
 import { validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
+import { withHeadroom } from "../headroom.js";
 
 /**
  * A compiled Protobuf schema. Values are protobuf-es v2 messages; `encode`,
@@ -153,10 +154,10 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     return validateMessage(this.desc, value);
   }
 
-  encode(value: Message): Uint8Array {
+  encode(value: Message, headroom = 0): Uint8Array {
     const message = this.toMessage(value);
     try {
-      return toBinary(this.desc, message);
+      return withHeadroom(toBinary(this.desc, message), headroom);
     } catch (e) {
       throw new SerializationError("message-invalid", `cannot encode ${this.desc.typeName}: ${errorMessage(e)}`, { cause: e });
     }

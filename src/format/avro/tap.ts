@@ -1,0 +1,141 @@
+/**
+ * Reading and writing Avro binary through avsc's own generated readers and
+ * writers (`_read` / `_write`), on a tap of ours. Two things differ from
+ * avsc's `fromBuffer` / `encode`:
+ *
+ * - Short ASCII strings are read and written in JS. avsc crosses into C++
+ *   for every string (Buffer.utf8Slice, Buffer.byteLength), which is most of the
+ *   cost of a record of short strings, a common Kafka payload.
+ * - One tap per direction is reused: decoding and encoding are synchronous
+ *   and never re-enter, so no Tap is allocated per message.
+ *
+ * The bytes are avsc's, exactly: the writers are avsc's, and strings take
+ * avsc's own path as soon as a character is not ASCII.
+ */
+import { createRequire } from "node:module";
+import type { AvroType } from "./avsc.js";
+
+/** avsc's Tap (lib/utils.js, avsc 5.7): a cursor over a Buffer that never throws on overflow. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
+  readString(): string | undefined;
+  writeString(s: string): void;
+  isValid(): boolean;
+  _invalidate(): void;
+}
+type TapClass = new (buf: Buffer, pos?: number) => Tap;
+
+/** avsc's generated per-type code, the part of its internals this module drives. */
+interface TypeInternals {
+  _read(tap: Tap): unknown;
+  _write(tap: Tap, value: unknown): void;
+}
+
+const { Tap: AvscTap } = createRequire(import.meta.url)("avsc/lib/utils.js") as { Tap: TapClass };
+
+/**
+ * Strings up to this many bytes are built char by char: below V8's
+ * cons-string threshold the result is a flat string, and cheaper than the
+ * native call. Longer strings are decoded by Buffer.toString.
+ */
+const SHORT_READ = 12;
+/** Strings up to this many chars are written char by char: their length prefix is one varint byte. */
+const SHORT_WRITE = 63;
+const fromCharCode = String.fromCharCode;
+
+class FastTap extends AvscTap {
+  override readString(): string | undefined {
+    const len = this.readLong();
+    if (len < 0) {
+      this._invalidate();
+      return "";
+    }
+    const buf = this.buf;
+    const start = this.pos;
+    const end = start + len;
+    this.pos = end;
+    if (end > buf.length) return undefined;
+    if (len <= SHORT_READ) {
+      let s = "";
+      for (let i = start; i < end; i++) {
+        const c = buf[i]!;
+        if (c > 0x7f) return buf.toString("utf8", start, end);
+        s += fromCharCode(c);
+      }
+      return s;
+    }
+    return buf.toString("utf8", start, end);
+  }
+
+  override writeString(s: string): void {
+    const n = s.length;
+    const buf = this.buf;
+    const start = this.pos;
+    // Only when the whole string (and its one-byte length) fits: avsc's writers never throw on overflow, the caller grows and retries.
+    if (n <= SHORT_WRITE && start + 1 + n <= buf.length) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + 1 + i] = c;
+      }
+      if (i === n) {
+        buf[start] = n << 1; // zigzag varint of n < 64: one byte
+        this.pos = start + 1 + n;
+        return;
+      }
+    }
+    super.writeString(s);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const readTap = new FastTap(EMPTY);
+
+/**
+ * Decodes `buf[offset..]` as one value of `type`. Throws like avsc's
+ * fromBuffer: "truncated buffer" when the bytes end early, "trailing data"
+ * when bytes are left over.
+ */
+export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
+  readTap.buf = buf;
+  readTap.pos = offset;
+  try {
+    const value = (type as unknown as TypeInternals)._read(readTap);
+    if (readTap.pos > buf.length) throw new Error("truncated buffer");
+    if (readTap.pos < buf.length) throw new Error("trailing data");
+    return value;
+  } finally {
+    readTap.buf = EMPTY;
+  }
+}
+
+/** Grows as needed; kept between calls. */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+const writeTap = new FastTap(scratch);
+
+/**
+ * Encodes a value that already passed `type.isValid` into a new Buffer, after
+ * `headroom` bytes left for the caller to fill (the wire-format prefix), so
+ * the framed message costs one allocation and one copy.
+ */
+export function writeAvro(type: AvroType, value: unknown, headroom = 0): Buffer {
+  const t = type as unknown as TypeInternals;
+  writeTap.buf = scratch;
+  writeTap.pos = 0;
+  t._write(writeTap, value);
+  if (!writeTap.isValid()) {
+    // avsc's writers never throw on overflow: grow to what was needed and write again.
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos));
+    writeTap.buf = scratch;
+    writeTap.pos = 0;
+    t._write(writeTap, value);
+  }
+  const end = writeTap.pos;
+  const out = Buffer.allocUnsafe(headroom + end);
+  scratch.copy(out, headroom, 0, end);
+  return out;
+}

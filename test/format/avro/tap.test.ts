@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import avsc from "avsc";
+import { readAvro, writeAvro } from "../../../src/format/avro/tap.js";
+import { isErrorCode } from "../../../src/errors.js";
+import { ORDER_SCHEMA, compileAvro, orderValue } from "./fixtures.js";
+
+// Around both thresholds (12 bytes read char by char, 63 chars written char by char), ASCII and not.
+const STRINGS = [
+  "",
+  "a",
+  "abcdefghijk", // 11
+  "abcdefghijkl", // 12
+  "abcdefghijklm", // 13
+  "x".repeat(62),
+  "x".repeat(63),
+  "x".repeat(64),
+  "x".repeat(5000),
+  "é",
+  "abcdefghijké", // 12 chars, 13 bytes
+  "abcdefghijé", // 12 bytes, non-ASCII last
+  "日本語",
+  "a😀b", // surrogate pair
+  "\u0000\u007f", // ASCII edge bytes
+  "\u0080",
+  "x".repeat(62) + "é",
+  "é" + "x".repeat(62),
+  "lone \ud800 surrogate",
+];
+
+const record = avsc.Type.forSchema({
+  type: "record",
+  name: "R",
+  fields: [
+    { name: "s", type: "string" },
+    { name: "n", type: ["null", "string"] },
+    { name: "list", type: { type: "array", items: "string" } },
+    { name: "map", type: { type: "map", values: "string" } },
+  ],
+});
+
+describe("avro fast tap", () => {
+  it("writes exactly avsc's bytes and reads back exactly avsc's values, for every string", () => {
+    for (const s of STRINGS) {
+      const value = { s, n: s, list: [s, s], map: { [s]: s } };
+      const ours = writeAvro(record, value);
+      const theirs = record.toBuffer(value);
+      assert.deepEqual(ours, theirs, JSON.stringify(s));
+      assert.deepEqual({ ...(readAvro(record, theirs) as object) }, { ...(record.fromBuffer(theirs) as object) }, JSON.stringify(s));
+    }
+  });
+
+  it("decodes invalid UTF-8 as avsc does (replacement characters), on both sides of the short-string threshold", () => {
+    const string = avsc.Type.forSchema("string");
+    for (const bytes of [[0xff], [0x61, 0xc3], Array.from({ length: 20 }, (_, i) => (i === 19 ? 0xfe : 0x61))]) {
+      const buf = Buffer.from([bytes.length << 1, ...bytes]);
+      assert.equal(readAvro(string, buf), string.fromBuffer(buf));
+    }
+  });
+
+  it("leaves room in front of the payload for the wire prefix", () => {
+    const value = { s: "héllo", n: null, list: [], map: {} };
+    const out = writeAvro(record, value, 5);
+    assert.equal(out.length, 5 + record.toBuffer(value).length);
+    assert.deepEqual(out.subarray(5), record.toBuffer(value));
+    assert.ok(Buffer.isBuffer(out));
+  });
+
+  it("reads at an offset", () => {
+    const payload = record.toBuffer({ s: "abc", n: "d", list: ["e"], map: {} });
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), payload]);
+    assert.deepEqual({ ...(readAvro(record, framed, 5) as object) }, { s: "abc", n: "d", list: ["e"], map: {} });
+  });
+
+  it("grows its scratch buffer for values larger than it, and keeps encoding right afterwards", () => {
+    const big = { s: "y".repeat(200_000), n: "é".repeat(70_000), list: ["z".repeat(10)], map: {} };
+    assert.deepEqual(writeAvro(record, big), record.toBuffer(big));
+    const small = { s: "a", n: null, list: [], map: { k: "v" } };
+    assert.deepEqual(writeAvro(record, small), record.toBuffer(small));
+  });
+
+  it("rejects truncated payloads, including a string cut short, and trailing bytes", () => {
+    const payload = record.toBuffer({ s: "abcdef", n: null, list: [], map: {} });
+    assert.throws(() => readAvro(record, payload.subarray(0, 4)), /truncated buffer/);
+    assert.throws(() => readAvro(record, payload.subarray(0, payload.length - 1)), /truncated buffer/);
+    assert.throws(() => readAvro(record, Buffer.concat([payload, Buffer.from([0])])), /trailing data/);
+    // A negative string length.
+    assert.throws(() => readAvro(avsc.Type.forSchema("string"), Buffer.from([0x01])), /truncated buffer/);
+  });
+
+  it("the Avro format decodes a truncated payload to a wire-format error", () => {
+    const order = compileAvro(ORDER_SCHEMA);
+    const bytes = order.encode(orderValue());
+    assert.throws(
+      () => order.decode(bytes.subarray(0, bytes.length - 3)),
+      (e: unknown) => isErrorCode(e, "wire-format") && /does not decode/.test((e as Error).message),
+    );
+  });
+});
