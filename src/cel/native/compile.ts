@@ -17,6 +17,7 @@ import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
 import { wholeInputMatcher } from "./regex.js";
+import { sequenceMatcher } from "./sequence-regex.js";
 import type { CelShape } from "../shape.js";
 import { isEmail, isHostname, isIpv4, isIpv6, isUri, isUriRef, isUuid } from "../validators.js";
 import { N, Unsupported, celTypeName, fieldType, isNumeric, joinTypes, nonNull, sameType, typeOfShape, unsupported } from "./types.js";
@@ -670,8 +671,11 @@ class Compiler {
     if (typeof literal === "string" && call.args[0]?.exprKind.case === "constExpr") {
       // Compiled once: the same (memoized) RE2 matcher the interpreter would fetch on every call,
       // or for `^X$`, RE2's whole-input match of X, which means the same and runs faster (regex.ts).
-      const matcher = wholeInputMatcher(literal) ?? re2.compile(literal);
-      return this.strict(e, "matches", [target], true, (s) => guarded(() => matcher.test(s as string)), N.bool);
+      const general = wholeInputMatcher(literal) ?? re2.compile(literal);
+      // Most validation patterns are a plain sequence of character atoms: a linear matcher of their own, RE2 for the rest.
+      const sequence = sequenceMatcher(literal);
+      if (sequence) return this.strict(e, "matches", [target], true, (s) => sequence.test(s as string) ?? guarded(() => general.test(s as string)), N.bool);
+      return this.strict(e, "matches", [target], true, (s) => guarded(() => general.test(s as string)), N.bool);
     }
     return this.strict(e, "matches", [target, pattern], true, (s, p) => guarded(() => re2.compile(p as string).test(s as string)), N.bool);
   }

@@ -1,0 +1,105 @@
+/**
+ * The sequence matcher decides exactly what RE2 decides: random patterns of
+ * its subset (and near misses outside it) against random strings, compared
+ * with RE2JS's own answer.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RE2JS } from "@bufbuild/re2";
+import { sequenceMatcher } from "../../../src/cel/native/sequence-regex.js";
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ATOMS = [
+  "a", "b", "@", "-", "_", "\\.", "\\-", "\\_", "\\\\", "\\$", "\\^", "\\[", "\\{", ".",
+  "\\d", "\\w", "\\s", "\\D", "\\W", "\\S",
+  "[ab]", "[^@]", "[a-c]", "[^a-c\\d]", "[]a]", "[^]a]", "[a-]", "[\\-a]", "[\\]]", "[\\w.]", "[^\\s]", "[.]", "[$^]", "[!-/]",
+];
+const QUANTIFIERS = ["", "", "", "*", "+", "?", "{2}", "{1,3}", "{2,}", "{0,1}", "*?", "+?", "??", "{0}"];
+const ALPHABET = ["a", "b", "c", "@", ".", "-", "_", "1", "9", " ", "\n", "\t", "Z", "$", "^", "]", "\\", "[", "{", "é", "\u00a0"];
+
+function randomPattern(rnd: () => number): string {
+  let p = rnd() < 0.6 ? "^" : "";
+  const n = 1 + Math.floor(rnd() * 5);
+  for (let i = 0; i < n; i++) p += ATOMS[Math.floor(rnd() * ATOMS.length)]! + QUANTIFIERS[Math.floor(rnd() * QUANTIFIERS.length)]!;
+  return p + (rnd() < 0.6 ? "$" : "");
+}
+
+function randomString(rnd: () => number): string {
+  const len = Math.floor(rnd() * 10);
+  let s = "";
+  for (let i = 0; i < len; i++) s += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
+  return s;
+}
+
+test("the sequence matcher agrees with RE2 on random patterns of its subset", () => {
+  const rnd = mulberry32(11);
+  let patterns = 0;
+  let checked = 0;
+  let matched = 0;
+  for (let n = 0; n < 1500; n++) {
+    const pattern = randomPattern(rnd);
+    const ours = sequenceMatcher(pattern);
+    assert.ok(ours !== undefined, `${pattern} is in the subset`);
+    const re2 = RE2JS.compile(pattern);
+    patterns++;
+    for (let k = 0; k < 150; k++) {
+      const s = randomString(rnd);
+      const expected = re2.test(s);
+      assert.equal(ours.test(s), expected, `${pattern} on ${JSON.stringify(s)}`);
+      if (expected) matched++;
+      checked++;
+    }
+  }
+  assert.ok(checked >= 200_000 && matched > checked / 10, `${patterns} patterns, ${checked} inputs, ${matched} matches`);
+});
+
+test("the usual validation patterns are in the subset and match as RE2 does", () => {
+  const cases: [string, string, boolean][] = [
+    ["^[^@]+@[^@]+$", "user1@example.com", true],
+    ["^[^@]+@[^@]+$", "user1@@example.com", false],
+    ["^[^@]+@[^@]+$", "üser@example.com", true],
+    ["^[A-Z]{3}-\\d{4}$", "ABC-1234", true],
+    ["^[A-Z]{3}-\\d{4}$", "ABC-12345", false],
+    ["^\\S+$", "no-spaces", true],
+    ["^\\S+$", "a b", false],
+    ["^.*$", "a\nb", false],
+    ["\\d", "abc1", true],
+    ["^$", "", true],
+    ["", "anything", true],
+    ["^a\\$", "a$", true],
+    ["^a\\\\$", "a\\", true],
+  ];
+  for (const [pattern, s, expected] of cases) {
+    const ours = sequenceMatcher(pattern);
+    assert.ok(ours, pattern);
+    assert.equal(ours.test(s), expected, `${pattern} on ${JSON.stringify(s)}`);
+    assert.equal(RE2JS.compile(pattern).test(s), expected, `RE2 agrees: ${pattern} on ${JSON.stringify(s)}`);
+  }
+});
+
+test("inputs with surrogates are left to RE2", () => {
+  assert.equal(sequenceMatcher("^.$")!.test("😀"), undefined);
+  assert.equal(sequenceMatcher("a")!.test("\uD800a"), undefined);
+  // A match found before the surrogate stands: nothing after it can change that.
+  assert.equal(sequenceMatcher("a")!.test("a\uD800"), true);
+});
+
+test("anything outside the subset, or invalid for RE2, is left to RE2", () => {
+  for (const pattern of [
+    "^(a|b)+$", "^a|b$", "(?i)abc", "^\\pL+$", "^[[:alpha:]]+$", "^\\bfoo$", "^a\\z", "^\\x41$", "^\\n$",
+    "^é$", "^a{17}$", "^a{2,1}$", "^a**$", "^a{,3}$", "a{b", "^a^b$", "^a$b$", "*a", "^[a-\\d]$", "[\\n]", "a{1000}", "^(a$",
+    "x".repeat(31),
+  ]) {
+    assert.equal(sequenceMatcher(pattern), undefined, pattern);
+  }
+});
