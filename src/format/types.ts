@@ -89,8 +89,12 @@ export interface CompiledSchema<T = unknown> {
    * costs no second allocation and copy.
    */
   encode(value: T, headroom?: number): Uint8Array;
-  /** Throws SerializationError when the bytes do not decode. */
-  decode(payload: Uint8Array): T;
+  /**
+   * Decodes `payload` from `start` on (default 0): a consumer reads past the
+   * wire prefix without a view per message. Throws SerializationError when
+   * the bytes do not decode.
+   */
+  decode(payload: Uint8Array, start?: number): T;
   /**
    * Decodes a payload written with another version of this schema, applying
    * the format's own schema resolution (Avro's writer/reader resolution: new

@@ -6,7 +6,7 @@
 import { SerializationError } from "../errors.js";
 import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
-import { decodeFrame, readIndexes, readSchemaIdHeader, type Frame, type Headers } from "../wire/index.js";
+import { readIndexes, readPrefix, readSchemaIdHeader, type Frame, type Headers } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
 import type { ContractStore, ResolvedContract } from "./contracts.js";
 import { subjectName, type SubjectNameStrategy } from "./subject.js";
@@ -119,41 +119,45 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     return p;
   };
 
-  /** After the writer's contract is known. Every step returns synchronously when nothing is asynchronous. */
-  const withWriter = (writer: ResolvedContract, frame: Frame, fromHeader: boolean, headers: Headers | undefined, s: string, ctx: MessageContext): MaybePromise<DeserializeResult> => {
-    let payload = frame.payload;
+  /**
+   * After the writer's contract is known. The payload is `bytes` from `start`
+   * on: no view per message. Every step returns synchronously when nothing is
+   * asynchronous.
+   */
+  const withWriter = (writer: ResolvedContract, bytes: Uint8Array, start: number, fromHeader: boolean, headers: Headers | undefined, topic: string, s: string): MaybePromise<DeserializeResult> => {
     let indexes: number[] | undefined;
     if (writer.plan.schema.type === "PROTOBUF") {
-      // The frame was read before the schema type was known: read the message indexes now.
+      // The prefix was read before the schema type was known: read the message indexes now.
       if (fromHeader) {
         indexes = readSchemaIdHeader(headers, isKey, PROTOBUF)!.indexes;
       } else {
-        const read = readIndexes(payload, 0);
+        const read = readIndexes(bytes, start);
         indexes = read.indexes;
-        payload = payload.subarray(read.end);
+        start = read.end;
       }
     }
     const writerPlan = planForIndexes(writer, indexes);
-    if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, payload, s, ctx);
-    return then(writerPlan.encodeRead.run(payload, ctx), (o) => {
+    const ctx: MessageContext = { topic, isKey, skipRule: lastHeader(headers, RULE_NAME_HEADER) };
+    if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, bytes, start, s, ctx);
+    return then(writerPlan.encodeRead.run(bytes.subarray(start), ctx), (o) => {
       if (o.kind === "failed") return { kind: "failed", outcome: o, writer, reader: writer } as const;
       if (!(o.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-      return decoded(writer, writerPlan, o.value, s, ctx);
+      return decoded(writer, writerPlan, o.value, 0, s, ctx);
     });
   };
 
   /** After the encoding rules: decode, migrate when the reader differs, run the READ rules. */
-  const decoded = (writer: ResolvedContract, writerPlan: ContractPlan, bytes: Uint8Array, s: string, ctx: MessageContext): MaybePromise<DeserializeResult> => {
+  const decoded = (writer: ResolvedContract, writerPlan: ContractPlan, bytes: Uint8Array, start: number, s: string, ctx: MessageContext): MaybePromise<DeserializeResult> => {
     const readerP = readerFor(s);
-    if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, writerPlan.schema.decode(bytes), ctx);
+    if (readerP === undefined || readerP === writer) return read(writer, writerPlan, writer, writerPlan.schema.decode(bytes, start), ctx);
     return then(readerP, (reader) => {
-      if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes), ctx);
+      if (reader.id === writer.id && reader.version === writer.version) return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes, start), ctx);
       return then(migrationFor(writer, reader), (m) => {
-        if (m.direction === "NONE") return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes), ctx);
+        if (m.direction === "NONE") return read(writer, writerPlan, reader, writerPlan.schema.decode(bytes, start), ctx);
         // No migration rules on the way: the format's own schema resolution bridges the versions (Avro).
         const decodeFrom = reader.plan.schema.decodeFrom;
-        if (m.phases.length === 0 && decodeFrom) return read(writer, reader.plan, reader, decodeFrom.call(reader.plan.schema, bytes, writerPlan.schema), ctx);
-        return then(runMigration(m, writerPlan.schema.decode(bytes), ctx), (mo) =>
+        if (m.phases.length === 0 && decodeFrom) return read(writer, reader.plan, reader, decodeFrom.call(reader.plan.schema, bytes.subarray(start), writerPlan.schema), ctx);
+        return then(runMigration(m, writerPlan.schema.decode(bytes, start), ctx), (mo) =>
           mo.kind === "failed" ? ({ kind: "failed", outcome: mo, writer, reader } as const) : read(writer, reader.plan, reader, mo.value, ctx),
         );
       });
@@ -166,13 +170,19 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     deserialize(topic, bytes, headers) {
       const s = subject(topic);
       const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
-      const frame: Frame = fromHeader ?? decodeFrame(bytes, NOT_PROTOBUF);
-      if (fromHeader) frame.payload = bytes;
+      let frame: Frame;
+      let start = 0;
+      if (fromHeader) {
+        frame = fromHeader;
+      } else {
+        const prefix = readPrefix(bytes, NOT_PROTOBUF);
+        frame = prefix.frame;
+        start = prefix.end;
+      }
       const writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
-      const ctx: MessageContext = { topic, isKey, skipRule: lastHeader(headers, RULE_NAME_HEADER) };
       // Hot path: a cached writer contract goes on without a closure or a Promise.
-      if (writer instanceof Promise) return writer.then((w) => withWriter(w, frame, fromHeader !== undefined, headers, s, ctx));
-      return withWriter(writer, frame, fromHeader !== undefined, headers, s, ctx);
+      if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, topic, s));
+      return withWriter(writer, bytes, start, fromHeader !== undefined, headers, topic, s);
     },
   };
 }

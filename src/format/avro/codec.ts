@@ -46,14 +46,14 @@ function invalid(type: AvroType, value: unknown): SerializationError {
   return new SerializationError("message-invalid", `value does not match Avro schema ${expected(type)} at ${where}: ${why}`);
 }
 
-export function avroDecode(type: AvroType, payload: Uint8Array): unknown {
+export function avroDecode(type: AvroType, payload: Uint8Array, start = 0): unknown {
   const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (type.typeName === "bytes") return Buffer.from(buf);
+  if (type.typeName === "bytes") return Buffer.from(buf.subarray(start));
   try {
     // Rejects truncated input and trailing bytes; avsc's readers reject bad union or enum indexes.
-    return readAvro(type, buf);
+    return readAvro(type, buf, start);
   } catch (e) {
-    throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(type)}: ${(e as Error).message}`, {
+    throw new SerializationError("wire-format", `Avro payload (${buf.length - start} bytes) does not decode as ${expected(type)}: ${(e as Error).message}`, {
       cause: e,
     });
   }

@@ -52,7 +52,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     coerce: (value) => value,
     validate: (value) => avroProblems(root, value),
     encode: (value, headroom) => avroEncode(root, value, headroom),
-    decode: (payload) => avroDecode(root, payload),
+    decode: (payload, start) => avroDecode(root, payload, start),
     decodeFrom(payload, writer) {
       let decode = resolvers.get(writer);
       if (!decode) {

@@ -15,9 +15,15 @@
 import { createRequire } from "node:module";
 import type { AvroType } from "./avsc.js";
 
+/**
+ * Node's Buffer, with the decoder `toString("utf8", …)` ends in: calling it
+ * directly skips the argument checks and encoding lookup, as avsc does.
+ */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
 /** avsc's Tap (lib/utils.js, avsc 5.7): a cursor over a Buffer that never throws on overflow. */
 interface Tap {
-  buf: Buffer;
+  buf: NodeBuffer;
   pos: number;
   readLong(): number;
   writeLong(n: number): void;
@@ -26,7 +32,7 @@ interface Tap {
   isValid(): boolean;
   _invalidate(): void;
 }
-type TapClass = new (buf: Buffer, pos?: number) => Tap;
+type TapClass = new (buf: NodeBuffer, pos?: number) => Tap;
 
 /** avsc's generated per-type code, the part of its internals this module drives. */
 interface TypeInternals {
@@ -39,7 +45,7 @@ const { Tap: AvscTap } = createRequire(import.meta.url)("avsc/lib/utils.js") as 
 /**
  * Strings up to this many bytes are built char by char: below V8's
  * cons-string threshold the result is a flat string, and cheaper than the
- * native call. Longer strings are decoded by Buffer.toString.
+ * native call. Longer strings are decoded natively.
  */
 const SHORT_READ = 12;
 /** Strings up to this many chars are written char by char: their length prefix is one varint byte. */
@@ -62,12 +68,12 @@ class FastTap extends AvscTap {
       let s = "";
       for (let i = start; i < end; i++) {
         const c = buf[i]!;
-        if (c > 0x7f) return buf.toString("utf8", start, end);
+        if (c > 0x7f) return buf.utf8Slice(start, end);
         s += fromCharCode(c);
       }
       return s;
     }
-    return buf.toString("utf8", start, end);
+    return buf.utf8Slice(start, end);
   }
 
   override writeString(s: string): void {
@@ -92,7 +98,7 @@ class FastTap extends AvscTap {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0) as NodeBuffer;
 const readTap = new FastTap(EMPTY);
 
 /**
@@ -101,7 +107,7 @@ const readTap = new FastTap(EMPTY);
  * when bytes are left over.
  */
 export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
-  readTap.buf = buf;
+  readTap.buf = buf as NodeBuffer;
   readTap.pos = offset;
   try {
     const value = (type as unknown as TypeInternals)._read(readTap);
@@ -114,7 +120,7 @@ export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
 }
 
 /** Grows as needed; kept between calls. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+let scratch = Buffer.allocUnsafeSlow(64 * 1024) as NodeBuffer;
 const writeTap = new FastTap(scratch);
 
 /**
@@ -129,7 +135,7 @@ export function writeAvro(type: AvroType, value: unknown, headroom = 0): Buffer 
   t._write(writeTap, value);
   if (!writeTap.isValid()) {
     // avsc's writers never throw on overflow: grow to what was needed and write again.
-    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos));
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos)) as NodeBuffer;
     writeTap.buf = scratch;
     writeTap.pos = 0;
     t._write(writeTap, value);

@@ -61,7 +61,7 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
     coerce: (value) => value,
     validate: (value) => jsonProblems(ajv.validateRoot, value),
     encode: (value, headroom) => jsonEncode(ajv.validateRoot, value, label, headroom),
-    decode: (payload) => jsonDecode(payload),
+    decode: (payload, start) => jsonDecode(start ? payload.subarray(start) : payload),
     fieldWalker(tags) {
       const key = tags && tags.size > 0 ? [...tags].sort().join("\u0000") : "";
       let walker = walkers.get(key);

@@ -163,9 +163,9 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     }
   }
 
-  decode(payload: Uint8Array): Message {
+  decode(payload: Uint8Array, start = 0): Message {
     try {
-      return fromBinary(this.desc, payload);
+      return fromBinary(this.desc, start ? payload.subarray(start) : payload);
     } catch (e) {
       throw new SerializationError("wire-format", `payload does not decode as ${this.desc.typeName}: ${errorMessage(e)}`, {
         cause: e,
