@@ -3,6 +3,7 @@
  * messages (Avro, the 5 CEL conditions of bench/order.ts) produced and consumed by
  *
  *   - plain kafkajs with bytes serialized before the clock starts (the ceiling),
+ *   - kafkajs + avsc, no contract (a yardstick: what Avro alone costs),
  *   - kontract's contractProducer / contractConsumer around kafkajs,
  *   - @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer + kafkajs.
  *
@@ -17,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import type { RuleMode } from "../src/contract/model.js";
-import { confluentKafkajs, cpuMs, kontractKafkajs, kontractRegistry, plainKafkajs, producerFor, type Contender, type Workload } from "./kafka/contenders.js";
+import { avscKafkajs, confluentKafkajs, cpuMs, kontractKafkajs, kontractRegistry, plainKafkajs, producerFor, type Contender, type Workload } from "./kafka/contenders.js";
 import { acquireInfra, benchKafka, countRecords, createTopics, deleteTopics } from "./kafka/infra.js";
 import { emptyRound, roundLine, summarize, table, type ContenderId, type RoundResult } from "./kafka/report.js";
 import { benchContract, buildWorkload } from "./kafka/workload.js";
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     const work = await buildWorkload(MESSAGES, BATCH, registry, prepTopic);
     const warm = WARMUP > 0 ? await buildWorkload(WARMUP, BATCH, registry, prepTopic) : undefined;
     const ctx = { kafka, inFlight: IN_FLIGHT, registryUrl: infra.registryUrl, consumeTimeoutMs: 60_000 + MESSAGES * 3 };
-    const contenders: Contender[] = [plainKafkajs(ctx), kontractKafkajs(ctx), confluentKafkajs(ctx)];
+    const schemaId = (await registry.getVersion(`${prepTopic}-value`, "latest")).id;
+    const contenders: Contender[] = [plainKafkajs(ctx), avscKafkajs(ctx, contract.schema, schemaId), kontractKafkajs(ctx), confluentKafkajs(ctx)];
     const identical = await sameBytesAsConfluent(infra.registryUrl, prepTopic, work);
     const labels = Object.fromEntries(contenders.map((c) => [c.id, c.label])) as Record<ContenderId, string>;
 

@@ -4,6 +4,7 @@
  * messages from a topic with eachBatch; the caller times the produce side, the
  * consume side times itself (from the consumer's first fetch request).
  */
+import avsc from "avsc";
 import { CompressionTypes, Partitioners, type Consumer, type Kafka, type Message, type Producer } from "kafkajs";
 // Deep imports: the package index also loads the AWS, Azure and GCP KMS SDKs.
 import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
@@ -51,7 +52,7 @@ export interface ConsumeResult {
 }
 
 export interface Contender {
-  readonly id: "plain" | "kontract" | "confluent";
+  readonly id: "plain" | "avsc" | "kontract" | "confluent";
   readonly label: string;
   /** `producer`: connected, shared by the contenders of a round (kontract wraps it). */
   produce(producer: Producer, topic: string, work: Workload): Promise<void>;
@@ -98,6 +99,41 @@ export function plainKafkajs(ctx: ContenderContext): Contender {
         });
       }),
     expectedChecksum: (work) => work.byteSum,
+  };
+}
+
+/**
+ * What any Avro application pays without a contract: avsc encodes each value
+ * behind the 5-byte wire prefix, and decodes each record, no rules. Not a
+ * target, a yardstick: the distance from plain kafkajs to this row is the cost
+ * of Avro itself, the distance from this row to kontract the cost of the
+ * contract (registry lookups, rules, checks).
+ */
+export function avscKafkajs(ctx: ContenderContext, schemaJson: string, schemaId: number): Contender {
+  const type = avsc.Type.forSchema(JSON.parse(schemaJson) as avsc.Schema);
+  const prefix = Buffer.from([0, (schemaId >>> 24) & 0xff, (schemaId >>> 16) & 0xff, (schemaId >>> 8) & 0xff, schemaId & 0xff]);
+  return {
+    id: "avsc",
+    label: "kafkajs + avsc, no contract (yardstick)",
+    produce: (producer, topic, work) =>
+      windowed(work.values, ctx.inFlight, async (values) => {
+        const messages: Message[] = [];
+        for (const value of values) messages.push({ value: Buffer.concat([prefix, type.toBuffer(value)]) });
+        await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+      }),
+    consume: (topic, work) =>
+      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            // Decoded into an array first, as kontract hands over a batch.
+            const orders = batch.messages.map((m) => type.fromBuffer(m.value!.subarray(5)) as Order);
+            let sum = 0;
+            for (const o of orders) sum += tenths(o);
+            handled(orders.length, sum);
+          },
+        });
+      }),
+    expectedChecksum: (work) => work.amountSum,
   };
 }
 

@@ -4,7 +4,7 @@
  * machine's state) before taking their median.
  */
 export type Side = "produce" | "consume";
-export type ContenderId = "plain" | "kontract" | "confluent";
+export type ContenderId = "plain" | "avsc" | "kontract" | "confluent";
 
 type PerSide<T> = Record<Side, Record<ContenderId, T>>;
 
@@ -23,24 +23,27 @@ export interface Summary {
   vsPlain: PerSide<number>;
   /** kontract / @confluentinc, median of the per-round ratios. */
   kontractVsConfluent: Record<Side, number>;
+  /** kontract / kafkajs + avsc without a contract, median of the per-round ratios. */
+  kontractVsAvsc: Record<Side, number>;
 }
 
 const SIDES: readonly Side[] = ["produce", "consume"];
-const IDS: readonly ContenderId[] = ["plain", "kontract", "confluent"];
+const IDS: readonly ContenderId[] = ["plain", "avsc", "kontract", "confluent"];
 
 export function emptyRound(): RoundResult {
-  const zero = (): Record<ContenderId, number> => ({ plain: 0, kontract: 0, confluent: 0 });
+  const zero = (): Record<ContenderId, number> => ({ plain: 0, avsc: 0, kontract: 0, confluent: 0 });
   return { rate: { produce: zero(), consume: zero() }, cpuUs: { produce: zero(), consume: zero() } };
 }
 
 export function summarize(rounds: readonly RoundResult[]): Summary {
   const per = <T>(f: (side: Side) => T): Record<Side, T> => ({ produce: f("produce"), consume: f("consume") });
-  const perId = (f: (id: ContenderId) => number): Record<ContenderId, number> => ({ plain: f("plain"), kontract: f("kontract"), confluent: f("confluent") });
+  const perId = (f: (id: ContenderId) => number): Record<ContenderId, number> => ({ plain: f("plain"), avsc: f("avsc"), kontract: f("kontract"), confluent: f("confluent") });
   return {
     rate: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id])))),
     cpuUs: per((side) => perId((id) => median(rounds.map((r) => r.cpuUs[side][id])))),
     vsPlain: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id] / r.rate[side].plain)))),
     kontractVsConfluent: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].confluent))),
+    kontractVsAvsc: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].avsc))),
   };
 }
 
@@ -57,11 +60,13 @@ export function table(summary: Summary, labels: Record<ContenderId, string>): st
     return `${side} ${r.toFixed(2)} (${r >= TARGET ? "met" : "NOT met"})`;
   }).join(", ");
   const vsConfluent = SIDES.map((side) => `${side} ${summary.kontractVsConfluent[side].toFixed(1)}x`).join(", ");
+  const vsAvsc = SIDES.map((side) => `${side} ${summary.kontractVsAvsc[side].toFixed(2)}`).join(", ");
   return [
     ...rows,
     "",
     `kontract / plain kafkajs, target >= ${TARGET} (issue #3): ${verdict}`,
     `kontract / @confluentinc/schemaregistry: ${vsConfluent}`,
+    `kontract / kafkajs + avsc without a contract (what the contract costs beyond Avro itself): ${vsAvsc}`,
     "(CPU µs/msg: this Node process only, user + system; the broker runs in its own JVM)",
   ].join("\n");
 }

@@ -1,0 +1,74 @@
+/**
+ * The package as users get it: `kontract` and `kontract/kafka` resolve, through
+ * package.json "exports", to the compiled build in dist/ (npm run build; npm
+ * test builds first), and work in plain Node, with no TypeScript loader.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const SCRIPT = `
+import { createFileRegistry, createEngine, createContractStore, createSerializer, createDeserializer, FORMATS } from "kontract";
+import { contractProducer, contractConsumer } from "kontract/kafka";
+const schema = JSON.stringify({ type: "record", name: "Order", fields: [{ name: "email", type: "string" }, { name: "amount", type: "double" }] });
+const registry = createFileRegistry({ documents: [] });
+await registry.register("orders-value", {
+  schemaType: "AVRO",
+  schema,
+  ruleSet: { domainRules: [
+    { name: "emailShape", kind: "CONDITION", mode: "WRITEREAD", type: "CEL", expr: "message.email.matches('^[^@]+@[^@]+$')", onFailure: "ERROR" },
+    { name: "amountPositive", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" },
+  ] },
+});
+const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+const serializer = createSerializer({ store, writerSchema: { use: "latest" } });
+const deserializer = createDeserializer({ store });
+const ok = await serializer.serialize("orders", { email: "a@example.com", amount: 5 });
+const back = await deserializer.deserialize("orders", ok.bytes);
+const bad = await serializer.serialize("orders", { email: "nope", amount: -1 });
+console.log(JSON.stringify({
+  kind: ok.kind,
+  value: { ...back.value },
+  failed: bad.kind,
+  rule: bad.outcome.rule.name,
+  kafka: [typeof contractProducer, typeof contractConsumer],
+}));
+`;
+
+test("kontract and kontract/kafka load from the compiled build in plain Node and run a contract", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string }> };
+  for (const [entry, target] of Object.entries(pkg.exports)) {
+    for (const file of [target.types, target.default]) {
+      assert.ok(existsSync(join(ROOT, file)), `${entry}: ${file} is missing; run npm run build`);
+    }
+  }
+  // A build older than the sources would test yesterday's code.
+  const built = statSync(join(ROOT, pkg.exports["."]!.default)).mtimeMs;
+  const newest = newestSource(join(ROOT, "src"));
+  assert.ok(built >= newest.mtimeMs, `dist/ is older than ${newest.path}; run npm run build`);
+
+  const r = spawnSync(process.execPath, ["--input-type=module", "--eval", SCRIPT], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    kind: "serialized",
+    value: { email: "a@example.com", amount: 5 },
+    failed: "failed",
+    rule: "emailShape",
+    kafka: ["function", "function"],
+  });
+});
+
+function newestSource(dir: string): { path: string; mtimeMs: number } {
+  let newest = { path: dir, mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestSource(p) : { path: p, mtimeMs: statSync(p).mtimeMs };
+    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
+}
