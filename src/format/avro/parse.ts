@@ -5,6 +5,7 @@
 import type { Contract } from "../../contract/model.js";
 import { ContractError } from "../../errors.js";
 import { type AvroType, AvscType, isArrayType, isMapType, isRecordType, isUnionType, mapValues } from "./avsc.js";
+import { boundedCollections } from "./collections.js";
 
 export interface ParsedAvro {
   readonly root: AvroType;
@@ -28,7 +29,8 @@ export function parseAvro(contract: Contract, references: ReadonlyMap<string, Co
   const json = parseJson(contract.schema, "schema");
   let root: AvroType;
   try {
-    root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto" });
+    // Payloads come off the network: arrays and maps read them bounded (collections.ts).
+    root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto", typeHook: boundedCollections as never });
   } catch (e) {
     throw new ContractError("schema-invalid", `invalid Avro schema: ${(e as Error).message}`, { cause: e });
   }
@@ -58,7 +60,7 @@ function parseReferences(references: ReadonlyMap<string, Contract>, registry: Re
     for (const ref of pending) {
       const attempt: Registry = { ...registry };
       try {
-        const type = AvscType.forSchema(ref.json as never, { registry: attempt, wrapUnions: "auto" });
+        const type = AvscType.forSchema(ref.json as never, { registry: attempt, wrapUnions: "auto", typeHook: boundedCollections as never });
         // Names this reference defines that an earlier one already defined are an error (avsc
         // reports "duplicate type name"), so copying the attempt back is safe.
         Object.assign(registry, attempt);
