@@ -11,19 +11,9 @@ import assert from "node:assert/strict";
 import { createCelRuntime } from "../../../src/cel/index.js";
 import type { CelShape } from "../../../src/cel/index.js";
 import { canon } from "./canon.js";
+import { mulberry32 } from "../../helpers/random.js";
 
 // ---- deterministic randomness ----
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let rnd = mulberry32(20240601);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;

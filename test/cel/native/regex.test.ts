@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RE2JS } from "@bufbuild/re2";
 import { anchoredBody, wholeInputMatcher } from "../../../src/cel/native/regex.js";
+import { mulberry32 } from "../../helpers/random.js";
 
 const REWRITTEN = [
   "^[^@]+@[^@]+$",
@@ -48,17 +49,6 @@ const KEPT = [
   "^(a$",
   "^a)$",
 ];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("^X$ patterns match exactly the inputs RE2 finds for the pattern as written", () => {
   const rnd = mulberry32(7);

@@ -7,17 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RE2JS } from "@bufbuild/re2";
 import { sequenceMatcher } from "../../../src/cel/native/sequence-regex.js";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../helpers/random.js";
 
 const ATOMS = [
   "a", "b", "@", "-", "_", "\\.", "\\-", "\\_", "\\\\", "\\$", "\\^", "\\[", "\\{", ".",
