@@ -65,7 +65,6 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
   const latest = new Map<string, Timed>();
   const latestMeta = new Map<string, Map<string, Timed>>();
   const inflight = new Map<string, Promise<ResolvedContract>>();
-  const compiledSchemas = new Map<string, CompiledSchema>();
 
   const sub = <K, V>(m: Map<string, Map<K, V>>, s: string): Map<K, V> => {
     let inner = m.get(s);
@@ -88,14 +87,9 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
     const format = options.formats[type];
     if (!format) throw new ContractError("schema-invalid", `no format adapter for schema type ${type}`);
     const references = contract.references?.length ? await resolveReferences(contract) : undefined;
-    // Schemas are shared across versions that differ only in rules.
-    const key = `${type}\u0000${options.messageName ?? ""}\u0000${contract.schema}`;
-    let compiled = references ? undefined : compiledSchemas.get(key);
-    if (!compiled) {
-      compiled = format.compile(contract, { ...(references ? { references } : {}), ...(options.messageName ? { messageName: options.messageName } : {}) });
-      if (!references) compiledSchemas.set(key, compiled);
-    }
-    return compiled;
+    const compile = () => format.compile(contract, { ...(references ? { references } : {}), ...(options.messageName ? { messageName: options.messageName } : {}) });
+    // A schema with references is compiled per contract: what they resolve to may differ.
+    return references ? compile() : sharedSchema(format, compiledSchemaKey(contract, options.messageName), compile);
   }
 
   async function resolveReferences(contract: Contract, into = new Map<string, Contract>(), depth = 0): Promise<Map<string, Contract>> {
@@ -190,6 +184,36 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
       return out;
     },
   };
+}
+
+/**
+ * Compiled schemas, shared by every store in the process (per format adapter):
+ * versions that differ only in rules, and several producers and consumers of
+ * one schema, compile it once and run the same, already optimized, code. A
+ * compiled schema is immutable. Bounded: the least recently used goes first.
+ */
+const MAX_SHARED_SCHEMAS = 256;
+const sharedSchemas = new WeakMap<FormatAdapter, Map<string, CompiledSchema>>();
+
+function sharedSchema(format: FormatAdapter, key: string, compile: () => CompiledSchema): CompiledSchema {
+  let byKey = sharedSchemas.get(format);
+  if (!byKey) sharedSchemas.set(format, (byKey = new Map()));
+  let compiled = byKey.get(key);
+  if (compiled) {
+    byKey.delete(key);
+  } else {
+    compiled = compile();
+    if (byKey.size >= MAX_SHARED_SCHEMAS) byKey.delete(byKey.keys().next().value!);
+  }
+  byKey.set(key, compiled);
+  return compiled;
+}
+
+/** Everything a compiled schema depends on: the schema text, the message to use, and the metadata tags (they tag fields). */
+function compiledSchemaKey(contract: Contract, messageName: string | undefined): string {
+  const tags = contract.metadata?.tags;
+  const tagsKey = tags ? JSON.stringify(Object.keys(tags).sort().map((k) => [k, tags[k]])) : "";
+  return `${schemaTypeOf(contract)}\u0000${messageName ?? ""}\u0000${tagsKey}\u0000${contract.schema}`;
 }
 
 function stripIdentity(reg: Contract & { id?: number; guid?: string | undefined; version?: number | undefined; subject?: string }): Contract {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { createEngine } from "../../src/engine/index.js";
 import { FORMATS } from "../../src/format/index.js";
+import { createAvroFormat } from "../../src/format/avro/index.js";
 import { createFileRegistry } from "../../src/registry/file-registry.js";
 import { createContractStore, createDeserializer, createSerializer, type SerializeResult, type DeserializeResult } from "../../src/serde/index.js";
 import { isKontractError } from "../../src/errors.js";
@@ -188,4 +189,35 @@ test("schema errors name the field and the type found, never the value (values m
     async () => serializer.serialize("users", { name: "Ada", age: secret, email: "a@b.c" }),
     (e: unknown) => isKontractError(e) && /age/.test(e.message) && !e.message.includes(secret),
   );
+});
+
+test("versions with the same schema but other metadata tags tag other fields: each compiles its own", async () => {
+  const mask: Rule = { name: "maskPii", kind: "TRANSFORM", mode: "WRITE", type: "CEL_FIELD", tags: ["PII"], expr: "typeName == 'STRING' ; 'xxx'" };
+  const v1: Contract = { schema: AVRO, ruleSet: { domainRules: [mask] } };
+  // v2: the same schema text, and metadata that also tags `name` as PII.
+  const v2: Contract = { schema: AVRO, metadata: { tags: { "acme.User.name": ["PII"] } }, ruleSet: { domainRules: [mask] } };
+  const registry = createFileRegistry({ documents: [] });
+  await registry.register("users-value", v1);
+  await registry.register("users-value", v2);
+  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const user = { name: "Ada", age: 36, email: "ada@example.com" };
+  const at = async (version: number) => {
+    const r = serialized(await createSerializer({ store, writerSchema: { use: "version", version } }).serialize("users", user));
+    return plain((await createDeserializer({ store }).deserialize("users", r.bytes)) as Extract<DeserializeResult, { kind: "deserialized" }>);
+  };
+  assert.deepEqual((await at(1) as { value: unknown }).value, { name: "Ada", age: 36, email: "xxx" });
+  assert.deepEqual((await at(2) as { value: unknown }).value, { name: "xxx", age: 36, email: "xxx" });
+});
+
+test("stores in one process share a compiled schema (once compiled, already optimized code), per format adapter", async () => {
+  const registry = createFileRegistry({ documents: [] });
+  await registry.register("users-value", { schema: AVRO, ruleSet: { domainRules: [rule("adult", "message.age >= 18")] } });
+  const storeA = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const storeB = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const a = await storeA.latest("users-value");
+  const b = await storeB.latest("users-value");
+  assert.notEqual(a.plan, b.plan, "each store compiles its own plan (rules, engine options)");
+  assert.equal(a.plan.schema, b.plan.schema);
+  const other = createContractStore({ registry, engine: createEngine(), formats: { ...FORMATS, AVRO: createAvroFormat({ json: "plain" }) } });
+  assert.notEqual((await other.latest("users-value")).plan.schema, a.plan.schema, "another adapter compiles its own");
 });
