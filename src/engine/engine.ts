@@ -9,7 +9,7 @@ import { celFieldExecutor } from "./executors/cel-field.js";
 import { jsonataExecutor } from "./executors/jsonata.js";
 import { compilePhase, type CompileContext, type PhaseSteps } from "./plan.js";
 import { DEFAULT_SENSITIVE_TAGS } from "./redact.js";
-import { runPhase, type MessageContext } from "./run.js";
+import { phaseContexts, runPhase, type MessageContext } from "./run.js";
 import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
 import type { RuleCompileError } from "../errors.js";
 
@@ -89,10 +89,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const cel = celFor(schema);
       const phase = (list: "domainRules" | "migrationRules" | "encodingRules", mode: "WRITE" | "READ" | "UPGRADE" | "DOWNGRADE"): Phase => {
         const steps = compilePhase(contract, list, mode, schema, cel, cc);
+        const contextFor = phaseContexts(steps.mode, subject);
         return {
           steps,
           empty: steps.steps.length === 0,
-          run: (message, context) => runPhase(steps, subject, message, context),
+          run: (message, context) => runPhase(steps, message, contextFor(context), context.skipRule),
         };
       };
       const write = phase("domainRules", "WRITE");

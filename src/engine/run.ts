@@ -23,17 +23,28 @@ interface RunState {
   readonly skipRule: string | undefined;
 }
 
-export function runPhase(phase: PhaseSteps, subject: string, message: unknown, mc: MessageContext): Outcome | Promise<Outcome> {
+/**
+ * Runs a phase of one subject's plan. `ctx` is what executors see: the caller
+ * may reuse it for every message of a topic (see phaseContexts).
+ */
+export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContext, skipRule: string | undefined): Outcome | Promise<Outcome> {
   // Java: a null message (a tombstone) is never run through rules.
   if (phase.steps.length === 0 || message === null || message === undefined) return passed(message, false, undefined);
-  const state: RunState = {
-    message,
-    transformed: false,
-    violations: undefined,
-    ctx: { mode: phase.mode, subject, topic: mc.topic, isKey: mc.isKey },
-    skipRule: mc.skipRule,
-  };
+  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule };
   return continueFrom(phase.steps, 0, state);
+}
+
+/**
+ * The RuleRunContext of a phase for a message's topic and side, remembered for
+ * the last one asked: a producer or consumer of one topic builds it once, not
+ * per message. Frozen, since every message of the topic shares it.
+ */
+export function phaseContexts(mode: RuleRunContext["mode"], subject: string): (mc: MessageContext) => RuleRunContext {
+  let last: RuleRunContext | undefined;
+  return (mc) => {
+    if (last === undefined || last.topic !== mc.topic || last.isKey !== mc.isKey) last = Object.freeze({ mode, subject, topic: mc.topic, isKey: mc.isKey });
+    return last;
+  };
 }
 
 function continueFrom(steps: readonly Step[], start: number, state: RunState): Outcome | Promise<Outcome> {
