@@ -6,7 +6,7 @@
 import { SerializationError } from "../errors.js";
 import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
-import { readIndexes, readPrefix, readSchemaIdHeader, type Frame, type Headers } from "../wire/index.js";
+import { readIndexes, readPrefix, readSchemaIdHeader, v0SchemaId, type Frame, type Headers } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
 import type { ContractStore, ResolvedContract } from "./contracts.js";
 import { subjectName, type SubjectNameStrategy } from "./subject.js";
@@ -60,6 +60,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
   const isKey = options.isKey ?? false;
   const strategy = options.subjectNameStrategy ?? "topic";
   const readerOpt = options.readerSchema ?? { use: "writer" };
+  const readAsWritten = readerOpt.use === "writer";
   const subjects = new Map<string, string>();
   const messagePlans = new WeakMap<ResolvedContract, Map<string, ContractPlan>>();
   const migrations = new WeakMap<ResolvedContract, Map<ResolvedContract, Migration | Promise<Migration>>>();
@@ -137,6 +138,8 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
       }
     }
     const writerPlan = planForIndexes(writer, indexes);
+    // Read as written and no rule to run (the common consumer): no rule context to build.
+    if (readAsWritten && writerPlan.encodeRead.empty && writerPlan.read.empty) return asIs(writer, writer, writerPlan.schema.decode(bytes, start));
     const ctx: MessageContext = { topic, isKey, skipRule: lastHeader(headers, RULE_NAME_HEADER) };
     if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, bytes, start, s, ctx);
     return then(writerPlan.encodeRead.run(bytes.subarray(start), ctx), (o) => {
@@ -170,16 +173,24 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     deserialize(topic, bytes, headers) {
       const s = subject(topic);
       const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
-      let frame: Frame;
+      let writer: MaybePromise<ResolvedContract>;
       let start = 0;
-      if (fromHeader) {
-        frame = fromHeader;
+      const v0 = fromHeader ? undefined : v0SchemaId(bytes);
+      if (v0 !== undefined) {
+        // The usual prefix, read without allocating.
+        writer = store.byId(s, v0);
+        start = 5;
       } else {
-        const prefix = readPrefix(bytes, NOT_PROTOBUF);
-        frame = prefix.frame;
-        start = prefix.end;
+        let frame: Frame;
+        if (fromHeader) {
+          frame = fromHeader;
+        } else {
+          const prefix = readPrefix(bytes, NOT_PROTOBUF);
+          frame = prefix.frame;
+          start = prefix.end;
+        }
+        writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
       }
-      const writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
       // Hot path: a cached writer contract goes on without a closure or a Promise.
       if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, topic, s));
       return withWriter(writer, bytes, start, fromHeader !== undefined, headers, topic, s);
@@ -188,9 +199,14 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
 }
 
 function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedContract, value: unknown, ctx: MessageContext): MaybePromise<DeserializeResult> {
-  if (plan.read.empty) return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: NONE }, writer, reader };
+  if (plan.read.empty) return asIs(writer, reader, value);
   const o = plan.read.run(value, ctx);
   return o instanceof Promise ? o.then((r) => readOutcome(writer, reader, r)) : readOutcome(writer, reader, o);
+}
+
+/** The value as decoded: no READ rule ran. */
+function asIs(writer: ResolvedContract, reader: ResolvedContract, value: unknown): DeserializeResult {
+  return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: NONE }, writer, reader };
 }
 
 function readOutcome(writer: ResolvedContract, reader: ResolvedContract, o: Outcome): DeserializeResult {

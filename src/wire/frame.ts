@@ -96,6 +96,16 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeFrameOptions): Fra
   return frame;
 }
 
+/**
+ * The schema id when `bytes` start with a complete V0 prefix (the payload then
+ * starts at byte 5), else undefined: readPrefix tells what is wrong. Reads
+ * without allocating, for consumers' hot path.
+ */
+export function v0SchemaId(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 5 || bytes[0] !== MAGIC_BYTE_V0) return undefined;
+  return (bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!;
+}
+
 /** Reads a prefix and tells where it ends; `frame.payload` is left empty. */
 export function readPrefix(bytes: Uint8Array, options: DecodeFrameOptions): { frame: Frame; end: number } {
   if (bytes.length === 0) throw new SerializationError("wire-format", "empty message: no magic byte");
@@ -104,8 +114,7 @@ export function readPrefix(bytes: Uint8Array, options: DecodeFrameOptions): { fr
   let end: number;
   if (magic === MAGIC_BYTE_V0) {
     if (bytes.length < 5) throw truncated("schema id", 5, bytes.length);
-    const id = (bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!;
-    frame = { id, payload: EMPTY };
+    frame = { id: v0SchemaId(bytes)!, payload: EMPTY };
     end = 5;
   } else if (magic === MAGIC_BYTE_V1) {
     if (bytes.length < 1 + GUID_BYTES) throw truncated("schema GUID", 1 + GUID_BYTES, bytes.length);

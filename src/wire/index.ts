@@ -12,6 +12,7 @@ export {
   encodeFrame,
   prefixLength,
   readPrefix,
+  v0SchemaId,
   writePrefix,
 } from "./frame.js";
 export {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isErrorCode, SerializationError } from "../../src/errors.js";
-import { decodeFrame, encodeFrame, prefixLength, readIndexes, writeIndexes, indexesLength } from "../../src/wire/index.js";
+import { decodeFrame, encodeFrame, prefixLength, readIndexes, v0SchemaId, writeIndexes, indexesLength } from "../../src/wire/index.js";
 
 const GUID = "0b5f6c4e-9a1d-4c2e-8f3a-1234567890ab";
 const GUID_BYTES = [0x0b, 0x5f, 0x6c, 0x4e, 0x9a, 0x1d, 0x4c, 0x2e, 0x8f, 0x3a, 0x12, 0x34, 0x56, 0x78, 0x90, 0xab];
@@ -163,5 +163,21 @@ describe("Protobuf message indexes", () => {
     assert.equal(indexesLength([2, 1]), 3);
     assert.equal(writeIndexes([2, 1], out, 4), 7);
     assert.deepEqual([...out], [0xee, 0xee, 0xee, 0xee, 4, 4, 2, 0xee, 0xee, 0xee]);
+  });
+});
+
+describe("v0SchemaId (the consumer's allocation-free read)", () => {
+  it("gives the id decodeFrame gives for every V0 frame, negative ids included", () => {
+    for (const id of [0, 1, 42, 0x7fffffff, -1, -0x80000000]) {
+      const framed = encodeFrame({ id }, new Uint8Array([9, 9]));
+      assert.equal(v0SchemaId(framed), decodeFrame(framed, { protobuf: false }).id);
+    }
+  });
+
+  it("is undefined for whatever is not a complete V0 prefix, which decodeFrame then explains", () => {
+    const guid = encodeFrame({ guid: "2f6d7c8e-1b2a-4c3d-8e9f-0a1b2c3d4e5f" }, new Uint8Array([1]));
+    for (const bytes of [new Uint8Array([]), new Uint8Array([0, 0, 0, 1]), new Uint8Array([7, 0, 0, 0, 1]), guid]) {
+      assert.equal(v0SchemaId(bytes), undefined);
+    }
   });
 });
