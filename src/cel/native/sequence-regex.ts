@@ -68,6 +68,19 @@ function isPunct(c: string): boolean {
   return code >= 0x21 && code < 0x7f && !/[0-9A-Za-z]/.test(c);
 }
 
+/** One literal character of a class at `j` (plain or escaped punctuation): its code and the index after it. */
+function classChar(p: string, j: number): { code: number; end: number } | undefined {
+  const c = p[j];
+  if (c === undefined) return undefined;
+  if (c === "\\") {
+    const e = p[j + 1];
+    return e !== undefined && isPunct(e) ? { code: e.charCodeAt(0), end: j + 2 } : undefined;
+  }
+  const code = c.charCodeAt(0);
+  // `[` could open a POSIX class; non-ASCII is left to RE2.
+  return c === "[" || code >= 0x7f || code < 0x20 ? undefined : { code, end: j + 1 };
+}
+
 /** Parses `[...]` at `i` (on the `[`); returns the test and the index after `]`, or undefined. */
 function parseClass(p: string, i: number): { test: CharTest; end: number } | undefined {
   let j = i + 1;
@@ -77,48 +90,25 @@ function parseClass(p: string, i: number): { test: CharTest; end: number } | und
     j++;
   }
   const set = new Uint8Array(128);
-  let first = true;
-  for (;;) {
-    const c = p[j];
-    if (c === undefined) return undefined;
-    if (c === "]" && !first) return { test: classTest(set, negated), end: j + 1 };
-    first = false;
-    let lo: number;
-    if (c === "\\") {
-      const e = p[j + 1];
-      if (e === undefined) return undefined;
-      const perl = perlClass(e);
-      if (perl) {
-        for (let k = 0; k < 128; k++) set[k] |= perl[k]!;
-        j += 2;
-        continue;
-      }
-      if (!isPunct(e)) return undefined;
-      lo = e.charCodeAt(0);
+  // A `]` right after `[` or `[^` is a member.
+  for (let first = true; ; first = false) {
+    if (p[j] === "]" && !first) return { test: classTest(set, negated), end: j + 1 };
+    const perl = p[j] === "\\" && p[j + 1] !== undefined ? perlClass(p[j + 1]!) : undefined;
+    if (perl) {
+      for (let k = 0; k < 128; k++) set[k]! |= perl[k]!;
       j += 2;
-    } else {
-      // `[` could open a POSIX class; non-ASCII is left to RE2.
-      if (c === "[" || c.charCodeAt(0) >= 0x7f || c.charCodeAt(0) < 0x20) return undefined;
-      lo = c.charCodeAt(0);
-      j++;
+      continue;
     }
+    const lo = classChar(p, j);
+    if (!lo) return undefined;
+    j = lo.end;
     if (p[j] === "-" && p[j + 1] !== "]" && p[j + 1] !== undefined) {
-      const h = p[j + 1]!;
-      let hi: number;
-      if (h === "\\") {
-        const e = p[j + 2];
-        if (e === undefined || !isPunct(e)) return undefined;
-        hi = e.charCodeAt(0);
-        j += 3;
-      } else {
-        if (h === "[" || h.charCodeAt(0) >= 0x7f || h.charCodeAt(0) < 0x20) return undefined;
-        hi = h.charCodeAt(0);
-        j += 2;
-      }
-      if (hi < lo) return undefined;
-      set.fill(1, lo, hi + 1);
+      const hi = classChar(p, j + 1);
+      if (!hi || hi.code < lo.code) return undefined;
+      set.fill(1, lo.code, hi.code + 1);
+      j = hi.end;
     } else {
-      set[lo] = 1;
+      set[lo.code] = 1;
     }
   }
 }
