@@ -3,14 +3,12 @@
  * registry through ensureInfra (reusing running ones), and afterwards stop only
  * what this run started, so the machine is left as it was found.
  */
-import { execFile } from "node:child_process";
-import { connect } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Kafka, logLevel, type Admin } from "kafkajs";
-import { ensureInfra, infraEndpoints, type Infra } from "../../test/helpers/infra.js";
+import { Kafka, logLevel } from "kafkajs";
+import { ensureInfra, infraEndpoints, probeRegistry, probeTcp, runScript, type Infra } from "../../test/helpers/infra.js";
+import { withAdmin } from "../../test/integration/kafka-support.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+// One partition, replication 1 (the single-node broker): ordering and batch sizes are then the same for every contender.
+export { countRecords, createTopics } from "../../test/integration/kafka-support.js";
 
 export interface BenchInfra extends Infra {
   /** Stops what ensureInfra started for this run (nothing when both were already up, or with `keep`). */
@@ -20,7 +18,7 @@ export interface BenchInfra extends Infra {
 export async function acquireInfra(): Promise<BenchInfra> {
   const endpoints = infraEndpoints();
   const external = process.env.KONTRACT_INFRA === "external";
-  const before = { kafka: await tcpOpen(endpoints.brokers[0]!), registry: await httpOk(`${endpoints.registryUrl}/subjects`) };
+  const before = { kafka: (await probeTcp(endpoints.brokers[0]!)) === undefined, registry: (await probeRegistry(endpoints.registryUrl)) === undefined };
   const infra = await ensureInfra();
   return {
     ...infra,
@@ -30,41 +28,11 @@ export async function acquireInfra(): Promise<BenchInfra> {
       if (keep) return `--keep-infra: left running what this run started (${started.join(", ")}); stop with scripts/infra.sh down`;
       // Both started here: `infra.sh down` is the documented way. Only one: stop just that one,
       // as `down` would also stop the other, which someone else started.
-      if (started.length === 2) await run("infra.sh", ["down"]);
-      else await run(`${started[0]}.sh`, ["stop"]);
+      if (started.length === 2) await runScript("infra.sh", ["down"], 120_000);
+      else await runScript(`${started[0]}.sh`, ["stop"], 120_000);
       return `stopped what this run started (${started.join(", ")})`;
     },
   };
-}
-
-function run(script: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("bash", [join(ROOT, "scripts", script), ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`scripts/${script} ${args.join(" ")} failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
-    );
-  });
-}
-
-function tcpOpen(hostPort: string): Promise<boolean> {
-  const at = hostPort.lastIndexOf(":");
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostPort.slice(0, at), port: Number(hostPort.slice(at + 1)) });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(2_000, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
 }
 
 export function benchKafka(infra: Infra): Kafka {
@@ -78,31 +46,6 @@ export function benchKafka(infra: Infra): Kafka {
   });
 }
 
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** One partition, replication 1: the single-node broker; ordering and batch sizes are then the same for every contender. */
-export async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
-  await withAdmin(kafka, (admin) =>
-    admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })), waitForLeaders: true }),
-  );
-}
-
 export async function deleteTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
   await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [...topics], timeout: 30_000 }));
-}
-
-/** Records on a topic (high minus low watermark). */
-export async function countRecords(kafka: Kafka, topic: string): Promise<number> {
-  return withAdmin(kafka, async (admin) => {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
-  });
 }

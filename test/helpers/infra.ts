@@ -124,7 +124,7 @@ async function assertHealthy(infra: Infra): Promise<void> {
 }
 
 /** Resolves to an error message, or undefined when the port accepts a connection. */
-function probeTcp(hostPort: string): Promise<string | undefined> {
+export function probeTcp(hostPort: string): Promise<string | undefined> {
   const at = hostPort.lastIndexOf(":");
   const host = hostPort.slice(0, at);
   const port = Number(hostPort.slice(at + 1));
@@ -141,13 +141,23 @@ function probeTcp(hostPort: string): Promise<string | undefined> {
   });
 }
 
-async function probeRegistry(url: string): Promise<string | undefined> {
+/** Resolves to an error message, or undefined when the registry lists its subjects. */
+export async function probeRegistry(url: string): Promise<string | undefined> {
   try {
     const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     return response.ok ? undefined : `GET /subjects answered ${response.status}`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** Runs `scripts/<script> <args...>`; rejects with its output when it fails. */
+export function runScript(script: string, args: readonly string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile("bash", [join(ROOT, "scripts", script), ...args], { cwd: ROOT, timeout: timeoutMs }, (error, stdout, stderr) =>
+      error ? reject(new Error(`scripts/${script} ${args.join(" ")} failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
+    );
+  });
 }
 
 let counter = 0;

@@ -3,15 +3,12 @@
  * quiet kafkajs clients with short retries, topics, exact topic counts from the
  * broker's offsets, reading a topic back, and registering contracts over REST.
  */
-import { execFile } from "node:child_process";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, type Admin, type KafkaMessage, type ITopicConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
 import { trackingPartitioner } from "../../src/kafka/index.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
-import { uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+import { runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 
 export function kafkaFor(infra: Infra, clientId = "kontract-it"): Kafka {
   return new Kafka({
@@ -164,13 +161,7 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   };
 }
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
 /** `scripts/kafka.sh restart`: stops the shared broker and starts it again with its data (about 5 s). */
 export function restartBroker(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("bash", [join(ROOT, "scripts", "kafka.sh"), "restart"], { cwd: ROOT, timeout: 180_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`scripts/kafka.sh restart failed: ${error.message}\n${stdout}${stderr}`)) : resolve(),
-    );
-  });
+  return runScript("kafka.sh", ["restart"], 180_000);
 }
