@@ -89,7 +89,7 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
     const references = contract.references?.length ? await resolveReferences(contract) : undefined;
     const compile = () => format.compile(contract, { ...(references ? { references } : {}), ...(options.messageName ? { messageName: options.messageName } : {}) });
     // A schema with references is compiled per contract: what they resolve to may differ.
-    return references ? compile() : sharedSchema(format, compiledSchemaKey(contract, options.messageName), compile);
+    return references ? compile() : sharedSchema(format, compiledSchemaKey(type, contract, options.messageName), compile);
   }
 
   async function resolveReferences(contract: Contract, into = new Map<string, Contract>(), depth = 0): Promise<Map<string, Contract>> {
@@ -210,10 +210,10 @@ function sharedSchema(format: FormatAdapter, key: string, compile: () => Compile
 }
 
 /** Everything a compiled schema depends on: the schema text, the message to use, and the metadata tags (they tag fields). */
-function compiledSchemaKey(contract: Contract, messageName: string | undefined): string {
+function compiledSchemaKey(type: SchemaType, contract: Contract, messageName: string | undefined): string {
   const tags = contract.metadata?.tags;
   const tagsKey = tags ? JSON.stringify(Object.keys(tags).sort().map((k) => [k, tags[k]])) : "";
-  return `${schemaTypeOf(contract)}\u0000${messageName ?? ""}\u0000${tagsKey}\u0000${contract.schema}`;
+  return `${type}\u0000${messageName ?? ""}\u0000${tagsKey}\u0000${contract.schema}`;
 }
 
 function stripIdentity(reg: Contract & { id?: number; guid?: string | undefined; version?: number | undefined; subject?: string }): Contract {

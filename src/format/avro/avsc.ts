@@ -2,6 +2,7 @@
  * The slice of avsc the Avro adapter uses, with narrowing helpers, so the rest
  * of the adapter never touches avsc's loosely typed internals directly.
  */
+import { createRequire } from "node:module";
 import avsc from "avsc";
 import type { FieldTypeName } from "../types.js";
 
@@ -14,6 +15,44 @@ export type EnumType = avsc.types.EnumType;
 export type FixedType = avsc.types.FixedType;
 
 export const AvscType = avsc.Type;
+
+// ---- avsc's internals (avsc 5.7, pinned): what kontract's tap and bounded collections drive ----
+
+/**
+ * Node's Buffer, with the decoder `toString("utf8", …)` ends in: calling it
+ * directly skips the argument checks and encoding lookup, as avsc does.
+ */
+export type TapBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
+/** avsc's Tap (lib/utils.js): a cursor over a Buffer whose reads and writes never throw on overflow; they move `pos` past the end. */
+export interface Tap {
+  buf: TapBuffer;
+  pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
+  skipLong(): void;
+  readString(): string | undefined;
+  writeString(s: string): void;
+  skipString(): void;
+  isValid(): boolean;
+  _invalidate(): void;
+}
+
+/** avsc's generated per-type code: every type (and every resolver) reads, writes and skips through a Tap. */
+export interface TypeInternals {
+  _read(tap: Tap): unknown;
+  _write(tap: Tap, value: unknown): void;
+  _skip(tap: Tap): void;
+}
+
+/** avsc's Tap class, to extend (not exported by the package's index). */
+export const TapClass = (createRequire(import.meta.url)("avsc/lib/utils.js") as { Tap: new (buf: TapBuffer, pos?: number) => Tap }).Tap;
+
+/** avsc's array and map type classes, to extend. */
+export const { ArrayType, MapType } = avsc.types as unknown as {
+  ArrayType: new (schema: unknown, opts: unknown) => AvroType;
+  MapType: new (schema: unknown, opts: unknown) => AvroType;
+};
 
 export function isRecordType(t: AvroType): t is RecordType {
   return t.typeName === "record" || t.typeName === "error";

@@ -18,27 +18,13 @@
  * - A preallocation never exceeds the bytes left.
  * - A map key `__proto__` is stored as an own entry, not as the prototype.
  */
-import avsc from "avsc";
-import type { AvroType } from "./avsc.js";
+import { ArrayType, MapType, type AvroType, type Tap, type TypeInternals } from "./avsc.js";
 
 /** More zero-byte items than this in one array or map is refused. */
 export const MAX_EMPTY_ITEMS = 1_000_000;
 
-/** The part of avsc's Tap these readers use. */
-interface Tap {
-  buf: Uint8Array;
-  pos: number;
-  readLong(): number;
-  skipLong(): void;
-  readString(): string | undefined;
-  skipString(): void;
-}
-
-/** A type, or one of avsc's resolvers, as far as reading goes. */
-interface Reader {
-  _read(tap: Tap): unknown;
-  _skip(tap: Tap): void;
-}
+/** A type, or one of avsc's resolvers (which borrow the reader type's `_read`), as far as reading goes. */
+type Reader = Pick<TypeInternals, "_read" | "_skip">;
 
 interface ArrayReader {
   itemsType: Reader;
@@ -62,7 +48,7 @@ function blockCount(tap: Tap): number {
     n = -n;
     tap.skipLong();
   }
-  // NaN when the count itself lies past the end.
+  // A count read past the end of the input reads as 0s; the position tells.
   if (!(n >= 0) || tap.pos > tap.buf.length) throw truncated();
   return n;
 }
@@ -134,11 +120,6 @@ function skipBlocks(tap: Tap, items: Reader, keyed: boolean, what: string): void
     }
   }
 }
-
-const { ArrayType, MapType } = avsc.types as unknown as {
-  ArrayType: new (schema: unknown, opts: unknown) => AvroType;
-  MapType: new (schema: unknown, opts: unknown) => AvroType;
-};
 
 class BoundedArrayType extends ArrayType {
   _read(tap: Tap): unknown[] {

@@ -12,35 +12,7 @@
  * The bytes are avsc's, exactly: the writers are avsc's, and strings take
  * avsc's own path as soon as a character is not ASCII.
  */
-import { createRequire } from "node:module";
-import type { AvroType } from "./avsc.js";
-
-/**
- * Node's Buffer, with the decoder `toString("utf8", …)` ends in: calling it
- * directly skips the argument checks and encoding lookup, as avsc does.
- */
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
-
-/** avsc's Tap (lib/utils.js, avsc 5.7): a cursor over a Buffer that never throws on overflow. */
-interface Tap {
-  buf: NodeBuffer;
-  pos: number;
-  readLong(): number;
-  writeLong(n: number): void;
-  readString(): string | undefined;
-  writeString(s: string): void;
-  isValid(): boolean;
-  _invalidate(): void;
-}
-type TapClass = new (buf: NodeBuffer, pos?: number) => Tap;
-
-/** avsc's generated per-type code, the part of its internals this module drives. */
-interface TypeInternals {
-  _read(tap: Tap): unknown;
-  _write(tap: Tap, value: unknown): void;
-}
-
-const { Tap: AvscTap } = createRequire(import.meta.url)("avsc/lib/utils.js") as { Tap: TapClass };
+import { TapClass, type AvroType, type TapBuffer, type TypeInternals } from "./avsc.js";
 
 /**
  * Strings up to this many bytes are built char by char: below V8's
@@ -52,7 +24,7 @@ const SHORT_READ = 12;
 const SHORT_WRITE = 63;
 const fromCharCode = String.fromCharCode;
 
-class FastTap extends AvscTap {
+class FastTap extends TapClass {
   override readString(): string | undefined {
     const len = this.readLong();
     if (len < 0) {
@@ -98,7 +70,7 @@ class FastTap extends AvscTap {
   }
 }
 
-const EMPTY = Buffer.alloc(0) as NodeBuffer;
+const EMPTY = Buffer.alloc(0) as TapBuffer;
 const readTap = new FastTap(EMPTY);
 
 /**
@@ -107,7 +79,7 @@ const readTap = new FastTap(EMPTY);
  * when bytes are left over.
  */
 export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
-  readTap.buf = buf as NodeBuffer;
+  readTap.buf = buf as TapBuffer;
   readTap.pos = offset;
   try {
     const value = (type as unknown as TypeInternals)._read(readTap);
@@ -120,7 +92,7 @@ export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
 }
 
 /** Grows as needed; kept between calls. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024) as NodeBuffer;
+let scratch = Buffer.allocUnsafeSlow(64 * 1024) as TapBuffer;
 const writeTap = new FastTap(scratch);
 
 /**
@@ -135,7 +107,7 @@ export function writeAvro(type: AvroType, value: unknown, headroom = 0): Buffer 
   t._write(writeTap, value);
   if (!writeTap.isValid()) {
     // avsc's writers never throw on overflow: grow to what was needed and write again.
-    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos)) as NodeBuffer;
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos)) as TapBuffer;
     writeTap.buf = scratch;
     writeTap.pos = 0;
     t._write(writeTap, value);
