@@ -15,14 +15,57 @@
 import { TapClass, type AvroType, type TapBuffer, type TypeInternals } from "./avsc.js";
 
 /**
- * Strings up to this many bytes are built char by char: below V8's
- * cons-string threshold the result is a flat string, and cheaper than the
- * native call. Longer strings are decoded natively.
+ * ASCII strings up to this many bytes are built in JS, with one
+ * `String.fromCharCode` call: cheaper than the native call. Longer strings
+ * are decoded natively.
  */
 const SHORT_READ = 12;
 /** Strings up to this many chars are written char by char: their length prefix is one varint byte. */
 const SHORT_WRITE = 63;
 const fromCharCode = String.fromCharCode;
+
+function shortString(buf: TapBuffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return buf.utf8Slice(start, end);
+  return asciiString(buf, start, end - start);
+}
+
+/**
+ * The string of `len` <= SHORT_READ ASCII bytes, in one allocation. Appending
+ * char by char (`s += c`) allocates a string per char: in a decoded batch that
+ * garbage forces more scavenges, each copying the batch's live records.
+ */
+function asciiString(b: TapBuffer, i: number, len: number): string {
+  switch (len) {
+    case 0:
+      return "";
+    case 1:
+      return fromCharCode(b[i]!);
+    case 2:
+      return fromCharCode(b[i]!, b[i + 1]!);
+    case 3:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!);
+    case 4:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+    case 5:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!);
+    case 6:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!);
+    case 7:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!);
+    case 8:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
+    case 9:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!, b[i + 8]!);
+    case 10:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!, b[i + 8]!, b[i + 9]!);
+    case 11:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!, b[i + 8]!, b[i + 9]!, b[i + 10]!);
+    case 12:
+      return fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!, b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!, b[i + 8]!, b[i + 9]!, b[i + 10]!, b[i + 11]!);
+    default:
+      return b.utf8Slice(i, i + len);
+  }
+}
 
 class FastTap extends TapClass {
   override readString(): string | undefined {
@@ -36,15 +79,7 @@ class FastTap extends TapClass {
     const end = start + len;
     this.pos = end;
     if (end > buf.length) return undefined;
-    if (len <= SHORT_READ) {
-      let s = "";
-      for (let i = start; i < end; i++) {
-        const c = buf[i]!;
-        if (c > 0x7f) return buf.utf8Slice(start, end);
-        s += fromCharCode(c);
-      }
-      return s;
-    }
+    if (len <= SHORT_READ) return shortString(buf, start, end);
     return buf.utf8Slice(start, end);
   }
 

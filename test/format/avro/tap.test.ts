@@ -5,13 +5,10 @@ import { readAvro, writeAvro } from "../../../src/format/avro/tap.js";
 import { isErrorCode } from "../../../src/errors.js";
 import { ORDER_SCHEMA, compileAvro, orderValue } from "./fixtures.js";
 
-// Around both thresholds (12 bytes read char by char, 63 chars written char by char), ASCII and not.
+// Around both thresholds (up to 12 bytes read in JS, 63 chars written in JS), ASCII and not;
+// every ASCII length from 0 to 13, as each short length has its own code path.
 const STRINGS = [
-  "",
-  "a",
-  "abcdefghijk", // 11
-  "abcdefghijkl", // 12
-  "abcdefghijklm", // 13
+  ...Array.from({ length: 14 }, (_, n) => "abcdefghijklm".slice(0, n)),
   "x".repeat(62),
   "x".repeat(63),
   "x".repeat(64),
