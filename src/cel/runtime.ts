@@ -74,6 +74,13 @@ export interface CelTypedProgram {
    * CelFailure. Never throws.
    */
   run(bindings: Readonly<Record<string, unknown>>): unknown;
+  /**
+   * On the native path, for a program of at most one variable: whether run()
+   * with that variable bound to `value` returns exactly `true`, without a
+   * bindings object (the shortcut for conditions that pass). Undefined
+   * otherwise. Never throws.
+   */
+  readonly test: ((value: unknown) => boolean) | undefined;
 }
 
 type Position = { line: number; column: number } | undefined;
@@ -182,12 +189,13 @@ class Program implements CelProgram {
         // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
         fast = undefined;
       }
-      if (fast !== undefined) return { native: true, run: fast.run };
+      if (fast !== undefined) return { native: true, run: fast.run, test: fast.test };
     }
     const names = this.variables;
     const views: Record<string, unknown> = {};
     return {
       native: false,
+      test: undefined,
       run: (b) => {
         for (const name of names) {
           const shape = shapes[name];

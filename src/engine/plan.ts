@@ -31,6 +31,11 @@ export interface Step {
   readonly dlqTopic: string | undefined;
   /** The condition-failure message: doc, else the expression, else the name. */
   readonly conditionMessage: string;
+  /**
+   * The compiled rule's shortcut, for a condition with nothing to do when it
+   * passes (onSuccess NONE): a message it returns true for skips the step.
+   */
+  readonly passes: ((message: unknown) => boolean) | undefined;
 }
 
 export interface PhaseSteps {
@@ -162,9 +167,10 @@ function compileStep(
     }
   }
   if (compileError) compiled = failing(compileError);
+  const kind = defaultKind(rule);
   return {
     rule,
-    kind: defaultKind(rule),
+    kind,
     mode,
     compiled: compiled!,
     compileError,
@@ -172,6 +178,7 @@ function compileStep(
     onFailure,
     dlqTopic: param("dlq.topic"),
     conditionMessage: conditionMessage(rule),
+    passes: kind === "CONDITION" && onSuccess.kind === "NONE" ? compiled!.passes : undefined,
   };
 }
 

@@ -29,9 +29,21 @@ interface RunState {
  */
 export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContext, skipRule: string | undefined): Outcome | Promise<Outcome> {
   // Java: a null message (a tombstone) is never run through rules.
-  if (phase.steps.length === 0 || message === null || message === undefined) return passed(message, false, undefined);
+  const steps = phase.steps;
+  if (steps.length === 0 || message === null || message === undefined) return passed(message, false, undefined);
+  // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
+  // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
+  let first = 0;
+  if (skipRule === undefined) {
+    while (first < steps.length) {
+      const passes = steps[first]!.passes;
+      if (passes === undefined || !passes(message)) break;
+      first++;
+    }
+    if (first === steps.length) return passed(message, false, undefined);
+  }
   const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule };
-  return continueFrom(phase.steps, 0, state);
+  return continueFrom(steps, first, state);
 }
 
 /**

@@ -36,6 +36,13 @@ export interface CompiledRule {
   /** True when `run` may return a Promise (JSONata); the engine stays synchronous otherwise. */
   readonly async: boolean;
   run(message: unknown, ctx: RuleRunContext): RuleResult | Promise<RuleResult>;
+  /**
+   * Conditions may offer a shortcut: true only when `run` would return
+   * `{ ok: true, value: true }` for this message. False says nothing (the
+   * engine then calls `run`, which reports the failure). Never throws, never
+   * depends on the context.
+   */
+  readonly passes?: (message: unknown) => boolean;
 }
 
 /** Everything an executor may use while compiling one rule. */

@@ -228,3 +228,68 @@ test("params: the rule's own, then overrides, then metadata properties", () => {
   assert.equal(failed(sync(g({}, { "dlq.topic": "meta" }, { "dlq.topic": "over" }).write.run(order(), MC))).dlqTopic, "over");
   assert.equal(failed(sync(g({}, { "dlq.topic": "meta" }).write.run(order(), MC))).dlqTopic, "meta");
 });
+
+// Conditions that pass, with nothing to do on success, take a shortcut (CompiledRule.passes):
+// no run state, no result object. Everything else must come out exactly as on the full path.
+
+test("the pass shortcut changes no outcome: native conditions against the interpreter, phase by phase", () => {
+  const rules: Rule[] = [
+    cond("positive", "message.amount > 0.0"),
+    cond("hasCity", "size(message.address.city) > 0", { onFailure: "NONE" }),
+    cond("firstItem", "message.items[0].price < 10.0", { onFailure: "DLQ" }),
+    cond("notBool", "message.id"), // a non-boolean result passes (Java)
+    cond("email", "message.email.matches('^[^@]+@[^@]+$')", { onFailure: "NONE" }),
+    cond("small", "message.qty < 10"),
+  ];
+  const fast = plan(rules);
+  const slow = plan(rules, { disableNativeCel: true });
+  const shortcuts = fast.write.steps.steps.filter((s) => s.passes !== undefined).map((s) => s.rule.name);
+  assert.deepEqual(shortcuts, ["positive", "hasCity", "firstItem", "notBool", "email", "small"]);
+  assert.ok(slow.write.steps.steps.every((s) => s.passes === undefined), "the interpreter offers no shortcut");
+  const messages = [
+    order(),
+    order({ amount: -1 }),
+    order({ address: { city: "", zip: "1" } }),
+    order({ items: [] }), // index out of range: an evaluation error, not a pass
+    order({ items: [{ sku: "A", price: 20 }] }),
+    order({ email: "nope", qty: 12 }),
+    order({ address: { city: "", zip: "1" }, email: "nope" }), // two NONE violations, then a pass
+    order({ qty: 3.5 }), // does not fit its field
+  ];
+  for (const m of messages) {
+    for (const skipRule of [undefined, "positive", "firstItem"]) {
+      const mc = { ...MC, skipRule };
+      assert.deepEqual(strip(sync(fast.write.run(m, mc))), strip(sync(slow.write.run(m, mc))), `${JSON.stringify(m)} skipping ${skipRule}`);
+    }
+  }
+});
+
+test("a rule's pass shortcut replaces its run only when it returns true, and only with nothing to do on success", () => {
+  const calls: string[] = [];
+  const executor = {
+    type: "SPYCOND",
+    compile: (rule: Rule) => ({
+      async: false,
+      run: () => (calls.push(`run ${rule.name}`), { ok: true, value: rule.expr === "pass" }),
+      passes: () => (calls.push(`passes ${rule.name}`), rule.expr === "pass"),
+    }),
+  };
+  const spy = (name: string, expr: string, extra: Partial<Rule> = {}): Rule => ({ name, kind: "CONDITION", mode: "WRITE", type: "SPYCOND", expr, ...extra });
+  const audited: string[] = [];
+  const audit: RuleAction = { type: "AUDIT", run: ({ rule }) => void audited.push(rule.name) };
+  const p = plan([spy("a", "pass"), spy("b", "pass", { onSuccess: "AUDIT" }), spy("c", "fail", { onFailure: "NONE" }), spy("d", "pass")], { executors: [executor], actions: [audit] });
+  const o = passed(sync(p.write.run(order(), MC)));
+  // a: the shortcut alone. b: has an onSuccess action, so it runs in full. c: the shortcut said no, run reports the failure.
+  // d: after the first step without a clean pass, the full path runs.
+  assert.deepEqual(calls, ["passes a", "run b", "run c", "run d"]);
+  assert.deepEqual(audited, ["b"]);
+  assert.deepEqual(o.violations.map((v) => v.rule), ["c"]);
+  calls.length = 0;
+  p.write.run(order(), { ...MC, skipRule: "b" });
+  assert.deepEqual(calls, ["run a", "run c", "run d"], "a replayed record takes the full path");
+});
+
+/** An outcome without its error object (compared through its violations). */
+function strip(o: Outcome): unknown {
+  return o.kind === "passed" ? o : { ...o, error: o.error.message, rule: o.rule.name };
+}

@@ -22,6 +22,12 @@ export interface NativeProgram {
    * the same CEL value, or a CelFailure. Never throws.
    */
   run(bindings: Readonly<Record<string, unknown>>): unknown;
+  /**
+   * For a program of at most one variable: whether run() with that variable
+   * bound to `value` returns exactly `true`. No bindings object and no result
+   * conversion: the shortcut for conditions that pass. Never throws.
+   */
+  readonly test: ((value: unknown) => boolean) | undefined;
 }
 
 /**
@@ -42,28 +48,40 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
   // One frame per program, refilled per run: evaluation is synchronous and never re-enters a program.
   const frame = new Array<unknown>(slots).fill(undefined);
   const only = inputs.length === 1 ? inputs[0] : undefined;
+  const clear = (): void => {
+    // Drop the message and what was computed from it. A loop: Array.prototype.fill costs more on frames this small.
+    for (let i = 0; i < slots; i++) frame[i] = undefined;
+  };
+  const evaluate = (): unknown => {
+    try {
+      return ev(frame);
+    } catch (e) {
+      // Closures do not throw; this guards against a bug (or a stack overflow) turning into a crash or a pass.
+      return new NFail(e instanceof Error ? e.message : String(e), undefined, e);
+    } finally {
+      clear();
+    }
+  };
   return {
     run(bindings) {
       if (only !== undefined) {
         frame[only.slot] = only.read(bindings[only.name]);
       } else {
         for (let i = 0; i < inputs.length; i++) {
-          const input = inputs[i];
+          const input = inputs[i]!;
           frame[input.slot] = input.read(bindings[input.name]);
         }
       }
-      let r: unknown;
-      try {
-        r = ev(frame);
-      } catch (e) {
-        // Closures do not throw; this guards against a bug (or a stack overflow) turning into a crash or a pass.
-        r = new NFail(e instanceof Error ? e.message : String(e), undefined, e);
-      } finally {
-        // Drop the message and what was computed from it. A loop: Array.prototype.fill costs more on frames this small.
-        for (let i = 0; i < slots; i++) frame[i] = undefined;
-      }
+      const r = evaluate();
       if (r === true || r === false) return r;
       return toCel(r, t);
     },
+    test:
+      inputs.length > 1
+        ? undefined
+        : (value) => {
+            if (only !== undefined) frame[only.slot] = only.read(value);
+            return evaluate() === true;
+          },
   };
 }

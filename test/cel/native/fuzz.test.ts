@@ -279,10 +279,13 @@ test("native fast path and interpreter agree on random expressions over random m
     for (let m = 0; m < 8; m++) {
       const message = messages[Math.floor(rnd() * messages.length)];
       const got = canon(a.run({ message }));
-      const want = canon(b.run({ message }));
+      const reference = b.run({ message });
+      const want = canon(reference);
       evaluations++;
       if (want === "error") failures++;
       if (got !== want && mismatches.length < 10) mismatches.push(`${expr}\n  on ${inspect(message)}\n  native ${got}\n  interpreter ${want}`);
+      // The conditions' shortcut: true exactly when the result is exactly true.
+      if (a.test!(message) !== (reference === true) && mismatches.length < 10) mismatches.push(`${expr}\n  on ${inspect(message)}\n  test() ${!(reference === true)}, interpreter ${want}`);
     }
   }
   console.log(`fuzz: ${expressions} expressions, ${native} native, ${evaluations} evaluations compared (${failures} failures)`);
