@@ -24,7 +24,6 @@ export const celExecutor: RuleExecutor = {
       const body = typed.body.run;
       if (isCondition && typed.guard === undefined) {
         // The common rule: one call, and no result object unless it failed.
-        const passes = typed.body.test;
         return {
           async: false,
           run(message): RuleResult {
@@ -32,7 +31,7 @@ export const celExecutor: RuleExecutor = {
             const r = body(native);
             return r === true ? TRUE : toResult(r, message, true, false, shape);
           },
-          ...(passes === undefined ? {} : { passes }),
+          passes: typed.body.test,
         };
       }
       return {
