@@ -8,6 +8,7 @@ import type { FailedOutcome, Outcome, PassedOutcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
+import { messageBuffer } from "../util/message-buffers.js";
 import type { ContractStore, ResolvedContract } from "./contracts.js";
 import { subjectName, type SubjectNameStrategy } from "./subject.js";
 
@@ -170,8 +171,8 @@ function messageIndexes(contract: ResolvedContract): readonly number[] | undefin
   return schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
 }
 
-/** Node Buffers, so kafkajs sends the bytes without copying them. */
-const allocBuffer: Allocator = (size) => Buffer.allocUnsafe(size);
+/** Node Buffers, so kafkajs sends the bytes without copying them; from the message slabs, as every serialized message. */
+const allocBuffer: Allocator = messageBuffer;
 
 function passedAsIs(value: unknown): PassedOutcome {
   return { kind: "passed", value, transformed: false, violations: NONE };

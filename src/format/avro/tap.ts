@@ -12,6 +12,7 @@
  * The bytes are avsc's, exactly: the writers are avsc's, and strings take
  * avsc's own path as soon as a character is not ASCII.
  */
+import { claim, currentSlab, freeStart, messageBuffer } from "../../util/message-buffers.js";
 import { TapClass, type AvroType, type TapBuffer, type TypeInternals } from "./avsc.js";
 
 /**
@@ -126,29 +127,30 @@ export function readAvro(type: AvroType, buf: Buffer, offset = 0): unknown {
   }
 }
 
-/** Grows as needed; kept between calls. */
-let scratch = Buffer.allocUnsafeSlow(64 * 1024) as TapBuffer;
-const writeTap = new FastTap(scratch);
+const writeTap = new FastTap(EMPTY);
 
 /**
  * Encodes a value that already passed `type.isValid` into a new Buffer, after
- * `headroom` bytes left for the caller to fill (the wire-format prefix), so
- * the framed message costs one allocation and one copy.
+ * `headroom` bytes left for the caller to fill (the wire-format prefix).
+ * Written in place at the free end of the message slab, so the framed message
+ * costs no copy; a message that does not fit the slab's rest is written again
+ * into a buffer of the size the first write found.
  */
 export function writeAvro(type: AvroType, value: unknown, headroom = 0): Buffer {
   const t = type as unknown as TypeInternals;
-  writeTap.buf = scratch;
-  writeTap.pos = 0;
-  t._write(writeTap, value);
-  if (!writeTap.isValid()) {
-    // avsc's writers never throw on overflow: grow to what was needed and write again.
-    scratch = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, writeTap.pos)) as TapBuffer;
-    writeTap.buf = scratch;
-    writeTap.pos = 0;
+  const start = freeStart();
+  writeTap.buf = currentSlab() as TapBuffer;
+  writeTap.pos = start + headroom;
+  try {
     t._write(writeTap, value);
+    // avsc's writers never throw on overflow: they count on, and isValid tells.
+    if (writeTap.isValid()) return claim(writeTap.pos);
+    const out = messageBuffer(writeTap.pos - start);
+    writeTap.buf = out as TapBuffer;
+    writeTap.pos = headroom;
+    t._write(writeTap, value);
+    return out;
+  } finally {
+    writeTap.buf = EMPTY;
   }
-  const end = writeTap.pos;
-  const out = Buffer.allocUnsafe(headroom + end);
-  scratch.copy(out, headroom, 0, end);
-  return out;
 }

@@ -1,6 +1,7 @@
 /** Validation with Ajv, and the JSON payload (UTF-8 JSON text). */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { SerializationError } from "../../errors.js";
+import { messageBuffer } from "../../util/message-buffers.js";
 import type { SchemaProblem } from "../types.js";
 
 export function jsonProblems(validate: ValidateFunction, value: unknown): SchemaProblem[] | undefined {
@@ -54,7 +55,7 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
   if (headroom === 0) return Buffer.from(text, "utf8");
-  const out = Buffer.allocUnsafe(headroom + Buffer.byteLength(text, "utf8"));
+  const out = messageBuffer(headroom + Buffer.byteLength(text, "utf8"));
   out.write(text, headroom, "utf8");
   return out;
 }

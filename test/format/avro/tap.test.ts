@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import avsc from "avsc";
 import { readAvro, writeAvro } from "../../../src/format/avro/tap.js";
+import { MAX_SLICE, SLAB_BYTES } from "../../../src/util/message-buffers.js";
 import { isErrorCode } from "../../../src/errors.js";
 import { ORDER_SCHEMA, compileAvro, orderValue } from "./fixtures.js";
 
@@ -74,6 +75,22 @@ describe("avro fast tap", () => {
     assert.deepEqual(writeAvro(record, big), record.toBuffer(big));
     const small = { s: "a", n: null, list: [], map: { k: "v" } };
     assert.deepEqual(writeAvro(record, small), record.toBuffer(small));
+  });
+
+  it("writes messages in place in the message slabs: earlier outputs stay intact, also for messages crossing a slab's end", () => {
+    const outs: { value: object; bytes: Buffer }[] = [];
+    // ~3 slabs of messages of varying size, then ones larger than a slice, then small again.
+    const strings = [...Array.from({ length: 400 }, (_, i) => "s".repeat((i * 7) % 600) + String(i)), "L".repeat(MAX_SLICE * 2), "tail", "é".repeat(3000)];
+    strings.forEach((s, i) => {
+      const value = { s, n: i % 2 ? null : s.slice(0, 5), list: [String(i)], map: {} };
+      outs.push({ value, bytes: writeAvro(record, value, i % 3 === 0 ? 5 : 0) });
+    });
+    assert.ok(outs.reduce((n, o) => n + o.bytes.length, 0) > 3 * SLAB_BYTES);
+    outs.forEach(({ value, bytes }, i) => {
+      const payload = i % 3 === 0 ? bytes.subarray(5) : bytes;
+      assert.equal(bytes.length, payload.length + (i % 3 === 0 ? 5 : 0));
+      assert.deepEqual(payload, record.toBuffer(value), `message ${i}`);
+    });
   });
 
   it("rejects truncated payloads, including a string cut short, and trailing bytes", () => {
