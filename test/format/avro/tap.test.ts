@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import avsc from "avsc";
-import { readAvro, writeAvro } from "../../../src/format/avro/tap.js";
+import { readAvro, shortStrings, writeAvro } from "../../../src/format/avro/tap.js";
+import { mulberry32 } from "../../helpers/random.js";
 import { MAX_SLICE, SLAB_BYTES } from "../../../src/util/message-buffers.js";
 import { isErrorCode } from "../../../src/errors.js";
 import { ORDER_SCHEMA, compileAvro, orderValue } from "./fixtures.js";
@@ -46,6 +47,32 @@ describe("avro fast tap", () => {
       assert.deepEqual(ours, theirs, JSON.stringify(s));
       assert.deepEqual({ ...(readAvro(record, theirs) as object) }, { ...(record.fromBuffer(theirs) as object) }, JSON.stringify(s));
     }
+  });
+
+  it("reads back every short string right when many repeat and collide in the table of kept strings", () => {
+    const string = avsc.Type.forSchema("string");
+    // 20k distinct short ASCII strings (far more than the table's slots, so slots collide), each
+    // read three times in a shuffled order: kept strings, replaced ones and misses all come back exact.
+    const rnd = mulberry32(7);
+    const distinct = Array.from({ length: 20_000 }, (_, i) => i.toString(36).padStart(1 + (i % 12), "_"));
+    assert.equal(new Set(distinct).size, distinct.length);
+    const reads = [...distinct, ...distinct, ...distinct].map((s) => ({ s, r: rnd() })).sort((a, b) => a.r - b.r);
+    for (const { s } of reads) assert.equal(readAvro(string, string.toBuffer(s)), s);
+    // Same length, same bytes but one: never mistaken for each other.
+    for (let k = 0; k < 3; k++) for (const s of ["abcdefghijkl", "abcdefghijkm", "Abcdefghijkl"]) assert.equal(readAvro(string, string.toBuffer(s)), s);
+  });
+
+  it("keeps a repeated short string per slot, and never answers a different string from it", () => {
+    // One slot: every string collides with the kept one.
+    const read = shortStrings(1);
+    const at = (s: string) => {
+      const buf = Buffer.from(`__${s}`, "utf8") as Parameters<typeof read>[0];
+      return read(buf, 2, buf.length);
+    };
+    for (const s of ["abc", "abc", "abc"]) assert.equal(at(s), s);
+    // Kept "abc" now; same length differing last, first or middle, shorter, longer, empty, non-ASCII.
+    for (const s of ["abd", "xbc", "aXc", "ab", "abcd", "", "abc", "é", "abcdefghijkl", "abcdefghijkl", "abcdefghijkm", "abc"]) assert.equal(at(s), s);
+    assert.throws(() => shortStrings(3), RangeError);
   });
 
   it("decodes invalid UTF-8 as avsc does (replacement characters), on both sides of the short-string threshold", () => {
