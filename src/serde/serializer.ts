@@ -41,6 +41,10 @@ export interface SerializerOptions {
 export type SerializeResult =
   | {
       readonly kind: "serialized";
+      /**
+       * The framed message: a view on a 32 KB slab shared with other messages
+       * (util/message-buffers.ts), which it keeps alive; copy it to keep it long.
+       */
       readonly bytes: Uint8Array;
       /** The schema id header to send, when schemaIdInHeader is set. */
       readonly header: { readonly name: string; readonly value: Uint8Array } | undefined;
