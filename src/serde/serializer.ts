@@ -42,8 +42,9 @@ export type SerializeResult =
   | {
       readonly kind: "serialized";
       /**
-       * The framed message: a view on a 32 KB slab shared with other messages
-       * (util/message-buffers.ts), which it keeps alive; copy it to keep it long.
+       * The framed message. Up to 4 KB, usually a view on a 32 KB slab shared
+       * with other messages (util/message-buffers.ts), which it keeps alive:
+       * copy it to keep it long.
        */
       readonly bytes: Uint8Array;
       /** The schema id header to send, when schemaIdInHeader is set. */
