@@ -6,7 +6,7 @@
  * in their JSON form between versions, as in the Java client.
  */
 import type { ContractPlan, Phase } from "./engine.js";
-import type { MessageContext } from "./run.js";
+import { untouched, type MessageContext } from "./run.js";
 import type { Outcome } from "./types.js";
 import { SerializationError } from "../errors.js";
 
@@ -48,7 +48,7 @@ export function planMigration(writer: VersionedPlan, reader: VersionedPlan, vers
  * the message in the reader's schema, or the failed outcome of a migration rule.
  */
 export function runMigration(migration: Migration, message: unknown, context: MessageContext): Outcome | Promise<Outcome> {
-  if (migration.phases.length === 0) return { kind: "passed", value: message, transformed: false, violations: [] };
+  if (migration.phases.length === 0) return untouched(message);
   let json: unknown;
   try {
     json = migration.from.plan.schema.toJson(message);

@@ -30,7 +30,7 @@ interface RunState {
 export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContext, skipRule: string | undefined): Outcome | Promise<Outcome> {
   // Java: a null message (a tombstone) is never run through rules.
   const steps = phase.steps;
-  if (steps.length === 0 || message === null || message === undefined) return passed(message, false, undefined);
+  if (steps.length === 0 || message === null || message === undefined) return untouched(message);
   // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
   // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
   let first = 0;
@@ -153,6 +153,11 @@ function failed(step: Step, state: RunState, action: "ERROR" | "DLQ", violation:
     rule: step.rule,
     dlqTopic: step.dlqTopic,
   };
+}
+
+/** The outcome when no rule ran on the message (an empty phase, a tombstone): passed as it is. */
+export function untouched(value: unknown): PassedOutcome {
+  return passed(value, false, undefined);
 }
 
 function passed(value: unknown, transformed: boolean, violations: Violation[] | undefined): PassedOutcome {

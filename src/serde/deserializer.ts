@@ -4,7 +4,7 @@
  * version, then run the READ rules.
  */
 import { SerializationError } from "../errors.js";
-import { planMigration, runMigration, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
+import { planMigration, runMigration, untouched, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { readIndexes, readPrefix, readSchemaIdHeader, v0SchemaId, type Frame, type Headers } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -206,14 +206,13 @@ function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedCont
 
 /** The value as decoded: no READ rule ran. */
 function asIs(writer: ResolvedContract, reader: ResolvedContract, value: unknown): DeserializeResult {
-  return { kind: "deserialized", value, outcome: { kind: "passed", value, transformed: false, violations: NONE }, writer, reader };
+  return { kind: "deserialized", value, outcome: untouched(value), writer, reader };
 }
 
 function readOutcome(writer: ResolvedContract, reader: ResolvedContract, o: Outcome): DeserializeResult {
   return o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, writer, reader };
 }
 
-const NONE = Object.freeze([]) as readonly never[];
 
 function engineCompile(base: ContractPlan, schema: ProtobufCompiledSchema): ContractPlan {
   return base.recompile(schema);

@@ -4,7 +4,7 @@
  */
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
-import type { FailedOutcome, Outcome, PassedOutcome } from "../engine/index.js";
+import { untouched, type FailedOutcome, type Outcome, type PassedOutcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -132,7 +132,7 @@ export function createSerializer(options: SerializerOptions): Serializer {
 function serializeWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
   const plan = contract.plan;
   const message = plan.schema.coerce(value);
-  if (plan.write.empty) return encode(contract, passedAsIs(message), topic, isKey, inHeader);
+  if (plan.write.empty) return encode(contract, untouched(message), topic, isKey, inHeader);
   const outcome = plan.write.run(message, { topic, isKey });
   return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, topic, isKey, inHeader)) : encode(contract, outcome, topic, isKey, inHeader);
 }
@@ -178,8 +178,3 @@ function messageIndexes(contract: ResolvedContract): readonly number[] | undefin
 
 /** Node Buffers, so kafkajs sends the bytes without copying them; from the message slabs, as every serialized message. */
 const allocBuffer: Allocator = messageBuffer;
-
-function passedAsIs(value: unknown): PassedOutcome {
-  return { kind: "passed", value, transformed: false, violations: NONE };
-}
-const NONE = Object.freeze([]) as readonly never[];
