@@ -4,7 +4,7 @@
  */
 import type { Rule } from "../../contract/model.js";
 import { RuleCompileError, isKontractError } from "../../errors.js";
-import { isCelFailure, type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
+import { type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
 import { splitGuard } from "../guard.js";
 import type { ExecutorEnv } from "../types.js";
 
@@ -32,11 +32,12 @@ function compileOne(rule: Rule, env: ExecutorEnv, expr: string, variables: reado
   }
 }
 
-/** The guard passes only on exactly `true`; a guard that fails to evaluate counts as false (Java). */
-export function guardPasses(program: GuardedProgram, bindings: Record<string, unknown>): boolean {
-  if (program.guard === undefined) return true;
-  const r = program.guard.run(bindings);
-  return r === true && !isCelFailure(r);
+/**
+ * The guard passes only on exactly `true`; a guard that fails to evaluate
+ * counts as false (Java). For interpreted and native programs alike.
+ */
+export function guardPasses(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): boolean {
+  return program.guard === undefined || program.guard.run(bindings) === true;
 }
 
 /** A guarded program for variables held natively (see CelProgram.typed). */
@@ -47,12 +48,6 @@ export interface TypedGuardedProgram {
 
 export function typedGuarded(program: GuardedProgram, shapes: Readonly<Record<string, CelShape>>): TypedGuardedProgram {
   return { guard: program.guard?.typed(shapes), body: program.body.typed(shapes) };
-}
-
-/** guardPasses, with native bindings. */
-export function typedGuardPasses(program: TypedGuardedProgram, bindings: Record<string, unknown>): boolean {
-  if (program.guard === undefined) return true;
-  return program.guard.run(bindings) === true;
 }
 
 export function failureMessage(r: unknown): string {

@@ -13,7 +13,7 @@ import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js"
 import { RuleCompileError } from "../../errors.js";
 import type { FieldInfo, FieldTypeName } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
 import type { GuardedProgram, TypedGuardedProgram } from "./cel-common.js";
 import { renderValue } from "../redact.js";
 
@@ -85,7 +85,7 @@ export const celFieldExecutor: RuleExecutor = {
             // The native fast path: the same variables, held natively (docs/cel.md).
             bindings.value = value;
             bindings.message = visit.container;
-            if (!typedGuardPasses(fast, bindings)) return value;
+            if (!guardPasses(fast, bindings)) return value;
             r = fast.body.run(bindings);
           } else {
             bindings.value = bound = celView(value, shape);

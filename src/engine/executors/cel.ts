@@ -5,7 +5,7 @@ import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -38,7 +38,7 @@ export const celExecutor: RuleExecutor = {
         async: false,
         run(message): RuleResult {
           native.message = message;
-          if (!typedGuardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
+          if (!guardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
           const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
         },
