@@ -25,6 +25,7 @@ import {
   type LintSource,
   type Severity,
 } from "../lint/index.js";
+import { readSchemaFile } from "../contract/index.js";
 import { UsageError } from "./check.js";
 
 export const LINT_USAGE = `Usage: kontract lint [paths...] [options]
@@ -96,7 +97,7 @@ export async function lintCommand(argv: string[], io: LintCommandIO = DEFAULT_IO
   if (files.length === 0) throw new UsageError(`no contract files (*.yaml, *.yml) in ${paths.join(", ")}`);
 
   const sources: LintSource[] = files.map((file) => ({ file, text: readFileSync(resolve(io.cwd, file), "utf8") }));
-  const report = lintSources(sources, { readFile: (p) => readText(resolve(io.cwd, p)), config });
+  const report = lintSources(sources, { readFile: (p, root) => readSchemaFile(resolve(io.cwd, p), resolve(io.cwd, root)), config });
 
   const color = values["no-color"] ? false : values.color ?? (Boolean(io.stdout.isTTY) && io.env.NO_COLOR === undefined);
   for (const f of new Set(formats) as Set<FormatName>) {

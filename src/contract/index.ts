@@ -40,7 +40,8 @@ export { CONTRACT_JSON_SCHEMA, checkContractShape, type ShapeViolation } from ".
 export { assignVersions, type ContractDocument, type DocumentSource } from "./document.js";
 export { ContractFileError, ContractLoadError, formatContractErrors, type ContractFileErrorCode, type ContractFileErrorOptions } from "./load-error.js";
 export { parseContractSource, type ContractLoadResult, type ParseContractOptions } from "./parse.js";
-export { loadContractFiles, scanContractFiles, type ContractFilesInput } from "./load-files.js";
+export { loadContractFiles, readSchemaFile, scanContractFiles, type ContractFilesInput } from "./load-files.js";
+export { SCHEMA_FILE_MAX_BYTES, type SchemaFileRead, type SchemaFileReader, type SchemaFileRefusal } from "./schema-file.js";
 export {
   contractToYaml,
   contractsToYaml,

@@ -2,12 +2,13 @@
  * Loads contract files from disk: the one module of src/contract that does I/O.
  * Everything else (parsing, validation, numbering) is in parse.ts and document.ts.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ContractError } from "../errors.js";
 import { assignVersions, type ContractDocument } from "./document.js";
 import { ContractFileError, ContractLoadError } from "./load-error.js";
 import { parseContractSource, type ContractLoadResult } from "./parse.js";
+import { SCHEMA_FILE_MAX_BYTES, isInside, type SchemaFileRead } from "./schema-file.js";
 
 /** A directory (its `*.yaml` / `*.yml` files, sorted by name), a file, or a list of either. */
 export type ContractFilesInput = string | readonly string[];
@@ -36,7 +37,7 @@ export function scanContractFiles(input: ContractFilesInput): ContractLoadResult
   }
   let documents: ContractDocument[] = [];
   for (const file of files) {
-    const result = parseContractSource(readFileSync(file, "utf8"), file, { readFile, assignVersions: false });
+    const result = parseContractSource(readFileSync(file, "utf8"), file, { readFile: readSchemaFile, assignVersions: false });
     documents.push(...result.documents);
     errors.push(...result.errors);
   }
@@ -53,13 +54,59 @@ export function loadContractFiles(input: ContractFilesInput): ContractDocument[]
   return documents;
 }
 
-function readFile(path: string): string | undefined {
+/**
+ * Reads a schema file for the loader and the linter. Refuses what a name
+ * check cannot see: a symlink leading out of `root`, a special file (a FIFO
+ * would block the read forever, /dev/zero never ends) and a file over
+ * SCHEMA_FILE_MAX_BYTES. Never throws for the file: every fs error becomes a
+ * refusal, and no refusal quotes the file's contents.
+ */
+export function readSchemaFile(path: string, root: string): SchemaFileRead {
+  let real: string;
   try {
-    return readFileSync(path, "utf8");
+    real = realpathSync(path);
+    if (!isInside(realpathSync(root), real)) return { refused: "it lies outside the contract's folder (through a symbolic link)" };
   } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
+    return isNotFound(e) ? undefined : cannotRead(e);
   }
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: the file checked above is the one opened.
+    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (e) {
+    return isNotFound(e) ? undefined : cannotRead(e);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { refused: "it is not a regular file" };
+    const tooLarge = { refused: `it is larger than ${SCHEMA_FILE_MAX_BYTES} bytes` };
+    if (stat.size > SCHEMA_FILE_MAX_BYTES) return tooLarge;
+    // Read to the end rather than trust stat.size (procfs-like files report 0), but never past the cap.
+    const buffer = Buffer.allocUnsafe(Math.min(SCHEMA_FILE_MAX_BYTES, stat.size) + 1);
+    let length = 0;
+    let chunk = buffer;
+    for (;;) {
+      if (length === chunk.length) {
+        if (length > SCHEMA_FILE_MAX_BYTES) return tooLarge;
+        const grown = Buffer.allocUnsafe(Math.min(SCHEMA_FILE_MAX_BYTES + 1, length * 2));
+        chunk.copy(grown, 0, 0, length);
+        chunk = grown;
+      }
+      const n = readSync(fd, chunk, length, chunk.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length > SCHEMA_FILE_MAX_BYTES ? tooLarge : chunk.toString("utf8", 0, length);
+  } catch (e) {
+    return cannotRead(e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotRead(e: unknown): SchemaFileRead {
+  const code = (e as { code?: unknown } | null)?.code;
+  return { refused: `it cannot be read (${typeof code === "string" ? code : "error"})` };
 }
 
 function statOf(path: string): ReturnType<typeof statSync> | undefined {

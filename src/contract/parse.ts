@@ -6,7 +6,6 @@
  * No I/O: schema files are read through the `readFile` callback
  * (load-files.ts passes one backed by node:fs).
  */
-import { dirname, isAbsolute, join } from "node:path";
 import { LineCounter, Scalar, isScalar, parseAllDocuments } from "yaml";
 import type { ContractError, SourcePosition } from "../errors.js";
 import { assignVersions, type ContractDocument } from "./document.js";
@@ -16,15 +15,18 @@ import { ContractFileError, type ContractFileErrorCode } from "./load-error.js";
 import { findNode, locate, nodePosition, offsetPosition, type YamlSource } from "./locate.js";
 import type { Contract, SchemaType } from "./model.js";
 import { formatPath, parsePath, type PathSegment } from "./path.js";
+import { loadSchemaFile, type SchemaFileReader } from "./schema-file.js";
 import { validateContract } from "./validate.js";
 
 export interface ParseContractOptions {
   /**
-   * Reads a schema file named by `schemaFile` (already resolved against the
-   * YAML file's folder). Returns undefined when the file does not exist.
-   * Without it, documents using `schemaFile` fail with "schema-missing".
+   * Reads a schema file named by `schemaFile`, once the name is resolved
+   * against the YAML file's folder and checked to stay inside it (see
+   * schema-file.ts). Returns undefined when the file does not exist, or a
+   * refusal. load-files.ts `readSchemaFile` is the one to pass. Without it,
+   * documents using `schemaFile` fail with "schema-missing".
    */
-  readFile?: (path: string) => string | undefined;
+  readFile?: SchemaFileReader;
   /**
    * Number documents without `version` within this text (default true).
    * Loaders of several files turn this off and number across files.
@@ -128,33 +130,35 @@ function parseDocument(source: YamlSource, index: number, options: ParseContract
     if (jsonSchema) schemaText = JSON.stringify(data.schema);
   } else if (typeof data.schemaFile === "string" && data.schemaFile !== "") {
     const named = data.schemaFile;
-    schemaFile = isAbsolute(named) ? named : join(dirname(source.file), named);
     const at = locate(source, ["schemaFile"]);
-    if (jsonSchema && /\.proto$/i.test(named)) {
+    const loaded = options.readFile ? loadSchemaFile(source.file, named, options.readFile) : undefined;
+    if (loaded?.kind === "refused") {
+      // JSON.stringify: the name may hold control characters; the file's contents are never quoted.
+      fail("contract-invalid", `schemaFile ${JSON.stringify(named)} is refused: ${loaded.reason}`, at, "schema-file-refused", ["schemaFile"]);
+    } else if (jsonSchema && /\.proto$/i.test(named)) {
       fail("contract-invalid", `schemaFile ${named} is a .proto file but schemaType is ${schemaType ?? "AVRO (the default)"}; set schemaType: PROTOBUF`, locate(source, schemaType ? ["schemaType"] : ["schemaFile"]), "schema-type-mismatch", schemaType ? ["schemaType"] : ["schemaFile"]);
-    } else if (!options.readFile) {
+    } else if (loaded === undefined) {
       fail("schema-missing", `cannot read schema file ${named}: no file reader given (use loadContractFiles)`, at, "schema-file-missing", ["schemaFile"]);
+    } else if (loaded.kind === "missing") {
+      fail("schema-missing", `schema file ${named} not found (looked for ${loaded.path})`, at, "schema-file-missing", ["schemaFile"]);
     } else {
-      const text = options.readFile(schemaFile);
-      if (text === undefined) {
-        fail("schema-missing", `schema file ${named} not found (looked for ${schemaFile})`, at, "schema-file-missing", ["schemaFile"]);
-      } else {
-        schemaText = text;
-        if (jsonSchema) {
-          const bad = findJsonSyntaxError(text);
-          if (bad) {
-            const lc = new LineCounter();
-            for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lc.addNewLine(i + 1);
-            lc.addNewLine(0);
-            lc.lineStarts.sort((a, b) => a - b);
-            errors.push(
-              new ContractFileError("schema-invalid", `${schemaKind(schemaType)} schema is not valid JSON: ${bad.message} (schemaFile ${named} at ${source.file}:${at.line}:${at.column})`, {
-                position: offsetPosition({ file: schemaFile, lineCounter: lc }, bad.offset),
-                issue: "schema-json",
-                path: "schemaFile",
-              }),
-            );
-          }
+      schemaFile = loaded.path;
+      const text = loaded.text;
+      schemaText = text;
+      if (jsonSchema) {
+        const bad = findJsonSyntaxError(text);
+        if (bad) {
+          const lc = new LineCounter();
+          for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lc.addNewLine(i + 1);
+          lc.addNewLine(0);
+          lc.lineStarts.sort((a, b) => a - b);
+          errors.push(
+            new ContractFileError("schema-invalid", `${schemaKind(schemaType)} schema is not valid JSON: ${bad.message} (schemaFile ${named} at ${source.file}:${at.line}:${at.column})`, {
+              position: offsetPosition({ file: schemaFile, lineCounter: lc }, bad.offset),
+              issue: "schema-json",
+              path: "schemaFile",
+            }),
+          );
         }
       }
     }

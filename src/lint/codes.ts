@@ -25,6 +25,7 @@ export const LINT_CODES = {
   "reference-unresolved": { severity: "error", category: "structure", description: "A schema reference names a subject version that the linted files do not define." },
   // Schemas
   "schema-file-missing": { severity: "error", category: "schema", description: "The `schemaFile` does not exist." },
+  "schema-file-refused": { severity: "error", category: "schema", description: "The `schemaFile` is not read: an absolute path, a path (or symbolic link) leading out of the contract's folder, not a regular file, or over 1 MiB." },
   "schema-not-json": { severity: "error", category: "schema", description: "An AVRO or JSON schema is not valid JSON." },
   "schema-invalid": { severity: "error", category: "schema", description: "The schema does not compile as Avro, JSON Schema or Protobuf." },
   "schema-type-mismatch": { severity: "error", category: "schema", description: "A `.proto` schema file without `schemaType: PROTOBUF`." },

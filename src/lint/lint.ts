@@ -5,6 +5,7 @@
 import type { ContractDocument } from "../contract/document.js";
 import { ContractLoadError } from "../contract/load-error.js";
 import { schemaTypeOf, type Contract } from "../contract/model.js";
+import type { SchemaFileRead } from "../contract/schema-file.js";
 import { FORMATS } from "../format/index.js";
 import type { CompiledSchema } from "../format/types.js";
 import { createFileRegistry } from "../registry/file-registry.js";
@@ -21,7 +22,7 @@ import { summarize, type Diagnostic, type LintReport, type LintSource } from "./
 import { pairPosition, positionOf } from "./where.js";
 
 export interface LintOptions {
-  /** Reads a schema file named by `schemaFile`; undefined when it does not exist. */
+  /** Reads a schema file named by `schemaFile`: pass contract's `readSchemaFile`, which refuses what a contract must not read. */
   readFile?: ReadFile;
   /** Severities, custom actions and rule types. Default: none configured. */
   config?: KontractConfig;
@@ -106,10 +107,11 @@ function versionKey(subject: string, version: number): string {
 
 function memoize(read: ReadFile | undefined): ReadFile | undefined {
   if (!read) return undefined;
-  const cache = new Map<string, string | undefined>();
-  return (path) => {
-    if (!cache.has(path)) cache.set(path, read(path));
-    return cache.get(path);
+  const cache = new Map<string, SchemaFileRead>();
+  return (path, root) => {
+    const key = `${root}\u0000${path}`;
+    if (!cache.has(key)) cache.set(key, read(path, root));
+    return cache.get(key);
   };
 }
 

@@ -8,7 +8,6 @@
  * (a duplicate name, an unknown property in one rule...) is rebuilt here, so
  * its other rules are still type-checked in the same run.
  */
-import { dirname, isAbsolute, join } from "node:path";
 import { LineCounter, parseAllDocuments, type Document } from "yaml";
 import { assignVersions, type ContractDocument } from "../contract/document.js";
 import { findJsonSyntaxError } from "../contract/json-syntax.js";
@@ -17,6 +16,7 @@ import { locate, nodePosition, type YamlSource } from "../contract/locate.js";
 import { RULE_MODES, RULE_PHASES, type Contract, type SchemaType } from "../contract/model.js";
 import { parseContractSource } from "../contract/parse.js";
 import { parsePath, type PathSegment } from "../contract/path.js";
+import { loadSchemaFile, type SchemaFileReader } from "../contract/schema-file.js";
 import type { ContractError, SourcePosition } from "../errors.js";
 import type { LintCode } from "./codes.js";
 import type { LintSource } from "./types.js";
@@ -44,7 +44,7 @@ export interface LoadResult {
   readonly diagnostics: RawDiagnostic[];
 }
 
-export type ReadFile = (path: string) => string | undefined;
+export type ReadFile = SchemaFileReader;
 
 export function loadSources(sources: readonly LintSource[], readFile: ReadFile | undefined): LoadResult {
   const diagnostics: RawDiagnostic[] = [];
@@ -119,8 +119,10 @@ function rebuild(yaml: YamlSource, index: number, errors: readonly ContractFileE
   if (typeof data.schema === "string") schema = data.schema;
   else if (typeof data.schema === "object" && data.schema !== null && schemaType !== "PROTOBUF") schema = JSON.stringify(data.schema);
   else if (typeof data.schemaFile === "string" && readFile) {
-    schemaFile = isAbsolute(data.schemaFile) ? data.schemaFile : join(dirname(yaml.file), data.schemaFile);
-    schema = readFile(schemaFile);
+    const loaded = loadSchemaFile(yaml.file, data.schemaFile, readFile);
+    if (loaded.kind !== "read") return undefined;
+    schemaFile = loaded.path;
+    schema = loaded.text;
   }
   if (schema === undefined) return undefined;
   if (schemaType !== "PROTOBUF" && findJsonSyntaxError(schema) !== undefined) return undefined;
@@ -198,6 +200,7 @@ const MODEL_CODES: Readonly<Record<string, LintCode>> = {
   "id-conflict": "id-conflict",
   "guid-conflict": "guid-conflict",
   "reference-unresolved": "reference-unresolved",
+  "schema-file-refused": "schema-file-refused",
 };
 
 /**

@@ -8,18 +8,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { readSchemaFile } from "../../src/contract/index.js";
 import { ALL_CODES, lintSources, parseConfig, type Diagnostic } from "../../src/lint/index.js";
 
 const BROKEN = join(import.meta.dirname, "corpus/broken");
 const VALID = join(import.meta.dirname, "corpus/valid");
 
-const readFile = (p: string): string | undefined => {
-  try {
-    return readFileSync(p, "utf8");
-  } catch {
-    return undefined;
-  }
-};
+// The reader the CLI uses: it refuses what a contract must not read.
+const readFile = readSchemaFile;
 
 interface Expected {
   code: string;
