@@ -45,8 +45,15 @@ export interface CheckSummary {
   invalid: number;
   /** Violations whose action let the message through (NONE or custom). */
   warnings: number;
-  byRule: Record<string, { failed: number; warned: number; action: string }>;
+  /** Per rule name; built from a Map, so even a name like `__proto__` is an own entry. */
+  byRule: Record<string, RuleCount>;
   dlqFile: string | undefined;
+}
+
+export interface RuleCount {
+  failed: number;
+  warned: number;
+  action: string;
 }
 
 export async function checkCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -125,7 +132,12 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     summary.dlqFile = o.dlqFile;
     dlq.write(JSON.stringify(record, jsonReplacer) + "\n");
   };
-  const rule = (name: string, action: string) => (summary.byRule[name] ??= { failed: 0, warned: 0, action });
+  const byRule = new Map<string, RuleCount>();
+  const rule = (name: string, action: string): RuleCount => {
+    let count = byRule.get(name);
+    if (!count) byRule.set(name, (count = { failed: 0, warned: 0, action }));
+    return count;
+  };
 
   const size = o.file === "-" ? 0 : statSync(o.file).size;
   const progress = o.quiet ? undefined : createProgress(size);
@@ -187,6 +199,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     progress?.tick(summary.total, bytes);
   }
   progress?.finish();
+  summary.byRule = Object.fromEntries(byRule);
   if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return summary;
 }

@@ -28,6 +28,7 @@ export {
 export { fieldTags, wildcardMatch, wildcardToRegExp } from "./tags.js";
 export {
   PAIR_ACTION_MODES,
+  RESERVED_RULE_NAMES,
   RULE_NAME_MAX_LENGTH,
   RULE_NAME_PATTERN,
   isValidRuleName,

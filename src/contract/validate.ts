@@ -44,8 +44,31 @@ export interface ContractIssue {
   readonly message: string;
 }
 
-/** Java Rule.validateName: a letter or `_`, then letters, digits, `_` or `-`; 1-256 characters. */
-export const RULE_NAME_PATTERN = /^[\p{L}_][\p{L}\p{Nd}_-]*$/u;
+/**
+ * Names Confluent accepts but kontract refuses: the keys of Object.prototype.
+ * Rule names key counters, reports and lookups; `__proto__` as a key of a
+ * plain object replaces its prototype instead of adding an entry.
+ */
+export const RESERVED_RULE_NAMES: readonly string[] = [
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "__proto__",
+  "constructor",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+];
+
+/**
+ * Java Rule.validateName: a letter or `_`, then letters, digits, `_` or `-`;
+ * 1-256 characters. Plus: not one of RESERVED_RULE_NAMES.
+ */
+export const RULE_NAME_PATTERN = new RegExp(`^(?!(?:${RESERVED_RULE_NAMES.join("|")})$)[\\p{L}_][\\p{L}\\p{Nd}_-]*$`, "u");
 export const RULE_NAME_MAX_LENGTH = 256;
 
 /** Modes whose actions may be an "A,B" pair (WRITE/UPGRADE side, READ/DOWNGRADE side). */
@@ -161,6 +184,8 @@ function validateRule(rule: Record<string, unknown>, phase: (typeof RULE_PHASES)
     add([...at, "name"], "field-type", `rule name must be a string, got ${show(name)}`);
   } else if (name.length > RULE_NAME_MAX_LENGTH) {
     add([...at, "name"], "rule-name-invalid", `${label}: name is ${name.length} characters, at most ${RULE_NAME_MAX_LENGTH} allowed`);
+  } else if (RESERVED_RULE_NAMES.includes(name)) {
+    add([...at, "name"], "rule-name-invalid", `${label}: name is reserved (a key of JavaScript objects such as __proto__ or constructor); choose another`);
   } else if (!RULE_NAME_PATTERN.test(name)) {
     add([...at, "name"], "rule-name-invalid", `${label}: name must start with a letter or '_' and contain only letters, digits, '_' or '-'`);
   }

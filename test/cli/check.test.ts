@@ -3,7 +3,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -76,4 +76,15 @@ test("--exit-zero reports failures but exits 0 (the README's first command relie
   const r = run("check", "orders-value", "fixtures/orders.jsonl", "--dlq", join(dir, "d.jsonl"), "--json", "--quiet", "--exit-zero");
   assert.equal(r.code, 0, r.stderr);
   assert.ok(JSON.parse(r.stdout).failed > 0);
+});
+
+test("check refuses a contract whose rule is named __proto__ instead of losing its counts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  mkdirSync(join(dir, "rules"));
+  const rule = (name: string, onFailure: string) => `    - {name: ${name}, kind: CONDITION, type: CEL, expr: message.x > 0, onFailure: ${onFailure}}`;
+  writeFileSync(join(dir, "rules/a.yaml"), ["subject: a-value", `schema: '{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}'`, "ruleSet:", "  domainRules:", rule("__proto__", "ERROR"), ""].join("\n"));
+  writeFileSync(join(dir, "m.jsonl"), '{"x":0}\n');
+  const r = run("check", "a-value", join(dir, "m.jsonl"), "--rules", join(dir, "rules"), "--dlq", join(dir, "d.jsonl"), "--quiet");
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /__proto__/);
 });

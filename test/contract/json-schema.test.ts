@@ -47,7 +47,7 @@ describe("schema/contract.schema.json", () => {
 
   it("checks rule names with the same pattern as validateContract", () => {
     assert.equal(defs.rule.properties.name.pattern, RULE_NAME_PATTERN.source);
-    for (const name of ["amountPositive", "_x", "mask-pii_2", "Ünïcode", "9lives", "a b", "a.b", "-x", "x".repeat(256), "x".repeat(257)]) {
+    for (const name of ["amountPositive", "_x", "mask-pii_2", "Ünïcode", "9lives", "a b", "a.b", "-x", "x".repeat(256), "x".repeat(257), "__proto__", "constructor", "toString", "__proto__x"]) {
       const ruleSet = { domainRules: [{ name, type: "CEL" }] };
       const ok = checkContractShape({ subject: "s", schema: "{}", ruleSet }).length === 0;
       assert.equal(ok, isValidRuleName(name), name);

@@ -56,6 +56,14 @@ describe("validateContract", () => {
     assert.equal(isValidRuleName("a.b"), false);
   });
 
+  it("refuses rule names that are keys of Object.prototype: they would reach prototypes of per-rule maps", () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+    const issues = validateContract(withDomainRules(...names.map((name) => ({ name, type: "CEL" }) as Rule), { name: "proto", type: "CEL" }));
+    assert.deepEqual(codes(issues), names.map((_, i) => `ruleSet.domainRules[${i}].name rule-name-invalid`));
+    assert.match(issues[0]!.message, /reserved/);
+    for (const name of Object.getOwnPropertyNames(Object.prototype)) assert.equal(isValidRuleName(name), false, name);
+  });
+
   it("requires rule names to be unique across domain, migration and encoding rules", () => {
     const issues = validateContract({
       schema: SCHEMA,
