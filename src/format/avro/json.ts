@@ -81,7 +81,8 @@ function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string
     if (value === null || typeof value !== "object") throw mismatch(type, value, path);
     const out: Record<string, unknown> = {};
     for (const f of type.fields) {
-      out[f.name] = toJson(f.type, (value as Record<string, unknown>)[f.name], form, appendKey(path, f.name));
+      // Own properties only: a field may be named `constructor`, `toString` or `__proto__`.
+      setOwn(out, f.name, toJson(f.type, ownValue(value, f.name), form, appendKey(path, f.name)));
     }
     return out;
   }
@@ -184,13 +185,18 @@ function recordFromJson(type: RecordType, json: unknown, form: AvroJsonForm, pat
   const obj = json as Record<string, unknown>;
   const args = type.fields.map((f) => {
     const fieldPath = appendKey(path, f.name);
-    if (obj[f.name] !== undefined) return fromJson(f.type, obj[f.name], form, fieldPath);
+    const field = ownValue(obj, f.name);
+    if (field !== undefined) return fromJson(f.type, field, form, fieldPath);
     // A missing field takes its default (the record constructor fills it in).
     if (f.defaultValue() !== undefined) return undefined;
     throw new SerializationError("message-invalid", `JSON at ${fieldPath} is missing: field ${f.name} of ${type.name ?? "record"} has no default`);
   });
   const Ctor = type.recordConstructor as new (...values: unknown[]) => unknown;
   return new Ctor(...args);
+}
+
+function ownValue(obj: object, key: string): unknown {
+  return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
 function unionFromJson(type: UnionType, json: unknown, form: AvroJsonForm, path: string): unknown {

@@ -30,12 +30,27 @@ export function parseAvro(contract: Contract, references: ReadonlyMap<string, Co
   let root: AvroType;
   try {
     // Payloads come off the network: arrays and maps read them bounded (collections.ts).
-    root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto", typeHook: boundedCollections as never });
+    root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto", typeHook: typeHook as never });
   } catch (e) {
     throw new ContractError("schema-invalid", `invalid Avro schema: ${(e as Error).message}`, { cause: e });
   }
   annotate(json, root);
   return { root, inlineTags, logicalTypes };
+}
+
+/**
+ * Refuses the name `__proto__` for a field or a named type, then bounds the
+ * collections. avsc builds records with `this[field] = value` and keeps named
+ * types in a plain object, so that name would set a prototype instead of a
+ * field (the value is lost, and `__proto__` from a message could reach it).
+ */
+function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
+  if (typeof schema === "object" && schema !== null) {
+    const { name, fields } = schema as { name?: unknown; fields?: unknown };
+    const named = name === "__proto__" || (Array.isArray(fields) && fields.some((f: unknown) => (f as { name?: unknown } | null)?.name === "__proto__"));
+    if (named) throw new Error("the name __proto__ is not supported for a field or a type");
+  }
+  return boundedCollections(schema, opts);
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -60,7 +75,7 @@ function parseReferences(references: ReadonlyMap<string, Contract>, registry: Re
     for (const ref of pending) {
       const attempt: Registry = { ...registry };
       try {
-        const type = AvscType.forSchema(ref.json as never, { registry: attempt, wrapUnions: "auto", typeHook: boundedCollections as never });
+        const type = AvscType.forSchema(ref.json as never, { registry: attempt, wrapUnions: "auto", typeHook: typeHook as never });
         // Names this reference defines that an earlier one already defined are an error (avsc
         // reports "duplicate type name"), so copying the attempt back is safe.
         Object.assign(registry, attempt);

@@ -42,7 +42,9 @@ type AjvCore = AjvCoreModule.default;
 function createAjv(dialect: Dialect): AjvCore {
   // strict: false keeps Ajv quiet about keywords it does not know (javaType, ...);
   // the Confluent keywords are declared so their values are still checked.
-  const options = { allErrors: true, strict: false, validateFormats: true } as const;
+  // ownProperties: messages are untrusted JSON, and without it a property named
+  // `constructor` or `toString` is "present" through Object.prototype.
+  const options = { allErrors: true, strict: false, validateFormats: true, ownProperties: true } as const;
   const ajv: AjvCore = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
   if (dialect === "draft-06") ajv.addMetaSchema(draft6MetaSchema);
   addFormats(ajv);

@@ -95,3 +95,32 @@ describe("avro JSON form", () => {
     assert.equal(schema.validate(schema.fromJson({ n: 2.5 })), undefined);
   });
 });
+
+describe("avro JSON form: fields named like Object.prototype keys", () => {
+  const schema = compileAvro({
+    type: "record",
+    name: "R",
+    fields: [
+      { name: "constructor", type: ["null", "string"], default: null },
+      { name: "toString", type: "string", default: "d" },
+    ],
+  });
+
+  it("fromJson gives absent fields their defaults instead of reading Object.prototype", () => {
+    assert.deepEqual(schema.toJson(schema.fromJson({})), { constructor: null, toString: "d" });
+    assert.deepEqual(schema.toJson(schema.fromJson({ constructor: "c", toString: "t" })), { constructor: { string: "c" }, toString: "t" });
+  });
+
+  it("toJson of a plain object without the fields says they are missing, not that they are functions", () => {
+    assert.throws(() => schema.toJson({}), (e: unknown) => isErrorCode(e, "message-invalid") && /constructor .*got undefined/.test((e as Error).message));
+  });
+
+  it("refuses the name __proto__ for a field or a type, as a schema error", () => {
+    for (const s of [
+      { type: "record", name: "P", fields: [{ name: "__proto__", type: "string" }] },
+      { type: "record", name: "__proto__", fields: [] },
+    ]) {
+      assert.throws(() => compileAvro(s), (e: unknown) => isErrorCode(e, "schema-invalid") && /__proto__/.test((e as Error).message));
+    }
+  });
+});

@@ -36,6 +36,22 @@ describe("json schema validate", () => {
   });
 });
 
+describe("json schema: properties named like Object.prototype keys", () => {
+  const schema = (required: string[]) =>
+    compileJson({ type: "object", required, properties: { constructor: { type: "string" }, toString: { type: "string" } } });
+
+  it("an optional `constructor` or `toString` that is absent is not validated against Object's own", () => {
+    assert.equal(schema([]).validate({}), undefined);
+    assert.equal(schema([]).validate({ constructor: "c", toString: "t" }), undefined);
+    assert.deepEqual(schema([]).validate({ constructor: 1 })?.map((p) => p.path), ["$.constructor"]);
+  });
+
+  it("a required one that is absent is missing, not present through the prototype", () => {
+    assert.deepEqual(schema(["constructor", "toString"]).validate({})?.map((p) => p.message), ["must have required property 'constructor'", "must have required property 'toString'"]);
+    assert.equal(schema(["constructor"]).validate(JSON.parse('{"constructor": "c"}')), undefined);
+  });
+});
+
 describe("json schema encode/decode", () => {
   it("writes UTF-8 JSON text and reads it back", () => {
     const value = orderValue({ id: "é-€-😀" });
