@@ -13,7 +13,8 @@ import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS } from "../engine/in
 import { FORMATS } from "../format/index.js";
 import { createFileRegistry } from "../registry/file-registry.js";
 import { createContractStore, createDeserializer, createSerializer, type ResolvedContract } from "../serde/index.js";
-import { isKontractError, type Violation } from "../errors.js";
+import { isKontractError, SerializationError, type Violation } from "../errors.js";
+import { MAX_JSON_DEPTH, jsonDeeperThan } from "../util/json-depth.js";
 import { encodeFrame } from "../wire/index.js";
 import { createProgress } from "./progress.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
@@ -151,6 +152,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     summary.total++;
     let value: unknown;
     try {
+      if (jsonDeeperThan(text)) throw new SerializationError("message-invalid", `the line is nested deeper than ${MAX_JSON_DEPTH} levels`);
       value = schema.fromJson(JSON.parse(text));
     } catch (e) {
       summary.invalid++;

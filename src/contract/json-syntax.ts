@@ -2,6 +2,7 @@
  * Finds the first JSON syntax error and its offset. JSON.parse messages carry a
  * position only on some Node versions, and contract errors need line:col.
  */
+import { MAX_JSON_DEPTH } from "../util/json-depth.js";
 
 export interface JsonSyntaxError {
   /** 0-based offset of the offending character (text length for a premature end). */
@@ -53,7 +54,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     i += m![0].length;
   };
   const value = (depth: number): void => {
-    if (depth > 1000) stop("nesting too deep");
+    if (depth > MAX_JSON_DEPTH) stop("nesting too deep");
     ws();
     const c = text[i];
     if (c === "{") {

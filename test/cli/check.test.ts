@@ -88,3 +88,19 @@ test("check refuses a contract whose rule is named __proto__ instead of losing i
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /__proto__/);
 });
+
+test("a line nested 3,000 deep is counted invalid and the run goes on", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const good = readFileSync("fixtures/customers.jsonl", "utf8").split("\n")[0]!;
+  const deepArray = "[".repeat(3000) + "1" + "]".repeat(3000);
+  const deepField = good.replace(/}$/, `,"extra":${'{"a":'.repeat(3000)}1${"}".repeat(3000)}}`);
+  writeFileSync(join(dir, "m.jsonl"), [good, deepArray, deepField, good, ""].join("\n"));
+  const dlq = join(dir, "d.jsonl");
+  const r = run("check", "customers-value", join(dir, "m.jsonl"), "--dlq", dlq, "--json", "--quiet");
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual([summary.total, summary.passed, summary.invalid], [4, 2, 2]);
+  const records = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((x) => [x.line, x.reason]), [[2, "invalid"], [3, "invalid"]]);
+  assert.match(records[0].error, /nested deeper than 1000/);
+});
