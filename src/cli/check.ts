@@ -79,6 +79,8 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   const version = values.version === undefined ? undefined : Number(values.version);
   if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw usage(`--version must be a positive integer`);
 
+  const size = file === "-" ? 0 : inputSize(file);
+
   const registry = await createFileRegistry({ dir: values.rules });
   const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
   const contract = version === undefined ? await store.latest(subject) : await store.byVersion(subject, version);
@@ -87,7 +89,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
     return 2;
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
-  const summary = await runCheck({ subject, file, mode, contract, store, topic, dlqFile: values.dlq ?? join("dlq", `${subject}.jsonl`), quiet: values.quiet });
+  const summary = await runCheck({ subject, file, size, mode, contract, store, topic, dlqFile: values.dlq ?? join("dlq", `${subject}.jsonl`), quiet: values.quiet });
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
   return summary.failed + summary.invalid > 0 && !values["exit-zero"] ? 1 : 0;
 }
@@ -95,6 +97,8 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
 interface RunCheckOptions {
   subject: string;
   file: string;
+  /** The file's size in bytes, for progress; 0 for stdin. */
+  size: number;
   mode: "WRITE" | "READ";
   contract: ResolvedContract;
   store: ReturnType<typeof createContractStore>;
@@ -140,8 +144,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     return count;
   };
 
-  const size = o.file === "-" ? 0 : statSync(o.file).size;
-  const progress = o.quiet ? undefined : createProgress(size);
+  const progress = o.quiet ? undefined : createProgress(o.size);
   const input = o.file === "-" ? process.stdin : createReadStream(o.file);
   let bytes = 0;
   let line = 0;
@@ -204,6 +207,18 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   summary.byRule = Object.fromEntries(byRule);
   if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return summary;
+}
+
+/** The size of the messages file; a usage error when it is missing or a folder (a FIFO is fine). */
+function inputSize(file: string): number {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch (e) {
+    throw usage((e as { code?: unknown }).code === "ENOENT" ? `no such file: ${file}` : `cannot read ${file}: ${describe(e)}`);
+  }
+  if (stat.isDirectory()) throw usage(`${file} is a folder, not a file of messages`);
+  return stat.size;
 }
 
 function version(contract: ResolvedContract) {

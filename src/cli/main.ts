@@ -58,12 +58,21 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isKontractError(e)) {
+      // A ContractLoadError's message already lists every problem.
       process.stderr.write(`kontract: ${e.name} (${e.code}): ${e.message}\n`);
-      for (const inner of (e as { errors?: unknown[] }).errors ?? []) process.stderr.write(`  ${(inner as Error).message}\n`);
+      return 2;
+    }
+    // A file that vanished or cannot be read between the checks and the read.
+    if (isFileSystemError(e)) {
+      process.stderr.write(`kontract: cannot read ${e.path ?? "a file"}: ${e.code}\n`);
       return 2;
     }
     throw e;
   }
+}
+
+function isFileSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === "string" && typeof (e as NodeJS.ErrnoException).code === "string";
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

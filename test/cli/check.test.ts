@@ -104,3 +104,20 @@ test("a line nested 3,000 deep is counted invalid and the run goes on", () => {
   assert.deepEqual(records.map((x) => [x.line, x.reason]), [[2, "invalid"], [3, "invalid"]]);
   assert.match(records[0].error, /nested deeper than 1000/);
 });
+
+test("a missing messages file, or a folder given as one, is a one-line error with exit 2", () => {
+  for (const [file, message] of [
+    ["nosuch.jsonl", /^kontract: no such file: nosuch\.jsonl\n$/],
+    ["fixtures", /^kontract: fixtures is a folder, not a file of messages\n$/],
+  ] as const) {
+    const r = run("check", "orders-value", file, "--quiet");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
+test("a missing --rules folder is reported once", () => {
+  const r = run("check", "orders-value", "fixtures/orders.jsonl", "--rules", "nosuch", "--quiet");
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.split("no such file or directory: nosuch").length - 1, 1, r.stderr);
+});
