@@ -5,8 +5,8 @@
  * what failed which rule. Failures go to a dead-letter file with their
  * violations, sensitive fields redacted.
  */
-import { createReadStream, createWriteStream, mkdirSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS } from "../engine/index.js";
@@ -80,6 +80,8 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw usage(`--version must be a positive integer`);
 
   const size = file === "-" ? 0 : inputSize(file);
+  const dlqFile = values.dlq ?? join("dlq", `${subject}.jsonl`);
+  if (file !== "-" && resolve(dlqFile) === resolve(file)) throw usage(`--dlq ${dlqFile} is the messages file; name another dead-letter file`);
 
   const registry = await createFileRegistry({ dir: values.rules });
   const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
@@ -89,7 +91,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
     return 2;
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
-  const summary = await runCheck({ subject, file, size, mode, contract, store, topic, dlqFile: values.dlq ?? join("dlq", `${subject}.jsonl`), quiet: values.quiet });
+  const summary = await runCheck({ subject, file, size, mode, contract, store, topic, dlqFile, quiet: values.quiet });
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
   return summary.failed + summary.invalid > 0 && !values["exit-zero"] ? 1 : 0;
 }
@@ -206,6 +208,8 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   progress?.finish();
   summary.byRule = Object.fromEntries(byRule);
   if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  // The file holds this run's failures only: none now, so none from an earlier run either.
+  else if (existsSync(o.dlqFile)) truncateSync(o.dlqFile);
   return summary;
 }
 

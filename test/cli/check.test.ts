@@ -121,3 +121,26 @@ test("a missing --rules folder is reported once", () => {
   assert.equal(r.code, 2);
   assert.equal(r.stderr.split("no such file or directory: nosuch").length - 1, 1, r.stderr);
 });
+
+test("a run without failures empties a dead-letter file left by an earlier run", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const file = join(dir, "good.jsonl");
+  writeFileSync(file, readFileSync("fixtures/orders.jsonl", "utf8").split("\n")[0]! + "\n");
+  const dlq = join(dir, "dlq.jsonl");
+  writeFileSync(dlq, '{"line":7,"rule":"stale"}\n');
+  const r = run("check", "orders-value", file, "--dlq", dlq, "--json", "--quiet");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(dlq, "utf8"), "");
+  assert.equal(JSON.parse(r.stdout).dlqFile, undefined);
+});
+
+test("--dlq naming the messages file is refused before anything is written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const file = join(dir, "m.jsonl");
+  const text = readFileSync("fixtures/orders.jsonl", "utf8");
+  writeFileSync(file, text);
+  const r = run("check", "orders-value", file, "--dlq", file, "--quiet");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--dlq/);
+  assert.equal(readFileSync(file, "utf8"), text);
+});
