@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import contractSchema from "../../schema/contract.schema.json" with { type: "json" };
 import type { PathSegment } from "./path.js";
 import { parsePath } from "./path.js";
+import { closest } from "../util/suggest.js";
 
 /** The JSON Schema for one YAML contract document. */
 export const CONTRACT_JSON_SCHEMA: Readonly<Record<string, unknown>> = contractSchema;
@@ -78,7 +79,7 @@ function violation(e: AjvError): ShapeViolation {
     case "additionalProperties": {
       const prop = String(params.additionalProperty);
       const known = Object.keys((parent.properties ?? {}) as object);
-      const hint = suggest(prop, known);
+      const hint = closest(prop, known);
       return {
         path: [...path, prop],
         atKey: true,
@@ -125,32 +126,4 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   return `${typeof v} ${JSON.stringify(v)}`;
-}
-
-/** The closest known name within edit distance 2, for typos like `ruleset`. */
-function suggest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = distance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

@@ -17,6 +17,7 @@ import { loadContractFiles, type ContractFilesInput } from "../contract/load-fil
 import { schemaTypeOf, type Contract, type RegisteredContract } from "../contract/model.js";
 import { validateContract } from "../contract/validate.js";
 import { RegistryError, type ContractError } from "../errors.js";
+import { closest } from "../util/suggest.js";
 import type { SchemaById, SchemaRegistry } from "./types.js";
 
 export type FileRegistryOptions =
@@ -238,9 +239,17 @@ class FileRegistryImpl implements FileRegistry {
     return this.byId.get(id)?.registered.guid;
   }
 
+  /** " (did you mean x?); subjects: a, b, c": the local files are few, so list them all. */
+  private subjectHint(subject: string): string {
+    const known = [...this.subjectsMap.keys()].filter((s) => this.subjectsMap.get(s)!.size > 0).sort(compare);
+    if (known.length === 0) return "; no subjects are defined";
+    const near = closest(subject, known, Math.max(2, Math.floor(subject.length / 4)));
+    return `${near !== undefined ? ` (did you mean ${near}?)` : ""}; subjects: ${known.join(", ")}`;
+  }
+
   private versionsOf(subject: string): Map<number, Stored> {
     const versions = this.subjectsMap.get(subject);
-    if (!versions || versions.size === 0) throw notFound(`subject ${subject} not found`, 40401);
+    if (!versions || versions.size === 0) throw notFound(`subject ${subject} not found${this.subjectHint(subject)}`, 40401);
     return versions;
   }
 }

@@ -144,3 +144,11 @@ test("--dlq naming the messages file is refused before anything is written", () 
   assert.match(r.stderr, /--dlq/);
   assert.equal(readFileSync(file, "utf8"), text);
 });
+
+test("an unknown subject lists the known ones and suggests the nearest", () => {
+  const r = run("check", "order-value", "fixtures/orders.jsonl", "--quiet");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /subject order-value not found \(did you mean orders-value\?\); subjects: customers-value, orders-value, payments-value\n$/);
+  const far = run("check", "zzz", "fixtures/orders.jsonl", "--quiet");
+  assert.match(far.stderr, /subject zzz not found; subjects: customers-value, orders-value, payments-value\n$/);
+});
