@@ -17,7 +17,10 @@ import { isKontractError, SerializationError, type Violation } from "../errors.j
 import { MAX_JSON_DEPTH, jsonDeeperThan } from "../util/json-depth.js";
 import { encodeFrame } from "../wire/index.js";
 import { createProgress } from "./progress.js";
-import type { ProtobufCompiledSchema } from "../format/types.js";
+import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
+import { createAvroFormat } from "../format/avro/index.js";
+
+const PLAIN_FORMATS = { ...FORMATS, AVRO: createAvroFormat({ json: "plain" }) };
 
 export const CHECK_USAGE = `Usage: kontract check <subject> <messages.jsonl> [options]
 
@@ -26,12 +29,20 @@ Runs every message (one JSON value per line) through the subject's contract.
 Options:
   --rules <dir>       contract directory (default: rules)
   --mode <mode>       WRITE (producer, default) or READ (consumer)
-  --version <n>       contract version to use (default: latest)
+  --version <n>       contract version to use (default: latest); kontract's own
+                      version is \`kontract --version\`
   --topic <name>      topic name the rules see (default: the subject without -value/-key)
   --dlq <file>        dead-letter file for failures (default: dlq/<subject>.jsonl)
   --json              print the summary as JSON
   --quiet             no progress output
   --exit-zero         exit 0 even when messages fail (a report, not a gate)
+
+Messages are plain JSON: Avro unions unwrapped (or wrapped, as Avro's JSON
+encoding writes them), bytes and fixed in base64. The dead-letter file holds
+the failures of this run in the same form, with sensitive fields redacted.
+
+Exit codes: 0 every message passed, 1 some failed or were invalid (0 with
+--exit-zero), 2 usage or contract errors.
 `;
 
 export interface CheckSummary {
@@ -84,14 +95,18 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   if (file !== "-" && resolve(dlqFile) === resolve(file)) throw usage(`--dlq ${dlqFile} is the messages file; name another dead-letter file`);
 
   const registry = await createFileRegistry({ dir: values.rules });
-  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const engine = createEngine();
+  const store = createContractStore({ registry, engine, formats: FORMATS });
   const contract = version === undefined ? await store.latest(subject) : await store.byVersion(subject, version);
   if (contract.plan.compileErrors.length > 0) {
     for (const e of contract.plan.compileErrors) process.stderr.write(`error: ${e.message}\n`);
     return 2;
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
-  const summary = await runCheck({ subject, file, size, mode, contract, store, topic, dlqFile, quiet: values.quiet });
+  // Rules see Avro values as the Java client does (unions wrapped); the user reads and writes plain JSON.
+  const io = contract.plan.schema.type === "AVRO" ? await plainSchemaOf(createContractStore({ registry, engine, formats: PLAIN_FORMATS }), subject, contract.version) : contract.plan.schema;
+  const summary = await runCheck({ subject, file, size, mode, contract, io, store, topic, dlqFile, quiet: values.quiet || values.json });
+  if (summary.total === 0) process.stderr.write(`kontract: warning: ${file === "-" ? "standard input" : file} has no messages\n`);
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
   return summary.failed + summary.invalid > 0 && !values["exit-zero"] ? 1 : 0;
 }
@@ -103,6 +118,8 @@ interface RunCheckOptions {
   size: number;
   mode: "WRITE" | "READ";
   contract: ResolvedContract;
+  /** The schema for the file's JSON and the dead letters: the contract's, in the plain JSON form. */
+  io: CompiledSchema;
   store: ReturnType<typeof createContractStore>;
   topic: string;
   dlqFile: string;
@@ -148,17 +165,17 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
 
   const progress = o.quiet ? undefined : createProgress(o.size);
   const input = o.file === "-" ? process.stdin : createReadStream(o.file);
-  let bytes = 0;
+  // Bytes read so far, for the percentage: a ReadStream counts them (stdin has no size to compare).
+  const bytesRead = (): number => (input as { bytesRead?: number }).bytesRead ?? 0;
   let line = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     line++;
-    bytes += text.length + 1;
     if (text.trim() === "") continue;
     summary.total++;
     let value: unknown;
     try {
       if (jsonDeeperThan(text)) throw new SerializationError("message-invalid", `the line is nested deeper than ${MAX_JSON_DEPTH} levels`);
-      value = schema.fromJson(JSON.parse(text));
+      value = o.io.fromJson(JSON.parse(text));
     } catch (e) {
       summary.invalid++;
       deadLetter({ line, error: describe(e), reason: "invalid" });
@@ -190,7 +207,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
           action: outcome.action,
           ...(outcome.dlqTopic ? { dlqTopic: outcome.dlqTopic } : {}),
           violations: outcome.violations,
-          message: safeRedacted(schema, outcome.value, sensitive),
+          message: safeRedacted(o.io, outcome.value, sensitive),
         });
       } else if (outcome.transformed) {
         summary.transformed++;
@@ -203,9 +220,9 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
       summary.invalid++;
       deadLetter({ line, subject: o.subject, error: describe(e), reason: e.code });
     }
-    progress?.tick(summary.total, bytes);
+    progress?.tick(summary.total, bytesRead());
   }
-  progress?.finish();
+  progress?.finish(summary.total, bytesRead());
   summary.byRule = Object.fromEntries(byRule);
   if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
   // The file holds this run's failures only: none now, so none from an earlier run either.
@@ -225,11 +242,16 @@ function inputSize(file: string): number {
   return stat.size;
 }
 
+/** The same contract compiled by a store whose Avro adapter uses the plain JSON form. */
+async function plainSchemaOf(plain: ReturnType<typeof createContractStore>, subject: string, version: number | undefined): Promise<CompiledSchema> {
+  return (version === undefined ? await plain.latest(subject) : await plain.byVersion(subject, version)).plan.schema;
+}
+
 function version(contract: ResolvedContract) {
   return contract.version === undefined ? ({ use: "latest" } as const) : ({ use: "version", version: contract.version } as const);
 }
 
-function safeRedacted(schema: ResolvedContract["plan"]["schema"], value: unknown, sensitive: ReadonlySet<string>): unknown {
+function safeRedacted(schema: CompiledSchema, value: unknown, sensitive: ReadonlySet<string>): unknown {
   try {
     return redactedJson(schema, value, sensitive);
   } catch {
@@ -249,7 +271,7 @@ function jsonReplacer(_key: string, v: unknown): unknown {
 
 export function formatSummary(s: CheckSummary): string {
   const lines = [
-    `${s.subject}${s.version !== undefined ? ` v${s.version}` : ""} (${s.mode}): ${s.total} messages`,
+    `${s.subject}${s.version !== undefined ? ` v${s.version}` : ""} (${s.mode}): ${s.total} ${s.total === 1 ? "message" : "messages"}`,
     `  passed       ${s.passed}${s.transformed ? ` (${s.transformed} transformed)` : ""}`,
     `  failed       ${s.failed}`,
     `  invalid      ${s.invalid}`,

@@ -4,6 +4,7 @@
  */
 import { checkCommand, CHECK_USAGE, UsageError } from "./check.js";
 import { isKontractError } from "../errors.js";
+import pkg from "../../package.json" with { type: "json" };
 
 const USAGE = `kontract: data contracts for Apache Kafka
 
@@ -11,6 +12,11 @@ Commands:
   check <subject> <messages.jsonl>   run messages through a contract (see kontract check --help)
   lint [paths...]                    check contract files offline (see kontract lint --help)
   test [fixtures...]                 run rule tests from fixtures/*.test.yaml (see kontract test --help)
+
+Options:
+  -V, --version                      print kontract's version
+                                     (check --version <n> picks a contract version instead)
+  -h, --help                         print this help
 
 `;
 
@@ -41,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await testCommand(rest);
       }
+      case "--version":
+      case "-V":
+        process.stdout.write(`kontract ${pkg.version}\n`);
+        return 0;
       case undefined:
       case "--help":
       case "-h":

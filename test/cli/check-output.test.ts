@@ -1,0 +1,99 @@
+/**
+ * What `kontract check` prints and writes: help, version, summary wording,
+ * progress, and the dead-letter records' form.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
+import pkg from "../../package.json" with { type: "json" };
+import { createProgress } from "../../src/cli/progress.js";
+
+const BIN = join(import.meta.dirname, "../../bin/kontract.mjs");
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: join(import.meta.dirname, "../..") });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const FIRST_ORDER = readFileSync(join(import.meta.dirname, "../../fixtures/orders.jsonl"), "utf8").split("\n")[0]!;
+
+test("kontract --version prints the tool's version; check --version N still picks a contract version", () => {
+  for (const flag of ["--version", "-V"]) {
+    const r = run(flag);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `kontract ${pkg.version}\n`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  writeFileSync(join(dir, "m.jsonl"), FIRST_ORDER + "\n");
+  const r = run("check", "orders-value", join(dir, "m.jsonl"), "--version", "2", "--dlq", join(dir, "d.jsonl"), "--json");
+  assert.equal(JSON.parse(r.stdout).version, 2, r.stderr);
+});
+
+test("check --help lists the exit codes and says where the tool version is", () => {
+  const r = run("check", "--help");
+  assert.equal(r.code, 0);
+  assert.match(r.stdout.replace(/\s+/g, " "), /Exit codes: 0 every message passed, 1 some failed or were invalid \(0 with --exit-zero\), 2 usage or contract errors/);
+  assert.match(r.stdout, /kontract --version/);
+  assert.match(run("--help").stdout, /--version/);
+});
+
+test("one message is '1 message'", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  writeFileSync(join(dir, "m.jsonl"), FIRST_ORDER + "\n");
+  const r = run("check", "orders-value", join(dir, "m.jsonl"), "--dlq", join(dir, "d.jsonl"), "--quiet");
+  assert.match(r.stdout, /\(WRITE\): 1 message\n/);
+});
+
+test("an empty messages file passes with a warning on stderr", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  writeFileSync(join(dir, "m.jsonl"), "\n\n");
+  const r = run("check", "orders-value", join(dir, "m.jsonl"), "--dlq", join(dir, "d.jsonl"), "--json");
+  assert.equal(r.code, 0);
+  assert.equal(JSON.parse(r.stdout).total, 0);
+  assert.match(r.stderr, /^kontract: warning: .*m\.jsonl has no messages\n$/);
+});
+
+test("--json prints no progress on stderr", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  writeFileSync(join(dir, "m.jsonl"), FIRST_ORDER + "\n");
+  const r = run("check", "orders-value", join(dir, "m.jsonl"), "--dlq", join(dir, "d.jsonl"), "--json");
+  assert.equal(r.stderr, "");
+});
+
+test("progress that was shown ends on a 100% line (the clock is injected: no timing)", () => {
+  let out = "";
+  const stream = Object.assign(new Writable({ write: (c, _e, done) => ((out += String(c)), done()) }), { isTTY: false }) as unknown as NodeJS.WriteStream;
+  let now = 0;
+  const progress = createProgress(1000, stream, "checked", () => now);
+  now = 6000;
+  progress.tick(10, 400);
+  assert.match(out, /checked 10 messages 40%/);
+  progress.finish(25, 1000);
+  assert.match(out.trimEnd().split("\n").at(-1)!, /^checked 25 messages 100%/);
+  // A short run that never showed progress stays quiet at the end too.
+  out = "";
+  now = 0;
+  const quiet = createProgress(1000, stream, "checked", () => now);
+  quiet.tick(1, 10);
+  quiet.finish(1, 1000);
+  assert.equal(out, "");
+});
+
+test("dead letters show Avro values as plain JSON, as the user wrote them, with sensitive fields redacted", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const order = { ...JSON.parse(FIRST_ORDER), totalAmount: -5, couponCode: "SPRING10" };
+  writeFileSync(join(dir, "m.jsonl"), JSON.stringify(order) + "\n");
+  const dlq = join(dir, "d.jsonl");
+  const r = run("check", "orders-value", join(dir, "m.jsonl"), "--dlq", dlq, "--json");
+  assert.equal(r.code, 1, r.stderr);
+  const [record] = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(record.rule, "amountPositive");
+  assert.equal(record.message.couponCode, "SPRING10");
+  assert.equal(record.message.totalAmount, -5);
+  assert.notEqual(record.message.email, order.email);
+  assert.ok(!readFileSync(dlq, "utf8").includes(order.email));
+});
