@@ -18,7 +18,8 @@ Runs rule tests: each fixture file (fixtures/*.test.yaml) names a subject and
 lists sample messages with what the rules must do (pass, violate rules, or
 transform the message), in WRITE or READ mode, across versions. Cases run
 offline through the real serializer and deserializer on the contracts in
---rules. Every enabled rule must be covered by a case.
+--rules. Every enabled rule must be covered by a case: without fixture paths,
+every rule in --rules; with them, the rules of the subjects those fixtures test.
 
 Options:
   --rules <dir>        contract folder (default: rules, or test.rules in the config)
@@ -59,7 +60,14 @@ export async function testCommand(argv: string[], io: LintCommandIO = { stdout: 
 
   const documents = loadContractFiles(rulesDir);
   const fixtures: Fixture[] = files.map((f) => parseFixture(readFileSync(f, "utf8"), display(f, io.cwd)));
-  const report = await runFixtures({ documents, fixtures, coverage: !values["no-coverage"], ...(values.filter !== undefined ? { filter: values.filter } : {}) });
+  const report = await runFixtures({
+    documents,
+    fixtures,
+    coverage: !values["no-coverage"],
+    // Fixture files named on the command line answer for their own subjects; a whole-project run for every subject.
+    ...(positionals.length > 0 ? { coverageSubjects: new Set(fixtures.map((f) => f.subject)) } : {}),
+    ...(values.filter !== undefined ? { filter: values.filter } : {}),
+  });
 
   const color = values["no-color"] ? false : values.color ?? (Boolean(io.stdout.isTTY) && io.env.NO_COLOR === undefined);
   io.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatTestReport(report, { color, quiet: values.quiet }));

@@ -77,3 +77,25 @@ test("a broken fixture file is a usage error (exit 2) naming file:line:col", asy
   await assert.rejects(run(project({ "rules/orders.yaml": CONTRACT })), /no such file or folder: .*fixtures/);
   await assert.rejects(run(project({ "rules/orders.yaml": CONTRACT, "fixtures/readme.md": "" })), /no fixture files/);
 });
+
+test("coverage follows the fixture files given: `kontract test fixtures/orders.test.yaml` (the docs' example) passes", () => {
+  const r = spawnSync(process.execPath, [BIN, "test", "fixtures/orders.test.yaml", "--no-color"], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /coverage: (\d+) of \1 rules/);
+  assert.doesNotMatch(r.stdout, /customers-value|payments-value/);
+});
+
+test("without fixture paths, every subject in the rules folder must be covered, even one no fixture names", async () => {
+  const other = CONTRACT.replace("orders-value", "other-value");
+  const dir = project({
+    "rules/orders.yaml": CONTRACT,
+    "rules/other.yaml": other,
+    "fixtures/orders.test.yaml": `subject: orders-value\ncases:\n  - {name: ok, message: {amount: 1.0}, expect: pass}\n  - {name: bad, message: {amount: -1.0}, expect: {violates: [amountPositive]}}\n`,
+  });
+  const all = await run(dir);
+  assert.equal(all.code, 1);
+  assert.match(all.out, /✗ other-value v1 amountPositive/);
+  const one = await run(dir, "fixtures/orders.test.yaml");
+  assert.equal(one.code, 0, one.out);
+  assert.doesNotMatch(one.out, /other-value/);
+});
