@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -96,4 +96,27 @@ test("dead letters show Avro values as plain JSON, as the user wrote them, with 
   assert.equal(record.message.totalAmount, -5);
   assert.notEqual(record.message.email, order.email);
   assert.ok(!readFileSync(dlq, "utf8").includes(order.email));
+});
+
+test("Avro bytes are base64 in the messages file and in the dead letters", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  mkdirSync(join(dir, "rules"));
+  writeFileSync(
+    join(dir, "rules/b.yaml"),
+    [
+      "subject: b-value",
+      `schema: '{"type":"record","name":"B","fields":[{"name":"b","type":"bytes"},{"name":"n","type":["null","string"],"default":null}]}'`,
+      "ruleSet:",
+      "  domainRules:",
+      "    - {name: twoBytes, kind: CONDITION, mode: WRITE, type: CEL, expr: size(message.b) == 2, onFailure: ERROR}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "m.jsonl"), '{"b":"/wE=","n":"x"}\n{"b":"AA==","n":{"string":"y"}}\n');
+  const dlq = join(dir, "d.jsonl");
+  const r = run("check", "b-value", join(dir, "m.jsonl"), "--rules", join(dir, "rules"), "--dlq", dlq, "--json");
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual([JSON.parse(r.stdout).passed, JSON.parse(r.stdout).failed], [1, 1]);
+  const [record] = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual([record.line, record.message], [2, { b: "AA==", n: "y" }]);
 });
