@@ -152,3 +152,13 @@ test("an unknown subject lists the known ones and suggests the nearest", () => {
   const far = run("check", "zzz", "fixtures/orders.jsonl", "--quiet");
   assert.match(far.stderr, /subject zzz not found; subjects: customers-value, orders-value, payments-value\n$/);
 });
+
+test("a contract whose schemaFile is /dev/zero is refused with exit 2, not read", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  mkdirSync(join(dir, "rules"));
+  writeFileSync(join(dir, "rules/a.yaml"), "subject: a-value\nschemaFile: /dev/zero\n");
+  writeFileSync(join(dir, "m.jsonl"), "{}\n");
+  const r = run("check", "a-value", join(dir, "m.jsonl"), "--rules", join(dir, "rules"), "--quiet");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /schemaFile "\/dev\/zero" is refused: absolute paths are not allowed/);
+});
