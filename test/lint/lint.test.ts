@@ -202,3 +202,10 @@ test("valid corpus: targeted edits are caught (the clean result is not blindness
     );
   }
 });
+
+test("a rule named __proto__ or constructor is rule-name-invalid, and the rule is still type-checked", () => {
+  for (const name of ["__proto__", "constructor", "toString"]) {
+    const ds = lint(rule(`{name: ${name}, kind: CONDITION, mode: WRITE, type: CEL, expr: message.amont > 0.0}`));
+    assert.deepEqual(codes(ds), ["4:rule-name-invalid", "4:cel-unknown-field"], name);
+  }
+});
