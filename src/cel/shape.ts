@@ -17,8 +17,11 @@ export type CelShape =
   | { readonly kind: "double" }
   | { readonly kind: "string" }
   | { readonly kind: "bool" }
-  /** Uint8Array or Buffer: CEL bytes. */
-  | { readonly kind: "bytes" }
+  /**
+   * Uint8Array or Buffer: CEL bytes. `buffer` tells that the format wants Node
+   * Buffers (avsc), so results convert back to Buffers.
+   */
+  | { readonly kind: "bytes"; readonly buffer?: boolean }
   | { readonly kind: "null" }
   /**
    * CEL google.protobuf.Timestamp, stored natively as a JS Date, or as epoch millis/micros (number or bigint).
@@ -52,6 +55,7 @@ export const SHAPES = {
   string: { kind: "string" },
   bool: { kind: "bool" },
   bytes: { kind: "bytes" },
+  bufferBytes: { kind: "bytes", buffer: true },
   null: { kind: "null" },
   dyn: { kind: "dyn" },
   native: { kind: "native" },

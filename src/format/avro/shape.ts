@@ -53,7 +53,7 @@ export function avroShapes(parsed: ParsedAvro): AvroShapes {
         return SHAPES.string;
       case "bytes":
       case "fixed":
-        return SHAPES.bytes;
+        return SHAPES.bufferBytes;
       case "boolean":
         return SHAPES.bool;
       case "null":
