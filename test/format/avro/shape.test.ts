@@ -18,7 +18,7 @@ describe("avro CEL shape", () => {
     assert.equal(root.name, "com.acme.Order");
     assert.deepEqual(field("id"), { kind: "string" });
     assert.deepEqual(field("email"), { kind: "nullable", inner: { kind: "string" } });
-    assert.deepEqual(field("status"), { kind: "string" }); // enums are their symbol
+    assert.deepEqual(field("status"), { kind: "string", enum: { name: "com.acme.Status", symbols: ["NEW", "DONE"] } }); // enums are their symbol
     assert.deepEqual(field("blob"), { kind: "bytes", buffer: true });
     assert.deepEqual(field("amount"), { kind: "double" });
     assert.deepEqual(field("count"), { kind: "int" }); // avsc longs are JS numbers
