@@ -1,6 +1,6 @@
 /**
  * Rule execution semantics, following the Confluent Java client
- * (/shared/reference/data-contracts.md (b)). Where the JS client differs,
+ * (docs/rules.md). Where the JS client differs,
  * the test name says "Java, not JS".
  */
 import { test } from "node:test";
