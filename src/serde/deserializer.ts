@@ -62,7 +62,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
   const readerOpt = options.readerSchema ?? { use: "writer" };
   const readAsWritten = readerOpt.use === "writer";
   const subjects = new Map<string, string>();
-  const messagePlans = new WeakMap<ResolvedContract, Map<string, ContractPlan>>();
+  const messagePlans = new WeakMap<ResolvedContract, Map<ProtobufCompiledSchema, ContractPlan>>();
   const migrations = new WeakMap<ResolvedContract, Map<ResolvedContract, Migration | Promise<Migration>>>();
 
   const subject = (topic: string): string => {
@@ -88,13 +88,14 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     if (!indexes || base.schema.type !== "PROTOBUF") return base;
     const schema = base.schema as ProtobufCompiledSchema;
     if (sameIndexes(schema.messageIndexes, indexes)) return base;
-    const key = indexes.join(",");
+    // Keyed by the message's schema, not by the indexes' text: bytes may claim any number of indexes.
+    const message = schema.forIndexes(indexes);
     let plans = messagePlans.get(writer);
     if (!plans) messagePlans.set(writer, (plans = new Map()));
-    let plan = plans.get(key);
+    let plan = plans.get(message);
     if (!plan) {
-      plan = engineCompile(base, schema.forIndexes(indexes));
-      plans.set(key, plan);
+      plan = engineCompile(base, message);
+      plans.set(message, plan);
     }
     return plan;
   };
