@@ -9,7 +9,10 @@ import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext 
 export interface MessageContext {
   readonly topic: string;
   readonly isKey: boolean;
-  /** A record replayed from a DLQ skips the rule named in its last `__rule.name` header (Java). */
+  /**
+   * The rule a record replayed from a DLQ skips (Java reads it from `__rule.name`).
+   * Set only for a record whose replay was verified: see kafka/replay.
+   */
   readonly skipRule?: string | undefined;
 }
 

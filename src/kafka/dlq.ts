@@ -19,7 +19,7 @@ import { placeMessages, type Placement } from "./placement.js";
 
 /** Header names written on every dead-letter record. All values are UTF-8 text. */
 export const DLQ_HEADERS = {
-  /** The failing rule's name. A deserializer skips this rule when the record is replayed. */
+  /** The failing rule's name. A consumer with replay keys skips this rule when the record is replayed signed (kafka/replay). */
   ruleName: "__rule.name",
   /** WRITE, READ, UPGRADE or DOWNGRADE: where the rule ran. */
   ruleMode: "__rule.mode",
@@ -43,7 +43,8 @@ export const DLQ_HEADERS = {
   exceptionMessage: "__connect.errors.exception.message",
 } as const;
 
-const STRIPPED_PREFIXES = ["__rule.", "__connect.errors."] as const;
+/** Headers of an earlier dead-lettering or replay (its MAC proves nothing once the record is dead-lettered again). */
+const STRIPPED_PREFIXES = ["__rule.", "__connect.errors.", "__kontract.replay."] as const;
 
 /** Chooses the DLQ topic: a name, or a function of the source topic (return undefined to fall through). */
 export type DlqTopicOption = string | ((sourceTopic: string) => string | undefined);
