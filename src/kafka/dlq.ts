@@ -13,7 +13,7 @@ import type { CompiledSchema } from "../format/types.js";
 import type { FailedOutcome } from "../engine/index.js";
 import { redactedJson } from "../engine/index.js";
 import type { Violation } from "../errors.js";
-import { capText } from "../util/cap.js";
+import { MAX_INPUT_FRAGMENT, capText } from "../util/cap.js";
 import { DeadLetterError } from "./errors.js";
 import { placeMessages, type Placement } from "./placement.js";
 
@@ -118,8 +118,6 @@ export function deadLetterRecord(input: DeadLetterInput): Message {
   return record;
 }
 
-/** Characters of one text field of a violation in `__rule.violations`. */
-const MAX_VIOLATION_TEXT = 256;
 /** Characters of `__rule.violations` as a whole. */
 const MAX_VIOLATIONS_JSON = 16_384;
 
@@ -146,7 +144,7 @@ function violationsJson(violations: readonly Violation[]): { json: string; omitt
 
 function cappedViolation(v: Violation): Violation {
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = typeof x === "string" ? capText(x, MAX_VIOLATION_TEXT) : x;
+  for (const [k, x] of Object.entries(v)) out[k] = typeof x === "string" ? capText(x, MAX_INPUT_FRAGMENT) : x;
   return out as unknown as Violation;
 }
 

@@ -6,6 +6,8 @@
 
 /** Characters an error text that carries input data keeps. */
 export const MAX_ERROR_TEXT = 1024;
+/** Characters a piece of input inside a longer error text keeps: a path, a map key, one violation's message. */
+export const MAX_INPUT_FRAGMENT = 256;
 
 /**
  * `text`, or its first `max` characters, an ellipsis and the original length.

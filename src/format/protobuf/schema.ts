@@ -20,7 +20,7 @@ import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
-import { capList } from "../../util/cap.js";
+import { capList, capText } from "../../util/cap.js";
 import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
@@ -214,6 +214,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   }
 }
 
+/** A library's complaint about a message: capped, it may quote the input. */
 function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return capText(e instanceof Error ? e.message : String(e));
 }
