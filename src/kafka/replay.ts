@@ -78,9 +78,11 @@ export function replayVerifier(options: ReplayOptions): ReplayVerifier {
     const rule = lastText(message.headers, REPLAY_HEADERS.rule);
     if (rule === undefined) return undefined;
     const claimed = lastText(message.headers, REPLAY_HEADERS.mac);
-    if (claimed !== undefined) {
-      const given = claimed.startsWith(MAC_VERSION) ? Buffer.from(claimed.slice(MAC_VERSION.length), "base64url") : undefined;
-      if (given?.length === MAC_BYTES) {
+    if (claimed?.startsWith(MAC_VERSION)) {
+      const encoded = claimed.slice(MAC_VERSION.length);
+      const given = Buffer.from(encoded, "base64url");
+      // Exactly what signReplay writes: base64url decoding skips stray characters and ignores spare bits.
+      if (given.length === MAC_BYTES && given.toString("base64url") === encoded) {
         const key = bytesOf(message.key);
         const value = bytesOf(message.value);
         for (const secret of secrets) {

@@ -92,6 +92,21 @@ describe("signReplay and replayVerifier", () => {
     }
   });
 
+  it("a MAC header other than the exact text signReplay writes is invalid, even when it decodes to the same bytes", () => {
+    const signed = readBack(signReplay(dead, { topic: "orders", rule: "positive" }, KEY), 5);
+    const mac = String(signed.headers![REPLAY_HEADERS.mac]);
+    const last = mac[mac.length - 1]!;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // The last of 43 characters carries 2 spare bits: its 3 neighbours in the alphabet decode to the same 32 bytes.
+    const twin = mac.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
+    assert.deepEqual(Buffer.from(twin.slice(3), "base64url"), Buffer.from(mac.slice(3), "base64url"));
+    for (const text of [twin, mac + "=", ` ${mac}`, mac.slice(0, 3) + "." + mac.slice(3), mac.toUpperCase(), "v2" + mac.slice(2)]) {
+      const { skip, seen } = verify({ ...signed, headers: { ...signed.headers, [REPLAY_HEADERS.mac]: Buffer.from(text) } } as KafkaMessage);
+      assert.equal(skip, undefined, text);
+      assert.equal(seen[0]?.[4], "invalid-mac", text);
+    }
+  });
+
   it("the wrong key proves nothing; a key list verifies with each key (rotation)", () => {
     const signed = readBack(signReplay(dead, { topic: "orders", rule: "positive" }, OLD_KEY), 5);
     assert.equal(verify(signed).skip, undefined);
