@@ -3,6 +3,7 @@
  * (JSONata), so the common path never awaits.
  */
 import { RuleViolationError, type Violation } from "../errors.js";
+import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
 
@@ -134,7 +135,8 @@ function makeViolation(step: Step, state: RunState, message: string, field?: str
     kind: step.kind,
     mode: state.ctx.mode,
     type: step.rule.type,
-    message,
+    // An executor's error may quote the message ("field not found: <a key from the input>").
+    message: capText(message),
     action: "",
     subject: state.ctx.subject,
   };
