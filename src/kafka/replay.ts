@@ -14,6 +14,7 @@
 import { createHmac, timingSafeEqual, type Hmac } from "node:crypto";
 import type { IHeaders, KafkaMessage, Message } from "kafkajs";
 import { KontractError } from "../errors.js";
+import { MAX_INPUT_FRAGMENT, capText } from "../util/cap.js";
 import { KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER } from "../wire/index.js";
 
 export const REPLAY_HEADERS = {
@@ -41,7 +42,7 @@ export interface UnverifiedReplay {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
-  /** The rule the record asked to skip, as the header said (sender-chosen text). */
+  /** The rule the record asked to skip, as the header said (sender-chosen text, capped at 256 characters). */
   readonly rule: string;
   readonly reason: "missing-mac" | "invalid-mac";
 }
@@ -90,7 +91,7 @@ export function replayVerifier(options: ReplayOptions): ReplayVerifier {
         }
       }
     }
-    report?.({ topic, partition, offset: message.offset, rule, reason: claimed === undefined ? "missing-mac" : "invalid-mac" });
+    report?.({ topic, partition, offset: message.offset, rule: capText(rule, MAX_INPUT_FRAGMENT), reason: claimed === undefined ? "missing-mac" : "invalid-mac" });
     return undefined;
   };
 }

@@ -46,6 +46,11 @@ describe("signReplay and replayVerifier", () => {
     assert.deepEqual(verify(readBack(dead, 5)), { skip: undefined, seen: [["orders", 3, "5", "positive", "missing-mac"]] });
   });
 
+  it("the rule name a forger sends reaches onUnverified capped", () => {
+    const { seen } = verify(readBack({ value: Buffer.from("x"), headers: { [REPLAY_HEADERS.rule]: "r".repeat(100_000) } }, 1));
+    assert.match(String(seen[0]![3]), /^r{256}… \(100000 chars\)$/);
+  });
+
   it("a record without __rule.name is not a replay: nothing to verify, nothing reported", () => {
     assert.deepEqual(verify(readBack({ value: Buffer.from("x") }, 1)), { skip: undefined, seen: [] });
   });
