@@ -3,13 +3,17 @@
  * (JSONata), so the common path never awaits.
  */
 import { RuleViolationError, type Violation } from "../errors.js";
+import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
 
 export interface MessageContext {
   readonly topic: string;
   readonly isKey: boolean;
-  /** A record replayed from a DLQ skips the rule named in its last `__rule.name` header (Java). */
+  /**
+   * The rule a record replayed from a DLQ skips (Java reads it from `__rule.name`).
+   * Set only for a record whose replay was verified: see kafka/replay.
+   */
   readonly skipRule?: string | undefined;
 }
 
@@ -131,7 +135,8 @@ function makeViolation(step: Step, state: RunState, message: string, field?: str
     kind: step.kind,
     mode: state.ctx.mode,
     type: step.rule.type,
-    message,
+    // An executor's error may quote the message ("field not found: <a key from the input>").
+    message: capText(message),
     action: "",
     subject: state.ctx.subject,
   };

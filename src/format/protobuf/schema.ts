@@ -20,6 +20,7 @@ import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
+import { capList, capText } from "../../util/cap.js";
 import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
@@ -46,7 +47,6 @@ export interface ProtobufSchema extends ProtobufCompiledSchema<Message> {
 export class ProtobufFile {
   readonly catalog: FieldCatalog;
   private readonly byDesc = new Map<DescMessage, ProtobufSchemaImpl>();
-  private readonly byIndexes = new Map<string, ProtobufSchemaImpl>();
   private readonly topLevel: ProtobufSchemaImpl[] = [];
 
   constructor(
@@ -67,23 +67,21 @@ export class ProtobufFile {
   }
 
   forIndexes(indexes: readonly number[]): ProtobufSchemaImpl {
-    // the hot path: a top-level message, without building a key
+    // the hot path: a top-level message, one array read
     const top = indexes.length === 1 ? this.topLevel[indexes[0]!] : undefined;
     if (top) return top;
-    const key = indexes.join(",");
-    let schema = this.byIndexes.get(key);
-    if (schema) return schema;
+    // The walk stops at the first index that names nothing, so it costs no more
+    // than the file's nesting depth however many indexes the bytes claim.
     let desc: DescMessage | undefined = this.file.messages[indexes[0] ?? -1];
     for (let i = 1; desc && i < indexes.length; i++) desc = desc.nestedMessages[indexes[i]!];
     if (!desc) {
       throw new SerializationError(
         "wire-format",
-        `message indexes [${indexes.join(", ")}] name no message in the schema (top-level messages: ${this.file.messages.map((m) => m.name).join(", ")})`,
+        `message indexes ${capList(indexes, "indexes")} name no message in the schema (top-level messages: ${capList(this.file.messages.map((m) => m.name), "messages")})`,
       );
     }
-    schema = this.schemaFor(desc);
+    const schema = this.schemaFor(desc);
     if (indexes.length === 1) this.topLevel[indexes[0]!] = schema;
-    else this.byIndexes.set(key, schema);
     return schema;
   }
 
@@ -216,6 +214,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   }
 }
 
+/** A library's complaint about a message: capped, it may quote the input. */
 function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return capText(e instanceof Error ? e.message : String(e));
 }
