@@ -2,7 +2,7 @@
  * Keeping sensitive values out of violations, errors and dead-letter records.
  * A field is sensitive when it carries one of the engine's sensitive tags.
  */
-import type { CompiledSchema, FieldInfo } from "../format/types.js";
+import type { CompiledSchema, FieldInfo, JsonRedactor } from "../format/types.js";
 
 export const REDACTED = "<REDACTED>";
 const MAX_RENDERED = 200;
@@ -28,46 +28,29 @@ export function renderValue(value: unknown, field: FieldInfo, sensitiveTags: Rea
 }
 
 /**
- * The JSON form of a message with every sensitive field replaced by "<REDACTED>".
- * Sensitive locations are found on the native message with the schema's field
- * walker, then replaced by path in the JSON form.
+ * The format's redactor for `sensitiveTags`, once per schema and tag set
+ * (the engine, the Kafka wrappers and the CLI each hold one set for good).
+ * Undefined when the schema has no field that can carry a sensitive tag.
+ */
+export function redactorFor(schema: CompiledSchema, sensitiveTags: ReadonlySet<string>): JsonRedactor | undefined {
+  if (sensitiveTags.size === 0) return undefined;
+  let bySet = redactors.get(schema);
+  if (!bySet) redactors.set(schema, (bySet = new WeakMap()));
+  let redactor = bySet.get(sensitiveTags);
+  if (redactor === undefined) {
+    redactor = schema.jsonRedactor(sensitiveTags) ?? null;
+    bySet.set(sensitiveTags, redactor);
+  }
+  return redactor ?? undefined;
+}
+
+const redactors = new WeakMap<CompiledSchema, WeakMap<ReadonlySet<string>, JsonRedactor | null>>();
+
+/**
+ * The JSON form of a message with the whole value of every sensitive field
+ * (enums, records, maps and their keys included) replaced by "<REDACTED>".
  */
 export function redactedJson(schema: CompiledSchema, message: unknown, sensitiveTags: ReadonlySet<string>): unknown {
-  const paths: string[] = [];
-  if (sensitiveTags.size > 0) {
-    schema.fieldWalker(sensitiveTags)(message, (value, visit) => {
-      if (isSensitive(visit.field, sensitiveTags)) paths.push(visit.path);
-      return value;
-    });
-  }
-  const json = schema.toJson(message);
-  if (paths.length === 0) return json;
-  const copy = structuredClone(json) as unknown;
-  for (const path of paths) setAtPath(copy, parsePath(path), REDACTED);
-  return copy;
-}
-
-/** "$.a.b[2].c" or "a.b[2].c" to ["a", "b", 2, "c"]. */
-export function parsePath(path: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
-  const body = path.startsWith("$") ? path.slice(1) : path;
-  for (const m of body.matchAll(re)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[3] !== undefined) out.push(JSON.parse(`"${m[3]}"`) as string);
-  }
-  return out;
-}
-
-function setAtPath(root: unknown, path: readonly (string | number)[], value: unknown): void {
-  let node = root;
-  for (let i = 0; i < path.length - 1; i++) {
-    if (typeof node !== "object" || node === null) return;
-    node = (node as Record<string | number, unknown>)[path[i]!];
-  }
-  const last = path[path.length - 1];
-  if (last !== undefined && typeof node === "object" && node !== null && Object.hasOwn(node, last)) {
-    (node as Record<string | number, unknown>)[last] = value;
-  }
+  const redactor = redactorFor(schema, sensitiveTags);
+  return redactor ? redactor(message, () => REDACTED) : schema.toJson(message);
 }

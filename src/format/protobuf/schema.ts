@@ -20,11 +20,12 @@ import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
-import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
+import type { FieldInfo, FieldWalker, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
 import { validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
+import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
 
 /**
@@ -181,6 +182,17 @@ class ProtobufSchemaImpl implements ProtobufSchema {
       this.walkers.set(key, walker);
     }
     return walker;
+  }
+
+  jsonRedactor(tags: ReadonlySet<string>): JsonRedactor<Message> | undefined {
+    const pass = compileJsonRedaction(this.desc, this.owner.catalog, tags);
+    if (!pass) return undefined;
+    return (value, replace) => {
+      // toJson builds a new object: the pass may replace values in place.
+      const json = this.toJson(value);
+      pass(json, replace);
+      return json;
+    };
   }
 
   /** Protobuf JSON (camelCase names, 64-bit integers as strings), including fields at their default, as Java's toJson prints it. */

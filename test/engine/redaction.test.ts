@@ -1,0 +1,145 @@
+/**
+ * Redaction: sensitive-tagged values never leave the process in clear text,
+ * whatever their type (enums, records, maps with their keys) and whatever
+ * the JSON form calls them.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REDACTED, redactedJson } from "../../src/engine/index.js";
+import { avroFormat } from "../../src/format/avro/index.js";
+import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
+import { compileProtobuf } from "../../src/format/protobuf/index.js";
+import type { CompiledSchema } from "../../src/format/types.js";
+import { compileJsonRedaction } from "../../src/format/protobuf/redact.js";
+import { FieldCatalog } from "../../src/format/protobuf/fields.js";
+import { isErrorCode } from "../../src/errors.js";
+
+const PII = new Set(["PII"]);
+
+const PROTO = `syntax = "proto3";
+package acme;
+import "confluent/meta.proto";
+
+message Payment {
+  string card_number = 1 [(confluent.field_meta).tags = "PII"];
+  string holder = 2 [json_name = "cardHolderName", (confluent.field_meta).tags = "PII"];
+  Method method = 3 [(confluent.field_meta).tags = "PII"];
+  map<string, string> extra_attrs = 4 [(confluent.field_meta).tags = "PII"];
+  Address billing_address = 5 [(confluent.field_meta).tags = "PII"];
+  Address shipping_address = 6;
+  repeated Address past_addresses = 7;
+  oneof proof { string id_card = 8 [(confluent.field_meta).tags = "PII"]; string other_proof = 9; }
+  int64 amount_cents = 10;
+  enum Method { METHOD_UNSPECIFIED = 0; CARD = 1; SECRET_METHOD = 2; }
+}
+message Address { string street_line = 1 [(confluent.field_meta).tags = "PII"]; string city = 2; }`;
+
+describe("redactedJson", () => {
+  it("Protobuf: redacts fields under their JSON names, enums, maps with their keys and tagged messages", () => {
+    const s = compileProtobuf({ schema: PROTO, schemaType: "PROTOBUF" }) as unknown as CompiledSchema;
+    const message = s.coerce({
+      cardNumber: "4111111111111111",
+      holder: "Jane Doe",
+      method: 2,
+      extraAttrs: { "secret-key": "secret-value" },
+      billingAddress: { streetLine: "1 Secret Road", city: "Hidden" },
+      shippingAddress: { streetLine: "2 Secret Road", city: "Paris" },
+      pastAddresses: [{ streetLine: "3 Secret Road", city: "Lyon" }],
+      proof: { case: "idCard", value: "ID-SECRET" },
+      amountCents: 500n,
+    });
+    const json = redactedJson(s, message, PII) as Record<string, unknown>;
+    assert.deepEqual(json, {
+      cardNumber: REDACTED,
+      cardHolderName: REDACTED,
+      method: REDACTED,
+      extraAttrs: REDACTED,
+      billingAddress: REDACTED,
+      shippingAddress: { streetLine: REDACTED, city: "Paris" },
+      pastAddresses: [{ streetLine: REDACTED, city: "Lyon" }],
+      idCard: REDACTED,
+      amountCents: "500",
+    });
+  });
+
+  it("Avro: redacts enums, maps with their keys, tagged records, and fields inside union-wrapped records", () => {
+    const schema = JSON.stringify({
+      type: "record",
+      name: "Customer",
+      namespace: "acme",
+      fields: [
+        { name: "id", type: "string" },
+        { name: "tier", type: { type: "enum", name: "Tier", symbols: ["BASIC", "SECRET_TIER"] }, "confluent:tags": ["PII"] },
+        { name: "attrs", type: { type: "map", values: "string" }, "confluent:tags": ["PII"] },
+        {
+          name: "home",
+          type: ["null", { type: "record", name: "Address", fields: [{ name: "street", type: "string", "confluent:tags": ["PII"] }, { name: "city", type: "string" }] }],
+        },
+        { name: "work", type: ["null", "Address"], "confluent:tags": ["PII"] },
+      ],
+    });
+    const s = avroFormat.compile({ schema, schemaType: "AVRO" });
+    const json = redactedJson(
+      s,
+      { id: "c-1", tier: "SECRET_TIER", attrs: { "secret-key": "v" }, home: { street: "1 Secret Road", city: "Paris" }, work: { street: "2 Secret Road", city: "Hidden" } },
+      PII,
+    );
+    assert.deepEqual(json, { id: "c-1", tier: REDACTED, attrs: REDACTED, home: { "acme.Address": { street: REDACTED, city: "Paris" } }, work: REDACTED });
+  });
+
+  it("JSON Schema: redacts enums, additionalProperties maps, tagged objects and tagged additionalProperties values", () => {
+    const schema = JSON.stringify({
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        tier: { enum: ["BASIC", "SECRET_TIER"], "confluent:tags": ["PII"] },
+        attrs: { type: "object", additionalProperties: { type: "string" }, "confluent:tags": ["PII"] },
+        notes: { type: "object", additionalProperties: { type: "string", "confluent:tags": ["PII"] } },
+        address: { type: "object", properties: { street: { type: "string" } }, "confluent:tags": ["PII"] },
+      },
+    });
+    const s = jsonSchemaFormat.compile({ schema, schemaType: "JSON" });
+    const message = { id: "c-1", tier: "SECRET_TIER", attrs: { "secret-key": "v" }, notes: { a: "secret note" }, address: { street: "1 Secret Road" } };
+    const json = redactedJson(s, message, PII);
+    assert.deepEqual(json, { id: "c-1", tier: REDACTED, attrs: REDACTED, notes: { a: REDACTED }, address: REDACTED });
+    assert.equal(message.tier, "SECRET_TIER", "the input is never mutated");
+  });
+
+  it("is the plain JSON form when the schema has no sensitive field", () => {
+    const s = jsonSchemaFormat.compile({ schema: JSON.stringify({ type: "object", properties: { id: { type: "string" } } }), schemaType: "JSON" });
+    assert.deepEqual(redactedJson(s, { id: "x" }, PII), { id: "x" });
+  });
+});
+
+describe("kontract check dead-letter file", () => {
+  it("never holds the card number or holder of the shipped payments contract", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kontract-redact-"));
+    const input = join(dir, "payments.jsonl");
+    const dlq = join(dir, "dlq.jsonl");
+    const payment = { payment_id: "p", order_id: "o", amount: -5, currency: "EUR", card_number: "4111111111111111", card_holder: "Jane Doe", method: "CARD" };
+    writeFileSync(input, JSON.stringify(payment) + "\n");
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, "../../bin/kontract.mjs"), "check", "payments-value", input, "--dlq", dlq, "--quiet", "--exit-zero"], {
+      encoding: "utf8",
+      cwd: join(import.meta.dirname, "../.."),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(dlq, "utf8");
+    assert.ok(!text.includes("4111111111111111") && !text.includes("Jane Doe"), text);
+    assert.equal(JSON.parse(text).message.cardNumber, REDACTED);
+  });
+});
+
+describe("Protobuf redaction pass", () => {
+  it("throws redaction-failed on a JSON key the descriptor does not name, rather than skip it", () => {
+    const s = compileProtobuf({ schema: PROTO, schemaType: "PROTOBUF" });
+    const pass = compileJsonRedaction(s.desc, new FieldCatalog(undefined), PII)!;
+    assert.throws(
+      () => pass({ card_number: "4111111111111111" }, () => REDACTED),
+      (e: unknown) => isErrorCode(e, "redaction-failed") && !(e as Error).message.includes("4111"),
+    );
+  });
+});
