@@ -9,7 +9,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REDACTED, redactedJson } from "../../src/engine/index.js";
+import { REDACTED, createEngine, redactedJson, type FailedOutcome } from "../../src/engine/index.js";
+import type { Rule } from "../../src/contract/model.js";
+import { MC, order, plan } from "../helpers/contracts.js";
 import { avroFormat } from "../../src/format/avro/index.js";
 import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
 import { compileProtobuf } from "../../src/format/protobuf/index.js";
@@ -141,5 +143,48 @@ describe("Protobuf redaction pass", () => {
       () => pass({ card_number: "4111111111111111" }, () => REDACTED),
       (e: unknown) => isErrorCode(e, "redaction-failed") && !(e as Error).message.includes("4111"),
     );
+  });
+});
+
+describe("violation texts built from runtime values", () => {
+  const SECRET = "4242-SECRET-x9";
+  const cel = (expr: string): Rule => ({ name: "r", kind: "CONDITION", mode: "WRITE", type: "CEL", expr });
+  const jsonata = (expr: string, kind: "CONDITION" | "TRANSFORM" = "CONDITION"): Rule => ({ name: "r", kind, mode: "WRITE", type: "JSONATA", expr });
+  const cases: [string, Rule][] = [
+    ["CEL int(message.email)", cel("int(message.email) > 0")],
+    ["CEL map lookup by the value", cel("{'a': 1}[message.email] == 1")],
+    ["CEL matches with the value as the pattern", cel("'x'.matches(message.email)")],
+    ["CEL on a derived value", cel("int(message.email + '!') > 0")],
+    ["JSONata $number (D3030)", jsonata("$number(email) > 0")],
+    ["JSONata comparison (T2009)", jsonata("email > 5")],
+    ["JSONata $error", jsonata("$error(email)")],
+  ];
+  for (const [name, rule] of cases) {
+    it(`${name}: the value is not in the violation, nor in the error's message or stack`, async () => {
+      const o = (await plan([rule]).write.run(order({ email: SECRET + "((" }), MC)) as FailedOutcome;
+      assert.equal(o.kind, "failed");
+      const texts = [JSON.stringify(o.violations), o.error.message, o.error.stack ?? "", String(o.error.cause ?? "")];
+      for (const t of texts) assert.ok(!t.includes("SECRET"), t);
+      assert.match(o.violations[0]!.message, /<REDACTED>|Expr failed/);
+    });
+  }
+
+  it("texts stay as they are when the message has no sensitive value", () => {
+    const o = plan([cel("int(message.id) > 0")]).write.run(order({ id: "not-a-number", email: undefined }), MC) as FailedOutcome;
+    assert.match(o.violations[0]!.message, /not-a-number/);
+  });
+
+  it("Protobuf: an enum that does not take a sensitive value names neither", async () => {
+    const c = {
+      schemaType: "PROTOBUF" as const,
+      schema: PROTO,
+      ruleSet: { domainRules: [jsonata("$merge([$, {'method': cardNumber}])", "TRANSFORM")] },
+    };
+    const s = compileProtobuf(c);
+    const p = createEngine().compile("payments-value", c, s as unknown as CompiledSchema);
+    const o = (await p.write.run(s.coerce({ cardNumber: SECRET }), MC)) as FailedOutcome;
+    assert.equal(o.kind, "failed");
+    const texts = [JSON.stringify(o.violations), o.error.message, o.error.stack ?? ""];
+    for (const t of texts) assert.ok(!t.includes("SECRET"), t);
   });
 });
