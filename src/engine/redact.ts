@@ -57,7 +57,7 @@ export function redactedJson(schema: CompiledSchema, message: unknown, sensitive
 
 /** Scrubs the texts built from one message's runtime values (executor and action failures). */
 export interface Scrub {
-  /** A failure message: renderings of sensitive values, and quoted literals foreign to the rule, left out. */
+  /** A failure message: renderings of sensitive values, and quoted literals ("", '', ``) foreign to the rule, left out. */
   text(text: string): string;
   /** A rendered field value: renderings of sensitive values left out. */
   value(text: string): string;
@@ -103,7 +103,7 @@ export function compileScrub(
   };
 }
 
-const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g;
+const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`/g;
 
 interface Texts {
   readonly strings: Set<string>;
