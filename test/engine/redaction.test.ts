@@ -188,3 +188,16 @@ describe("violation texts built from runtime values", () => {
     for (const t of texts) assert.ok(!t.includes("SECRET"), t);
   });
 });
+
+describe("Protobuf JSON errors", () => {
+  it("name the field, never the value (the JSON may hold sensitive values: kontract check reports it)", () => {
+    const s = compileProtobuf({ schema: PROTO, schemaType: "PROTOBUF" });
+    for (const json of [{ method: "SECRET-enum" }, { amountCents: "SECRET-int" }, { billingAddress: "SECRET-msg" }, { pastAddresses: ["SECRET-item"] }]) {
+      assert.throws(
+        () => s.fromJson(json),
+        (e: unknown) => isErrorCode(e, "message-invalid") && !(e as Error).message.includes("SECRET") && /acme\.Payment/.test((e as Error).message),
+        JSON.stringify(json),
+      );
+    }
+  });
+});

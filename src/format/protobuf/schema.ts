@@ -209,7 +209,8 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     try {
       return fromJson(this.desc, json as JsonValue, { registry: this.owner.registry });
     } catch (e) {
-      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${errorMessage(e)}`, { cause: e });
+      // protobuf-es quotes the offending JSON value, which may be personal data: not kept, nor its error as the cause.
+      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${withoutJsonValue(errorMessage(e))}`);
     }
   }
 
@@ -226,6 +227,14 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     }
     return isMessage(value, this.desc) ? value : create(this.desc, value as never);
   }
+}
+
+/** "cannot decode field a.M.n from JSON: <the value>" without the value; an unknown key's name stays. */
+function withoutJsonValue(message: string): string {
+  const at = message.indexOf(" from JSON");
+  if (at < 0) return "cannot decode it from JSON";
+  const detail = message.slice(at + " from JSON: ".length);
+  return /^key "[^"]*" is unknown$/.test(detail) ? message : message.slice(0, at + " from JSON".length);
 }
 
 function errorMessage(e: unknown): string {
