@@ -2,6 +2,7 @@
  * Keeping sensitive values out of violations, errors and dead-letter records.
  * A field is sensitive when it carries one of the engine's sensitive tags.
  */
+import { hasAnyTag } from "../format/tags.js";
 import type { CompiledSchema, FieldInfo, JsonRedactor } from "../format/types.js";
 
 export const REDACTED = "<REDACTED>";
@@ -11,8 +12,7 @@ const MAX_RENDERED = 200;
 export const DEFAULT_SENSITIVE_TAGS: readonly string[] = ["PII", "SENSITIVE", "PHI", "PCI", "SECRET", "ENCRYPTED"];
 
 export function isSensitive(field: FieldInfo, sensitiveTags: ReadonlySet<string>): boolean {
-  for (const t of field.tags) if (sensitiveTags.has(t)) return true;
-  return false;
+  return hasAnyTag(field.tags, sensitiveTags);
 }
 
 /** A field value as violation text: redacted when sensitive, truncated when long. */
@@ -69,9 +69,11 @@ export interface Scrub {
  * such schemas pay nothing, and passing messages never get here.
  *
  * Every rendering of a sensitive value (its JSON text, a number's digits, a
- * map key) becomes "<REDACTED>". Values derived from one (a substring, a
- * converted enum) cannot be traced, so quoted literals that are not part of
- * the rule's own expression are left out too.
+ * map key) becomes "<REDACTED>": as a substring, or as a whole token when it
+ * is shorter than SHORT (a default 0 must not take every "0" of a text with
+ * it). Values derived from one (a substring, a converted enum) cannot be
+ * traced, so quoted literals that are not part of the rule's own expression
+ * are left out too.
  */
 export function compileScrub(
   schema: CompiledSchema,
@@ -82,14 +84,14 @@ export function compileScrub(
   const redactor = redactorFor(schema, sensitiveTags);
   if (!redactor) return undefined;
   return (message) => {
-    const found = sensitiveTexts(redactor, schema, form, message);
-    if (found.strings.size === 0 && found.numbers.size === 0) return undefined;
-    const strings = [...found.strings].sort((a, b) => b.length - a.length);
-    const numbers = [...found.numbers].sort((a, b) => b.length - a.length).map((n) => new RegExp(`(?<![0-9.])${escapeRegExp(n)}(?![0-9]|\\.[0-9])`, "g"));
+    const found = new Set<string>();
+    collectSensitive(redactor, schema, form, message, found);
+    if (found.size === 0) return undefined;
+    // Longest first, so a value containing another goes whole.
+    const texts = [...found].sort((a, b) => b.length - a.length);
     const value = (text: string): string => {
       let out = text;
-      for (const s of strings) out = out.split(s).join(REDACTED);
-      for (const re of numbers) out = out.replace(re, REDACTED);
+      for (const t of texts) out = t.length < SHORT ? out.replace(tokenPattern(t), REDACTED) : out.split(t).join(REDACTED);
       return out;
     };
     return {
@@ -103,42 +105,41 @@ export function compileScrub(
   };
 }
 
+const SHORT = 4;
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`/g;
 
-interface Texts {
-  readonly strings: Set<string>;
-  readonly numbers: Set<string>;
+/** `t` where it is not part of a longer word or number. */
+function tokenPattern(t: string): RegExp {
+  return new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(t)}(?![\\p{L}\\p{N}_]|\\.\\p{N})`, "gu");
 }
 
-function sensitiveTexts(redactor: JsonRedactor, schema: CompiledSchema, form: "native" | "json", message: unknown): Texts {
-  const found: Texts = { strings: new Set(), numbers: new Set() };
+function collectSensitive(redactor: JsonRedactor, schema: CompiledSchema, form: "native" | "json", message: unknown, into: Set<string>): void {
   try {
     redactor(form === "json" ? schema.fromJson(message) : message, (json) => {
-      addTexts(json, found);
+      addTexts(json, into);
       return REDACTED;
     });
   } catch {
     // A message that does not fit its schema (JSON between migration steps, a transform's bad
     // output): which values are sensitive cannot be told, so every value counts.
-    addTexts(message, found);
+    addTexts(message, into);
   }
-  return found;
 }
 
 /** Every text a JSON or native value renders as: strings (also JSON-escaped), numbers, keys, bytes. */
-function addTexts(value: unknown, into: Texts): void {
+function addTexts(value: unknown, into: Set<string>): void {
   if (typeof value === "string") {
     if (value === "" || value === REDACTED) return;
-    into.strings.add(value);
+    into.add(value);
     const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) into.strings.add(escaped);
+    if (escaped !== value) into.add(escaped);
   } else if (typeof value === "number" || typeof value === "bigint") {
-    into.numbers.add(String(value));
+    into.add(String(value));
   } else if (value instanceof Uint8Array) {
     if (value.length === 0) return;
     const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    into.strings.add(b.toString("base64"));
-    into.strings.add(b.toString("latin1"));
+    into.add(b.toString("base64"));
+    into.add(b.toString("latin1"));
   } else if (Array.isArray(value)) {
     for (const v of value) addTexts(v, into);
   } else if (typeof value === "object" && value !== null) {

@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REDACTED, createEngine, redactedJson, type FailedOutcome } from "../../src/engine/index.js";
+import { inspect } from "node:util";
+import { REDACTED, createEngine, redactedJson, type FailedOutcome, type PassedOutcome } from "../../src/engine/index.js";
 import type { Rule } from "../../src/contract/model.js";
 import { MC, order, plan } from "../helpers/contracts.js";
 import { avroFormat } from "../../src/format/avro/index.js";
@@ -172,6 +173,25 @@ describe("violation texts built from runtime values", () => {
   it("texts stay as they are when the message has no sensitive value", () => {
     const o = plan([cel("int(message.id) > 0")]).write.run(order({ id: "not-a-number", email: undefined }), MC) as FailedOutcome;
     assert.match(o.violations[0]!.message, /not-a-number/);
+  });
+
+  it("a custom action's error: scrubbed, and not kept as the cause", () => {
+    const action = { type: "AUDIT", run: (ctx: { message: unknown }) => { throw new Error(`audit refused ${(ctx.message as { email: string }).email}`); } };
+    const o = plan([{ ...cel("message.amount < 0.0"), onFailure: "AUDIT" }], { actions: [action] }).write.run(order({ email: SECRET }), MC) as FailedOutcome;
+    assert.equal(o.violations.at(-1)!.message, "action AUDIT failed: audit refused <REDACTED>");
+    assert.equal(o.error.cause, undefined);
+    assert.ok(!inspect(o.error).includes("SECRET"));
+  });
+
+  it("a short sensitive value (a 0) is left out as a whole token, not from inside other words", () => {
+    const schema = JSON.stringify({ type: "object", properties: { id: { type: "string" }, pin: { type: "integer", "confluent:tags": ["PII"] } } });
+    const c = { schemaType: "JSON" as const, schema, ruleSet: { domainRules: [cel("{'a': 1}[message.id] == 1"), cel("{'a': 1}[string(message.pin)] == 1")].map((r, i) => ({ ...r, name: `r${i}`, onFailure: "NONE" })) } };
+    const p = createEngine().compile("pins-value", c, jsonSchemaFormat.compile(c));
+    const o = p.write.run({ id: "x10y", pin: 0 }, MC) as PassedOutcome;
+    assert.deepEqual(
+      o.violations.map((v) => v.message),
+      ["Could not execute CEL script: field not found: x10y", "Could not execute CEL script: field not found: <REDACTED>"],
+    );
   });
 
   it("Protobuf: an enum that does not take a sensitive value names neither", async () => {
