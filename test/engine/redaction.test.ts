@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { REDACTED, createEngine, redactedJson, type FailedOutcome, type PassedOutcome } from "../../src/engine/index.js";
+import { REDACTED, createEngine, planMigration, runMigration, redactedJson, type FailedOutcome, type PassedOutcome } from "../../src/engine/index.js";
 import type { Rule } from "../../src/contract/model.js";
 import { MC, order, plan } from "../helpers/contracts.js";
 import { avroFormat } from "../../src/format/avro/index.js";
@@ -173,6 +173,21 @@ describe("violation texts built from runtime values", () => {
   it("texts stay as they are when the message has no sensitive value", () => {
     const o = plan([cel("int(message.id) > 0")]).write.run(order({ id: "not-a-number", email: undefined }), MC) as FailedOutcome;
     assert.match(o.violations[0]!.message, /not-a-number/);
+  });
+
+  it("migration rules (on the JSON form) are scrubbed too", async () => {
+    const schema = JSON.stringify({ type: "object", properties: { id: { type: "string" }, ssn: { type: "string", "confluent:tags": ["PII"] } } });
+    const engine = createEngine();
+    const at = (version: number, migrationRules: Rule[]) => {
+      const c = { schemaType: "JSON" as const, schema, ruleSet: { migrationRules } };
+      return { version, plan: engine.compile("people-value", c, jsonSchemaFormat.compile(c)) };
+    };
+    const v1 = at(1, []);
+    const v2 = at(2, [{ name: "up", kind: "CONDITION", mode: "UPGRADE", type: "JSONATA", expr: "$number(ssn) > 0" }]);
+    const o = (await runMigration(planMigration(v1, v2, [v1, v2]), { id: "p-1", ssn: SECRET }, MC)) as FailedOutcome;
+    assert.equal(o.kind, "failed");
+    assert.match(o.violations[0]!.message, /Unable to cast value to a number: "<REDACTED>"/);
+    assert.ok(!o.error.stack!.includes("SECRET"));
   });
 
   it("a custom action's error: scrubbed, and not kept as the cause", () => {
