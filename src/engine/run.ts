@@ -133,13 +133,16 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
  * Every violation text passes here. `fromRun`: `message` was built at run time
  * (an executor's or action's error, which may quote the message's values), not
  * from the rule (doc, expr, name): no sensitive value of the message may show
- * in it. A field value is rendered by its executor, redacted when its field is
- * sensitive; it is scrubbed as well, as it may hold another field's value.
+ * in it. A field's path (which holds map keys) and value are scrubbed too; the
+ * executor already renders a sensitive field's value as "<REDACTED>".
  */
 function makeViolation(step: Step, state: RunState, message: string, fromRun: boolean, field?: string, value?: string): Violation {
-  const scrub = (fromRun || value !== undefined) && step.scrub !== undefined ? step.scrub(state.message) : undefined;
-  if (scrub && fromRun) message = scrub.text(message);
-  if (scrub && value !== undefined) value = scrub.value(value);
+  const scrub = (fromRun || field !== undefined || value !== undefined) && step.scrub !== undefined ? step.scrub(state.message) : undefined;
+  if (scrub) {
+    if (fromRun) message = scrub.text(message);
+    if (field !== undefined) field = scrub.value(field);
+    if (value !== undefined) value = scrub.value(value);
+  }
   const v: Violation = {
     rule: step.rule.name,
     kind: step.kind,

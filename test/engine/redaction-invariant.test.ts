@@ -78,7 +78,7 @@ const FORMATS_UNDER_TEST: readonly Format[] = [
         { name: "card_number", type: "string", "confluent:tags": ["PCI"] },
         { name: "pin", type: "long", "confluent:tags": ["SECRET"] },
         { name: "tier", type: { type: "enum", name: "Tier", symbols: ["BASIC", ENUM_SECRET] }, "confluent:tags": ["PII"] },
-        { name: "attrs", type: { type: "map", values: "string" }, "confluent:tags": ["PII"] },
+        { name: "attrs", type: { type: "map", values: "string" }, "confluent:tags": ["PII", "ATTRS"] },
         { name: "card", type: { type: "record", name: "Card", fields: [{ name: "holder", type: "string", "confluent:tags": ["PII"] }, { name: "brand", type: "string" }] } },
       ],
     }),
@@ -97,7 +97,7 @@ const FORMATS_UNDER_TEST: readonly Format[] = [
         card_number: { type: "string", "confluent:tags": ["PCI"] },
         pin: { type: "integer", "confluent:tags": ["SECRET"] },
         tier: { enum: ["BASIC", ENUM_SECRET], "confluent:tags": ["PII"] },
-        attrs: { type: "object", additionalProperties: { type: "string" }, "confluent:tags": ["PII"] },
+        attrs: { type: "object", additionalProperties: { type: "string", "confluent:tags": ["ATTRS"] }, "confluent:tags": ["PII"] },
         card: { type: "object", properties: { holder: { type: "string", "confluent:tags": ["PII"] }, brand: { type: "string" } } },
       },
     }),
@@ -116,7 +116,7 @@ message Customer {
   string card_number = 4 [(confluent.field_meta).tags = "PCI"];
   int64 pin = 5 [(confluent.field_meta).tags = "SECRET"];
   Tier tier = 6 [(confluent.field_meta).tags = "PII"];
-  map<string, string> attrs = 7 [(confluent.field_meta).tags = "PII"];
+  map<string, string> attrs = 7 [(confluent.field_meta).tags = "PII", (confluent.field_meta).tags = "ATTRS"];
   Card card = 8;
   enum Tier { BASIC = 0; ${ENUM_SECRET} = 1; }
 }
@@ -138,6 +138,8 @@ function rules(f: Format): Rule[] {
     rule("celPinArithmetic", "CEL", "{'a': 1}[string(message.pin)] == 1"),
     rule("fieldFalse", "CEL_FIELD", "typeName != 'STRING' || size(value) < 2", { tags: ["PII", "PCI"] }),
     rule("fieldError", "CEL_FIELD", "int(value) > 0", { tags: ["PII", "PCI", "SECRET"] }),
+    // Map values: the violation's field path holds the (sensitive) key.
+    rule("fieldOnMapValues", "CEL_FIELD", "int(value) > 0", { tags: ["ATTRS"] }),
     rule("jsonataNumber", "JSONATA", "$number(ssn) > 0"),
     rule("jsonataCompare", "JSONATA", `${f.cardNumber} > 5`),
     rule("jsonataError", "JSONATA", "$error(card.holder)"),
