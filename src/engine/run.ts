@@ -92,15 +92,18 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
   if (result.ok) {
     if (step.kind === "CONDITION") {
       // Java: only exactly false fails a condition.
-      if (result.value === false) violation = makeViolation(step, state, step.conditionMessage);
+      if (result.value === false) violation = makeViolation(step, state, step.conditionMessage, false);
     } else if (result.value === null || result.value === undefined) {
-      violation = makeViolation(step, state, "transform returned null");
+      violation = makeViolation(step, state, "transform returned null", false);
     } else {
       if (result.value !== state.message) state.transformed = true;
       state.message = result.value;
     }
+  } else if (result.message === undefined) {
+    violation = makeViolation(step, state, step.conditionMessage, false, result.field, result.fieldValue);
   } else {
-    violation = makeViolation(step, state, result.message ?? step.conditionMessage, result.field, result.fieldValue);
+    // A rule that did not compile fails with its compile error: no run-time values in it.
+    violation = makeViolation(step, state, result.message, step.compileError === undefined, result.field, result.fieldValue);
   }
   const action = violation ? step.onFailure : step.onSuccess;
   switch (action.kind) {
@@ -112,7 +115,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
       return undefined;
     case "ERROR":
     case "DLQ":
-      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`));
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`, false));
     case "custom": {
       if (violation) {
         violation.action = action.action.type;
@@ -122,14 +125,28 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
         action.action.run({ rule: step.rule, ctx: state.ctx, message: state.message, violation });
         return undefined;
       } catch (e) {
-        const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`);
-        return failed(step, state, "ERROR", v, e);
+        const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`, true);
+        // The action's own error may quote sensitive values, unscrubbed: not kept as the cause when the schema has any.
+        return failed(step, state, "ERROR", v, step.scrub === undefined ? e : undefined);
       }
     }
   }
 }
 
-function makeViolation(step: Step, state: RunState, message: string, field?: string, value?: string): Violation {
+/**
+ * Every violation text passes here. `fromRun`: `message` was built at run time
+ * (an executor's or action's error, which may quote the message's values), not
+ * from the rule (doc, expr, name): no sensitive value of the message may show
+ * in it. A field's path (which holds map keys) and value are scrubbed too; the
+ * executor already renders a sensitive field's value as "<REDACTED>".
+ */
+function makeViolation(step: Step, state: RunState, message: string, fromRun: boolean, field?: string, value?: string): Violation {
+  const scrub = (fromRun || field !== undefined || value !== undefined) && step.scrub !== undefined ? step.scrub(state.message) : undefined;
+  if (scrub) {
+    if (fromRun) message = scrub.text(message);
+    if (field !== undefined) field = scrub.value(field);
+    if (value !== undefined) value = scrub.value(value);
+  }
   const v: Violation = {
     rule: step.rule.name,
     kind: step.kind,

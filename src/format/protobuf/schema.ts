@@ -21,11 +21,12 @@ import { SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
 import { capList, capText } from "../../util/cap.js";
-import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
+import type { FieldInfo, FieldWalker, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
 import { validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
+import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
 
 /**
@@ -181,6 +182,17 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     return walker;
   }
 
+  jsonRedactor(tags: ReadonlySet<string>): JsonRedactor<Message> | undefined {
+    const pass = compileJsonRedaction(this.desc, this.owner.catalog, tags);
+    if (!pass) return undefined;
+    return (value, replace) => {
+      // toJson builds a new object: the pass may replace values in place.
+      const json = this.toJson(value);
+      pass(json, replace);
+      return json;
+    };
+  }
+
   /** Protobuf JSON (camelCase names, 64-bit integers as strings), including fields at their default, as Java's toJson prints it. */
   toJson(value: Message): unknown {
     const message = this.toMessage(value);
@@ -195,7 +207,8 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     try {
       return fromJson(this.desc, json as JsonValue, { registry: this.owner.registry });
     } catch (e) {
-      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${errorMessage(e)}`, { cause: e });
+      // protobuf-es quotes the offending JSON value, which may be personal data: not kept, nor its error as the cause.
+      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${withoutJsonValue(errorMessage(e))}`);
     }
   }
 
@@ -212,6 +225,14 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     }
     return isMessage(value, this.desc) ? value : create(this.desc, value as never);
   }
+}
+
+/** "cannot decode field a.M.n from JSON: <the value>" without the value; an unknown key's name stays. */
+function withoutJsonValue(message: string): string {
+  const at = message.indexOf(" from JSON");
+  if (at < 0) return "cannot decode it from JSON";
+  const detail = message.slice(at + " from JSON: ".length);
+  return /^key "[^"]*" is unknown$/.test(detail) ? message : message.slice(0, at + " from JSON".length);
 }
 
 /** A library's complaint about a message: capped, it may quote the input. */
