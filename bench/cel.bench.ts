@@ -1,6 +1,6 @@
 /**
- * Micro-benchmark of kontract's CEL layer on the rules of
- * shared/reference/cel.md: plain-object input (what @bufbuild/cel gets from the
+ * Micro-benchmark of kontract's CEL layer on typical validation rules
+ * (docs/cel.md, "Performance"): plain-object input (what @bufbuild/cel gets from the
  * Confluent JS client: it converts the object on every access) against
  * kontract's lazy views, and the native fast path (docs/cel.md, "Native fast path").
  * Prints evaluations/s and the views/plain and native/view ratios.

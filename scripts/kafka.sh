@@ -31,6 +31,18 @@ require_java() {
 
 # Resolves the broker's runtime classpath into .cache/kafka-libs once; the marker file records
 # the versions so a change in versions.env triggers a new fetch.
+# fetch_jars DIR: Kafka and its runtime dependencies from Maven Central into DIR.
+fetch_jars() {
+  # sed: Debian's mvn prints colour resets even in batch mode.
+  timeout "${KAFKA_FETCH_TIMEOUT:-900}" mvn -B -q -Dstyle.color=never -f "$SCRIPTS/kafka/pom.xml" \
+    "-Dkafka.version=$KAFKA_VERSION" \
+    "-Dslf4j-reload4j.version=$SLF4J_RELOAD4J_VERSION" \
+    "-Dreload4j.version=$RELOAD4J_VERSION" \
+    "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy-dependencies" \
+    -DincludeScope=runtime -Dmdep.prependGroupId=true "-DoutputDirectory=$1" 2>&1 |
+    sed -u 's/\x1b\[[0-9;]*m//g'
+}
+
 fetch_libs() {
   local marker="$LIBS/.complete"
   local want="kafka=$KAFKA_VERSION slf4j-reload4j=$SLF4J_RELOAD4J_VERSION reload4j=$RELOAD4J_VERSION"
@@ -42,14 +54,7 @@ fetch_libs() {
   t0="$(now_s)"
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (first run only)"
   rm -rf "$tmp"
-  # sed: Debian's mvn prints colour resets even in batch mode.
-  if ! timeout "${KAFKA_FETCH_TIMEOUT:-900}" mvn -B -q -Dstyle.color=never -f "$SCRIPTS/kafka/pom.xml" \
-    "-Dkafka.version=$KAFKA_VERSION" \
-    "-Dslf4j-reload4j.version=$SLF4J_RELOAD4J_VERSION" \
-    "-Dreload4j.version=$RELOAD4J_VERSION" \
-    "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy-dependencies" \
-    -DincludeScope=runtime -Dmdep.prependGroupId=true "-DoutputDirectory=$tmp" 2>&1 |
-    sed -u 's/\x1b\[[0-9;]*m//g'; then
+  if ! with_progress "fetching the Kafka jars" fetch_jars "$tmp"; then
     rm -rf "$tmp"
     die "maven could not resolve the Kafka jars (see the maven output above)"
   fi

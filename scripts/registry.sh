@@ -40,6 +40,24 @@ installed_version_ok() {
   [ -x "$BIN" ] && "$BIN" -version 2>/dev/null | grep -qF " $REGISTRY_VERSION "
 }
 
+# The build steps, in $BUILD_DIR (a subshell each, so the exports stay there).
+fetch_modules() (
+  cd "$BUILD_DIR"
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GO111MODULE=on GOFLAGS=-mod=mod
+  go mod init kontract.local/registry-build >/dev/null 2>&1
+  if ! timeout "${REGISTRY_BUILD_TIMEOUT:-1500}" go get \
+    "$REGISTRY_MODULE/cmd/schema-registry@$REGISTRY_VERSION" >get.log 2>&1; then
+    grep -v '^go: downloading ' get.log >&2 || true
+    exit 1
+  fi
+)
+compile_registry() (
+  cd "$BUILD_DIR"
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GO111MODULE=on GOFLAGS=-mod=mod
+  timeout "${REGISTRY_BUILD_TIMEOUT:-1500}" go build -trimpath \
+    -ldflags "-X main.version=$REGISTRY_VERSION" -o "$BIN.tmp" "$REGISTRY_MODULE/cmd/schema-registry"
+)
+
 # Builds the pinned tag into .cache/bin. Not `go install pkg@version`: that also asks the proxy
 # for the module's version list (deprecation check), and the proxy this project can reach answers
 # 403 for that list. A throwaway module that requires the exact tag needs no list lookup;
@@ -51,21 +69,11 @@ build() {
   require_go
   local t0
   t0="$(now_s)"
-  log "building $REGISTRY_MODULE@$REGISTRY_VERSION into $BIN (first run only; ~1 min on 2 cores)"
+  log "building $REGISTRY_MODULE@$REGISTRY_VERSION into $BIN (first run only; 2-3 min on 2 cores)"
   rm -rf "$BUILD_DIR"
   mkdir -p "$BUILD_DIR" "$BIN_DIR"
-  if ! (
-    cd "$BUILD_DIR"
-    export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GO111MODULE=on GOFLAGS=-mod=mod
-    go mod init kontract.local/registry-build >/dev/null 2>&1
-    if ! timeout "${REGISTRY_BUILD_TIMEOUT:-1500}" go get \
-      "$REGISTRY_MODULE/cmd/schema-registry@$REGISTRY_VERSION" >get.log 2>&1; then
-      grep -v '^go: downloading ' get.log >&2 || true
-      exit 1
-    fi
-    timeout "${REGISTRY_BUILD_TIMEOUT:-1500}" go build -trimpath \
-      -ldflags "-X main.version=$REGISTRY_VERSION" -o "$BIN.tmp" "$REGISTRY_MODULE/cmd/schema-registry"
-  ); then
+  if ! with_progress "downloading the registry's Go modules" fetch_modules ||
+    ! with_progress "compiling the registry" compile_registry; then
     rm -f "$BIN.tmp"
     die "building $REGISTRY_MODULE@$REGISTRY_VERSION failed (see the go output above)"
   fi

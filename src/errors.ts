@@ -24,6 +24,8 @@ export type ErrorCode =
   | "message-invalid"
   | "wire-format"
   | "unknown-schema"
+  /** A sensitive value could not be located in a message's JSON form (a bug; nothing is written in clear). */
+  | "redaction-failed"
   // registry
   | "registry"
   | "registry-unreachable"

@@ -31,7 +31,7 @@ export type {
 export { createCelRuntime, isCelFailure, celView, fromCel, validateRe2, DEFAULT_CEL_LIMITS } from "./cel/index.js";
 export type { CelProgram, CelRuntime, CelLimits, CelShape } from "./cel/index.js";
 export { FORMATS, avroFormat, jsonSchemaFormat, protobufFormat } from "./format/index.js";
-export type { CompiledSchema, FieldInfo, FieldTypeName, FormatAdapter, ProtobufCompiledSchema, SchemaProblem } from "./format/index.js";
+export type { CompiledSchema, FieldInfo, FieldTypeName, FormatAdapter, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "./format/index.js";
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./registry/file-registry.js";
 export { createRestRegistry, type RestRegistry, type RestRegistryOptions, type RegistryConfig } from "./registry/rest/index.js";
 export type { SchemaRegistry, SchemaById, SchemaByGuid } from "./registry/types.js";

@@ -118,6 +118,23 @@ tail_log() {
   printf -- '----- end of %s -----\n' "$1" >&2
 }
 
+# with_progress WHAT CMD...: runs CMD (a command or function) and, while it runs, says every
+# KONTRACT_PROGRESS_EVERY seconds (15) that WHAT is still going, so a cold start that takes minutes
+# is never silent. Returns CMD's exit status.
+with_progress() {
+  local what="$1" job t0 n=0 every="${KONTRACT_PROGRESS_EVERY:-15}"
+  shift
+  t0="$(now_s)"
+  "$@" &
+  job=$!
+  while kill -0 "$job" 2>/dev/null; do
+    sleep 1
+    n=$((n + 1))
+    if [ $((n % every)) -eq 0 ] && kill -0 "$job" 2>/dev/null; then log "$what... ($(elapsed "$t0")s)"; fi
+  done
+  wait "$job"
+}
+
 # now_s: seconds since the epoch with a fraction, for timings.
 now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }

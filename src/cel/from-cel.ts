@@ -21,7 +21,7 @@ import { ListView, MapView, RecordView } from "./view.js";
  * - int: bigint, CelUint or an integral double; a number unless the shape has
  *   `bigint`, failing when not a safe integer. uint likewise, and never negative.
  * - double: number (ints and uints are converted).
- * - bytes: a Uint8Array. Natives that are Buffers get a Uint8Array, not a Buffer.
+ * - bytes: a Uint8Array, or a Buffer (sharing its memory) when the shape says `buffer`.
  * - timestamp: google.protobuf.Timestamp to a Date, or epoch millis/micros
  *   (floored), per the shape's `native` (and `bigint`).
  * - record: a map (views included) to a plain object holding only schema fields;
@@ -124,7 +124,8 @@ function convert(v: unknown, shape: CelShape, path: string): unknown {
     case "bool":
       return typeof v === "boolean" ? v : expected(path, "bool", v);
     case "bytes":
-      return v instanceof Uint8Array ? v : expected(path, "bytes", v);
+      if (!(v instanceof Uint8Array)) return expected(path, "bytes", v);
+      return shape.buffer === true && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
     case "null":
       return v === null ? null : expected(path, "null", v);
     case "timestamp": {

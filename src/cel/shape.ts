@@ -15,10 +15,14 @@ export type CelShape =
   /** Unsigned integer: CEL uint. */
   | { readonly kind: "uint"; readonly bigint?: boolean }
   | { readonly kind: "double" }
-  | { readonly kind: "string" }
+  /** `enum`: the value is one of these symbols (an Avro enum, a JSON Schema string enum). */
+  | { readonly kind: "string"; readonly enum?: EnumSymbols }
   | { readonly kind: "bool" }
-  /** Uint8Array or Buffer: CEL bytes. */
-  | { readonly kind: "bytes" }
+  /**
+   * Uint8Array or Buffer: CEL bytes. `buffer` tells that the format wants Node
+   * Buffers (avsc), so results convert back to Buffers.
+   */
+  | { readonly kind: "bytes"; readonly buffer?: boolean }
   | { readonly kind: "null" }
   /**
    * CEL google.protobuf.Timestamp, stored natively as a JS Date, or as epoch millis/micros (number or bigint).
@@ -27,8 +31,12 @@ export type CelShape =
   | { readonly kind: "timestamp"; readonly native: "date" | "millis" | "micros"; readonly bigint?: boolean }
   /** null, or a value of `inner`. */
   | { readonly kind: "nullable"; readonly inner: CelShape }
-  /** A plain object with known fields. Unknown keys are not visible to CEL. */
-  | { readonly kind: "record"; readonly name: string; readonly fields: ReadonlyMap<string, CelShape> }
+  /**
+   * A plain object with known fields. Unknown keys are not visible to CEL.
+   * `required`: fields every valid value holds (all of an Avro record's; a JSON
+   * Schema's `required`), so has() on them is always true.
+   */
+  | { readonly kind: "record"; readonly name: string; readonly fields: ReadonlyMap<string, CelShape>; readonly required?: ReadonlySet<string> }
   | { readonly kind: "list"; readonly element: CelShape }
   /** A plain object or Map with string keys. */
   | { readonly kind: "map"; readonly value: CelShape }
@@ -45,6 +53,12 @@ export type CelShape =
   /** Handed to CEL as is: protobuf-es messages and other values CEL understands natively. */
   | { readonly kind: "native" };
 
+/** The symbols a string of an enum type may take, and the enum's name. */
+export interface EnumSymbols {
+  readonly name: string;
+  readonly symbols: readonly string[];
+}
+
 export const SHAPES = {
   int: { kind: "int" },
   uint: { kind: "uint" },
@@ -52,6 +66,7 @@ export const SHAPES = {
   string: { kind: "string" },
   bool: { kind: "bool" },
   bytes: { kind: "bytes" },
+  bufferBytes: { kind: "bytes", buffer: true },
   null: { kind: "null" },
   dyn: { kind: "dyn" },
   native: { kind: "native" },

@@ -9,6 +9,7 @@ import type { ContractPlan, Phase } from "./engine.js";
 import { untouched, type MessageContext } from "./run.js";
 import type { Outcome } from "./types.js";
 import { SerializationError } from "../errors.js";
+import { capText } from "../util/cap.js";
 
 export interface VersionedPlan {
   readonly version: number;
@@ -53,7 +54,7 @@ export function runMigration(migration: Migration, message: unknown, context: Me
   try {
     json = migration.from.plan.schema.toJson(message);
   } catch (e) {
-    throw new SerializationError("wire-format", `cannot migrate: message has no JSON form: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError("wire-format", `cannot migrate: message has no JSON form: ${capText((e as Error).message)}`, { cause: e });
   }
   return step(migration, 0, json, context, []);
 }

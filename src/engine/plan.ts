@@ -14,6 +14,7 @@ import {
 import { RuleCompileError, isKontractError } from "../errors.js";
 import type { CelRuntime } from "../cel/index.js";
 import type { CompiledSchema } from "../format/types.js";
+import { compileScrub, type Scrub } from "./redact.js";
 import { ERROR, NONE, actionName, firstDefined, overridesFor, resolveAction, type ResolvedAction } from "./actions.js";
 import type { CompiledRule, EngineLimits, EngineOptions, ExecutorEnv, RuleAction, RuleExecutor, RuleResult } from "./types.js";
 
@@ -36,6 +37,8 @@ export interface Step {
    * passes (onSuccess NONE): a message it returns true for skips the step.
    */
   readonly passes: ((message: unknown) => boolean) | undefined;
+  /** For texts built from the failing message's values; undefined when its schema has no sensitive field. */
+  readonly scrub: ((message: unknown) => Scrub | undefined) | undefined;
 }
 
 export interface PhaseSteps {
@@ -179,6 +182,7 @@ function compileStep(
     dlqTopic: param("dlq.topic"),
     conditionMessage: conditionMessage(rule),
     passes: kind === "CONDITION" && onSuccess.kind === "NONE" ? compiled!.passes : undefined,
+    scrub: compileScrub(schema, cc.sensitiveTags, env.form, rule.expr),
   };
 }
 

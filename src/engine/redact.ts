@@ -2,7 +2,8 @@
  * Keeping sensitive values out of violations, errors and dead-letter records.
  * A field is sensitive when it carries one of the engine's sensitive tags.
  */
-import type { CompiledSchema, FieldInfo } from "../format/types.js";
+import { hasAnyTag } from "../format/tags.js";
+import type { CompiledSchema, FieldInfo, JsonRedactor } from "../format/types.js";
 
 export const REDACTED = "<REDACTED>";
 const MAX_RENDERED = 200;
@@ -11,8 +12,7 @@ const MAX_RENDERED = 200;
 export const DEFAULT_SENSITIVE_TAGS: readonly string[] = ["PII", "SENSITIVE", "PHI", "PCI", "SECRET", "ENCRYPTED"];
 
 export function isSensitive(field: FieldInfo, sensitiveTags: ReadonlySet<string>): boolean {
-  for (const t of field.tags) if (sensitiveTags.has(t)) return true;
-  return false;
+  return hasAnyTag(field.tags, sensitiveTags);
 }
 
 /** A field value as violation text: redacted when sensitive, truncated when long. */
@@ -28,46 +28,128 @@ export function renderValue(value: unknown, field: FieldInfo, sensitiveTags: Rea
 }
 
 /**
- * The JSON form of a message with every sensitive field replaced by "<REDACTED>".
- * Sensitive locations are found on the native message with the schema's field
- * walker, then replaced by path in the JSON form.
+ * The format's redactor for `sensitiveTags`, once per schema and tag set
+ * (the engine, the Kafka wrappers and the CLI each hold one set for good).
+ * Undefined when the schema has no field that can carry a sensitive tag.
+ */
+export function redactorFor(schema: CompiledSchema, sensitiveTags: ReadonlySet<string>): JsonRedactor | undefined {
+  if (sensitiveTags.size === 0) return undefined;
+  let bySet = redactors.get(schema);
+  if (!bySet) redactors.set(schema, (bySet = new WeakMap()));
+  let redactor = bySet.get(sensitiveTags);
+  if (redactor === undefined) {
+    redactor = schema.jsonRedactor(sensitiveTags) ?? null;
+    bySet.set(sensitiveTags, redactor);
+  }
+  return redactor ?? undefined;
+}
+
+const redactors = new WeakMap<CompiledSchema, WeakMap<ReadonlySet<string>, JsonRedactor | null>>();
+
+/**
+ * The JSON form of a message with the whole value of every sensitive field
+ * (enums, records, maps and their keys included) replaced by "<REDACTED>".
  */
 export function redactedJson(schema: CompiledSchema, message: unknown, sensitiveTags: ReadonlySet<string>): unknown {
-  const paths: string[] = [];
-  if (sensitiveTags.size > 0) {
-    schema.fieldWalker(sensitiveTags)(message, (value, visit) => {
-      if (isSensitive(visit.field, sensitiveTags)) paths.push(visit.path);
-      return value;
+  const redactor = redactorFor(schema, sensitiveTags);
+  return redactor ? redactor(message, () => REDACTED) : schema.toJson(message);
+}
+
+/** Scrubs the texts built from one message's runtime values (executor and action failures). */
+export interface Scrub {
+  /** A failure message: renderings of sensitive values, and quoted literals ("", '', ``) foreign to the rule, left out. */
+  text(text: string): string;
+  /** A rendered field value: renderings of sensitive values left out. */
+  value(text: string): string;
+}
+
+/**
+ * Compiled per rule: given the message a failure happened on, the scrub for
+ * its texts. Undefined when the schema has no sensitive field, so rules on
+ * such schemas pay nothing, and passing messages never get here.
+ *
+ * Every rendering of a sensitive value (its JSON text, a number's digits, a
+ * map key) becomes "<REDACTED>": as a substring, or as a whole token when it
+ * is shorter than SHORT (a default 0 must not take every "0" of a text with
+ * it). Values derived from one (a substring, a converted enum) cannot be
+ * traced, so quoted literals that are not part of the rule's own expression
+ * are left out too.
+ */
+export function compileScrub(
+  schema: CompiledSchema,
+  sensitiveTags: ReadonlySet<string>,
+  form: "native" | "json",
+  expr: string | undefined,
+): ((message: unknown) => Scrub | undefined) | undefined {
+  const redactor = redactorFor(schema, sensitiveTags);
+  if (!redactor) return undefined;
+  return (message) => {
+    const found = new Set<string>();
+    collectSensitive(redactor, schema, form, message, found);
+    if (found.size === 0) return undefined;
+    // Longest first, so a value containing another goes whole.
+    const texts = [...found].sort((a, b) => b.length - a.length);
+    const value = (text: string): string => {
+      let out = text;
+      for (const t of texts) out = t.length < SHORT ? out.replace(tokenPattern(t), REDACTED) : out.split(t).join(REDACTED);
+      return out;
+    };
+    return {
+      value,
+      text: (text) =>
+        value(text).replace(QUOTED, (literal) => {
+          const inner = literal.slice(1, -1);
+          return inner === "" || inner === REDACTED || expr?.includes(inner) ? literal : literal[0] + REDACTED + literal[0];
+        }),
+    };
+  };
+}
+
+const SHORT = 4;
+const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`/g;
+
+/** `t` where it is not part of a longer word or number. */
+function tokenPattern(t: string): RegExp {
+  return new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(t)}(?![\\p{L}\\p{N}_]|\\.\\p{N})`, "gu");
+}
+
+function collectSensitive(redactor: JsonRedactor, schema: CompiledSchema, form: "native" | "json", message: unknown, into: Set<string>): void {
+  try {
+    redactor(form === "json" ? schema.fromJson(message) : message, (json) => {
+      addTexts(json, into);
+      return REDACTED;
     });
+  } catch {
+    // A message that does not fit its schema (JSON between migration steps, a transform's bad
+    // output): which values are sensitive cannot be told, so every value counts.
+    addTexts(message, into);
   }
-  const json = schema.toJson(message);
-  if (paths.length === 0) return json;
-  const copy = structuredClone(json) as unknown;
-  for (const path of paths) setAtPath(copy, parsePath(path), REDACTED);
-  return copy;
 }
 
-/** "$.a.b[2].c" or "a.b[2].c" to ["a", "b", 2, "c"]. */
-export function parsePath(path: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
-  const body = path.startsWith("$") ? path.slice(1) : path;
-  for (const m of body.matchAll(re)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[3] !== undefined) out.push(JSON.parse(`"${m[3]}"`) as string);
+/** Every text a JSON or native value renders as: strings (also JSON-escaped), numbers, keys, bytes. */
+function addTexts(value: unknown, into: Set<string>): void {
+  if (typeof value === "string") {
+    if (value === "" || value === REDACTED) return;
+    into.add(value);
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) into.add(escaped);
+  } else if (typeof value === "number" || typeof value === "bigint") {
+    into.add(String(value));
+  } else if (value instanceof Uint8Array) {
+    if (value.length === 0) return;
+    const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    into.add(b.toString("base64"));
+    into.add(b.toString("latin1"));
+  } else if (Array.isArray(value)) {
+    for (const v of value) addTexts(v, into);
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      addTexts(k, into);
+      addTexts(v, into);
+    }
   }
-  return out;
 }
 
-function setAtPath(root: unknown, path: readonly (string | number)[], value: unknown): void {
-  let node = root;
-  for (let i = 0; i < path.length - 1; i++) {
-    if (typeof node !== "object" || node === null) return;
-    node = (node as Record<string | number, unknown>)[path[i]!];
-  }
-  const last = path[path.length - 1];
-  if (last !== undefined && typeof node === "object" && node !== null && Object.hasOwn(node, last)) {
-    (node as Record<string | number, unknown>)[last] = value;
-  }
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

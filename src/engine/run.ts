@@ -3,13 +3,17 @@
  * (JSONata), so the common path never awaits.
  */
 import { RuleViolationError, type Violation } from "../errors.js";
+import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
 
 export interface MessageContext {
   readonly topic: string;
   readonly isKey: boolean;
-  /** A record replayed from a DLQ skips the rule named in its last `__rule.name` header (Java). */
+  /**
+   * The rule a record replayed from a DLQ skips (Java reads it from `__rule.name`).
+   * Set only for a record whose replay was verified: see kafka/replay.
+   */
   readonly skipRule?: string | undefined;
 }
 
@@ -88,15 +92,18 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
   if (result.ok) {
     if (step.kind === "CONDITION") {
       // Java: only exactly false fails a condition.
-      if (result.value === false) violation = makeViolation(step, state, step.conditionMessage);
+      if (result.value === false) violation = makeViolation(step, state, step.conditionMessage, false);
     } else if (result.value === null || result.value === undefined) {
-      violation = makeViolation(step, state, "transform returned null");
+      violation = makeViolation(step, state, "transform returned null", false);
     } else {
       if (result.value !== state.message) state.transformed = true;
       state.message = result.value;
     }
+  } else if (result.message === undefined) {
+    violation = makeViolation(step, state, step.conditionMessage, false, result.field, result.fieldValue);
   } else {
-    violation = makeViolation(step, state, result.message ?? step.conditionMessage, result.field, result.fieldValue);
+    // A rule that did not compile fails with its compile error: no run-time values in it.
+    violation = makeViolation(step, state, result.message, step.compileError === undefined, result.field, result.fieldValue);
   }
   const action = violation ? step.onFailure : step.onSuccess;
   switch (action.kind) {
@@ -108,7 +115,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
       return undefined;
     case "ERROR":
     case "DLQ":
-      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`));
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`, false));
     case "custom": {
       if (violation) {
         violation.action = action.action.type;
@@ -118,20 +125,35 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
         action.action.run({ rule: step.rule, ctx: state.ctx, message: state.message, violation });
         return undefined;
       } catch (e) {
-        const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`);
-        return failed(step, state, "ERROR", v, e);
+        const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`, true);
+        // The action's own error may quote sensitive values, unscrubbed: not kept as the cause when the schema has any.
+        return failed(step, state, "ERROR", v, step.scrub === undefined ? e : undefined);
       }
     }
   }
 }
 
-function makeViolation(step: Step, state: RunState, message: string, field?: string, value?: string): Violation {
+/**
+ * Every violation text passes here. `fromRun`: `message` was built at run time
+ * (an executor's or action's error, which may quote the message's values), not
+ * from the rule (doc, expr, name): no sensitive value of the message may show
+ * in it. A field's path (which holds map keys) and value are scrubbed too; the
+ * executor already renders a sensitive field's value as "<REDACTED>".
+ */
+function makeViolation(step: Step, state: RunState, message: string, fromRun: boolean, field?: string, value?: string): Violation {
+  const scrub = (fromRun || field !== undefined || value !== undefined) && step.scrub !== undefined ? step.scrub(state.message) : undefined;
+  if (scrub) {
+    if (fromRun) message = scrub.text(message);
+    if (field !== undefined) field = scrub.value(field);
+    if (value !== undefined) value = scrub.value(value);
+  }
   const v: Violation = {
     rule: step.rule.name,
     kind: step.kind,
     mode: state.ctx.mode,
     type: step.rule.type,
-    message,
+    // An executor's error may quote the message ("field not found: <a key from the input>").
+    message: capText(message),
     action: "",
     subject: state.ctx.subject,
   };

@@ -59,6 +59,16 @@ export type FieldVisitor = (value: unknown, visit: FieldVisit) => unknown;
  */
 export type FieldWalker<T = unknown> = (message: T, visit: FieldVisitor) => T;
 
+/**
+ * The JSON form of a value (as toJson gives it) in which the whole value of
+ * every field carrying one of the redactor's tags, whatever its type (enums,
+ * records, lists, maps with their keys), is replaced by what `replace` returns
+ * for its JSON form. Unlike a field walk, which visits primitive leaves only
+ * (Java's CEL_FIELD semantics), nothing below a tagged field stays in clear.
+ * Never mutates its input.
+ */
+export type JsonRedactor<T = unknown> = (value: T, replace: (json: unknown) => unknown) => unknown;
+
 export interface SchemaProblem {
   /** Location in the message, e.g. "address.city" or "$.address.city"; "" for the root. */
   path: string;
@@ -104,6 +114,11 @@ export interface CompiledSchema<T = unknown> {
   decodeFrom?(payload: Uint8Array, writer: CompiledSchema): T;
   /** Compiles a walker for the given tags (all primitive fields when empty or undefined). */
   fieldWalker(tags: ReadonlySet<string> | undefined): FieldWalker<T>;
+  /**
+   * A redactor for the fields carrying any of `tags`; undefined when no field
+   * of the schema can carry one (known at compile time: nothing can leak).
+   */
+  jsonRedactor(tags: ReadonlySet<string>): JsonRedactor<T> | undefined;
   /** Plain JSON form: what JSONata sees and what dead-letter records show. */
   toJson(value: T): unknown;
   /** Back from the JSON form. Throws SerializationError if it does not fit the schema. */

@@ -15,6 +15,7 @@ import { createContracts, isPoisonPill, keyContractOf, type Contracts, type Cont
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
 import type { DlqOptions } from "./producer.js";
+import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter } from "./reports.js";
 
 /** How one side (key or value) is read. */
@@ -49,6 +50,13 @@ export interface ContractConsumerOptions extends ContractsOptions {
   onError?: "stop" | "retry";
   /** Called after each record's DLQ write succeeded. A throw is handled like a handler error. */
   onDeadLetter?: (record: ConsumedDeadLetter) => void;
+  /**
+   * Replay from the DLQ. Off by default: a `__rule.name` header then skips
+   * nothing, since any producer can write one. With keys, a record skips the
+   * rule in its `__rule.name` only when it carries a valid MAC made by
+   * `signReplay` with one of them (see docs/kafka.md, "Replay and proof of origin").
+   */
+  replay?: ReplayOptions;
 }
 
 /** A record as the handler sees it. */
@@ -132,10 +140,10 @@ function poisonOrThrow(e: unknown): SideResult {
 }
 
 /** Reads one side. Synchronous once the writer's contract is cached and the rules are synchronous. */
-function readSide(reader: Deserializer, topic: string, bytes: Buffer, message: KafkaMessage): MaybePromise<SideResult> {
+function readSide(reader: Deserializer, topic: string, bytes: Buffer, message: KafkaMessage, skipRule: string | undefined): MaybePromise<SideResult> {
   let r: MaybePromise<DeserializeResult>;
   try {
-    r = reader.deserialize(topic, bytes, message.headers);
+    r = reader.deserialize(topic, bytes, message.headers, skipRule);
   } catch (e) {
     return poisonOrThrow(e);
   }
@@ -172,6 +180,7 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
   const keyContract = keyContractOf(options.key ?? "auto", contracts.registry, keyReader.subject);
   const poisonPolicy = options.poisonPill ?? "dlq";
   const retryErrors = (options.onError ?? "stop") === "retry";
+  const verifyReplay = options.replay ? replayVerifier(options.replay) : undefined;
   const sender = createDeadLetterSender({
     producer: options.dlq?.producer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
@@ -183,27 +192,29 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
    * so a batch of cached records runs without a Promise per record.
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
+    // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
+    const skip = verifyReplay?.(topic, partition, message);
     const key = message.key;
-    if (key === null || key === undefined) return decodeValue(topic, partition, message, key, NO_VIOLATIONS);
+    if (key === null || key === undefined) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
     const has = keyContract(topic);
-    if (has === false) return decodeValue(topic, partition, message, key, NO_VIOLATIONS);
-    if (has === true) return decodeKey(topic, partition, message, key);
-    return has.then((h) => (h ? decodeKey(topic, partition, message, key) : decodeValue(topic, partition, message, key, NO_VIOLATIONS)));
+    if (has === false) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
+    if (has === true) return decodeKey(topic, partition, message, skip, key);
+    return has.then((h) => (h ? decodeKey(topic, partition, message, skip, key) : decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS)));
   }
 
-  function decodeKey(topic: string, partition: number, message: KafkaMessage, bytes: Buffer): MaybePromise<Decoded> {
-    const r = readSide(keyReader, topic, bytes, message);
-    return r instanceof Promise ? r.then((k) => afterKey(topic, partition, message, k)) : afterKey(topic, partition, message, r);
+  function decodeKey(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, bytes: Buffer): MaybePromise<Decoded> {
+    const r = readSide(keyReader, topic, bytes, message, skip);
+    return r instanceof Promise ? r.then((k) => afterKey(topic, partition, message, skip, k)) : afterKey(topic, partition, message, skip, r);
   }
 
-  function afterKey(topic: string, partition: number, message: KafkaMessage, r: SideResult): MaybePromise<Decoded> {
+  function afterKey(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, true, r, NO_VIOLATIONS);
-    return decodeValue(topic, partition, message, r.value, r.outcome.violations);
+    return decodeValue(topic, partition, message, skip, r.value, r.outcome.violations);
   }
 
-  function decodeValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[]): MaybePromise<Decoded> {
+  function decodeValue(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, key: unknown, keyViolations: readonly Violation[]): MaybePromise<Decoded> {
     if (message.value === null) return new DecodedRecord<V, K>(key as K | Buffer | null, null, keyViolations, message);
-    const r = readSide(valueReader, topic, message.value, message);
+    const r = readSide(valueReader, topic, message.value, message, skip);
     return r instanceof Promise ? r.then((v) => afterValue(topic, partition, message, key, keyViolations, v)) : afterValue(topic, partition, message, key, keyViolations, r);
   }
 

@@ -13,12 +13,13 @@ import type { CompiledSchema } from "../format/types.js";
 import type { FailedOutcome } from "../engine/index.js";
 import { redactedJson } from "../engine/index.js";
 import type { Violation } from "../errors.js";
+import { MAX_INPUT_FRAGMENT, capText } from "../util/cap.js";
 import { DeadLetterError } from "./errors.js";
 import { placeMessages, type Placement } from "./placement.js";
 
 /** Header names written on every dead-letter record. All values are UTF-8 text. */
 export const DLQ_HEADERS = {
-  /** The failing rule's name. A deserializer skips this rule when the record is replayed. */
+  /** The failing rule's name. A consumer with replay keys skips this rule when the record is replayed signed (kafka/replay). */
   ruleName: "__rule.name",
   /** WRITE, READ, UPGRADE or DOWNGRADE: where the rule ran. */
   ruleMode: "__rule.mode",
@@ -27,8 +28,13 @@ export const DLQ_HEADERS = {
   ruleTopic: "__rule.topic",
   /** The failing rule's message (doc, or "Expr failed: ..."). */
   ruleException: "__rule.exception",
-  /** kontract: JSON array of the violations (Violation objects), sensitive values redacted. */
+  /**
+   * kontract: JSON array of the violations (Violation objects), sensitive values redacted,
+   * texts capped; the failing one is last. Leading ones that do not fit are left out.
+   */
   violations: "__rule.violations",
+  /** kontract: how many violations `__rule.violations` left out, when it had to. */
+  violationsOmitted: "__rule.violations.omitted",
   /** Kafka Connect (KIP-298) origin headers. Partition and offset only on consume. */
   topic: "__connect.errors.topic",
   partition: "__connect.errors.partition",
@@ -37,7 +43,8 @@ export const DLQ_HEADERS = {
   exceptionMessage: "__connect.errors.exception.message",
 } as const;
 
-const STRIPPED_PREFIXES = ["__rule.", "__connect.errors."] as const;
+/** Headers of an earlier dead-lettering or replay (its MAC proves nothing once the record is dead-lettered again). */
+const STRIPPED_PREFIXES = ["__rule.", "__connect.errors.", "__kontract.replay."] as const;
 
 /** Chooses the DLQ topic: a name, or a function of the source topic (return undefined to fall through). */
 export type DlqTopicOption = string | ((sourceTopic: string) => string | undefined);
@@ -94,19 +101,51 @@ export function deadLetterRecord(input: DeadLetterInput): Message {
     put(DLQ_HEADERS.ruleMode, failing?.mode ?? cause.outcome.rule.mode);
     put(DLQ_HEADERS.ruleSubject, failing?.subject);
     put(DLQ_HEADERS.ruleTopic, origin.topic);
-    put(DLQ_HEADERS.ruleException, failing?.message);
+    put(DLQ_HEADERS.ruleException, failing && capText(failing.message));
   } else {
     error = cause.error;
   }
-  put(DLQ_HEADERS.violations, JSON.stringify(violations));
+  const listed = violationsJson(violations);
+  put(DLQ_HEADERS.violations, listed.json);
+  put(DLQ_HEADERS.violationsOmitted, listed.omitted > 0 ? String(listed.omitted) : undefined);
   put(DLQ_HEADERS.topic, origin.topic);
   put(DLQ_HEADERS.partition, origin.partition === undefined ? undefined : String(origin.partition));
   put(DLQ_HEADERS.offset, origin.offset);
   put(DLQ_HEADERS.exceptionClass, error.name);
-  put(DLQ_HEADERS.exceptionMessage, error.message);
+  put(DLQ_HEADERS.exceptionMessage, capText(error.message));
   const record: Message = { value: input.value, headers };
   if (input.key !== undefined) record.key = input.key;
   return record;
+}
+
+/** Characters of `__rule.violations` as a whole. */
+const MAX_VIOLATIONS_JSON = 16_384;
+
+/**
+ * `__rule.violations`: texts capped (they may quote the input), and when the
+ * list is still too long, the first violations that fit plus the failing
+ * (last) one, so the header stays a JSON array of Violation objects.
+ */
+function violationsJson(violations: readonly Violation[]): { json: string; omitted: number } {
+  const texts = violations.map((v) => JSON.stringify(cappedViolation(v)));
+  let size = 2 + texts.length - 1;
+  for (const t of texts) size += t.length;
+  if (size <= MAX_VIOLATIONS_JSON) return { json: `[${texts.join(",")}]`, omitted: 0 };
+  const last = texts[texts.length - 1]!;
+  const kept: string[] = [];
+  let used = 2 + last.length;
+  for (let i = 0; i < texts.length - 1 && used + texts[i]!.length + 1 <= MAX_VIOLATIONS_JSON; i++) {
+    kept.push(texts[i]!);
+    used += texts[i]!.length + 1;
+  }
+  kept.push(last);
+  return { json: `[${kept.join(",")}]`, omitted: texts.length - kept.length };
+}
+
+function cappedViolation(v: Violation): Violation {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = typeof x === "string" ? capText(x, MAX_INPUT_FRAGMENT) : x;
+  return out as unknown as Violation;
 }
 
 /**

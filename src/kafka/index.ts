@@ -37,6 +37,15 @@ export {
   type DeadLetterSender,
   type DlqTopicOption,
 } from "./dlq.js";
+export {
+  REPLAY_HEADERS,
+  replayVerifier,
+  signReplay,
+  type ReplayKey,
+  type ReplayOptions,
+  type ReplayVerifier,
+  type UnverifiedReplay,
+} from "./replay.js";
 export { ConsumeError, DeadLetterError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
 export { trackingPartitioner, type Placement } from "./placement.js";
 export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, SentReport } from "./reports.js";

@@ -9,6 +9,7 @@
 import type { Message, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
 import { SerializationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { createSerializer, type SerializeResult, type Serializer, type WriterSchema } from "../serde/index.js";
+import { capText } from "../util/cap.js";
 import type { MaybePromise } from "../util/maybe.js";
 import { createContracts, keyContractOf, toBuffer, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, writeForm, type BatchSender, type DlqTopicOption } from "./dlq.js";
@@ -87,6 +88,14 @@ type Side =
 
 type FailedSide = Extract<Side, { kind: "failed" }>;
 
+/** A message's dead letter: where it goes, the record, and the side whose rule sent it there. */
+interface DeadLetter {
+  readonly topic: string;
+  readonly message: Message;
+  readonly side: FailedSide;
+  readonly isKey: boolean;
+}
+
 const RAW_NULL: Side = Object.freeze({ kind: "raw", bytes: null });
 const RAW_UNDEFINED: Side = Object.freeze({ kind: "raw", bytes: undefined });
 const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
@@ -100,6 +109,8 @@ const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
 class Entry {
   key: Side = RAW_UNDEFINED;
   value: Side = RAW_NULL;
+  /** Its DLQ record, once built: for a rule failing with DLQ. */
+  dead: DeadLetter | undefined = undefined;
   constructor(
     readonly index: number,
     readonly topic: string,
@@ -162,9 +173,10 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     let deadCount = 0;
     for (const e of entries) {
       if (passed(e.key) && passed(e.value)) continue;
-      const r = rejection(e);
+      // The DLQ records are built before anything is written: one that cannot be built rejects the call.
+      const r = rejection(e) ?? buildDeadLetter(e);
       if (r) (rejected ??= []).push(r);
-      else if (failing(e)) deadCount++;
+      else if (e.dead) deadCount++;
     }
     if (rejected) throw new ProduceRejectedError(rejected);
 
@@ -210,25 +222,42 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     return { messages: reports, records, dlqRecords };
   }
 
-  /** Writes the call's dead letters and fills in their reports; returns kafkajs's answer. */
-  async function deadLetter(entries: readonly Entry[], reports: MessageReport[]): Promise<RecordMetadata[]> {
-    const dead: { e: Entry; side: FailedSide; isKey: boolean; topic: string }[] = [];
-    for (const e of entries) {
-      const side = failing(e);
-      if (side) dead.push({ e, side, isKey: side === e.key, topic: resolveDlqTopic(options.dlq?.topic, e.topic, side.outcome.dlqTopic) });
+  /**
+   * Builds the DLQ record of a message whose rule failed with DLQ (sets `e.dead`).
+   * Returns its rejection when a side has no JSON form to write there (nested
+   * deeper than the stack allows): rejected, the message is not lost.
+   */
+  function buildDeadLetter(e: Entry): RejectedMessage | undefined {
+    const side = failing(e);
+    if (!side) return undefined;
+    let key: Buffer | string | null | undefined;
+    let value: Buffer | string | null | undefined;
+    let isKey = true;
+    try {
+      key = dlqForm(e.key, e.message.key, contracts.sensitiveTags);
+      isKey = false;
+      value = dlqForm(e.value, e.message.value, contracts.sensitiveTags);
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      const error = new SerializationError("message-invalid", `the ${isKey ? "key" : "value"} cannot be dead-lettered: it has no JSON form (${capText(why)})`, { cause });
+      return { index: e.index, topic: e.topic, isKey, violations: allViolations(e), error };
     }
-    const sent = await dlqSender.send(
-      dead.map(({ e, side, topic }) => ({
-        topic,
-        message: deadLetterRecord({
-          key: dlqForm(e.key, e.message.key, contracts.sensitiveTags),
-          value: dlqForm(e.value, e.message.value, contracts.sensitiveTags) ?? null,
-          headers: e.message.headers,
-          origin: { topic: e.topic, partition: e.message.partition },
-          cause: { kind: "rule", outcome: side.outcome, violations: allViolations(e) },
-        }),
-      })),
-    );
+    const message = deadLetterRecord({
+      key,
+      value: value ?? null,
+      headers: e.message.headers,
+      origin: { topic: e.topic, partition: e.message.partition },
+      cause: { kind: "rule", outcome: side.outcome, violations: allViolations(e) },
+    });
+    e.dead = { topic: resolveDlqTopic(options.dlq?.topic, e.topic, side.outcome.dlqTopic), message, side, isKey: side === e.key };
+    return undefined;
+  }
+
+  /** Writes the call's dead letters (built by buildDeadLetter) and fills in their reports; returns kafkajs's answer. */
+  async function deadLetter(entries: readonly Entry[], reports: MessageReport[]): Promise<RecordMetadata[]> {
+    const dead: (DeadLetter & { e: Entry })[] = [];
+    for (const e of entries) if (e.dead) dead.push({ ...e.dead, e });
+    const sent = await dlqSender.send(dead.map(({ topic, message }) => ({ topic, message })));
     dead.forEach(({ e, side, isKey, topic }, i) => {
       reports[e.index] = {
         status: "dead-lettered",

@@ -65,6 +65,8 @@ export const LINT_CODES = {
   "cel-regex": { severity: "error", category: "cel", description: "A regex literal that is not valid RE2 (lookaround, backreferences...)." },
   "cel-condition-not-bool": { severity: "error", category: "cel", description: "A CONDITION whose expression does not yield bool." },
   "cel-guard-not-bool": { severity: "error", category: "cel", description: "A guard that does not yield bool (the body would never run)." },
+  "cel-enum-symbol": { severity: "error", category: "cel", description: "An enum field compared with a string that is not one of its symbols (`message.status == 'PAYED'`): the comparison never matches." },
+  "cel-has-always-true": { severity: "warning", category: "cel", description: "has() on a field every message holds (any Avro record field, a JSON Schema `required` property): it is always true." },
   "cel-transform-type": { severity: "error", category: "cel", description: "A TRANSFORM whose result does not fit: the field's type (CEL_FIELD) or a message or map (CEL)." },
   // JSONata
   "jsonata-syntax": { severity: "error", category: "jsonata", description: "The JSONata expression does not parse." },

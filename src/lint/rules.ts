@@ -319,20 +319,17 @@ class RuleChecker {
           });
           add(celCode(d), message, start, end, group);
         }
-        if (errors.length > 0 || result.type === undefined) continue;
+        if (result.type === undefined) continue;
         const t = result.type;
         const whole = { start: part.offset + leadingSpace(part.text), end: part.offset + part.text.trimEnd().length };
         if (part.role === "guard") {
           if (!isBoolish(t)) add("cel-guard-not-bool", `the guard yields ${formatType(t)}, not bool: the body never runs`, whole.start, whole.end, group);
         } else if (isCondition) {
           if (!isBoolish(t)) add("cel-condition-not-bool", `a CONDITION must yield bool, this yields ${formatType(t)}`, whole.start, whole.end, group, "only false fails a condition: a non-bool result always passes");
-        } else if (this.type === "CEL_FIELD") {
-          const target = variables.value!;
-          if (!assignable(t, target)) add("cel-transform-type", `the TRANSFORM yields ${formatType(t)}, which does not fit the field type ${formatType(target)}`, whole.start, whole.end, group);
         } else {
-          const target = variables.message!;
-          const fits = t.kind === "dyn" || ((t.kind === "map" || t.kind === "record" || t.kind === "message") && assignable(t, target));
-          if (!fits) add("cel-transform-type", `the TRANSFORM yields ${formatType(t)}; it must yield the message (${formatType(target)}) or a map of its fields`, whole.start, whole.end, group);
+          // Each branch of a ?: on its own: their join is dyn when they differ, which would fit anything.
+          const misfit = result.alternatives.find((a) => !this.transformFits(a, variables));
+          if (misfit !== undefined) add("cel-transform-type", this.transformMisfit(misfit, variables, result.alternatives.length > 1), whole.start, whole.end, group);
         }
       }
     });
@@ -359,6 +356,18 @@ class RuleChecker {
    * (typeName, name, fullName, tags) is evaluated per field, so
    * `typeName == 'STRING' ; value.size() > 0` checks the body on strings only.
    */
+  /** A TRANSFORM's result fits: the field's type (CEL_FIELD), or the message or a map of its fields (CEL). */
+  private transformFits(t: CheckType, variables: Record<string, CheckType>): boolean {
+    if (this.type === "CEL_FIELD") return assignable(t, variables.value!);
+    return t.kind === "dyn" || ((t.kind === "map" || t.kind === "record" || t.kind === "message") && assignable(t, variables.message!));
+  }
+
+  private transformMisfit(t: CheckType, variables: Record<string, CheckType>, branch: boolean): string {
+    const yields = `the TRANSFORM${branch ? " has a ?: branch that" : ""} yields ${formatType(t)}`;
+    if (this.type === "CEL_FIELD") return `${yields}, which does not fit the field type ${formatType(variables.value!)}`;
+    return `${yields}; it must yield the message (${formatType(variables.message!)}) or a map of its fields`;
+  }
+
   private fieldVariableSets(guard: string | undefined): { variables: Record<string, CheckType>; fields: FieldInfo[] }[] {
     const statics = { fullName: T.string, name: T.string, typeName: T.string, tags: listOf(T.string), now: T.timestamp };
     const schema = this.input.schema;
@@ -398,6 +407,10 @@ function celCode(d: CheckDiagnostic): LintCode {
       return "cel-limit";
     case "regex":
       return "cel-regex";
+    case "enum-symbol":
+      return "cel-enum-symbol";
+    case "has-always-true":
+      return "cel-has-always-true";
     default:
       return "cel-unsupported";
   }

@@ -46,12 +46,15 @@ export interface Deserializer {
   /**
    * Throws SerializationError (codes "wire-format", "unknown-schema", "message-invalid")
    * for bytes that cannot be read; rule failures come back as `kind: "failed"`.
+   *
+   * `skipRule`: the rule a record replayed from the DLQ skips, once its caller
+   * has verified that replay tooling wrote it (see kafka/replay). Never read
+   * from `headers`: any producer can write a `__rule.name` header.
    */
-  deserialize(topic: string, bytes: Uint8Array, headers?: Headers): MaybePromise<DeserializeResult>;
+  deserialize(topic: string, bytes: Uint8Array, headers?: Headers, skipRule?: string): MaybePromise<DeserializeResult>;
   subject(topic: string): string;
 }
 
-const RULE_NAME_HEADER = "__rule.name";
 const NOT_PROTOBUF = { protobuf: false } as const;
 const PROTOBUF = { protobuf: true } as const;
 
@@ -62,7 +65,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
   const readerOpt = options.readerSchema ?? { use: "writer" };
   const readAsWritten = readerOpt.use === "writer";
   const subjects = new Map<string, string>();
-  const messagePlans = new WeakMap<ResolvedContract, Map<string, ContractPlan>>();
+  const messagePlans = new WeakMap<ResolvedContract, Map<ProtobufCompiledSchema, ContractPlan>>();
   const migrations = new WeakMap<ResolvedContract, Map<ResolvedContract, Migration | Promise<Migration>>>();
 
   const subject = (topic: string): string => {
@@ -88,13 +91,14 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     if (!indexes || base.schema.type !== "PROTOBUF") return base;
     const schema = base.schema as ProtobufCompiledSchema;
     if (sameIndexes(schema.messageIndexes, indexes)) return base;
-    const key = indexes.join(",");
+    // Keyed by the message's schema, not by the indexes' text: bytes may claim any number of indexes.
+    const message = schema.forIndexes(indexes);
     let plans = messagePlans.get(writer);
     if (!plans) messagePlans.set(writer, (plans = new Map()));
-    let plan = plans.get(key);
+    let plan = plans.get(message);
     if (!plan) {
-      plan = engineCompile(base, schema.forIndexes(indexes));
-      plans.set(key, plan);
+      plan = engineCompile(base, message);
+      plans.set(message, plan);
     }
     return plan;
   };
@@ -125,7 +129,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
    * on: no view per message. Every step returns synchronously when nothing is
    * asynchronous.
    */
-  const withWriter = (writer: ResolvedContract, bytes: Uint8Array, start: number, fromHeader: boolean, headers: Headers | undefined, topic: string, s: string): MaybePromise<DeserializeResult> => {
+  const withWriter = (writer: ResolvedContract, bytes: Uint8Array, start: number, fromHeader: boolean, headers: Headers | undefined, skipRule: string | undefined, topic: string, s: string): MaybePromise<DeserializeResult> => {
     let indexes: number[] | undefined;
     if (writer.plan.schema.type === "PROTOBUF") {
       // The prefix was read before the schema type was known: read the message indexes now.
@@ -140,7 +144,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     const writerPlan = planForIndexes(writer, indexes);
     // Read as written and no rule to run (the common consumer): no rule context to build.
     if (readAsWritten && writerPlan.encodeRead.empty && writerPlan.read.empty) return asIs(writer, writer, writerPlan.schema.decode(bytes, start));
-    const ctx: MessageContext = { topic, isKey, skipRule: lastHeader(headers, RULE_NAME_HEADER) };
+    const ctx: MessageContext = { topic, isKey, skipRule };
     if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, bytes, start, s, ctx);
     return then(writerPlan.encodeRead.run(bytes.subarray(start), ctx), (o) => {
       if (o.kind === "failed") return { kind: "failed", outcome: o, writer, reader: writer } as const;
@@ -170,7 +174,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
   return {
     isKey,
     subject,
-    deserialize(topic, bytes, headers) {
+    deserialize(topic, bytes, headers, skipRule) {
       const s = subject(topic);
       const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
       let writer: MaybePromise<ResolvedContract>;
@@ -192,8 +196,8 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
         writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
       }
       // Hot path: a cached writer contract goes on without a closure or a Promise.
-      if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, topic, s));
-      return withWriter(writer, bytes, start, fromHeader !== undefined, headers, topic, s);
+      if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s));
+      return withWriter(writer, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s);
     },
   };
 }
@@ -220,12 +224,4 @@ function engineCompile(base: ContractPlan, schema: ProtobufCompiledSchema): Cont
 
 function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function lastHeader(headers: Headers | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  if (v === undefined) return undefined;
-  const last = Array.isArray(v) ? v[v.length - 1] : v;
-  if (last === undefined) return undefined;
-  return typeof last === "string" ? last : Buffer.from(last).toString("utf8");
 }

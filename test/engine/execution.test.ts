@@ -1,6 +1,6 @@
 /**
  * Rule execution semantics, following the Confluent Java client
- * (/shared/reference/data-contracts.md (b)). Where the JS client differs,
+ * (docs/rules.md). Where the JS client differs,
  * the test name says "Java, not JS".
  */
 import { test } from "node:test";
@@ -293,3 +293,12 @@ test("a rule's pass shortcut replaces its run only when it returns true, and onl
 function strip(o: Outcome): unknown {
   return o.kind === "passed" ? o : { ...o, error: o.error.message, rule: o.rule.name };
 }
+
+test("a rule error quoting 100 KB of the message gives a capped violation message and error text", () => {
+  const p = plan([cond("lookup", "message.address[message.id] == 'x'", { onFailure: "ERROR" })]);
+  const o = failed(sync(p.write.run(order({ id: "k".repeat(100_000) }), MC)));
+  const message = o.violations[0]!.message;
+  assert.match(message, /^Could not execute CEL script: field not found: k+… \(\d+ chars\)$/);
+  assert.ok(message.length < 1_100, `${message.length} chars`);
+  assert.ok(o.error.message.length < 1_200, `${o.error.message.length} chars`);
+});

@@ -2,9 +2,11 @@
  * CEL_FIELD rules: field selection by tags, bindings, conditions, transforms,
  * redaction, and same-tag de-duplication (Java semantics).
  */
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Rule } from "../../src/contract/model.js";
+import type { Contract, Rule } from "../../src/contract/model.js";
+import { createEngine } from "../../src/engine/index.js";
+import { avroFormat } from "../../src/format/avro/index.js";
 import type { Outcome, PassedOutcome, FailedOutcome } from "../../src/engine/index.js";
 import { plan, order, MC } from "../helpers/contracts.js";
 
@@ -81,4 +83,37 @@ test("a guard applies per field", () => {
 test("a CEL_FIELD rule in migrationRules is a compile error, kept in the plan", () => {
   const p = plan({ migrationRules: [{ name: "f", kind: "TRANSFORM", mode: "UPGRADE", type: "CEL_FIELD", expr: "value" }] });
   assert.match(p.compileErrors[0]!.message, /not in migrationRules/);
+});
+
+describe("a null in a nullable union resolves to the null branch: typeName is NULL (Java)", () => {
+  // Java's toTransformedMessage resolves the union branch of the value and sets the
+  // field type from that branch, so a null never looks like a STRING to a guard.
+  const appendSuffix = field("suffix", "TRANSFORM", "typeName == 'STRING' ; value + '-suffix'");
+
+  test("JSON Schema [\"string\", \"null\"]", () => {
+    const o = passed(sync(plan([appendSuffix]).write.run(order({ note: null }), MC)));
+    assert.equal((o.value as { note: unknown }).note, null);
+    const named = passed(sync(plan([field("t", "CONDITION", "name != 'note' || typeName == 'NULL'")]).write.run(order({ note: null }), MC)));
+    assert.equal(named.kind, "passed");
+    const set = passed(sync(plan([appendSuffix]).write.run(order({ note: "n" }), MC)));
+    assert.equal((set.value as { note: unknown }).note, "n-suffix");
+  });
+
+  test("Avro [\"null\", \"string\"]", () => {
+    const schema = JSON.stringify({
+      type: "record",
+      name: "Order",
+      namespace: "acme",
+      fields: [
+        { name: "id", type: "string" },
+        { name: "note", type: ["null", "string"], default: null },
+      ],
+    });
+    const c: Contract = { schema, schemaType: "AVRO", ruleSet: { domainRules: [appendSuffix] } };
+    const p = createEngine().compile("orders-value", c, avroFormat.compile(c));
+    const o = passed(sync(p.write.run({ id: "o-1", note: null }, MC)));
+    assert.deepEqual(o.value, { id: "o-1-suffix", note: null });
+    const typed = { ...c, ruleSet: { domainRules: [field("t", "CONDITION", "name != 'note' || typeName == 'NULL'")] } };
+    passed(sync(createEngine().compile("orders-value", typed, avroFormat.compile(typed)).write.run({ id: "o-1", note: null }, MC)));
+  });
 });

@@ -3,14 +3,15 @@
  * messages give exactly N records on the topic and M in the DLQ, with the
  * right headers, on produce (WRITE rules) and on consume (READ rules, with
  * eachMessage and eachBatch). Offsets of dead-lettered records are committed;
- * a record replayed from the DLQ skips the rule that sent it there.
+ * a record replayed from the DLQ, signed with a replay key, skips the rule that
+ * sent it there.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
-import { DLQ_HEADERS, ProduceRejectedError, contractConsumer, contractProducer, type ConsumedDeadLetter } from "../../src/kafka/index.js";
+import { DLQ_HEADERS, ProduceRejectedError, contractConsumer, contractProducer, signReplay, type ConsumedDeadLetter } from "../../src/kafka/index.js";
 import { ORDER_SCHEMA, order } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { QUICK_CONSUMER, countRecords, createTopics, kafkaFor, producerFor, readAll, register, registryFor, text, uniqueIdent, withAdmin } from "./kafka-support.js";
@@ -220,27 +221,38 @@ describe("consume: READ rules on a mixed topic", () => {
     });
   }
 
-  it("a record replayed from the DLQ to its topic skips the rule in its __rule.name header", async () => {
+  it("a DLQ record replayed signed (signReplay) skips the rule in its __rule.name header; the same record unsigned does not", async () => {
     const dead = (await readAll(kafka, [dlqA])).get(dlqA)!.find((r) => text(r, DLQ_HEADERS.ruleName) === "smallQty")!;
     const replayTopic = uniqueName("mixed-replay");
     await createTopics(kafka, [replayTopic]);
+    const keys = ["integration-replay-key-0123456789"];
+    const unverified: string[] = [];
+    const again: ConsumedDeadLetter[] = [];
     // Same subject as the source topic: the record is read as it was written there.
     const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("replay"), ...QUICK_CONSUMER }), {
       registry: registryFor(infra),
       key: false,
       value: { subjectNameStrategy: () => `${topic}-value` },
       dlq: { producer, topic: dlqA },
+      replay: { keys, onUnverified: (u) => void unverified.push(`${u.offset} ${u.rule} ${u.reason}`) },
+      onDeadLetter: (d) => void again.push(d),
     });
-    await producer.send({ topic: replayTopic, messages: [{ key: dead.key, value: dead.value, headers: dead.headers as Record<string, Buffer> }] });
+    const original = { key: dead.key, value: dead.value, headers: dead.headers as Record<string, Buffer> };
+    await producer.send({
+      topic: replayTopic,
+      messages: [original, signReplay(original, { topic: replayTopic, rule: "smallQty" }, keys[0]!)],
+    });
     const got: { id: string; qty: number }[] = [];
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: [replayTopic], fromBeginning: true });
       await consumer.run({ eachMessage: async ({ value }) => void got.push(value as { id: string; qty: number }) });
-      await waitFor(() => got.length === 1, { timeoutMs: 20_000, what: "the replayed record" });
+      await waitFor(() => got.length === 1 && again.length === 1, { timeoutMs: 20_000, what: "the replayed records" });
     } finally {
       await consumer.disconnect();
     }
-    assert.equal(got[0]!.qty, 500, "the READ rule smallQty was skipped");
+    assert.equal(got[0]!.qty, 500, "the signed record skipped the READ rule smallQty");
+    assert.deepEqual([again[0]!.offset, again[0]!.rule], ["0", "smallQty"], "the unsigned one ran it and went back to the DLQ");
+    assert.deepEqual(unverified, ["0 smallQty missing-mac"]);
   });
 });

@@ -9,15 +9,17 @@ import {
   ConsumeError,
   DLQ_HEADERS,
   DeadLetterError,
+  REPLAY_HEADERS,
   contractConsumer,
   kontractCause,
+  signReplay,
   type ConsumedDeadLetter,
   type ContractConsumerOptions,
   type DecodedMessage,
 } from "../../src/kafka/index.js";
 import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, fakeProducer, headerText, kafkaMessage, testRegistry } from "./fakes.js";
+import { fakeConsumer, fakeProducer, headerText, kafkaMessage, readBack, testRegistry } from "./fakes.js";
 
 const readRule = (name: string, expr: string, onFailure: string, extra: Partial<Rule> = {}): Rule => ({
   name,
@@ -189,14 +191,43 @@ describe("contractConsumer: eachMessage", () => {
     assert.equal(handled, 1);
   });
 
-  it("a record replayed from the DLQ skips the rule named in its last __rule.name header", async () => {
+  it("a __rule.name header skips no rule by default: any producer could set one", async () => {
     const { bytes, kafka, consumer, dlqProducer } = await setup([readRule("positive", "message.amount > 0.0", "DLQ"), readRule("hasId", "message.id != ''", "DLQ")]);
     const values: unknown[] = [];
     await consumer.run({ eachMessage: async (p) => void values.push(p.value) });
     const value = await bytes(order({ amount: -1 }));
     await kafka.deliver("orders", 0, [kafkaMessage(0, value, { [DLQ_HEADERS.ruleName]: [Buffer.from("hasId"), Buffer.from("positive")] })]);
-    assert.deepEqual(values, [order({ amount: -1 })]);
-    assert.equal(dlqProducer.batches.length, 0);
+    assert.deepEqual(values, []);
+    assert.equal(headerText(dlqProducer.log.get("orders-dlq")![0]!, DLQ_HEADERS.ruleName), "positive", "the rule ran and dead-lettered it");
+  });
+
+  it("with replay keys, a record signed by signReplay skips its rule; forged and transplanted ones run every rule and are reported", async () => {
+    const keys = ["replay-key-".repeat(4)];
+    const unverified: unknown[] = [];
+    const { bytes, kafka, consumer, dlqProducer } = await setup([readRule("positive", "message.amount > 0.0", "DLQ"), readRule("hasId", "message.id != ''", "DLQ")], {
+      replay: { keys, onUnverified: (u) => void unverified.push([u.offset, u.rule, u.reason]) },
+    });
+    const values: unknown[] = [];
+    await consumer.run({ eachMessage: async (p) => void values.push(p.value) });
+    const bad = await bytes(order({ id: "bad", amount: -1 }));
+    const other = await bytes(order({ id: "other", amount: -2 }));
+    const signed = signReplay({ value: bad, headers: { trace: Buffer.from("t") } }, { topic: "orders", rule: "positive" }, keys[0]!);
+    const mac = signed.headers![REPLAY_HEADERS.mac] as string;
+    await kafka.deliver("orders", 0, [
+      readBack(signed, 0),
+      kafkaMessage(1, bad, { [DLQ_HEADERS.ruleName]: Buffer.from("positive") }),
+      kafkaMessage(2, other, { [DLQ_HEADERS.ruleName]: Buffer.from("positive"), [REPLAY_HEADERS.mac]: Buffer.from(mac) }),
+      readBack(signReplay({ value: bad }, { topic: "payments", rule: "positive" }, keys[0]!), 3),
+    ]);
+    assert.deepEqual(values, [order({ id: "bad", amount: -1 })], "only the signed record skips positive");
+    assert.equal(dlqProducer.log.get("orders-dlq")!.length, 3);
+    assert.deepEqual(unverified, [
+      ["1", "positive", "missing-mac"],
+      ["2", "positive", "invalid-mac"],
+      ["3", "positive", "invalid-mac"],
+    ]);
+    const again = dlqProducer.log.get("orders-dlq")![1]!;
+    assert.equal(headerText(again, REPLAY_HEADERS.mac), undefined, "a dead letter carries no replay MAC");
   });
 
   it("decodes keys when the key subject exists (key 'auto')", async () => {

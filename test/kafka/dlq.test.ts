@@ -74,6 +74,40 @@ describe("deadLetterRecord", () => {
   });
 });
 
+describe("deadLetterRecord: error texts carrying input data are capped", () => {
+  const huge = "1, ".repeat(450_000);
+
+  it("caps __rule.exception and __connect.errors.exception.message, keeping their start and the original length", () => {
+    const big: Violation = { ...violation, message: `Expr failed: ${huge}` };
+    const failed: FailedOutcome = { ...outcome, violations: [big], error: new RuleViolationError([big]) };
+    const r = deadLetterRecord({ key: null, value: Buffer.from("x"), headers: undefined, origin: { topic: "orders" }, cause: { kind: "rule", outcome: failed } });
+    for (const name of [DLQ_HEADERS.ruleException, DLQ_HEADERS.exceptionMessage]) {
+      const text = headerText(r, name)!;
+      assert.ok(text.length <= 1100, `${name}: ${text.length} chars`);
+      assert.match(text, /(Expr failed|rule positive failed): 1, 1, /);
+      assert.match(text, /… \(\d+ chars\)$/);
+    }
+    const poison = deadLetterRecord({ key: null, value: Buffer.from("x"), headers: undefined, origin: { topic: "orders" }, cause: { kind: "poison-pill", error: new SerializationError("wire-format", huge) } });
+    assert.ok(headerText(poison, DLQ_HEADERS.exceptionMessage)!.length <= 1100);
+  });
+
+  it("keeps __rule.violations valid JSON: long texts cut, and the failing violation kept when not all fit", () => {
+    const many: Violation[] = Array.from({ length: 2000 }, (_, i) => ({ ...violation, rule: `r${i}`, action: "NONE", message: `m${i} ${huge}`, field: "a.".repeat(10_000) }));
+    const last: Violation = { ...violation, rule: "failing", message: huge };
+    const failed: FailedOutcome = { ...outcome, violations: [...many, last], error: new RuleViolationError([...many, last]) };
+    const r = deadLetterRecord({ key: null, value: Buffer.from("x"), headers: undefined, origin: { topic: "orders" }, cause: { kind: "rule", outcome: failed } });
+    const text = headerText(r, DLQ_HEADERS.violations)!;
+    assert.ok(text.length <= 16_384, `${text.length} chars`);
+    const parsed = JSON.parse(text) as Violation[];
+    assert.ok(parsed.length >= 2 && parsed.length < 2001, `${parsed.length} violations kept`);
+    assert.deepEqual(parsed[0]!.rule, "r0", "the first ones are kept");
+    assert.equal(parsed[parsed.length - 1]!.rule, "failing", "the failing violation is always kept");
+    for (const v of parsed) for (const [k, t] of Object.entries(v)) assert.ok(String(t).length <= 300, `${v.rule}.${k}: ${String(t).length} chars`);
+    assert.equal(headerText(r, DLQ_HEADERS.violationsOmitted), String(2001 - parsed.length));
+    assert.equal(headerText(deadLetterRecord({ key: null, value: null, headers: undefined, origin: { topic: "orders" }, cause: { kind: "rule", outcome } }), DLQ_HEADERS.violationsOmitted), undefined);
+  });
+});
+
 describe("resolveDlqTopic", () => {
   it("options, then the rule's dlq.topic, then <topic>-dlq", () => {
     assert.equal(resolveDlqTopic("opt", "orders", "rule"), "opt");

@@ -223,6 +223,37 @@ describe("contractProducer: onFailure DLQ", () => {
   });
 });
 
+describe("contractProducer: values nested too deep for the DLQ's JSON form", () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = { a: v };
+    return v;
+  };
+
+  // The JSON form of a deep value overflows the stack (structuredClone, JSON.stringify): a RangeError before.
+  for (const depth of [3_000, 100_000]) {
+    it(`a DLQ message ${depth} levels deep is dead-lettered or rejects the call with a typed error; nothing is lost`, async () => {
+      const { producer, p } = await setup([cond("smallQty", "message.qty < 10", "DLQ")]);
+      const messages = [{ value: order({ id: "ok" }) }, { value: order({ id: "deep", qty: 50, extra: nested(depth) }) }, { value: order({ id: "bad", qty: 50 }) }];
+      let result;
+      try {
+        result = await p.send({ topic: "orders", messages });
+      } catch (e) {
+        assert.ok(e instanceof ProduceRejectedError, `typed, got ${String(e)}`);
+        assert.deepEqual(
+          e.rejected.map((r) => [r.index, r.isKey, r.error.code]),
+          [[1, false, "message-invalid"]],
+        );
+        assert.match(e.message, /cannot be dead-lettered/);
+        assert.deepEqual(e.violations.map((v) => v.rule), ["smallQty"], "the violation is kept");
+        assert.equal(producer.batches.length, 0, "nothing of the call is written");
+        return;
+      }
+      assert.deepEqual(result.messages.map((m) => m.status), ["sent", "dead-lettered", "dead-lettered"]);
+    });
+  }
+});
+
 describe("contractProducer: keys", () => {
   const KEY_SCHEMA = JSON.stringify({ type: "object", properties: { id: { type: "string" } }, required: ["id"] });
 

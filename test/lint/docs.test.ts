@@ -16,3 +16,10 @@ test("every code has a section in docs/lint.md with its default severity, and no
   assert.deepEqual([...sections.keys()].sort(), [...ALL_CODES].sort());
   for (const code of ALL_CODES) assert.equal(sections.get(code), LINT_CODES[code].severity, code);
 });
+
+test("the README and docs/lint.md state the number of codes there are", () => {
+  const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+  const stated = [...`${readme}\n${doc}`.matchAll(/\b(\d+) (?:diagnostic )?codes\b|a stable code \((\d+) of them/g)].map((m) => Number(m[1] ?? m[2]));
+  assert.ok(stated.length > 0, "no count of codes found in the README");
+  for (const n of stated) assert.equal(n, ALL_CODES.length);
+});

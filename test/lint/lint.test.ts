@@ -209,3 +209,54 @@ test("a rule named __proto__ or constructor is rule-name-invalid, and the rule i
     assert.deepEqual(codes(ds), ["4:rule-name-invalid", "4:cel-unknown-field"], name);
   }
 });
+
+const ENUMS = `schema:
+  type: record
+  name: Order
+  namespace: acme
+  fields:
+    - {name: id, type: string}
+    - {name: status, type: {type: enum, name: Status, symbols: [PAID, OPEN, SHIPPED]}}
+    - {name: note, type: ["null", string], default: null}
+`;
+const enumRule = (expr: string) => `subject: orders-value\nruleSet:\n  domainRules:\n    - {name: c, kind: CONDITION, mode: WRITE, type: CEL, expr: "${expr}"}\n${ENUMS}`;
+
+test("CEL: an Avro enum compared with a symbol it does not have is an error, with the nearest symbol", () => {
+  const ds = lint(enumRule("message.status == 'PAYED'"));
+  assert.deepEqual(codes(ds), ["4:cel-enum-symbol"]);
+  assert.match(ds[0]!.message, /'PAYED' is not a symbol of acme\.Status/);
+  assert.match(ds[0]!.message, /symbols: PAID, OPEN, SHIPPED/);
+  assert.deepEqual(codes(lint(enumRule("'OPEN' != message.status"))), []);
+  assert.deepEqual(codes(lint(enumRule("message.status in ['PAID', 'SHIPED']"))), ["4:cel-enum-symbol"]);
+  assert.deepEqual(codes(lint(enumRule("message.status in ['PAID', 'SHIPPED'] && message.id != 'PAYED'"))), []);
+});
+
+test("CEL: a JSON Schema string enum is checked the same way", () => {
+  const text = `subject: s\nruleSet:\n  domainRules:\n    - {name: c, kind: CONDITION, type: CEL, expr: "message.currency == 'EURO'"}\nschemaType: JSON\nschema: {type: object, properties: {currency: {type: string, enum: [EUR, USD]}}}\n`;
+  assert.deepEqual(codes(lint(text)), ["4:cel-enum-symbol"]);
+});
+
+test("CEL: has() on a field that is always present is a warning; on an optional one it is clean", () => {
+  const avro = lint(enumRule("has(message.note)"));
+  assert.deepEqual(avro.map((d) => `${d.code}:${d.severity}`), ["cel-has-always-true:warning"]);
+  assert.match(avro[0]!.message, /always true/);
+  const json = (expr: string) =>
+    `subject: s\nruleSet:\n  domainRules:\n    - {name: c, kind: CONDITION, type: CEL, expr: "${expr}"}\nschemaType: JSON\nschema: {type: object, required: [id], properties: {id: {type: string}, note: {type: string}}}\n`;
+  assert.deepEqual(codes(lint(json("has(message.id)"))), ["4:cel-has-always-true"]);
+  assert.deepEqual(codes(lint(json("has(message.note)"))), []);
+  // The warning does not hide the other checks: the condition still must be bool.
+  const both = lint(`subject: s\nruleSet:\n  domainRules:\n    - {name: c, kind: CONDITION, type: CEL, expr: "has(message.id) ? 1 : 2"}\nschemaType: JSON\nschema: {type: object, required: [id], properties: {id: {type: string}}}\n`);
+  assert.deepEqual(codes(both).sort(), ["4:cel-condition-not-bool", "4:cel-has-always-true"]);
+});
+
+test("TRANSFORM: each branch of ?: must fit, not their join", () => {
+  const field = (expr: string) => rule(`{name: m, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [NOTE], expr: "${expr}"}`);
+  assert.deepEqual(codes(lint(field("value == null ? null : value.trim()"))), []);
+  const bad = lint(field("value == null ? 0 : value.trim()"));
+  assert.deepEqual(codes(bad), ["4:cel-transform-type"]);
+  assert.match(bad[0]!.message, /int/);
+  assert.deepEqual(codes(lint(field("value == null ? null : (size(value) > 3 ? value : 42)"))), ["4:cel-transform-type"]);
+  const whole = (expr: string) => rule(`{name: t, kind: TRANSFORM, mode: WRITE, type: CEL, expr: "${expr}"}`);
+  assert.deepEqual(codes(lint(whole("message.id == '' ? message : 'x'"))), ["4:cel-transform-type"]);
+  assert.deepEqual(codes(lint(whole("message.id == '' ? message : message"))), []);
+});

@@ -104,7 +104,7 @@ test("an unknown subject is a typed registry error naming it", async () => {
   await assert.rejects(async () => serializer.serialize("nosuch", { a: 1 }), (e) => isKontractError(e) && e.code === "unknown-schema" && /nosuch-value/.test((e as Error).message));
 });
 
-test("a record replayed from the DLQ skips the rule named in its last __rule.name header", async () => {
+test("a __rule.name header skips no rule: any producer can set one; the rule to skip is the caller's verified word", async () => {
   const { registry, deserializer } = await setup({
     "users-value": [{ schema: AVRO, ruleSet: { domainRules: [rule("young", "message.age < 30", { mode: "READ" })] } }],
   });
@@ -113,7 +113,8 @@ test("a record replayed from the DLQ skips the rule named in its last __rule.nam
   const payload = avro.encode({ name: "Ada", age: 36, email: "a@b.c" });
   const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0, latest.id]), payload]);
   assert.equal((await deserializer.deserialize("users", bytes)).kind, "failed");
-  assert.equal((await deserializer.deserialize("users", bytes, { "__rule.name": ["other", "young"] })).kind, "deserialized");
+  assert.equal((await deserializer.deserialize("users", bytes, { "__rule.name": ["other", "young"] })).kind, "failed");
+  assert.equal((await deserializer.deserialize("users", bytes, { "__rule.name": "other" }, "young")).kind, "deserialized");
 });
 
 test("migration: a v1 message read as v2 (latest with metadata) is upgraded by v2's rules", async () => {
@@ -220,4 +221,39 @@ test("stores in one process share a compiled schema (once compiled, already opti
   assert.equal(a.plan.schema, b.plan.schema);
   const other = createContractStore({ registry, engine: createEngine(), formats: { ...FORMATS, AVRO: createAvroFormat({ json: "plain" }) } });
   assert.notEqual((await other.latest("users-value")).plan.schema, a.plan.schema, "another adapter compiles its own");
+});
+
+test("Avro: a whole-message CEL TRANSFORM that returns a map keeps bytes fields encodable", async () => {
+  const schema = JSON.stringify({
+    type: "record",
+    name: "Blob",
+    namespace: "acme",
+    fields: [
+      { name: "b", type: "bytes" },
+      { name: "f", type: { type: "fixed", name: "F2", size: 2 } },
+    ],
+  });
+  const t = rule("rebuild", "{'b': message.b, 'f': message.f}", { kind: "TRANSFORM", mode: "WRITE" });
+  const { serializer, deserializer } = await setup({ "blobs-value": [{ schema, ruleSet: { domainRules: [t] } }] });
+  const r = serialized(await serializer.serialize("blobs", { b: Buffer.from([1, 2, 3]), f: Buffer.from([4, 5]) }));
+  const d = (await deserializer.deserialize("blobs", r.bytes)) as Extract<DeserializeResult, { kind: "deserialized" }>;
+  assert.deepEqual([...(d.value as { b: Buffer }).b], [1, 2, 3]);
+  assert.deepEqual([...(d.value as { f: Buffer }).f], [4, 5]);
+});
+
+test("a whole-message CEL TRANSFORM whose result does not fit the schema is a rule failure, through onFailure", async () => {
+  const schema = JSON.stringify({
+    type: "record",
+    name: "Paid",
+    namespace: "acme",
+    fields: [{ name: "status", type: { type: "enum", name: "Status", symbols: ["PAID", "OPEN"] } }],
+  });
+  const t = rule("typo", "{'status': 'PAYED'}", { kind: "TRANSFORM", mode: "WRITE", onFailure: "DLQ" });
+  const { serializer } = await setup({ "paid-value": [{ schema, ruleSet: { domainRules: [t] } }] });
+  const r = await serializer.serialize("paid", { status: "PAID" });
+  assert.equal(r.kind, "failed");
+  if (r.kind !== "failed") return;
+  assert.equal(r.outcome.action, "DLQ");
+  assert.equal(r.outcome.violations[0]!.rule, "typo");
+  assert.match(r.outcome.violations[0]!.message, /does not fit the schema/);
 });

@@ -35,7 +35,12 @@ export type DiagnosticCode =
   | "type-mismatch"
   | "unsupported"
   | "limit"
-  | "regex";
+  | "regex"
+  | "enum-symbol"
+  | "has-always-true";
+
+/** Findings that do not make the expression wrong: it still has a type. */
+export const ADVISORY_CODES: ReadonlySet<DiagnosticCode> = new Set(["has-always-true"]);
 
 export interface Finding extends Range {
   readonly code: DiagnosticCode;
@@ -150,6 +155,8 @@ function didYouMean(name: string, candidates: Iterable<string>): string {
 
 export class Checker {
   readonly findings: Finding[] = [];
+  /** The types of the branches of every `?:`, for alternatives(). */
+  private readonly branchTypes = new Map<Expr, CheckType>();
   private readonly spans = new Map<bigint, Range>();
   private nodesById: Map<bigint, Expr> | undefined;
   private root: Expr | undefined;
@@ -162,6 +169,19 @@ export class Checker {
   run(root: Expr): CheckType {
     this.root = root;
     return this.check(root, undefined);
+  }
+
+  /**
+   * The types `e` (a node of the checked tree) may yield: one per leaf branch
+   * of nested `?:`, where the join would blur different types into dyn.
+   */
+  alternatives(e: Expr, type: CheckType): CheckType[] {
+    const kind = e.exprKind;
+    if (kind.case === "callExpr" && kind.value.function === "_?_:_" && kind.value.target === undefined && kind.value.args.length === 3) {
+      const [, a, b] = kind.value.args as [Expr, Expr, Expr];
+      return [...this.alternatives(a, this.branchTypes.get(a) ?? T.dyn), ...this.alternatives(b, this.branchTypes.get(b) ?? T.dyn)];
+    }
+    return [type];
   }
 
   // ---- reporting ----
@@ -444,6 +464,10 @@ export class Checker {
         if (f === undefined) {
           this.unknownField(e, operand, field, t.fields.keys(), formatCheckType(t));
           return result(T.dyn);
+        }
+        if (testOnly && t.required?.has(field) === true) {
+          const nullHint = f.kind === "optional-null" ? `; to test for null, write ${this.text.slice(this.span(operand).start, this.span(operand).end)}.${field} != null` : "";
+          this.report("has-always-true", this.span(e), `has() is always true here: every ${formatCheckType(t)} holds '${field}'${nullHint}`);
         }
         return result(f);
       }
@@ -787,7 +811,11 @@ export class Checker {
     if (cond === undefined || a === undefined || b === undefined) return T.dyn;
     const c = this.check(cond, scope);
     if (!boolish(c)) this.report("type-mismatch", this.span(cond), `the condition of ?: must be bool, not ${formatCheckType(c)}`);
-    const t = joinTypes(this.check(a, scope), this.check(b, scope));
+    const ta = this.check(a, scope);
+    const tb = this.check(b, scope);
+    this.branchTypes.set(a, ta);
+    this.branchTypes.set(b, tb);
+    const t = joinTypes(ta, tb);
     return t === EMPTY ? T.dyn : t;
   }
 
@@ -795,8 +823,23 @@ export class Checker {
     const types = call.args.map((a) => this.check(a, scope));
     if (types.length === 2 && !isComparable(types[0], types[1])) {
       this.report("no-matching-overload", this.operatorRange(e, call), `no matching overload for ${this.displayName(call.function)} applied to ${typeList(types)}`);
+    } else if (types.length === 2) {
+      this.enumSymbol(types[0]!, call.args[1]!);
+      this.enumSymbol(types[1]!, call.args[0]!);
     }
     return T.bool;
+  }
+
+  /** A string literal compared with an enum value must be one of its symbols: anything else never matches. */
+  private enumSymbol(t: CheckType, literal: Expr): void {
+    const n = nonNull(t);
+    if (n.kind !== "string" || !("enum" in n)) return;
+    const k = literal.exprKind;
+    if (k.case !== "constExpr" || k.value.constantKind.case !== "stringValue") return;
+    const symbol = k.value.constantKind.value;
+    if (n.enum.symbols.includes(symbol)) return;
+    const listed = n.enum.symbols.length <= 8 ? ` (symbols: ${n.enum.symbols.join(", ")})` : "";
+    this.report("enum-symbol", this.span(literal), `'${symbol}' is not a symbol of ${n.enum.name}: the comparison never matches${didYouMean(symbol, n.enum.symbols)}${listed}`);
   }
 
   private membership(e: Expr, call: Expr_Call, scope: Scope): CheckType {
@@ -809,9 +852,12 @@ export class Checker {
       case "dyn":
         ok = true;
         break;
-      case "list":
+      case "list": {
         ok = isComparable(x, c.element);
+        const list = call.args[1]!.exprKind;
+        if (ok && list.case === "listExpr") for (const el of list.value.elements) this.enumSymbol(x!, el);
         break;
+      }
       case "map":
         ok = isComparable(x, c.key);
         break;

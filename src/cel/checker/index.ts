@@ -13,7 +13,7 @@ import { CelCompileError } from "../errors.js";
 import { resolveLimits } from "../limits.js";
 import type { CelLimits } from "../limits.js";
 import { checkExpr } from "../check.js";
-import { Checker } from "./check.js";
+import { ADVISORY_CODES, Checker } from "./check.js";
 import type { DiagnosticCode, Finding } from "./check.js";
 import { functionTable, runtimeEnv } from "./functions.js";
 import { SourceText } from "./source.js";
@@ -36,8 +36,14 @@ export interface CheckDiagnostic {
 }
 
 export interface CheckResult {
-  /** The type of the expression; undefined when any diagnostic was reported. */
+  /** The type of the expression; undefined when any diagnostic but an advisory one (has-always-true) was reported. */
   type: CheckType | undefined;
+  /**
+   * The types the expression may yield, one per leaf branch of a top-level
+   * `?:` (nested), where `type` is their join; `[type]` otherwise; empty when
+   * `type` is undefined.
+   */
+  alternatives: CheckType[];
   /** Sorted by position. */
   diagnostics: CheckDiagnostic[];
 }
@@ -59,12 +65,12 @@ export function checkCel(expr: string, variables: Readonly<Record<string, CheckT
   const diagnostic = (f: Finding): CheckDiagnostic => ({ code: f.code, message: f.message, ...source.lineColumn(f) });
   if (expr.length > limits.maxExpressionLength) {
     const d = diagnostic({ code: "limit", message: `expression too long: ${expr.length} characters, the limit is ${limits.maxExpressionLength}`, start: 0, end: expr.length });
-    return { type: undefined, diagnostics: [d] };
+    return { type: undefined, alternatives: [], diagnostics: [d] };
   }
   const parsed = parseCached(expr);
-  if (!("expr" in parsed)) return { type: undefined, diagnostics: [diagnostic(syntaxFinding(source, parsed.error))] };
+  if (!("expr" in parsed)) return { type: undefined, alternatives: [], diagnostics: [diagnostic(syntaxFinding(source, parsed.error))] };
   const root = parsed.expr as Expr | undefined;
-  if (root === undefined) return { type: undefined, diagnostics: [diagnostic({ code: "syntax", message: "empty expression", start: 0, end: 0 })] };
+  if (root === undefined) return { type: undefined, alternatives: [], diagnostics: [diagnostic({ code: "syntax", message: "empty expression", start: 0, end: 0 })] };
   const positions = parsed.sourceInfo?.positions ?? {};
   const checker = new Checker({
     source,
@@ -78,11 +84,12 @@ export function checkCel(expr: string, variables: Readonly<Record<string, CheckT
   const findings = dedupe(checker.findings);
   // The runtime's own compile-time checks (limits, references, arities) are the
   // last word: whatever it would reject, the checker must not accept.
-  const gate = runtimeGate(root, positions, source, Object.keys(variables), options, limits, findings.length === 0);
+  const clean = findings.every((f) => ADVISORY_CODES.has(f.code));
+  const gate = runtimeGate(root, positions, source, Object.keys(variables), options, limits, clean);
   if (gate !== undefined) findings.push(gate);
-  if (findings.length > 0) type = undefined;
+  if (!findings.every((f) => ADVISORY_CODES.has(f.code))) type = undefined;
   findings.sort((a, b) => a.start - b.start || a.end - b.end);
-  return { type, diagnostics: findings.map(diagnostic) };
+  return { type, alternatives: type === undefined ? [] : checker.alternatives(root, type), diagnostics: findings.map(diagnostic) };
 }
 
 const DEFAULT_LIMITS = resolveLimits(undefined);

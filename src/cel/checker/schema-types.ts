@@ -35,10 +35,11 @@ class ShapeConverter {
     const hit = this.seen.get(shape);
     if (hit !== undefined) return hit;
     switch (shape.kind) {
+      case "string":
+        return shape.enum === undefined ? T.string : { kind: "string", enum: shape.enum };
       case "int":
       case "uint":
       case "double":
-      case "string":
       case "bool":
       case "bytes":
       case "null":
@@ -57,7 +58,7 @@ class ShapeConverter {
         return mapOf(T.string, this.convert(shape.value));
       case "record": {
         const fields = new Map<string, CheckType>();
-        const t: CheckType = { kind: "record", name: shape.name, fields };
+        const t: CheckType = shape.required === undefined ? { kind: "record", name: shape.name, fields } : { kind: "record", name: shape.name, fields, required: shape.required };
         this.seen.set(shape, t); // before the fields: recursive records end here
         for (const [name, field] of shape.fields) fields.set(name, this.convert(field));
         return t;

@@ -3,6 +3,7 @@
  * is gradual: `dyn` matches anything, so an expression over schema-less data
  * checks clean and only what is known to be wrong is reported.
  */
+import type { EnumSymbols } from "../shape.js";
 
 export type ScalarKind =
   | "int"
@@ -19,10 +20,15 @@ export type ScalarKind =
 
 export type CheckType =
   | { readonly kind: ScalarKind }
+  /** A string that holds one of an enum's symbols (Avro enums, JSON Schema string enums). */
+  | { readonly kind: "string"; readonly enum: EnumSymbols }
   | { readonly kind: "list"; readonly element: CheckType }
   | { readonly kind: "map"; readonly key: CheckType; readonly value: CheckType }
-  /** Avro/JSON records: a closed set of fields. At run time a CEL map with string keys. */
-  | { readonly kind: "record"; readonly name: string; readonly fields: ReadonlyMap<string, CheckType> }
+  /**
+   * Avro/JSON records: a closed set of fields. At run time a CEL map with string keys.
+   * `required`: the fields every value holds (has() is always true on them).
+   */
+  | { readonly kind: "record"; readonly name: string; readonly fields: ReadonlyMap<string, CheckType>; readonly required?: ReadonlySet<string> }
   /** A protobuf message; its fields come from the registry. */
   | { readonly kind: "message"; readonly typeName: string }
   /** A nullable field: `inner` or null. */

@@ -36,7 +36,7 @@ export function leafShape(typeName: FieldTypeName, value: unknown): CelShape {
       return SHAPES.string;
     case "BYTES":
     case "FIXED":
-      return SHAPES.bytes;
+      return Buffer.isBuffer(value) ? SHAPES.bufferBytes : SHAPES.bytes;
     case "BOOLEAN":
       return SHAPES.bool;
     default:
@@ -111,10 +111,7 @@ export const celFieldExecutor: RuleExecutor = {
         function transformed(r: unknown, value: unknown, shape: CelShape, field: FieldInfo, path: string): unknown {
           if (r === null) return null;
           try {
-            const out = fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
-            // avsc wants Buffers for bytes; CEL hands back plain Uint8Arrays.
-            if (Buffer.isBuffer(value) && out instanceof Uint8Array && !Buffer.isBuffer(out)) return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-            return out;
+            return fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
           } catch (e) {
             failure = {
               ok: false,

@@ -4,6 +4,7 @@
 import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
+import type { CompiledSchema } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
 import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
 
@@ -15,6 +16,9 @@ export const celExecutor: RuleExecutor = {
     const program = compileGuarded(rule, env, ["message"]);
     const shape = env.form === "json" ? SHAPES.dyn : env.schema.celShape;
     const isCondition = defaultKind(rule) === "CONDITION";
+    // A transform's new message must fit the schema here, as a rule failure through onFailure, not later as an encode error.
+    // Migration rules (json form) are checked against the target schema by the migration itself.
+    const fit: Fit = env.form === "json" ? (v) => v : fitSchema(env.schema);
     // One bindings object per rule, refilled per message: evaluation is synchronous.
     const bindings: Record<string, unknown> = { message: undefined };
     // The native fast path when the rule is within its subset (docs/cel.md); the interpreter otherwise.
@@ -29,7 +33,7 @@ export const celExecutor: RuleExecutor = {
           run(message): RuleResult {
             native.message = message;
             const r = body(native);
-            return r === true ? TRUE : toResult(r, message, true, false, shape);
+            return r === true ? TRUE : toResult(r, message, true, false, shape, fit);
           },
           passes: typed.body.test,
         };
@@ -40,7 +44,7 @@ export const celExecutor: RuleExecutor = {
           native.message = message;
           if (!guardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
           const r = body(native);
-          return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
+          return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape, fit);
         },
       };
     }
@@ -51,7 +55,7 @@ export const celExecutor: RuleExecutor = {
         bindings.message = view;
         if (!guardPasses(program, bindings)) return isCondition ? TRUE : { ok: true, value: message };
         const r = program.body.run(bindings);
-        return toResult(r, message, isCondition, r === view, shape);
+        return toResult(r, message, isCondition, r === view, shape, fit);
       },
     };
   },
@@ -61,14 +65,25 @@ export const celExecutor: RuleExecutor = {
  * A CEL result as a rule result. `identity` is set when a transform returned
  * the message itself: the original object is kept, byte for byte (Java does the same).
  */
-function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape): RuleResult {
+function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape, fit: Fit): RuleResult {
   if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
   if (isCondition) return r === true ? TRUE : { ok: true, value: r };
   if (identity) return { ok: true, value: message };
   if (r === null) return { ok: true, value: null };
   try {
-    return { ok: true, value: fromCel(r, shape) };
+    return { ok: true, value: fit(fromCel(r, shape)) };
   } catch (e) {
     return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
   }
+}
+
+/** Returns a transform's result when it fits, else throws the first problem. */
+type Fit = (value: unknown) => unknown;
+
+function fitSchema(schema: CompiledSchema): Fit {
+  return (value) => {
+    const problem = schema.validate(value)?.[0];
+    if (problem === undefined) return value;
+    throw new Error(`${problem.path === "" ? "the root" : problem.path}: ${problem.message}`);
+  };
 }

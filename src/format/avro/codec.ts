@@ -4,6 +4,7 @@
  * do for byte arrays.
  */
 import { SerializationError } from "../../errors.js";
+import { MAX_INPUT_FRAGMENT, capText } from "../../util/cap.js";
 import { withHeadroom } from "../headroom.js";
 import type { SchemaProblem } from "../types.js";
 import { type AvroType, isUnionType } from "./avsc.js";
@@ -35,7 +36,7 @@ export function avroEncode(type: AvroType, value: unknown, headroom = 0): Uint8A
   try {
     return writeAvro(type, value, headroom);
   } catch (e) {
-    throw new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${capText((e as Error).message)}`, { cause: e });
   }
 }
 
@@ -43,7 +44,7 @@ function invalid(type: AvroType, value: unknown): SerializationError {
   const first = avroProblems(type, value)?.[0];
   const where = first ? (first.path === "" ? "the root" : first.path) : "the root";
   const why = first?.message ?? `expected ${expected(type)}, got ${describeValue(value)}`;
-  return new SerializationError("message-invalid", `value does not match Avro schema ${expected(type)} at ${where}: ${why}`);
+  return new SerializationError("message-invalid", `value does not match Avro schema ${expected(type)} at ${capText(where, MAX_INPUT_FRAGMENT)}: ${capText(why)}`);
 }
 
 export function avroDecode(type: AvroType, payload: Uint8Array, start = 0): unknown {
@@ -53,7 +54,7 @@ export function avroDecode(type: AvroType, payload: Uint8Array, start = 0): unkn
     // Rejects truncated input and trailing bytes; avsc's readers reject bad union or enum indexes.
     return readAvro(type, buf, start);
   } catch (e) {
-    throw new SerializationError("wire-format", `Avro payload (${buf.length - start} bytes) does not decode as ${expected(type)}: ${(e as Error).message}`, {
+    throw new SerializationError("wire-format", `Avro payload (${buf.length - start} bytes) does not decode as ${expected(type)}: ${capText((e as Error).message)}`, {
       cause: e,
     });
   }
@@ -71,6 +72,6 @@ export function avroDecodeResolved(reader: AvroType, writer: AvroType, payload: 
   try {
     return reader.fromBuffer(buf, resolver as never);
   } catch (e) {
-    throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(writer)}: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError("wire-format", `Avro payload (${buf.length} bytes) does not decode as ${expected(writer)}: ${capText((e as Error).message)}`, { cause: e });
   }
 }

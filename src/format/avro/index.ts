@@ -6,11 +6,12 @@
  * `{branchName: value}` objects.
  */
 import type { Contract } from "../../contract/model.js";
+import { hasAnyTag } from "../tags.js";
 import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
 import { avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
 import type { AvroType } from "./avsc.js";
 import { avroFields } from "./fields.js";
-import { type AvroJsonForm, avroFromJson, avroToJson } from "./json.js";
+import { type AvroJsonForm, avroFromJson, avroToJson, avroToRedactedJson } from "./json.js";
 import { parseAvro } from "./parse.js";
 import { avroShapes } from "./shape.js";
 import { compileAvroWalker } from "./walker.js";
@@ -71,6 +72,12 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
         walkers.set(key, walker);
       }
       return walker;
+    },
+    jsonRedactor(tags) {
+      const tagged = new Set<string>();
+      for (const f of fields.list) if (hasAnyTag(f.tags, tags)) tagged.add(f.fullName);
+      if (tagged.size === 0) return undefined;
+      return (value, replace) => avroToRedactedJson(root, value, form, { fields: tagged, replace });
     },
     toJson: (value) => avroToJson(root, value, form),
     fromJson: (json) => avroFromJson(root, json, form),

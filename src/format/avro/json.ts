@@ -32,7 +32,18 @@ import { appendKey, describeValue, setOwn } from "./values.js";
 export type AvroJsonForm = "avro" | "plain";
 
 export function avroToJson(type: AvroType, value: unknown, form: AvroJsonForm): unknown {
-  return toJson(type, value, form, "");
+  return toJson(type, value, form, "", undefined);
+}
+
+/** Record fields to redact in the JSON form, by full name ("ns.Record.field"). */
+export interface AvroRedaction {
+  readonly fields: ReadonlySet<string>;
+  readonly replace: (json: unknown) => unknown;
+}
+
+/** The JSON form with the fields of `redaction` replaced, in the same pass (see JsonRedactor). */
+export function avroToRedactedJson(type: AvroType, value: unknown, form: AvroJsonForm, redaction: AvroRedaction): unknown {
+  return toJson(type, value, form, "", redaction);
 }
 
 export function avroFromJson(type: AvroType, json: unknown, form: AvroJsonForm): unknown {
@@ -52,7 +63,7 @@ function typeLabel(type: AvroType): string {
   return type.name ?? type.typeName;
 }
 
-function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string): unknown {
+function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string, redaction: AvroRedaction | undefined): unknown {
   switch (type.typeName) {
     case "null":
       if (value !== null) throw mismatch(type, value, path);
@@ -81,19 +92,20 @@ function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string
     if (value === null || typeof value !== "object") throw mismatch(type, value, path);
     const out: Record<string, unknown> = {};
     for (const f of type.fields) {
-      // Own properties only: a field may be named `constructor`, `toString` or `__proto__`.
-      setOwn(out, f.name, toJson(f.type, ownValue(value, f.name), form, appendKey(path, f.name)));
+      // Own properties only: a field may be named `constructor` or `toString` (parse.ts refuses `__proto__`).
+      const json = toJson(f.type, ownValue(value, f.name), form, appendKey(path, f.name), redaction);
+      out[f.name] = redaction !== undefined && redaction.fields.has(`${type.name ?? ""}.${f.name}`) ? redaction.replace(json) : json;
     }
     return out;
   }
   if (isArrayType(type)) {
     if (!Array.isArray(value)) throw mismatch(type, value, path);
-    return value.map((v: unknown, i) => toJson(type.itemsType, v, form, `${path}[${i}]`));
+    return value.map((v: unknown, i) => toJson(type.itemsType, v, form, `${path}[${i}]`, redaction));
   }
   if (isMapType(type)) {
     if (value === null || typeof value !== "object" || Array.isArray(value)) throw mismatch(type, value, path);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(out, k, toJson(mapValues(type), v, form, appendKey(path, k)));
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, toJson(mapValues(type), v, form, appendKey(path, k), redaction));
     return out;
   }
   if (isUnionType(type)) {
@@ -108,7 +120,7 @@ function toJson(type: AvroType, value: unknown, form: AvroJsonForm, path: string
       branch = type.types[unwrappedBranchIndex(type, value)];
     }
     if (!branch || branch.typeName === "null") throw mismatch(type, value, path);
-    const json = toJson(branch, inner, form, path);
+    const json = toJson(branch, inner, form, path, redaction);
     return form === "avro" ? { [branch.branchName!]: json } : json;
   }
   throw mismatch(type, value, path);

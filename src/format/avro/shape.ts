@@ -5,6 +5,7 @@
 import { type CelShape, SHAPES } from "../../cel/shape.js";
 import {
   type AvroType,
+  type EnumType,
   branchIndexByName,
   isArrayType,
   isMapType,
@@ -49,11 +50,12 @@ export function avroShapes(parsed: ParsedAvro): AvroShapes {
       case "double":
         return SHAPES.double;
       case "string":
-      case "enum":
         return SHAPES.string;
+      case "enum":
+        return { kind: "string", enum: { name: type.name ?? "enum", symbols: (type as EnumType).symbols } };
       case "bytes":
       case "fixed":
-        return SHAPES.bytes;
+        return SHAPES.bufferBytes;
       case "boolean":
         return SHAPES.bool;
       case "null":
@@ -64,7 +66,8 @@ export function avroShapes(parsed: ParsedAvro): AvroShapes {
       const cached = records.get(name);
       if (cached) return cached;
       const fields = new Map<string, CelShape>();
-      const shape: RecordShape = { kind: "record", name, fields };
+      // avsc records hold every field (null included), so has() is true for all of them.
+      const shape: RecordShape = { kind: "record", name, fields, required: new Set(type.fields.map((f) => f.name)) };
       records.set(name, shape); // before the fields: recursive records end here
       for (const f of type.fields) fields.set(f.name, shapeOf(f.type));
       return shape;

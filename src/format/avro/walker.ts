@@ -56,9 +56,8 @@ export function compileAvroWalker(
   const recordSteps = new Map<RecordType, Step>();
   const leafInfos = new Map<string, FieldInfo>();
 
-  const leafInfo = (field: FieldInfo, leaf: FieldTypeName): FieldInfo => {
-    // A null in a nullable field reports the field's type, as `fields` does.
-    const typeName = leaf === "NULL" && isPrimitiveName(field.typeName) ? field.typeName : leaf;
+  // The type of the union branch the value resolves to, as Java sets it: a null is NULL, even in a nullable field.
+  const leafInfo = (field: FieldInfo, typeName: FieldTypeName): FieldInfo => {
     if (typeName === field.typeName) return field;
     const key = `${field.fullName}\u0000${typeName}`;
     let info = leafInfos.get(key);

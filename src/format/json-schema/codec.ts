@@ -1,6 +1,7 @@
 /** Validation with Ajv, and the JSON payload (UTF-8 JSON text). */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { SerializationError } from "../../errors.js";
+import { MAX_INPUT_FRAGMENT, capText } from "../../util/cap.js";
 import { messageBuffer } from "../../util/message-buffers.js";
 import type { SchemaProblem } from "../types.js";
 
@@ -45,13 +46,13 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
   if (problems) {
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (+${problems.length - 1} more)` : "";
-    throw new SerializationError("message-invalid", `value does not match JSON Schema ${schemaName} at ${first.path}: ${first.message}${more}`);
+    throw new SerializationError("message-invalid", `value does not match JSON Schema ${schemaName} at ${capText(first.path, MAX_INPUT_FRAGMENT)}: ${capText(first.message)}${more}`);
   }
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    throw new SerializationError("message-invalid", `value has no JSON text: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError("message-invalid", `value has no JSON text: ${capText((e as Error).message)}`, { cause: e });
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
   if (headroom === 0) return Buffer.from(text, "utf8");
@@ -72,6 +73,6 @@ export function jsonDecode(payload: Uint8Array): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new SerializationError("wire-format", `JSON payload (${payload.length} bytes) does not parse: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError("wire-format", `JSON payload (${payload.length} bytes) does not parse: ${capText((e as Error).message)}`, { cause: e });
   }
 }

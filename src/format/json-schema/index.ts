@@ -13,6 +13,7 @@ import { type Loc, type SchemaNode, indexSchemas, isObjectSchema, isSchemaNode, 
 import { partsReader } from "./parts.js";
 import { jsonShapes } from "./shape.js";
 import { compileJsonWalker } from "./walker.js";
+import { compileJsonRedactor } from "./redact.js";
 
 export const jsonSchemaFormat: FormatAdapter = {
   type: "JSON",
@@ -71,6 +72,7 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
       }
       return walker;
     },
+    jsonRedactor: (tags) => compileJsonRedactor(partsOf, root, contract.metadata, tags),
     // The native form is JSON already (Java JsonSchema.toJson/fromJson pass it through).
     toJson: (value) => value,
     fromJson: (json) => {

@@ -17,6 +17,8 @@ export interface Parts {
   readonly anyOf: readonly Loc[];
   readonly oneOf: readonly Loc[];
   readonly properties: readonly (readonly [name: string, loc: Loc])[];
+  /** The `required` keyword: property names a valid object holds. */
+  readonly required: readonly string[];
   /** A single `items` schema (tuple forms are not walked, as in Java). */
   readonly items: Loc | undefined;
   readonly additionalProperties: Loc | undefined;
@@ -33,6 +35,7 @@ const EMPTY: Parts = Object.freeze({
   anyOf: [],
   oneOf: [],
   properties: [],
+  required: [],
   items: undefined,
   additionalProperties: undefined,
   enumValues: undefined,
@@ -75,6 +78,7 @@ function readParts(index: SchemaIndex, loc: Loc, node: Readonly<Record<string, u
     anyOf: list("anyOf"),
     oneOf: list("oneOf"),
     properties: props.map((name) => [name, index.child(loc, "properties", name)!] as const).filter(([, l]) => l !== undefined),
+    required: Array.isArray(node.required) ? node.required.filter((r): r is string => typeof r === "string") : [],
     items,
     additionalProperties: isObjectSchema(node.additionalProperties) ? index.child(loc, "additionalProperties") : undefined,
     enumValues: Array.isArray(node.enum) ? node.enum : "const" in node ? [node.const] : undefined,

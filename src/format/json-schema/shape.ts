@@ -46,7 +46,7 @@ export function jsonShapes(partsOf: PartsOf, root: Loc, validatorAt: (loc: Loc) 
   const compute = (loc: Loc): CelShape => {
     const node = loc.node as object;
     const p = partsOf(loc);
-    if (p.enumValues !== undefined) return enumShape(p.enumValues);
+    if (p.enumValues !== undefined) return enumShape(p.enumValues, p.title ?? `#${loc.pointer}`);
     if (p.types !== undefined && p.types.length > 0) {
       let types: JsonType[] = [...p.types];
       if (types.includes("integer") && types.includes("number")) types = types.filter((t) => t !== "integer");
@@ -103,7 +103,8 @@ export function jsonShapes(partsOf: PartsOf, root: Loc, validatorAt: (loc: Loc) 
   };
 
   const objectShape = (loc: Loc, own: boolean): CelShape => {
-    const props = collectProperties(loc);
+    const required = new Set<string>();
+    const props = collectProperties(loc, required);
     if (props.size === 0) {
       const extra = partsOf(loc).additionalProperties;
       return { kind: "map", value: extra ? shapeOf(extra) : SHAPES.dyn };
@@ -112,21 +113,25 @@ export function jsonShapes(partsOf: PartsOf, root: Loc, validatorAt: (loc: Loc) 
     const existing = records.get(node);
     if (existing) return existing;
     const fields = new Map<string, CelShape>();
-    const shape: RecordShape = { kind: "record", name: recordName(loc), fields };
+    const shape: RecordShape = { kind: "record", name: recordName(loc), fields, required };
     records.set(node, shape); // before the fields: recursive references end here
     if (own) cache.set(node, shape);
     for (const [name, propLoc] of props) fields.set(name, shapeOf(propLoc));
     return shape;
   };
 
-  /** Own properties, then those of allOf branches and the $ref target (first wins). */
-  const collectProperties = (loc: Loc, into = new Map<string, Loc>(), seen = new Set<unknown>()): Map<string, Loc> => {
+  /**
+   * Own properties, then those of allOf branches and the $ref target (first wins).
+   * `required` collects the required names of all of them: each must hold.
+   */
+  const collectProperties = (loc: Loc, required: Set<string>, into = new Map<string, Loc>(), seen = new Set<unknown>()): Map<string, Loc> => {
     if (seen.has(loc.node)) return into;
     seen.add(loc.node);
     const p = partsOf(loc);
     for (const [name, propLoc] of p.properties) if (!into.has(name)) into.set(name, propLoc);
-    for (const branch of p.allOf) collectProperties(branch, into, seen);
-    if (p.ref) collectProperties(p.ref, into, seen);
+    for (const name of p.required) required.add(name);
+    for (const branch of p.allOf) collectProperties(branch, required, into, seen);
+    if (p.ref) collectProperties(p.ref, required, into, seen);
     return into;
   };
 
@@ -142,8 +147,8 @@ export function jsonShapes(partsOf: PartsOf, root: Loc, validatorAt: (loc: Loc) 
   return { root: shapeOf(root), shapeOf };
 }
 
-function enumShape(values: readonly unknown[]): CelShape {
-  if (values.length > 0 && values.every((v) => typeof v === "string")) return SHAPES.string;
+function enumShape(values: readonly unknown[], name: string): CelShape {
+  if (values.length > 0 && values.every((v) => typeof v === "string")) return { kind: "string", enum: { name, symbols: values as string[] } };
   if (values.length > 0 && values.every((v) => Number.isInteger(v))) return SHAPES.int;
   if (values.length > 0 && values.every((v) => typeof v === "number")) return SHAPES.double;
   if (values.length > 0 && values.every((v) => typeof v === "boolean")) return SHAPES.bool;

@@ -20,7 +20,7 @@ import { type CelShape, SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { fieldTags } from "../../contract/tags.js";
 import type { FieldInfo, FieldTypeName, FieldVisitor, FieldWalker } from "../types.js";
-import { isOfType, isPrimitiveName, primitiveTypeName } from "./leaf.js";
+import { isOfType, primitiveTypeName } from "./leaf.js";
 import { type Loc, isObjectSchema } from "./locate.js";
 import { type JsonType, type Parts, type PartsOf, jsonTypeName } from "./parts.js";
 import type { JsonShapes } from "./shape.js";
@@ -68,11 +68,9 @@ export function compileJsonWalker(env: JsonWalkerEnv, tags: ReadonlySet<string> 
   };
   const metadataTags = allMetadataTags(metadata);
 
-  const leafInfo = (desc: { name: string; typeName: FieldTypeName }, fullName: string, leaf: FieldTypeName, tagSet: ReadonlySet<string>): FieldInfo => {
-    // A null in a nullable field reports the field's type, as `fields` does.
-    const typeName = leaf === "NULL" && isPrimitiveName(desc.typeName) ? desc.typeName : leaf;
-    return Object.freeze({ fullName, name: desc.name, typeName, tags: tagSet, primitive: true });
-  };
+  // The type the value validates as, as Java sets it per subschema: a null is NULL, even in a nullable field.
+  const leafInfo = (desc: { name: string }, fullName: string, typeName: FieldTypeName, tagSet: ReadonlySet<string>): FieldInfo =>
+    Object.freeze({ fullName, name: desc.name, typeName, tags: tagSet, primitive: true });
 
   /** `template` is the full name with "[*]" for indexes; undefined below recursion. */
   const makeDesc = (name: string, loc: Loc, template: string | undefined): PropDesc => {

@@ -20,11 +20,13 @@ import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { SHAPES } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
-import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
+import { capList, capText } from "../../util/cap.js";
+import type { FieldInfo, FieldWalker, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
 import { validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
+import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
 
 /**
@@ -46,7 +48,6 @@ export interface ProtobufSchema extends ProtobufCompiledSchema<Message> {
 export class ProtobufFile {
   readonly catalog: FieldCatalog;
   private readonly byDesc = new Map<DescMessage, ProtobufSchemaImpl>();
-  private readonly byIndexes = new Map<string, ProtobufSchemaImpl>();
   private readonly topLevel: ProtobufSchemaImpl[] = [];
 
   constructor(
@@ -67,23 +68,21 @@ export class ProtobufFile {
   }
 
   forIndexes(indexes: readonly number[]): ProtobufSchemaImpl {
-    // the hot path: a top-level message, without building a key
+    // the hot path: a top-level message, one array read
     const top = indexes.length === 1 ? this.topLevel[indexes[0]!] : undefined;
     if (top) return top;
-    const key = indexes.join(",");
-    let schema = this.byIndexes.get(key);
-    if (schema) return schema;
+    // The walk stops at the first index that names nothing, so it costs no more
+    // than the file's nesting depth however many indexes the bytes claim.
     let desc: DescMessage | undefined = this.file.messages[indexes[0] ?? -1];
     for (let i = 1; desc && i < indexes.length; i++) desc = desc.nestedMessages[indexes[i]!];
     if (!desc) {
       throw new SerializationError(
         "wire-format",
-        `message indexes [${indexes.join(", ")}] name no message in the schema (top-level messages: ${this.file.messages.map((m) => m.name).join(", ")})`,
+        `message indexes ${capList(indexes, "indexes")} name no message in the schema (top-level messages: ${capList(this.file.messages.map((m) => m.name), "messages")})`,
       );
     }
-    schema = this.schemaFor(desc);
+    const schema = this.schemaFor(desc);
     if (indexes.length === 1) this.topLevel[indexes[0]!] = schema;
-    else this.byIndexes.set(key, schema);
     return schema;
   }
 
@@ -183,6 +182,17 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     return walker;
   }
 
+  jsonRedactor(tags: ReadonlySet<string>): JsonRedactor<Message> | undefined {
+    const pass = compileJsonRedaction(this.desc, this.owner.catalog, tags);
+    if (!pass) return undefined;
+    return (value, replace) => {
+      // toJson builds a new object: the pass may replace values in place.
+      const json = this.toJson(value);
+      pass(json, replace);
+      return json;
+    };
+  }
+
   /** Protobuf JSON (camelCase names, 64-bit integers as strings), including fields at their default, as Java's toJson prints it. */
   toJson(value: Message): unknown {
     const message = this.toMessage(value);
@@ -197,7 +207,8 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     try {
       return fromJson(this.desc, json as JsonValue, { registry: this.owner.registry });
     } catch (e) {
-      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${errorMessage(e)}`, { cause: e });
+      // protobuf-es quotes the offending JSON value, which may be personal data: not kept, nor its error as the cause.
+      throw new SerializationError("message-invalid", `JSON does not fit ${this.desc.typeName}: ${withoutJsonValue(errorMessage(e))}`);
     }
   }
 
@@ -216,6 +227,15 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   }
 }
 
+/** "cannot decode field a.M.n from JSON: <the value>" without the value; an unknown key's name stays. */
+function withoutJsonValue(message: string): string {
+  const at = message.indexOf(" from JSON");
+  if (at < 0) return "cannot decode it from JSON";
+  const detail = message.slice(at + " from JSON: ".length);
+  return /^key "[^"]*" is unknown$/.test(detail) ? message : message.slice(0, at + " from JSON".length);
+}
+
+/** A library's complaint about a message: capped, it may quote the input. */
 function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return capText(e instanceof Error ? e.message : String(e));
 }

@@ -11,6 +11,7 @@
  */
 import { ScalarType, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { SHAPES } from "../../cel/shape.js";
+import { hasAnyTag } from "../tags.js";
 import type { FieldInfo, FieldVisitor, FieldWalker } from "../types.js";
 import { isJsonStruct, isUnboxedWrapper, type FieldCatalog } from "./fields.js";
 
@@ -45,7 +46,7 @@ const FIELD_PRESENCE_IMPLICIT = 2;
 
 /** Compiles a walker for `root` visiting leaves whose tags intersect `tags` (all leaves when empty). */
 export function compileWalker(root: DescMessage, catalog: FieldCatalog, tags: ReadonlySet<string> | undefined): FieldWalker<Message> {
-  const matches = (info: FieldInfo) => info.primitive && (!tags || tags.size === 0 || intersects(info.tags, tags));
+  const matches = (info: FieldInfo) => info.primitive && (!tags || tags.size === 0 || hasAnyTag(info.tags, tags));
   const plans = new Map<DescMessage, Plan>();
 
   const planFor = (desc: DescMessage): Plan => {
@@ -177,9 +178,4 @@ function mapMap(map: Obj, path: string, quoteKeys: boolean, f: (v: unknown, path
 /** A shallow copy that keeps the prototype, which protobuf-es uses for proto2 default values. */
 function copyMessage(msg: Obj): Obj {
   return Object.assign(Object.create(Object.getPrototypeOf(msg)) as Obj, msg);
-}
-
-function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  for (const t of b) if (a.has(t)) return true;
-  return false;
 }

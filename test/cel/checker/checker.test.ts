@@ -221,7 +221,7 @@ describe("Avro record: valid expressions check clean with their type", () => {
     ["message.createdAt.getFullYear('Europe/Paris')", "int"],
     ["message.nick", "nullable(string)"],
     ["message.nick == null || message.nick.startsWith('A')", "bool"],
-    ["has(message.nick) && has(message.address.city)", "bool"],
+    ["has(message.attrs.color) && message.nick != null", "bool"],
     ["message.address", "acme.Address"],
     ["message.address.city + ', ' + message.address.zip", "string"],
     ["message.items", "list(acme.Item)"],
@@ -256,6 +256,25 @@ describe("Avro record: valid expressions check clean with their type", () => {
     ["dyn(message).name", "dyn"],
     ["[] + message.items.map(i, i.sku)", "list(string)"],
   ]);
+});
+
+test("avro: has() on a record field is advisory (always true), and the expression keeps its type", () => {
+  const r = checkCel("has(message.nick) && has(message.address.city)", avroEnv.variables);
+  assert.equal(r.type && formatCheckType(r.type), "bool");
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.column]),
+    [
+      ["has-always-true", 1],
+      ["has-always-true", 22],
+    ],
+  );
+  assert.match(r.diagnostics[0]!.message, /write message\.nick != null/);
+});
+
+test("the alternatives of a transform: one type per leaf branch of nested ?:", () => {
+  const r = checkCel("message.age > 1 ? message.name : (message.age > 0 ? 1 : null)", avroEnv.variables);
+  assert.deepEqual(r.alternatives.map(formatCheckType), ["string", "int", "null"]);
+  assert.deepEqual(checkCel("message.name", avroEnv.variables).alternatives.map(formatCheckType), ["string"]);
 });
 
 describe("Avro record: invalid expressions", () => {

@@ -145,3 +145,20 @@ describe("avro encode/decode", () => {
     assert.throws(() => bytes.encode("abc"), (e: unknown) => isErrorCode(e, "message-invalid"));
   });
 });
+
+describe("avro encode errors carry little of the input", () => {
+  it("a 100 KB map key in a bad value gives an error of at most a few KB, typed", () => {
+    const map = compileAvro({ type: "record", name: "R", fields: [{ name: "m", type: { type: "map", values: "int" } }] });
+    assert.throws(
+      () => map.encode({ m: { ["k".repeat(100_000)]: "x" } }),
+      (e: unknown) => {
+        assert.ok(isErrorCode(e, "message-invalid"));
+        const message = (e as Error).message;
+        assert.ok(message.length < 2_500, `${message.length} chars`);
+        assert.match(message, /at m\.kkk.*… \(\d+ chars\): /);
+        return true;
+      },
+    );
+  });
+});
+

@@ -18,8 +18,8 @@ describe("avro CEL shape", () => {
     assert.equal(root.name, "com.acme.Order");
     assert.deepEqual(field("id"), { kind: "string" });
     assert.deepEqual(field("email"), { kind: "nullable", inner: { kind: "string" } });
-    assert.deepEqual(field("status"), { kind: "string" }); // enums are their symbol
-    assert.deepEqual(field("blob"), { kind: "bytes" });
+    assert.deepEqual(field("status"), { kind: "string", enum: { name: "com.acme.Status", symbols: ["NEW", "DONE"] } }); // enums are their symbol
+    assert.deepEqual(field("blob"), { kind: "bytes", buffer: true });
     assert.deepEqual(field("amount"), { kind: "double" });
     assert.deepEqual(field("count"), { kind: "int" }); // avsc longs are JS numbers
     assert.deepEqual(field("ts"), { kind: "timestamp", native: "millis" });
@@ -61,7 +61,7 @@ describe("avro CEL shape", () => {
       us: { kind: "timestamp", native: "micros" },
       f: { kind: "double" },
       b: { kind: "bool" },
-      x: { kind: "bytes" },
+      x: { kind: "bytes", buffer: true },
       n: { kind: "null" },
       i: { kind: "int" },
     });

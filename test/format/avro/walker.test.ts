@@ -63,12 +63,12 @@ describe("avro field walker", () => {
     );
   });
 
-  it("passes nulls of nullable fields, typed as the non-null type (Java binds CEL null)", () => {
+  it("passes nulls of nullable fields as the union's null branch, typed NULL (Java binds CEL null)", () => {
     const { seen } = visits(order, ["PII"], orderValue({ email: null }));
     assert.deepEqual(
       seen.map((s) => [s.path, s.typeName, s.value]),
       [
-        ["email", "STRING", null],
+        ["email", "NULL", null],
         ["address.city", "STRING", "Paris"],
       ],
     );

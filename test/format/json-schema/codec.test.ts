@@ -91,3 +91,26 @@ describe("json schema encode/decode", () => {
     assert.throws(() => order.fromJson(undefined), (e: unknown) => isErrorCode(e, "message-invalid"));
   });
 });
+
+describe("json schema encode errors carry little of the input", () => {
+  it("a 100 KB property name or a 3,000-level path gives an error of at most a few KB, typed", () => {
+    const map = compileJson({ type: "object", properties: { m: { type: "object", additionalProperties: { type: "integer" } } } });
+    const key = "k".repeat(100_000);
+    let deep: unknown = "x";
+    for (let i = 0; i < 3000; i++) deep = { m: deep };
+    const nested = compileJson({ $ref: "#/definitions/n", definitions: { n: { type: "object", properties: { m: { anyOf: [{ $ref: "#/definitions/n" }, { type: "integer" }] } } } } });
+    for (const [schema, value] of [[map, { m: { [key]: "x" } }], [nested, deep]] as const) {
+      assert.throws(
+        () => schema.encode(value),
+        (e: unknown) => {
+          assert.ok(isErrorCode(e, "message-invalid"));
+          const message = (e as Error).message;
+          assert.ok(message.length < 2_500, `${message.length} chars`);
+          assert.match(message, /^value does not match JSON Schema .* at \$\.m.*… \(\d+ chars\): /);
+          return true;
+        },
+      );
+    }
+  });
+});
+

@@ -18,7 +18,7 @@ describe("json schema CEL shape", () => {
     assert.deepEqual(f.id, { kind: "string" });
     assert.deepEqual(f.email, { kind: "nullable", inner: { kind: "string" } });
     assert.deepEqual(f.amount, { kind: "double" });
-    assert.deepEqual(f.status, { kind: "string" }); // enum of strings
+    assert.deepEqual(f.status, { kind: "string", enum: { name: "#/properties/status", symbols: ["NEW", "DONE"] } }); // enum of strings
     assert.deepEqual(f.tags, { kind: "list", element: { kind: "string" } });
     assert.deepEqual(f.attrs, { kind: "map", value: { kind: "string" } });
     const address = record(f.address); // $ref followed

@@ -11,7 +11,7 @@ describe("json schema field walker", () => {
       seen.map((s) => `${s.path} ${s.fullName} ${s.typeName}`),
       [
         "$.id $.id STRING",
-        "$.email $.email STRING", // a null in a nullable field, typed as the non-null type
+        "$.email $.email NULL", // a null in a nullable field resolves to the null type (Java)
         "$.address.city $.address.city STRING",
         "$.address.zip $.address.zip INT",
         "$.items[0].sku $.items[0].sku STRING",

@@ -93,6 +93,21 @@ describe("compiled Protobuf schema: messages and message indexes", () => {
     assert.throws(() => s.forName("google.protobuf.Timestamp"), SerializationError);
   });
 
+  it("names bad message indexes in a short error however many there are (450k indexes, 1.35 MB of text before)", () => {
+    const s = compile();
+    const indexes = new Array<number>(450_000).fill(1);
+    assert.throws(
+      () => s.forIndexes(indexes),
+      (e: unknown) => {
+        assert.ok(isErrorCode(e, "wire-format"));
+        const message = (e as Error).message;
+        assert.ok(message.length < 400, `${message.length} chars`);
+        assert.match(message, /message indexes \[1, 1, 1, .*…\] \(450000 indexes\) name no message/);
+        return true;
+      },
+    );
+  });
+
   it("exposes the registry with every file the schema uses, for the CEL runtime", () => {
     const s = compile();
     assert.ok(s.registry.getMessage("google.protobuf.Timestamp"));
