@@ -120,3 +120,32 @@ test("Avro bytes are base64 in the messages file and in the dead letters", () =>
   const [record] = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual([record.line, record.message], [2, { b: "AA==", n: "y" }]);
 });
+
+test("progress ends at 100% on stderr, and --json turns it off (Date.now is stepped: no timing)", async () => {
+  const { checkCommand } = await import("../../src/cli/check.js");
+  const root = join(import.meta.dirname, "../..");
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const sink = new Writable({ write: (_c, _e, done) => done() });
+  const args = ["customers-value", join(root, "fixtures/customers.jsonl"), "--rules", join(root, "rules"), "--dlq", join(dir, "d.jsonl")];
+  const realNow = Date.now;
+  const realWrite = process.stderr.write;
+  let err = "";
+  let t = 0;
+  Date.now = () => (t += 10_000);
+  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await checkCommand(args, sink);
+    const shown = err;
+    err = "";
+    await checkCommand([...args, "--json"], sink);
+    const withJson = err;
+    Date.now = realNow;
+    process.stderr.write = realWrite;
+    const total = readFileSync(join(root, "fixtures/customers.jsonl"), "utf8").trim().split("\n").length;
+    assert.match(shown.trimEnd().split("\n").at(-1)!, new RegExp(`^checked ${total} messages 100%`), shown);
+    assert.equal(withJson, "");
+  } finally {
+    Date.now = realNow;
+    process.stderr.write = realWrite;
+  }
+});
