@@ -23,7 +23,7 @@ import { SerializationError } from "../../errors.js";
 import type { FieldInfo, FieldWalker, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
-import { validateMessage } from "./validate.js";
+import { typeNameOf, validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
 import { withHeadroom } from "../headroom.js";
 
@@ -145,7 +145,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     }
     const typeName = (value as { $typeName?: unknown }).$typeName;
     if (typeName !== undefined) {
-      throw new SerializationError("message-invalid", `expected a ${this.desc.typeName} message, got ${String(typeName)}`);
+      throw new SerializationError("message-invalid", `expected a ${this.desc.typeName} message, got ${typeNameOf(typeName)}`);
     }
     return create(this.desc, value as never);
   }

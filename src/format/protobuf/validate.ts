@@ -35,7 +35,7 @@ function checkMessage(desc: DescMessage, value: unknown, path: string, problems:
   }
   const typeName = value.$typeName;
   if (typeName !== undefined && typeName !== desc.typeName) {
-    problems.push({ path, message: `expected a ${desc.typeName} message, got ${String(typeName)}` });
+    problems.push({ path, message: `expected a ${desc.typeName} message, got ${typeNameOf(typeName)}` });
     return;
   }
   const names = membersOf(desc);
@@ -60,7 +60,8 @@ function checkMessage(desc: DescMessage, value: unknown, path: string, problems:
     if (v.case === undefined) continue;
     const field = member.fields.find((f) => f.localName === v.case);
     if (!field) {
-      problems.push({ path: p, message: `oneof ${member.name} has no case "${String(v.case)}"` });
+      // The case comes from the caller: String() would throw on an object whose toString is not callable.
+      problems.push({ path: p, message: typeof v.case === "string" ? `oneof ${member.name} has no case "${v.case}"` : `oneof ${member.name} has no case: got ${describe(v.case)}` });
       continue;
     }
     checkField(field, v.value, join(path, field.name), problems);
@@ -204,3 +205,8 @@ function join(path: string, name: string): string {
 }
 
 const describe = describeType;
+
+/** A `$typeName` as given: the name when it is a string, else what it is (String() throws on some objects). */
+export function typeNameOf(typeName: unknown): string {
+  return typeof typeName === "string" ? typeName : describeType(typeName);
+}

@@ -193,6 +193,14 @@ describe("compiled Protobuf schema: validate", () => {
     assert.deepEqual(s.validate("nope")?.map((p) => p.path), [""]);
   });
 
+  it("describes a oneof case or type name that is not a string, even one that cannot become a string (found by test/fuzz)", () => {
+    const s = compile();
+    const unprintable = { toString: 1, valueOf: "x" };
+    assert.match(s.validate({ payment: { case: unprintable, value: 1 } })![0]!.message, /oneof payment has no case: got an object/);
+    assert.match(s.validate({ $typeName: unprintable })![0]!.message, /expected a shop\.Order message, got an object/);
+    assert.throws(() => s.coerce({ $typeName: unprintable }), (e: unknown) => isErrorCode(e, "message-invalid") && /got an object/.test((e as Error).message));
+  });
+
   it("checks closed (proto2) enums against their declared values", () => {
     const s = compileProtobuf({ schema: `syntax = "proto2"; message M { optional E e = 1; } enum E { A = 0; B = 1; }`, schemaType: "PROTOBUF" });
     assert.equal(s.validate({ e: 1 }), undefined);
