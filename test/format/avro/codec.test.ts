@@ -85,6 +85,27 @@ describe("avro encode/decode", () => {
     }
   });
 
+  it("refuses enum symbols and union branch names that are Object.prototype members, instead of writing the first symbol or throwing a TypeError (found by test/fuzz)", () => {
+    for (const status of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      assert.deepEqual(order.validate(orderValue({ status }))?.map((p) => p.path), ["status"], status);
+      assert.throws(() => order.encode(orderValue({ status })), (e: unknown) => isErrorCode(e, "message-invalid"), status);
+    }
+    // An ambiguous union (two non-null branches of object type) is written wrapped: {"<branch>": value}.
+    const wrapped = compileAvro({ type: "record", name: "W", fields: [{ name: "w", type: ["null", { type: "record", name: "A", fields: [{ name: "x", type: "int" }] }, { type: "map", values: "int" }] }] });
+    assert.deepEqual(plain(wrapped.decode(wrapped.encode({ w: { A: { x: 1 } } }))), { w: { A: { x: 1 } } });
+    for (const w of [{ constructor: { x: 1 } }, { toString: { x: 1 } }, JSON.parse('{"__proto__": {"x": 1}}') as unknown]) {
+      assert.deepEqual(wrapped.validate({ w })?.map((p) => p.path), ["w"]);
+      assert.throws(() => wrapped.encode({ w }), (e: unknown) => isErrorCode(e, "message-invalid"));
+    }
+  });
+
+  it("throws message-invalid, not a TypeError, for an enum value that cannot become a property key (found by test/fuzz)", () => {
+    for (const status of [Object.create(null) as unknown, { toString: 1 }]) {
+      assert.throws(() => order.encode(orderValue({ status })), (e: unknown) => isErrorCode(e, "message-invalid"));
+      assert.deepEqual(order.validate(orderValue({ status }))?.map((p) => p.path), ["status"]);
+    }
+  });
+
   it("rejects truncated payloads", () => {
     const bytes = order.encode(orderValue());
     for (const cut of [0, 1, 5, bytes.length - 1]) {
