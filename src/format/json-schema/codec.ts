@@ -54,9 +54,10 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
     throw new SerializationError("message-invalid", `value has no JSON text: ${(e as Error).message}`, { cause: e });
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
-  // JSON.stringify writes NaN, ±Infinity and undefined list elements as null, and Maps and Sets as {}:
-  // bytes that read back as another value. Only text with a null or a {} can hide one, so most messages skip the walk.
-  if (text.includes("null") || text.includes("{}")) {
+  // JSON.stringify writes NaN, ±Infinity and undefined list elements as null, Maps and Sets as {}, and
+  // bytes as objects: text that reads back as another value. Only text with a null, a {} or a "0": or "data":
+  // key can hide one, so most messages skip the walk.
+  if (text.includes("null") || text.includes("{}") || text.includes('"0":') || text.includes('"data":')) {
     let lost: ReturnType<typeof inexact>;
     try {
       lost = inexact(value, "$");
@@ -76,7 +77,9 @@ function inexact(v: unknown, path: string): { path: string; what: string; as: st
   if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, what: String(v), as: "null" };
   if (typeof v !== "object" || v === null) return undefined;
   if (v instanceof Map || v instanceof Set) return { path, what: `a ${v instanceof Map ? "Map" : "Set"}`, as: "{}" };
-  // toJSON decides what is written (Date, Buffer): not this value's members.
+  // JSON has no bytes: a Buffer would be written as {"type":"Buffer","data":[…]}, another typed array as {"0":…}.
+  if (ArrayBuffer.isView(v)) return { path, what: "bytes", as: "an object" };
+  // toJSON decides what is written (a Date its ISO text): not this value's members.
   if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {

@@ -61,7 +61,7 @@ describe("json schema encode/decode", () => {
     assert.throws(() => any.encode(cyclic), (e: unknown) => isErrorCode(e, "message-invalid"));
   });
 
-  it("throws message-invalid for what JSON text would write as null or {} and read back otherwise: NaN, ±Infinity, undefined in a list, Map, Set (found by test/fuzz)", () => {
+  it("throws message-invalid for what JSON text would write as null or {} and read back otherwise: NaN, ±Infinity, undefined in a list, Map, Set, bytes (found by test/fuzz)", () => {
     const any = compileJson(true);
     const cases: [unknown, string][] = [
       [NaN, "\\$"],
@@ -69,6 +69,8 @@ describe("json schema encode/decode", () => {
       [[1, undefined], "\\$\\[1\\]"],
       [{ m: new Map([["k", 1]]) }, "\\$\\.m"],
       [{ s: new Set([1]) }, "\\$\\.s"],
+      [{ b: Buffer.from("abc") }, "\\$\\.b"],
+      [{ b: [new Uint8Array(2)] }, "\\$\\.b\\[0\\]"],
     ];
     for (const [v, at] of cases) {
       assert.throws(() => any.encode(v), (e: unknown) => isErrorCode(e, "message-invalid") && new RegExp(`at ${at}:`).test((e as Error).message), String(at));
