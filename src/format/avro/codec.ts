@@ -12,12 +12,35 @@ import { describeValue, renderValuePath } from "./values.js";
 
 export function avroProblems(type: AvroType, value: unknown): SchemaProblem[] | undefined {
   let problems: SchemaProblem[] | undefined;
-  type.isValid(value, {
-    errorHook: (path: string[], val: unknown, t: AvroType) => {
-      (problems ??= []).push({ path: renderValuePath(path, value), message: `expected ${expected(t)}, got ${describeValue(val)}` });
-    },
-  });
+  try {
+    type.isValid(value, {
+      errorHook: (path: string[], val: unknown, t: AvroType) => {
+        (problems ??= []).push({ path: renderValuePath(path, value), message: `expected ${expected(t)}, got ${describeValue(val)}` });
+      },
+    });
+  } catch {
+    return [uncheckable()];
+  }
   return problems;
+}
+
+/**
+ * avsc's checks convert some values before comparing (`val | 0` for an int):
+ * an object without a primitive form (null prototype, a toString that is not
+ * a function) makes them throw a TypeError. Such a value is invalid; where it
+ * is, the throw does not tell.
+ */
+function isValidSafely(type: AvroType, value: unknown): boolean {
+  try {
+    return type.isValid(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Without the TypeError's text: V8 quotes values in some of them, and values may be personal data. */
+function uncheckable(): SchemaProblem {
+  return { path: "", message: "the value holds an object without a primitive form where a primitive is expected" };
 }
 
 function expected(t: AvroType): string {
@@ -31,7 +54,7 @@ export function avroEncode(type: AvroType, value: unknown, headroom = 0): Uint8A
     throw invalid(type, value);
   }
   // Validate first: avsc's writers trust their input, and an invalid value must never encode silently.
-  if (!type.isValid(value)) throw invalid(type, value);
+  if (!isValidSafely(type, value)) throw invalid(type, value);
   try {
     return writeAvro(type, value, headroom);
   } catch (e) {

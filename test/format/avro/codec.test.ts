@@ -106,6 +106,12 @@ describe("avro encode/decode", () => {
     }
   });
 
+  it("throws message-invalid, not a TypeError, when avsc's check itself throws on a value (an int field holding an object without a primitive form; found by test/fuzz)", () => {
+    const items = [{ sku: "A", qty: Object.create(null) as unknown }];
+    assert.throws(() => order.encode(orderValue({ items })), (e: unknown) => isErrorCode(e, "message-invalid"));
+    assert.equal(order.validate(orderValue({ items }))?.length, 1);
+  });
+
   it("rejects truncated payloads", () => {
     const bytes = order.encode(orderValue());
     for (const cut of [0, 1, 5, bytes.length - 1]) {
