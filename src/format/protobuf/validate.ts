@@ -60,8 +60,9 @@ function checkMessage(desc: DescMessage, value: unknown, path: string, problems:
     if (v.case === undefined) continue;
     const field = member.fields.find((f) => f.localName === v.case);
     if (!field) {
-      // The case comes from the caller: String() would throw on an object whose toString is not callable.
-      problems.push({ path: p, message: typeof v.case === "string" ? `oneof ${member.name} has no case "${v.case}"` : `oneof ${member.name} has no case: got ${describe(v.case)}` });
+      // The case comes from the caller: String() would throw on an object whose toString is not callable,
+      // and a long string would be repeated whole. A field name fits TYPE_NAME.
+      problems.push({ path: p, message: typeof v.case === "string" && TYPE_NAME.test(v.case) ? `oneof ${member.name} has no case "${v.case}"` : `oneof ${member.name} has no case: got ${describe(v.case)}` });
       continue;
     }
     checkField(field, v.value, join(path, field.name), problems);
@@ -206,7 +207,13 @@ function join(path: string, name: string): string {
 
 const describe = describeType;
 
-/** A `$typeName` as given: the name when it is a string, else what it is (String() throws on some objects). */
+/** A Protobuf full name, of a length a schema could declare. */
+const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_.]{0,511}$/;
+
+/**
+ * A `$typeName` as given when it is a type name, else what it is: it is the
+ * caller's data (String() throws on some objects, and a long string would be repeated whole).
+ */
 export function typeNameOf(typeName: unknown): string {
-  return typeof typeName === "string" ? typeName : describeType(typeName);
+  return typeof typeName === "string" && TYPE_NAME.test(typeName) ? typeName : describeType(typeName);
 }

@@ -199,6 +199,10 @@ describe("compiled Protobuf schema: validate", () => {
     assert.match(s.validate({ payment: { case: unprintable, value: 1 } })![0]!.message, /oneof payment has no case: got an object/);
     assert.match(s.validate({ $typeName: unprintable })![0]!.message, /expected a shop\.Order message, got an object/);
     assert.throws(() => s.coerce({ $typeName: unprintable }), (e: unknown) => isErrorCode(e, "message-invalid") && /got an object/.test((e as Error).message));
+    // A string that is no type name is not repeated: it is the caller's data, of any length.
+    const long = "x".repeat(70_000);
+    assert.match(s.validate({ $typeName: long })![0]!.message, /got a string \(70000 chars\)$/);
+    assert.match(s.validate({ payment: { case: `${long} y`, value: 1 } })![0]!.message, /got a string \(70002 chars\)$/);
   });
 
   it("checks closed (proto2) enums against their declared values", () => {
