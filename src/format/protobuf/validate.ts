@@ -7,6 +7,7 @@
  */
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { describeType } from "../../util/describe.js";
+import { LONE_SURROGATE, isWellFormed } from "../../util/unicode.js";
 import type { SchemaProblem } from "../types.js";
 import { isJsonStruct, isUnboxedWrapper, wrapperScalar } from "./fields.js";
 import { isPlainObject } from "./descriptor.js";
@@ -139,7 +140,9 @@ function checkScalar(scalar: ScalarType, v: unknown, path: string, problems: Sch
 function scalarProblem(scalar: ScalarType, v: unknown): string | undefined {
   switch (scalar) {
     case ScalarType.STRING:
-      return typeof v === "string" ? undefined : `expected a string, got ${describe(v)}`;
+      if (typeof v !== "string") return `expected a string, got ${describe(v)}`;
+      // protobuf-es would write U+FFFD for a lone surrogate: a string that reads back as another.
+      return isWellFormed(v) ? undefined : LONE_SURROGATE;
     case ScalarType.BOOL:
       return typeof v === "boolean" ? undefined : `expected a boolean, got ${describe(v)}`;
     case ScalarType.BYTES:
@@ -193,7 +196,7 @@ function checkEnum(desc: DescEnum, v: unknown, path: string, problems: SchemaPro
 function validMapKey(key: ScalarType, k: string): boolean {
   switch (key) {
     case ScalarType.STRING:
-      return true;
+      return isWellFormed(k);
     case ScalarType.BOOL:
       return k === "true" || k === "false";
     default:

@@ -112,6 +112,15 @@ describe("avro encode/decode", () => {
     assert.equal(order.validate(orderValue({ items }))?.length, 1);
   });
 
+  it("refuses strings with a lone surrogate, which UTF-8 cannot carry, instead of writing bytes that read back otherwise (found by test/fuzz)", () => {
+    for (const bad of ["\ud800", "a\udc00", "x".repeat(100) + "\ud83d"]) {
+      assert.throws(() => order.encode(orderValue({ email: bad })), (e: unknown) => isErrorCode(e, "message-invalid") && /lone surrogate/.test((e as Error).message));
+      assert.throws(() => order.encode(orderValue({ attrs: { [bad]: "v" } })), (e: unknown) => isErrorCode(e, "message-invalid"), "map keys too");
+    }
+    // A surrogate pair is one character and reads back.
+    assert.equal((order.decode(order.encode(orderValue({ email: "😀" }))) as { email: string }).email, "😀");
+  });
+
   it("rejects truncated payloads", () => {
     const bytes = order.encode(orderValue());
     for (const cut of [0, 1, 5, bytes.length - 1]) {

@@ -205,6 +205,14 @@ describe("compiled Protobuf schema: validate", () => {
     assert.match(s.validate({ payment: { case: `${long} y`, value: 1 } })![0]!.message, /got a string \(70002 chars\)$/);
   });
 
+  it("refuses strings with a lone surrogate, which protobuf-es would write as U+FFFD (found by test/fuzz)", () => {
+    const s = compile();
+    assert.deepEqual(s.validate({ id: "a\ud800" })?.map((p) => `${p.path}: ${p.message}`), ["id: a string holds a lone surrogate (not well-formed UTF-16), which UTF-8 cannot carry"]);
+    assert.throws(() => s.encode(s.coerce({ id: "\udc00" })), (e: unknown) => isErrorCode(e, "message-invalid"));
+    assert.equal(s.validate({ counts: { "k\ud800": 1 } })?.length, 1, "map keys too");
+    assert.equal(s.validate({ id: "😀" }), undefined);
+  });
+
   it("checks closed (proto2) enums against their declared values", () => {
     const s = compileProtobuf({ schema: `syntax = "proto2"; message M { optional E e = 1; } enum E { A = 0; B = 1; }`, schemaType: "PROTOBUF" });
     assert.equal(s.validate({ e: 1 }), undefined);
