@@ -241,7 +241,7 @@ async function check({ subject, value }: Input): Promise<void> {
 test("random and mis-shaped values serialize and read back equal, or get a typed error", { timeout: 120_000 }, async () => {
   await forAll({
     seed: 0x5eed_0002,
-    count: 4000,
+    count: 3000,
     generate,
     check,
     show: (i) => `${i.subject} after ${i.edits.join("; ")}: ${show(i.value)}`,

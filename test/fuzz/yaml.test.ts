@@ -175,7 +175,7 @@ test("mutated contract files load or report positioned ContractErrors, never any
   t.mock.method(console, "log", (...args: unknown[]) => void logged.push(args));
   await forAll({
     seed: 0x5eed_0003,
-    count: 400,
+    count: 300,
     generate,
     check,
     shrink: (text) => [...shrinkSequence(text.split("\n"), (a, b) => [...a, ...b])].map((l) => l.join("\n")),
