@@ -12,7 +12,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CelCompileError, createCelRuntime, type CelProgram, type CelShape } from "../../src/cel/index.js";
-import { splitGuard } from "../../src/engine/index.js";
+import { createEngine, splitGuard, type MessageContext } from "../../src/engine/index.js";
+import type { Contract, Rule } from "../../src/contract/model.js";
+import { RuleCompileError, isKontractError } from "../../src/errors.js";
+import type { CompiledSchema } from "../../src/format/types.js";
 import { canon } from "../cel/native/canon.js";
 import { JSON_MESSAGES, loadCorpus } from "./corpus.js";
 import { forAll, shrinkString, type Rng } from "./property.js";
@@ -22,13 +25,16 @@ const MAX_MESSAGE = 10_000;
 const corpus = await loadCorpus();
 interface Target {
   subject: string;
+  contract: Contract;
+  schema: CompiledSchema;
   shape: CelShape;
   messages: unknown[];
   fields: string[];
 }
 const targets: Target[] = [];
 for (const subject of ["orders-value", "customers-value", "all-avro-value", "all-json-value", "payments-value"]) {
-  const schema = (await corpus.store.latest(subject)).plan.schema;
+  const { contract, plan } = await corpus.store.latest(subject);
+  const schema = plan.schema;
   const valid = JSON_MESSAGES[subject]!.flatMap((j) => {
     try {
       return [schema.fromJson(j)];
@@ -39,7 +45,7 @@ for (const subject of ["orders-value", "customers-value", "all-avro-value", "all
   // Mis-shaped: what a transform or a producer without a schema check might hand over.
   const misfit = [{}, { items: "x", address: null, s: 5 }, Object.assign(Object.create(null) as object, { amount: "1" })];
   const fields = schema.fields.map((f) => f.name);
-  targets.push({ subject, shape: schema.celShape, messages: [...valid.slice(0, 3), ...misfit], fields });
+  targets.push({ subject, contract: { schema: contract.schema, schemaType: contract.schemaType }, schema, shape: schema.celShape, messages: [...valid.slice(0, 3), ...misfit], fields });
 }
 
 /** The CEL expressions of the shipped rules (guard and body apart, as the engine splits them). */
@@ -60,10 +66,12 @@ const METHODS = ["size", "contains", "startsWith", "endsWith", "matches", "lower
 const MACROS = ["all", "exists", "exists_one", "map", "filter"];
 const OPS = ["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "in"];
 const PATTERNS = ["'^a+$'", "'(a+)+$'", "'[0-9]{3}'", "'(?i)x'", "'a(?=b)'", "'('", "'\\\\d'", "'.{0,1000}'"];
+/** What CEL_FIELD rules see besides `message`. */
+const FIELD_VARIABLES = ["value", "typeName", "name", "fullName", "tags"];
 const JUNK = ["(", ")", "[", "]", "{", "}", ",", ".", "?", ":", "!", "-", "`", "'", '"', "\\", ";", "$", "@", "#", "..", ".?", "\n", "\u0000", "\ud800"];
 
 function ident(r: Rng, t: Target, vars: string[]): string {
-  const roots = ["message", "message", ...vars, "now", "nosuch"];
+  const roots = ["message", "message", ...vars, ...FIELD_VARIABLES, "now", "nosuch"];
   let e = r.pick(roots);
   for (let k = r.int(3); k > 0; k--) e += r.chance(0.8) ? `.${r.pick([...t.fields, "x", "size"])}` : `[${r.pick(["0", "-1", "'k'", "99"])}]`;
   return e;
@@ -174,4 +182,59 @@ function check({ target, expr: e }: Input): void {
 test("random and mutated CEL syntax: compile throws only CelCompileError, run never throws, native and interpreter agree", { timeout: 120_000 }, async () => {
   await forAll({ seed: 0x5eed_0004, count: 1500, generate, check, shrink: (i) => [...shrinkString(i.expr)].map((expr) => ({ ...i, expr })), show: (i) => `${targets[i.target]!.subject}: ${JSON.stringify(i.expr)}` });
   for (const outcome of ["compile error", "compiled", "native", "failure", "value"]) assert.ok((outcomes.get(outcome) ?? 0) > 0, `no expression ended ${outcome}: ${JSON.stringify([...outcomes])}`);
+});
+
+// ---- the same syntax as rules, through the engine ----
+
+const engine = createEngine();
+const CTX: MessageContext = { topic: "fuzz", isKey: false };
+const TYPE_GUARDS = ["typeName == 'STRING' ; ", "typeName == 'INT' ; ", "typeName == 'DOUBLE' ; ", "'PII' in tags ; ", ""];
+
+interface RuleInput extends Input {
+  type: "CEL" | "CEL_FIELD";
+  kind: "CONDITION" | "TRANSFORM";
+}
+
+async function checkRule({ target, expr: e, type, kind }: RuleInput): Promise<void> {
+  const t = targets[target]!;
+  const rule: Rule = { name: "fuzz", kind, mode: "WRITE", type, expr: e, onFailure: "ERROR" };
+  const plan = engine.compile(t.subject, { ...t.contract, ruleSet: { domainRules: [rule] } }, t.schema);
+  for (const error of plan.compileErrors) assert.ok(error instanceof RuleCompileError, `compile: a ${(error as Error).name}`);
+  count(plan.compileErrors.length > 0 ? "rule compile error" : "rule compiled");
+  for (const message of t.messages.slice(0, 3)) {
+    const o = await plan.write.run(message, CTX);
+    assert.ok(o.kind === "passed" || o.kind === "failed", `outcome ${(o as { kind: unknown }).kind}`);
+    for (const v of o.violations) assert.ok(v.message.length <= MAX_MESSAGE, `violation message of ${v.message.length} chars`);
+    // What a transform hands on is encoded as the serializer would: bytes or a typed error. (That it
+    // fits the schema is not checked by the executors: a CEL `{}` on a Protobuf message passes as a
+    // CEL map, a CEL_FIELD `null` nulls every field. The serializer refuses those on write; a consumer
+    // gets them as they are. src/engine/executors/*, another slice of issue 10: reported there.)
+    if (o.kind === "passed" && o.transformed) {
+      try {
+        t.schema.encode(t.schema.coerce(o.value));
+        count("transform encoded");
+      } catch (error) {
+        if (!isKontractError(error)) throw error; // as is: the report shows where it came from
+        count("transform refused");
+      }
+    }
+    count(`rule ${o.kind}`);
+  }
+}
+
+test("random and mutated CEL and CEL_FIELD rules through the engine: RuleCompileError or an outcome; what transforms hand on encodes or gets a typed error", { timeout: 120_000 }, async () => {
+  await forAll<RuleInput>({
+    seed: 0x5eed_0006,
+    count: 1200,
+    generate: (r) => {
+      const input = generate(r);
+      const type = r.chance(0.5) ? "CEL" : "CEL_FIELD";
+      const expr = type === "CEL_FIELD" && r.chance(0.6) ? r.pick(TYPE_GUARDS) + input.expr : input.expr;
+      return { ...input, expr, type, kind: r.chance(0.5) ? "CONDITION" : "TRANSFORM" };
+    },
+    check: checkRule,
+    shrink: (i) => [...shrinkString(i.expr)].map((expr) => ({ ...i, expr })),
+    show: (i) => `${targets[i.target]!.subject} ${i.type} ${i.kind}: ${JSON.stringify(i.expr)}`,
+  });
+  for (const outcome of ["rule compile error", "rule compiled", "rule passed", "rule failed", "transform encoded", "transform refused"]) assert.ok((outcomes.get(outcome) ?? 0) > 0, `no rule ended ${outcome}: ${JSON.stringify([...outcomes])}`);
 });

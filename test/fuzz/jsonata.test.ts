@@ -6,13 +6,14 @@
  * shipped schemas and run on their messages. A rule that does not compile is
  * a RuleCompileError; running always settles with an outcome (never a
  * rejection or a throw), and a TRANSFORM that passes hands on a value of the
- * schema (Avro and Protobuf; JSON Schema values are checked on encode). Expressions stay cheap: small ranges and no unbounded recursion.
+ * schema (Avro and Protobuf; JSON Schema values are checked on encode), which
+ * encodes or gets a typed error. Expressions stay cheap: small ranges and no unbounded recursion.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { createEngine, type MessageContext, type Outcome } from "../../src/engine/index.js";
-import { RuleCompileError } from "../../src/errors.js";
+import { RuleCompileError, isKontractError } from "../../src/errors.js";
 import type { CompiledSchema } from "../../src/format/types.js";
 import { JSON_MESSAGES, loadCorpus } from "./corpus.js";
 import { forAll, shrinkString, type Rng } from "./property.js";
@@ -149,9 +150,16 @@ async function check({ target, kind, expr: e }: Input): Promise<void> {
     const o: Outcome = await plan.write.run(message, CTX);
     assert.ok(o.kind === "passed" || o.kind === "failed", `outcome ${(o as { kind: unknown }).kind}`);
     for (const v of o.violations) assert.ok(v.message.length <= MAX_MESSAGE, `violation message of ${v.message.length} chars`);
-    // JSON Schema transforms are checked when the serializer encodes (as in Java): not here.
-    if (o.kind === "passed" && kind === "TRANSFORM" && t.schema.type !== "JSON") {
-      assert.deepEqual(t.schema.validate(o.value), undefined, "a TRANSFORM that passes hands on a value of the schema");
+    if (o.kind === "passed" && kind === "TRANSFORM") {
+      // JSON Schema transforms are checked when the serializer encodes (as in Java): not here.
+      if (t.schema.type !== "JSON") assert.deepEqual(t.schema.validate(o.value), undefined, "a TRANSFORM that passes hands on a value of the schema");
+      // What it hands on is encoded as the serializer would: bytes or a typed error.
+      try {
+        t.schema.encode(t.schema.coerce(o.value));
+      } catch (error) {
+        if (!isKontractError(error)) throw error; // as is: the report shows where it came from
+        count("transform refused");
+      }
     }
     count(o.kind);
   }
