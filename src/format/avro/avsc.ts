@@ -28,6 +28,7 @@ export type TapBuffer = Buffer & { utf8Slice(start: number, end: number): string
 export interface Tap {
   buf: TapBuffer;
   pos: number;
+  readInt(): number;
   readLong(): number;
   writeLong(n: number): void;
   skipLong(): void;

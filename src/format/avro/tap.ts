@@ -108,6 +108,16 @@ function asciiString(b: TapBuffer, i: number, len: number): string {
 }
 
 class FastTap extends TapClass {
+  /**
+   * avsc reads an int as a long: a varint of more than 32 bits decoded to a
+   * number no int holds. Java refuses it ("Invalid int encoding").
+   */
+  override readInt(): number {
+    const n = this.readLong();
+    if (n !== (n | 0)) throw new Error("an int varint holds more than 32 bits");
+    return n;
+  }
+
   override readString(): string | undefined {
     const len = this.readLong();
     if (len < 0) {

@@ -121,6 +121,27 @@ describe("avro encode/decode", () => {
     assert.equal((order.decode(order.encode(orderValue({ email: "😀" }))) as { email: string }).email, "😀");
   });
 
+  it("rejects an int whose varint holds more than 32 bits, as Java does, instead of decoding a number no int holds (found by test/fuzz)", () => {
+    const int = compileAvro("int");
+    assert.equal(int.decode(Uint8Array.from([0xfe, 0xff, 0xff, 0xff, 0x0f])), 2 ** 31 - 1);
+    assert.equal(int.decode(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])), -(2 ** 31));
+    for (const bytes of [[0x80, 0x80, 0x80, 0x80, 0x20], [0x80, 0x80, 0x80, 0x80, 0x80, 0x01], [0xfe, 0xff, 0xff, 0xff, 0x1f]]) {
+      assert.throws(() => int.decode(Uint8Array.from(bytes)), (e: unknown) => isErrorCode(e, "wire-format") && /int/.test((e as Error).message), bytes.join(","));
+    }
+    // Inside a record too: the order's items[0].qty.
+    const good = Buffer.from(order.encode(orderValue({ items: [{ sku: "A", qty: 1 }] })));
+    const at = good.indexOf(Buffer.from([2, 0x41, 2])) + 2; // "A" then qty 1 (zigzag 2)
+    const bad = Buffer.concat([good.subarray(0, at), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x20]), good.subarray(at + 1)]);
+    assert.throws(() => order.decode(bad), (e: unknown) => isErrorCode(e, "wire-format"));
+    // And through schema resolution (a reader of another version), int promoted to long or not.
+    const writer = compileAvro({ type: "record", name: "V", fields: [{ name: "n", type: "int" }, { name: "m", type: "int" }] });
+    const reader = compileAvro({ type: "record", name: "V", fields: [{ name: "n", type: "int" }, { name: "m", type: "long" }, { name: "added", type: "string", default: "d" }] });
+    assert.deepEqual(plain(reader.decodeFrom!(writer.encode({ n: 1, m: 2 }), writer)), { n: 1, m: 2, added: "d" });
+    for (const bytes of [[0x80, 0x80, 0x80, 0x80, 0x20, 0x02], [0x02, 0x80, 0x80, 0x80, 0x80, 0x20]]) {
+      assert.throws(() => reader.decodeFrom!(Uint8Array.from(bytes), writer), (e: unknown) => isErrorCode(e, "wire-format"), bytes.join(","));
+    }
+  });
+
   it("rejects truncated payloads", () => {
     const bytes = order.encode(orderValue());
     for (const cut of [0, 1, 5, bytes.length - 1]) {
