@@ -5,7 +5,7 @@
  * the deserializer, read as written and as the latest version. Every call
  * returns a result or throws a SerializationError with a documented code and a
  * bounded message; nothing else, and nothing hangs (the inputs are small, so a
- * hang shows as the test's timeout).
+ * hang shows as the test's timeout). A decoded Avro or Protobuf value fits its schema.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -149,6 +149,17 @@ async function check(input: Input): Promise<void> {
     try {
       const result = await reader.deserialize(input.topic, input.bytes, input.headers);
       assert.ok(result.kind === "deserialized" || result.kind === "failed", `unexpected result kind ${(result as { kind: unknown }).kind}`);
+      if (result.kind === "deserialized") {
+        // What a consumer gets is a value of the schema: bytes never decode into something else.
+        // (Not JSON Schema: its payloads are not validated on read, as in Java. Protobuf: when the
+        // message indexes name the reader's message type.)
+        const schema = result.reader.plan.schema;
+        const sameType = schema.type !== "PROTOBUF" || (result.value as { $typeName?: unknown }).$typeName === schema.name;
+        if (schema.type !== "JSON" && sameType) {
+          assert.deepEqual(schema.validate(result.value), undefined, "a decoded value fits its schema");
+          count(`${schema.type} value checked`);
+        }
+      }
       count(result.kind);
     } catch (e) {
       assert.ok(isKontractError(e), `not a KontractError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
@@ -161,7 +172,7 @@ async function check(input: Input): Promise<void> {
 
 test("mutated and random wire payloads deserialize or throw a typed wire error", { timeout: 120_000 }, async () => {
   await forAll({ seed: 0x5eed_0001, count: 15_000, generate, check, shrink: (i) => [...shrinkBytes(i.bytes)].map((bytes) => ({ ...i, bytes })), show });
-  for (const outcome of ["deserialized", "failed", "wire-format", "unknown-schema"]) assert.ok((outcomes.get(outcome) ?? 0) > 0, `no call ended ${outcome}: ${JSON.stringify([...outcomes])}`);
+  for (const outcome of ["deserialized", "failed", "wire-format", "unknown-schema", "AVRO value checked", "PROTOBUF value checked"]) assert.ok((outcomes.get(outcome) ?? 0) > 0, `no call ended ${outcome}: ${JSON.stringify([...outcomes])}`);
 });
 
 test("the unmutated corpus deserializes, so the mutations start from real messages", async () => {
