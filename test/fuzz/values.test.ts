@@ -108,16 +108,31 @@ function slots(v: unknown, out: Slot[] = [], depth = 0): Slot[] {
   return out;
 }
 
-/** A deep copy of plain data (protobuf-es messages included); other objects are kept. */
+/** A deep copy that keeps prototypes (avsc records, protobuf-es messages, null-prototype objects); Maps, Sets, Dates and RegExps are kept. */
 function copy(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(copy);
-  if (v instanceof Uint8Array) return Uint8Array.from(v);
-  if (typeof v === "object" && v !== null && (Object.getPrototypeOf(v) === Object.prototype || "$typeName" in v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k]);
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? Buffer.from(v) : Uint8Array.from(v);
+  if (typeof v === "object" && v !== null && !(v instanceof Map || v instanceof Set || v instanceof Date || v instanceof RegExp)) {
+    const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
+    // defineProperty: an own "__proto__" key stays a key.
+    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: copy((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;
+}
+
+/** Smaller values: one member or list element left out, each in turn (a deep copy per candidate). */
+function* shrinkValue(value: unknown): Iterable<unknown> {
+  const count = slots(value).length;
+  for (let i = 0; i < count && i < 200; i++) {
+    const v = copy(value);
+    const slot = slots(v)[i];
+    if (!slot) return;
+    const { holder, key } = slot;
+    if (Array.isArray(holder)) holder.splice(Number(key), 1);
+    else delete holder[key];
+    yield v;
+  }
 }
 
 interface Input {
@@ -244,6 +259,9 @@ test("random and mis-shaped values serialize and read back equal, or get a typed
     count: 3000,
     generate,
     check,
+    shrink: function* (i) {
+      for (const value of shrinkValue(i.value)) yield { ...i, value };
+    },
     show: (i) => `${i.subject} after ${i.edits.join("; ")}: ${show(i.value)}`,
   });
   for (const outcome of ["serialized", "compared", "failed", "message-invalid"]) assert.ok((outcomes.get(outcome) ?? 0) > 0, `no call ended ${outcome}: ${JSON.stringify([...outcomes])}`);
