@@ -18,8 +18,8 @@ export function avroProblems(type: AvroType, value: unknown): SchemaProblem[] | 
         (problems ??= []).push({ path: renderValuePath(path, value), message: `expected ${expected(t)}, got ${describeValue(val)}` });
       },
     });
-  } catch {
-    return [uncheckable()];
+  } catch (e) {
+    return [uncheckable(e)];
   }
   return problems;
 }
@@ -27,8 +27,9 @@ export function avroProblems(type: AvroType, value: unknown): SchemaProblem[] | 
 /**
  * avsc's checks convert some values before comparing (`val | 0` for an int):
  * an object without a primitive form (null prototype, a toString that is not
- * a function) makes them throw a TypeError. Such a value is invalid; where it
- * is, the throw does not tell.
+ * a function) makes them throw a TypeError; and they recurse, so a value
+ * nested deeper than the stack (a long linked list) throws a RangeError.
+ * Such a value is invalid; where it is, the throw does not tell.
  */
 function isValidSafely(type: AvroType, value: unknown): boolean {
   try {
@@ -38,8 +39,9 @@ function isValidSafely(type: AvroType, value: unknown): boolean {
   }
 }
 
-/** Without the TypeError's text: V8 quotes values in some of them, and values may be personal data. */
-function uncheckable(): SchemaProblem {
+/** Without the error's text: V8 quotes values in some TypeErrors, and values may be personal data. */
+function uncheckable(e: unknown): SchemaProblem {
+  if (e instanceof RangeError) return { path: "", message: "the value is nested too deeply to check" };
   return { path: "", message: "the value holds an object without a primitive form where a primitive is expected" };
 }
 

@@ -112,6 +112,14 @@ describe("avro encode/decode", () => {
     assert.equal(order.validate(orderValue({ items }))?.length, 1);
   });
 
+  it("says a value is nested too deeply to check when avsc's check overflows the stack (found by test/fuzz)", () => {
+    const list = compileAvro({ type: "record", name: "Node", fields: [{ name: "v", type: "int" }, { name: "next", type: ["null", "Node"] }] });
+    let deep: unknown = null;
+    for (let i = 0; i < 100_000; i++) deep = { v: i, next: deep };
+    assert.throws(() => list.encode(deep), (e: unknown) => isErrorCode(e, "message-invalid") && /nested too deeply/.test((e as Error).message));
+    assert.match(list.validate(deep)![0]!.message, /nested too deeply/);
+  });
+
   it("refuses strings with a lone surrogate, which UTF-8 cannot carry, instead of writing bytes that read back otherwise (found by test/fuzz)", () => {
     for (const bad of ["\ud800", "a\udc00", "x".repeat(100) + "\ud83d"]) {
       assert.throws(() => order.encode(orderValue({ email: bad })), (e: unknown) => isErrorCode(e, "message-invalid") && /lone surrogate/.test((e as Error).message));
