@@ -147,11 +147,20 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     if (typeName !== undefined) {
       throw new SerializationError("message-invalid", `expected a ${this.desc.typeName} message, got ${typeNameOf(typeName)}`);
     }
-    return create(this.desc, value as never);
+    try {
+      return create(this.desc, value as never);
+    } catch (e) {
+      throw new SerializationError("message-invalid", `cannot build a ${this.desc.typeName} message from the value: ${reason(e)}`, { cause: e });
+    }
   }
 
   validate(value: unknown): SchemaProblem[] | undefined {
-    return validateMessage(this.desc, value);
+    try {
+      return validateMessage(this.desc, value);
+    } catch (e) {
+      // The check recurses: a value nested deeper than the stack is invalid, wherever.
+      return [{ path: "", message: reason(e) }];
+    }
   }
 
   encode(value: Message, headroom = 0): Uint8Array {
@@ -203,7 +212,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
 
   /** Checks the value and returns it as a message of this type. */
   private toMessage(value: unknown): Message {
-    const problems = validateMessage(this.desc, value);
+    const problems = this.validate(value);
     if (problems) {
       const first = problems[0]!;
       const more = problems.length > 1 ? ` (+${problems.length - 1} more)` : "";
@@ -212,8 +221,13 @@ class ProtobufSchemaImpl implements ProtobufSchema {
         `value does not conform to ${this.desc.typeName}: ${first.path || "(root)"}: ${first.message}${more}`,
       );
     }
-    return isMessage(value, this.desc) ? value : create(this.desc, value as never);
+    return this.coerce(value);
   }
+}
+
+/** protobuf-es and the checks recurse: a RangeError is a value nested too deeply, not a bug to rethrow. */
+function reason(e: unknown): string {
+  return e instanceof RangeError ? "it is nested too deeply" : errorMessage(e);
 }
 
 function errorMessage(e: unknown): string {

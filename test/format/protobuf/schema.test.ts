@@ -213,6 +213,15 @@ describe("compiled Protobuf schema: validate", () => {
     assert.equal(s.validate({ id: "😀" }), undefined);
   });
 
+  it("a value nested deeper than the stack is message-invalid, not a RangeError (found by test/fuzz)", () => {
+    const s = compileProtobuf({ schema: `syntax = "proto3"; message Node { string name = 1; Node child = 2; }`, schemaType: "PROTOBUF" });
+    let deep: Record<string, unknown> = { name: "x" };
+    for (let i = 0; i < 100_000; i++) deep = { name: "x", child: deep };
+    assert.throws(() => s.coerce(deep), (e: unknown) => isErrorCode(e, "message-invalid") && /nested too deeply/.test((e as Error).message));
+    assert.match(s.validate(deep)![0]!.message, /nested too deeply/);
+    assert.throws(() => s.encode(deep as never), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+
   it("checks closed (proto2) enums against their declared values", () => {
     const s = compileProtobuf({ schema: `syntax = "proto2"; message M { optional E e = 1; } enum E { A = 0; B = 1; }`, schemaType: "PROTOBUF" });
     assert.equal(s.validate({ e: 1 }), undefined);
