@@ -66,18 +66,22 @@ async function shrink<T>(p: Property<T>, input: T, error: unknown): Promise<[T, 
   let bestError = error;
   let attempts = 0;
   let progress = true;
-  while (progress && attempts < MAX_SHRINK_ATTEMPTS) {
-    progress = false;
-    for (const candidate of p.shrink(best)) {
-      if (++attempts > MAX_SHRINK_ATTEMPTS) break;
-      const e = await failure(p, candidate);
-      if (e !== undefined) {
-        best = candidate;
-        bestError = e;
-        progress = true;
-        break;
+  try {
+    while (progress && attempts < MAX_SHRINK_ATTEMPTS) {
+      progress = false;
+      for (const candidate of p.shrink(best)) {
+        if (++attempts > MAX_SHRINK_ATTEMPTS) break;
+        const e = await failure(p, candidate);
+        if (e !== undefined) {
+          best = candidate;
+          bestError = e;
+          progress = true;
+          break;
+        }
       }
     }
+  } catch {
+    // A shrinker that cannot handle the input (one nested deeper than the stack): report what we have.
   }
   return [best, bestError];
 }

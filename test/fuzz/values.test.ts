@@ -92,6 +92,13 @@ function sameType(r: Rng, v: unknown): unknown {
   }
 }
 
+/** Recursive fields of the fuzz schemas (corpus.ts), and how to nest them. */
+const RECURSIVE: Record<string, { field: string; end: unknown; link: (next: unknown) => unknown }> = {
+  "all-avro-value": { field: "list", end: null, link: (next) => ({ v: 1, next }) },
+  "all-proto-value": { field: "inner", end: { name: "end" }, link: (child) => ({ name: "n", child }) },
+  "all-json-value": { field: "obj", end: {}, link: (deep) => ({ x: "x", deep }) },
+};
+
 interface Slot {
   holder: Record<string | number, unknown>;
   key: string | number;
@@ -154,6 +161,15 @@ function generate(r: Rng): Input {
   }
   const edits: string[] = [];
   if (r.chance(0.02)) return { subject, value: weird(r), edits: ["whole value replaced"] };
+  // The recursive fields, nested shallow or deeper than the stack.
+  const chain = RECURSIVE[subject];
+  if (chain && r.chance(0.05)) {
+    const depth = r.pick([3, 100, 50_000]);
+    let link: unknown = chain.end;
+    for (let i = 0; i < depth; i++) link = chain.link(link);
+    (value as Record<string, unknown>)[chain.field] = link;
+    return { subject, value, edits: [`${chain.field} nested ${depth} deep`] };
+  }
   for (let k = 1 + (r.chance(0.3) ? r.int(3) : 0); k > 0; k--) {
     const all = slots(value);
     if (all.length === 0) break;
