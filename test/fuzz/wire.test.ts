@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { isKontractError } from "../../src/errors.js";
 import { writeGuid } from "../../src/wire/guid.js";
 import type { Headers } from "../../src/wire/index.js";
-import { deserializers, loadCorpus } from "./corpus.js";
+import { JSON_MESSAGES, deserializers, loadCorpus } from "./corpus.js";
 import { forAll, shrinkBytes, type Rng } from "./property.js";
 
 /** What Deserializer.deserialize documents for bytes that cannot be read. */
@@ -179,5 +179,39 @@ test("the unmutated corpus deserializes, so the mutations start from real messag
   for (const { subject, bytes } of seeds) {
     const r = await readers[0]!.deserialize(subject.replace(/-value$/, ""), bytes);
     assert.equal(r.kind, "deserialized", subject);
+  }
+});
+
+/** Protobuf bytes of `All { inner: { child: { child: … } } }`, `depth` levels, written forward (no copy per level). */
+function nestedProtobuf(depth: number): number[] {
+  const lengths = [0];
+  for (let k = 1; k <= depth; k++) lengths.push(1 + varint(BigInt(lengths[k - 1]!)).length + lengths[k - 1]!);
+  const out = [0x72, ...varint(BigInt(lengths[depth]!))]; // All.inner (field 14)
+  for (let k = depth; k >= 1; k--) out.push(0x12, ...varint(BigInt(lengths[k - 1]!))); // Inner.child (field 2)
+  return out;
+}
+
+test("payloads nested deeper than the stack deserialize or get a typed error: Avro, Protobuf and JSON", { timeout: 120_000 }, async () => {
+  const framed = async (subject: string, payload: number[]) => Uint8Array.from([0, ...int32((await corpus.store.latest(subject)).id!), ...payload]);
+  // Avro: all-avro-value's `list` (a recursive Node) as a chain of `{v: 1, next: …}`; where it
+  // starts is where an encoding with a one-link list first differs from one without.
+  const avro = (await corpus.store.latest("all-avro-value")).plan.schema;
+  const base = avro.fromJson(JSON_MESSAGES["all-avro-value"]![1]) as Record<string, unknown>;
+  const without = Buffer.from(avro.encode({ ...base, list: null }));
+  const one = Buffer.from(avro.encode({ ...base, list: { v: 1, next: null } }));
+  let at = 0;
+  while (without[at] === one[at]) at++;
+  // Shallow (protobuf-es stops at 100 levels by itself), then far deeper than the stack.
+  for (const [depth, protoDepth] of [[1_000, 50], [100_000, 100_000]] as const) {
+    const inputs: Input[] = [
+      { topic: "all-avro", bytes: await framed("all-avro-value", [...without.subarray(0, at), ...Array.from({ length: depth }, () => [2, 2]).flat(), 0, ...without.subarray(at + 1)]) },
+      { topic: "all-proto", bytes: await framed("all-proto-value", [0, ...nestedProtobuf(protoDepth)]) },
+      { topic: "all-json", bytes: await framed("all-json-value", [...Buffer.from(`{"s":"a","obj":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`)]) },
+    ];
+    for (const input of inputs) {
+      await check(input);
+      // Shallow enough: the bytes are right, and they read.
+      if (depth === 1_000) assert.equal((await readers[0]!.deserialize(input.topic, input.bytes)).kind, "deserialized", input.topic);
+    }
   }
 });
