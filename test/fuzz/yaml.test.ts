@@ -125,12 +125,15 @@ function checkError(e: unknown, where: string): asserts e is KontractError {
   assert.ok(e.message.length <= MAX_MESSAGE, `${where}: message of ${e.message.length} chars`);
 }
 
-function checkPositioned(e: unknown): void {
+function checkPositioned(e: unknown, text: string): void {
   checkError(e, "parse");
   assert.equal(e.name.startsWith("Contract"), true, `parse: a ${e.name}`);
   const p = e.position;
   assert.ok(p && p.line >= 1 && p.column >= 1, `no position: ${e.message.slice(0, 200)}`);
   assert.ok(p.file === FILE || schemaFiles.has(p.file), `position in ${p.file}`);
+  // Within the file it names.
+  const lines = (p.file === FILE ? text : schemaFiles.get(p.file)!).split(/\r\n?|\n/);
+  assert.ok(p.line <= lines.length + 1, `line ${p.line} of ${lines.length}: ${e.message.slice(0, 200)}`);
 }
 
 const outcomes = new Map<string, number>();
@@ -138,7 +141,7 @@ const count = (what: string): void => void outcomes.set(what, (outcomes.get(what
 
 async function check(text: string): Promise<void> {
   const result = parseContractSource(text, FILE, { readFile });
-  for (const e of result.errors) checkPositioned(e);
+  for (const e of result.errors) checkPositioned(e, text);
   count(result.errors.length > 0 ? "errors" : "clean");
   if (result.errors.length > 0 || result.documents.length === 0) return;
   let registry;
