@@ -20,8 +20,9 @@ export function describeType(v: unknown): string {
     case "object": {
       const t = (v as { $typeName?: unknown }).$typeName;
       if (typeof t === "string") return `message ${t}`;
-      const ctor = (v as object).constructor?.name;
-      return ctor && ctor !== "Object" ? `an object (${ctor})` : "an object";
+      // The prototype's constructor: an own `constructor` key is the caller's data.
+      const ctor: unknown = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+      return typeof ctor === "string" && ctor !== "Object" && ctor !== "" ? `an object (${ctor})` : "an object";
     }
     default:
       return typeof v;

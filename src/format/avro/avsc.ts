@@ -28,6 +28,7 @@ export type TapBuffer = Buffer & { utf8Slice(start: number, end: number): string
 export interface Tap {
   buf: TapBuffer;
   pos: number;
+  readInt(): number;
   readLong(): number;
   writeLong(n: number): void;
   skipLong(): void;
@@ -47,6 +48,9 @@ export interface TypeInternals {
 
 /** avsc's Tap class, to extend (not exported by the package's index). */
 export const TapClass = (createRequire(import.meta.url)("avsc/lib/utils.js") as { Tap: new (buf: TapBuffer, pos?: number) => Tap }).Tap;
+
+/** avsc's enum type class, to extend. */
+export const EnumTypeClass = (avsc.types as unknown as { EnumType: new (schema: unknown, opts: unknown) => object }).EnumType;
 
 /** avsc's array and map type classes, to extend. */
 export const { ArrayType, MapType } = avsc.types as unknown as {

@@ -6,6 +6,7 @@ import type { Contract } from "../../contract/model.js";
 import { ContractError } from "../../errors.js";
 import { type AvroType, AvscType, isArrayType, isMapType, isRecordType, isUnionType, mapValues } from "./avsc.js";
 import { boundedCollections } from "./collections.js";
+import { ownBranchNames, ownSymbolEnum } from "./lookups.js";
 
 export interface ParsedAvro {
   readonly root: AvroType;
@@ -16,6 +17,14 @@ export interface ParsedAvro {
 }
 
 type Registry = Record<string, AvroType>;
+
+/**
+ * Payloads come off the network: arrays and maps read them bounded
+ * (collections.ts). Values come from callers: enums match own symbols only (lookups.ts).
+ */
+function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
+  return boundedCollections(schema, opts) ?? ownSymbolEnum(schema, opts);
+}
 
 export function parseAvro(contract: Contract, references: ReadonlyMap<string, Contract> | undefined): ParsedAvro {
   const registry: Registry = {};
@@ -31,6 +40,7 @@ export function parseAvro(contract: Contract, references: ReadonlyMap<string, Co
   try {
     // Payloads come off the network: arrays and maps read them bounded (collections.ts).
     root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto", typeHook: typeHook as never });
+    ownBranchNames(root);
   } catch (e) {
     throw new ContractError("schema-invalid", `invalid Avro schema: ${(e as Error).message}`, { cause: e });
   }
@@ -76,6 +86,7 @@ function parseReferences(references: ReadonlyMap<string, Contract>, registry: Re
       const attempt: Registry = { ...registry };
       try {
         const type = AvscType.forSchema(ref.json as never, { registry: attempt, wrapUnions: "auto", typeHook: typeHook as never });
+        ownBranchNames(type);
         // Names this reference defines that an earlier one already defined are an error (avsc
         // reports "duplicate type name"), so copying the attempt back is safe.
         Object.assign(registry, attempt);

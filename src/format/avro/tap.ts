@@ -10,9 +10,12 @@
  *   and never re-enter, so no Tap is allocated per message.
  *
  * The bytes are avsc's, exactly: the writers are avsc's, and strings take
- * avsc's own path as soon as a character is not ASCII.
+ * avsc's own path as soon as a character is not ASCII. One exception: a
+ * string with a lone surrogate is refused, where avsc writes bytes that
+ * read back as another string.
  */
 import { claim, currentSlab, freeStart, messageBuffer } from "../../util/message-buffers.js";
+import { LONE_SURROGATE, isWellFormed } from "../../util/unicode.js";
 import { TapClass, type AvroType, type TapBuffer, type TypeInternals } from "./avsc.js";
 
 /**
@@ -105,6 +108,16 @@ function asciiString(b: TapBuffer, i: number, len: number): string {
 }
 
 class FastTap extends TapClass {
+  /**
+   * avsc reads an int as a long: a varint of more than 32 bits decoded to a
+   * number no int holds. Java refuses it ("Invalid int encoding").
+   */
+  override readInt(): number {
+    const n = this.readLong();
+    if (n !== (n | 0)) throw new Error("an int varint holds more than 32 bits");
+    return n;
+  }
+
   override readString(): string | undefined {
     const len = this.readLong();
     if (len < 0) {
@@ -138,6 +151,8 @@ class FastTap extends TapClass {
         return;
       }
     }
+    // Every string avsc writes passes here (values and map keys); the ASCII path above is well-formed.
+    if (!isWellFormed(s)) throw new Error(LONE_SURROGATE);
     super.writeString(s);
   }
 }

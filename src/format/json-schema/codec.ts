@@ -55,10 +55,48 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
     throw new SerializationError("message-invalid", `value has no JSON text: ${capText((e as Error).message)}`, { cause: e });
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
+  // JSON.stringify writes NaN, ±Infinity and undefined list elements as null, Maps and Sets as {}, and
+  // bytes as objects: text that reads back as another value. Only text with a null, a {} or a "0": or "data":
+  // key can hide one, so most messages skip the walk.
+  if (text.includes("null") || text.includes("{}") || text.includes('"0":') || text.includes('"data":')) {
+    let lost: ReturnType<typeof inexact>;
+    try {
+      lost = inexact(value, "$");
+    } catch (e) {
+      throw new SerializationError("message-invalid", "value is nested too deeply to write as JSON", { cause: e });
+    }
+    if (lost) throw new SerializationError("message-invalid", `value has no exact JSON text at ${lost.path}: ${lost.what} would be written as ${lost.as}`);
+  }
   if (headroom === 0) return Buffer.from(text, "utf8");
   const out = messageBuffer(headroom + Buffer.byteLength(text, "utf8"));
   out.write(text, headroom, "utf8");
   return out;
+}
+
+/** The first value JSON.stringify writes as something that reads back otherwise, with its path. */
+function inexact(v: unknown, path: string): { path: string; what: string; as: string } | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, what: String(v), as: "null" };
+  if (typeof v !== "object" || v === null) return undefined;
+  if (v instanceof Map || v instanceof Set) return { path, what: `a ${v instanceof Map ? "Map" : "Set"}`, as: "{}" };
+  // JSON has no bytes: a Buffer would be written as {"type":"Buffer","data":[…]}, another typed array as {"0":…}.
+  if (ArrayBuffer.isView(v)) return { path, what: "bytes", as: "an object" };
+  // toJSON decides what is written (a Date its ISO text): not this value's members.
+  if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const at = `${path}[${i}]`;
+      if (x === undefined || typeof x === "function" || typeof x === "symbol") return { path: at, what: x === undefined ? "undefined" : `a ${typeof x}`, as: "null" };
+      const found = inexact(x, at);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(v)) {
+    const found = inexact((v as Record<string, unknown>)[key], `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -24,7 +24,7 @@ import { capList, capText } from "../../util/cap.js";
 import type { FieldInfo, FieldWalker, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "../types.js";
 import { FieldCatalog } from "./fields.js";
 import { messageIndexesOf } from "./registry.js";
-import { validateMessage } from "./validate.js";
+import { typeNameOf, validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
 import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
@@ -144,13 +144,22 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     }
     const typeName = (value as { $typeName?: unknown }).$typeName;
     if (typeName !== undefined) {
-      throw new SerializationError("message-invalid", `expected a ${this.desc.typeName} message, got ${String(typeName)}`);
+      throw new SerializationError("message-invalid", `expected a ${this.desc.typeName} message, got ${typeNameOf(typeName)}`);
     }
-    return create(this.desc, value as never);
+    try {
+      return create(this.desc, value as never);
+    } catch (e) {
+      throw new SerializationError("message-invalid", `cannot build a ${this.desc.typeName} message from the value: ${reason(e)}`, { cause: e });
+    }
   }
 
   validate(value: unknown): SchemaProblem[] | undefined {
-    return validateMessage(this.desc, value);
+    try {
+      return validateMessage(this.desc, value);
+    } catch (e) {
+      // The check recurses: a value nested deeper than the stack is invalid, wherever.
+      return [{ path: "", message: reason(e) }];
+    }
   }
 
   encode(value: Message, headroom = 0): Uint8Array {
@@ -214,7 +223,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
 
   /** Checks the value and returns it as a message of this type. */
   private toMessage(value: unknown): Message {
-    const problems = validateMessage(this.desc, value);
+    const problems = this.validate(value);
     if (problems) {
       const first = problems[0]!;
       const more = problems.length > 1 ? ` (+${problems.length - 1} more)` : "";
@@ -223,7 +232,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
         `value does not conform to ${this.desc.typeName}: ${first.path || "(root)"}: ${first.message}${more}`,
       );
     }
-    return isMessage(value, this.desc) ? value : create(this.desc, value as never);
+    return this.coerce(value);
   }
 }
 
@@ -233,6 +242,11 @@ function withoutJsonValue(message: string): string {
   if (at < 0) return "cannot decode it from JSON";
   const detail = message.slice(at + " from JSON: ".length);
   return /^key "[^"]*" is unknown$/.test(detail) ? message : message.slice(0, at + " from JSON".length);
+}
+
+/** protobuf-es and the checks recurse: a RangeError is a value nested too deeply, not a bug to rethrow. */
+function reason(e: unknown): string {
+  return e instanceof RangeError ? "it is nested too deeply" : errorMessage(e);
 }
 
 /** A library's complaint about a message: capped, it may quote the input. */

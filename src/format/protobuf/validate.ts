@@ -7,6 +7,7 @@
  */
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { describeType } from "../../util/describe.js";
+import { LONE_SURROGATE, isWellFormed } from "../../util/unicode.js";
 import type { SchemaProblem } from "../types.js";
 import { isJsonStruct, isUnboxedWrapper, wrapperScalar } from "./fields.js";
 import { isPlainObject } from "./descriptor.js";
@@ -35,7 +36,7 @@ function checkMessage(desc: DescMessage, value: unknown, path: string, problems:
   }
   const typeName = value.$typeName;
   if (typeName !== undefined && typeName !== desc.typeName) {
-    problems.push({ path, message: `expected a ${desc.typeName} message, got ${String(typeName)}` });
+    problems.push({ path, message: `expected a ${desc.typeName} message, got ${typeNameOf(typeName)}` });
     return;
   }
   const names = membersOf(desc);
@@ -60,7 +61,9 @@ function checkMessage(desc: DescMessage, value: unknown, path: string, problems:
     if (v.case === undefined) continue;
     const field = member.fields.find((f) => f.localName === v.case);
     if (!field) {
-      problems.push({ path: p, message: `oneof ${member.name} has no case "${String(v.case)}"` });
+      // The case comes from the caller: String() would throw on an object whose toString is not callable,
+      // and a long string would be repeated whole. A field name fits TYPE_NAME.
+      problems.push({ path: p, message: typeof v.case === "string" && TYPE_NAME.test(v.case) ? `oneof ${member.name} has no case "${v.case}"` : `oneof ${member.name} has no case: got ${describe(v.case)}` });
       continue;
     }
     checkField(field, v.value, join(path, field.name), problems);
@@ -137,7 +140,9 @@ function checkScalar(scalar: ScalarType, v: unknown, path: string, problems: Sch
 function scalarProblem(scalar: ScalarType, v: unknown): string | undefined {
   switch (scalar) {
     case ScalarType.STRING:
-      return typeof v === "string" ? undefined : `expected a string, got ${describe(v)}`;
+      if (typeof v !== "string") return `expected a string, got ${describe(v)}`;
+      // protobuf-es would write U+FFFD for a lone surrogate: a string that reads back as another.
+      return isWellFormed(v) ? undefined : LONE_SURROGATE;
     case ScalarType.BOOL:
       return typeof v === "boolean" ? undefined : `expected a boolean, got ${describe(v)}`;
     case ScalarType.BYTES:
@@ -191,7 +196,7 @@ function checkEnum(desc: DescEnum, v: unknown, path: string, problems: SchemaPro
 function validMapKey(key: ScalarType, k: string): boolean {
   switch (key) {
     case ScalarType.STRING:
-      return true;
+      return isWellFormed(k);
     case ScalarType.BOOL:
       return k === "true" || k === "false";
     default:
@@ -204,3 +209,14 @@ function join(path: string, name: string): string {
 }
 
 const describe = describeType;
+
+/** A Protobuf full name, of a length a schema could declare. */
+const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_.]{0,511}$/;
+
+/**
+ * A `$typeName` as given when it is a type name, else what it is: it is the
+ * caller's data (String() throws on some objects, and a long string would be repeated whole).
+ */
+export function typeNameOf(typeName: unknown): string {
+  return typeof typeName === "string" && TYPE_NAME.test(typeName) ? typeName : describeType(typeName);
+}

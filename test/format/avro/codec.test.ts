@@ -85,6 +85,71 @@ describe("avro encode/decode", () => {
     }
   });
 
+  it("refuses enum symbols and union branch names that are Object.prototype members, instead of writing the first symbol or throwing a TypeError (found by test/fuzz)", () => {
+    for (const status of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      assert.deepEqual(order.validate(orderValue({ status }))?.map((p) => p.path), ["status"], status);
+      assert.throws(() => order.encode(orderValue({ status })), (e: unknown) => isErrorCode(e, "message-invalid"), status);
+    }
+    // An ambiguous union (two non-null branches of object type) is written wrapped: {"<branch>": value}.
+    const wrapped = compileAvro({ type: "record", name: "W", fields: [{ name: "w", type: ["null", { type: "record", name: "A", fields: [{ name: "x", type: "int" }] }, { type: "map", values: "int" }] }] });
+    assert.deepEqual(plain(wrapped.decode(wrapped.encode({ w: { A: { x: 1 } } }))), { w: { A: { x: 1 } } });
+    for (const w of [{ constructor: { x: 1 } }, { toString: { x: 1 } }, JSON.parse('{"__proto__": {"x": 1}}') as unknown]) {
+      assert.deepEqual(wrapped.validate({ w })?.map((p) => p.path), ["w"]);
+      assert.throws(() => wrapped.encode({ w }), (e: unknown) => isErrorCode(e, "message-invalid"));
+    }
+  });
+
+  it("throws message-invalid, not a TypeError, for an enum value that cannot become a property key (found by test/fuzz)", () => {
+    for (const status of [Object.create(null) as unknown, { toString: 1 }]) {
+      assert.throws(() => order.encode(orderValue({ status })), (e: unknown) => isErrorCode(e, "message-invalid"));
+      assert.deepEqual(order.validate(orderValue({ status }))?.map((p) => p.path), ["status"]);
+    }
+  });
+
+  it("throws message-invalid, not a TypeError, when avsc's check itself throws on a value (an int field holding an object without a primitive form; found by test/fuzz)", () => {
+    const items = [{ sku: "A", qty: Object.create(null) as unknown }];
+    assert.throws(() => order.encode(orderValue({ items })), (e: unknown) => isErrorCode(e, "message-invalid"));
+    assert.equal(order.validate(orderValue({ items }))?.length, 1);
+  });
+
+  it("says a value is nested too deeply to check when avsc's check overflows the stack (found by test/fuzz)", () => {
+    const list = compileAvro({ type: "record", name: "Node", fields: [{ name: "v", type: "int" }, { name: "next", type: ["null", "Node"] }] });
+    let deep: unknown = null;
+    for (let i = 0; i < 100_000; i++) deep = { v: i, next: deep };
+    assert.throws(() => list.encode(deep), (e: unknown) => isErrorCode(e, "message-invalid") && /nested too deeply/.test((e as Error).message));
+    assert.match(list.validate(deep)![0]!.message, /nested too deeply/);
+  });
+
+  it("refuses strings with a lone surrogate, which UTF-8 cannot carry, instead of writing bytes that read back otherwise (found by test/fuzz)", () => {
+    for (const bad of ["\ud800", "a\udc00", "x".repeat(100) + "\ud83d"]) {
+      assert.throws(() => order.encode(orderValue({ email: bad })), (e: unknown) => isErrorCode(e, "message-invalid") && /lone surrogate/.test((e as Error).message));
+      assert.throws(() => order.encode(orderValue({ attrs: { [bad]: "v" } })), (e: unknown) => isErrorCode(e, "message-invalid"), "map keys too");
+    }
+    // A surrogate pair is one character and reads back.
+    assert.equal((order.decode(order.encode(orderValue({ email: "😀" }))) as { email: string }).email, "😀");
+  });
+
+  it("rejects an int whose varint holds more than 32 bits, as Java does, instead of decoding a number no int holds (found by test/fuzz)", () => {
+    const int = compileAvro("int");
+    assert.equal(int.decode(Uint8Array.from([0xfe, 0xff, 0xff, 0xff, 0x0f])), 2 ** 31 - 1);
+    assert.equal(int.decode(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])), -(2 ** 31));
+    for (const bytes of [[0x80, 0x80, 0x80, 0x80, 0x20], [0x80, 0x80, 0x80, 0x80, 0x80, 0x01], [0xfe, 0xff, 0xff, 0xff, 0x1f]]) {
+      assert.throws(() => int.decode(Uint8Array.from(bytes)), (e: unknown) => isErrorCode(e, "wire-format") && /int/.test((e as Error).message), bytes.join(","));
+    }
+    // Inside a record too: the order's items[0].qty.
+    const good = Buffer.from(order.encode(orderValue({ items: [{ sku: "A", qty: 1 }] })));
+    const at = good.indexOf(Buffer.from([2, 0x41, 2])) + 2; // "A" then qty 1 (zigzag 2)
+    const bad = Buffer.concat([good.subarray(0, at), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x20]), good.subarray(at + 1)]);
+    assert.throws(() => order.decode(bad), (e: unknown) => isErrorCode(e, "wire-format"));
+    // And through schema resolution (a reader of another version), int promoted to long or not.
+    const writer = compileAvro({ type: "record", name: "V", fields: [{ name: "n", type: "int" }, { name: "m", type: "int" }] });
+    const reader = compileAvro({ type: "record", name: "V", fields: [{ name: "n", type: "int" }, { name: "m", type: "long" }, { name: "added", type: "string", default: "d" }] });
+    assert.deepEqual(plain(reader.decodeFrom!(writer.encode({ n: 1, m: 2 }), writer)), { n: 1, m: 2, added: "d" });
+    for (const bytes of [[0x80, 0x80, 0x80, 0x80, 0x20, 0x02], [0x02, 0x80, 0x80, 0x80, 0x80, 0x20]]) {
+      assert.throws(() => reader.decodeFrom!(Uint8Array.from(bytes), writer), (e: unknown) => isErrorCode(e, "wire-format"), bytes.join(","));
+    }
+  });
+
   it("rejects truncated payloads", () => {
     const bytes = order.encode(orderValue());
     for (const cut of [0, 1, 5, bytes.length - 1]) {

@@ -77,6 +77,27 @@ describe("json schema encode/decode", () => {
     assert.throws(() => any.encode(cyclic), (e: unknown) => isErrorCode(e, "message-invalid"));
   });
 
+  it("throws message-invalid for what JSON text would write as null or {} and read back otherwise: NaN, ±Infinity, undefined in a list, Map, Set, bytes (found by test/fuzz)", () => {
+    const any = compileJson(true);
+    const cases: [unknown, string][] = [
+      [NaN, "\\$"],
+      [{ a: [1, { b: Infinity }] }, "\\$\\.a\\[1\\]\\.b"],
+      [[1, undefined], "\\$\\[1\\]"],
+      [{ m: new Map([["k", 1]]) }, "\\$\\.m"],
+      [{ s: new Set([1]) }, "\\$\\.s"],
+      [{ b: Buffer.from("abc") }, "\\$\\.b"],
+      [{ b: [new Uint8Array(2)] }, "\\$\\.b\\[0\\]"],
+    ];
+    for (const [v, at] of cases) {
+      assert.throws(() => any.encode(v), (e: unknown) => isErrorCode(e, "message-invalid") && new RegExp(`at ${at}:`).test((e as Error).message), String(at));
+    }
+    // Declared number fields too: Ajv's "number" takes NaN.
+    const numbers = compileJson({ type: "object", properties: { n: { type: "number" } } });
+    assert.throws(() => numbers.encode({ n: -Infinity }), (e: unknown) => isErrorCode(e, "message-invalid"));
+    // null, {} and undefined object members (no key) stay as they are.
+    assert.equal(Buffer.from(any.encode({ a: null, b: {}, c: undefined, d: [null] })).toString(), '{"a":null,"b":{},"d":[null]}');
+  });
+
   it("rejects payloads that are not UTF-8 or not JSON as wire-format errors", () => {
     const good = order.encode(orderValue());
     for (const bad of [Uint8Array.from([0xff, 0xfe, 0x7b]), good.subarray(0, good.length - 1), Buffer.from("{} trailing"), new Uint8Array(0)]) {

@@ -208,6 +208,35 @@ describe("compiled Protobuf schema: validate", () => {
     assert.deepEqual(s.validate("nope")?.map((p) => p.path), [""]);
   });
 
+  it("describes a oneof case or type name that is not a string, even one that cannot become a string (found by test/fuzz)", () => {
+    const s = compile();
+    const unprintable = { toString: 1, valueOf: "x" };
+    assert.match(s.validate({ payment: { case: unprintable, value: 1 } })![0]!.message, /oneof payment has no case: got an object/);
+    assert.match(s.validate({ $typeName: unprintable })![0]!.message, /expected a shop\.Order message, got an object/);
+    assert.throws(() => s.coerce({ $typeName: unprintable }), (e: unknown) => isErrorCode(e, "message-invalid") && /got an object/.test((e as Error).message));
+    // A string that is no type name is not repeated: it is the caller's data, of any length.
+    const long = "x".repeat(70_000);
+    assert.match(s.validate({ $typeName: long })![0]!.message, /got a string \(70000 chars\)$/);
+    assert.match(s.validate({ payment: { case: `${long} y`, value: 1 } })![0]!.message, /got a string \(70002 chars\)$/);
+  });
+
+  it("refuses strings with a lone surrogate, which protobuf-es would write as U+FFFD (found by test/fuzz)", () => {
+    const s = compile();
+    assert.deepEqual(s.validate({ id: "a\ud800" })?.map((p) => `${p.path}: ${p.message}`), ["id: a string holds a lone surrogate (not well-formed UTF-16), which UTF-8 cannot carry"]);
+    assert.throws(() => s.encode(s.coerce({ id: "\udc00" })), (e: unknown) => isErrorCode(e, "message-invalid"));
+    assert.equal(s.validate({ counts: { "k\ud800": 1 } })?.length, 1, "map keys too");
+    assert.equal(s.validate({ id: "😀" }), undefined);
+  });
+
+  it("a value nested deeper than the stack is message-invalid, not a RangeError (found by test/fuzz)", () => {
+    const s = compileProtobuf({ schema: `syntax = "proto3"; message Node { string name = 1; Node child = 2; }`, schemaType: "PROTOBUF" });
+    let deep: Record<string, unknown> = { name: "x" };
+    for (let i = 0; i < 100_000; i++) deep = { name: "x", child: deep };
+    assert.throws(() => s.coerce(deep), (e: unknown) => isErrorCode(e, "message-invalid") && /nested too deeply/.test((e as Error).message));
+    assert.match(s.validate(deep)![0]!.message, /nested too deeply/);
+    assert.throws(() => s.encode(deep as never), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+
   it("checks closed (proto2) enums against their declared values", () => {
     const s = compileProtobuf({ schema: `syntax = "proto2"; message M { optional E e = 1; } enum E { A = 0; B = 1; }`, schemaType: "PROTOBUF" });
     assert.equal(s.validate({ e: 1 }), undefined);
