@@ -18,14 +18,6 @@ export interface ParsedAvro {
 
 type Registry = Record<string, AvroType>;
 
-/**
- * Payloads come off the network: arrays and maps read them bounded
- * (collections.ts). Values come from callers: enums match own symbols only (lookups.ts).
- */
-function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
-  return boundedCollections(schema, opts) ?? ownSymbolEnum(schema, opts);
-}
-
 export function parseAvro(contract: Contract, references: ReadonlyMap<string, Contract> | undefined): ParsedAvro {
   const registry: Registry = {};
   const inlineTags = new Map<string, Map<string, readonly string[]>>();
@@ -38,7 +30,6 @@ export function parseAvro(contract: Contract, references: ReadonlyMap<string, Co
   const json = parseJson(contract.schema, "schema");
   let root: AvroType;
   try {
-    // Payloads come off the network: arrays and maps read them bounded (collections.ts).
     root = AvscType.forSchema(json as never, { registry, wrapUnions: "auto", typeHook: typeHook as never });
     ownBranchNames(root);
   } catch (e) {
@@ -49,10 +40,12 @@ export function parseAvro(contract: Contract, references: ReadonlyMap<string, Co
 }
 
 /**
- * Refuses the name `__proto__` for a field or a named type, then bounds the
- * collections. avsc builds records with `this[field] = value` and keeps named
- * types in a plain object, so that name would set a prototype instead of a
- * field (the value is lost, and `__proto__` from a message could reach it).
+ * Refuses the name `__proto__` for a field or a named type: avsc builds
+ * records with `this[field] = value` and keeps named types in a plain object,
+ * so that name would set a prototype instead of a field (the value is lost,
+ * and `__proto__` from a message could reach it). Then payloads, which come
+ * off the network, read arrays and maps bounded (collections.ts), and values,
+ * which come from callers, match enums by own symbols only (lookups.ts).
  */
 function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
   if (typeof schema === "object" && schema !== null) {
@@ -60,7 +53,7 @@ function typeHook(schema: unknown, opts: unknown): AvroType | undefined {
     const named = name === "__proto__" || (Array.isArray(fields) && fields.some((f: unknown) => (f as { name?: unknown } | null)?.name === "__proto__"));
     if (named) throw new Error("the name __proto__ is not supported for a field or a type");
   }
-  return boundedCollections(schema, opts);
+  return boundedCollections(schema, opts) ?? ownSymbolEnum(schema, opts);
 }
 
 function parseJson(text: string, what: string): unknown {
