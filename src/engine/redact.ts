@@ -4,6 +4,7 @@
  */
 import { hasAnyTag } from "../format/tags.js";
 import type { CompiledSchema, FieldInfo, JsonRedactor } from "../format/types.js";
+import { MAX_JSON_DEPTH } from "../util/json-depth.js";
 
 export const REDACTED = "<REDACTED>";
 const MAX_RENDERED = 200;
@@ -85,7 +86,7 @@ export function compileScrub(
   if (!redactor) return undefined;
   return (message) => {
     const found = new Set<string>();
-    collectSensitive(redactor, schema, form, message, found);
+    if (!collectSensitive(redactor, schema, form, message, found)) return WITHHELD;
     if (found.size === 0) return undefined;
     // Longest first, so a value containing another goes whole.
     const texts = [...found].sort((a, b) => b.length - a.length);
@@ -105,6 +106,12 @@ export function compileScrub(
   };
 }
 
+/** For a message whose values cannot all be listed: every text is left out whole. */
+const WITHHELD: Scrub = {
+  text: () => "<REDACTED: the message's values could not be listed, so the text is left out>",
+  value: () => REDACTED,
+};
+
 const SHORT = 4;
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`/g;
 
@@ -113,41 +120,53 @@ function tokenPattern(t: string): RegExp {
   return new RegExp(`(?<![\\p{L}\\p{N}_.])${escapeRegExp(t)}(?![\\p{L}\\p{N}_]|\\.\\p{N})`, "gu");
 }
 
-function collectSensitive(redactor: JsonRedactor, schema: CompiledSchema, form: "native" | "json", message: unknown, into: Set<string>): void {
+/** False when the values could not all be listed. */
+function collectSensitive(redactor: JsonRedactor, schema: CompiledSchema, form: "native" | "json", message: unknown, into: Set<string>): boolean {
+  let complete = true;
   try {
     redactor(form === "json" ? schema.fromJson(message) : message, (json) => {
-      addTexts(json, into);
+      complete &&= addTexts(json, into, 0, new Set());
       return REDACTED;
     });
+    return complete;
   } catch {
     // A message that does not fit its schema (JSON between migration steps, a transform's bad
     // output): which values are sensitive cannot be told, so every value counts.
-    addTexts(message, into);
+    return addTexts(message, into, 0, new Set());
   }
 }
 
-/** Every text a JSON or native value renders as: strings (also JSON-escaped), numbers, keys, bytes. */
-function addTexts(value: unknown, into: Set<string>): void {
+/**
+ * Every text a JSON or native value renders as: strings (also JSON-escaped),
+ * numbers, keys, bytes. False when the value nests deeper than MAX_JSON_DEPTH
+ * or holds itself (`path`: the objects above it), so not all could be listed.
+ */
+function addTexts(value: unknown, into: Set<string>, depth: number, path: Set<object>): boolean {
   if (typeof value === "string") {
-    if (value === "" || value === REDACTED) return;
+    if (value === "" || value === REDACTED) return true;
     into.add(value);
     const escaped = JSON.stringify(value).slice(1, -1);
     if (escaped !== value) into.add(escaped);
   } else if (typeof value === "number" || typeof value === "bigint") {
     into.add(String(value));
   } else if (value instanceof Uint8Array) {
-    if (value.length === 0) return;
+    if (value.length === 0) return true;
     const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     into.add(b.toString("base64"));
     into.add(b.toString("latin1"));
-  } else if (Array.isArray(value)) {
-    for (const v of value) addTexts(v, into);
   } else if (typeof value === "object" && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      addTexts(k, into);
-      addTexts(v, into);
+    if (depth >= MAX_JSON_DEPTH || path.has(value)) return false;
+    path.add(value);
+    try {
+      for (const [k, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+        if (typeof k === "string") addTexts(k, into, depth, path);
+        if (!addTexts(v, into, depth + 1, path)) return false;
+      }
+    } finally {
+      path.delete(value);
     }
   }
+  return true;
 }
 
 function escapeRegExp(s: string): string {

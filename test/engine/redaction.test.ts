@@ -190,6 +190,24 @@ describe("violation texts built from runtime values", () => {
     assert.ok(!o.error.stack!.includes("SECRET"));
   });
 
+  it("a message that does not fit its schema, nested too deep or cyclic, still fails with a scrubbed text, not a RangeError", () => {
+    let deep: unknown = SECRET;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const cyclic: Record<string, unknown> = { city: SECRET };
+    cyclic.self = cyclic;
+    const c = { schemaType: "PROTOBUF" as const, schema: PROTO, ruleSet: { domainRules: [cel("int(message.card_number) > 0")] } };
+    const s = compileProtobuf(c);
+    const p = createEngine().compile("payments-value", c, s as unknown as CompiledSchema);
+    for (const weird of [deep, cyclic]) {
+      // A native message with a value in a field that cannot hold it: its JSON form (the redactor's input) fails.
+      const message = { ...(s.coerce({ cardNumber: SECRET }) as object), amountCents: weird };
+      const o = p.write.run(message, MC) as FailedOutcome;
+      assert.equal(o.kind, "failed");
+      assert.ok(!JSON.stringify(o.violations).includes("SECRET"), JSON.stringify(o.violations));
+      assert.ok(!o.error.message.includes("SECRET"));
+    }
+  });
+
   it("a custom action's error: scrubbed, and not kept as the cause", () => {
     const action = { type: "AUDIT", run: (ctx: { message: unknown }) => { throw new Error(`audit refused ${(ctx.message as { email: string }).email}`); } };
     const o = plan([{ ...cel("message.amount < 0.0"), onFailure: "AUDIT" }], { actions: [action] }).write.run(order({ email: SECRET }), MC) as FailedOutcome;
