@@ -117,3 +117,12 @@ describe("a null in a nullable union resolves to the null branch: typeName is NU
     passed(sync(createEngine().compile("orders-value", typed, avroFormat.compile(typed)).write.run({ id: "o-1", note: null }, MC)));
   });
 });
+
+test("a field TRANSFORM whose new message does not fit the schema is a rule failure (null in a string field)", () => {
+  const o = failed(sync(plan([field("blank", "TRANSFORM", "null", { tags: ["PII"], onFailure: "DLQ" })]).write.run(order(), MC)));
+  assert.equal(o.action, "DLQ");
+  assert.match(o.violations[0]!.message, /does not fit the schema/);
+  // A nullable field may become null.
+  const ok = passed(sync(plan([field("clear", "TRANSFORM", "name == 'note' ? null : value")]).write.run(order({ note: "n" }), MC)));
+  assert.equal((ok.value as { note: unknown }).note, null);
+});

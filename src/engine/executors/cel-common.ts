@@ -6,7 +6,8 @@ import type { Rule } from "../../contract/model.js";
 import { RuleCompileError, isKontractError } from "../../errors.js";
 import { type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
 import { splitGuard } from "../guard.js";
-import type { ExecutorEnv } from "../types.js";
+import type { CompiledSchema } from "../../format/types.js";
+import type { ExecutorEnv, RuleResult } from "../types.js";
 
 export interface GuardedProgram {
   readonly guard: CelProgram | undefined;
@@ -53,4 +54,19 @@ export function typedGuarded(program: GuardedProgram, shapes: Readonly<Record<st
 export function failureMessage(r: unknown): string {
   const detail = typeof r === "object" && r !== null && "message" in r ? String((r as { message: unknown }).message) : String(r);
   return `Could not execute CEL script: ${detail}`;
+}
+
+/**
+ * A transform's new message checked against the schema: a failure result when
+ * it does not fit, so a misfit goes through onFailure (DLQ, ERROR) rather than
+ * reaching the encoder, or a consumer's handler, as it is.
+ */
+export type Fit = (message: unknown) => RuleResult | undefined;
+
+export function fitSchema(schema: CompiledSchema): Fit {
+  return (message) => {
+    const problem = schema.validate(message)?.[0];
+    if (problem === undefined) return undefined;
+    return { ok: false, message: `transform result does not fit the schema: ${problem.path === "" ? "the root" : problem.path}: ${problem.message}` };
+  };
 }

@@ -13,7 +13,7 @@ import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js"
 import { RuleCompileError } from "../../errors.js";
 import type { FieldInfo, FieldTypeName } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureMessage, fitSchema, guardPasses, typedGuarded } from "./cel-common.js";
 import type { GuardedProgram, TypedGuardedProgram } from "./cel-common.js";
 import { renderValue } from "../redact.js";
 
@@ -66,6 +66,7 @@ export const celFieldExecutor: RuleExecutor = {
     const sensitive = env.sensitiveTags;
     const bindings: Record<string, unknown> = {};
     const typed = typedPrograms(program);
+    const fit = fitSchema(env.schema);
     return {
       async: false,
       run(message): RuleResult {
@@ -105,7 +106,8 @@ export const celFieldExecutor: RuleExecutor = {
           return transformed(r, value, shape, field, visit.path);
         });
         if (failure) return failure;
-        return isCondition ? { ok: true, value: true } : { ok: true, value: out };
+        if (isCondition) return { ok: true, value: true };
+        return (out !== message && fit(out)) || { ok: true, value: out };
 
         /** A transform's new field value, or the old one with `failure` set. */
         function transformed(r: unknown, value: unknown, shape: CelShape, field: FieldInfo, path: string): unknown {

@@ -4,9 +4,8 @@
 import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
-import type { CompiledSchema } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureMessage, fitSchema, guardPasses, typedGuarded, type Fit } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -16,9 +15,8 @@ export const celExecutor: RuleExecutor = {
     const program = compileGuarded(rule, env, ["message"]);
     const shape = env.form === "json" ? SHAPES.dyn : env.schema.celShape;
     const isCondition = defaultKind(rule) === "CONDITION";
-    // A transform's new message must fit the schema here, as a rule failure through onFailure, not later as an encode error.
     // Migration rules (json form) are checked against the target schema by the migration itself.
-    const fit: Fit = env.form === "json" ? (v) => v : fitSchema(env.schema);
+    const fit: Fit | undefined = env.form === "json" ? undefined : fitSchema(env.schema);
     // One bindings object per rule, refilled per message: evaluation is synchronous.
     const bindings: Record<string, unknown> = { message: undefined };
     // The native fast path when the rule is within its subset (docs/cel.md); the interpreter otherwise.
@@ -65,25 +63,16 @@ export const celExecutor: RuleExecutor = {
  * A CEL result as a rule result. `identity` is set when a transform returned
  * the message itself: the original object is kept, byte for byte (Java does the same).
  */
-function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape, fit: Fit): RuleResult {
+function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape, fit: Fit | undefined): RuleResult {
   if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
   if (isCondition) return r === true ? TRUE : { ok: true, value: r };
   if (identity) return { ok: true, value: message };
   if (r === null) return { ok: true, value: null };
+  let value: unknown;
   try {
-    return { ok: true, value: fit(fromCel(r, shape)) };
+    value = fromCel(r, shape);
   } catch (e) {
     return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
   }
-}
-
-/** Returns a transform's result when it fits, else throws the first problem. */
-type Fit = (value: unknown) => unknown;
-
-function fitSchema(schema: CompiledSchema): Fit {
-  return (value) => {
-    const problem = schema.validate(value)?.[0];
-    if (problem === undefined) return value;
-    throw new Error(`${problem.path === "" ? "the root" : problem.path}: ${problem.message}`);
-  };
+  return fit?.(value) ?? { ok: true, value };
 }
