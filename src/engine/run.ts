@@ -108,7 +108,8 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
       return undefined;
     case "ERROR":
     case "DLQ":
-      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`));
+      // The rule's own cause (e.g. a "rule-cost" error) tells callers why it failed.
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`), result.ok ? undefined : result.cause);
     case "custom": {
       if (violation) {
         violation.action = action.action.type;

@@ -1,0 +1,178 @@
+/**
+ * Cost bounds for JSONata evaluation. The jsonata library (2.2.2) checks depth
+ * and time only as a node starts, and counts no work: a tail-recursive loop
+ * runs as one chain of microtasks that blocks the event loop until the clock
+ * runs out, `[1..1e7].[1..1e7]` allocates until the heap is gone, and its
+ * merge sort copies `slice(1)` per element, so sorting n items holds about n²
+ * slots at once. These hooks, installed on each compiled expression, count
+ * every evaluated node and every item it produces, cap sequences and sorts,
+ * and abort with a CostExceeded that the executor reports as "rule-cost".
+ */
+import type jsonata from "jsonata";
+import { KontractError } from "../../errors.js";
+import type { EngineLimits } from "../types.js";
+
+/** The library's hooks, looked up through the expression's environment on every node. */
+const ENTRY = Symbol.for("jsonata.__evaluate_entry");
+const EXIT = Symbol.for("jsonata.__evaluate_exit");
+/** Per-evaluation state, kept on the evaluation's root frame. */
+const BUDGET = Symbol("kontract.jsonata.budget");
+
+/**
+ * Thrown inside the library, which decorates what passes through function
+ * calls (position, token): a plain object until the executor wraps it.
+ */
+export class CostExceeded {
+  constructor(readonly reason: string) {}
+}
+
+type Sequence = unknown[] & { sequence?: boolean };
+
+interface Budget {
+  /** Nodes evaluated plus items they produced. */
+  steps: number;
+  /** The sequence pushed to last: an order-by's input when its first comparison starts. */
+  lastPushed: Sequence | undefined;
+}
+
+/** The parts of the library's evaluation frame these hooks use. */
+interface RootFrame {
+  [BUDGET]?: Budget;
+  createSequence: (...item: unknown[]) => Sequence;
+}
+interface Frame {
+  readonly base: RootFrame;
+}
+
+/** What the library's own bound errors mean, by code: depth, timeout, range size, sequence size. */
+const LIBRARY_COST: Readonly<Record<string, (value: unknown, limits: EngineLimits) => string>> = {
+  D1011: (_, l) => `deeper than ${l.jsonataMaxDepth} nested evaluations`,
+  D1012: (_, l) => `longer than ${l.jsonataTimeoutMs} ms`,
+  D2014: (v) => `a range of ${String(v)} items (the library allows 1e7)`,
+  // Raised for a range before it is allocated, and by the library's sequences as they grow.
+  D2015: (_, l) => sequenceTooLong(l.jsonataMaxSequence),
+};
+
+const sequenceTooLong = (max: number): string => `a sequence or range of more than ${max} items`;
+
+/** The options the library enforces itself; the rest is in installLimits. */
+export function libraryOptions(limits: EngineLimits): { timeout: number; stack: number; sequence: number } {
+  return { timeout: limits.jsonataTimeoutMs, stack: limits.jsonataMaxDepth, sequence: limits.jsonataMaxSequence };
+}
+
+/** Wires the step budget, the sequence cap and the sort bound into one compiled expression. */
+export function installLimits(expression: jsonata.Expression, limits: EngineLimits): void {
+  const { jsonataMaxSteps: maxSteps, jsonataMaxSortItems: maxSort, jsonataMaxSequence: maxSequence } = limits;
+  // `assign` binds in the expression's own frame; the library looks the hooks up by symbol.
+  const bind = expression.assign.bind(expression) as unknown as (name: symbol, value: unknown) => void;
+  // Counting on exit is enough: a node that never exits is bounded by the depth limit.
+  bind(EXIT, (_node: unknown, _input: unknown, env: Frame, result: unknown) => {
+    const budget = (env.base[BUDGET] ??= { steps: 0, lastPushed: undefined });
+    budget.steps += Array.isArray(result) ? 1 + result.length : 1;
+    if (budget.steps > maxSteps) throw new CostExceeded(`more than ${maxSteps} evaluation steps (items produced count)`);
+  });
+  expression.registerFunction("sort", boundedSort(maxSort), "<af?:a>");
+  const sortTerms = sortTermNodes(expression.ast());
+  if (sortTerms.size === 0) return;
+  // An order-by's first comparison evaluates a term right after its input was
+  // built: check the input's size before the quadratic merge starts. Tracking
+  // that input costs a hook and a sequence factory, so only order-by rules pay.
+  bind(ENTRY, (node: unknown, _input: unknown, env: Frame) => {
+    // The root node enters first, before any exit: the budget starts here.
+    const budget = env.base[BUDGET] ?? trackSequences(env.base, maxSequence);
+    if (!sortTerms.has(node)) return;
+    const input = budget.lastPushed;
+    budget.lastPushed = undefined;
+    if (input && input.length > maxSort) throw new CostExceeded(`an order-by over ${input.length} items (at most ${maxSort})`);
+  });
+}
+
+/** Maps what an evaluation rejected with to a typed "rule-cost" error, or undefined for other failures. */
+export function costError(e: unknown, limits: EngineLimits): KontractError | undefined {
+  const prefix = "JSONata evaluation exceeded its cost limit";
+  if (e instanceof CostExceeded) return new KontractError("rule-cost", `${prefix}: ${e.reason}`);
+  const { code, value } = (e ?? {}) as { code?: unknown; value?: unknown };
+  const explain = typeof code === "string" && Object.hasOwn(LIBRARY_COST, code) ? LIBRARY_COST[code] : undefined;
+  if (explain) return new KontractError("rule-cost", `${prefix}: ${explain(value, limits)} (${code as string})`);
+  // Stack overflow, or a string or array longer than the engine allows.
+  if (e instanceof RangeError) return new KontractError("rule-cost", `${prefix}: ${e.message}`, { cause: e });
+  return undefined;
+}
+
+/**
+ * Starts an evaluation's budget with a sequence factory that enforces the cap,
+ * as the library's does, and remembers the last sequence pushed to. The
+ * library reads `base.createSequence` anew each time.
+ */
+function trackSequences(base: RootFrame, maxSequence: number): Budget {
+  const budget: Budget = { steps: 0, lastPushed: undefined };
+  base[BUDGET] = budget;
+  base.createSequence = function createSequence(): Sequence {
+    const sequence: Sequence = [];
+    sequence.push = function push(...items: unknown[]): number {
+      if (sequence.length + items.length > maxSequence) throw new CostExceeded(sequenceTooLong(maxSequence));
+      budget.lastPushed = sequence;
+      return Array.prototype.push.apply(sequence, items);
+    };
+    sequence.sequence = true;
+    // As the library: createSequence(x) starts with x, even undefined.
+    if (arguments.length === 1) sequence.push(arguments[0]);
+    return sequence;
+  };
+  return budget;
+}
+
+/** Every order-by term expression in the AST. */
+function sortTermNodes(ast: unknown): ReadonlySet<unknown> {
+  const terms = new Set<unknown>();
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (typeof node !== "object" || node === null || seen.has(node)) return;
+    seen.add(node);
+    const n = node as { type?: unknown; terms?: { expression?: unknown }[] };
+    if (n.type === "sort" && Array.isArray(n.terms)) for (const t of n.terms) terms.add(t.expression);
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(ast);
+  return terms;
+}
+
+type Comparator = (a: unknown, b: unknown) => unknown;
+
+/**
+ * `$sort` as the library defines it (same splits, same comparisons, so the
+ * same result even for an inconsistent comparator), merging by index instead
+ * of the library's per-element `slice(1)`, and refusing more than `max` items.
+ */
+function boundedSort(max: number) {
+  return async function sort(arr: Sequence | undefined, comparator?: Comparator): Promise<unknown[] | undefined> {
+    if (arr === undefined) return undefined;
+    if (arr.length <= 1) return arr;
+    if (arr.length > max) throw new CostExceeded(`$sort over ${arr.length} items (at most ${max})`);
+    let swap: Comparator;
+    if (comparator === undefined) {
+      const numbers = arr.every((x) => typeof x === "number");
+      if (!numbers && !arr.every((x) => typeof x === "string")) throw { code: "D3070", index: 1, stack: new Error().stack };
+      swap = (a, b) => (a as number) > (b as number);
+    } else {
+      swap = comparator;
+    }
+    return mergeSort(arr, swap);
+  };
+}
+
+async function mergeSort(array: readonly unknown[], swap: Comparator): Promise<unknown[]> {
+  if (array.length <= 1) return array as unknown[];
+  const middle = Math.floor(array.length / 2);
+  const left = await mergeSort(array.slice(0, middle), swap);
+  const right = await mergeSort(array.slice(middle), swap);
+  const merged = new Array<unknown>(array.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  // The comparator returning true means "swap": the right item goes first.
+  while (i < left.length && j < right.length) merged[k++] = (await swap(left[i], right[j])) ? right[j++] : left[i++];
+  while (i < left.length) merged[k++] = left[i++];
+  while (j < right.length) merged[k++] = right[j++];
+  return merged;
+}
