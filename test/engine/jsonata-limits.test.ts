@@ -112,6 +112,38 @@ test("the clock still bounds an evaluation the step budget would allow", async (
   assert.match(f.violations[0]!.message, /longer than 200 ms/);
 });
 
+test("$pad to 3e8 characters fails with rule-cost instead of exhausting memory", async () => {
+  await costFailure(cond("$length($pad('x', 300000000)) > 0"));
+  await costFailure(cond("$length($pad('x', -300000000)) > 0"));
+  // A long fill string does not multiply what is built: 500 000 characters of 'ab…' padding are within the budget.
+  const long = await plan([cond("$length($pad('x', 500000, $join([1..1000].('ab')))) = 500000")]).write.run(order(), MC);
+  assert.equal(long.kind, "passed");
+});
+
+test("strings produced count against the step budget: doubling a string stops early", async () => {
+  // 16 characters doubled 15 times: 512 Ki characters, 8 Ki steps for the last string alone.
+  const f = await costFailure(cond("$length($reduce([1..16], function($a, $i) { $a & $a }, 'xxxxxxxxxxxxxxxx')) > 0"), { jsonataMaxSteps: 10_000 });
+  assert.match(f.violations[0]!.message, /evaluation steps/);
+  // A string within the budget is fine.
+  const ok = await plan([cond("$length($reduce([1..8], function($a, $i) { $a & $a }, 'xxxxxxxxxxxxxxxx')) = 4096")], { limits: { jsonataMaxSteps: 10_000 } }).write.run(order(), MC);
+  assert.equal(ok.kind, "passed");
+});
+
+test("$pad gives the same results as the library's own $pad (seeded, 500 cases)", async () => {
+  const rnd = mulberry32(10_22);
+  const library = jsonata("$pad(s, w, c)");
+  const ours = plan([transform("$merge([$, {'id': $pad(s, w, c)}])")]);
+  const alphabet = ["a", "b", "é", "😀", " ", "#"];
+  const text = (max: number) => Array.from({ length: Math.floor(rnd() * max) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join("");
+  for (let i = 0; i < 500; i++) {
+    const input = { s: text(6), w: Math.floor(rnd() * 25) - 12 + (rnd() < 0.2 ? 0.5 : 0), ...(rnd() < 0.8 ? { c: text(3) } : {}) };
+    const expected = await library.evaluate(input);
+    const o = (await ours.write.run({ ...order(), ...input }, MC)) as PassedOutcome;
+    assert.equal(o.kind, "passed", JSON.stringify(input));
+    assert.equal((o.value as { id: string }).id, expected, JSON.stringify(input));
+  }
+});
+
 test("too deep a recursion fails with rule-cost", async () => {
   await costFailure(cond("($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000) > 0)"), { jsonataMaxDepth: 200 });
 });

@@ -17,6 +17,8 @@ const ENTRY = Symbol.for("jsonata.__evaluate_entry");
 const EXIT = Symbol.for("jsonata.__evaluate_exit");
 /** Per-evaluation state, kept on the evaluation's root frame. */
 const BUDGET = Symbol("kontract.jsonata.budget");
+/** A string costs a step per 64 characters: doubling one stops at tens of MB, not at the heap's end. */
+const CHARS_PER_STEP_LOG2 = 6;
 
 /**
  * Thrown inside the library, which decorates what passes through function
@@ -44,6 +46,10 @@ interface Frame {
   readonly base: RootFrame;
 }
 
+function budgetOf(base: RootFrame): Budget {
+  return (base[BUDGET] ??= { steps: 0, lastPushed: undefined });
+}
+
 /** What the library's own bound errors mean, by code: depth, timeout, range size, sequence size. */
 const LIBRARY_COST: Readonly<Record<string, (value: unknown, limits: EngineLimits) => string>> = {
   D1011: (_, l) => `deeper than ${l.jsonataMaxDepth} nested evaluations`,
@@ -67,11 +73,12 @@ export function installLimits(expression: jsonata.Expression, limits: EngineLimi
   const bind = expression.assign.bind(expression) as unknown as (name: symbol, value: unknown) => void;
   // Counting on exit is enough: a node that never exits is bounded by the depth limit.
   bind(EXIT, (_node: unknown, _input: unknown, env: Frame, result: unknown) => {
-    const budget = (env.base[BUDGET] ??= { steps: 0, lastPushed: undefined });
-    budget.steps += Array.isArray(result) ? 1 + result.length : 1;
-    if (budget.steps > maxSteps) throw new CostExceeded(`more than ${maxSteps} evaluation steps (items produced count)`);
+    const budget = budgetOf(env.base);
+    budget.steps += Array.isArray(result) ? 1 + result.length : typeof result === "string" ? 1 + (result.length >>> CHARS_PER_STEP_LOG2) : 1;
+    if (budget.steps > maxSteps) throw new CostExceeded(`more than ${maxSteps} evaluation steps (items and characters produced count)`);
   });
   expression.registerFunction("sort", boundedSort(maxSort), "<af?:a>");
+  expression.registerFunction("pad", boundedPad(maxSteps), "<s-ns?:s>");
   const sortTerms = sortTermNodes(expression.ast());
   if (sortTerms.size === 0) return;
   // An order-by's first comparison evaluates a term right after its input was
@@ -107,9 +114,10 @@ export function costError(e: unknown, limits: EngineLimits): KontractError | und
 function trackSequences(base: RootFrame, maxSequence: number): Budget {
   const budget: Budget = { steps: 0, lastPushed: undefined };
   base[BUDGET] = budget;
-  base.createSequence = function createSequence(): Sequence {
+  // Unnamed on purpose: under tsx (esbuild keepNames) a named function expression costs a defineProperty per call.
+  base.createSequence = function (): Sequence {
     const sequence: Sequence = [];
-    sequence.push = function push(...items: unknown[]): number {
+    sequence.push = function (...items: unknown[]): number {
       if (sequence.length + items.length > maxSequence) throw new CostExceeded(sequenceTooLong(maxSequence));
       budget.lastPushed = sequence;
       return Array.prototype.push.apply(sequence, items);
@@ -120,6 +128,33 @@ function trackSequences(base: RootFrame, maxSequence: number): Budget {
     return sequence;
   };
   return budget;
+}
+
+/**
+ * `$pad` as the library defines it (widths and lengths in code points), but
+ * the padding is charged to the budget before it is built: the library's
+ * `new Array(n + 1).join(char)` for n = 3e8 exhausts the heap.
+ */
+function boundedPad(maxSteps: number) {
+  return function pad(this: jsonata.Focus, str: string | undefined, width: number, char?: string): string | undefined {
+    if (str === undefined) return undefined;
+    const fill = char === undefined || char.length === 0 ? " " : char;
+    const w = Math.trunc(width);
+    const padLength = Math.abs(w) - codePoints(str);
+    if (padLength <= 0) return str;
+    const budget = budgetOf((this.environment as unknown as Frame).base);
+    if (budget.steps + (padLength >>> CHARS_PER_STEP_LOG2) > maxSteps) throw new CostExceeded(`$pad to ${Math.abs(w)} characters (more than the ${maxSteps} evaluation steps allow)`);
+    // The first padLength code points of fill repeated, built without repeating a long fill padLength times.
+    const unit = Array.from(fill);
+    const padding = fill.repeat(Math.floor(padLength / unit.length)) + unit.slice(0, padLength % unit.length).join("");
+    return w > 0 ? str + padding : padding + str;
+  };
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }
 
 /** Every order-by term expression in the AST. */
