@@ -2,7 +2,7 @@
  * Running a phase's steps on one message. Synchronous unless a step is async
  * (JSONata), so the common path never awaits.
  */
-import { RuleViolationError, type Violation } from "../errors.js";
+import { RuleViolationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
 
@@ -108,8 +108,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
       return undefined;
     case "ERROR":
     case "DLQ":
-      // The rule's own cause (e.g. a "rule-cost" error) tells callers why it failed.
-      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`), result.ok ? undefined : result.cause);
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`), typedCause(result));
     case "custom": {
       if (violation) {
         violation.action = action.action.type;
@@ -140,6 +139,15 @@ function makeViolation(step: Step, state: RunState, message: string, field?: str
   if (field !== undefined) v.field = field;
   if (value !== undefined) v.value = value;
   return v;
+}
+
+/**
+ * A typed cause (e.g. "rule-cost") tells callers why the rule failed. Other
+ * causes stay out of the error chain: a library's error object may hold
+ * message values (JSONata's `value`), which would print with the error.
+ */
+function typedCause(result: RuleResult): KontractError | undefined {
+  return !result.ok && isKontractError(result.cause) ? result.cause : undefined;
 }
 
 function failed(step: Step, state: RunState, action: "ERROR" | "DLQ", violation: Violation, cause?: unknown): FailedOutcome {

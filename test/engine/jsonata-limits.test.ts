@@ -153,3 +153,9 @@ test("concurrent evaluations of one rule keep separate budgets", async () => {
   const outcomes = await Promise.all(Array.from({ length: 20 }, () => p.write.run(order(), MC)));
   assert.deepEqual(outcomes.map((o) => o.kind), Array(20).fill("passed"));
 });
+
+test("a library error stays out of the failed outcome's cause: its fields may hold message values", async () => {
+  const o = (await plan([cond("id + 1 > 0")]).write.run(order({ id: "secret-value" }), MC)) as FailedOutcome;
+  assert.equal(o.kind, "failed");
+  assert.equal(o.error.cause, undefined);
+});
