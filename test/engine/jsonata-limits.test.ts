@@ -72,6 +72,14 @@ test("an order-by over more than jsonataMaxSortItems items fails with rule-cost"
   assert.equal((ok.value as { items: { price: number }[] }).items[0]!.price, 999);
 });
 
+test("an order-by whose input is built by other order-bys is still checked", async () => {
+  // 400 inner sorts of 3 items each feed one outer sort of 1 200 items.
+  const groups = Array.from({ length: 400 }, (_, i) => ({ xs: [i % 7, i % 5, i % 3] }));
+  await costFailure(cond("$count(groups.(xs^($))^($)) > 0"), { jsonataMaxSortItems: 1000 }, order({ groups }));
+  const ok = await plan([cond("$count(groups.(xs^($))^($)) = 1200")], { limits: { jsonataMaxSortItems: 1200 } }).write.run(order({ groups }), MC);
+  assert.equal(ok.kind, "passed");
+});
+
 test("$sort gives the same results as the library's own $sort (seeded, 300 cases)", async () => {
   const rnd = mulberry32(10_21);
   const library = {

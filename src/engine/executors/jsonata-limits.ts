@@ -35,6 +35,10 @@ interface Budget {
   steps: number;
   /** The sequence pushed to last: an order-by's input when its first comparison starts. */
   lastPushed: Sequence | undefined;
+  /** Order-by paths started whose sort has not compared yet; sequences are tracked while there are any. */
+  readonly pending: unknown[];
+  /** The library's sequence factory, put back when nothing is pending. */
+  libraryFactory: RootFrame["createSequence"] | undefined;
 }
 
 /** The parts of the library's evaluation frame these hooks use. */
@@ -47,7 +51,7 @@ interface Frame {
 }
 
 function budgetOf(base: RootFrame): Budget {
-  return (base[BUDGET] ??= { steps: 0, lastPushed: undefined });
+  return (base[BUDGET] ??= { steps: 0, lastPushed: undefined, pending: [], libraryFactory: undefined });
 }
 
 /** What the library's own bound errors mean, by code: depth, timeout, range size, sequence size. */
@@ -79,17 +83,28 @@ export function installLimits(expression: jsonata.Expression, limits: EngineLimi
   });
   expression.registerFunction("sort", boundedSort(maxSort), "<af?:a>");
   expression.registerFunction("pad", boundedPad(maxSteps), "<s-ns?:s>");
-  const sortTerms = sortTermNodes(expression.ast());
-  if (sortTerms.size === 0) return;
+  const { terms, paths } = orderBys(expression.ast());
+  if (terms.size === 0) return;
   // An order-by's first comparison evaluates a term right after its input was
-  // built: check the input's size before the quadratic merge starts. Tracking
-  // that input costs a hook and a sequence factory, so only order-by rules pay.
+  // built: its size is checked there, before the quadratic merge starts.
+  // Finding that input means tracking the sequences built from the moment its
+  // path starts, so only order-by paths pay, and only until they compare.
   bind(ENTRY, (node: unknown, _input: unknown, env: Frame) => {
-    // The root node enters first, before any exit: the budget starts here.
-    const budget = env.base[BUDGET] ?? trackSequences(env.base, maxSequence);
-    if (!sortTerms.has(node)) return;
+    const base = env.base;
+    const budget = budgetOf(base);
+    if (paths.has(node)) {
+      if (budget.pending.length === 0) track(base, budget, maxSequence);
+      budget.pending.push(node);
+      return;
+    }
+    const path = terms.get(node);
+    if (path === undefined) return;
+    const at = budget.pending.lastIndexOf(path);
+    if (at < 0) return; // a later comparison of a sort already checked
+    budget.pending.splice(at, 1);
     const input = budget.lastPushed;
     budget.lastPushed = undefined;
+    if (budget.pending.length === 0) untrack(base, budget);
     if (input && input.length > maxSort) throw new CostExceeded(`an order-by over ${input.length} items (at most ${maxSort})`);
   });
 }
@@ -107,13 +122,12 @@ export function costError(e: unknown, limits: EngineLimits): KontractError | und
 }
 
 /**
- * Starts an evaluation's budget with a sequence factory that enforces the cap,
- * as the library's does, and remembers the last sequence pushed to. The
- * library reads `base.createSequence` anew each time.
+ * Swaps in a sequence factory that enforces the cap, as the library's does,
+ * and remembers the last sequence pushed to. The library reads
+ * `base.createSequence` anew each time.
  */
-function trackSequences(base: RootFrame, maxSequence: number): Budget {
-  const budget: Budget = { steps: 0, lastPushed: undefined };
-  base[BUDGET] = budget;
+function track(base: RootFrame, budget: Budget, maxSequence: number): void {
+  budget.libraryFactory ??= base.createSequence;
   // Unnamed on purpose: under tsx (esbuild keepNames) a named function expression costs a defineProperty per call.
   base.createSequence = function (): Sequence {
     const sequence: Sequence = [];
@@ -127,7 +141,10 @@ function trackSequences(base: RootFrame, maxSequence: number): Budget {
     if (arguments.length === 1) sequence.push(arguments[0]);
     return sequence;
   };
-  return budget;
+}
+
+function untrack(base: RootFrame, budget: Budget): void {
+  if (budget.libraryFactory) base.createSequence = budget.libraryFactory;
 }
 
 /**
@@ -157,19 +174,26 @@ function codePoints(s: string): number {
   return n;
 }
 
-/** Every order-by term expression in the AST. */
-function sortTermNodes(ast: unknown): ReadonlySet<unknown> {
-  const terms = new Set<unknown>();
+/** Every order-by in the AST: each term expression, mapped to the path whose step the sort is. */
+function orderBys(ast: unknown): { terms: ReadonlyMap<unknown, unknown>; paths: ReadonlySet<unknown> } {
+  const terms = new Map<unknown, unknown>();
+  const paths = new Set<unknown>();
   const seen = new Set<unknown>();
   const walk = (node: unknown): void => {
     if (typeof node !== "object" || node === null || seen.has(node)) return;
     seen.add(node);
-    const n = node as { type?: unknown; terms?: { expression?: unknown }[] };
-    if (n.type === "sort" && Array.isArray(n.terms)) for (const t of n.terms) terms.add(t.expression);
+    const n = node as { type?: unknown; steps?: { type?: unknown; terms?: { expression?: unknown }[] }[] };
+    if (n.type === "path" && Array.isArray(n.steps)) {
+      for (const step of n.steps) {
+        if (step.type !== "sort" || !Array.isArray(step.terms)) continue;
+        paths.add(node);
+        for (const t of step.terms) terms.set(t.expression, node);
+      }
+    }
     for (const v of Object.values(node)) walk(v);
   };
   walk(ast);
-  return terms;
+  return { terms, paths };
 }
 
 type Comparator = (a: unknown, b: unknown) => unknown;
