@@ -80,6 +80,15 @@ test("an order-by whose input is built by other order-bys is still checked", asy
   assert.equal(ok.kind, "passed");
 });
 
+test("an order-by whose input is built by a recursive call of the same order-by is still checked", async () => {
+  // Each call sorts its callee's result plus xs: 400, 800, then 1 200 items.
+  const xs = Array.from({ length: 400 }, (_, i) => (i * 7919) % 1000);
+  const expr = (check: string) => `($f := function($n) { $n > 0 ? $append($f($n - 1), xs)^($) : xs^($) }; $count($f(2)) ${check})`;
+  await costFailure(cond(expr("> 0")), { jsonataMaxSortItems: 1000 }, order({ xs }));
+  const ok = await plan([cond(expr("= 1200"))], { limits: { jsonataMaxSortItems: 1200 } }).write.run(order({ xs }), MC);
+  assert.equal(ok.kind, "passed");
+});
+
 test("$sort gives the same results as the library's own $sort (seeded, 300 cases)", async () => {
   const rnd = mulberry32(10_21);
   const library = {

@@ -35,9 +35,11 @@ interface Budget {
   steps: number;
   /** The sequence pushed to last: an order-by's input when its first comparison starts. */
   lastPushed: Sequence | undefined;
-  /** Order-by paths started whose sort has not compared yet; sequences are tracked while there are any. */
-  readonly pending: unknown[];
-  /** The library's sequence factory, put back when nothing is pending. */
+  /** Order-by paths running, innermost last. */
+  readonly active: OrderByRun[];
+  /** How many of them have not checked their input yet; sequences are tracked while any has not. */
+  unchecked: number;
+  /** The library's sequence factory, put back when every running order-by has checked its input. */
   libraryFactory: RootFrame["createSequence"] | undefined;
 }
 
@@ -51,7 +53,7 @@ interface Frame {
 }
 
 function budgetOf(base: RootFrame): Budget {
-  return (base[BUDGET] ??= { steps: 0, lastPushed: undefined, pending: [], libraryFactory: undefined });
+  return (base[BUDGET] ??= { steps: 0, lastPushed: undefined, active: [], unchecked: 0, libraryFactory: undefined });
 }
 
 /** What the library's own bound errors mean, by code: depth, timeout, range size, sequence size. */
@@ -75,16 +77,18 @@ export function installLimits(expression: jsonata.Expression, limits: EngineLimi
   const { jsonataMaxSteps: maxSteps, jsonataMaxSortItems: maxSort, jsonataMaxSequence: maxSequence } = limits;
   // `assign` binds in the expression's own frame; the library looks the hooks up by symbol.
   const bind = expression.assign.bind(expression) as unknown as (name: symbol, value: unknown) => void;
+  const { terms, paths } = orderBys(expression.ast());
+  const orderBy = terms.size > 0;
   // Counting on exit is enough: a node that never exits is bounded by the depth limit.
-  bind(EXIT, (_node: unknown, _input: unknown, env: Frame, result: unknown) => {
+  bind(EXIT, (node: unknown, _input: unknown, env: Frame, result: unknown) => {
     const budget = budgetOf(env.base);
     budget.steps += Array.isArray(result) ? 1 + result.length : typeof result === "string" ? 1 + (result.length >>> CHARS_PER_STEP_LOG2) : 1;
     if (budget.steps > maxSteps) throw new CostExceeded(`more than ${maxSteps} evaluation steps (items and characters produced count)`);
+    if (orderBy && paths.has(node)) endOrderBy(env.base, budget, node);
   });
   expression.registerFunction("sort", boundedSort(maxSort), "<af?:a>");
   expression.registerFunction("pad", boundedPad(maxSteps), "<s-ns?:s>");
-  const { terms, paths } = orderBys(expression.ast());
-  if (terms.size === 0) return;
+  if (!orderBy) return;
   // An order-by's first comparison evaluates a term right after its input was
   // built: its size is checked there, before the quadratic merge starts.
   // Finding that input means tracking the sequences built from the moment its
@@ -93,20 +97,41 @@ export function installLimits(expression: jsonata.Expression, limits: EngineLimi
     const base = env.base;
     const budget = budgetOf(base);
     if (paths.has(node)) {
-      if (budget.pending.length === 0) track(base, budget, maxSequence);
-      budget.pending.push(node);
+      if (budget.unchecked++ === 0) track(base, budget, maxSequence);
+      budget.active.push({ path: node, checked: false });
       return;
     }
     const path = terms.get(node);
     if (path === undefined) return;
-    const at = budget.pending.lastIndexOf(path);
-    if (at < 0) return; // a later comparison of a sort already checked
-    budget.pending.splice(at, 1);
+    // The comparing sort is the innermost running instance of its path (a deeper
+    // one, started by a term, has ended before this term starts).
+    const run = innermost(budget.active, path);
+    if (run === undefined || run.checked) return;
+    run.checked = true;
     const input = budget.lastPushed;
     budget.lastPushed = undefined;
-    if (budget.pending.length === 0) untrack(base, budget);
+    if (--budget.unchecked === 0) untrack(base, budget);
     if (input && input.length > maxSort) throw new CostExceeded(`an order-by over ${input.length} items (at most ${maxSort})`);
   });
+}
+
+/** One running order-by path, and whether its sort's input was checked. */
+interface OrderByRun {
+  readonly path: unknown;
+  checked: boolean;
+}
+
+function innermost(active: readonly OrderByRun[], path: unknown): OrderByRun | undefined {
+  for (let i = active.length - 1; i >= 0; i--) if (active[i]!.path === path) return active[i];
+  return undefined;
+}
+
+/** An order-by path ended (with no comparison when its input had fewer than two items). */
+function endOrderBy(base: RootFrame, budget: Budget, path: unknown): void {
+  const run = innermost(budget.active, path);
+  if (run === undefined) return;
+  budget.active.splice(budget.active.lastIndexOf(run), 1);
+  if (!run.checked && --budget.unchecked === 0) untrack(base, budget);
 }
 
 /** Maps what an evaluation rejected with to a typed "rule-cost" error, or undefined for other failures. */
