@@ -129,6 +129,19 @@ test("the clock still bounds an evaluation the step budget would allow", async (
   assert.match(f.violations[0]!.message, /longer than 200 ms/);
 });
 
+test("cost failures name the limit, never a size that came from the message", async () => {
+  const cases: [string, number][] = [
+    ["$length($pad('x', qty)) > 0", 123_456_789],
+    ["$count([1..qty]) > 0", 123_456_789],
+    ["$count($sort([1..qty])) > 0", 12_345],
+    ["$count([1..qty]^($)) > 0", 12_345],
+  ];
+  for (const [expr, qty] of cases) {
+    const f = await costFailure(cond(expr), { jsonataMaxSequence: 20_000, jsonataMaxSortItems: 10 }, order({ qty }));
+    assert.doesNotMatch(f.violations[0]!.message, new RegExp(`${qty}|${qty - 1}`), `${expr} with qty ${qty}: ${f.violations[0]!.message}`);
+  }
+});
+
 test("$pad to 3e8 characters fails with rule-cost instead of exhausting memory", async () => {
   await costFailure(cond("$length($pad('x', 300000000)) > 0"));
   await costFailure(cond("$length($pad('x', -300000000)) > 0"));

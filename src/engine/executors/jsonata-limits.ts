@@ -56,13 +56,17 @@ function budgetOf(base: RootFrame): Budget {
   return (base[BUDGET] ??= { steps: 0, lastPushed: undefined, active: [], unchecked: 0, libraryFactory: undefined });
 }
 
-/** What the library's own bound errors mean, by code: depth, timeout, range size, sequence size. */
-const LIBRARY_COST: Readonly<Record<string, (value: unknown, limits: EngineLimits) => string>> = {
-  D1011: (_, l) => `deeper than ${l.jsonataMaxDepth} nested evaluations`,
-  D1012: (_, l) => `longer than ${l.jsonataTimeoutMs} ms`,
-  D2014: (v) => `a range of ${String(v)} items (the library allows 1e7)`,
+/**
+ * What the library's own bound errors mean, by code: depth, timeout, range
+ * size, sequence size. Messages name the limit, never the size reached: a
+ * size can come from a message value (`[1..$.ssn]`, `$pad('', $.ssn)`).
+ */
+const LIBRARY_COST: Readonly<Record<string, (limits: EngineLimits) => string>> = {
+  D1011: (l) => `deeper than ${l.jsonataMaxDepth} nested evaluations`,
+  D1012: (l) => `longer than ${l.jsonataTimeoutMs} ms`,
+  D2014: () => "a range of more than 1e7 items (the library's own bound)",
   // Raised for a range before it is allocated, and by the library's sequences as they grow.
-  D2015: (_, l) => sequenceTooLong(l.jsonataMaxSequence),
+  D2015: (l) => sequenceTooLong(l.jsonataMaxSequence),
 };
 
 const sequenceTooLong = (max: number): string => `a sequence or range of more than ${max} items`;
@@ -111,7 +115,7 @@ export function installLimits(expression: jsonata.Expression, limits: EngineLimi
     const input = budget.lastPushed;
     budget.lastPushed = undefined;
     if (--budget.unchecked === 0) untrack(base, budget);
-    if (input && input.length > maxSort) throw new CostExceeded(`an order-by over ${input.length} items (at most ${maxSort})`);
+    if (input && input.length > maxSort) throw new CostExceeded(`an order-by over more than ${maxSort} items`);
   });
 }
 
@@ -138,9 +142,9 @@ function endOrderBy(base: RootFrame, budget: Budget, path: unknown): void {
 export function costError(e: unknown, limits: EngineLimits): KontractError | undefined {
   const prefix = "JSONata evaluation exceeded its cost limit";
   if (e instanceof CostExceeded) return new KontractError("rule-cost", `${prefix}: ${e.reason}`);
-  const { code, value } = (e ?? {}) as { code?: unknown; value?: unknown };
+  const code = (e as { code?: unknown } | null | undefined)?.code;
   const explain = typeof code === "string" && Object.hasOwn(LIBRARY_COST, code) ? LIBRARY_COST[code] : undefined;
-  if (explain) return new KontractError("rule-cost", `${prefix}: ${explain(value, limits)} (${code as string})`);
+  if (explain) return new KontractError("rule-cost", `${prefix}: ${explain(limits)} (${code as string})`);
   // Stack overflow, or a string or array longer than the engine allows.
   if (e instanceof RangeError) return new KontractError("rule-cost", `${prefix}: ${e.message}`, { cause: e });
   return undefined;
@@ -185,7 +189,7 @@ function boundedPad(maxSteps: number) {
     const padLength = Math.abs(w) - codePoints(str);
     if (padLength <= 0) return str;
     const budget = budgetOf((this.environment as unknown as Frame).base);
-    if (budget.steps + (padLength >>> CHARS_PER_STEP_LOG2) > maxSteps) throw new CostExceeded(`$pad to ${Math.abs(w)} characters (more than the ${maxSteps} evaluation steps allow)`);
+    if (budget.steps + (padLength >>> CHARS_PER_STEP_LOG2) > maxSteps) throw new CostExceeded(`$pad to more characters than ${maxSteps} evaluation steps allow`);
     // The first padLength code points of fill repeated, built without repeating a long fill padLength times.
     const unit = Array.from(fill);
     const padding = fill.repeat(Math.floor(padLength / unit.length)) + unit.slice(0, padLength % unit.length).join("");
@@ -232,7 +236,7 @@ function boundedSort(max: number) {
   return async function sort(arr: Sequence | undefined, comparator?: Comparator): Promise<unknown[] | undefined> {
     if (arr === undefined) return undefined;
     if (arr.length <= 1) return arr;
-    if (arr.length > max) throw new CostExceeded(`$sort over ${arr.length} items (at most ${max})`);
+    if (arr.length > max) throw new CostExceeded(`$sort over more than ${max} items`);
     let swap: Comparator;
     if (comparator === undefined) {
       const numbers = arr.every((x) => typeof x === "number");
