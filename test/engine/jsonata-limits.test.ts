@@ -189,3 +189,33 @@ test("a library error stays out of the failed outcome's cause: its fields may ho
   assert.equal(o.kind, "failed");
   assert.equal(o.error.cause, undefined);
 });
+
+test("fuzz: costly constructs with sizes up to 1e9 end in a pass or a typed failure (seeded, 120 cases)", async () => {
+  const rnd = mulberry32(10_10);
+  const size = () => Math.floor(10 ** (rnd() * 9));
+  const pieces: (() => string)[] = [
+    () => `[1..${size()}].[1..${size()}]`,
+    () => `$sort([1..${size()}])`,
+    () => `$sort([1..${size()}], function($a, $b) { $a < $b })`,
+    () => `[1..${size()}]^(>$)`,
+    () => `$pad('x', ${size()})`,
+    () => `$reduce([1..${Math.floor(rnd() * 40)}], function($a, $i) { $a & $a }, 'xy')`,
+    () => `($f := function($i) { $i < ${size()} ? $f($i + 1) : $i }; $f(0))`,
+    () => `$map([1..${size()}], function($x) { [1..${size()}] })`,
+    () => `$string([1..${size()}])`,
+    () => `($g := function($n) { $n = 0 ? 0 : 1 + $g($n - 1) }; $g(${size()}))`,
+  ];
+  const limits = { jsonataMaxSteps: 20_000, jsonataMaxSequence: 5_000, jsonataMaxSortItems: 500, jsonataMaxDepth: 200 };
+  let costs = 0;
+  for (let i = 0; i < 120; i++) {
+    const parts = Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => pieces[Math.floor(rnd() * pieces.length)]!());
+    const expr = `$count([${parts.join(", ")}]) >= 0`;
+    const o = await plan([cond(expr)], { limits }).write.run(order(), MC);
+    if (o.kind === "passed") continue;
+    const cause = o.error.cause;
+    assert.ok(isErrorCode(cause, "rule-cost") || /JSONata evaluation failed/.test(o.violations[0]!.message), `${expr}: ${o.violations[0]!.message}`);
+    if (isErrorCode(cause, "rule-cost")) costs++;
+  }
+  // The sizes are large enough that most cases hit a limit.
+  assert.ok(costs > 60, `${costs} cost failures`);
+});
