@@ -112,7 +112,7 @@ export interface EngineLimits {
   readonly jsonataTimeoutMs: number;
   /** Maximum evaluation depth (Java jsonata.max.depth). */
   readonly jsonataMaxDepth: number;
-  /** Evaluation steps (expression nodes evaluated) plus items they produce. */
+  /** Evaluation steps: expression nodes evaluated, plus the items (and characters / 64) they produce. */
   readonly jsonataMaxSteps: number;
   /** Longest sequence, and longest range `[a..b]`, one evaluation may build. */
   readonly jsonataMaxSequence: number;
