@@ -19,6 +19,8 @@ export type ErrorCode =
   | "rule-unknown-type"
   | "rule-unknown-action"
   | "rule-runtime"
+  /** A rule exceeded a cost limit (steps, time, depth, size); see EngineLimits. */
+  | "rule-cost"
   | "rule-violation"
   // messages and bytes
   | "message-invalid"

@@ -15,7 +15,18 @@ import type { RuleCompileError } from "../errors.js";
 
 export const BUILTIN_EXECUTORS: readonly RuleExecutor[] = [celExecutor, celFieldExecutor, jsonataExecutor];
 
-const DEFAULT_LIMITS: EngineLimits = { jsonataTimeoutMs: 60_000, jsonataMaxDepth: 1000 };
+/**
+ * JSONata runs per message inside a consumer: its bounds stay far below Kafka's
+ * 45 s session timeout (Java's 60 s timeout would get the consumer evicted).
+ * Measured costs are in docs/rules.md.
+ */
+export const DEFAULT_LIMITS: EngineLimits = Object.freeze({
+  jsonataTimeoutMs: 5_000,
+  jsonataMaxDepth: 1000,
+  jsonataMaxSteps: 1_000_000,
+  jsonataMaxSequence: 100_000,
+  jsonataMaxSortItems: 2_000,
+});
 
 /** A phase ready to run on messages. */
 export interface Phase {

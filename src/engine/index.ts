@@ -1,4 +1,4 @@
-export { createEngine, BUILTIN_EXECUTORS, type Engine, type ContractPlan, type Phase } from "./engine.js";
+export { createEngine, BUILTIN_EXECUTORS, DEFAULT_LIMITS, type Engine, type ContractPlan, type Phase } from "./engine.js";
 export { planMigration, runMigration, type Migration, type VersionedPlan } from "./migrate.js";
 export { untouched, type MessageContext } from "./run.js";
 export { splitGuard } from "./guard.js";

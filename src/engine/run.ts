@@ -2,7 +2,7 @@
  * Running a phase's steps on one message. Synchronous unless a step is async
  * (JSONata), so the common path never awaits.
  */
-import { RuleViolationError, type Violation } from "../errors.js";
+import { RuleViolationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
@@ -115,7 +115,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
       return undefined;
     case "ERROR":
     case "DLQ":
-      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`, false));
+      return failed(step, state, action.kind, violation ?? makeViolation(step, state, `Rule failed: ${step.rule.name}`, false), typedCause(step, result));
     case "custom": {
       if (violation) {
         violation.action = action.action.type;
@@ -161,6 +161,21 @@ function makeViolation(step: Step, state: RunState, message: string, fromRun: bo
   if (field !== undefined) v.field = field;
   if (value !== undefined) v.value = value;
   return v;
+}
+
+/**
+ * A typed cause (e.g. "rule-cost") tells callers why the rule failed. Other
+ * causes stay out of the error chain: a library's error object may hold
+ * message values (JSONata's `value`), which would print with the error.
+ */
+/**
+ * The rule's own typed error as the outcome's cause (a `rule-cost` failure, say). On a schema with
+ * sensitive fields only a cost failure, whose text names limits and never values: other errors may
+ * quote the message.
+ */
+function typedCause(step: Step, result: RuleResult): KontractError | undefined {
+  if (result.ok || !isKontractError(result.cause)) return undefined;
+  return step.scrub === undefined || result.cause.code === "rule-cost" ? result.cause : undefined;
 }
 
 function failed(step: Step, state: RunState, action: "ERROR" | "DLQ", violation: Violation, cause?: unknown): FailedOutcome {

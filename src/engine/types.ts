@@ -99,11 +99,25 @@ export interface RuleOverride {
   params?: Record<string, string>;
 }
 
+/**
+ * Bounds on one JSONata evaluation (one rule on one message). Exceeding any of
+ * them fails the rule with a "rule-cost" cause. Defaults in docs/rules.md.
+ */
 export interface EngineLimits {
-  /** JSONata evaluation timeout per message (Java jsonata.timeout.ms). */
+  /**
+   * Wall-clock bound per evaluation (Java jsonata.timeout.ms, 60 000 there).
+   * Checked only as evaluation steps start; jsonataMaxSteps is what stops a
+   * synchronous loop before it blocks the consumer.
+   */
   readonly jsonataTimeoutMs: number;
-  /** JSONata maximum evaluation depth (Java jsonata.max.depth). */
+  /** Maximum evaluation depth (Java jsonata.max.depth). */
   readonly jsonataMaxDepth: number;
+  /** Evaluation steps: expression nodes evaluated, plus the items (and characters / 64) they produce. */
+  readonly jsonataMaxSteps: number;
+  /** Longest sequence, and longest range `[a..b]`, one evaluation may build. */
+  readonly jsonataMaxSequence: number;
+  /** Most items one `$sort` or order-by `^(…)` may sort. */
+  readonly jsonataMaxSortItems: number;
 }
 
 export interface EngineOptions {

@@ -73,6 +73,8 @@ export const LINT_CODES = {
   "jsonata-regex": { severity: "error", category: "jsonata", description: "A JSONata regex that is not valid RE2." },
   // Versions
   "migration-missing": { severity: "error", category: "migration", description: "A schema change that breaks compatibility with the previous version, without a migration rule for that direction." },
+  "migration-field-unknown": { severity: "error", category: "migration", description: "A JSONata migration rule reads a field that the version it reads (UPGRADE: the older; DOWNGRADE: the newer) does not have." },
+  "migration-result-invalid": { severity: "error", category: "migration", description: "A JSONata migration rule yields a message that lacks a required field of the version it produces, or gives a field the wrong JSON type." },
   // Suppression comments
   "suppression-unused": { severity: "warning", category: "suppression", description: "A `kontract-disable` comment that suppressed nothing." },
   "suppression-unknown-code": { severity: "warning", category: "suppression", description: "A `kontract-disable` comment naming a code that does not exist." },

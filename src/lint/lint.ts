@@ -15,6 +15,7 @@ import { compatibility, type VersionSchema } from "./compat.js";
 import { defaultConfig, severityFor, type KontractConfig } from "./config.js";
 import { codeOf, loadSources, type LoadedDocument, type RawDiagnostic, type ReadFile } from "./load.js";
 import { checkMetadata } from "./metadata.js";
+import { checkMigrationTypes } from "./migration-types.js";
 import { checkRules } from "./rules.js";
 import { schemaContext } from "./schema-context.js";
 import { applyDirectives, parseDirectives } from "./suppress.js";
@@ -151,7 +152,7 @@ function compileDocument(d: LoadedDocument, byKey: ReadonlyMap<string, LoadedDoc
   }
 }
 
-/** Consecutive versions of a subject: a breaking change needs migration rules. */
+/** Consecutive versions of a subject: a breaking change needs migration rules, and migration rules must fit both versions. */
 function checkVersions(documents: readonly LoadedDocument[], schemas: ReadonlyMap<LoadedDocument, VersionSchema>, report: (d: RawDiagnostic) => void): void {
   const bySubject = new Map<string, LoadedDocument[]>();
   for (const d of documents) bySubject.set(d.doc.subject, [...(bySubject.get(d.doc.subject) ?? []), d]);
@@ -163,6 +164,7 @@ function checkVersions(documents: readonly LoadedDocument[], schemas: ReadonlyMa
       const o = schemas.get(older);
       const n = schemas.get(newer);
       if (!o || !n) continue;
+      checkMigrationTypes({ doc: older, schema: o }, { doc: newer, schema: n }, report);
       const c = compatibility(o, n);
       if (!c.backward && !c.forward) continue;
       const modes = new Set(migrationModes(newer.doc));

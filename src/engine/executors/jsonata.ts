@@ -2,12 +2,14 @@
  * JSONATA: a transform (or condition) over the message's JSON form.
  * Java semantics: a null/undefined result leaves the message unchanged (TRANSFORM)
  * or passes (CONDITION); other condition results go through Jackson's asBoolean(true).
- * Regexes run on RE2, and evaluation is bounded in time and depth.
+ * Regexes run on RE2, and evaluation is bounded in steps, time, depth and
+ * size (jsonata-limits.ts); hitting a bound fails the rule with "rule-cost".
  */
 import jsonata from "jsonata";
 import { defaultKind, type Rule } from "../../contract/model.js";
 import { RuleCompileError } from "../../errors.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
+import { costError, installLimits, libraryOptions } from "./jsonata-limits.js";
 import { Re2RegExp, compileRe2 } from "./re2-regex.js";
 
 interface JsonataError {
@@ -26,13 +28,13 @@ export const jsonataExecutor: RuleExecutor = {
     try {
       expression = jsonata(expr, {
         RegexEngine: Re2RegExp as unknown as RegExpConstructor,
-        timeout: env.limits.jsonataTimeoutMs,
-        stack: env.limits.jsonataMaxDepth,
+        ...libraryOptions(env.limits),
       } as unknown as Parameters<typeof jsonata>[1]);
     } catch (e) {
       throw new RuleCompileError(rule.name, `JSONata expression does not parse: ${describe(e as JsonataError, expr)}`, { cause: e });
     }
     checkRegexes(rule, expression.ast());
+    installLimits(expression, env.limits);
     const isCondition = defaultKind(rule) === "CONDITION";
     const schema = env.schema;
     const fromJson = env.form === "json";
@@ -57,7 +59,11 @@ export const jsonataExecutor: RuleExecutor = {
               return { ok: false, message: `transform result does not fit the schema: ${(e as Error).message}`, cause: e };
             }
           },
-          (e: unknown): RuleResult => ({ ok: false, message: `JSONata evaluation failed: ${describe(e as JsonataError, expr)}`, cause: e }),
+          (e: unknown): RuleResult => {
+            const cost = costError(e, env.limits);
+            if (cost) return { ok: false, message: cost.message, cause: cost };
+            return { ok: false, message: `JSONata evaluation failed: ${describe(e as JsonataError, expr)}`, cause: e };
+          },
         );
       },
     };
