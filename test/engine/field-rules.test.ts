@@ -118,10 +118,11 @@ describe("a null in a nullable union resolves to the null branch: typeName is NU
   });
 });
 
-test("a field TRANSFORM whose new message does not fit the schema is a rule failure (null in a string field)", () => {
+test("a field TRANSFORM that sets null where the field takes none is a rule failure, naming the field", () => {
   const o = failed(sync(plan([field("blank", "TRANSFORM", "null", { tags: ["PII"], onFailure: "DLQ" })]).write.run(order(), MC)));
   assert.equal(o.action, "DLQ");
-  assert.match(o.violations[0]!.message, /does not fit the schema/);
+  assert.equal(o.violations[0]!.field, "$.email");
+  assert.match(o.violations[0]!.message, /does not fit field \$\.email: the field does not take null/);
   // A nullable field may become null.
   const ok = passed(sync(plan([field("clear", "TRANSFORM", "name == 'note' ? null : value")]).write.run(order({ note: "n" }), MC)));
   assert.equal((ok.value as { note: unknown }).note, null);

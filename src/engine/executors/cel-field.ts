@@ -11,9 +11,9 @@ import type { CelShape } from "../../cel/shape.js";
 import { SHAPES } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import { RuleCompileError } from "../../errors.js";
-import type { FieldInfo, FieldTypeName } from "../../format/types.js";
+import type { FieldInfo, FieldTypeName, FieldVisit } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, fitSchema, guardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
 import type { GuardedProgram, TypedGuardedProgram } from "./cel-common.js";
 import { renderValue } from "../redact.js";
 
@@ -66,7 +66,6 @@ export const celFieldExecutor: RuleExecutor = {
     const sensitive = env.sensitiveTags;
     const bindings: Record<string, unknown> = {};
     const typed = typedPrograms(program);
-    const fit = fitSchema(env.schema);
     return {
       async: false,
       run(message): RuleResult {
@@ -103,15 +102,19 @@ export const celFieldExecutor: RuleExecutor = {
             return value;
           }
           if (fast !== undefined ? isSameValue(r, value) : r === bound) return value;
-          return transformed(r, value, shape, field, visit.path);
+          return transformed(r, value, shape, field, visit);
         });
         if (failure) return failure;
-        if (isCondition) return { ok: true, value: true };
-        return (out !== message && fit(out)) || { ok: true, value: out };
+        return isCondition ? { ok: true, value: true } : { ok: true, value: out };
 
         /** A transform's new field value, or the old one with `failure` set. */
-        function transformed(r: unknown, value: unknown, shape: CelShape, field: FieldInfo, path: string): unknown {
-          if (r === null) return null;
+        function transformed(r: unknown, value: unknown, shape: CelShape, field: FieldInfo, visit: FieldVisit): unknown {
+          const path = visit.path;
+          if (r === null) {
+            if (takesNull(visit.containerShape, field.name)) return null;
+            failure = { ok: false, message: `transform result does not fit field ${field.fullName}: the field does not take null`, field: path };
+            return value;
+          }
           try {
             return fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
           } catch (e) {
@@ -128,6 +131,28 @@ export const celFieldExecutor: RuleExecutor = {
     };
   },
 };
+
+/**
+ * Whether a primitive leaf of field `name` of a record may be null: the
+ * field's shape, through its lists and maps down to the leaf, is nullable (or
+ * untyped). A null elsewhere is a misfit the rule must report, not the encoder.
+ */
+function takesNull(container: CelShape, name: string): boolean {
+  let shape = container.kind === "record" ? container.fields.get(name) : undefined;
+  while (shape !== undefined && (shape.kind === "list" || shape.kind === "map")) shape = shape.kind === "list" ? shape.element : shape.value;
+  if (shape === undefined) return true;
+  switch (shape.kind) {
+    case "nullable":
+    case "null":
+    case "dyn":
+    case "native":
+      return true;
+    case "union":
+      return shape.branches.some((b) => b.kind === "null");
+    default:
+      return false;
+  }
+}
 
 /**
  * Native programs per (containing record shape, leaf shape): a field rule sees
