@@ -48,3 +48,11 @@ test("JSONata that does not parse is a compile error naming the position", () =>
   const p = plan([rule("bad", "TRANSFORM", "$merge([$, {'a': }])")]);
   assert.match(p.compileErrors[0]!.message, /does not parse/);
 });
+
+test("a JSONata result with a __proto__ key keeps it as data: the new message's prototype is untouched", async () => {
+  const o = (await plan([rule("t", "TRANSFORM", "$merge([$, {'__proto__': {'polluted': true}}])")]).write.run(order(), MC)) as PassedOutcome | FailedOutcome;
+  const value = o.value as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(value), Object.prototype);
+  assert.equal((value as { polluted?: unknown }).polluted, undefined);
+  assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+});

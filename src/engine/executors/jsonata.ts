@@ -6,6 +6,7 @@
  * size (jsonata-limits.ts); hitting a bound fails the rule with "rule-cost".
  */
 import jsonata from "jsonata";
+import { setOwn } from "../../util/own.js";
 import { defaultKind, type Rule } from "../../contract/model.js";
 import { RuleCompileError } from "../../errors.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
@@ -87,7 +88,7 @@ function toPlainJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(toPlainJson);
   if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(v)) if (val !== undefined && typeof val !== "function") out[k] = toPlainJson(val);
+    for (const [k, val] of Object.entries(v)) if (val !== undefined && typeof val !== "function") setOwn(out, k, toPlainJson(val));
     return out;
   }
   return v;

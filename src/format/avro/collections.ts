@@ -19,6 +19,7 @@
  * - A map key `__proto__` is stored as an own entry, not as the prototype.
  */
 import { ArrayType, MapType, type AvroType, type Tap, type TypeInternals } from "./avsc.js";
+import { setOwn } from "../../util/own.js";
 
 /** More zero-byte items than this in one array or map is refused. */
 export const MAX_EMPTY_ITEMS = 1_000_000;
@@ -81,8 +82,7 @@ function readMap(this: MapReader, tap: Tap): Record<string, unknown> {
       const key = tap.readString();
       const value = values._read(tap);
       if (tap.pos > end || key === undefined) throw truncated();
-      if (key === "__proto__") Object.defineProperty(val, key, { value, writable: true, enumerable: true, configurable: true });
-      else val[key] = value;
+      setOwn(val, key, value);
     }
   }
   return val;

@@ -6,11 +6,7 @@ export function cloneObject(value: object): Record<string, unknown> {
   return Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as object, value) as Record<string, unknown>;
 }
 
-/** `obj[key] = value`, also for the key "__proto__" (which would otherwise set the prototype). */
-export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  else obj[key] = value;
-}
+export { setOwn } from "../../util/own.js";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

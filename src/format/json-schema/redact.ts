@@ -16,6 +16,7 @@ import type { JsonRedactor } from "../types.js";
 import { type Loc, isObjectSchema } from "./locate.js";
 import type { PartsOf } from "./parts.js";
 import { allMetadataTags } from "./tags.js";
+import { setOwn } from "../../util/own.js";
 
 type Obj = Record<string, unknown>;
 
@@ -50,8 +51,7 @@ export function compileJsonRedactor(partsOf: PartsOf, root: Loc, metadata: Metad
         const next = field(loc, old, `${path}.${key}`, replace);
         if (next === old) return;
         copy ??= { ...obj };
-        // defineProperty: assigning "__proto__" would set the prototype instead
-        Object.defineProperty(copy, key, { value: next, writable: true, enumerable: true, configurable: true });
+        setOwn(copy, key, next);
       };
       const named = new Set<string>();
       for (const [name, propLoc] of p.properties) {

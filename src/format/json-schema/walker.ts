@@ -25,6 +25,7 @@ import { type Loc, isObjectSchema } from "./locate.js";
 import { type JsonType, type Parts, type PartsOf, jsonTypeName } from "./parts.js";
 import type { JsonShapes } from "./shape.js";
 import { INDEX, allMetadataTags, templateTags } from "./tags.js";
+import { setOwn } from "../../util/own.js";
 
 /** Walks one value; returns it unchanged (===) or a changed copy. */
 type Step = (
@@ -216,8 +217,7 @@ export function compileJsonWalker(env: JsonWalkerEnv, tags: ReadonlySet<string> 
         const next = step(old, fullName, desc, fullName, current, containerShape, visit);
         if (next !== old) {
           out ??= { ...(value as Record<string, unknown>) };
-          if (name === "__proto__") Object.defineProperty(out, name, { value: next, writable: true, enumerable: true, configurable: true });
-          else out[name] = next;
+          setOwn(out, name, next);
         }
       }
       return out ?? value;
