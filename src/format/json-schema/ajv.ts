@@ -44,7 +44,9 @@ function createAjv(dialect: Dialect): AjvCore {
   // the Confluent keywords are declared so their values are still checked.
   // ownProperties: messages are untrusted JSON, and without it a property named
   // `constructor` or `toString` is "present" through Object.prototype.
-  const options = { allErrors: true, strict: false, validateFormats: true, ownProperties: true } as const;
+  // strictNumbers: NaN and ±Infinity are no JSON numbers (JSON.stringify writes null).
+  // logger: false: a library does not write to the console (an unknown format is ignored, as before).
+  const options = { allErrors: true, strict: false, validateFormats: true, ownProperties: true, strictNumbers: true, logger: false } as const;
   const ajv: AjvCore = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
   if (dialect === "draft-06") ajv.addMetaSchema(draft6MetaSchema);
   addFormats(ajv);

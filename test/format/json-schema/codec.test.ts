@@ -135,3 +135,27 @@ describe("json schema encode errors carry little of the input", () => {
   });
 });
 
+
+describe("json schema: numbers and unknown formats", () => {
+  it("NaN and ±Infinity are not numbers a schema accepts (JSON has no such values)", () => {
+    const s = compileJson({ type: "object", properties: { n: { type: "number" } } });
+    for (const n of [NaN, Infinity, -Infinity]) assert.ok(s.validate({ n }), String(n));
+    assert.equal(s.validate({ n: 1.5 }), undefined);
+  });
+
+  it("an unknown format is ignored without writing to the console (a library never does)", () => {
+    const warn = console.warn;
+    const log = console.log;
+    const said: unknown[] = [];
+    console.warn = (...a: unknown[]) => void said.push(a);
+    console.log = (...a: unknown[]) => void said.push(a);
+    try {
+      const s = compileJson({ type: "object", properties: { d: { type: "string", format: "ate" } } });
+      assert.equal(s.validate({ d: "x" }), undefined);
+    } finally {
+      console.warn = warn;
+      console.log = log;
+    }
+    assert.deepEqual(said, []);
+  });
+});
