@@ -6,7 +6,7 @@
  * No I/O: schema files are read through the `readFile` callback
  * (load-files.ts passes one backed by node:fs).
  */
-import { LineCounter, Scalar, isScalar, parseAllDocuments } from "yaml";
+import { LineCounter, Scalar, isScalar, parseAllDocuments, visit, type Node } from "yaml";
 import type { ContractError, SourcePosition } from "../errors.js";
 import { assignVersions, type ContractDocument } from "./document.js";
 import { checkContractShape } from "./json-schema.js";
@@ -93,6 +93,12 @@ function parseDocument(source: YamlSource, index: number, options: ParseContract
     errors.push(new ContractFileError(code, where + message, { position, issue, path: path ? formatPath(path) : undefined }));
   };
 
+  // toJS would turn a collection key into its text, with a process warning.
+  const collectionKey = firstCollectionKey(source.doc.contents);
+  if (collectionKey !== undefined) {
+    fail("yaml-syntax", "a key must be a plain value (a string), not a mapping or a list", nodePosition(source, collectionKey), "key");
+    return { errors };
+  }
   let data: unknown;
   try {
     data = source.doc.toJS({ maxAliasCount: 1000 });
@@ -267,4 +273,20 @@ function sourceOffsetInScalar(source: YamlSource, node: Scalar, valueOffset: num
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The first key in `root` that is a mapping or a list, if any. */
+function firstCollectionKey(root: Node | null): Node | undefined {
+  let found: Node | undefined;
+  visit(root, {
+    Pair(_, pair) {
+      const key = pair.key as Node | null;
+      if (key !== null && typeof key === "object" && "items" in key) {
+        found = key;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }

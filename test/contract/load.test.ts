@@ -330,3 +330,27 @@ describe("loadContractFiles", () => {
     assert.match(errors[0]!.message, /no such file or directory/);
   });
 });
+
+describe("parseContractSource: keys that are collections", () => {
+  it("are an error at the key, and nothing is written to the process's warnings", () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const errors = parseContractSource("subject: a-value\nschema: '\"string\"'\n? {complex: x}\n: b\n", "t.yaml").errors;
+      assert.deepEqual(
+        errors.map((e) => [e.code, e.position?.line, e.position?.column]),
+        [["yaml-syntax", 3, 3]],
+      );
+      assert.match(errors[0]!.message, /a key must be a plain value/);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        assert.deepEqual(warnings.map((w) => w.message), []);
+        resolve();
+      }),
+    );
+  });
+});

@@ -102,7 +102,7 @@ function mutateLines(r: Rng, lines: string[]): void {
       break;
     }
     case 6:
-      lines.splice(at, 0, ...(r.chance(0.5) ? ALIAS_BOMB : ["---"]));
+      lines.splice(at, 0, ...r.pick([ALIAS_BOMB, ["---"], ["? {complex: key}", ": x"], ["? [a, b]", ": y"]]));
       break;
     default: {
       // characters
