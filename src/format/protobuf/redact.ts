@@ -13,6 +13,7 @@ import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { SerializationError } from "../../errors.js";
 import { hasAnyTag } from "../tags.js";
 import { nestedMessage, type FieldCatalog } from "./fields.js";
+import { pruneSteps } from "./prune.js";
 
 interface Step {
   /** The field's JSON name: the key in the JSON form. */
@@ -57,26 +58,12 @@ export function compileJsonRedaction(
     return plan;
   };
   const rootPlan = planFor(root);
-  prune(plans);
+  // Keeps the steps that redact something, directly or below.
+  pruneSteps(plans.values(), (s) => s.whole || s.mapValues);
   if (rootPlan.steps.length === 0) return undefined;
   return (json, replace) => redactMessage(rootPlan, json, replace);
 }
 
-/** Keeps the steps that redact something, directly or below. */
-function prune(plans: ReadonlyMap<DescMessage, Plan>): void {
-  const live = new Set<Plan>();
-  for (const plan of plans.values()) if (plan.steps.some((s) => s.whole || s.mapValues)) live.add(plan);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const plan of plans.values()) {
-      if (!live.has(plan) && plan.steps.some((s) => s.sub && live.has(s.sub))) {
-        live.add(plan);
-        changed = true;
-      }
-    }
-  }
-  for (const plan of plans.values()) plan.steps = plan.steps.filter((s) => s.whole || s.mapValues || (s.sub && live.has(s.sub)));
-}
 
 function redactMessage(plan: Plan, json: unknown, replace: (json: unknown) => unknown): void {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {

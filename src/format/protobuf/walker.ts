@@ -14,6 +14,7 @@ import { SHAPES } from "../../cel/shape.js";
 import { hasAnyTag } from "../tags.js";
 import type { FieldInfo, FieldVisitor, FieldWalker } from "../types.js";
 import { isJsonStruct, isUnboxedWrapper, type FieldCatalog } from "./fields.js";
+import { pruneSteps } from "./prune.js";
 
 const Kind = { Leaf: 0, ListLeaf: 1, MapLeaf: 2, Msg: 3, ListMsg: 4, MapMsg: 5 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -91,28 +92,14 @@ export function compileWalker(root: DescMessage, catalog: FieldCatalog, tags: Re
   };
 
   const rootPlan = planFor(root);
-  prune(plans);
+  // Drops message steps whose plans cannot reach a matching leaf.
+  pruneSteps(plans.values(), (s) => s.info !== undefined);
   if (rootPlan.steps.length === 0) return (message) => message;
   return (message, visit) =>
     // anything but a message object has no fields to visit
     typeof message === "object" && message !== null ? (walkMessage(rootPlan, message as unknown as Obj, "", visit) as unknown as Message) : message;
 }
 
-/** Drops message steps whose plans cannot reach a matching leaf. */
-function prune(plans: ReadonlyMap<DescMessage, Plan>): void {
-  const live = new Set<Plan>();
-  for (const plan of plans.values()) if (plan.steps.some((s) => s.info)) live.add(plan);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const plan of plans.values()) {
-      if (!live.has(plan) && plan.steps.some((s) => s.sub && live.has(s.sub))) {
-        live.add(plan);
-        changed = true;
-      }
-    }
-  }
-  for (const plan of plans.values()) plan.steps = plan.steps.filter((s) => s.info || (s.sub && live.has(s.sub)));
-}
 
 function walkMessage(plan: Plan, msg: Obj, path: string, visit: FieldVisitor): Obj {
   let out: Obj | undefined;
