@@ -19,6 +19,8 @@ export type ErrorCode =
   | "rule-unknown-type"
   | "rule-unknown-action"
   | "rule-runtime"
+  /** A rule's evaluation spent its cost budget (CEL maxCost) and was stopped. */
+  | "rule-cost"
   | "rule-violation"
   // messages and bytes
   | "message-invalid"
@@ -136,6 +138,8 @@ export interface Violation {
   value?: string;
   /** The action taken: NONE, ERROR, DLQ or a custom action name. */
   action: string;
+  /** Set when the rule did not run to a verdict for a reason callers may tell apart: "rule-cost". */
+  code?: ErrorCode;
   subject?: string;
 }
 

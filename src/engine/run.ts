@@ -97,6 +97,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
     }
   } else {
     violation = makeViolation(step, state, result.message ?? step.conditionMessage, result.field, result.fieldValue);
+    if (result.code !== undefined) violation.code = result.code;
   }
   const action = violation ? step.onFailure : step.onSuccess;
   switch (action.kind) {

@@ -16,6 +16,8 @@ import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateList, Ex
 import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
+import { iterationCost } from "../cost.js";
+import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
 import { sequenceMatcher } from "./sequence-regex.js";
 import type { CelShape } from "../shape.js";
@@ -79,6 +81,8 @@ export interface CompileContext {
   /** The runtime's memoized RE2, for matches(). */
   readonly re2: Re2Engine;
   readonly position: (id: bigint) => Position;
+  /** The runtime's cost meter: loops charge it as the interpreter's do (cost.ts). */
+  readonly meter: Meter;
 }
 
 export interface Input {
@@ -836,7 +840,8 @@ class Compiler {
         continue;
       }
       const result = this.compile(c.result, accuScope);
-      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e)) };
+      const charge = { meter: this.ctx.meter, units: iterationCost(c) };
+      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e), charge) };
     }
   }
 }
@@ -853,7 +858,9 @@ function foldEv(
   accuSlot: number,
   iterSlot: number,
   pos: Position,
+  charge: { readonly meter: Meter; readonly units: number },
 ): Ev {
+  const { meter, units } = charge;
   return (f) => {
     const accu = init(f);
     if (accu instanceof NFail) return accu;
@@ -866,6 +873,8 @@ function foldEv(
       // Element errors surface in order, before the loop condition is looked at (EvalFold).
       const item = read(list[i]);
       if (item instanceof NFail) return item;
+      // Where the interpreter's @charge(cond, units) spends them: before the loop condition (cost.ts).
+      if ((meter.left -= units) < 0) return new NFail("evaluation cost exceeds the budget", pos);
       f[iterSlot] = item;
       const c = cond(f);
       if (c !== true) {

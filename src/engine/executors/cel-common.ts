@@ -4,9 +4,9 @@
  */
 import type { Rule } from "../../contract/model.js";
 import { RuleCompileError, isKontractError } from "../../errors.js";
-import { type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
+import { isCelFailure, type CelFailure, type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
 import { splitGuard } from "../guard.js";
-import type { ExecutorEnv } from "../types.js";
+import type { ExecutorEnv, RuleResult } from "../types.js";
 
 export interface GuardedProgram {
   readonly guard: CelProgram | undefined;
@@ -34,10 +34,15 @@ function compileOne(rule: Rule, env: ExecutorEnv, expr: string, variables: reado
 
 /**
  * The guard passes only on exactly `true`; a guard that fails to evaluate
- * counts as false (Java). For interpreted and native programs alike.
+ * counts as false (Java). For interpreted and native programs alike. A guard
+ * that spent its cost budget is returned as the rule's failure: skipping the
+ * rule would let a costly message bypass it.
  */
-export function guardPasses(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): boolean {
-  return program.guard === undefined || program.guard.run(bindings) === true;
+export function runGuard(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): boolean | CelFailure {
+  if (program.guard === undefined) return true;
+  const r = program.guard.run(bindings);
+  if (r === true) return true;
+  return isCelFailure(r) && r.code !== undefined ? r : false;
 }
 
 /** A guarded program for variables held natively (see CelProgram.typed). */
@@ -48,6 +53,12 @@ export interface TypedGuardedProgram {
 
 export function typedGuarded(program: GuardedProgram, shapes: Readonly<Record<string, CelShape>>): TypedGuardedProgram {
   return { guard: program.guard?.typed(shapes), body: program.body.typed(shapes) };
+}
+
+/** A CEL failure as a rule result: a spent budget keeps its code, so callers can tell it apart. */
+export function failureResult(r: CelFailure): Extract<RuleResult, { ok: false }> {
+  const message = failureMessage(r);
+  return r.code === undefined ? { ok: false, message, cause: r } : { ok: false, message, cause: r, code: r.code };
 }
 
 export function failureMessage(r: unknown): string {

@@ -5,7 +5,7 @@ import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureResult, runGuard, typedGuarded } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -38,7 +38,8 @@ export const celExecutor: RuleExecutor = {
         async: false,
         run(message): RuleResult {
           native.message = message;
-          if (!guardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
+          const guard = runGuard(typed, native);
+          if (guard !== true) return guard === false ? skipped(message, isCondition) : failureResult(guard);
           const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
         },
@@ -49,7 +50,8 @@ export const celExecutor: RuleExecutor = {
       run(message): RuleResult {
         const view = celView(message, shape);
         bindings.message = view;
-        if (!guardPasses(program, bindings)) return isCondition ? TRUE : { ok: true, value: message };
+        const guard = runGuard(program, bindings);
+        if (guard !== true) return guard === false ? skipped(message, isCondition) : failureResult(guard);
         const r = program.body.run(bindings);
         return toResult(r, message, isCondition, r === view, shape);
       },
@@ -57,12 +59,17 @@ export const celExecutor: RuleExecutor = {
   },
 };
 
+/** A rule whose guard did not pass: a condition holds, a transform leaves the message as it is. */
+function skipped(message: unknown, isCondition: boolean): RuleResult {
+  return isCondition ? TRUE : { ok: true, value: message };
+}
+
 /**
  * A CEL result as a rule result. `identity` is set when a transform returned
  * the message itself: the original object is kept, byte for byte (Java does the same).
  */
 function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape): RuleResult {
-  if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
+  if (isCelFailure(r)) return failureResult(r);
   if (isCondition) return r === true ? TRUE : { ok: true, value: r };
   if (identity) return { ok: true, value: message };
   if (r === null) return { ok: true, value: null };
