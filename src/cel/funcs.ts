@@ -4,6 +4,8 @@
  * contract gives the same verdict in Java and Node.
  */
 import { CelScalar, celEnv, celFunc, celMethod, isCelError, objectType } from "@bufbuild/cel";
+import { charge, traversalCost } from "./cost.js";
+import type { Meter } from "./cost.js";
 import type { CelFunc } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { create } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { isEmail, isHostname, isIpv4, isIpv6, isUri, isUriRef, isUuid } from "./validators.js";
 
-const { STRING, BOOL } = CelScalar;
+const { STRING, BOOL, INT } = CelScalar;
 const TIMESTAMP = objectType(TimestampSchema);
 const DURATION = objectType(DurationSchema);
 
@@ -64,10 +66,60 @@ export function memoizedTimeParsers(size: number): CelFunc[] {
 }
 
 /**
+ * Where `old` occurs in `s`, left to right without overlaps, at most `limit`
+ * times (all when negative), as Go's strings.Replace finds them: an empty
+ * `old` matches at the start and after every code point.
+ */
+function occurrences(s: string, old: string, limit: number): number[] {
+  const at: number[] = [];
+  if (limit === 0) return at;
+  if (old === "") {
+    for (let i = 0; i <= s.length && at.length !== limit; i++) {
+      at.push(i);
+      // A surrogate pair is one code point: no match between its halves.
+      const c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) i++;
+      }
+    }
+    return at;
+  }
+  for (let i = s.indexOf(old); i >= 0 && at.length !== limit; i = s.indexOf(old, i + old.length)) at.push(i);
+  return at;
+}
+
+/**
+ * `s.replace(old, new[, limit])` as cel-go's (Go's strings.Replace), in one
+ * pass: @bufbuild/cel's rebuilds the string after every match (quadratic),
+ * inserts a run at the start for an empty `old`, and replaces nothing for a
+ * negative limit. The result's size is charged before it is built, so
+ * `s.replace('', s)` cannot allocate |s|² characters.
+ */
+function replaceFuncs(meter: Meter | undefined): CelFunc[] {
+  function replace(this: string, old: string, repl: string, limit?: bigint): string {
+    const at = occurrences(this, old, limit === undefined || limit < 0n ? -1 : limit > BigInt(this.length + 1) ? this.length + 1 : Number(limit));
+    if (meter !== undefined) charge(meter, traversalCost(this.length + this.length + at.length * (repl.length - old.length)));
+    if (at.length === 0) return this;
+    const parts = new Array<string>(at.length * 2 + 1);
+    let from = 0;
+    for (let i = 0; i < at.length; i++) {
+      parts[2 * i] = this.slice(from, at[i]);
+      parts[2 * i + 1] = repl;
+      from = at[i]! + old.length;
+    }
+    parts[at.length * 2] = this.slice(from);
+    return parts.join("");
+  }
+  return [celMethod("replace", STRING, [STRING, STRING], STRING, replace), celMethod("replace", STRING, [STRING, STRING, INT], STRING, replace)];
+}
+
+/**
  * Every function a kontract program may call beyond the standard library.
  * The runtime's env and the static checker both take this list, so the checker
- * never accepts a call the runtime cannot make.
+ * never accepts a call the runtime cannot make. `meter` is the runtime's cost
+ * meter, which functions whose work grows with their operands charge.
  */
-export function runtimeFuncs(timeParseCacheSize: number): CelFunc[] {
-  return [...strings, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
+export function runtimeFuncs(timeParseCacheSize: number, meter?: Meter): CelFunc[] {
+  return [...strings, ...replaceFuncs(meter), ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
 }

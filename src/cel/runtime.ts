@@ -243,7 +243,7 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
   const env: CelEnv = celEnv({
     registry: options.registry,
     namespace: container,
-    funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE), chargeFunc(meter)],
+    funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE, meter), chargeFunc(meter)],
     re2,
   });
   // Name resolution in a container is the interpreter's alone.
