@@ -75,6 +75,14 @@ export function traversalCost(size: number): number {
   return Math.ceil(size * STRING_TRAVERSAL_FACTOR);
 }
 
+/** cel-go's per-character factor for regex patterns: a guess of 4 characters per regex term. */
+const REGEX_LENGTH_FACTOR = 0.25;
+
+/** cel-go's cost of `text.matches(pattern)`: ceil((1 + |text|) * 0.1) * ceil(|pattern| * 0.25). */
+export function matchCost(textLength: number, patternLength: number): number {
+  return Math.ceil((1 + textLength) * STRING_TRAVERSAL_FACTOR) * Math.ceil(patternLength * REGEX_LENGTH_FACTOR);
+}
+
 /** The static cost of evaluating `e` once, not counting the iterations of comprehensions inside it. */
 function nodeCost(e: Expr | undefined): number {
   if (e === undefined) return 0;

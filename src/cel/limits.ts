@@ -18,6 +18,11 @@ export interface CelLimits {
   /** Compiled regular expressions kept per runtime (patterns of `matches`). */
   readonly regexCacheSize: number;
   /**
+   * Instructions of the RE2 program of one `matches` pattern; larger patterns
+   * fail as invalid ones do. RE2's own max_mem limit, in instructions.
+   */
+  readonly maxRegexProgramSize: number;
+  /**
    * Cost units one evaluation may spend (cel-go's units, see cost.ts); past
    * it, the evaluation stops with a failure of code "rule-cost".
    */
@@ -30,6 +35,7 @@ export const DEFAULT_CEL_LIMITS: CelLimits = Object.freeze({
   maxDepth: 100,
   maxComprehensionDepth: 3,
   regexCacheSize: 512,
+  maxRegexProgramSize: 1_000,
   maxCost: 10_000_000,
 });
 

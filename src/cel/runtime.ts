@@ -3,13 +3,13 @@
  * strings extension, Confluent helpers, memoized RE2), programs parsed, checked
  * and planned once, then run per message without throwing.
  */
-import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { CelScalar, celEnv, celMethod, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelEnv, CelError } from "@bufbuild/cel";
 import type { Registry } from "@bufbuild/protobuf";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { UNSUPPORTED_OPTIONAL, checkExpr } from "./check.js";
 import { CelCompileError } from "./errors.js";
-import { chargeFunc, createMeter, spent, withCharges } from "./cost.js";
+import { charge, chargeFunc, createMeter, matchCost, spent, withCharges } from "./cost.js";
 import type { Meter } from "./cost.js";
 import { celFailure } from "./failure.js";
 import type { CelFailure } from "./failure.js";
@@ -238,13 +238,17 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
   const limits = resolveLimits(options.limits);
   const container = options.container ?? "";
   const clock = options.clock ?? Date.now;
-  const re2 = createRe2Engine(limits.regexCacheSize);
+  const re2 = createRe2Engine(limits.regexCacheSize, limits.maxRegexProgramSize);
   const meter = createMeter(limits.maxCost);
+  // `matches` on the memoized, size-limited RE2, charging cel-go's cost (not celEnv's `re2` option, which cannot charge).
+  const matches = celMethod("matches", CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (this: string, pattern: string) {
+    charge(meter, matchCost(this.length, pattern.length));
+    return re2.compile(pattern).test(this);
+  });
   const env: CelEnv = celEnv({
     registry: options.registry,
     namespace: container,
-    funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE, meter), chargeFunc(meter)],
-    re2,
+    funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE, meter), matches, chargeFunc(meter)],
   });
   // Name resolution in a container is the interpreter's alone.
   const native: NativeSupport = { enabled: (options.native ?? nativeByDefault()) && container === "", env, re2 };

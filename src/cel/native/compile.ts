@@ -16,7 +16,8 @@ import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateList, Ex
 import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
-import { iterationCost } from "../cost.js";
+import { iterationCost, matchCost } from "../cost.js";
+import { isInvalidPattern } from "../regex.js";
 import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
 import { sequenceMatcher } from "./sequence-regex.js";
@@ -663,6 +664,7 @@ class Compiler {
 
   private matches(e: Expr, target: Node, pattern: Node, call: Expr_Call): Node {
     const re2 = this.ctx.re2;
+    const meter = this.ctx.meter;
     const pos = this.pos(e);
     const guarded = (test: () => boolean): unknown => {
       try {
@@ -671,17 +673,25 @@ class Compiler {
         return new NFail(err instanceof Error ? err.message : String(err), pos, err);
       }
     };
+    // The interpreter's `matches` charges cel-go's cost before it matches (runtime.ts).
+    const spent = (s: string, p: string): boolean => (meter.left -= matchCost(s.length, p.length)) < 0;
+    const overBudget = (): NFail => new NFail("evaluation cost exceeds the budget", pos);
     const literal = pattern.constant?.value;
     if (typeof literal === "string" && call.args[0]?.exprKind.case === "constExpr") {
       // Compiled once: the same (memoized) RE2 matcher the interpreter would fetch on every call,
       // or for `^X$`, RE2's whole-input match of X, which means the same and runs faster (regex.ts).
-      const general = wholeInputMatcher(literal) ?? re2.compile(literal);
+      // A pattern the runtime's RE2 rejects (invalid or too large) keeps failing as there.
+      const checked = re2.compile(literal);
+      const valid = !isInvalidPattern(checked);
+      const general = (valid ? wholeInputMatcher(literal) : undefined) ?? checked;
       // Most validation patterns are a plain sequence of character atoms: a linear matcher of their own, RE2 for the rest.
-      const sequence = sequenceMatcher(literal);
-      if (sequence) return this.strict(e, "matches", [target], true, (s) => sequence.test(s as string) ?? guarded(() => general.test(s as string)), N.bool);
-      return this.strict(e, "matches", [target], true, (s) => guarded(() => general.test(s as string)), N.bool);
+      const sequence = valid ? sequenceMatcher(literal) : undefined;
+      if (sequence) {
+        return this.strict(e, "matches", [target], true, (s) => (spent(s as string, literal) ? overBudget() : (sequence.test(s as string) ?? guarded(() => general.test(s as string)))), N.bool);
+      }
+      return this.strict(e, "matches", [target], true, (s) => (spent(s as string, literal) ? overBudget() : guarded(() => general.test(s as string))), N.bool);
     }
-    return this.strict(e, "matches", [target, pattern], true, (s, p) => guarded(() => re2.compile(p as string).test(s as string)), N.bool);
+    return this.strict(e, "matches", [target, pattern], true, (s, p) => (spent(s as string, p as string) ? overBudget() : guarded(() => re2.compile(p as string).test(s as string))), N.bool);
   }
 
   /**
