@@ -62,6 +62,7 @@ export const LINT_CODES = {
   "cel-unsupported": { severity: "error", category: "cel", description: "CEL the runtime cannot run (optional values, cel.bind, math extension, two-variable macros...)." },
   "cel-limit": { severity: "error", category: "cel", description: "The expression exceeds a compile-time limit (length, nodes, nesting)." },
   "cel-regex": { severity: "error", category: "cel", description: "A regex literal that is not valid RE2 (lookaround, backreferences...) or whose RE2 program is over the size limit." },
+  "cel-cost": { severity: "warning", category: "cel", description: "A rule whose evaluation cost grows faster than the message (nested loops over message data): large messages fail with rule-cost." },
   "cel-condition-not-bool": { severity: "error", category: "cel", description: "A CONDITION whose expression does not yield bool." },
   "cel-guard-not-bool": { severity: "error", category: "cel", description: "A guard that does not yield bool (the body would never run)." },
   "cel-transform-type": { severity: "error", category: "cel", description: "A TRANSFORM whose result does not fit: the field's type (CEL_FIELD) or a message or map (CEL)." },
