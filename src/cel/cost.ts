@@ -8,7 +8,9 @@
  * comprehension iterations are charged, each with the static cost of the loop
  * condition and step it runs; work outside loops is already bounded by the
  * expression size times the input size. Functions whose work grows with their
- * operands (replace, ...) charge for it themselves (funcs.ts).
+ * operands charge cel-go's cost for it before they run: contains, startsWith,
+ * endsWith, matches, `in` on a list (funcs.ts, runtime.ts), and replace for
+ * the size of its result.
  *
  * The interpreter and the native fast path charge the same units at the same
  * points, so an evaluation exhausts its budget on both paths or on neither.
@@ -74,6 +76,16 @@ export function charge(meter: Meter, units: number): void {
 export function traversalCost(size: number): number {
   return Math.ceil(size * STRING_TRAVERSAL_FACTOR);
 }
+
+/**
+ * cel-go's cost of the standard string predicates: contains is a product of
+ * both sizes, startsWith and endsWith are charged the receiver's traversal.
+ */
+export const PREDICATE_COSTS: Readonly<Record<"contains" | "startsWith" | "endsWith", (s: string, arg: string) => number>> = {
+  contains: (s, arg) => traversalCost(s.length) * traversalCost(arg.length),
+  startsWith: (s) => traversalCost(s.length),
+  endsWith: (s) => traversalCost(s.length),
+};
 
 /** cel-go's per-character factor for regex patterns: a guess of 4 characters per regex term. */
 const REGEX_LENGTH_FACTOR = 0.25;

@@ -3,8 +3,9 @@
  * strings extension: Confluent's string helpers from the Java client, so a
  * contract gives the same verdict in Java and Node.
  */
-import { CelScalar, celEnv, celFunc, celMethod, isCelError, objectType } from "@bufbuild/cel";
-import { charge, traversalCost } from "./cost.js";
+import { CelScalar, celEnv, celFunc, celMethod, isCelError, listType, objectType } from "@bufbuild/cel";
+import type { CelList } from "@bufbuild/cel";
+import { PREDICATE_COSTS, charge, traversalCost } from "./cost.js";
 import type { Meter } from "./cost.js";
 import type { CelFunc } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
@@ -115,11 +116,36 @@ function replaceFuncs(meter: Meter | undefined): CelFunc[] {
 }
 
 /**
+ * The standard functions whose work grows with their operands, charging
+ * cel-go's cost before they run: contains, startsWith, endsWith, and `in` on
+ * a list (its size). Same ids as the standard overloads, so these replace
+ * them; each delegates to the standard implementation.
+ */
+function chargedStandardFuncs(meter: Meter): CelFunc[] {
+  const std = celEnv().funcs;
+  const predicate = (name: keyof typeof PREDICATE_COSTS): CelFunc => {
+    const group = std.find(name)!;
+    const cost = PREDICATE_COSTS[name];
+    return celMethod(name, STRING, [STRING], BOOL, function (this: string, arg: string) {
+      charge(meter, cost(this, arg));
+      return group.call(0, this, [arg]) as boolean;
+    });
+  };
+  const inGroup = std.find("@in")!;
+  const inList = celFunc("@in", [CelScalar.DYN, listType(CelScalar.DYN)], BOOL, (value: unknown, list: CelList) => {
+    charge(meter, list.size);
+    return inGroup.call(0, undefined, [value, list] as never) as boolean;
+  });
+  return [predicate("contains"), predicate("startsWith"), predicate("endsWith"), inList];
+}
+
+/**
  * Every function a kontract program may call beyond the standard library.
  * The runtime's env and the static checker both take this list, so the checker
  * never accepts a call the runtime cannot make. `meter` is the runtime's cost
  * meter, which functions whose work grows with their operands charge.
  */
 export function runtimeFuncs(timeParseCacheSize: number, meter?: Meter): CelFunc[] {
-  return [...strings, ...replaceFuncs(meter), ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
+  const charged = meter === undefined ? [] : chargedStandardFuncs(meter);
+  return [...strings, ...replaceFuncs(meter), ...charged, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
 }

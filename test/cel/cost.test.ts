@@ -65,3 +65,23 @@ describe("the cost budget interrupts an evaluation", () => {
     assertCost(r);
   });
 });
+
+describe("operations whose work grows with their operands charge it (cel-go's formulas)", () => {
+  const s = "a".repeat(100_000);
+  const l = Array.from({ length: 2_000 }, (_, i) => i);
+  test("a substring search of message data inside a loop over it fails with rule-cost", () => {
+    // 2,000 iterations of ceil(100,000 * 0.1) * ceil(8 * 0.1) = 10,000 units each: 20M units.
+    for (const r of both("message.l.all(a, !message.s.contains('b' + string(a)))", { l, s })) assertCost(r);
+  });
+  test("startsWith and endsWith charge ceil(0.1 * |s|)", () => {
+    for (const r of both("message.l.all(a, message.s.startsWith('a') && message.s.endsWith('a'))", { l, s })) assertCost(r);
+    for (const r of both("message.s.startsWith('a')", { l, s }, { maxCost: 9_999 })) assertCost(r);
+    for (const r of both("message.s.startsWith('a')", { l, s }, { maxCost: 10_000 })) assert.equal(r, true);
+  });
+  test("x in list charges the list's size", () => {
+    const big = Array.from({ length: 20_000 }, (_, i) => i);
+    for (const r of both("message.l.all(a, a in message.l)", { l: big, s: "" })) assertCost(r);
+    for (const r of both("5 in message.l", { l: big, s: "" }, { maxCost: 19_999 })) assertCost(r);
+    for (const r of both("5 in message.l", { l: big, s: "" }, { maxCost: 20_000 })) assert.equal(r, true);
+  });
+});
