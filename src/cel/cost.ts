@@ -44,8 +44,11 @@ export function createMeter(budget: number): Meter {
   return { budget, left: budget };
 }
 
+/** The message of a spent budget; the program's failure (spent) adds the budget. */
+export const OVER_BUDGET = "evaluation cost exceeds the budget";
+
 function exceeded(budget: number): string {
-  return `evaluation cost exceeds the budget of ${budget} units (CEL limit maxCost)`;
+  return `${OVER_BUDGET} of ${budget} units (CEL limit maxCost)`;
 }
 
 /** Thrown by charges inside @bufbuild/cel functions; the program reports it as spent(meter). */

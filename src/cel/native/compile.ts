@@ -16,7 +16,7 @@ import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateList, Ex
 import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
-import { PREDICATE_COSTS, iterationCost, matchCost } from "../cost.js";
+import { OVER_BUDGET, PREDICATE_COSTS, iterationCost, matchCost } from "../cost.js";
 import { isInvalidPattern } from "../regex.js";
 import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
@@ -115,7 +115,6 @@ const STRING_PREDICATES: Readonly<Record<keyof typeof PREDICATE_COSTS, (s: strin
   startsWith: (s, a) => s.startsWith(a),
   endsWith: (s, a) => s.endsWith(a),
 };
-const COST_EXCEEDED = "evaluation cost exceeds the budget";
 const CONFLUENT_CHECKS: Readonly<Record<string, (s: string) => boolean>> = {
   isEmail,
   isHostname,
@@ -313,7 +312,7 @@ class Compiler {
         const meter = this.ctx.meter;
         const pos = this.pos(e);
         // Charged before the search, as the interpreter's (funcs.ts).
-        return this.strict(e, fn, [target, args[0]], true, (s, a) => ((meter.left -= cost(s as string, a as string)) < 0 ? new NFail(COST_EXCEEDED, pos) : predicate(s as string, a as string)), N.bool);
+        return this.strict(e, fn, [target, args[0]], true, (s, a) => ((meter.left -= cost(s as string, a as string)) < 0 ? new NFail(OVER_BUDGET, pos) : predicate(s as string, a as string)), N.bool);
       }
       const check = Object.prototype.hasOwnProperty.call(CONFLUENT_CHECKS, fn) ? CONFLUENT_CHECKS[fn] : undefined;
       if (check !== undefined && args.length === 0) return this.strict(e, fn, [target], true, (s) => check(s as string), N.bool);
@@ -578,7 +577,7 @@ class Compiler {
         if (listNullable && l === null) return new NFail(noOverloadMessage("@in", false, types, [v, l]), pos);
         const list = l as unknown[];
         // cel-go charges the list's size, before the scan (as the interpreter's `in`, funcs.ts).
-        if ((meter.left -= list.length) < 0) return new NFail(COST_EXCEEDED, pos);
+        if ((meter.left -= list.length) < 0) return new NFail(OVER_BUDGET, pos);
         for (let i = 0; i < list.length; i++) {
           const el = read(list[i]);
           if (!(el instanceof NFail) && eq(el, v)) return true;
@@ -684,7 +683,7 @@ class Compiler {
     };
     // The interpreter's `matches` charges cel-go's cost before it matches (runtime.ts).
     const spent = (s: string, p: string): boolean => (meter.left -= matchCost(s.length, p.length)) < 0;
-    const overBudget = (): NFail => new NFail(COST_EXCEEDED, pos);
+    const overBudget = (): NFail => new NFail(OVER_BUDGET, pos);
     const literal = pattern.constant?.value;
     if (typeof literal === "string" && call.args[0]?.exprKind.case === "constExpr") {
       // Compiled once: the same (memoized) RE2 matcher the interpreter would fetch on every call,
@@ -893,7 +892,7 @@ function foldEv(
       const item = read(list[i]);
       if (item instanceof NFail) return item;
       // Where the interpreter's @charge(cond, units) spends them: before the loop condition (cost.ts).
-      if ((meter.left -= units) < 0) return new NFail(COST_EXCEEDED, pos);
+      if ((meter.left -= units) < 0) return new NFail(OVER_BUDGET, pos);
       f[iterSlot] = item;
       const c = cond(f);
       if (c !== true) {
