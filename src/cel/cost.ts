@@ -9,8 +9,9 @@
  * condition and step it runs; work outside loops is already bounded by the
  * expression size times the input size. Functions whose work grows with their
  * operands charge cel-go's cost for it before they run: contains, startsWith,
- * endsWith, matches, `in` on a list (funcs.ts, runtime.ts), and replace for
- * the size of its result.
+ * endsWith, matches, `in` on a list (funcs.ts, runtime.ts), replace for the
+ * size of its result, and the rest of the strings extension for the
+ * characters it traverses.
  *
  * The interpreter and the native fast path charge the same units at the same
  * points, so an evaluation exhausts its budget on both paths or on neither.

@@ -3,8 +3,8 @@
  * strings extension: Confluent's string helpers from the Java client, so a
  * contract gives the same verdict in Java and Node.
  */
-import { CelScalar, celEnv, celFunc, celMethod, isCelError, listType, objectType } from "@bufbuild/cel";
-import type { CelList } from "@bufbuild/cel";
+import { CelScalar, celEnv, celFunc, celMethod, isCelError, isCelList, listType, objectType } from "@bufbuild/cel";
+import type { CelInput, CelList, CelValue } from "@bufbuild/cel";
 import { PREDICATE_COSTS, charge, traversalCost } from "./cost.js";
 import type { Meter } from "./cost.js";
 import type { CelFunc } from "@bufbuild/cel";
@@ -139,6 +139,37 @@ function chargedStandardFuncs(meter: Meter): CelFunc[] {
   return [predicate("contains"), predicate("startsWith"), predicate("endsWith"), inList];
 }
 
+/** Characters in a string operand, or in the strings of a list operand (join's receiver); 0 for the rest. */
+function characters(v: unknown): number {
+  if (typeof v === "string") return v.length;
+  if (!isCelList(v)) return 0;
+  let n = 0;
+  for (const x of v) if (typeof x === "string") n += x.length;
+  return n;
+}
+
+/**
+ * The strings extension, each function charging the traversal of its string
+ * operands (ceil(0.1 * characters), cel-go's factor) before it runs, then
+ * delegating to @bufbuild/cel's implementation. replace is ours (replaceFuncs).
+ */
+function chargedStrings(meter: Meter): CelFunc[] {
+  return strings
+    .filter((f) => f.name !== "replace")
+    .map((f) => {
+      const impl = function (this: CelValue | undefined, ...args: CelValue[]): CelInput {
+        let size = characters(this);
+        for (const a of args) size += characters(a);
+        charge(meter, traversalCost(size));
+        const r = f.call(0, this, args);
+        // A new Error, so that the failure points at this call (as memoizedTimeParsers).
+        if (r === undefined || isCelError(r)) throw new Error(r?.message ?? `no ${f.name} overload`);
+        return r as CelInput;
+      };
+      return f.target === undefined ? celFunc(f.name, f.arguments, f.result, impl) : celMethod(f.name, f.target, f.arguments, f.result, impl);
+    });
+}
+
 /**
  * Every function a kontract program may call beyond the standard library.
  * The runtime's env and the static checker both take this list, so the checker
@@ -146,6 +177,6 @@ function chargedStandardFuncs(meter: Meter): CelFunc[] {
  * meter, which functions whose work grows with their operands charge.
  */
 export function runtimeFuncs(timeParseCacheSize: number, meter?: Meter): CelFunc[] {
-  const charged = meter === undefined ? [] : chargedStandardFuncs(meter);
-  return [...strings, ...replaceFuncs(meter), ...charged, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
+  const charged = meter === undefined ? [...strings] : [...chargedStrings(meter), ...chargedStandardFuncs(meter)];
+  return [...charged, ...replaceFuncs(meter), ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
 }

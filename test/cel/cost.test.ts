@@ -85,3 +85,21 @@ describe("operations whose work grows with their operands charge it (cel-go's fo
     for (const r of both("5 in message.l", { l: big, s: "" }, { maxCost: 20_000 })) assert.equal(r, true);
   });
 });
+
+describe("the strings extension charges the traversal of its string operands", () => {
+  const s = "a,".repeat(50_000);
+  const l = Array.from({ length: 2_000 }, (_, i) => i);
+  test("splitting message data inside a loop over it fails with rule-cost", () => {
+    for (const r of both("message.l.all(a, message.s.split(',').size() > a)", { l, s })) assertCost(r);
+  });
+  test("ceil(0.1 * characters) of the receiver and string arguments, the same on both paths", () => {
+    // 100,000 characters: 10,000 units.
+    for (const r of both("message.s.lowerAscii() == message.s", { l, s }, { maxCost: 9_999 })) assertCost(r);
+    for (const r of both("message.s.lowerAscii() == message.s", { l, s }, { maxCost: 10_000 })) assert.equal(r, true);
+  });
+  test("errors of the extension keep their position", () => {
+    for (const r of both("message.s.substring(5, 1) == ''", { l, s })) {
+      assert.ok(isCelFailure(r) && r.code === undefined && r.line === 1 && r.column !== undefined, String(r));
+    }
+  });
+});
