@@ -6,6 +6,7 @@
 import { CelScalar, celEnv, celFunc, celMethod, isCelError, isCelList, listType, objectType } from "@bufbuild/cel";
 import type { CelInput, CelList, CelValue } from "@bufbuild/cel";
 import { PREDICATE_COSTS, charge, traversalCost } from "./cost.js";
+import { concatLists } from "./list.js";
 import type { Meter } from "./cost.js";
 import type { CelFunc } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
@@ -139,6 +140,9 @@ function chargedStandardFuncs(meter: Meter): CelFunc[] {
   return [predicate("contains"), predicate("startsWith"), predicate("endsWith"), inList];
 }
 
+/** `list + list` without @bufbuild/cel's nesting (list.ts). Same id as the standard overload. */
+const LIST_CONCAT: CelFunc = celFunc("_+_", [listType(CelScalar.DYN), listType(CelScalar.DYN)], listType(CelScalar.DYN), concatLists);
+
 /** Characters in a string operand, or in the strings of a list operand (join's receiver); 0 for the rest. */
 function characters(v: unknown): number {
   if (typeof v === "string") return v.length;
@@ -178,5 +182,5 @@ function chargedStrings(meter: Meter): CelFunc[] {
  */
 export function runtimeFuncs(timeParseCacheSize: number, meter?: Meter): CelFunc[] {
   const charged = meter === undefined ? [...strings] : [...chargedStrings(meter), ...chargedStandardFuncs(meter)];
-  return [...charged, ...replaceFuncs(meter), ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
+  return [...charged, ...replaceFuncs(meter), LIST_CONCAT, ...CONFLUENT_FUNCS, ...memoizedTimeParsers(timeParseCacheSize)];
 }

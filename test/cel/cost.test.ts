@@ -103,3 +103,14 @@ describe("the strings extension charges the traversal of its string operands", (
     }
   });
 });
+
+describe("building lists in loops is linear", () => {
+  test("map and filter over 50,000 elements give the same result on both paths", () => {
+    const l = Array.from({ length: 50_000 }, (_, i) => i);
+    for (const r of both("message.l.map(a, a * 2).filter(a, a % 3 == 0).all(b, b >= 0)", { l, s: "" })) assert.equal(r, true);
+    for (const r of both("message.l.map(a, a + 1).size() == 50000 && message.l.filter(a, a < 10).map(a, [a]).size() == 10", { l, s: "" })) assert.equal(r, true);
+  });
+  test("lists built by + stay values: a list concatenated twice is not changed by the second", () => {
+    for (const r of both("[[1], [2]].map(x, x + [3]) == [[1, 3], [2, 3]] && message.l.map(a, [a]).map(x, x + x).size() == 3", { l: [1, 2, 3], s: "" })) assert.equal(r, true);
+  });
+});

@@ -74,6 +74,12 @@ interface Scope {
   readonly slot: number;
   readonly t: NType;
   readonly parent: Scope | undefined;
+  /**
+   * The accumulator of a map or filter (initialized to []): the lists it holds
+   * are made by its own `accu + [x]` steps and seen by nothing else until the
+   * fold returns, so the step may append in place.
+   */
+  readonly owned?: boolean;
 }
 
 export interface CompileContext {
@@ -295,7 +301,7 @@ class Compiler {
     if (fn === "-_" && args.length === 1) return this.negate(e, args[0]);
     if ((fn === "_==_" || fn === "_!=_") && args.length === 2) return this.equality(fn === "_!=_", args[0], args[1]);
     if (COMPARISONS.has(fn) && args.length === 2) return this.comparison(e, fn, args[0], args[1]);
-    if (ARITHMETIC.has(fn) && args.length === 2) return this.arithmetic(e, fn, args[0], args[1]);
+    if (ARITHMETIC.has(fn) && args.length === 2) return this.arithmetic(e, fn, args[0], args[1], fn === "_+_" && ownedAccumulator(call.args[0], scope));
     if (fn === "@in" && args.length === 2) return this.membership(e, args[0], args[1]);
     if (fn === "size" && args.length === 1) return this.size(e, "size", args[0], false);
     return this.generic(e, fn, undefined, args);
@@ -517,7 +523,8 @@ class Compiler {
     return this.strict(e, fn, [a, b], false, cmp, N.bool);
   }
 
-  private arithmetic(e: Expr, fn: string, a: Node, b: Node): Node {
+  /** `inPlace`: `a` is an owned accumulator (Scope.owned), which `+` may extend instead of copying. */
+  private arithmetic(e: Expr, fn: string, a: Node, b: Node, inPlace: boolean): Node {
     const ta = nonNull(a.t);
     const tb = nonNull(b.t);
     const op = fn;
@@ -543,7 +550,8 @@ class Compiler {
     } else if (op === "_+_" && ta.k === "list" && tb.k === "list") {
       t = joinTypes(ta, tb) ?? unsupported("+ on lists of different types");
       if (t.k === "list" && (ta.shape !== undefined || tb.shape !== undefined)) t = { ...t, shape: undefined };
-      impl = (x, y) => ((x as unknown[]).length === 0 ? y : (y as unknown[]).length === 0 ? x : (x as unknown[]).concat(y));
+      // map and filter build their result with `accu + [x]`: copying accu each step would make them quadratic.
+      impl = inPlace ? appendInPlace : (x, y) => ((x as unknown[]).length === 0 ? y : (y as unknown[]).length === 0 ? x : (x as unknown[]).concat(y));
     }
     if (impl === undefined) return unsupported(`${fn} on these types`);
     return this.strict(e, fn, [a, b], false, impl, t);
@@ -847,7 +855,8 @@ class Compiler {
     for (let round = 0; ; round++) {
       const accuSlot = this.slot();
       const iterSlot = this.slot();
-      const accuScope: Scope = { name: c.accuVar, slot: accuSlot, t: accuT, parent: scope };
+      const owned = c.accuInit.exprKind.case === "listExpr" && c.accuInit.exprKind.value.elements.length === 0;
+      const accuScope: Scope = { name: c.accuVar, slot: accuSlot, t: accuT, parent: scope, owned };
       const loopScope: Scope = { name: c.iterVar, slot: iterSlot, t: iterT, parent: accuScope };
       const cond = this.compile(c.loopCondition, loopScope);
       const step = this.compile(c.loopStep, loopScope);
@@ -862,6 +871,23 @@ class Compiler {
       return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e), charge) };
     }
   }
+}
+
+/** Whether `e` names an owned accumulator (Scope.owned). */
+function ownedAccumulator(e: Expr | undefined, scope: Scope | undefined): boolean {
+  if (e?.exprKind.case !== "identExpr") return false;
+  const name = e.exprKind.value.name;
+  for (let s = scope; s !== undefined; s = s.parent) if (s.name === name) return s.owned === true;
+  return false;
+}
+
+/** `accu + y` for an owned accumulator: the first step copies y (accu is the shared empty list), later ones append. */
+function appendInPlace(x: unknown, y: unknown): unknown {
+  const accu = x as unknown[];
+  const items = y as unknown[];
+  if (accu.length === 0) return items.slice();
+  for (let i = 0; i < items.length; i++) accu.push(items[i]);
+  return accu;
 }
 
 function foldEv(
