@@ -20,9 +20,8 @@ export function compileRe2(source: string, flags: string): RE2JS {
     if (flags.includes("m")) f |= RE2JS.MULTILINE;
     if (flags.includes("s")) f |= RE2JS.DOTALL;
     re = RE2JS.compile(source, f);
-    if (re.programSize() > MAX_PROGRAM_SIZE) {
-      throw new Error(`regular expression too large: its RE2 program has ${re.programSize()} instructions, the limit is ${MAX_PROGRAM_SIZE}`);
-    }
+    const size = re.programSize();
+    if (size > MAX_PROGRAM_SIZE) throw new Error(`regular expression too large: its RE2 program has ${size} instructions, the limit is ${MAX_PROGRAM_SIZE}`);
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, re);
   }
