@@ -33,16 +33,19 @@ function compileOne(rule: Rule, env: ExecutorEnv, expr: string, variables: reado
 }
 
 /**
- * The guard passes only on exactly `true`; a guard that fails to evaluate
- * counts as false (Java). For interpreted and native programs alike. A guard
- * that spent its cost budget is returned as the rule's failure: skipping the
- * rule would let a costly message bypass it.
+ * The guard's result: `true` when there is no guard. The body runs only on
+ * exactly `true`; a guard that fails to evaluate counts as false (Java), for
+ * interpreted and native programs alike, unless it spent its cost budget
+ * (spentBudget): that fails the rule, as skipping it would let a costly
+ * message bypass it.
  */
-export function runGuard(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): boolean | CelFailure {
-  if (program.guard === undefined) return true;
-  const r = program.guard.run(bindings);
-  if (r === true) return true;
-  return isCelFailure(r) && r.code !== undefined ? r : false;
+export function runGuard(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): unknown {
+  return program.guard === undefined ? true : program.guard.run(bindings);
+}
+
+/** Whether a CEL result is an evaluation stopped for spending its cost budget. */
+export function spentBudget(r: unknown): r is CelFailure {
+  return isCelFailure(r) && r.code !== undefined;
 }
 
 /** A guarded program for variables held natively (see CelProgram.typed). */

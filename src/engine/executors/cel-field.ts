@@ -13,7 +13,7 @@ import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js"
 import { RuleCompileError } from "../../errors.js";
 import type { FieldInfo, FieldTypeName } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureResult, runGuard, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureResult, runGuard, spentBudget, typedGuarded } from "./cel-common.js";
 import type { GuardedProgram, TypedGuardedProgram } from "./cel-common.js";
 import { renderValue } from "../redact.js";
 
@@ -86,13 +86,13 @@ export const celFieldExecutor: RuleExecutor = {
             bindings.value = value;
             bindings.message = visit.container;
             const guard = runGuard(fast, bindings);
-            if (guard === false) return value;
+            if (guard !== true && !spentBudget(guard)) return value;
             r = guard === true ? fast.body.run(bindings) : guard;
           } else {
             bindings.value = bound = celView(value, shape);
             bindings.message = celView(visit.container, visit.containerShape);
             const guard = runGuard(program, bindings);
-            if (guard === false) return value;
+            if (guard !== true && !spentBudget(guard)) return value;
             r = guard === true ? program.body.run(bindings) : guard;
           }
           if (isCelFailure(r)) {

@@ -5,7 +5,7 @@ import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureResult, runGuard, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureResult, runGuard, spentBudget, typedGuarded } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -39,7 +39,7 @@ export const celExecutor: RuleExecutor = {
         run(message): RuleResult {
           native.message = message;
           const guard = runGuard(typed, native);
-          if (guard !== true) return guard === false ? skipped(message, isCondition) : failureResult(guard);
+          if (guard !== true) return spentBudget(guard) ? failureResult(guard) : skipped(message, isCondition);
           const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape);
         },
@@ -51,7 +51,7 @@ export const celExecutor: RuleExecutor = {
         const view = celView(message, shape);
         bindings.message = view;
         const guard = runGuard(program, bindings);
-        if (guard !== true) return guard === false ? skipped(message, isCondition) : failureResult(guard);
+        if (guard !== true) return spentBudget(guard) ? failureResult(guard) : skipped(message, isCondition);
         const r = program.body.run(bindings);
         return toResult(r, message, isCondition, r === view, shape);
       },
