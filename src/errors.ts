@@ -19,7 +19,7 @@ export type ErrorCode =
   | "rule-unknown-type"
   | "rule-unknown-action"
   | "rule-runtime"
-  /** A rule exceeded a cost limit (steps, time, depth, size); see EngineLimits. */
+  /** A rule exceeded a cost limit: the CEL cost budget, or JSONata's steps, time, depth or sizes (EngineLimits). */
   | "rule-cost"
   | "rule-violation"
   // messages and bytes
@@ -140,6 +140,8 @@ export interface Violation {
   value?: string;
   /** The action taken: NONE, ERROR, DLQ or a custom action name. */
   action: string;
+  /** Set when the rule did not run to a verdict for a reason callers may tell apart: "rule-cost". */
+  code?: ErrorCode;
   subject?: string;
 }
 

@@ -12,7 +12,12 @@ export interface CelFailure {
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly cause: unknown;
+  /** "rule-cost" when the evaluation ran out of its cost budget (cost.ts); undefined for any other failure. */
+  readonly code: CelFailureCode | undefined;
 }
+
+/** The failures callers must tell apart from an ordinary evaluation error. */
+export type CelFailureCode = "rule-cost";
 
 class Failure implements CelFailure {
   readonly [brand] = true as const;
@@ -21,6 +26,7 @@ class Failure implements CelFailure {
     readonly line: number | undefined,
     readonly column: number | undefined,
     readonly cause: unknown,
+    readonly code: CelFailureCode | undefined,
   ) {}
   toString(): string {
     return this.line === undefined ? this.message : `${this.line}:${this.column}: ${this.message}`;
@@ -28,7 +34,12 @@ class Failure implements CelFailure {
 }
 
 export function celFailure(message: string, at?: { line: number; column: number }, cause?: unknown): CelFailure {
-  return new Failure(message, at?.line, at?.column, cause);
+  return new Failure(message, at?.line, at?.column, cause, undefined);
+}
+
+/** The evaluation spent its cost budget. No position: the whole evaluation is at fault, not one sub-expression. */
+export function costFailure(message: string, cause?: unknown): CelFailure {
+  return new Failure(message, undefined, undefined, cause, "rule-cost");
 }
 
 export function isCelFailure(v: unknown): v is CelFailure {

@@ -1,10 +1,10 @@
 import { KontractError } from "../errors.js";
 
 /**
- * Compile-time limits. The evaluator has no step counter, so evaluation cost is
- * bounded by bounding the expression: with N AST nodes and comprehensions nested
- * at most K deep, one evaluation performs at most about N * n^K steps for inputs
- * of n elements.
+ * Limits on expressions and on their evaluation. The compile-time limits bound
+ * the expression; with N AST nodes and comprehensions nested K deep, one
+ * evaluation may still take about N * n^K steps on inputs of n elements, so
+ * `maxCost` bounds each evaluation as it runs (cost.ts).
  */
 export interface CelLimits {
   /** Maximum expression length in UTF-16 code units. */
@@ -17,6 +17,16 @@ export interface CelLimits {
   readonly maxComprehensionDepth: number;
   /** Compiled regular expressions kept per runtime (patterns of `matches`). */
   readonly regexCacheSize: number;
+  /**
+   * Instructions of the RE2 program of one `matches` pattern; larger patterns
+   * fail as invalid ones do. RE2's own max_mem limit, in instructions.
+   */
+  readonly maxRegexProgramSize: number;
+  /**
+   * Cost units one evaluation may spend (cel-go's units, see cost.ts); past
+   * it, the evaluation stops with a failure of code "rule-cost".
+   */
+  readonly maxCost: number;
 }
 
 export const DEFAULT_CEL_LIMITS: CelLimits = Object.freeze({
@@ -25,6 +35,8 @@ export const DEFAULT_CEL_LIMITS: CelLimits = Object.freeze({
   maxDepth: 100,
   maxComprehensionDepth: 3,
   regexCacheSize: 512,
+  maxRegexProgramSize: 1_000,
+  maxCost: 10_000_000,
 });
 
 export function resolveLimits(partial: Partial<CelLimits> | undefined): CelLimits {

@@ -1,9 +1,12 @@
 /**
- * RE2 for `matches()`. @bufbuild/cel compiles the pattern on every call unless
- * given a `re2` engine; this one memoizes compiled patterns (6x on a regex rule).
- * RE2 runs in linear time, so no pattern can hang the consumer.
+ * RE2 for `matches()`, memoizing compiled patterns (6x on a regex rule; the
+ * standard `matches` compiles the pattern on every call). RE2 runs in time
+ * linear in the input, but times the size of the compiled program: patterns
+ * whose program exceeds a limit are rejected, as RE2's own max_mem rejects
+ * them (a 5 KB alternation is a 5,000-instruction program).
  */
 import { RE2JS } from "@bufbuild/re2";
+import { DEFAULT_CEL_LIMITS } from "./limits.js";
 
 export interface Matcher {
   test(text: string): boolean;
@@ -19,6 +22,21 @@ export interface Re2Engine {
  */
 const MAX_CACHED_PATTERN_LENGTH = 1024;
 
+/** The number of instructions of a compiled pattern's RE2 program. */
+function programSize(re: RE2JS): number {
+  return re.re2Input.prog.numInst();
+}
+
+/** RE2JS.compile, throwing for a program over `maxProgramSize` instructions as for a syntax error. */
+export function compileLimited(pattern: string, maxProgramSize: number): RE2JS {
+  const re = RE2JS.compile(pattern);
+  const size = programSize(re);
+  if (size > maxProgramSize) {
+    throw new Error(`regular expression too large: its RE2 program has ${size} instructions, the limit is ${maxProgramSize} (CEL limit maxRegexProgramSize)`);
+  }
+  return re;
+}
+
 /** A pattern that does not compile: every use fails with the same error. */
 class InvalidPattern implements Matcher {
   constructor(private readonly error: unknown) {}
@@ -27,13 +45,19 @@ class InvalidPattern implements Matcher {
   }
 }
 
+/** Whether `m` stands for a pattern that does not compile (or is too large): its every test throws. */
+export function isInvalidPattern(m: Matcher): boolean {
+  return m instanceof InvalidPattern;
+}
+
 /**
- * A memoizing RE2 engine holding at most `size` compiled patterns. Two
+ * A memoizing RE2 engine holding at most `size` compiled patterns, each of at
+ * most `maxProgramSize` instructions. Two
  * generations approximate LRU without reordering on every hit: lookups promote
  * entries from the old generation, and when the young one is full it becomes
  * the old one.
  */
-export function createRe2Engine(size: number): Re2Engine {
+export function createRe2Engine(size: number, maxProgramSize: number): Re2Engine {
   const half = Math.max(1, Math.ceil(size / 2));
   let young = new Map<string, Matcher>();
   let old = new Map<string, Matcher>();
@@ -55,7 +79,7 @@ export function createRe2Engine(size: number): Re2Engine {
       }
       let matcher: Matcher;
       try {
-        matcher = RE2JS.compile(pattern);
+        matcher = compileLimited(pattern, maxProgramSize);
       } catch (e) {
         matcher = new InvalidPattern(e);
       }
@@ -66,12 +90,12 @@ export function createRe2Engine(size: number): Re2Engine {
 }
 
 /**
- * Checks that `pattern` is valid RE2 syntax (as `matches()` requires).
- * Returns undefined when valid, else the parser's message. For the linter.
+ * Checks that `pattern` is valid RE2 syntax within the program size limit (as
+ * `matches()` requires). Returns undefined when valid, else the problem. For the linter.
  */
-export function validateRe2(pattern: string): string | undefined {
+export function validateRe2(pattern: string, maxProgramSize = DEFAULT_CEL_LIMITS.maxRegexProgramSize): string | undefined {
   try {
-    RE2JS.compile(pattern);
+    compileLimited(pattern, maxProgramSize);
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);

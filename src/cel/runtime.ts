@@ -3,12 +3,14 @@
  * strings extension, Confluent helpers, memoized RE2), programs parsed, checked
  * and planned once, then run per message without throwing.
  */
-import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { CelScalar, celEnv, celMethod, isCelError, parse, plan } from "@bufbuild/cel";
 import type { CelEnv, CelError } from "@bufbuild/cel";
 import type { Registry } from "@bufbuild/protobuf";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { UNSUPPORTED_OPTIONAL, checkExpr } from "./check.js";
 import { CelCompileError } from "./errors.js";
+import { charge, chargeFunc, createMeter, matchCost, spent, withCharges } from "./cost.js";
+import type { Meter } from "./cost.js";
 import { celFailure } from "./failure.js";
 import type { CelFailure } from "./failure.js";
 import { runtimeFuncs } from "./funcs.js";
@@ -176,6 +178,7 @@ class Program implements CelProgram {
     private readonly position: (id: bigint | undefined) => Position,
     private readonly root: Expr,
     private readonly native: NativeSupport,
+    private readonly meter: Meter,
   ) {}
 
   typed(shapes: Readonly<Record<string, CelShape>>): CelTypedProgram {
@@ -184,7 +187,7 @@ class Program implements CelProgram {
       const position = this.position;
       let fast: ReturnType<typeof compileNative>;
       try {
-        fast = compileNative(this.root, shapes, { env: this.native.env, re2: this.native.re2, position: (id) => position(id) });
+        fast = compileNative(this.root, shapes, { env: this.native.env, re2: this.native.re2, position: (id) => position(id), meter: this.meter });
       } catch {
         // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
         fast = undefined;
@@ -207,12 +210,15 @@ class Program implements CelProgram {
   }
 
   run(bindings: Readonly<Record<string, unknown>>): unknown {
+    const meter = this.meter;
+    meter.left = meter.budget;
     let result: unknown;
     try {
       result = this.evaluate((this.bind === undefined ? bindings : this.bind(bindings)) as Record<string, unknown>);
     } catch (e) {
-      return celFailure(e instanceof Error ? e.message : String(e), undefined, e);
+      return meter.left < 0 ? spent(meter) : celFailure(e instanceof Error ? e.message : String(e), undefined, e);
     }
+    if (meter.left < 0) return spent(meter);
     if (typeof result === "object" && result !== null && isCelError(result)) return this.failure(result);
     return result;
   }
@@ -232,12 +238,17 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
   const limits = resolveLimits(options.limits);
   const container = options.container ?? "";
   const clock = options.clock ?? Date.now;
-  const re2 = createRe2Engine(limits.regexCacheSize);
+  const re2 = createRe2Engine(limits.regexCacheSize, limits.maxRegexProgramSize);
+  const meter = createMeter(limits.maxCost);
+  // `matches` on the memoized, size-limited RE2, charging cel-go's cost (not celEnv's `re2` option, which cannot charge).
+  const matches = celMethod("matches", CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (this: string, pattern: string) {
+    charge(meter, matchCost(this.length, pattern.length));
+    return re2.compile(pattern).test(this);
+  });
   const env: CelEnv = celEnv({
     registry: options.registry,
     namespace: container,
-    funcs: runtimeFuncs(TIME_PARSE_CACHE_SIZE),
-    re2,
+    funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE, meter), matches, chargeFunc(meter)],
   });
   // Name resolution in a container is the interpreter's alone.
   const native: NativeSupport = { enabled: (options.native ?? nativeByDefault()) && container === "", env, re2 };
@@ -263,12 +274,12 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
       const { usesNow } = checkExpr(root, { limits, variables: declared, implicitNow, container, env, position });
       let evaluate: (bindings: Record<string, unknown>) => unknown;
       try {
-        evaluate = plan(env, parsed) as (bindings: Record<string, unknown>) => unknown;
+        evaluate = plan(env, withCharges(root)) as (bindings: Record<string, unknown>) => unknown;
       } catch (e) {
         throw new CelCompileError(`cannot plan expression: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
       }
       const names = Object.freeze([...variables]);
-      return new Program(expr, names, evaluate, usesNow ? nowBinder(names, clock) : undefined, position, root, native);
+      return new Program(expr, names, evaluate, usesNow ? nowBinder(names, clock) : undefined, position, root, native, meter);
     },
   };
 }

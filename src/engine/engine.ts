@@ -2,7 +2,7 @@
  * The engine: compiles contract versions into plans (once), and runs them.
  */
 import type { Contract } from "../contract/model.js";
-import { createCelRuntime, type CelRuntime } from "../cel/index.js";
+import { DEFAULT_CEL_LIMITS, createCelRuntime, type CelRuntime } from "../cel/index.js";
 import type { CompiledSchema } from "../format/types.js";
 import { celExecutor } from "./executors/cel.js";
 import { celFieldExecutor } from "./executors/cel-field.js";
@@ -26,6 +26,7 @@ export const DEFAULT_LIMITS: EngineLimits = Object.freeze({
   jsonataMaxSteps: 1_000_000,
   jsonataMaxSequence: 100_000,
   jsonataMaxSortItems: 2_000,
+  celMaxCost: DEFAULT_CEL_LIMITS.maxCost,
 });
 
 /** A phase ready to run on messages. */
@@ -83,13 +84,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let defaultRuntime: CelRuntime | undefined;
   // Unset leaves the runtime's default (on, unless KONTRACT_CEL_NATIVE=off).
   const native = options.disableNativeCel === true ? false : undefined;
+  const celLimits = { maxCost: cc.limits.celMaxCost };
   const celFor = (schema: CompiledSchema): CelRuntime => {
     // Protobuf schemas carry their own registry, which CEL needs to evaluate messages natively.
     const registry = (schema as { registry?: object }).registry;
-    if (!registry) return (defaultRuntime ??= createCelRuntime({ native }));
+    if (!registry) return (defaultRuntime ??= createCelRuntime({ native, limits: celLimits }));
     let rt = runtimes.get(registry);
     if (!rt) {
-      rt = createCelRuntime({ registry: registry as never, native });
+      rt = createCelRuntime({ registry: registry as never, native, limits: celLimits });
       runtimes.set(registry, rt);
     }
     return rt;

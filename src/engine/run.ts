@@ -105,6 +105,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
     // A rule that did not compile fails with its compile error: no run-time values in it.
     violation = makeViolation(step, state, result.message, step.compileError === undefined, result.field, result.fieldValue);
   }
+  if (violation !== undefined && !result.ok && result.code !== undefined) violation.code = result.code;
   const action = violation ? step.onFailure : step.onSuccess;
   switch (action.kind) {
     case "NONE":

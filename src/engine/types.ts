@@ -3,7 +3,7 @@
  * every message run yields an Outcome. Nothing here does I/O.
  */
 import type { EnableAt, ExecutionMode, Metadata, Rule } from "../contract/model.js";
-import type { RuleViolationError, Violation } from "../errors.js";
+import type { ErrorCode, RuleViolationError, Violation } from "../errors.js";
 import type { CelRuntime } from "../cel/index.js";
 import type { CompiledSchema } from "../format/types.js";
 
@@ -22,6 +22,8 @@ export type RuleResult =
       readonly field?: string;
       readonly fieldValue?: string;
       readonly cause?: unknown;
+      /** Why the rule could not run to a verdict, when callers can tell it apart: becomes Violation.code. */
+      readonly code?: ErrorCode;
     };
 
 /** Per-message facts a rule may read. */
@@ -118,6 +120,8 @@ export interface EngineLimits {
   readonly jsonataMaxSequence: number;
   /** Most items one `$sort` or order-by `^(…)` may sort. */
   readonly jsonataMaxSortItems: number;
+  /** CEL cost units one evaluation of a rule may spend (CelLimits.maxCost, docs/cel.md "Cost budget"). */
+  readonly celMaxCost: number;
 }
 
 export interface EngineOptions {

@@ -14,3 +14,4 @@ export {
   nullable as nullableOf,
 } from "../cel/checker/index.js";
 export type { CheckDiagnostic, CheckResult, CheckType } from "../cel/checker/index.js";
+export { costDegree } from "../cel/cost-estimate.js";

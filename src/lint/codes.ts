@@ -62,7 +62,8 @@ export const LINT_CODES = {
   "cel-type-mismatch": { severity: "error", category: "cel", description: "Operand types that do not fit (e.g. comparing a string with an int)." },
   "cel-unsupported": { severity: "error", category: "cel", description: "CEL the runtime cannot run (optional values, cel.bind, math extension, two-variable macros...)." },
   "cel-limit": { severity: "error", category: "cel", description: "The expression exceeds a compile-time limit (length, nodes, nesting)." },
-  "cel-regex": { severity: "error", category: "cel", description: "A regex literal that is not valid RE2 (lookaround, backreferences...)." },
+  "cel-regex": { severity: "error", category: "cel", description: "A regex literal that is not valid RE2 (lookaround, backreferences...) or whose RE2 program is over the size limit." },
+  "cel-cost": { severity: "warning", category: "cel", description: "A rule whose evaluation cost grows faster than the message (nested loops over message data): large messages fail with rule-cost." },
   "cel-condition-not-bool": { severity: "error", category: "cel", description: "A CONDITION whose expression does not yield bool." },
   "cel-guard-not-bool": { severity: "error", category: "cel", description: "A guard that does not yield bool (the body would never run)." },
   "cel-enum-symbol": { severity: "error", category: "cel", description: "An enum field compared with a string that is not one of its symbols (`message.status == 'PAYED'`): the comparison never matches." },
@@ -70,7 +71,7 @@ export const LINT_CODES = {
   "cel-transform-type": { severity: "error", category: "cel", description: "A TRANSFORM whose result does not fit: the field's type (CEL_FIELD) or a message or map (CEL)." },
   // JSONata
   "jsonata-syntax": { severity: "error", category: "jsonata", description: "The JSONata expression does not parse." },
-  "jsonata-regex": { severity: "error", category: "jsonata", description: "A JSONata regex that is not valid RE2." },
+  "jsonata-regex": { severity: "error", category: "jsonata", description: "A JSONata regex that is not valid RE2, or whose RE2 program is over the size limit." },
   // Versions
   "migration-missing": { severity: "error", category: "migration", description: "A schema change that breaks compatibility with the previous version, without a migration rule for that direction." },
   "migration-field-unknown": { severity: "error", category: "migration", description: "A JSONata migration rule reads a field that the version it reads (UPGRADE: the older; DOWNGRADE: the newer) does not have." },

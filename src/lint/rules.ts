@@ -13,6 +13,7 @@ import { compileRe2 } from "../engine/executors/re2-regex.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
 import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
+import { celCostWarning } from "./cel-cost.js";
 import type { LintCode } from "./codes.js";
 import type { LintConfig } from "./config.js";
 import type { RawDiagnostic } from "./load.js";
@@ -333,6 +334,11 @@ class RuleChecker {
         }
       }
     });
+
+    for (const part of parts) {
+      const warning = celCostWarning(part.text, this.type);
+      if (warning) diag("cel-cost", warning.message, part.offset + leadingSpace(part.text), part.offset + part.text.trimEnd().length, warning.hint);
+    }
 
     for (const f of found.values()) {
       let message = f.message;

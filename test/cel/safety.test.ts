@@ -57,7 +57,7 @@ describe("limits bound the work an expression can do", () => {
   test("defaults are documented values", () => {
     assert.deepEqual(
       { ...DEFAULT_CEL_LIMITS },
-      { maxExpressionLength: 10_000, maxAstNodes: 2_000, maxDepth: 100, maxComprehensionDepth: 3, regexCacheSize: 512 },
+      { maxExpressionLength: 10_000, maxAstNodes: 2_000, maxDepth: 100, maxComprehensionDepth: 3, regexCacheSize: 512, maxRegexProgramSize: 1_000, maxCost: 10_000_000 },
     );
   });
   test("expression length", () => {

@@ -20,6 +20,8 @@ async function costFailure(rule: Rule, limits: Partial<EngineLimits> = {}, messa
   assert.equal(o.kind, "failed", "the rule must fail, not pass");
   const failed = o as FailedOutcome;
   assert.ok(isErrorCode(failed.error.cause, "rule-cost"), `cause must be a rule-cost error, got ${String((failed.error.cause as Error)?.message ?? failed.error.cause)}`);
+  // The violation says so too, as for CEL's cost budget.
+  assert.equal(failed.violations.at(-1)!.code, "rule-cost");
   return failed;
 }
 

@@ -16,6 +16,9 @@ import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateList, Ex
 import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
+import { OVER_BUDGET, PREDICATE_COSTS, iterationCost, matchCost } from "../cost.js";
+import { isInvalidPattern } from "../regex.js";
+import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
 import { sequenceMatcher } from "./sequence-regex.js";
 import type { CelShape } from "../shape.js";
@@ -71,6 +74,12 @@ interface Scope {
   readonly slot: number;
   readonly t: NType;
   readonly parent: Scope | undefined;
+  /**
+   * The accumulator of a map or filter (initialized to []): the lists it holds
+   * are made by its own `accu + [x]` steps and seen by nothing else until the
+   * fold returns, so the step may append in place.
+   */
+  readonly owned?: boolean;
 }
 
 export interface CompileContext {
@@ -79,6 +88,8 @@ export interface CompileContext {
   /** The runtime's memoized RE2, for matches(). */
   readonly re2: Re2Engine;
   readonly position: (id: bigint) => Position;
+  /** The runtime's cost meter: loops charge it as the interpreter's do (cost.ts). */
+  readonly meter: Meter;
 }
 
 export interface Input {
@@ -105,7 +116,7 @@ export { Unsupported };
 
 const COMPARISONS = new Set(["_<_", "_<=_", "_>_", "_>=_"]);
 const ARITHMETIC = new Set(["_+_", "_-_", "_*_", "_/_", "_%_"]);
-const STRING_PREDICATES: Readonly<Record<string, (s: string, arg: string) => boolean>> = {
+const STRING_PREDICATES: Readonly<Record<keyof typeof PREDICATE_COSTS, (s: string, arg: string) => boolean>> = {
   contains: (s, a) => s.includes(a),
   startsWith: (s, a) => s.startsWith(a),
   endsWith: (s, a) => s.endsWith(a),
@@ -290,7 +301,7 @@ class Compiler {
     if (fn === "-_" && args.length === 1) return this.negate(e, args[0]);
     if ((fn === "_==_" || fn === "_!=_") && args.length === 2) return this.equality(fn === "_!=_", args[0], args[1]);
     if (COMPARISONS.has(fn) && args.length === 2) return this.comparison(e, fn, args[0], args[1]);
-    if (ARITHMETIC.has(fn) && args.length === 2) return this.arithmetic(e, fn, args[0], args[1]);
+    if (ARITHMETIC.has(fn) && args.length === 2) return this.arithmetic(e, fn, args[0], args[1], fn === "_+_" && ownedAccumulator(call.args[0], scope));
     if (fn === "@in" && args.length === 2) return this.membership(e, args[0], args[1]);
     if (fn === "size" && args.length === 1) return this.size(e, "size", args[0], false);
     return this.generic(e, fn, undefined, args);
@@ -300,9 +311,14 @@ class Compiler {
     if (fn === "size" && args.length === 0) return this.size(e, fn, target, true);
     const tt = nonNull(target.t);
     if (tt.k === "string") {
-      const predicate = STRING_PREDICATES[fn];
-      if (predicate !== undefined && args.length === 1 && args[0].t.k === "string") {
-        return this.strict(e, fn, [target, args[0]], true, (s, a) => predicate(s as string, a as string), N.bool);
+      if (Object.prototype.hasOwnProperty.call(STRING_PREDICATES, fn) && args.length === 1 && args[0].t.k === "string") {
+        const name = fn as keyof typeof STRING_PREDICATES;
+        const predicate = STRING_PREDICATES[name];
+        const cost = PREDICATE_COSTS[name];
+        const meter = this.ctx.meter;
+        const pos = this.pos(e);
+        // Charged before the search, as the interpreter's (funcs.ts).
+        return this.strict(e, fn, [target, args[0]], true, (s, a) => ((meter.left -= cost(s as string, a as string)) < 0 ? new NFail(OVER_BUDGET, pos) : predicate(s as string, a as string)), N.bool);
       }
       const check = Object.prototype.hasOwnProperty.call(CONFLUENT_CHECKS, fn) ? CONFLUENT_CHECKS[fn] : undefined;
       if (check !== undefined && args.length === 0) return this.strict(e, fn, [target], true, (s) => check(s as string), N.bool);
@@ -507,7 +523,8 @@ class Compiler {
     return this.strict(e, fn, [a, b], false, cmp, N.bool);
   }
 
-  private arithmetic(e: Expr, fn: string, a: Node, b: Node): Node {
+  /** `inPlace`: `a` is an owned accumulator (Scope.owned), which `+` may extend instead of copying. */
+  private arithmetic(e: Expr, fn: string, a: Node, b: Node, inPlace: boolean): Node {
     const ta = nonNull(a.t);
     const tb = nonNull(b.t);
     const op = fn;
@@ -533,7 +550,8 @@ class Compiler {
     } else if (op === "_+_" && ta.k === "list" && tb.k === "list") {
       t = joinTypes(ta, tb) ?? unsupported("+ on lists of different types");
       if (t.k === "list" && (ta.shape !== undefined || tb.shape !== undefined)) t = { ...t, shape: undefined };
-      impl = (x, y) => ((x as unknown[]).length === 0 ? y : (y as unknown[]).length === 0 ? x : (x as unknown[]).concat(y));
+      // map and filter build their result with `accu + [x]`: copying accu each step would make them quadratic.
+      impl = inPlace ? appendInPlace : (x, y) => ((x as unknown[]).length === 0 ? y : (y as unknown[]).length === 0 ? x : (x as unknown[]).concat(y));
     }
     if (impl === undefined) return unsupported(`${fn} on these types`);
     return this.strict(e, fn, [a, b], false, impl, t);
@@ -556,6 +574,7 @@ class Compiler {
     const le = container.ev;
     const types = [x.t, container.t];
     const listNullable = canBeNull(container.t);
+    const meter = this.ctx.meter;
     return {
       t: N.bool,
       ev: (f) => {
@@ -565,6 +584,8 @@ class Compiler {
         if (l instanceof NFail) return l;
         if (listNullable && l === null) return new NFail(noOverloadMessage("@in", false, types, [v, l]), pos);
         const list = l as unknown[];
+        // cel-go charges the list's size, before the scan (as the interpreter's `in`, funcs.ts).
+        if ((meter.left -= list.length) < 0) return new NFail(OVER_BUDGET, pos);
         for (let i = 0; i < list.length; i++) {
           const el = read(list[i]);
           if (!(el instanceof NFail) && eq(el, v)) return true;
@@ -659,6 +680,7 @@ class Compiler {
 
   private matches(e: Expr, target: Node, pattern: Node, call: Expr_Call): Node {
     const re2 = this.ctx.re2;
+    const meter = this.ctx.meter;
     const pos = this.pos(e);
     const guarded = (test: () => boolean): unknown => {
       try {
@@ -667,17 +689,25 @@ class Compiler {
         return new NFail(err instanceof Error ? err.message : String(err), pos, err);
       }
     };
+    // The interpreter's `matches` charges cel-go's cost before it matches (runtime.ts).
+    const spent = (s: string, p: string): boolean => (meter.left -= matchCost(s.length, p.length)) < 0;
+    const overBudget = (): NFail => new NFail(OVER_BUDGET, pos);
     const literal = pattern.constant?.value;
     if (typeof literal === "string" && call.args[0]?.exprKind.case === "constExpr") {
       // Compiled once: the same (memoized) RE2 matcher the interpreter would fetch on every call,
       // or for `^X$`, RE2's whole-input match of X, which means the same and runs faster (regex.ts).
-      const general = wholeInputMatcher(literal) ?? re2.compile(literal);
+      // A pattern the runtime's RE2 rejects (invalid or too large) keeps failing as there.
+      const checked = re2.compile(literal);
+      const valid = !isInvalidPattern(checked);
+      const general = (valid ? wholeInputMatcher(literal) : undefined) ?? checked;
       // Most validation patterns are a plain sequence of character atoms: a linear matcher of their own, RE2 for the rest.
-      const sequence = sequenceMatcher(literal);
-      if (sequence) return this.strict(e, "matches", [target], true, (s) => sequence.test(s as string) ?? guarded(() => general.test(s as string)), N.bool);
-      return this.strict(e, "matches", [target], true, (s) => guarded(() => general.test(s as string)), N.bool);
+      const sequence = valid ? sequenceMatcher(literal) : undefined;
+      if (sequence) {
+        return this.strict(e, "matches", [target], true, (s) => (spent(s as string, literal) ? overBudget() : (sequence.test(s as string) ?? guarded(() => general.test(s as string)))), N.bool);
+      }
+      return this.strict(e, "matches", [target], true, (s) => (spent(s as string, literal) ? overBudget() : guarded(() => general.test(s as string))), N.bool);
     }
-    return this.strict(e, "matches", [target, pattern], true, (s, p) => guarded(() => re2.compile(p as string).test(s as string)), N.bool);
+    return this.strict(e, "matches", [target, pattern], true, (s, p) => (spent(s as string, p as string) ? overBudget() : guarded(() => re2.compile(p as string).test(s as string))), N.bool);
   }
 
   /**
@@ -825,7 +855,8 @@ class Compiler {
     for (let round = 0; ; round++) {
       const accuSlot = this.slot();
       const iterSlot = this.slot();
-      const accuScope: Scope = { name: c.accuVar, slot: accuSlot, t: accuT, parent: scope };
+      const owned = c.accuInit.exprKind.case === "listExpr" && c.accuInit.exprKind.value.elements.length === 0;
+      const accuScope: Scope = { name: c.accuVar, slot: accuSlot, t: accuT, parent: scope, owned };
       const loopScope: Scope = { name: c.iterVar, slot: iterSlot, t: iterT, parent: accuScope };
       const cond = this.compile(c.loopCondition, loopScope);
       const step = this.compile(c.loopStep, loopScope);
@@ -836,9 +867,27 @@ class Compiler {
         continue;
       }
       const result = this.compile(c.result, accuScope);
-      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e)) };
+      const charge = { meter: this.ctx.meter, units: iterationCost(c) };
+      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e), charge) };
     }
   }
+}
+
+/** Whether `e` names an owned accumulator (Scope.owned). */
+function ownedAccumulator(e: Expr | undefined, scope: Scope | undefined): boolean {
+  if (e?.exprKind.case !== "identExpr") return false;
+  const name = e.exprKind.value.name;
+  for (let s = scope; s !== undefined; s = s.parent) if (s.name === name) return s.owned === true;
+  return false;
+}
+
+/** `accu + y` for an owned accumulator: the first step copies y (accu is the shared empty list), later ones append. */
+function appendInPlace(x: unknown, y: unknown): unknown {
+  const accu = x as unknown[];
+  const items = y as unknown[];
+  if (accu.length === 0) return items.slice();
+  for (let i = 0; i < items.length; i++) accu.push(items[i]);
+  return accu;
 }
 
 function foldEv(
@@ -853,7 +902,9 @@ function foldEv(
   accuSlot: number,
   iterSlot: number,
   pos: Position,
+  charge: { readonly meter: Meter; readonly units: number },
 ): Ev {
+  const { meter, units } = charge;
   return (f) => {
     const accu = init(f);
     if (accu instanceof NFail) return accu;
@@ -866,6 +917,8 @@ function foldEv(
       // Element errors surface in order, before the loop condition is looked at (EvalFold).
       const item = read(list[i]);
       if (item instanceof NFail) return item;
+      // Where the interpreter's @charge(cond, units) spends them: before the loop condition (cost.ts).
+      if ((meter.left -= units) < 0) return new NFail(OVER_BUDGET, pos);
       f[iterSlot] = item;
       const c = cond(f);
       if (c !== true) {

@@ -11,6 +11,7 @@ import { Unsupported, compileExpr } from "./compile.js";
 import type { CompileContext } from "./compile.js";
 import { toCel } from "./result.js";
 import { NFail } from "./values.js";
+import { spent } from "../cost.js";
 
 export type { CompileContext as NativeCompileContext } from "./compile.js";
 export { isSameValue } from "./result.js";
@@ -52,7 +53,9 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
     // Drop the message and what was computed from it. A loop: Array.prototype.fill costs more on frames this small.
     for (let i = 0; i < slots; i++) frame[i] = undefined;
   };
+  const meter = ctx.meter;
   const evaluate = (): unknown => {
+    meter.left = meter.budget;
     try {
       return ev(frame);
     } catch (e) {
@@ -73,6 +76,8 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
         }
       }
       const r = evaluate();
+      // A spent budget wins over whatever && or || made of the interruption.
+      if (meter.left < 0) return spent(meter);
       if (r === true || r === false) return r;
       return toCel(r, t);
     },
@@ -81,7 +86,7 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
         ? undefined
         : (value) => {
             if (only !== undefined) frame[only.slot] = only.read(value);
-            return evaluate() === true;
+            return evaluate() === true && meter.left >= 0;
           },
   };
 }

@@ -21,6 +21,8 @@ export class NFail {
   readonly [BRAND] = true as const;
   readonly line: number | undefined;
   readonly column: number | undefined;
+  /** Always undefined: a spent budget is reported by the program, not by a closure (cost.ts). */
+  readonly code: undefined = undefined;
   constructor(
     readonly message: string,
     at?: Position,

@@ -4,7 +4,7 @@
  */
 import type { Rule } from "../../contract/model.js";
 import { RuleCompileError, isKontractError } from "../../errors.js";
-import { type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
+import { isCelFailure, type CelFailure, type CelProgram, type CelShape, type CelTypedProgram } from "../../cel/index.js";
 import { splitGuard } from "../guard.js";
 import type { CompiledSchema } from "../../format/types.js";
 import type { ExecutorEnv, RuleResult } from "../types.js";
@@ -34,11 +34,19 @@ function compileOne(rule: Rule, env: ExecutorEnv, expr: string, variables: reado
 }
 
 /**
- * The guard passes only on exactly `true`; a guard that fails to evaluate
- * counts as false (Java). For interpreted and native programs alike.
+ * The guard's result: `true` when there is no guard. The body runs only on
+ * exactly `true`; a guard that fails to evaluate counts as false (Java), for
+ * interpreted and native programs alike, unless it spent its cost budget
+ * (spentBudget): that fails the rule, as skipping it would let a costly
+ * message bypass it.
  */
-export function guardPasses(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): boolean {
-  return program.guard === undefined || program.guard.run(bindings) === true;
+export function runGuard(program: GuardedProgram | TypedGuardedProgram, bindings: Record<string, unknown>): unknown {
+  return program.guard === undefined ? true : program.guard.run(bindings);
+}
+
+/** Whether a CEL result is an evaluation stopped for spending its cost budget. */
+export function spentBudget(r: unknown): r is CelFailure {
+  return isCelFailure(r) && r.code !== undefined;
 }
 
 /** A guarded program for variables held natively (see CelProgram.typed). */
@@ -49,6 +57,12 @@ export interface TypedGuardedProgram {
 
 export function typedGuarded(program: GuardedProgram, shapes: Readonly<Record<string, CelShape>>): TypedGuardedProgram {
   return { guard: program.guard?.typed(shapes), body: program.body.typed(shapes) };
+}
+
+/** A CEL failure as a rule result: a spent budget keeps its code, so callers can tell it apart. */
+export function failureResult(r: CelFailure): Extract<RuleResult, { ok: false }> {
+  const message = failureMessage(r);
+  return r.code === undefined ? { ok: false, message, cause: r } : { ok: false, message, cause: r, code: r.code };
 }
 
 export function failureMessage(r: unknown): string {

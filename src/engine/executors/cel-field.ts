@@ -13,7 +13,7 @@ import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js"
 import { RuleCompileError } from "../../errors.js";
 import type { FieldInfo, FieldTypeName, FieldVisit } from "../../format/types.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, guardPasses, typedGuarded } from "./cel-common.js";
+import { compileGuarded, failureResult, runGuard, spentBudget, typedGuarded } from "./cel-common.js";
 import type { GuardedProgram, TypedGuardedProgram } from "./cel-common.js";
 import { renderValue } from "../redact.js";
 
@@ -85,16 +85,18 @@ export const celFieldExecutor: RuleExecutor = {
             // The native fast path: the same variables, held natively (docs/cel.md).
             bindings.value = value;
             bindings.message = visit.container;
-            if (!guardPasses(fast, bindings)) return value;
-            r = fast.body.run(bindings);
+            const guard = runGuard(fast, bindings);
+            if (guard !== true && !spentBudget(guard)) return value;
+            r = guard === true ? fast.body.run(bindings) : guard;
           } else {
             bindings.value = bound = celView(value, shape);
             bindings.message = celView(visit.container, visit.containerShape);
-            if (!guardPasses(program, bindings)) return value;
-            r = program.body.run(bindings);
+            const guard = runGuard(program, bindings);
+            if (guard !== true && !spentBudget(guard)) return value;
+            r = guard === true ? program.body.run(bindings) : guard;
           }
           if (isCelFailure(r)) {
-            failure = { ok: false, message: failureMessage(r), field: visit.path, fieldValue: renderValue(value, field, sensitive), cause: r };
+            failure = { ...failureResult(r), field: visit.path, fieldValue: renderValue(value, field, sensitive) };
             return value;
           }
           if (isCondition) {

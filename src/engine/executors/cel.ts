@@ -5,7 +5,7 @@ import { defaultKind } from "../../contract/model.js";
 import { SHAPES, type CelShape } from "../../cel/shape.js";
 import { celView, fromCel, isCelFailure, isSameValue } from "../../cel/index.js";
 import type { RuleExecutor, RuleResult } from "../types.js";
-import { compileGuarded, failureMessage, fitSchema, guardPasses, typedGuarded, type Fit } from "./cel-common.js";
+import { compileGuarded, failureResult, fitSchema, runGuard, spentBudget, typedGuarded, type Fit } from "./cel-common.js";
 
 const TRUE: RuleResult = { ok: true, value: true };
 
@@ -40,7 +40,8 @@ export const celExecutor: RuleExecutor = {
         async: false,
         run(message): RuleResult {
           native.message = message;
-          if (!guardPasses(typed, native)) return isCondition ? TRUE : { ok: true, value: message };
+          const guard = runGuard(typed, native);
+          if (guard !== true) return spentBudget(guard) ? failureResult(guard) : skipped(message, isCondition);
           const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape, fit);
         },
@@ -51,7 +52,8 @@ export const celExecutor: RuleExecutor = {
       run(message): RuleResult {
         const view = celView(message, shape);
         bindings.message = view;
-        if (!guardPasses(program, bindings)) return isCondition ? TRUE : { ok: true, value: message };
+        const guard = runGuard(program, bindings);
+        if (guard !== true) return spentBudget(guard) ? failureResult(guard) : skipped(message, isCondition);
         const r = program.body.run(bindings);
         return toResult(r, message, isCondition, r === view, shape, fit);
       },
@@ -59,12 +61,17 @@ export const celExecutor: RuleExecutor = {
   },
 };
 
+/** A rule whose guard did not pass: a condition holds, a transform leaves the message as it is. */
+function skipped(message: unknown, isCondition: boolean): RuleResult {
+  return isCondition ? TRUE : { ok: true, value: message };
+}
+
 /**
  * A CEL result as a rule result. `identity` is set when a transform returned
  * the message itself: the original object is kept, byte for byte (Java does the same).
  */
 function toResult(r: unknown, message: unknown, isCondition: boolean, identity: boolean, shape: CelShape, fit: Fit | undefined): RuleResult {
-  if (isCelFailure(r)) return { ok: false, message: failureMessage(r), cause: r };
+  if (isCelFailure(r)) return failureResult(r);
   if (isCondition) return r === true ? TRUE : { ok: true, value: r };
   if (identity) return { ok: true, value: message };
   if (r === null) return { ok: true, value: null };

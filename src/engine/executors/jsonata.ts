@@ -62,7 +62,7 @@ export const jsonataExecutor: RuleExecutor = {
           },
           (e: unknown): RuleResult => {
             const cost = costError(e, env.limits);
-            if (cost) return { ok: false, message: cost.message, cause: cost };
+            if (cost) return { ok: false, message: cost.message, code: "rule-cost", cause: cost };
             return { ok: false, message: `JSONata evaluation failed: ${describe(e as JsonataError, expr)}`, cause: e };
           },
         );

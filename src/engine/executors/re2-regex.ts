@@ -3,6 +3,10 @@
  * so a rule's regex can never hang a consumer (Java's JSONata executor uses RE2 too).
  */
 import { RE2JS } from "re2js";
+import { DEFAULT_CEL_LIMITS } from "../../cel/index.js";
+
+/** The program size limit of CEL's `matches` (RE2's max_mem, in instructions): matching costs input × program size. */
+const MAX_PROGRAM_SIZE = DEFAULT_CEL_LIMITS.maxRegexProgramSize;
 
 const compiled = new Map<string, RE2JS>();
 const MAX_CACHED = 512;
@@ -16,6 +20,8 @@ export function compileRe2(source: string, flags: string): RE2JS {
     if (flags.includes("m")) f |= RE2JS.MULTILINE;
     if (flags.includes("s")) f |= RE2JS.DOTALL;
     re = RE2JS.compile(source, f);
+    const size = re.programSize();
+    if (size > MAX_PROGRAM_SIZE) throw new Error(`regular expression too large: its RE2 program has ${size} instructions, the limit is ${MAX_PROGRAM_SIZE}`);
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, re);
   }

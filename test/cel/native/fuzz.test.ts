@@ -8,7 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createCelRuntime } from "../../../src/cel/index.js";
+import { createCelRuntime, isCelFailure } from "../../../src/cel/index.js";
 import type { CelShape } from "../../../src/cel/index.js";
 import { canon } from "./canon.js";
 import { mulberry32 } from "../../helpers/random.js";
@@ -292,6 +292,45 @@ test("native fast path and interpreter agree on random expressions over random m
   assert.deepEqual(mismatches, []);
   assert.ok(native >= expressions * 0.8, `only ${native} of ${expressions} expressions ran natively`);
   assert.ok(failures > 0 && failures < evaluations, "both outcomes must be exercised");
+});
+
+test("native fast path and interpreter spend the same cost: a small budget runs out on both or on neither", () => {
+  rnd = mulberry32(20260101);
+  // Budgets around what these expressions spend, so that many run out and many do not.
+  const budgets = [5, 20, 60];
+  const runtimes = budgets.map((maxCost) => [createCelRuntime({ native: true, limits: { maxCost } }), createCelRuntime({ native: false, limits: { maxCost } })] as const);
+  const shapes = { message: ORDER };
+  const messages = [...Array.from({ length: 40 }, randomMessage), ...misfitMessages()];
+  const outcome = (r: unknown): string => (isCelFailure(r) && r.code === "rule-cost" ? "rule-cost" : canon(r));
+  let spent = 0;
+  let evaluations = 0;
+  const mismatches: string[] = [];
+  for (let n = 0; n < 600; n++) {
+    const expr = gen(pick<T>(["bool", "bool", "ints", "string"]), { vars: [], depth: 0 });
+    const [fast, interpreter] = runtimes[n % budgets.length]!;
+    let a;
+    let b;
+    try {
+      a = fast.compile(expr, ["message"]).typed(shapes);
+      b = interpreter.compile(expr, ["message"]).typed(shapes);
+    } catch {
+      continue;
+    }
+    if (!a.native) continue;
+    for (let m = 0; m < 6; m++) {
+      const message = messages[Math.floor(rnd() * messages.length)];
+      const got = outcome(a.run({ message }));
+      const reference = b.run({ message });
+      const want = outcome(reference);
+      evaluations++;
+      if (want === "rule-cost") spent++;
+      if (got !== want && mismatches.length < 10) mismatches.push(`${expr} (maxCost ${budgets[n % budgets.length]})\n  on ${inspect(message)}\n  native ${got}\n  interpreter ${want}`);
+      if (a.test!(message) !== (reference === true) && mismatches.length < 10) mismatches.push(`${expr}\n  test() disagrees with the interpreter's ${want}`);
+    }
+  }
+  console.log(`cost fuzz: ${evaluations} evaluations compared, ${spent} ran out of budget`);
+  assert.deepEqual(mismatches, []);
+  assert.ok(spent > 0 && spent < evaluations, "both outcomes must be exercised");
 });
 
 function inspect(v: unknown): string {
