@@ -9,6 +9,7 @@ import type { Message } from "@bufbuild/protobuf";
 import { isReflectMessage } from "@bufbuild/protobuf/reflect";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { setOwn } from "../util/own.js";
 import { CelValueError } from "./errors.js";
 import { isCelFailure } from "./failure.js";
 import type { CelShape } from "./shape.js";
@@ -61,12 +62,6 @@ function expected(path: string, what: string, v: unknown): never {
 function child(path: string, key: string | number): string {
   if (typeof key === "number") return `${path}[${key}]`;
   return path === "" ? key : `${path}.${key}`;
-}
-
-/** Sets a key as an own data property, even "__proto__". */
-function setOwn(target: Record<string, unknown>, key: string, v: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true });
-  else target[key] = v;
 }
 
 function integer(v: unknown, path: string, what: "int" | "uint"): bigint {

@@ -6,6 +6,7 @@
  */
 import type { Registry } from "@bufbuild/protobuf";
 import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateStruct } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { closest } from "../../util/suggest.js";
 import { validateRe2 } from "../regex.js";
 import type { FunctionTable, Overload } from "./functions.js";
 import { messageCheckType, messageFields } from "./schema-types.js";
@@ -125,31 +126,9 @@ function typeList(types: readonly CheckType[]): string {
   return `(${types.map(formatCheckType).join(", ")})`;
 }
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}
-
+/** " (did you mean 'x'?)" for the nearest candidate: within a third of the name's length, 1 to 2 edits. */
 function didYouMean(name: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = Math.min(3, Math.max(1, Math.floor(name.length / 3)) + 1);
-  for (const c of candidates) {
-    const d = distance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
+  const best = closest(name, candidates, Math.min(2, Math.max(1, Math.floor(name.length / 3))));
   return best === undefined ? "" : ` (did you mean '${best}'?)`;
 }
 
