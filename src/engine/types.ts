@@ -102,8 +102,8 @@ export interface RuleOverride {
 }
 
 /**
- * Bounds on one JSONata evaluation (one rule on one message). Exceeding any of
- * them fails the rule with a "rule-cost" cause. Defaults in docs/rules.md.
+ * Bounds on one evaluation of one rule on one message. Exceeding any of them
+ * fails the rule with `code: "rule-cost"`. Defaults in docs/rules.md and docs/cel.md.
  */
 export interface EngineLimits {
   /**
