@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { CelCompileError, createCelRuntime, type CelProgram, type CelShape } from "../../src/cel/index.js";
 import { createEngine, splitGuard, type MessageContext } from "../../src/engine/index.js";
 import type { Contract, Rule } from "../../src/contract/model.js";
-import { RuleCompileError, isKontractError } from "../../src/errors.js";
+import { RuleCompileError } from "../../src/errors.js";
 import type { CompiledSchema } from "../../src/format/types.js";
 import { canon } from "../cel/native/canon.js";
 import { JSON_MESSAGES, loadCorpus } from "./corpus.js";
