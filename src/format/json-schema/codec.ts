@@ -56,47 +56,66 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
   }
   if (text === undefined) throw new SerializationError("message-invalid", "value has no JSON text (undefined or a function)");
   // JSON.stringify writes NaN, ±Infinity and undefined list elements as null, Maps and Sets as {}, and
-  // bytes as objects: text that reads back as another value. Only text with a null, a {} or a "0": or "data":
-  // key can hide one, so most messages skip the walk.
-  if (text.includes("null") || text.includes("{}") || text.includes('"0":') || text.includes('"data":')) {
-    let lost: ReturnType<typeof inexact>;
-    try {
-      lost = inexact(value, "$");
-    } catch (e) {
-      throw new SerializationError("message-invalid", "value is nested too deeply to write as JSON", { cause: e });
-    }
-    if (lost) throw new SerializationError("message-invalid", `value has no exact JSON text at ${lost.path}: ${lost.what} would be written as ${lost.as}`);
+  // bytes as objects: text that reads back as another value. One walk, with no allocation unless it finds one
+  // (scanning the text for what could hide one first cost as much as the walk).
+  let lost: Inexact | undefined;
+  try {
+    lost = inexact(value);
+  } catch (e) {
+    throw new SerializationError("message-invalid", "value is nested too deeply to write as JSON", { cause: e });
   }
+  if (lost) throw new SerializationError("message-invalid", `value has no exact JSON text at ${capText(inexactPath(lost.at), MAX_INPUT_FRAGMENT)}: ${lost.what} would be written as ${lost.as}`);
   if (headroom === 0) return Buffer.from(text, "utf8");
   const out = messageBuffer(headroom + Buffer.byteLength(text, "utf8"));
   out.write(text, headroom, "utf8");
   return out;
 }
 
-/** The first value JSON.stringify writes as something that reads back otherwise, with its path. */
-function inexact(v: unknown, path: string): { path: string; what: string; as: string } | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, what: String(v), as: "null" };
+/** What JSON.stringify would write as something that reads back otherwise; `at` is the path, innermost first. */
+interface Inexact {
+  readonly what: string;
+  readonly as: string;
+  readonly at: (string | number)[];
+}
+
+/**
+ * The first value JSON.stringify writes as something that reads back otherwise.
+ * Allocates nothing on the way down: it runs on every message.
+ */
+function inexact(v: unknown): Inexact | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : { what: String(v), as: "null", at: [] };
   if (typeof v !== "object" || v === null) return undefined;
-  if (v instanceof Map || v instanceof Set) return { path, what: `a ${v instanceof Map ? "Map" : "Set"}`, as: "{}" };
+  if (v instanceof Map || v instanceof Set) return { what: `a ${v instanceof Map ? "Map" : "Set"}`, as: "{}", at: [] };
   // JSON has no bytes: a Buffer would be written as {"type":"Buffer","data":[…]}, another typed array as {"0":…}.
-  if (ArrayBuffer.isView(v)) return { path, what: "bytes", as: "an object" };
+  if (ArrayBuffer.isView(v)) return { what: "bytes", as: "an object", at: [] };
   // toJSON decides what is written (a Date its ISO text): not this value's members.
   if (typeof (v as { toJSON?: unknown }).toJSON === "function") return undefined;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
-      const at = `${path}[${i}]`;
-      if (x === undefined || typeof x === "function" || typeof x === "symbol") return { path: at, what: x === undefined ? "undefined" : `a ${typeof x}`, as: "null" };
-      const found = inexact(x, at);
-      if (found) return found;
+      const found = x === undefined || typeof x === "function" || typeof x === "symbol" ? { what: x === undefined ? "undefined" : `a ${typeof x}`, as: "null", at: [] } : inexact(x);
+      if (found) {
+        found.at.push(i);
+        return found;
+      }
     }
     return undefined;
   }
-  for (const key of Object.keys(v)) {
-    const found = inexact((v as Record<string, unknown>)[key], `${path}.${key}`);
-    if (found) return found;
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    const found = inexact((v as Record<string, unknown>)[key]);
+    if (found) {
+      found.at.push(key);
+      return found;
+    }
   }
   return undefined;
+}
+
+function inexactPath(at: readonly (string | number)[]): string {
+  let path = "$";
+  for (let k = at.length - 1; k >= 0; k--) path += typeof at[k] === "number" ? `[${at[k]}]` : `.${at[k]}`;
+  return path;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
