@@ -73,8 +73,11 @@ export interface Scrub {
  * map key) becomes "<REDACTED>": as a substring, or as a whole token when it
  * is shorter than SHORT (a default 0 must not take every "0" of a text with
  * it). Values derived from one (a substring, a converted enum) cannot be
- * traced, so quoted literals that are not part of the rule's own expression
- * are left out too.
+ * traced exactly, so in failure texts quoted literals that are not part of the
+ * rule's own expression are left out too, and so is every word that shares
+ * SHORT characters in a row with a sensitive value, ignoring case (what
+ * substring(), upperAscii() or a concatenation leaves of it, printed unquoted,
+ * as in "Cannot convert 42-SECRET to a BigInt").
  */
 export function compileScrub(
   schema: CompiledSchema,
@@ -95,13 +98,21 @@ export function compileScrub(
       for (const t of texts) out = t.length < SHORT ? out.replace(tokenPattern(t), REDACTED) : out.split(t).join(REDACTED);
       return out;
     };
+    const grams = runsOf(texts);
+    const derived = (word: string): boolean => {
+      const lower = word.toLowerCase();
+      for (let i = 0; i + SHORT <= lower.length; i++) if (grams.has(lower.slice(i, i + SHORT))) return true;
+      return false;
+    };
     return {
       value,
       text: (text) =>
-        value(text).replace(QUOTED, (literal) => {
-          const inner = literal.slice(1, -1);
-          return inner === "" || inner === REDACTED || expr?.includes(inner) ? literal : literal[0] + REDACTED + literal[0];
-        }),
+        value(text)
+          .replace(QUOTED, (literal) => {
+            const inner = literal.slice(1, -1);
+            return inner === "" || inner === REDACTED || expr?.includes(inner) ? literal : literal[0] + REDACTED + literal[0];
+          })
+          .replace(WORD, (word) => (word === REDACTED || expr?.includes(word) || !derived(word) ? word : REDACTED)),
     };
   };
 }
@@ -113,6 +124,18 @@ const WITHHELD: Scrub = {
 };
 
 const SHORT = 4;
+/** A word of a failure text: what an error prints a value as, up to spaces, quotes and brackets. */
+const WORD = /[^\s"'`(){}[\],;]+/g;
+
+/** Every run of SHORT characters, lower-cased, of the texts long enough to have one. */
+function runsOf(texts: readonly string[]): Set<string> {
+  const runs = new Set<string>();
+  for (const t of texts) {
+    const lower = t.toLowerCase();
+    for (let i = 0; i + SHORT <= lower.length; i++) runs.add(lower.slice(i, i + SHORT));
+  }
+  return runs;
+}
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`/g;
 
 /** `t` where it is not part of a longer word or number. */
