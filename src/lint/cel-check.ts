@@ -11,7 +11,9 @@ export {
   formatCheckType as formatType,
   isAssignable as assignable,
   listOf,
+  mapOf,
   nullable as nullableOf,
+  scalarCheckType,
 } from "../cel/checker/index.js";
 export type { CheckDiagnostic, CheckResult, CheckType } from "../cel/checker/index.js";
 export { costDegree } from "../cel/cost-estimate.js";

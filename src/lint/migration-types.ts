@@ -11,13 +11,15 @@
  * Types come from the CEL checker's model of each schema (schemaContext), so
  * there is one description of a schema's fields. Whatever is not known
  * statically (variables, lambdas, nullable unions, which Avro's JSON wraps,
- * maps, Protobuf's camelCase JSON names) is not checked: no false errors.
+ * maps) is not checked: no false errors. Protobuf fields go by their JSON
+ * names, as the JSON form writes them.
  */
 import jsonata from "jsonata";
 import { defaultKind, type Rule } from "../contract/model.js";
 import { parseAvro } from "../format/avro/parse.js";
 import { isRecordType } from "../format/avro/avsc.js";
-import type { CheckType } from "./cel-check.js";
+import { ScalarType, type DescMessage } from "@bufbuild/protobuf";
+import { T, listOf, mapOf, scalarCheckType, type CheckType } from "./cel-check.js";
 import type { VersionSchema } from "./compat.js";
 import type { LoadedDocument, RawDiagnostic } from "./load.js";
 import { schemaContext } from "./schema-context.js";
@@ -94,14 +96,58 @@ export function checkMigrationTypes(
   checkDirection("DOWNGRADE", runs("DOWNGRADE").reverse(), newerView, olderView, newer.doc, report);
 }
 
-/** The JSON view of a version; undefined when it is not checked (Protobuf, a non-record root). */
+/** The JSON view of a version; undefined when it is not checked (a non-record root). */
 function jsonView(version: number, schema: VersionSchema): JsonView | undefined {
-  if (schema.compiled.type === "PROTOBUF") return undefined;
+  // proto3 JSON: fields by their JSON names, every one optional.
+  const desc = (schema.compiled as { desc?: DescMessage }).desc;
+  if (schema.compiled.type === "PROTOBUF") return desc === undefined ? undefined : { version, root: protobufJsonRecord(desc), required: [] };
   const root = schemaContext(schema.compiled).messageType;
   if (root.kind !== "record") return undefined;
   const required = requiredFields(schema);
   return required ? { version, root, required } : undefined;
 }
+
+/**
+ * A Protobuf message as its JSON form names and types it: fields under their
+ * JSON names; what that form writes in more than one way (64-bit integers as
+ * strings or numbers, enums as names or numbers) and well-known types are dyn.
+ */
+function protobufJsonRecord(desc: DescMessage, seen = new Map<DescMessage, RecordCheckType>()): RecordCheckType {
+  const known = seen.get(desc);
+  if (known) return known;
+  const fields = new Map<string, CheckType>();
+  const record: RecordCheckType = { kind: "record", name: desc.typeName, fields };
+  seen.set(desc, record);
+  const valueType = (kind: "scalar" | "enum" | "message", scalar: ScalarType | undefined, message: DescMessage | undefined): CheckType => {
+    if (kind === "enum") return T.dyn;
+    if (kind === "message") return message === undefined || message.typeName.startsWith("google.protobuf.") ? T.dyn : protobufJsonRecord(message, seen);
+    return scalar === undefined || LONG_SCALARS.has(scalar) ? T.dyn : scalarCheckType(scalar);
+  };
+  for (const f of desc.fields) {
+    let t: CheckType;
+    switch (f.fieldKind) {
+      case "scalar":
+        t = valueType("scalar", f.scalar, undefined);
+        break;
+      case "enum":
+        t = T.dyn;
+        break;
+      case "message":
+        t = valueType("message", undefined, f.message);
+        break;
+      case "list":
+        t = listOf(valueType(f.listKind, f.scalar, f.message));
+        break;
+      case "map":
+        t = mapOf(T.string, valueType(f.mapKind, f.scalar, f.message));
+        break;
+    }
+    fields.set(f.jsonName, t);
+  }
+  return record;
+}
+
+const LONG_SCALARS: ReadonlySet<ScalarType> = new Set([ScalarType.INT64, ScalarType.UINT64, ScalarType.SINT64, ScalarType.FIXED64, ScalarType.SFIXED64]);
 
 /** Root fields a JSON message must hold to convert: Avro fields without a default, JSON Schema `required`. */
 function requiredFields(schema: VersionSchema): readonly string[] | undefined {

@@ -123,3 +123,16 @@ test("JSON Schema: required properties and reads are checked the same way", () =
   const missing = text.replace("{'fullName': nam}", "{'full': name}");
   assert.deepEqual(lint(missing).map((d) => d.code), ["migration-result-invalid"]);
 });
+
+test("Protobuf: reads and results use the JSON form's names (camelCase), and proto3 fields are all optional", () => {
+  const proto = (fields: string) => `schemaType: PROTOBUF\nschema: |\n  syntax = "proto3";\n  package acme;\n  message Order {\n${fields}\n    Customer customer = 9;\n  }\n  message Customer { string full_name = 1; }\n`;
+  const v1 = `subject: p-value\nversion: 1\n${proto("    string order_id = 1;\n    double amount = 2;")}`;
+  const v2 = (expr: string) => `---\nsubject: p-value\nversion: 2\n${proto("    string order_id = 1;\n    double total_amount = 3;")}ruleSet:\n  migrationRules:\n    - ${up(expr)}\n`;
+  const rename = "$merge([$sift($, function($v, $k) {$k != 'amount'}), {'totalAmount': amount}])";
+  assert.deepEqual(brief(lint(v1 + v2(rename))), []);
+  // proto names are not the JSON form's
+  assert.deepEqual(lint(v1 + v2(rename.replace("{'totalAmount': amount}", "{'totalAmount': order_id}"))).map((d) => d.code), ["migration-field-unknown"]);
+  assert.deepEqual(lint(v1 + v2(rename.replace("{'totalAmount': amount}", "{'totalAmount': customer.fullNam}"))).map((d) => d.code), ["migration-field-unknown"]);
+  // a string where a double goes is the wrong type
+  assert.deepEqual(lint(v1 + v2(rename.replace("{'totalAmount': amount}", "{'totalAmount': 'x'}"))).map((d) => d.code), ["migration-result-invalid"]);
+});

@@ -22,7 +22,7 @@ import type { CheckType } from "./types.js";
 
 export type { CheckType, ScalarKind } from "./types.js";
 export { T as CHECK_TYPES, formatCheckType, isAssignable, isComparable, joinTypes, listOf, mapOf, nullable } from "./types.js";
-export { checkTypeOfShape, fieldCheckType, messageCheckType } from "./schema-types.js";
+export { checkTypeOfShape, fieldCheckType, messageCheckType, scalarCheckType } from "./schema-types.js";
 export type { DiagnosticCode } from "./check.js";
 
 export interface CheckDiagnostic {

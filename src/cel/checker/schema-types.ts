@@ -123,7 +123,7 @@ export function messageCheckType(desc: DescMessage | string): CheckType {
   return { kind: "message", typeName };
 }
 
-function scalarCheckType(scalar: ScalarType): CheckType {
+export function scalarCheckType(scalar: ScalarType): CheckType {
   switch (scalar) {
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
