@@ -35,5 +35,7 @@ export type { CompiledSchema, FieldInfo, FieldTypeName, FormatAdapter, JsonRedac
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./registry/file-registry.js";
 export { createRestRegistry, type RestRegistry, type RestRegistryOptions, type RegistryConfig } from "./registry/rest/index.js";
 export type { SchemaRegistry, SchemaById, SchemaByGuid } from "./registry/types.js";
+export { planPush, readRegistryState, type PushPlan, type SubjectPlan, type VersionToRegister, type VersionConflict, type ContractPart } from "./registry/plan.js";
+export { applyPushPlan, type PushResult, type PushedVersion } from "./registry/push.js";
 export * from "./serde/index.js";
 export { decodeFrame, encodeFrame, readSchemaIdHeader, schemaIdHeader, schemaIdHeaderName } from "./wire/index.js";

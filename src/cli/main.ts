@@ -12,6 +12,8 @@ Commands:
   check <subject> <messages.jsonl>   run messages through a contract (see kontract check --help)
   lint [paths...]                    check contract files offline (see kontract lint --help)
   test [fixtures...]                 run rule tests from fixtures/*.test.yaml (see kontract test --help)
+  plan [paths...] --registry <url>   what a push would register (see kontract plan --help)
+  push [paths...] --registry <url>   register the contracts, checked after the write (see kontract push --help)
 
 Options:
   -V, --version                      print kontract's version
@@ -46,6 +48,15 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         return await testCommand(rest);
+      }
+      case "plan":
+      case "push": {
+        const { planCommand, pushCommand, PLAN_USAGE, PUSH_USAGE } = await import("./push.js");
+        if (rest.includes("--help") || rest.includes("-h")) {
+          process.stdout.write(command === "plan" ? PLAN_USAGE : PUSH_USAGE);
+          return 0;
+        }
+        return await (command === "plan" ? planCommand : pushCommand)(rest);
       }
       case "--version":
       case "-V":

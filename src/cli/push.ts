@@ -1,0 +1,163 @@
+/**
+ * `kontract plan` and `kontract push`: the contracts in rules/ against a
+ * registry. `plan` reads the registry and says what a push would register;
+ * `push` registers it and checks what the registry stored.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { loadContractFiles } from "../contract/index.js";
+import { planPush, readRegistryState, type PushPlan, type SubjectPlan } from "../registry/plan.js";
+import { applyPushPlan } from "../registry/push.js";
+import { createRestRegistry } from "../registry/rest/index.js";
+import { UsageError } from "./check.js";
+
+export const PLAN_USAGE = `Usage: kontract plan [paths...] --registry <url> [options]
+
+Compares the contracts in the given folders or files (default: rules) with what
+a Schema Registry holds, and prints what a push would do per subject: a new
+subject, a new schema version, a metadata-only or ruleSet-only version (Confluent
+registers those as new versions with the same schema), or nothing. A local
+version that differs from the registered version it pairs with is a conflict:
+registered versions never change, so add a new version instead.
+
+Options:
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --json                 print the plan as JSON
+  --detailed-exitcode    exit 1 when a push would change something (0 when not)
+  -h, --help             print this help
+
+Credentials come from the environment, never from flags: KONTRACT_REGISTRY_USER
+and KONTRACT_REGISTRY_PASSWORD (basic auth), or KONTRACT_REGISTRY_TOKEN (bearer).
+
+Exit codes: 0 planned (with --detailed-exitcode: nothing to change), 1 changes
+pending (only with --detailed-exitcode), 2 conflicts, usage errors, contracts
+that do not load, or a registry that cannot be reached.
+`;
+
+export interface PlanCommandIO {
+  readonly stdout: { write(text: string): unknown };
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export const PUSH_USAGE = `Usage: kontract push [paths...] --registry <url> [options]
+
+Registers what \`kontract plan\` shows: referenced subjects first, each subject's
+versions in order. It is idempotent (a second push registers nothing), refuses
+subjects with a conflict, stops at the first version the registry refuses (a
+compatibility check, with the registry's own message), and reads every stored
+version back: a registry that drops metadata or ruleSet is an error naming what
+it lost, never a success.
+
+Options:
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --dry-run              print the plan and register nothing (= kontract plan)
+  --json                 print the plan and the result as JSON
+  -h, --help             print this help
+
+Credentials come from the environment, never from flags: KONTRACT_REGISTRY_USER
+and KONTRACT_REGISTRY_PASSWORD (basic auth), or KONTRACT_REGISTRY_TOKEN (bearer).
+
+Exit codes: 0 pushed (or nothing to push), 2 conflicts, a refused or lost
+registration, usage errors, contracts that do not load, or a registry that
+cannot be reached.
+`;
+
+const REGISTRY_OPTIONS = {
+  registry: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
+export async function planCommand(argv: string[], io: PlanCommandIO = { stdout: process.stdout, cwd: process.cwd(), env: process.env }): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...REGISTRY_OPTIONS, "detailed-exitcode": { type: "boolean", default: false } } });
+  const { plan, where } = await planFor(values.registry, positionals, io);
+  io.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, where));
+  if (plan.conflicts) return 2;
+  return values["detailed-exitcode"] && plan.changes ? 1 : 0;
+}
+
+export async function pushCommand(argv: string[], io: PlanCommandIO = { stdout: process.stdout, cwd: process.cwd(), env: process.env }): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...REGISTRY_OPTIONS, "dry-run": { type: "boolean", default: false } } });
+  const { plan, where, registry } = await planFor(values.registry, positionals, io);
+  if (values["dry-run"]) {
+    io.stdout.write(values.json ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan, where));
+    return plan.conflicts ? 2 : 0;
+  }
+  if (!values.json) io.stdout.write(formatPlan(plan, where));
+  const result = await applyPushPlan(registry, plan, (v) => {
+    if (!values.json) io.stdout.write(`registered ${v.subject} v${v.version} as v${v.registered.version} (id ${v.registered.id})\n`);
+  });
+  if (values.json) io.stdout.write(JSON.stringify({ plan, pushed: result.pushed.map((v) => ({ subject: v.subject, version: v.version, registeredVersion: v.registered.version, id: v.registered.id })), refused: result.refused }, null, 2) + "\n");
+  else if (result.pushed.length > 0 || result.refused.length > 0) {
+    io.stdout.write(`\nPushed ${result.pushed.length} version${result.pushed.length === 1 ? "" : "s"}${result.refused.length > 0 ? `; refused ${result.refused.join(", ")} (conflicts)` : ""}.\n`);
+  }
+  return result.refused.length > 0 ? 2 : 0;
+}
+
+/** Loads the contracts and reads what the registry holds of their subjects. */
+async function planFor(url: string | undefined, positionals: readonly string[], io: PlanCommandIO) {
+  url ??= io.env.KONTRACT_REGISTRY_URL;
+  if (url === undefined || url === "") throw new UsageError("no registry: give --registry <url> or set KONTRACT_REGISTRY_URL");
+  const paths = (positionals.length > 0 ? positionals : ["rules"]).map((p) => resolve(io.cwd, p));
+  const documents = loadContractFiles(paths);
+  const registry = createRestRegistry({ url, ...authFromEnv(io.env) });
+  const plan = planPush(documents, await readRegistryState(registry, new Set(documents.map((d) => d.subject))));
+  return { plan, where: redactedUrl(url), registry };
+}
+
+/** Registry credentials from the environment only: flags end up in shell history and process lists. */
+export function authFromEnv(env: Readonly<Record<string, string | undefined>>): { auth?: { username: string; password: string } | { bearerToken: string } } {
+  const token = env.KONTRACT_REGISTRY_TOKEN;
+  if (token) return { auth: { bearerToken: token } };
+  const username = env.KONTRACT_REGISTRY_USER;
+  if (username) return { auth: { username, password: env.KONTRACT_REGISTRY_PASSWORD ?? "" } };
+  return {};
+}
+
+/** The URL without credentials, for output. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "the registry";
+  }
+}
+
+/** Like `terraform plan`: a line per subject, `+` to register, `!` a conflict, `=` up to date. */
+export function formatPlan(plan: PushPlan, where: string): string {
+  const lines = [`Plan against ${where}:`, ""];
+  const width = Math.max(0, ...plan.subjects.map((s) => s.subject.length));
+  for (const s of plan.subjects) lines.push(...subjectLines(s, width));
+  const versions = plan.subjects.reduce((n, s) => n + s.toRegister.length, 0);
+  const subjects = plan.subjects.filter((s) => s.toRegister.length > 0).length;
+  const conflicts = plan.subjects.reduce((n, s) => n + s.conflicts.length, 0);
+  lines.push("");
+  if (!plan.changes && !plan.conflicts) lines.push("No changes: the registry holds every version.");
+  else lines.push(`Plan: ${versions} version${versions === 1 ? "" : "s"} to register in ${subjects} subject${subjects === 1 ? "" : "s"}${conflicts > 0 ? `; ${conflicts} conflict${conflicts === 1 ? "" : "s"} (a push refuses those subjects)` : ""}.`);
+  return lines.join("\n") + "\n";
+}
+
+function subjectLines(s: SubjectPlan, width: number): string[] {
+  const name = s.subject.padEnd(width);
+  const out: string[] = [];
+  for (const c of s.conflicts) {
+    out.push(`! ${name}  v${c.version} differs from the registered v${c.registeredVersion} (${c.changed.join(", ")}): registered versions never change; add a new version`);
+  }
+  if (s.registered.length === 0 && s.toRegister.length > 0) {
+    out.push(`+ ${name}  new subject: ${s.toRegister.map((v) => `v${v.version}`).join(", ")}`);
+  } else {
+    for (const v of s.toRegister) out.push(`+ ${name}  v${v.version}: ${describeChange(v.changed, v.rules)}`);
+  }
+  if (out.length === 0) out.push(`= ${name}  up to date (v${s.registered.at(-1) ?? "?"})`);
+  if (s.notInFiles.length > 0) out.push(`  ${" ".repeat(width)}  the registry also holds ${s.notInFiles.map((v) => `v${v}`).join(", ")}, which the files do not have`);
+  return out;
+}
+
+function describeChange(changed: readonly string[], rules: readonly string[]): string {
+  if (changed.length === 0) return "the same contract again (the registry keeps its version)";
+  const what = changed.includes("schema") ? "new schema version" : `${changed.join(" and ")} only, same schema`;
+  return rules.length > 0 ? `${what}; rules ${rules.join(" ")}` : what;
+}

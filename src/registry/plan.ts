@@ -1,0 +1,178 @@
+/**
+ * What a push would do: the contract versions of local files against what a
+ * registry holds, subject by subject. `readRegistryState` reads the registry;
+ * `planPush` is pure.
+ *
+ * Versions pair up in order: the n-th local version of a subject with the n-th
+ * version the registry holds. A registered version never changes (a registry
+ * returns the existing version for an identical body, and refuses nothing
+ * else), so a pair that differs is a conflict, and local versions past the
+ * registry's are the ones to register. Confluent registers a metadata-only or
+ * ruleSet-only change as a new version with the same schema; the plan says which.
+ */
+import type { ContractDocument } from "../contract/document.js";
+import type { Contract, Metadata, RegisteredContract, Rule, RuleSet } from "../contract/model.js";
+import { isErrorCode } from "../errors.js";
+import type { SchemaRegistry } from "./types.js";
+
+/** What changes from one version to the next. */
+export type ContractPart = "schema" | "references" | "metadata" | "ruleSet";
+
+export interface VersionToRegister {
+  /** The local version number (the registry may number it otherwise). */
+  readonly version: number;
+  readonly contract: Contract;
+  /** What differs from the version before it (empty for a subject's first version). */
+  readonly changed: readonly ContractPart[];
+  /** Rule-level changes against the version before it, e.g. "+amountPositive", "~maskPii", "-old". */
+  readonly rules: readonly string[];
+}
+
+export interface VersionConflict {
+  readonly version: number;
+  readonly registeredVersion: number;
+  readonly changed: readonly ContractPart[];
+}
+
+export interface SubjectPlan {
+  readonly subject: string;
+  /** The versions the registry holds now. */
+  readonly registered: readonly number[];
+  readonly toRegister: readonly VersionToRegister[];
+  /** Local versions that differ from the registered version they pair with: a push refuses the subject. */
+  readonly conflicts: readonly VersionConflict[];
+  /** Registered versions past the local ones (another writer, or files behind the registry). */
+  readonly notInFiles: readonly number[];
+}
+
+export interface PushPlan {
+  readonly subjects: readonly SubjectPlan[];
+  /** True when a push would register something. */
+  readonly changes: boolean;
+  readonly conflicts: boolean;
+}
+
+/** Every version the registry holds for each subject (none for a subject it does not know). */
+export async function readRegistryState(registry: SchemaRegistry, subjects: Iterable<string>): Promise<Map<string, RegisteredContract[]>> {
+  const state = new Map<string, RegisteredContract[]>();
+  for (const subject of subjects) {
+    let versions: number[];
+    try {
+      versions = await registry.versions(subject);
+    } catch (e) {
+      if (isErrorCode(e, "unknown-schema")) {
+        state.set(subject, []);
+        continue;
+      }
+      throw e;
+    }
+    const stored: RegisteredContract[] = [];
+    for (const v of [...versions].sort((a, b) => a - b)) stored.push(await registry.getVersion(subject, v));
+    state.set(subject, stored);
+  }
+  return state;
+}
+
+/** The plan for `documents` (any order) against `state` (from readRegistryState). */
+export function planPush(documents: readonly ContractDocument[], state: ReadonlyMap<string, readonly RegisteredContract[]>): PushPlan {
+  const bySubject = new Map<string, ContractDocument[]>();
+  for (const d of documents) {
+    let list = bySubject.get(d.subject);
+    if (!list) bySubject.set(d.subject, (list = []));
+    list.push(d);
+  }
+  const subjects = [...bySubject.keys()].sort().map((subject) => planSubject(subject, bySubject.get(subject)!, state.get(subject) ?? []));
+  return {
+    subjects,
+    changes: subjects.some((s) => s.toRegister.length > 0),
+    conflicts: subjects.some((s) => s.conflicts.length > 0),
+  };
+}
+
+function planSubject(subject: string, documents: readonly ContractDocument[], registered: readonly RegisteredContract[]): SubjectPlan {
+  const local = [...documents].sort((a, b) => a.version - b.version);
+  const toRegister: VersionToRegister[] = [];
+  const conflicts: VersionConflict[] = [];
+  let previous: Contract | undefined;
+  local.forEach((doc, i) => {
+    const stored = registered[i];
+    if (stored !== undefined) {
+      const changed = differences(stored, doc.contract);
+      if (changed.length > 0) conflicts.push({ version: doc.version, registeredVersion: stored.version, changed });
+    } else {
+      toRegister.push({
+        version: doc.version,
+        contract: doc.contract,
+        changed: previous === undefined ? [] : differences(previous, doc.contract),
+        rules: previous === undefined ? [] : ruleChanges(previous.ruleSet, doc.contract.ruleSet),
+      });
+    }
+    previous = doc.contract;
+  });
+  return {
+    subject,
+    registered: registered.map((r) => r.version),
+    toRegister,
+    conflicts,
+    notInFiles: registered.slice(local.length).map((r) => r.version),
+  };
+}
+
+/** The parts in which two contracts differ, compared as the registry compares them (schema text canonically). */
+export function differences(a: Contract, b: Contract): ContractPart[] {
+  const out: ContractPart[] = [];
+  if ((a.schemaType ?? "AVRO") !== (b.schemaType ?? "AVRO") || canonicalSchema(a) !== canonicalSchema(b)) out.push("schema");
+  if (canonical(a.references) !== canonical(b.references)) out.push("references");
+  if (canonical(withoutRegistryProperties(a.metadata)) !== canonical(withoutRegistryProperties(b.metadata))) out.push("metadata");
+  if (canonical(a.ruleSet) !== canonical(b.ruleSet)) out.push("ruleSet");
+  return out;
+}
+
+/** Registries add `confluent:version` to the properties they store; it is not the author's. */
+function withoutRegistryProperties(metadata: Metadata | undefined): Metadata | undefined {
+  if (metadata?.properties === undefined || !Object.hasOwn(metadata.properties, "confluent:version")) return metadata;
+  const { "confluent:version": _added, ...properties } = metadata.properties;
+  return { ...metadata, properties };
+}
+
+/** "+name" added, "-name" removed, "~name" changed, over the three rule lists. */
+export function ruleChanges(before: RuleSet | undefined, after: RuleSet | undefined): string[] {
+  const index = (rs: RuleSet | undefined): Map<string, Rule> =>
+    new Map([...(rs?.domainRules ?? []), ...(rs?.migrationRules ?? []), ...(rs?.encodingRules ?? [])].map((r) => [r.name, r]));
+  const a = index(before);
+  const b = index(after);
+  const out: string[] = [];
+  for (const [name, rule] of b) {
+    const old = a.get(name);
+    if (old === undefined) out.push(`+${name}`);
+    else if (canonical(old) !== canonical(rule)) out.push(`~${name}`);
+  }
+  for (const name of a.keys()) if (!b.has(name)) out.push(`-${name}`);
+  return out;
+}
+
+/** Avro and JSON Schema as parsed JSON (key order and spacing do not count); Protobuf with its spacing collapsed. */
+function canonicalSchema(c: Contract): string {
+  if ((c.schemaType ?? "AVRO") === "PROTOBUF") return c.schema.replace(/\s+/g, " ").trim();
+  try {
+    return canonical(JSON.parse(c.schema));
+  } catch {
+    return c.schema;
+  }
+}
+
+/** Sorted-key JSON where absent, empty lists and empty objects count as nothing. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(normalize(v)) ?? "";
+}
+
+function normalize(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => normalize(x) ?? null);
+  if (typeof v !== "object" || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v).sort()) {
+    const n = normalize((v as Record<string, unknown>)[key]);
+    if (n !== undefined) out[key] = n;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}

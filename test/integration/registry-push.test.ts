@@ -1,0 +1,141 @@
+/**
+ * `kontract plan` and `kontract push` against the real registry of scripts/infra.sh: a fresh
+ * subject, versions registered one by one, a ruleSet-only change, a conflict, idempotent pushes,
+ * references pushed first, a compatibility refusal, and a registry that is down.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { planCommand, pushCommand } from "../../src/cli/push.js";
+import { loadContractFiles } from "../../src/contract/index.js";
+import { isErrorCode } from "../../src/errors.js";
+import { createRestRegistry } from "../../src/registry/rest/index.js";
+import { capture, project } from "../helpers/cli.js";
+import { ensureInfra, uniqueName } from "../helpers/infra.js";
+
+const contracts = (subject: string) => `subject: ${subject}
+version: 1
+schema:
+  type: record
+  name: Order
+  namespace: acme.plan
+  fields:
+    - {name: id, type: string}
+    - {name: amount, type: double}
+    - {name: email, type: string, "confluent:tags": [PII]}
+metadata:
+  properties: {owner: team-orders}
+ruleSet:
+  domainRules:
+    - {name: amountPositive, kind: CONDITION, mode: WRITE, type: CEL, expr: "message.amount > 0.0"}
+---
+subject: ${subject}
+version: 2
+schema:
+  type: record
+  name: Order
+  namespace: acme.plan
+  fields:
+    - {name: id, type: string}
+    - {name: amount, type: double}
+    - {name: email, type: string, "confluent:tags": [PII]}
+metadata:
+  properties: {owner: team-orders}
+ruleSet:
+  domainRules:
+    - {name: amountPositive, kind: CONDITION, mode: WRITE, type: CEL, expr: "message.amount > 0.0", onFailure: DLQ}
+    - {name: maskEmail, kind: TRANSFORM, mode: WRITE, type: CEL_FIELD, tags: [PII], expr: "'***'"}
+`;
+
+describe("kontract plan against the real registry", () => {
+  let url: string;
+  before(async () => {
+    url = (await ensureInfra()).registryUrl;
+  });
+
+  it("plans a new subject, then each version left, then nothing; a changed registered version is a conflict", async () => {
+    const subject = uniqueName("plan-value");
+    const dir = project({ "rules/orders.yaml": contracts(subject) });
+    const plan = (...extra: string[]) => capture(planCommand, dir, ["--registry", url, ...extra]);
+
+    let r = await plan();
+    assert.equal(r.code, 0);
+    assert.match(r.out, new RegExp(`\\+ ${subject}\\s+new subject: v1, v2`));
+    assert.equal((await plan("--detailed-exitcode")).code, 1);
+
+    const registry = createRestRegistry({ url });
+    const [v1, v2] = loadContractFiles(join(dir, "rules"));
+    await registry.register(subject, v1!.contract);
+    r = await plan("--json");
+    const json = JSON.parse(r.out) as { subjects: { toRegister: { version: number; changed: string[]; rules: string[] }[] }[] };
+    assert.deepEqual(json.subjects[0]!.toRegister.map((v) => [v.version, v.changed, v.rules]), [[2, ["ruleSet"], ["~amountPositive", "+maskEmail"]]]);
+    r = await plan();
+    assert.match(r.out, /v2: ruleSet only, same schema; rules ~amountPositive \+maskEmail/);
+
+    // What the registry stores (it adds confluent:version, may re-space the schema) still counts as the same.
+    await registry.register(subject, v2!.contract);
+    r = await plan("--detailed-exitcode");
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`= ${subject}\\s+up to date \\(v2\\)`));
+    assert.match(r.out, /No changes/);
+
+    // Editing a registered version is a conflict: the registry would keep the old one.
+    const file = join(dir, "rules/orders.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace('expr: "message.amount > 0.0"}', 'expr: "message.amount >= 0.0"}'));
+    r = await plan();
+    assert.equal(r.code, 2);
+    assert.match(r.out, new RegExp(`! ${subject}\\s+v1 differs from the registered v1 \\(ruleSet\\)`));
+  });
+
+  it("push registers every version, reads them back, and a second push registers nothing", async () => {
+    const subject = uniqueName("push-value");
+    const dir = project({ "rules/orders.yaml": contracts(subject) });
+    const push = (...extra: string[]) => capture(pushCommand, dir, ["--registry", url, ...extra]);
+    assert.equal((await push("--dry-run")).code, 0);
+    const registry = createRestRegistry({ url });
+    await assert.rejects(registry.versions(subject), (e: unknown) => isErrorCode(e, "unknown-schema"), "--dry-run registers nothing");
+
+    let r = await push();
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`registered ${subject} v1 as v1`));
+    assert.match(r.out, new RegExp(`registered ${subject} v2 as v2`));
+    const stored = await registry.getVersion(subject, 2);
+    assert.deepEqual(stored.ruleSet?.domainRules?.map((x) => x.name), ["amountPositive", "maskEmail"]);
+    assert.equal(stored.metadata?.properties?.owner, "team-orders");
+
+    r = await push("--json");
+    assert.deepEqual((JSON.parse(r.out) as { pushed: unknown[] }).pushed, []);
+    assert.deepEqual(await registry.versions(subject), [1, 2]);
+  });
+
+  it("push registers a referenced subject before the subject that references it", async () => {
+    const address = uniqueName("address-value");
+    const customer = uniqueName("customer-value");
+    const addressSchema = `{"type":"record","name":"Address","namespace":"acme.push","fields":[{"name":"city","type":"string"}]}`;
+    const customerSchema = `{"type":"record","name":"Customer","namespace":"acme.push","fields":[{"name":"home","type":"acme.push.Address"}]}`;
+    // The referencing subject's file sorts first, so file order alone would push it first.
+    const dir = project({
+      "rules/a-customer.yaml": `subject: ${customer}\nschema: '${customerSchema}'\nreferences:\n  - {name: acme.push.Address, subject: ${address}, version: 1}\n`,
+      "rules/b-address.yaml": `subject: ${address}\nschema: '${addressSchema}'\n`,
+    });
+    const r = await capture(pushCommand, dir, ["--registry", url]);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(r.out.indexOf(`registered ${address}`) < r.out.indexOf(`registered ${customer}`), r.out);
+  });
+
+  it("push stops at a version the registry's compatibility check refuses, with the registry's message", async () => {
+    const subject = uniqueName("compat-value");
+    const registry = createRestRegistry({ url });
+    await registry.updateConfig(subject, { compatibility: "BACKWARD" });
+    const schema = (type: string) => `{"type":"record","name":"C","namespace":"acme.push","fields":[{"name":"id","type":"${type}"}]}`;
+    const dir = project({ "rules/c.yaml": `subject: ${subject}\nschema: '${schema("string")}'\n---\nsubject: ${subject}\nschema: '${schema("int")}'\n` });
+    await assert.rejects(capture(pushCommand, dir, ["--registry", url]), (e: unknown) => isErrorCode(e, "registry") && /incompatible|compatib/i.test((e as Error).message));
+    assert.deepEqual(await registry.versions(subject), [1], "the first version was pushed, the refused one not");
+  });
+
+  it("a registry that is down is a registry-unreachable error (exit 2 from the CLI)", async () => {
+    const dir = project({ "rules/orders.yaml": contracts(uniqueName("plan-value")) });
+    await assert.rejects(capture(planCommand, dir, ["--registry", "http://127.0.0.1:1"]), (e: unknown) => isErrorCode(e, "registry-unreachable"));
+  });
+});
