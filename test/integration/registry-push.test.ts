@@ -14,9 +14,7 @@ import { createRestRegistry } from "../../src/registry/rest/index.js";
 import { capture, project } from "../helpers/cli.js";
 import { ensureInfra, uniqueName } from "../helpers/infra.js";
 
-const contracts = (subject: string) => `subject: ${subject}
-version: 1
-schema:
+const ORDER = `schema:
   type: record
   name: Order
   namespace: acme.plan
@@ -25,23 +23,19 @@ schema:
     - {name: amount, type: double}
     - {name: email, type: string, "confluent:tags": [PII]}
 metadata:
-  properties: {owner: team-orders}
+  properties: {owner: team-orders}`;
+
+/** Two versions of one subject: the second changes only the rules. */
+const contracts = (subject: string) => `subject: ${subject}
+version: 1
+${ORDER}
 ruleSet:
   domainRules:
     - {name: amountPositive, kind: CONDITION, mode: WRITE, type: CEL, expr: "message.amount > 0.0"}
 ---
 subject: ${subject}
 version: 2
-schema:
-  type: record
-  name: Order
-  namespace: acme.plan
-  fields:
-    - {name: id, type: string}
-    - {name: amount, type: double}
-    - {name: email, type: string, "confluent:tags": [PII]}
-metadata:
-  properties: {owner: team-orders}
+${ORDER}
 ruleSet:
   domainRules:
     - {name: amountPositive, kind: CONDITION, mode: WRITE, type: CEL, expr: "message.amount > 0.0", onFailure: DLQ}
