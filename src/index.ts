@@ -37,5 +37,6 @@ export { createRestRegistry, type RestRegistry, type RestRegistryOptions, type R
 export type { SchemaRegistry, SchemaById, SchemaByGuid } from "./registry/types.js";
 export { planPush, readRegistryState, type PushPlan, type SubjectPlan, type VersionToRegister, type VersionConflict, type ContractPart } from "./registry/plan.js";
 export { applyPushPlan, type PushResult, type PushedVersion } from "./registry/push.js";
+export { contractFiles, type ContractFile } from "./registry/pull.js";
 export * from "./serde/index.js";
 export { decodeFrame, encodeFrame, readSchemaIdHeader, schemaIdHeader, schemaIdHeaderName } from "./wire/index.js";

@@ -14,6 +14,8 @@ Commands:
   test [fixtures...]                 run rule tests from fixtures/*.test.yaml (see kontract test --help)
   plan [paths...] --registry <url>   what a push would register (see kontract plan --help)
   push [paths...] --registry <url>   register the contracts, checked after the write (see kontract push --help)
+  pull [subjects...] --registry <url>
+                                     write a registry's contracts as files (see kontract pull --help)
 
 Options:
   -V, --version                      print kontract's version
@@ -50,13 +52,20 @@ export async function main(argv: string[]): Promise<number> {
         return await testCommand(rest);
       }
       case "plan":
-      case "push": {
-        const { planCommand, pushCommand, PLAN_USAGE, PUSH_USAGE } = await import("./push.js");
+      case "push":
+      case "pull": {
+        const commands = await import("./push.js");
+        const byName = {
+          plan: { run: commands.planCommand, usage: commands.PLAN_USAGE },
+          push: { run: commands.pushCommand, usage: commands.PUSH_USAGE },
+          pull: { run: commands.pullCommand, usage: commands.PULL_USAGE },
+        };
+        const { run, usage } = byName[command];
         if (rest.includes("--help") || rest.includes("-h")) {
-          process.stdout.write(command === "plan" ? PLAN_USAGE : PUSH_USAGE);
+          process.stdout.write(usage);
           return 0;
         }
-        return await (command === "plan" ? planCommand : pushCommand)(rest);
+        return await run(rest);
       }
       case "--version":
       case "-V":

@@ -1,12 +1,15 @@
 /**
- * `kontract plan` and `kontract push`: the contracts in rules/ against a
+ * `kontract plan`, `push` and `pull`: the contracts in rules/ against a
  * registry. `plan` reads the registry and says what a push would register;
- * `push` registers it and checks what the registry stored.
+ * `push` registers it and checks what the registry stored; `pull` writes what
+ * the registry holds as files.
  */
-import { resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadContractFiles } from "../contract/index.js";
 import { planPush, readRegistryState, type PushPlan, type SubjectPlan } from "../registry/plan.js";
+import { contractFiles } from "../registry/pull.js";
 import { applyPushPlan } from "../registry/push.js";
 import { createRestRegistry } from "../registry/rest/index.js";
 import { UsageError } from "./check.js";
@@ -63,6 +66,25 @@ registration, usage errors, contracts that do not load, or a registry that
 cannot be reached.
 `;
 
+export const PULL_USAGE = `Usage: kontract pull [subjects...] --registry <url> [options]
+
+Writes what a registry holds as kontract's files: <subject>.yaml with every
+version of the subject, each schema in schemas/<subject>-v<n>.<avsc|json|proto>
+beside it. Without subjects, every subject. Files of the same names are
+replaced; nothing else is touched. A push of what a pull wrote changes nothing.
+
+Options:
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --out <dir>            where to write (default: rules)
+  -h, --help             print this help
+
+Credentials come from the environment, never from flags: KONTRACT_REGISTRY_USER
+and KONTRACT_REGISTRY_PASSWORD (basic auth), or KONTRACT_REGISTRY_TOKEN (bearer).
+
+Exit codes: 0 written, 2 usage errors, an unknown subject, or a registry that
+cannot be reached.
+`;
+
 const REGISTRY_OPTIONS = {
   registry: { type: "string" },
   json: { type: "boolean", default: false },
@@ -94,10 +116,32 @@ export async function pushCommand(argv: string[], io: PlanCommandIO = { stdout: 
   return result.refused.length > 0 ? 2 : 0;
 }
 
-/** Loads the contracts and reads what the registry holds of their subjects. */
-async function planFor(url: string | undefined, positionals: readonly string[], io: PlanCommandIO) {
-  url ??= io.env.KONTRACT_REGISTRY_URL;
+export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: process.stdout, cwd: process.cwd(), env: process.env }): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { registry: REGISTRY_OPTIONS.registry, out: { type: "string", default: "rules" } } });
+  const registry = createRestRegistry({ url: registryUrl(values.registry, io), ...authFromEnv(io.env) });
+  const subjects = positionals.length > 0 ? positionals : await registry.subjects();
+  const state = await readRegistryState(registry, subjects);
+  const unknown = [...state].filter(([, versions]) => versions.length === 0).map(([s]) => s);
+  if (unknown.length > 0) throw new UsageError(`the registry has no subject ${unknown.join(", ")}`);
+  const out = resolve(io.cwd, values.out);
+  for (const file of contractFiles(state)) {
+    const path = join(out, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.text);
+    io.stdout.write(`wrote ${relative(io.cwd, path) || path}\n`);
+  }
+  return 0;
+}
+
+function registryUrl(flag: string | undefined, io: PlanCommandIO): string {
+  const url = flag ?? io.env.KONTRACT_REGISTRY_URL;
   if (url === undefined || url === "") throw new UsageError("no registry: give --registry <url> or set KONTRACT_REGISTRY_URL");
+  return url;
+}
+
+/** Loads the contracts and reads what the registry holds of their subjects. */
+async function planFor(flag: string | undefined, positionals: readonly string[], io: PlanCommandIO) {
+  const url = registryUrl(flag, io);
   const paths = (positionals.length > 0 ? positionals : ["rules"]).map((p) => resolve(io.cwd, p));
   const documents = loadContractFiles(paths);
   const registry = createRestRegistry({ url, ...authFromEnv(io.env) });

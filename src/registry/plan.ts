@@ -123,16 +123,22 @@ export function differences(a: Contract, b: Contract): ContractPart[] {
   const out: ContractPart[] = [];
   if ((a.schemaType ?? "AVRO") !== (b.schemaType ?? "AVRO") || canonicalSchema(a) !== canonicalSchema(b)) out.push("schema");
   if (canonical(a.references) !== canonical(b.references)) out.push("references");
-  if (canonical(withoutRegistryProperties(a.metadata)) !== canonical(withoutRegistryProperties(b.metadata))) out.push("metadata");
+  if (canonical(authorsMetadata(a.metadata)) !== canonical(authorsMetadata(b.metadata))) out.push("metadata");
   if (canonical(a.ruleSet) !== canonical(b.ruleSet)) out.push("ruleSet");
   return out;
 }
 
-/** Registries add `confluent:version` to the properties they store; it is not the author's. */
-function withoutRegistryProperties(metadata: Metadata | undefined): Metadata | undefined {
-  if (metadata?.properties === undefined || !Object.hasOwn(metadata.properties, "confluent:version")) return metadata;
-  const { "confluent:version": _added, ...properties } = metadata.properties;
-  return { ...metadata, properties };
+/**
+ * Metadata as its author wrote it: without the `confluent:version` property
+ * that registries add to what they store; undefined when nothing is left.
+ */
+export function authorsMetadata(metadata: Metadata | undefined): Metadata | undefined {
+  if (metadata === undefined) return undefined;
+  const { "confluent:version": _added, ...properties } = metadata.properties ?? {};
+  const out: Metadata = { ...metadata };
+  if (Object.keys(properties).length > 0) out.properties = properties;
+  else delete out.properties;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** "+name" added, "-name" removed, "~name" changed, over the three rule lists. */

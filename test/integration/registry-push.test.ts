@@ -4,10 +4,11 @@
  * references pushed first, a compatibility refusal, and a registry that is down.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { planCommand, pushCommand } from "../../src/cli/push.js";
+import { planCommand, pullCommand, pushCommand } from "../../src/cli/push.js";
+import { lintSources } from "../../src/lint/index.js";
 import { loadContractFiles } from "../../src/contract/index.js";
 import { isErrorCode } from "../../src/errors.js";
 import { createRestRegistry } from "../../src/registry/rest/index.js";
@@ -126,6 +127,38 @@ describe("kontract plan against the real registry", () => {
     const dir = project({ "rules/c.yaml": `subject: ${subject}\nschema: '${schema("string")}'\n---\nsubject: ${subject}\nschema: '${schema("int")}'\n` });
     await assert.rejects(capture(pushCommand, dir, ["--registry", url]), (e: unknown) => isErrorCode(e, "registry") && /incompatible|compatib/i.test((e as Error).message));
     assert.deepEqual(await registry.versions(subject), [1], "the first version was pushed, the refused one not");
+  });
+
+  it("pull writes YAML and schema files that push again as no change, and lint clean, for all three formats", async () => {
+    const orders = uniqueName("pull-value");
+    const people = uniqueName("people-value");
+    const payments = uniqueName("payments-value");
+    const source = project({
+      "rules/orders.yaml": contracts(orders),
+      "rules/people.yaml": `subject: ${people}\nschemaType: JSON\nschema: '{"type":"object","properties":{"name":{"type":"string"},"ssn":{"type":"string","confluent:tags":["PII"]}},"required":["name"]}'\nruleSet:\n  domainRules:\n    - {name: named, kind: CONDITION, mode: WRITEREAD, type: CEL, expr: "size(message.name) > 0", onFailure: "DLQ,NONE"}\n`,
+      "rules/payments.yaml": `subject: ${payments}\nschemaType: PROTOBUF\nschema: |\n  syntax = "proto3";\n  package acme.pull;\n  message Payment {\n    string card_number = 1;\n    int64 amount_cents = 2;\n  }\nmetadata:\n  tags: {acme.pull.Payment.card_number: [PII]}\n`,
+    });
+    assert.equal((await capture(pushCommand, source, ["--registry", url])).code, 0);
+
+    const pulled = project({});
+    const r = await capture(pullCommand, pulled, ["--registry", url, "--out", "rules", orders, people, payments]);
+    assert.equal(r.code, 0, r.out);
+    const files = readdirSync(join(pulled, "rules"), { recursive: true }).map(String).sort();
+    assert.ok(files.includes(`${orders}.yaml`) && files.includes(`schemas/${orders}-v2.avsc`) && files.includes(`schemas/${payments}-v1.proto`), files.join(" "));
+    assert.doesNotMatch(readFileSync(join(pulled, "rules", `${orders}.yaml`), "utf8"), /confluent:version|\bid:/);
+
+    const again = await capture(planCommand, pulled, ["--registry", url, "--detailed-exitcode"]);
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /No changes/);
+
+    const yamls = readdirSync(join(pulled, "rules")).filter((f) => f.endsWith(".yaml")).map((f) => join(pulled, "rules", f));
+    const lint = lintSources(yamls.map((file) => ({ file, text: readFileSync(file, "utf8") })), { readFile: (p) => readFileSync(p, "utf8") });
+    assert.deepEqual(lint.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning").map((d) => `${d.code}: ${d.message}`), []);
+  });
+
+  it("pull of a subject the registry does not have is a usage error naming it", async () => {
+    const missing = uniqueName("missing-value");
+    await assert.rejects(capture(pullCommand, project({}), ["--registry", url, missing]), new RegExp(`no subject ${missing}`));
   });
 
   it("a registry that is down is a registry-unreachable error (exit 2 from the CLI)", async () => {
