@@ -28,6 +28,8 @@ Runs every message (one JSON value per line) through the subject's contract.
 
 Options:
   --rules <dir>       contract directory (default: rules)
+  --registry <url>    read the contracts from a Schema Registry instead of --rules
+                      (credentials: KONTRACT_REGISTRY_USER/_PASSWORD or _TOKEN)
   --mode <mode>       WRITE (producer, default) or READ (consumer)
   --version <n>       contract version to use (default: latest); kontract's own
                       version is \`kontract --version\`
@@ -74,6 +76,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
     allowPositionals: true,
     options: {
       rules: { type: "string", default: "rules" },
+      registry: { type: "string" },
       mode: { type: "string", default: "WRITE" },
       version: { type: "string" },
       topic: { type: "string" },
@@ -94,7 +97,9 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   const dlqFile = values.dlq ?? join("dlq", `${subject}.jsonl`);
   if (file !== "-" && resolve(dlqFile) === resolve(file)) throw usage(`--dlq ${dlqFile} is the messages file; name another dead-letter file`);
 
-  const registry = await createFileRegistry({ dir: values.rules });
+  if (values.registry !== undefined && argv.some((a) => a === "--rules" || a.startsWith("--rules="))) throw usage("give --rules or --registry, not both");
+  // Loaded on demand: the embedded default does not pay for the REST client.
+  const registry = values.registry !== undefined ? (await import("./registry-access.js")).registryFromEnv(values.registry, process.env).registry : await createFileRegistry({ dir: values.rules });
   const engine = createEngine();
   const store = createContractStore({ registry, engine, formats: FORMATS });
   const contract = version === undefined ? await store.latest(subject) : await store.byVersion(subject, version);

@@ -11,8 +11,8 @@ import { loadContractFiles } from "../contract/index.js";
 import { planPush, readRegistryState, type PushPlan, type SubjectPlan } from "../registry/plan.js";
 import { contractFiles } from "../registry/pull.js";
 import { applyPushPlan } from "../registry/push.js";
-import { createRestRegistry } from "../registry/rest/index.js";
 import { UsageError } from "./check.js";
+import { registryFromEnv } from "./registry-access.js";
 
 export const PLAN_USAGE = `Usage: kontract plan [paths...] --registry <url> [options]
 
@@ -118,7 +118,7 @@ export async function pushCommand(argv: string[], io: PlanCommandIO = { stdout: 
 
 export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: process.stdout, cwd: process.cwd(), env: process.env }): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { registry: REGISTRY_OPTIONS.registry, out: { type: "string", default: "rules" } } });
-  const registry = createRestRegistry({ url: registryUrl(values.registry, io), ...authFromEnv(io.env) });
+  const { registry } = registryFromEnv(values.registry, io.env);
   const subjects = positionals.length > 0 ? positionals : await registry.subjects();
   const state = await readRegistryState(registry, subjects);
   const unknown = [...state].filter(([, versions]) => versions.length === 0).map(([s]) => s);
@@ -133,41 +133,13 @@ export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: 
   return 0;
 }
 
-function registryUrl(flag: string | undefined, io: PlanCommandIO): string {
-  const url = flag ?? io.env.KONTRACT_REGISTRY_URL;
-  if (url === undefined || url === "") throw new UsageError("no registry: give --registry <url> or set KONTRACT_REGISTRY_URL");
-  return url;
-}
-
 /** Loads the contracts and reads what the registry holds of their subjects. */
 async function planFor(flag: string | undefined, positionals: readonly string[], io: PlanCommandIO) {
-  const url = registryUrl(flag, io);
+  const { registry, where } = registryFromEnv(flag, io.env);
   const paths = (positionals.length > 0 ? positionals : ["rules"]).map((p) => resolve(io.cwd, p));
   const documents = loadContractFiles(paths);
-  const registry = createRestRegistry({ url, ...authFromEnv(io.env) });
   const plan = planPush(documents, await readRegistryState(registry, new Set(documents.map((d) => d.subject))));
-  return { plan, where: redactedUrl(url), registry };
-}
-
-/** Registry credentials from the environment only: flags end up in shell history and process lists. */
-export function authFromEnv(env: Readonly<Record<string, string | undefined>>): { auth?: { username: string; password: string } | { bearerToken: string } } {
-  const token = env.KONTRACT_REGISTRY_TOKEN;
-  if (token) return { auth: { bearerToken: token } };
-  const username = env.KONTRACT_REGISTRY_USER;
-  if (username) return { auth: { username, password: env.KONTRACT_REGISTRY_PASSWORD ?? "" } };
-  return {};
-}
-
-/** The URL without credentials, for output. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "the registry";
-  }
+  return { plan, where, registry };
 }
 
 /** Like `terraform plan`: a line per subject, `+` to register, `!` a conflict, `=` up to date. */

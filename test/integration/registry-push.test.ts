@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { Writable } from "node:stream";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { checkCommand } from "../../src/cli/check.js";
 import { planCommand, pullCommand, pushCommand } from "../../src/cli/push.js";
 import { lintSources } from "../../src/lint/index.js";
 import { loadContractFiles } from "../../src/contract/index.js";
@@ -159,6 +161,23 @@ describe("kontract plan against the real registry", () => {
   it("pull of a subject the registry does not have is a usage error naming it", async () => {
     const missing = uniqueName("missing-value");
     await assert.rejects(capture(pullCommand, project({}), ["--registry", url, missing]), new RegExp(`no subject ${missing}`));
+  });
+
+  it("check --registry runs the main job on the registry's contract", async () => {
+    const subject = uniqueName("check-value");
+    const dir = project({
+      "rules/orders.yaml": contracts(subject),
+      "orders.jsonl": '{"id":"o-1","amount":5,"email":"a@b.c"}\n{"id":"o-2","amount":-1,"email":"d@e.f"}\n',
+    });
+    assert.equal((await capture(pushCommand, dir, ["--registry", url])).code, 0);
+    let out = "";
+    const sink = new Writable({ write: (chunk, _e, done) => ((out += String(chunk)), done()) });
+    const code = await checkCommand([subject, join(dir, "orders.jsonl"), "--registry", url, "--json", "--dlq", join(dir, "dlq.jsonl")], sink);
+    const summary = JSON.parse(out) as { version: number; passed: number; failed: number; byRule: Record<string, { failed: number; action: string }> };
+    assert.equal(code, 1);
+    assert.deepEqual([summary.version, summary.passed, summary.failed], [2, 1, 1]);
+    assert.deepEqual(summary.byRule.amountPositive, { failed: 1, warned: 0, action: "DLQ" });
+    assert.doesNotMatch(readFileSync(join(dir, "dlq.jsonl"), "utf8"), /d@e\.f/, "the PII email is redacted in the dead letters");
   });
 
   it("a registry that is down is a registry-unreachable error (exit 2 from the CLI)", async () => {
