@@ -12,6 +12,7 @@ import { planPush, readRegistryState, type PushPlan, type SubjectPlan } from "..
 import { contractFiles } from "../registry/pull.js";
 import { applyPushPlan } from "../registry/push.js";
 import { UsageError } from "./check.js";
+import { loadConfig } from "./lint.js";
 import { registryFromEnv } from "./registry-access.js";
 
 export const PLAN_USAGE = `Usage: kontract plan [paths...] --registry <url> [options]
@@ -24,7 +25,8 @@ version that differs from the registered version it pairs with is a conflict:
 registered versions never change, so add a new version instead.
 
 Options:
-  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL, else
+                         registry.url in kontract.config.yaml)
   --json                 print the plan as JSON
   --detailed-exitcode    exit 1 when a push would change something (0 when not)
   -h, --help             print this help
@@ -53,7 +55,8 @@ version back: a registry that drops metadata or ruleSet is an error naming what
 it lost, never a success.
 
 Options:
-  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL, else
+                         registry.url in kontract.config.yaml)
   --dry-run              print the plan and register nothing (= kontract plan)
   --json                 print the plan and the result as JSON
   -h, --help             print this help
@@ -74,7 +77,8 @@ beside it. Without subjects, every subject. Files of the same names are
 replaced; nothing else is touched. A push of what a pull wrote changes nothing.
 
 Options:
-  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL)
+  --registry <url>       the registry (default: $KONTRACT_REGISTRY_URL, else
+                         registry.url in kontract.config.yaml)
   --out <dir>            where to write (default: rules)
   -h, --help             print this help
 
@@ -118,7 +122,7 @@ export async function pushCommand(argv: string[], io: PlanCommandIO = { stdout: 
 
 export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: process.stdout, cwd: process.cwd(), env: process.env }): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { registry: REGISTRY_OPTIONS.registry, out: { type: "string", default: "rules" } } });
-  const { registry } = registryFromEnv(values.registry, io.env);
+  const { registry } = registryFromEnv(values.registry, io.env, loadConfig(io.cwd, undefined, false).registry.url);
   const subjects = positionals.length > 0 ? positionals : await registry.subjects();
   const state = await readRegistryState(registry, subjects);
   const unknown = [...state].filter(([, versions]) => versions.length === 0).map(([s]) => s);
@@ -135,7 +139,7 @@ export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: 
 
 /** Loads the contracts and reads what the registry holds of their subjects. */
 async function planFor(flag: string | undefined, positionals: readonly string[], io: PlanCommandIO) {
-  const { registry, where } = registryFromEnv(flag, io.env);
+  const { registry, where } = registryFromEnv(flag, io.env, loadConfig(io.cwd, undefined, false).registry.url);
   const paths = (positionals.length > 0 ? positionals : ["rules"]).map((p) => resolve(io.cwd, p));
   const documents = loadContractFiles(paths);
   const plan = planPush(documents, await readRegistryState(registry, new Set(documents.map((d) => d.subject))));

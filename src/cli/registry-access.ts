@@ -8,10 +8,13 @@ import { UsageError } from "./check.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** The registry named by `flag`, else by KONTRACT_REGISTRY_URL. Throws UsageError when neither is set. */
-export function registryFromEnv(flag: string | undefined, env: Env): { registry: RestRegistry; where: string } {
-  const url = flag ?? env.KONTRACT_REGISTRY_URL;
-  if (url === undefined || url === "") throw new UsageError("no registry: give --registry <url> or set KONTRACT_REGISTRY_URL");
+/**
+ * The registry named by `flag`, else by KONTRACT_REGISTRY_URL, else by the
+ * configuration's `registry.url`. Throws UsageError when none is set.
+ */
+export function registryFromEnv(flag: string | undefined, env: Env, configured?: string): { registry: RestRegistry; where: string } {
+  const url = flag ?? (env.KONTRACT_REGISTRY_URL || configured);
+  if (url === undefined || url === "") throw new UsageError("no registry: give --registry <url>, set KONTRACT_REGISTRY_URL, or set registry.url in kontract.config.yaml");
   return { registry: createRestRegistry({ url, ...authFromEnv(env) }), where: redactedUrl(url) };
 }
 

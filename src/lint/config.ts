@@ -43,6 +43,8 @@ export interface KontractConfig {
   readonly baseDir: string;
   readonly lint: LintConfig;
   readonly test: TestConfig;
+  /** The registry `plan`, `push` and `pull` use when neither --registry nor KONTRACT_REGISTRY_URL names one. */
+  readonly registry: { readonly url?: string };
 }
 
 export const EMPTY_LINT_CONFIG: LintConfig = { severity: {}, ignore: [], overrides: [], actions: [], ruleTypes: [], requiredParams: {} };
@@ -50,7 +52,7 @@ export const EMPTY_LINT_CONFIG: LintConfig = { severity: {}, ignore: [], overrid
 export const CONFIG_FILE_NAMES = ["kontract.config.yaml", "kontract.config.yml", ".kontract.yaml", ".kontract.yml"] as const;
 
 export function defaultConfig(baseDir: string): KontractConfig {
-  return { file: undefined, baseDir, lint: EMPTY_LINT_CONFIG, test: {} };
+  return { file: undefined, baseDir, lint: EMPTY_LINT_CONFIG, test: {}, registry: {} };
 }
 
 /** Parses a configuration file. Throws KontractError code "usage" naming file:line:col. */
@@ -67,9 +69,9 @@ export function parseConfig(text: string, file: string, baseDir: string): Kontra
     throw new KontractError("usage", `invalid configuration: ${e.message}`, { position: { file, line: p.line, column: p.col } });
   }
   const data: unknown = doc.toJS() ?? {};
-  if (!isObject(data)) fail([], "the configuration must be a mapping with `lint` and/or `test`");
+  if (!isObject(data)) fail([], "the configuration must be a mapping with `lint`, `test` and/or `registry`");
   const root = data as Record<string, unknown>;
-  checkKeys(root, ["lint", "test"], [], fail);
+  checkKeys(root, ["lint", "test", "registry"], [], fail);
   const lintData = root.lint ?? {};
   if (!isObject(lintData)) fail(["lint"], "`lint` must be a mapping");
   const l = lintData as Record<string, unknown>;
@@ -106,7 +108,18 @@ export function parseConfig(text: string, file: string, baseDir: string): Kontra
     if (typeof t[key] !== "string" || t[key] === "") fail(["test", key], `\`test.${key}\` must be a folder path`);
     test[key] = t[key] as string;
   }
-  return { file, baseDir, lint: { severity, ignore, overrides, actions, ruleTypes, requiredParams }, test };
+  const registryData = root.registry ?? {};
+  if (!isObject(registryData)) fail(["registry"], "`registry` must be a mapping");
+  const r = registryData as Record<string, unknown>;
+  checkKeys(r, ["url"], ["registry"], fail);
+  const registry: { url?: string } = {};
+  if (r.url !== undefined) {
+    if (typeof r.url !== "string" || r.url === "") fail(["registry", "url"], "`registry.url` must be the registry's URL");
+    // Configuration files are committed: credentials come from the environment only.
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(r.url as string)) fail(["registry", "url"], "`registry.url` must not hold credentials: set KONTRACT_REGISTRY_USER and KONTRACT_REGISTRY_PASSWORD, or KONTRACT_REGISTRY_TOKEN");
+    registry.url = r.url as string;
+  }
+  return { file, baseDir, lint: { severity, ignore, overrides, actions, ruleTypes, requiredParams }, test, registry };
 }
 
 type Fail = (path: readonly PathSegment[], message: string, key?: boolean) => never;

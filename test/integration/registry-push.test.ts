@@ -180,6 +180,14 @@ describe("kontract plan against the real registry", () => {
     assert.doesNotMatch(readFileSync(join(dir, "dlq.jsonl"), "utf8"), /d@e\.f/, "the PII email is redacted in the dead letters");
   });
 
+  it("the registry can come from kontract.config.yaml", async () => {
+    const subject = uniqueName("config-value");
+    const dir = project({ "rules/orders.yaml": contracts(subject), "kontract.config.yaml": `registry:\n  url: ${url}\n` });
+    const r = await capture(planCommand, dir, []);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`\\+ ${subject}\\s+new subject`));
+  });
+
   it("a registry that is down is a registry-unreachable error (exit 2 from the CLI)", async () => {
     const dir = project({ "rules/orders.yaml": contracts(uniqueName("plan-value")) });
     await assert.rejects(capture(planCommand, dir, ["--registry", "http://127.0.0.1:1"]), (e: unknown) => isErrorCode(e, "registry-unreachable"));

@@ -67,3 +67,10 @@ test("globs: * stays within a folder, ** crosses folders, a bare name matches at
   assert.ok(!globMatches("[!ab].yaml", "a.yaml"));
   assert.ok(!globMatches("rules/a.yaml", "rules/a.yml"));
 });
+
+test("registry.url: the registry plan, push and pull use; credentials in it are refused (configuration files are committed)", () => {
+  assert.equal(parseConfig("registry:\n  url: https://sr.example.com\n", "k.yaml", "/p").registry.url, "https://sr.example.com");
+  assert.deepEqual(parseConfig("lint: {}\n", "k.yaml", "/p").registry, {});
+  assert.throws(() => parseConfig("registry:\n  url: https://key:secret@sr.example.com\n", "k.yaml", "/p"), (e: Error) => /must not hold credentials/.test(e.message) && !e.message.includes("secret"));
+  assert.throws(() => parseConfig("registry:\n  token: x\n", "k.yaml", "/p"), /unknown key `token`/);
+});
