@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadContractFiles } from "../contract/index.js";
-import { planPush, readRegistryState, type PushPlan, type SubjectPlan } from "../registry/plan.js";
+import { configuredSubjects, planPush, readRegistryState, readSubjectConfigs, type PushPlan, type SubjectPlan } from "../registry/plan.js";
 import { contractFiles } from "../registry/pull.js";
 import { applyPushPlan } from "../registry/push.js";
 import { UsageError } from "./check.js";
@@ -113,9 +113,10 @@ export async function pushCommand(argv: string[], io: PlanCommandIO = { stdout: 
   const result = await applyPushPlan(registry, plan, (v) => {
     if (!values.json) io.stdout.write(`registered ${v.subject} v${v.version} as v${v.registered.version} (id ${v.registered.id})\n`);
   });
-  if (values.json) io.stdout.write(JSON.stringify({ plan, pushed: result.pushed.map((v) => ({ subject: v.subject, version: v.version, registeredVersion: v.registered.version, id: v.registered.id })), refused: result.refused }, null, 2) + "\n");
-  else if (result.pushed.length > 0 || result.refused.length > 0) {
-    io.stdout.write(`\nPushed ${result.pushed.length} version${result.pushed.length === 1 ? "" : "s"}${result.refused.length > 0 ? `; refused ${result.refused.join(", ")} (conflicts)` : ""}.\n`);
+  if (values.json) io.stdout.write(JSON.stringify({ plan, configured: result.configured, pushed: result.pushed.map((v) => ({ subject: v.subject, version: v.version, registeredVersion: v.registered.version, id: v.registered.id })), refused: result.refused }, null, 2) + "\n");
+  else if (result.pushed.length > 0 || result.refused.length > 0 || result.configured.length > 0) {
+    const configs = result.configured.length > 0 ? ` and the config of ${result.configured.join(", ")}` : "";
+    io.stdout.write(`\nPushed ${result.pushed.length} version${result.pushed.length === 1 ? "" : "s"}${configs}${result.refused.length > 0 ? `; refused ${result.refused.join(", ")} (conflicts)` : ""}.\n`);
   }
   return result.refused.length > 0 ? 2 : 0;
 }
@@ -142,7 +143,8 @@ async function planFor(flag: string | undefined, positionals: readonly string[],
   const { registry, where } = registryFromEnv(flag, io.env, loadConfig(io.cwd, undefined, false).registry.url);
   const paths = (positionals.length > 0 ? positionals : ["rules"]).map((p) => resolve(io.cwd, p));
   const documents = loadContractFiles(paths);
-  const plan = planPush(documents, await readRegistryState(registry, new Set(documents.map((d) => d.subject))));
+  const state = await readRegistryState(registry, new Set(documents.map((d) => d.subject)));
+  const plan = planPush(documents, state, await readSubjectConfigs(registry, configuredSubjects(documents)));
   return { plan, where, registry };
 }
 
@@ -152,11 +154,12 @@ export function formatPlan(plan: PushPlan, where: string): string {
   const width = Math.max(0, ...plan.subjects.map((s) => s.subject.length));
   for (const s of plan.subjects) lines.push(...subjectLines(s, width));
   const versions = plan.subjects.reduce((n, s) => n + s.toRegister.length, 0);
+  const configs = plan.subjects.filter((s) => s.config !== undefined).length;
   const subjects = plan.subjects.filter((s) => s.toRegister.length > 0).length;
   const conflicts = plan.subjects.reduce((n, s) => n + s.conflicts.length, 0);
   lines.push("");
   if (!plan.changes && !plan.conflicts) lines.push("No changes: the registry holds every version.");
-  else lines.push(`Plan: ${versions} version${versions === 1 ? "" : "s"} to register in ${subjects} subject${subjects === 1 ? "" : "s"}${conflicts > 0 ? `; ${conflicts} conflict${conflicts === 1 ? "" : "s"} (a push refuses those subjects)` : ""}.`);
+  else lines.push(`Plan: ${versions} version${versions === 1 ? "" : "s"} to register in ${subjects} subject${subjects === 1 ? "" : "s"}${configs > 0 ? `, ${configs} subject config${configs === 1 ? "" : "s"} to set` : ""}${conflicts > 0 ? `; ${conflicts} conflict${conflicts === 1 ? "" : "s"} (a push refuses those subjects)` : ""}.`);
   return lines.join("\n") + "\n";
 }
 
@@ -165,6 +168,10 @@ function subjectLines(s: SubjectPlan, width: number): string[] {
   const out: string[] = [];
   for (const c of s.conflicts) {
     out.push(`! ${name}  v${c.version} differs from the registered v${c.registeredVersion} (${c.changed.join(", ")}): registered versions never change; add a new version`);
+  }
+  if (s.config !== undefined) {
+    const value = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
+    out.push(`~ ${name}  config: ${s.config.changed.map((k) => `${k} ${s.config!.current?.[k] === undefined ? "" : `${value(s.config!.current[k])} -> `}${value(s.config!.wanted[k])}`).join(", ")}`);
   }
   if (s.registered.length === 0 && s.toRegister.length > 0) {
     out.push(`+ ${name}  new subject: ${s.toRegister.map((v) => `v${v.version}`).join(", ")}`);

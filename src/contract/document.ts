@@ -4,7 +4,7 @@
  */
 import type { SourcePosition } from "../errors.js";
 import { ContractFileError } from "./load-error.js";
-import type { Contract } from "./model.js";
+import type { Contract, SubjectConfig } from "./model.js";
 import type { PathSegment } from "./path.js";
 
 export interface DocumentSource {
@@ -34,6 +34,8 @@ export interface ContractDocument {
   readonly guid?: string;
   /** The registration body (`POST /subjects/{subject}/versions`). */
   readonly contract: Contract;
+  /** The subject's config (`PUT /config/{subject}`), on the one document of a subject that sets it. */
+  readonly config?: SubjectConfig;
   readonly source: DocumentSource;
 }
 

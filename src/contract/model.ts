@@ -81,6 +81,33 @@ export interface Contract {
   ruleSet?: RuleSet;
 }
 
+export const COMPATIBILITY_LEVELS = [
+  "BACKWARD",
+  "BACKWARD_TRANSITIVE",
+  "FORWARD",
+  "FORWARD_TRANSITIVE",
+  "FULL",
+  "FULL_TRANSITIVE",
+  "NONE",
+] as const;
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
+
+/** A subject's config: `PUT /config/{subject}` body and `GET` answer. */
+export interface SubjectConfig {
+  compatibility?: CompatibilityLevel;
+  /** A metadata property name: compatibility is checked only against versions with the same value. */
+  compatibilityGroup?: string;
+  compatibilityPolicy?: string;
+  normalize?: boolean;
+  validateFields?: boolean;
+  validateRules?: boolean;
+  alias?: string;
+  defaultMetadata?: Metadata;
+  overrideMetadata?: Metadata;
+  defaultRuleSet?: RuleSet;
+  overrideRuleSet?: RuleSet;
+}
+
 /** A contract as stored under a subject. */
 export interface RegisteredContract extends Contract {
   subject: string;

@@ -13,7 +13,7 @@ import { checkContractShape } from "./json-schema.js";
 import { findJsonSyntaxError } from "./json-syntax.js";
 import { ContractFileError, type ContractFileErrorCode } from "./load-error.js";
 import { findNode, locate, nodePosition, offsetPosition, type YamlSource } from "./locate.js";
-import type { Contract, SchemaType } from "./model.js";
+import type { Contract, SchemaType, SubjectConfig } from "./model.js";
 import { formatPath, parsePath, type PathSegment } from "./path.js";
 import { loadSchemaFile, type SchemaFileReader } from "./schema-file.js";
 import { validateContract } from "./validate.js";
@@ -190,6 +190,8 @@ function parseDocument(source: YamlSource, index: number, options: ParseContract
     version: explicitVersion ? (data.version as number) : 0,
     ...(typeof data.id === "number" ? { id: data.id } : {}),
     ...(typeof data.guid === "string" ? { guid: data.guid } : {}),
+    // Checked by the published JSON Schema above.
+    ...(isObject(data.config) ? { config: data.config as SubjectConfig } : {}),
     contract,
     source: {
       file: source.file,

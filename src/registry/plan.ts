@@ -11,7 +11,7 @@
  * ruleSet-only change as a new version with the same schema; the plan says which.
  */
 import type { ContractDocument } from "../contract/document.js";
-import type { Contract, Metadata, RegisteredContract, Rule, RuleSet } from "../contract/model.js";
+import type { Contract, Metadata, RegisteredContract, Rule, RuleSet, SubjectConfig } from "../contract/model.js";
 import { isErrorCode } from "../errors.js";
 import type { SchemaRegistry } from "./types.js";
 
@@ -34,8 +34,19 @@ export interface VersionConflict {
   readonly changed: readonly ContractPart[];
 }
 
+/** Config keys the files set to other values than the registry holds. */
+export interface ConfigChange {
+  /** The config as the files give it: only these keys are set. */
+  readonly wanted: SubjectConfig;
+  /** What the registry holds now (undefined: the subject has no config of its own). */
+  readonly current: SubjectConfig | undefined;
+  readonly changed: readonly (keyof SubjectConfig)[];
+}
+
 export interface SubjectPlan {
   readonly subject: string;
+  /** Set when the subject's config changes; a push sets it before registering versions. */
+  readonly config: ConfigChange | undefined;
   /** The versions the registry holds now. */
   readonly registered: readonly number[];
   readonly toRegister: readonly VersionToRegister[];
@@ -73,24 +84,42 @@ export async function readRegistryState(registry: SchemaRegistry, subjects: Iter
   return state;
 }
 
-/** The plan for `documents` (any order) against `state` (from readRegistryState). */
-export function planPush(documents: readonly ContractDocument[], state: ReadonlyMap<string, readonly RegisteredContract[]>): PushPlan {
+/** The config of each subject that has one of its own (readSubjectConfigs); undefined for those that do not. */
+export type SubjectConfigs = ReadonlyMap<string, SubjectConfig | undefined>;
+
+/** The subjects' own configs, for the subjects whose files set one. */
+export async function readSubjectConfigs(registry: { getConfig(subject: string): Promise<SubjectConfig | undefined> }, subjects: Iterable<string>): Promise<Map<string, SubjectConfig | undefined>> {
+  const configs = new Map<string, SubjectConfig | undefined>();
+  for (const subject of subjects) configs.set(subject, await registry.getConfig(subject));
+  return configs;
+}
+
+/** The subjects whose documents set a config. */
+export function configuredSubjects(documents: readonly ContractDocument[]): Set<string> {
+  return new Set(documents.filter((d) => d.config !== undefined).map((d) => d.subject));
+}
+
+/** The plan for `documents` (any order) against `state` (from readRegistryState) and `configs` (readSubjectConfigs). */
+export function planPush(documents: readonly ContractDocument[], state: ReadonlyMap<string, readonly RegisteredContract[]>, configs: SubjectConfigs = new Map()): PushPlan {
   const bySubject = new Map<string, ContractDocument[]>();
   for (const d of documents) {
     let list = bySubject.get(d.subject);
     if (!list) bySubject.set(d.subject, (list = []));
     list.push(d);
   }
-  const subjects = [...bySubject.keys()].sort().map((subject) => planSubject(subject, bySubject.get(subject)!, state.get(subject) ?? []));
+  const subjects = [...bySubject.keys()].sort().map((subject) => planSubject(subject, bySubject.get(subject)!, state.get(subject) ?? [], configs.get(subject)));
   return {
     subjects,
-    changes: subjects.some((s) => s.toRegister.length > 0),
+    changes: subjects.some((s) => s.toRegister.length > 0 || s.config !== undefined),
     conflicts: subjects.some((s) => s.conflicts.length > 0),
   };
 }
 
-function planSubject(subject: string, documents: readonly ContractDocument[], registered: readonly RegisteredContract[]): SubjectPlan {
+function planSubject(subject: string, documents: readonly ContractDocument[], registered: readonly RegisteredContract[], current: SubjectConfig | undefined): SubjectPlan {
   const local = [...documents].sort((a, b) => a.version - b.version);
+  // The newest document that sets a config gives it.
+  const wanted = local.findLast((d) => d.config !== undefined)?.config;
+  const changedKeys = wanted === undefined ? [] : (Object.keys(wanted) as (keyof SubjectConfig)[]).filter((k) => canonical(wanted[k]) !== canonical(current?.[k]));
   const toRegister: VersionToRegister[] = [];
   const conflicts: VersionConflict[] = [];
   let previous: Contract | undefined;
@@ -111,6 +140,7 @@ function planSubject(subject: string, documents: readonly ContractDocument[], re
   });
   return {
     subject,
+    config: wanted !== undefined && changedKeys.length > 0 ? { wanted, current, changed: changedKeys } : undefined,
     registered: registered.map((r) => r.version),
     toRegister,
     conflicts,

@@ -4,9 +4,9 @@
  * checked, so that a registry that accepts `metadata` or `ruleSet` without
  * storing them (some ccompat APIs do) is an error, never a success.
  */
-import type { Contract, Metadata, RegisteredContract, RuleSet } from "../contract/model.js";
+import type { Contract, Metadata, RegisteredContract, RuleSet, SubjectConfig } from "../contract/model.js";
 import { RegistryError } from "../errors.js";
-import { canonical, type PushPlan, type SubjectPlan } from "./plan.js";
+import { canonical, type ConfigChange, type PushPlan, type SubjectPlan } from "./plan.js";
 import type { SchemaRegistry } from "./types.js";
 
 export interface PushedVersion {
@@ -21,6 +21,8 @@ export interface PushResult {
   readonly pushed: readonly PushedVersion[];
   /** Subjects not pushed because a local version conflicts with a registered one. */
   readonly refused: readonly string[];
+  /** Subjects whose config was set. */
+  readonly configured: readonly string[];
 }
 
 /**
@@ -29,13 +31,19 @@ export interface PushResult {
  * RegistryError naming what a stored version lost; `onPushed` has seen every
  * version registered before that.
  */
-export async function applyPushPlan(registry: SchemaRegistry, plan: PushPlan, onPushed: (v: PushedVersion) => void = () => {}): Promise<PushResult> {
+export async function applyPushPlan(registry: PushTarget, plan: PushPlan, onPushed: (v: PushedVersion) => void = () => {}): Promise<PushResult> {
   const pushed: PushedVersion[] = [];
   const refused: string[] = [];
+  const configured: string[] = [];
   for (const subject of referencedFirst(plan.subjects)) {
     if (subject.conflicts.length > 0) {
       refused.push(subject.subject);
       continue;
+    }
+    // Config first: a compatibility group or level decides whether the versions are accepted.
+    if (subject.config !== undefined) {
+      await applyConfig(registry, subject.subject, subject.config);
+      configured.push(subject.subject);
     }
     for (const v of subject.toRegister) {
       const registered = await registry.register(subject.subject, v.contract);
@@ -51,7 +59,26 @@ export async function applyPushPlan(registry: SchemaRegistry, plan: PushPlan, on
       onPushed(done);
     }
   }
-  return { pushed, refused };
+  return { pushed, refused, configured };
+}
+
+/** What a push needs of a registry: registering versions, and subject config for subjects that set one. */
+export type PushTarget = SchemaRegistry & Partial<Pick<ConfigAccess, "getConfig" | "updateConfig">>;
+
+interface ConfigAccess {
+  getConfig(subject: string): Promise<SubjectConfig | undefined>;
+  updateConfig(subject: string, config: SubjectConfig): Promise<unknown>;
+}
+
+/** Sets the keys the files give (the others stay as they are), then reads the config back. */
+async function applyConfig(registry: PushTarget, subject: string, change: ConfigChange): Promise<void> {
+  if (registry.updateConfig === undefined || registry.getConfig === undefined) {
+    throw new RegistryError(`${subject}: the files set a subject config, and this registry client cannot write configs`, { code: "registry" });
+  }
+  await registry.updateConfig(subject, { ...change.current, ...change.wanted });
+  const stored = await registry.getConfig(subject);
+  const lost = (Object.keys(change.wanted) as (keyof SubjectConfig)[]).filter((k) => canonical(stored?.[k]) !== canonical(change.wanted[k]));
+  if (lost.length > 0) throw new RegistryError(`set the config of ${subject}, but the registry did not store ${lost.join(", ")}`, { code: "registry" });
 }
 
 /** Subjects whose versions reference other subjects come after those subjects. */

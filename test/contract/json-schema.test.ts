@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Ajv } from "ajv";
 import { CONTRACT_JSON_SCHEMA, checkContractShape } from "../../src/contract/json-schema.js";
-import { ENABLE_AT, MODES_BY_PHASE, RULE_KINDS, RULE_PHASES, SCHEMA_TYPES, type Contract, type Metadata, type Rule, type RuleSet, type SchemaReference } from "../../src/contract/model.js";
+import { COMPATIBILITY_LEVELS, ENABLE_AT, MODES_BY_PHASE, RULE_KINDS, RULE_PHASES, SCHEMA_TYPES, type Contract, type Metadata, type Rule, type RuleSet, type SchemaReference, type SubjectConfig } from "../../src/contract/model.js";
 import { RULE_NAME_PATTERN, isValidRuleName } from "../../src/contract/validate.js";
 
 type Json = Record<string, any>;
@@ -30,8 +30,20 @@ describe("schema/contract.schema.json", () => {
     assert.deepEqual(keys(defs.ruleSet.properties), keys(FULL_RULE_SET));
     assert.deepEqual(keys(defs.metadata.properties), keys(FULL_METADATA));
     assert.deepEqual(keys(defs.reference.properties), keys(FULL_REFERENCE));
-    const fileOnly = ["$schema", "subject", "version", "id", "guid", "schemaFile"];
+    const fileOnly = ["$schema", "subject", "version", "id", "guid", "schemaFile", "config"];
     assert.deepEqual(keys(schema.properties), [...keys(FULL_CONTRACT), ...fileOnly].sort());
+    // The subject config keys a file may set are the model's.
+    const config: Required<Pick<SubjectConfig, "compatibility" | "compatibilityGroup" | "normalize" | "defaultMetadata" | "overrideMetadata" | "defaultRuleSet" | "overrideRuleSet">> = {
+      compatibility: "BACKWARD",
+      compatibilityGroup: "g",
+      normalize: true,
+      defaultMetadata: {},
+      overrideMetadata: {},
+      defaultRuleSet: {},
+      overrideRuleSet: {},
+    };
+    assert.deepEqual(keys(schema.properties.config.properties), keys(config));
+    assert.deepEqual(schema.properties.config.properties.compatibility.enum, [...COMPATIBILITY_LEVELS]);
   });
 
   it("uses the model's enums: schemaType, kind, enableAt, and the modes of each rule list", () => {

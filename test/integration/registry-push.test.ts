@@ -188,6 +188,37 @@ describe("kontract plan against the real registry", () => {
     assert.match(r.out, new RegExp(`\\+ ${subject}\\s+new subject`));
   });
 
+  it("push sets the subject config the files give before the versions, and reads it back", async () => {
+    const subject = uniqueName("config-value");
+    const dir = project({ "rules/orders.yaml": contracts(subject).replace("version: 1\n", "version: 1\nconfig: {compatibility: FULL}\n") });
+    let r = await capture(planCommand, dir, ["--registry", url]);
+    assert.match(r.out, new RegExp(`~ ${subject}\\s+config: compatibility FULL`));
+    assert.match(r.out, /1 subject config to set/);
+    r = await capture(pushCommand, dir, ["--registry", url]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`and the config of ${subject}`));
+    assert.equal((await createRestRegistry({ url }).getConfig(subject))?.compatibility, "FULL");
+    r = await capture(planCommand, dir, ["--registry", url, "--detailed-exitcode"]);
+    assert.equal(r.code, 0, r.out);
+  });
+
+  it("a registry that does not store a config key the files set fails the push before any version (AxonOps has no compatibilityGroup)", async () => {
+    // The shipped orders contract: v2 is a major version with migration rules, accepted by a
+    // Confluent registry once the subject's compatibilityGroup is set. AxonOps 0.2.1 answers the
+    // PUT without storing the group: the push must say so, not go on and fail v2 obscurely.
+    const subject = uniqueName("orders-value");
+    const shipped = join(import.meta.dirname, "../../rules");
+    const dir = project({
+      "rules/orders.yaml": readFileSync(join(shipped, "orders.yaml"), "utf8").replaceAll("subject: orders-value", `subject: ${subject}`),
+      "rules/schemas/orders-v1.avsc": readFileSync(join(shipped, "schemas/orders-v1.avsc"), "utf8"),
+      "rules/schemas/orders-v2.avsc": readFileSync(join(shipped, "schemas/orders-v2.avsc"), "utf8"),
+    });
+    const r = await capture(planCommand, dir, ["--registry", url]);
+    assert.match(r.out, new RegExp(`~ ${subject}\\s+config: compatibilityGroup application\\.major\\.version`));
+    await assert.rejects(capture(pushCommand, dir, ["--registry", url]), (e: unknown) => isErrorCode(e, "registry") && /did not store compatibilityGroup/.test((e as Error).message));
+    await assert.rejects(createRestRegistry({ url }).versions(subject), (e: unknown) => isErrorCode(e, "unknown-schema"), "no version was registered");
+  });
+
   it("a registry that is down is a registry-unreachable error (exit 2 from the CLI)", async () => {
     const dir = project({ "rules/orders.yaml": contracts(uniqueName("plan-value")) });
     await assert.rejects(capture(planCommand, dir, ["--registry", "http://127.0.0.1:1"]), (e: unknown) => isErrorCode(e, "registry-unreachable"));

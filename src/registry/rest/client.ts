@@ -7,7 +7,7 @@
  * failures and timeouts as HTTP 400, always retries by its own rules, and
  * lacks half of the endpoints needed here (see docs/registry.md).
  */
-import type { Contract, Metadata, RegisteredContract, RuleSet } from "../../contract/model.js";
+import type { Contract, RegisteredContract, SubjectConfig } from "../../contract/model.js";
 import { isKontractError, type RegistryError } from "../../errors.js";
 import type { SchemaById, SchemaByGuid, SchemaRegistry } from "../types.js";
 import { Memo } from "./memo.js";
@@ -27,32 +27,9 @@ import {
   WireError,
 } from "./wire.js";
 
-export const COMPATIBILITY_LEVELS = [
-  "BACKWARD",
-  "BACKWARD_TRANSITIVE",
-  "FORWARD",
-  "FORWARD_TRANSITIVE",
-  "FULL",
-  "FULL_TRANSITIVE",
-  "NONE",
-] as const;
-export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
-
+export { COMPATIBILITY_LEVELS, type CompatibilityLevel } from "../../contract/model.js";
 /** `PUT /config[/{subject}]` body and `GET` answer (whose `compatibilityLevel` is read as `compatibility`). */
-export interface RegistryConfig {
-  compatibility?: CompatibilityLevel;
-  /** A metadata property name: compatibility is checked only against versions with the same value. */
-  compatibilityGroup?: string;
-  compatibilityPolicy?: string;
-  normalize?: boolean;
-  validateFields?: boolean;
-  validateRules?: boolean;
-  alias?: string;
-  defaultMetadata?: Metadata;
-  overrideMetadata?: Metadata;
-  defaultRuleSet?: RuleSet;
-  overrideRuleSet?: RuleSet;
-}
+export type RegistryConfig = SubjectConfig;
 
 export interface RestRegistry extends SchemaRegistry {
   /** The registry URLs, without credentials. */
