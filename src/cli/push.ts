@@ -129,7 +129,7 @@ export async function pullCommand(argv: string[], io: PlanCommandIO = { stdout: 
   const unknown = [...state].filter(([, versions]) => versions.length === 0).map(([s]) => s);
   if (unknown.length > 0) throw new UsageError(`the registry has no subject ${unknown.join(", ")}`);
   const out = resolve(io.cwd, values.out);
-  for (const file of contractFiles(state)) {
+  for (const file of contractFiles(state, await readSubjectConfigs(registry, state.keys()))) {
     const path = join(out, file.path);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.text);

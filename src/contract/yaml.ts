@@ -8,12 +8,12 @@ import { Document, isScalar, visit } from "yaml";
 import { ContractError } from "../errors.js";
 import type { ContractDocument } from "./document.js";
 import { ContractLoadError } from "./load-error.js";
-import type { Contract, Metadata, Rule, RuleSet, SchemaReference } from "./model.js";
+import type { Contract, Metadata, Rule, RuleSet, SchemaReference, SubjectConfig } from "./model.js";
 import { RULE_PHASES } from "./model.js";
 import { parseContractSource, type ParseContractOptions } from "./parse.js";
 
-/** A contract plus what the YAML document adds: the subject, and optionally version, id and guid. */
-export type YamlContractEntry = Contract & { subject: string; version?: number; id?: number; guid?: string };
+/** A contract plus what the YAML document adds: the subject, and optionally version, id, guid and the subject's config. */
+export type YamlContractEntry = Contract & { subject: string; version?: number; id?: number; guid?: string; config?: SubjectConfig };
 
 export interface ContractToYamlOptions {
   /**
@@ -93,6 +93,7 @@ function toPlain(entry: YamlContractEntry, options: ContractToYamlOptions): Reco
     if (entry.id !== undefined) o.id = entry.id;
     if (entry.guid !== undefined) o.guid = entry.guid;
   }
+  if (entry.config !== undefined) o.config = plainConfig(entry.config);
   if (entry.schemaType !== undefined) o.schemaType = entry.schemaType;
   if (entry.references !== undefined && entry.references !== null) o.references = entry.references.map(plainReference);
   if (entry.metadata !== undefined && entry.metadata !== null) o.metadata = plainMetadata(entry.metadata);
@@ -125,6 +126,19 @@ function hasMergeKey(v: unknown): boolean {
 
 function plainReference(r: SchemaReference): Record<string, unknown> {
   return { name: r.name, subject: r.subject, version: r.version };
+}
+
+/** The keys a contract file may set (schema/contract.schema.json), in that order. */
+function plainConfig(c: SubjectConfig): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (c.compatibility !== undefined) o.compatibility = c.compatibility;
+  if (c.compatibilityGroup !== undefined) o.compatibilityGroup = c.compatibilityGroup;
+  if (c.normalize !== undefined) o.normalize = c.normalize;
+  if (c.defaultMetadata !== undefined) o.defaultMetadata = plainMetadata(c.defaultMetadata);
+  if (c.overrideMetadata !== undefined) o.overrideMetadata = plainMetadata(c.overrideMetadata);
+  if (c.defaultRuleSet !== undefined) o.defaultRuleSet = plainRuleSet(c.defaultRuleSet);
+  if (c.overrideRuleSet !== undefined) o.overrideRuleSet = plainRuleSet(c.overrideRuleSet);
+  return o;
 }
 
 function plainMetadata(m: Metadata): Record<string, unknown> {

@@ -22,6 +22,7 @@ export const LINT_CODES = {
   "version-duplicate": { severity: "error", category: "structure", description: "The same version of a subject is defined twice." },
   "id-conflict": { severity: "error", category: "structure", description: "One explicit schema id is given to two different contracts." },
   "guid-conflict": { severity: "error", category: "structure", description: "One guid is given to two different schemas." },
+  "config-duplicate": { severity: "error", category: "structure", description: "Two documents of one subject set `config`: a subject has one config." },
   "reference-unresolved": { severity: "error", category: "structure", description: "A schema reference names a subject version that the linted files do not define." },
   // Schemas
   "schema-file-missing": { severity: "error", category: "schema", description: "The `schemaFile` does not exist." },

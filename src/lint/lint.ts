@@ -49,6 +49,7 @@ export function lintSources(sources: readonly LintSource[], options: LintOptions
   }
   checkVersions(loaded.documents, schemas, report);
   checkIds(loaded.documents.map((d) => d.doc), report);
+  checkConfigs(loaded.documents, report);
 
   // Suppression comments, per file.
   let kept: RawDiagnostic[] = raw;
@@ -198,6 +199,28 @@ function migrationModes(doc: ContractDocument): string[] {
 }
 
 /** Explicit ids and guids: what the file registry would refuse. */
+/** A subject has one config: a second document that sets `config` is an error (push would take the newest). */
+function checkConfigs(documents: readonly LoadedDocument[], report: (d: RawDiagnostic) => void): void {
+  const first = new Map<string, LoadedDocument>();
+  for (const d of [...documents].sort((a, b) => a.doc.version - b.doc.version)) {
+    if (d.doc.config === undefined) continue;
+    const earlier = first.get(d.doc.subject);
+    if (earlier === undefined) {
+      first.set(d.doc.subject, d);
+      continue;
+    }
+    report({
+      subject: d.doc.subject,
+      version: d.doc.version,
+      code: "config-duplicate",
+      message: `${d.doc.subject} v${earlier.doc.version} already sets the subject's config`,
+      position: positionOf(d, ["config"], { key: true }),
+      path: "config",
+      hint: "keep one `config`, on the document that introduces the subject",
+    });
+  }
+}
+
 function checkIds(documents: readonly ContractDocument[], report: (d: RawDiagnostic) => void): void {
   if (!documents.some((d) => d.id !== undefined || d.guid !== undefined)) return;
   try {

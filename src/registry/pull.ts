@@ -6,7 +6,7 @@
  */
 import type { RegisteredContract } from "../contract/model.js";
 import { contractToYaml } from "../contract/yaml.js";
-import { authorsMetadata } from "./plan.js";
+import { authorsMetadata, type SubjectConfigs } from "./plan.js";
 
 export interface ContractFile {
   /** Relative to the folder pulled into: `<subject>.yaml`, `schemas/<subject>-v<n>.avsc`. */
@@ -16,14 +16,18 @@ export interface ContractFile {
 
 const EXTENSIONS = { AVRO: "avsc", JSON: "json", PROTOBUF: "proto" } as const;
 
-/** The files for every subject of `state`, sorted by subject. */
-export function contractFiles(state: ReadonlyMap<string, readonly RegisteredContract[]>): ContractFile[] {
+/**
+ * The files for every subject of `state`, sorted by subject. A subject's own
+ * config (`configs`, from readSubjectConfigs) goes on its first document.
+ */
+export function contractFiles(state: ReadonlyMap<string, readonly RegisteredContract[]>, configs: SubjectConfigs = new Map()): ContractFile[] {
   const files: ContractFile[] = [];
   for (const subject of [...state.keys()].sort()) {
     const versions = [...(state.get(subject) ?? [])].sort((a, b) => a.version - b.version);
     if (versions.length === 0) continue;
     const name = fileName(subject);
     const documents: string[] = [];
+    const config = configs.get(subject);
     for (const v of versions) {
       const schemaType = v.schemaType ?? "AVRO";
       const schemaFile = `schemas/${name}-v${v.version}.${EXTENSIONS[schemaType]}`;
@@ -38,6 +42,7 @@ export function contractFiles(state: ReadonlyMap<string, readonly RegisteredCont
         ...(v.references !== undefined && v.references.length > 0 ? { references: v.references } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
         ...(v.ruleSet !== undefined ? { ruleSet: v.ruleSet } : {}),
+        ...(config !== undefined && v === versions[0] ? { config } : {}),
       };
       documents.push(contractToYaml(entry, subject, { schemaFile }));
     }

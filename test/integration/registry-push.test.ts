@@ -200,6 +200,15 @@ describe("kontract plan against the real registry", () => {
     assert.equal((await createRestRegistry({ url }).getConfig(subject))?.compatibility, "FULL");
     r = await capture(planCommand, dir, ["--registry", url, "--detailed-exitcode"]);
     assert.equal(r.code, 0, r.out);
+
+    // pull writes the config on the subject's first document; pushing that back changes nothing.
+    const pulled = project({});
+    assert.equal((await capture(pullCommand, pulled, ["--registry", url, subject])).code, 0);
+    const text = readFileSync(join(pulled, "rules", `${subject}.yaml`), "utf8");
+    assert.match(text.split("---")[0]!, /config:\n {2}compatibility: FULL/);
+    assert.equal(text.split("---")[1]!.includes("config:"), false);
+    r = await capture(planCommand, pulled, ["--registry", url, "--detailed-exitcode"]);
+    assert.equal(r.code, 0, r.out);
   });
 
   it("a registry that does not store a config key the files set fails the push before any version (AxonOps has no compatibilityGroup)", async () => {
