@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       case "plan":
       case "push":
       case "pull": {
-        const commands = await import("./push.js");
+        const commands = await import("./registry-commands.js");
         const byName = {
           plan: { run: commands.planCommand, usage: commands.PLAN_USAGE },
           push: { run: commands.pushCommand, usage: commands.PUSH_USAGE },

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { checkCommand } from "../../src/cli/check.js";
-import { planCommand, pullCommand, pushCommand } from "../../src/cli/push.js";
+import { planCommand, pullCommand, pushCommand } from "../../src/cli/registry-commands.js";
 import { lintSources } from "../../src/lint/index.js";
 import { loadContractFiles } from "../../src/contract/index.js";
 import { isErrorCode } from "../../src/errors.js";
