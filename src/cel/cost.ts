@@ -21,6 +21,7 @@ import type { CelFunc } from "@bufbuild/cel";
 import { clone, create } from "@bufbuild/protobuf";
 import { ExprSchema, Expr_CallSchema, ConstantSchema } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import type { Expr, Expr_Comprehension } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { forEachChild } from "./ast.js";
 import { costFailure } from "./failure.js";
 import type { CelFailure } from "./failure.js";
 
@@ -159,38 +160,15 @@ export function chargeFunc(meter: Meter): CelFunc {
  */
 export function withCharges(root: Expr): Expr {
   const copy = clone(ExprSchema, root);
-  const visit = (e: Expr | undefined): void => {
-    if (e === undefined) return;
+  const visit = (e: Expr): void => {
+    forEachChild(e, visit);
     const k = e.exprKind;
-    switch (k.case) {
-      case "selectExpr":
-        visit(k.value.operand);
-        return;
-      case "callExpr":
-        visit(k.value.target);
-        k.value.args.forEach(visit);
-        return;
-      case "listExpr":
-        k.value.elements.forEach(visit);
-        return;
-      case "structExpr":
-        for (const entry of k.value.entries) {
-          visit(entry.value);
-          if (entry.keyKind.case === "mapKey") visit(entry.keyKind.value);
-        }
-        return;
-      case "comprehensionExpr": {
-        const c = k.value;
-        const units = iterationCost(c);
-        [c.iterRange, c.accuInit, c.loopCondition, c.loopStep, c.result].forEach(visit);
-        const weight = create(ExprSchema, { id: e.id, exprKind: { case: "constExpr", value: create(ConstantSchema, { constantKind: { case: "int64Value", value: BigInt(units) } }) } });
-        const call = create(Expr_CallSchema, { function: CHARGE_FUNCTION, args: [c.loopCondition ?? create(ExprSchema), weight] });
-        c.loopCondition = create(ExprSchema, { id: e.id, exprKind: { case: "callExpr", value: call } });
-        return;
-      }
-      default:
-        return;
-    }
+    if (k.case !== "comprehensionExpr") return;
+    const c = k.value;
+    const units = iterationCost(c);
+    const weight = create(ExprSchema, { id: e.id, exprKind: { case: "constExpr", value: create(ConstantSchema, { constantKind: { case: "int64Value", value: BigInt(units) } }) } });
+    const call = create(Expr_CallSchema, { function: CHARGE_FUNCTION, args: [c.loopCondition ?? create(ExprSchema), weight] });
+    c.loopCondition = create(ExprSchema, { id: e.id, exprKind: { case: "callExpr", value: call } });
   };
   visit(copy);
   return copy;

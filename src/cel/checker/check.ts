@@ -7,6 +7,7 @@
 import type { Registry } from "@bufbuild/protobuf";
 import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateStruct } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { closest } from "../../util/suggest.js";
+import { forEachChild } from "../ast.js";
 import { validateRe2 } from "../regex.js";
 import type { FunctionTable, Overload } from "./functions.js";
 import { messageCheckType, messageFields } from "./schema-types.js";
@@ -255,37 +256,11 @@ export class Checker {
   private nodeById(id: bigint): Expr | undefined {
     if (this.nodesById === undefined) {
       const index = new Map<bigint, Expr>();
-      const visit = (e: Expr | undefined): void => {
-        if (e === undefined) return;
+      const visit = (e: Expr): void => {
         index.set(e.id, e);
-        const k = e.exprKind;
-        switch (k.case) {
-          case "selectExpr":
-            visit(k.value.operand);
-            break;
-          case "callExpr":
-            visit(k.value.target);
-            k.value.args.forEach(visit);
-            break;
-          case "listExpr":
-            k.value.elements.forEach(visit);
-            break;
-          case "structExpr":
-            for (const en of k.value.entries) {
-              if (en.keyKind.case === "mapKey") visit(en.keyKind.value);
-              visit(en.value);
-            }
-            break;
-          case "comprehensionExpr":
-            visit(k.value.iterRange);
-            visit(k.value.accuInit);
-            visit(k.value.loopCondition);
-            visit(k.value.loopStep);
-            visit(k.value.result);
-            break;
-        }
+        forEachChild(e, visit);
       };
-      visit(this.root);
+      if (this.root !== undefined) visit(this.root);
       this.nodesById = index;
     }
     return this.nodesById.get(id);
