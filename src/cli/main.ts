@@ -24,49 +24,49 @@ Options:
 
 `;
 
+interface Command {
+  readonly run: (argv: string[]) => Promise<number>;
+  readonly usage: string;
+}
+
+/** Each command's module is loaded on demand: `check` does not pay for the linter or the REST client. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  check: async () => ({ run: (a) => checkCommand(a), usage: CHECK_USAGE }),
+  lint: async () => {
+    const m = await import("./lint.js");
+    return { run: (a) => m.lintCommand(a), usage: m.LINT_USAGE };
+  },
+  test: async () => {
+    const m = await import("./test.js");
+    return { run: (a) => m.testCommand(a), usage: m.TEST_USAGE };
+  },
+  plan: async () => {
+    const m = await import("./registry-commands.js");
+    return { run: (a) => m.planCommand(a), usage: m.PLAN_USAGE };
+  },
+  push: async () => {
+    const m = await import("./registry-commands.js");
+    return { run: (a) => m.pushCommand(a), usage: m.PUSH_USAGE };
+  },
+  pull: async () => {
+    const m = await import("./registry-commands.js");
+    return { run: (a) => m.pullCommand(a), usage: m.PULL_USAGE };
+  },
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    const load = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (load !== undefined) {
+      const { run, usage } = await load();
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(usage);
+        return 0;
+      }
+      return await run(rest);
+    }
     switch (command) {
-      case "check":
-        if (rest.includes("--help") || rest.includes("-h")) {
-          process.stdout.write(CHECK_USAGE);
-          return 0;
-        }
-        return await checkCommand(rest);
-      case "lint": {
-        // Loaded on demand: `check` does not pay for the linter.
-        const { lintCommand, LINT_USAGE } = await import("./lint.js");
-        if (rest.includes("--help") || rest.includes("-h")) {
-          process.stdout.write(LINT_USAGE);
-          return 0;
-        }
-        return await lintCommand(rest);
-      }
-      case "test": {
-        const { testCommand, TEST_USAGE } = await import("./test.js");
-        if (rest.includes("--help") || rest.includes("-h")) {
-          process.stdout.write(TEST_USAGE);
-          return 0;
-        }
-        return await testCommand(rest);
-      }
-      case "plan":
-      case "push":
-      case "pull": {
-        const commands = await import("./registry-commands.js");
-        const byName = {
-          plan: { run: commands.planCommand, usage: commands.PLAN_USAGE },
-          push: { run: commands.pushCommand, usage: commands.PUSH_USAGE },
-          pull: { run: commands.pullCommand, usage: commands.PULL_USAGE },
-        };
-        const { run, usage } = byName[command];
-        if (rest.includes("--help") || rest.includes("-h")) {
-          process.stdout.write(usage);
-          return 0;
-        }
-        return await run(rest);
-      }
       case "--version":
       case "-V":
         process.stdout.write(`kontract ${pkg.version}\n`);
