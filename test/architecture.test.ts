@@ -23,7 +23,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   kafka: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   lint: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   testing: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
-  cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing"],
+  diff: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing"],
+  cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing", "diff"],
   "index.ts": ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
 };
 

@@ -16,6 +16,8 @@ Commands:
   push [paths...] --registry <url>   register the contracts, checked after the write (see kontract push --help)
   pull [subjects...] --registry <url>
                                      write a registry's contracts as files (see kontract pull --help)
+  diff <a> <b>                       rule-level changes between folders, git refs or registries,
+                                     classed and proved on fixtures (see kontract diff --help)
 
 Options:
   -V, --version                      print kontract's version
@@ -51,6 +53,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pull: async () => {
     const m = await import("./registry-commands.js");
     return { run: (a) => m.pullCommand(a), usage: m.PULL_USAGE };
+  },
+  diff: async () => {
+    const m = await import("./diff.js");
+    return { run: (a) => m.diffCommand(a), usage: m.DIFF_USAGE };
   },
 };
 

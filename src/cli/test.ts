@@ -80,7 +80,7 @@ export async function testCommand(argv: string[], io: LintCommandIO = { stdout: 
 }
 
 /** *.test.yaml / *.test.yml files: as given, or anywhere under given folders (sorted). */
-function findFixtures(paths: readonly string[]): string[] {
+export function findFixtures(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
@@ -103,6 +103,6 @@ function findFixtures(paths: readonly string[]): string[] {
   return [...new Set(out)];
 }
 
-function display(path: string, cwd: string): string {
+export function display(path: string, cwd: string): string {
   return path.startsWith(cwd + "/") ? path.slice(cwd.length + 1) : path;
 }

@@ -11,7 +11,8 @@
  * ruleSet-only change as a new version with the same schema; the plan says which.
  */
 import type { ContractDocument } from "../contract/document.js";
-import type { Contract, Metadata, RegisteredContract, Rule, RuleSet, SubjectConfig } from "../contract/model.js";
+import { canonical, canonicalSchema, ruleChangeLabel, ruleChanges } from "../contract/compare.js";
+import type { Contract, Metadata, RegisteredContract, SubjectConfig } from "../contract/model.js";
 import { isErrorCode } from "../errors.js";
 import type { SchemaRegistry } from "./types.js";
 
@@ -133,7 +134,7 @@ function planSubject(subject: string, documents: readonly ContractDocument[], re
         version: doc.version,
         contract: doc.contract,
         changed: previous === undefined ? [] : differences(previous, doc.contract),
-        rules: previous === undefined ? [] : ruleChanges(previous.ruleSet, doc.contract.ruleSet),
+        rules: previous === undefined ? [] : ruleChanges(previous.ruleSet, doc.contract.ruleSet).map(ruleChangeLabel),
       });
     }
     previous = doc.contract;
@@ -169,46 +170,4 @@ export function authorsMetadata(metadata: Metadata | undefined): Metadata | unde
   if (Object.keys(properties).length > 0) out.properties = properties;
   else delete out.properties;
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/** "+name" added, "-name" removed, "~name" changed, over the three rule lists. */
-export function ruleChanges(before: RuleSet | undefined, after: RuleSet | undefined): string[] {
-  const index = (rs: RuleSet | undefined): Map<string, Rule> =>
-    new Map([...(rs?.domainRules ?? []), ...(rs?.migrationRules ?? []), ...(rs?.encodingRules ?? [])].map((r) => [r.name, r]));
-  const a = index(before);
-  const b = index(after);
-  const out: string[] = [];
-  for (const [name, rule] of b) {
-    const old = a.get(name);
-    if (old === undefined) out.push(`+${name}`);
-    else if (canonical(old) !== canonical(rule)) out.push(`~${name}`);
-  }
-  for (const name of a.keys()) if (!b.has(name)) out.push(`-${name}`);
-  return out;
-}
-
-/** Avro and JSON Schema as parsed JSON (key order and spacing do not count); Protobuf with its spacing collapsed. */
-function canonicalSchema(c: Contract): string {
-  if ((c.schemaType ?? "AVRO") === "PROTOBUF") return c.schema.replace(/\s+/g, " ").trim();
-  try {
-    return canonical(JSON.parse(c.schema));
-  } catch {
-    return c.schema;
-  }
-}
-
-/** Sorted-key JSON where absent, empty lists and empty objects count as nothing. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(normalize(v)) ?? "";
-}
-
-function normalize(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map((x) => normalize(x) ?? null);
-  if (typeof v !== "object" || v === null) return v;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v).sort()) {
-    const n = normalize((v as Record<string, unknown>)[key]);
-    if (n !== undefined) out[key] = n;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
 }

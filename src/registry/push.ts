@@ -6,7 +6,8 @@
  */
 import type { Contract, Metadata, RegisteredContract, RuleSet, SubjectConfig } from "../contract/model.js";
 import { RegistryError } from "../errors.js";
-import { canonical, type ConfigChange, type PushPlan, type SubjectPlan } from "./plan.js";
+import { canonical } from "../contract/compare.js";
+import { type ConfigChange, type PushPlan, type SubjectPlan } from "./plan.js";
 import type { SchemaRegistry } from "./types.js";
 
 export interface PushedVersion {

@@ -3,5 +3,5 @@
  * through the real serde (see docs/testing.md).
  */
 export { FixtureError, parseFixture, type Expectation, type Fixture, type FixtureCase, type FixtureMode, type FixtureReader } from "./fixture.js";
-export { runFixtures, type CaseResult, type RuleCoverage, type RunFixturesOptions, type TestReport, type TestSummary } from "./run.js";
+export { runFixtures, type CaseResult, type ObservedOutcome, type RuleCoverage, type RunFixturesOptions, type TestReport, type TestSummary } from "./run.js";
 export { formatTestReport, testReportJunit, type TestFormatOptions } from "./report.js";

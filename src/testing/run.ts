@@ -4,7 +4,9 @@
  * deserializer (READ, with migrations), exactly as a client would run it.
  * No I/O: the caller loads the contract documents and fixture files.
  */
+import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
+import { canonical } from "../contract/compare.js";
 import type { ContractDocument } from "../contract/document.js";
 import { BUILTIN_ACTIONS, RULE_PHASES, defaultKind, defaultMode, type Rule, type RulePhase } from "../contract/model.js";
 import { createEngine, modeApplies, type RuleAction, type RuleOverride } from "../engine/index.js";
@@ -27,7 +29,21 @@ export interface CaseResult {
   readonly message?: string;
   /** What happened, for reports: e.g. "WRITE v2" or "READ v1 -> v2". */
   readonly run: string;
+  /** What happened to the message (undefined for skipped cases). */
+  readonly observed?: ObservedOutcome;
   readonly durationMs: number;
+}
+
+/** What the rules did to a case's message, whatever the case expected. */
+export interface ObservedOutcome {
+  /** passed: the message went on; failed: a rule stopped it; invalid: it does not fit the schema; error: the case could not run. */
+  readonly kind: "passed" | "failed" | "invalid" | "error";
+  /** The action taken (passed and failed). */
+  readonly action?: string;
+  /** The rules that failed, sorted. */
+  readonly violated?: readonly string[];
+  /** A digest of the resulting message's JSON form: equal digests, equal messages. The message itself is left out of reports. */
+  readonly digest?: string;
 }
 
 export interface RuleCoverage {
@@ -101,7 +117,7 @@ export async function runFixtures(options: RunFixturesOptions): Promise<TestRepo
       const outcome = await runCase(env, fixture, c);
       const failure = outcome.kind === "error" ? outcome.message : compare(c.expect, outcome);
       const run = describeRun(c, outcome.writerVersion, outcome.readerVersion);
-      results.push({ ...base, status: failure ? "failed" : "passed", ...(failure ? { message: failure } : {}), run, durationMs: performance.now() - started });
+      results.push({ ...base, status: failure ? "failed" : "passed", ...(failure ? { message: failure } : {}), run, observed: observe(outcome), durationMs: performance.now() - started });
       record(seen, fixture.subject, c, outcome, current);
     }
   }
@@ -263,6 +279,16 @@ async function runCase(env: Environment, fixture: Fixture, c: FixtureCase): Prom
     if (isKontractError(e) && (e.code === "message-invalid" || e.code === "wire-format")) return { kind: "invalid", message: describe(e), writerVersion: wv, readerVersion: undefined };
     return { kind: "error", message: describe(e), writerVersion: wv };
   }
+}
+
+function observe(o: CaseOutcome): ObservedOutcome {
+  if (o.kind === "error" || o.kind === "invalid") return { kind: o.kind };
+  return {
+    kind: o.kind,
+    action: o.action,
+    violated: [...new Set(o.violations.map((v) => v.rule))].sort(),
+    digest: createHash("sha256").update(canonical(o.json)).digest("hex").slice(0, 16),
+  };
 }
 
 function settled(

@@ -9,6 +9,7 @@ import { Writable } from "node:stream";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { checkCommand } from "../../src/cli/check.js";
+import { diffCommand } from "../../src/cli/diff.js";
 import { planCommand, pullCommand, pushCommand } from "../../src/cli/registry-commands.js";
 import { lintSources } from "../../src/lint/index.js";
 import { loadContractFiles } from "../../src/contract/index.js";
@@ -156,6 +157,26 @@ describe("kontract plan against the real registry", () => {
     const yamls = readdirSync(join(pulled, "rules")).filter((f) => f.endsWith(".yaml")).map((f) => join(pulled, "rules", f));
     const lint = lintSources(yamls.map((file) => ({ file, text: readFileSync(file, "utf8") })), { readFile: (p) => readFileSync(p, "utf8") });
     assert.deepEqual(lint.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning").map((d) => `${d.code}: ${d.message}`), []);
+  });
+
+  it("diff: pulled files against rules/, and the registry against rules/, are equal; a tightened rule is caught by --fail-on", async () => {
+    const subject = uniqueName("diff-value");
+    const source = project({ "rules/orders.yaml": contracts(subject) });
+    assert.equal((await capture(pushCommand, source, ["--registry", url])).code, 0);
+    const pulled = project({});
+    assert.equal((await capture(pullCommand, pulled, ["--registry", url, "--out", "rules", subject])).code, 0);
+
+    const files = await capture(diffCommand, source, ["rules", join(pulled, "rules"), "--fail-on", "any"]);
+    assert.equal(files.code, 0, files.out);
+    assert.match(files.out, /No changes/);
+    const registry = await capture(diffCommand, source, [url, "rules", "--fail-on", "any"]);
+    assert.equal(registry.code, 0, registry.out);
+    assert.match(registry.out, new RegExp(`${subject} {2}v2: unchanged`));
+
+    writeFileSync(join(source, "rules/orders.yaml"), contracts(subject).replace('onFailure: DLQ}', 'onFailure: NONE}').replace(/expr: "message.amount > 0.0", onFailure: NONE/, 'expr: "message.amount > 10.0", onFailure: ERROR'));
+    const changed = await capture(diffCommand, source, ["registry", "rules", "--registry", url, "--fail-on", "tightening"]);
+    assert.equal(changed.code, 1, changed.out);
+    assert.match(changed.out, /tightening {2}rule amountPositive in domainRules: expr changed/);
   });
 
   it("pull of a subject the registry does not have is a usage error naming it", async () => {
