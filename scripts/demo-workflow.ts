@@ -9,28 +9,16 @@
  * Works in a temporary folder; leaves the broker and registry running
  * (`scripts/infra.sh down` stops them).
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { diffCommand } from "../src/cli/diff.js";
 import { planCommand, pushCommand } from "../src/cli/registry-commands.js";
 import { contractConsumer, contractProducer, trackingPartitioner } from "../src/kafka/index.js";
 import { createRestRegistry } from "../src/registry/rest/index.js";
+import { localInfra, runDemo, say, until } from "./lib/demo-support.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const env = new Map(
-  readFileSync(join(ROOT, "scripts", "versions.env"), "utf8")
-    .split("\n")
-    .map((l) => /^([A-Z0-9_]+)=(\S*)$/.exec(l.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1]!, m[2]!]),
-);
-const host = env.get("INFRA_HOST")!;
-const brokers = [`${host}:${env.get("KAFKA_PORT")}`];
-const registryUrl = `http://${host}:${env.get("REGISTRY_PORT")}`;
 /** How long producers and consumers trust their cached "latest" version: the delay before a pushed rule is enforced. */
 const LATEST_TTL_MS = 1_000;
 
@@ -86,11 +74,8 @@ ${RULES_V1}
       onFailure: DLQ
 `;
 
-const say = (text = ""): void => void process.stdout.write(`${text}\n`);
-
 async function main(): Promise<void> {
-  say("== starting a local Kafka broker and schema registry (scripts/infra.sh up)");
-  execFileSync("bash", [join(ROOT, "scripts", "infra.sh"), "up"], { stdio: "inherit" });
+  const { brokers, registryUrl } = localInfra();
 
   const dir = mkdtempSync(join(tmpdir(), "kontract-workflow-"));
   try {
@@ -162,15 +147,4 @@ async function main(): Promise<void> {
   say("\nbroker and registry keep running; stop them with: scripts/infra.sh down");
 }
 
-async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("demo: timed out waiting for records");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-main().catch((e: unknown) => {
-  process.stderr.write(`demo failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+runDemo(main);

@@ -8,26 +8,11 @@
  *
  * Leaves the broker and registry running; `scripts/infra.sh down` stops them.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import type { Contract } from "../src/contract/model.js";
 import { DLQ_HEADERS, contractConsumer, contractProducer, trackingPartitioner } from "../src/kafka/index.js";
 import { createRestRegistry } from "../src/registry/rest/index.js";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const env = new Map(
-  readFileSync(join(ROOT, "scripts", "versions.env"), "utf8")
-    .split("\n")
-    .map((l) => /^([A-Z0-9_]+)=(\S*)$/.exec(l.trim()))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [m[1]!, m[2]!]),
-);
-const host = env.get("INFRA_HOST")!;
-const brokers = [`${host}:${env.get("KAFKA_PORT")}`];
-const registryUrl = `http://${host}:${env.get("REGISTRY_PORT")}`;
+import { localInfra, runDemo, say, until } from "./lib/demo-support.js";
 
 const contract: Contract = {
   schemaType: "AVRO",
@@ -61,11 +46,8 @@ const orders = [
   { id: "o-5", amount: 7.25, currency: "USD", email: "eve@example.com" },
 ];
 
-const say = (text = ""): void => void process.stdout.write(`${text}\n`);
-
 async function main(): Promise<void> {
-  say("== starting a local Kafka broker and schema registry (scripts/infra.sh up)");
-  execFileSync("bash", [join(ROOT, "scripts", "infra.sh"), "up"], { stdio: "inherit" });
+  const { brokers, registryUrl } = localInfra();
 
   const run = Date.now().toString(36);
   const topic = `demo-orders-${run}`;
@@ -125,15 +107,4 @@ async function main(): Promise<void> {
   say("\nbroker and registry keep running; stop them with: scripts/infra.sh down");
 }
 
-async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("demo: timed out waiting for records");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-main().catch((e: unknown) => {
-  process.stderr.write(`demo failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+runDemo(main);
