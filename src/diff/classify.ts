@@ -89,7 +89,7 @@ function diffSubject(subject: string, a: readonly ContractDocument[], b: readonl
     versionsAdded: b.filter((d) => !aVersions.has(d.version)).map((d) => d.version),
     versionsRemoved: a.filter((d) => !bVersions.has(d.version)).map((d) => d.version),
     versionsDiffering: b
-      .filter((d) => d !== to && aVersions.has(d.version) && aVersions.get(d.version) !== from && differences(aVersions.get(d.version)!.contract, d.contract).length > 0)
+      .filter((d) => aVersions.has(d.version) && !(d === to && aVersions.get(d.version) === from) && differences(aVersions.get(d.version)!.contract, d.contract).length > 0)
       .map((d) => d.version),
   };
   if (from === undefined) {

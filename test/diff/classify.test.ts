@@ -178,6 +178,9 @@ describe("subjects and versions", () => {
     const d = diffContracts([doc(1, { metadata: { properties: { a: "1" } } }), doc(2, {})], [doc(1, {}), doc(2, { schema: respaced })]).subjects[0]!;
     assert.deepEqual(d.changes, []);
     assert.deepEqual(d.versionsDiffering, [1]);
+    // The newest version of one side, changed on the other side where it is no longer the newest.
+    const moved = diffContracts([doc(1, {}), doc(2, { metadata: { properties: { a: "1" } } })], [doc(1, {}), doc(2, {}), doc(3, {})]).subjects[0]!;
+    assert.deepEqual([moved.versionsDiffering, moved.versionsAdded], [[2], [3]]);
   });
 
   test("mostSevere orders breaking, tightening, loosening, neutral", () => {
