@@ -107,8 +107,9 @@ function diffSubject(subject: string, a: readonly ContractDocument[], b: readonl
   if (canonical(from.contract.references) !== canonical(to.contract.references)) {
     changes.push({ part: "references", class: "neutral", what: "schema references changed", why: "the referenced schemas are compared with the schema" });
   }
-  changes.push(...majorVersionChange(from, to, a, b, bridging));
-  changes.push(...metadataChanges(from.contract, to.contract));
+  const group = configOf(b)?.compatibilityGroup ?? configOf(a)?.compatibilityGroup;
+  changes.push(...majorVersionChange(group, from, to, bridging));
+  changes.push(...metadataChanges(from.contract, to.contract, group));
   changes.push(...enableAtChange(from.contract.ruleSet, to.contract.ruleSet));
   for (const c of ruleChanges(from.contract.ruleSet, to.contract.ruleSet)) changes.push(classifyRule(c, ""));
   changes.push(...configChanges(configOf(a), configOf(b)));
@@ -175,8 +176,7 @@ function migrationModes(versions: readonly ContractDocument[]): Set<"UPGRADE" | 
 }
 
 /** A new value of the compatibility group's property is a new major version: without migration rules, consumers break. */
-function majorVersionChange(from: ContractDocument, to: ContractDocument, a: readonly ContractDocument[], b: readonly ContractDocument[], bridging: readonly ContractDocument[]): ContractChange[] {
-  const group = configOf(b)?.compatibilityGroup ?? configOf(a)?.compatibilityGroup;
+function majorVersionChange(group: string | undefined, from: ContractDocument, to: ContractDocument, bridging: readonly ContractDocument[]): ContractChange[] {
   if (group === undefined) return [];
   const before = from.contract.metadata?.properties?.[group];
   const after = to.contract.metadata?.properties?.[group];
@@ -190,13 +190,14 @@ function majorVersionChange(from: ContractDocument, to: ContractDocument, a: rea
 
 // --- metadata and config ------------------------------------------------------
 
-function metadataChanges(before: Contract, after: Contract): ContractChange[] {
+/** Properties (but the compatibility group's, a major version of its own), sensitive names and field tags. */
+function metadataChanges(before: Contract, after: Contract, group: string | undefined): ContractChange[] {
   const out: ContractChange[] = [];
   const a = before.metadata;
   const b = after.metadata;
   const aProps = a?.properties ?? {};
   const bProps = b?.properties ?? {};
-  const changedProps = [...new Set([...Object.keys(aProps), ...Object.keys(bProps)])].filter((k) => k !== "confluent:version" && aProps[k] !== bProps[k]).sort();
+  const changedProps = [...new Set([...Object.keys(aProps), ...Object.keys(bProps)])].filter((k) => k !== "confluent:version" && k !== group && aProps[k] !== bProps[k]).sort();
   if (changedProps.length > 0) out.push({ part: "metadata", class: "neutral", what: `properties changed: ${changedProps.join(", ")}`, why: "properties select versions (use.latest.with.metadata); they do not change messages" });
   if (canonical(sortedSet(a?.sensitive)) !== canonical(sortedSet(b?.sensitive))) {
     out.push({ part: "metadata", class: "neutral", what: "sensitive properties changed", why: "only what is redacted in output changes" });
