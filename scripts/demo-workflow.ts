@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
 
     // One producer for the whole run: it picks up v2 by itself.
-    const registry = createRestRegistry({ url: registryUrl, latestTtlMs: LATEST_TTL_MS });
+    const registry = createRestRegistry({ url: registryUrl });
     const producer = contractProducer(kafka.producer({ createPartitioner: trackingPartitioner() }), { registry, key: false, latestCacheTtlMs: LATEST_TTL_MS });
     await producer.connect();
     const send = async (orders: { id: string; amount: number; currency: string; email: string }[]) => {

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, mock, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { isErrorCode } from "../../src/errors.js";
 import { Memo } from "../../src/registry/rest/memo.js";
 import { createRestRegistry } from "../../src/registry/rest/index.js";
+import { createEngine } from "../../src/engine/index.js";
+import { FORMATS } from "../../src/format/index.js";
+import { createContractStore } from "../../src/serde/index.js";
 import { type FakeRegistry, startFakeRegistry } from "../helpers/fake-registry.js";
 
 const schema = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
@@ -58,67 +61,27 @@ describe("caching", () => {
     assert.equal(fake.requests.at(-1)?.query.get("subject"), s);
   });
 
-  test("latest is cached without expiry by default, as Java's latest.cache.ttl.sec = -1", async () => {
-    const s = subject();
-    const writer = createRestRegistry({ url: fake.url });
-    await writer.register(s, { schema: schema("C") });
-    const reader = createRestRegistry({ url: fake.url });
-    mock.timers.enable({ apis: ["Date"], now: Date.now() });
-    try {
-      assert.equal((await reader.getVersion(s, "latest")).version, 1);
-      await writer.register(s, { schema: schema("C2") });
-      mock.timers.tick(30 * 24 * 3600 * 1000);
-      const made = await requestsDuring(async () => {
-        assert.equal((await reader.getVersion(s, "latest")).version, 1);
-      });
-      assert.deepEqual(made, []);
-    } finally {
-      mock.timers.reset();
-    }
-  });
-
-  test("latestTtlMs makes latest and latest-with-metadata answers expire", async () => {
+  test("latest and latest-with-metadata are not cached by the client: the contract store's latestCacheTtlMs is the one latest cache", async () => {
     const s = subject();
     const writer = createRestRegistry({ url: fake.url });
     await writer.register(s, { schema: schema("D"), metadata: { properties: { team: "x" } } });
-    const reader = createRestRegistry({ url: fake.url, latestTtlMs: 60_000 });
-    mock.timers.enable({ apis: ["Date"], now: Date.now() });
-    try {
-      assert.equal((await reader.getVersion(s, "latest")).version, 1);
-      assert.equal((await reader.getLatestWithMetadata(s, { team: "x" })).version, 1);
-      await writer.register(s, { schema: schema("D2"), metadata: { properties: { team: "x" } } });
-      mock.timers.tick(59_999);
-      assert.equal((await reader.getVersion(s, "latest")).version, 1, "still fresh");
-      assert.equal((await reader.getLatestWithMetadata(s, { team: "x" })).version, 1, "still fresh");
-      mock.timers.tick(1);
-      assert.equal((await reader.getVersion(s, "latest")).version, 2);
-      assert.equal((await reader.getLatestWithMetadata(s, { team: "x" })).version, 2);
-    } finally {
-      mock.timers.reset();
-    }
-  });
-
-  test("latestTtlMs 0 asks the registry every time", async () => {
-    const s = subject();
-    await createRestRegistry({ url: fake.url }).register(s, { schema: schema("E") });
-    const reader = createRestRegistry({ url: fake.url, latestTtlMs: 0 });
-    const made = await requestsDuring(async () => {
-      await reader.getVersion(s, "latest");
-      await reader.getVersion(s, "latest");
-    });
-    assert.equal(made.length, 2);
-  });
-
-  test("latest with metadata is cached per property set, whatever the key order", async () => {
-    const s = subject();
-    await createRestRegistry({ url: fake.url }).register(s, { schema: schema("F"), metadata: { properties: { a: "1", b: "2" } } });
     const reader = createRestRegistry({ url: fake.url });
-    const made = await requestsDuring(async () => {
-      await reader.getLatestWithMetadata(s, { a: "1", b: "2" });
-      await reader.getLatestWithMetadata(s, { b: "2", a: "1" });
-      await reader.getLatestWithMetadata(s, { a: "1" });
-    });
-    assert.equal(made.length, 2);
+    assert.equal((await reader.getVersion(s, "latest")).version, 1);
+    assert.equal((await reader.getLatestWithMetadata(s, { team: "x" })).version, 1);
+    await writer.register(s, { schema: schema("D2"), metadata: { properties: { team: "x" } } });
+    assert.equal((await reader.getVersion(s, "latest")).version, 2);
+    assert.equal((await reader.getLatestWithMetadata(s, { team: "x" })).version, 2);
+
+    // One TTL for the whole stack: a store with latestCacheTtlMs 0 sees a new version at once.
+    const store = createContractStore({ registry: reader, engine: createEngine(), formats: FORMATS, latestCacheTtlMs: 0 });
+    assert.equal((await store.latest(s)).version, 2);
+    await writer.register(s, { schema: schema("D3"), metadata: { properties: { team: "x" } } });
+    assert.equal((await store.latest(s)).version, 3);
+    assert.equal((await store.latestWithMetadata(s, { team: "x" })).version, 3);
+  });
+
+  test("latestTtlMs, the client's former latest cache, is refused with a message naming latestCacheTtlMs", () => {
+    assert.throws(() => createRestRegistry({ url: fake.url, latestTtlMs: 1000 } as never), /latestTtlMs.*latestCacheTtlMs/);
   });
 
   test("a registration through this client drops its cached latest for that subject", async () => {

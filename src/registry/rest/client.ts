@@ -69,18 +69,19 @@ const CONFIG_KEYS = [
 export function createRestRegistry(options: RestRegistryOptions): RestRegistry {
   const resolved = resolveOptions(options);
   const transport = createTransport(resolved);
-  const { cacheCapacity: capacity, latestTtlMs } = resolved;
+  const { cacheCapacity: capacity } = resolved;
   const forever = { capacity, ttlMs: Infinity };
 
-  // Immutable answers are kept until evicted; "latest" ones for latestTtlMs;
-  // lists are not cached, only coalesced.
+  // Immutable answers are kept until evicted. "latest" answers and lists are
+  // only coalesced: the contract store is the one cache of latest versions,
+  // so its latestCacheTtlMs alone decides how fresh they are.
   const byId = new Memo<SchemaById>(forever);
   const byGuid = new Memo<SchemaByGuid>(forever);
   const byVersion = new Memo<RegisteredContract>(forever);
   const lookups = new Memo<RegisteredContract>(forever);
   const registrations = new Memo<RegisteredContract>(forever);
-  const latest = new Memo<RegisteredContract>({ capacity, ttlMs: latestTtlMs });
-  const latestByMetadata = new Memo<RegisteredContract>({ capacity, ttlMs: latestTtlMs });
+  const latest = new Memo<RegisteredContract>({ capacity, ttlMs: 0 });
+  const latestByMetadata = new Memo<RegisteredContract>({ capacity, ttlMs: 0 });
   const versionLists = new Memo<readonly number[]>({ capacity, ttlMs: 0 });
   const subjectLists = new Memo<readonly string[]>({ capacity, ttlMs: 0 });
   const subjectKeyed = [byVersion, lookups, registrations, latest, latestByMetadata, versionLists];

@@ -33,11 +33,6 @@ export interface RestRegistryOptions {
   retryMaxBackoffMs?: number;
   /** Entries per cache. Default 1000, as Java's `schema.registry.cache.capacity`/`latest.cache.size`. */
   cacheCapacity?: number;
-  /**
-   * How long "latest" and "latest with metadata" answers are reused, in ms.
-   * Default: forever (-1), as Java's `latest.cache.ttl.sec` = -1. 0 disables that cache.
-   */
-  latestTtlMs?: number;
   /** The fetch implementation. Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
 }
@@ -53,8 +48,6 @@ export interface ResolvedOptions {
   retryBackoffMs: number;
   retryMaxBackoffMs: number;
   cacheCapacity: number;
-  /** `Infinity` for "never expires". */
-  latestTtlMs: number;
   fetch: typeof globalThis.fetch;
 }
 
@@ -64,7 +57,6 @@ export const DEFAULTS = {
   retryBackoffMs: 100,
   retryMaxBackoffMs: 2_000,
   cacheCapacity: 1_000,
-  latestTtlMs: -1,
 } as const;
 
 export function resolveOptions(options: RestRegistryOptions): ResolvedOptions {
@@ -76,7 +68,10 @@ export function resolveOptions(options: RestRegistryOptions): ResolvedOptions {
     urlCredentials ??= credentials;
     return base;
   });
-  const latestTtlMs = options.latestTtlMs ?? DEFAULTS.latestTtlMs;
+  // "latest" answers are cached once, by the contract store, as Java caches them in the serde (latest.cache.ttl.sec).
+  if ((options as { latestTtlMs?: unknown }).latestTtlMs !== undefined) {
+    throw usage("latestTtlMs is gone: the REST client no longer caches latest versions; set latestCacheTtlMs on the contract store (or the producer and consumer) instead");
+  }
   return {
     urls,
     authorization: authorizationHeader(options.auth ?? urlCredentials),
@@ -86,7 +81,6 @@ export function resolveOptions(options: RestRegistryOptions): ResolvedOptions {
     retryBackoffMs: nonNegative("retryBackoffMs", options.retryBackoffMs ?? DEFAULTS.retryBackoffMs),
     retryMaxBackoffMs: nonNegative("retryMaxBackoffMs", options.retryMaxBackoffMs ?? DEFAULTS.retryMaxBackoffMs),
     cacheCapacity: nonNegativeInteger("cacheCapacity", options.cacheCapacity ?? DEFAULTS.cacheCapacity),
-    latestTtlMs: latestTtlMs < 0 ? Infinity : latestTtlMs,
     fetch: options.fetch ?? globalThis.fetch,
   };
 }
