@@ -3,7 +3,7 @@
 // integration tests against the real broker and registry (started on demand
 // by test/helpers/infra.ts). Node 20's test runner has no glob support, hence this file.
 // Usage: node scripts/run-tests.mjs [path-filter...]
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -26,6 +26,14 @@ const files = find(join(root, "test"))
 if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
+}
+// The CLI and the package tests run the compiled build: rebuild it when a source is newer.
+const built = join(root, "dist/src/index.js");
+const newest = (dir) => Math.max(...readdirSync(dir).map((n) => (statSync(join(dir, n)).isDirectory() ? newest(join(dir, n)) : statSync(join(dir, n)).mtimeMs)));
+if (!existsSync(built) || newest(join(root, "src")) > statSync(built).mtimeMs) {
+  console.error("building dist/ (the CLI runs the compiled build)");
+  const b = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+  if (b.status !== 0) process.exit(b.status ?? 1);
 }
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

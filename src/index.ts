@@ -1,12 +1,35 @@
 /**
  * kontract: Confluent-compatible data contracts for Apache Kafka.
  *
- * The core (contracts, CEL, formats, engine, wire format, serde) does no I/O;
- * registries and Kafka are adapters at the edges.
+ * The root entry point holds what an application needs: the contract model
+ * and its YAML files, the engine and its extension points, registries, the
+ * serializer and deserializer, errors and the wire format. Registry
+ * workflows are in `kontract/registry`, rule tests in `kontract/testing`, and
+ * Kafka clients in `kontract/kafka`; nothing here loads a Kafka client.
  */
-export * from "./contract/index.js";
+export type {
+  Contract,
+  EnableAt,
+  ExecutionMode,
+  Metadata,
+  RegisteredContract,
+  Rule,
+  RuleKind,
+  RuleMode,
+  RulePhase,
+  RuleSet,
+  SchemaReference,
+  SchemaType,
+  SubjectConfig,
+} from "./contract/model.js";
+export type { ContractDocument, DocumentSource } from "./contract/document.js";
+export { CONTRACT_JSON_SCHEMA } from "./contract/json-schema.js";
+export { loadContractFiles, type ContractFilesInput } from "./contract/load-files.js";
+export { ContractFileError, ContractLoadError, formatContractErrors } from "./contract/load-error.js";
+export { validateContract, type ContractIssue, type ContractIssueCode } from "./contract/validate.js";
+export { contractToYaml, contractsToYaml, yamlToContract, yamlToContracts, type ContractToYamlOptions, type YamlContractEntry } from "./contract/yaml.js";
 export * from "./errors.js";
-export { createEngine, planMigration, runMigration, splitGuard, redactedJson, REDACTED, DEFAULT_SENSITIVE_TAGS } from "./engine/index.js";
+export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS } from "./engine/index.js";
 export type {
   ActionContext,
   CompiledRule,
@@ -17,26 +40,19 @@ export type {
   ExecutorEnv,
   FailedOutcome,
   MessageContext,
-  Migration,
   Outcome,
   PassedOutcome,
-  Phase,
   RuleAction,
   RuleExecutor,
   RuleOverride,
   RuleResult,
   RuleRunContext,
-  VersionedPlan,
 } from "./engine/index.js";
-export { createCelRuntime, isCelFailure, celView, fromCel, validateRe2, DEFAULT_CEL_LIMITS } from "./cel/index.js";
-export type { CelProgram, CelRuntime, CelLimits, CelShape } from "./cel/index.js";
-export { FORMATS, avroFormat, jsonSchemaFormat, protobufFormat } from "./format/index.js";
-export type { CompiledSchema, FieldInfo, FieldTypeName, FormatAdapter, JsonRedactor, ProtobufCompiledSchema, SchemaProblem } from "./format/index.js";
+export { FORMATS } from "./format/index.js";
+export type { CompiledSchema, FormatAdapter } from "./format/index.js";
+export { createMemoryRegistry, type MemoryRegistry, type MemoryRegistryOptions } from "./registry/memory-registry.js";
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./registry/file-registry.js";
-export { createRestRegistry, type RestRegistry, type RestRegistryOptions, type RegistryConfig } from "./registry/rest/index.js";
-export type { SchemaRegistry, SchemaById, SchemaByGuid } from "./registry/types.js";
-export { planPush, readRegistryState, type PushPlan, type SubjectPlan, type VersionToRegister, type VersionConflict, type ContractPart } from "./registry/plan.js";
-export { applyPushPlan, type PushResult, type PushedVersion } from "./registry/push.js";
-export { contractFiles, type ContractFile } from "./registry/pull.js";
+export { createRestRegistry, type RegistryConfig, type RestRegistry, type RestRegistryOptions } from "./registry/rest/index.js";
+export type { SchemaByGuid, SchemaById, SchemaRegistry } from "./registry/types.js";
 export * from "./serde/index.js";
 export { decodeFrame, encodeFrame, readSchemaIdHeader, schemaIdHeader, schemaIdHeaderName } from "./wire/index.js";

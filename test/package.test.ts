@@ -41,14 +41,14 @@ console.log(JSON.stringify({
 `;
 
 test("kontract and kontract/kafka load from the compiled build in plain Node and run a contract", () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string }> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string | { types: string; default: string }> };
   for (const [entry, target] of Object.entries(pkg.exports)) {
-    for (const file of [target.types, target.default]) {
+    for (const file of typeof target === "string" ? [target] : [target.types, target.default]) {
       assert.ok(existsSync(join(ROOT, file)), `${entry}: ${file} is missing; run npm run build`);
     }
   }
   // A build older than the sources would test yesterday's code.
-  const built = statSync(join(ROOT, pkg.exports["."]!.default)).mtimeMs;
+  const built = statSync(join(ROOT, (pkg.exports["."] as { default: string }).default)).mtimeMs;
   const newest = newestSource(join(ROOT, "src"));
   assert.ok(built >= newest.mtimeMs, `dist/ is older than ${newest.path}; run npm run build`);
 
@@ -61,6 +61,32 @@ test("kontract and kontract/kafka load from the compiled build in plain Node and
     rule: "emailShape",
     kafka: ["function", "function"],
   });
+});
+
+test("importing kontract, kontract/registry or kontract/testing loads no Kafka client and no TypeScript loader; kontract/kafka loads kafkajs", () => {
+  const loaded = (entry: string) => {
+    const script = `await import(${JSON.stringify(entry)});
+const { createRequire } = await import("node:module");
+const files = Object.keys(createRequire(import.meta.url).cache);
+console.log(JSON.stringify(["kafkajs", "@confluentinc/kafka-javascript", "@platformatic/kafka", "tsx", "esbuild"].filter((p) => files.some((f) => f.includes("/node_modules/" + p + "/")))));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "--eval", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as string[];
+  };
+  for (const entry of ["kontract", "kontract/registry", "kontract/testing"]) assert.deepEqual(loaded(entry), [], entry);
+  // The check above can see a client being loaded.
+  assert.deepEqual(loaded("kontract/kafka"), ["kafkajs"]);
+});
+
+test("the root entry point exports what an application needs, and no internals", async () => {
+  const root = await import("../src/index.js");
+  assert.deepEqual(Object.keys(root).sort(), [
+    "CONTRACT_JSON_SCHEMA", "ContractError", "ContractFileError", "ContractLoadError", "DEFAULT_SENSITIVE_TAGS", "FORMATS", "KontractError", "REDACTED",
+    "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "contractToYaml", "contractsToYaml", "createContractStore",
+    "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
+    "encodeFrame", "formatContractErrors", "formatPosition", "isErrorCode", "isKontractError", "loadContractFiles", "readSchemaIdHeader",
+    "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
+  ]);
 });
 
 function newestSource(dir: string): { path: string; mtimeMs: number } {

@@ -5,7 +5,8 @@
  */
 import { schemaTypeOf, type Contract, type RegisteredContract, type SchemaType } from "../contract/model.js";
 import { ContractError } from "../errors.js";
-import type { Engine, ContractPlan } from "../engine/index.js";
+import { createEngine, type ContractPlan, type Engine } from "../engine/index.js";
+import { FORMATS } from "../format/index.js";
 import type { CompiledSchema, FormatAdapter } from "../format/types.js";
 import type { SchemaRegistry } from "../registry/types.js";
 import type { MaybePromise } from "../util/maybe.js";
@@ -24,8 +25,10 @@ export interface ResolvedContract {
 
 export interface ContractStoreOptions {
   registry: SchemaRegistry;
-  engine: Engine;
-  formats: Readonly<Partial<Record<SchemaType, FormatAdapter>>>;
+  /** Runs the rules. Default: `createEngine()` (the built-in executors and actions). */
+  engine?: Engine;
+  /** The schema formats. Default: Avro, JSON Schema and Protobuf (`FORMATS`). */
+  formats?: Readonly<Partial<Record<SchemaType, FormatAdapter>>>;
   /**
    * How long "latest" and "latest with metadata" stay cached, in ms. Java's
    * latest.cache.ttl.sec defaults to -1 (forever); so does kontract.
@@ -57,7 +60,9 @@ interface Timed {
 }
 
 export function createContractStore(options: ContractStoreOptions): ContractStore {
-  const { registry, engine } = options;
+  const { registry } = options;
+  const engine = options.engine ?? createEngine();
+  const formats = options.formats ?? FORMATS;
   const ttl = options.latestCacheTtlMs ?? Infinity;
   const byId = new Map<string, Map<number, ResolvedContract>>();
   const byGuid = new Map<string, ResolvedContract>();
@@ -84,7 +89,7 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
 
   async function compileSchema(contract: Contract): Promise<CompiledSchema> {
     const type = schemaTypeOf(contract);
-    const format = options.formats[type];
+    const format = formats[type];
     if (!format) throw new ContractError("schema-invalid", `no format adapter for schema type ${type}`);
     const references = contract.references?.length ? await resolveReferences(contract) : undefined;
     const compile = () => format.compile(contract, { ...(references ? { references } : {}), ...(options.messageName ? { messageName: options.messageName } : {}) });
