@@ -36,6 +36,7 @@ export type {
   ContractPlan,
   Engine,
   EngineLimits,
+  EngineObserver,
   EngineOptions,
   ExecutorEnv,
   FailedOutcome,
@@ -46,6 +47,7 @@ export type {
   RuleExecutor,
   RuleOverride,
   RuleResult,
+  RuleEvent,
   RuleRunContext,
 } from "./engine/index.js";
 export { FORMATS } from "./format/index.js";

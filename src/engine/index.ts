@@ -8,6 +8,7 @@ export type {
   ActionContext,
   CompiledRule,
   EngineLimits,
+  EngineObserver,
   EngineOptions,
   ExecutorEnv,
   FailedOutcome,
@@ -17,5 +18,6 @@ export type {
   RuleExecutor,
   RuleOverride,
   RuleResult,
+  RuleEvent,
   RuleRunContext,
 } from "./types.js";

@@ -16,7 +16,7 @@ import type { CelRuntime } from "../cel/index.js";
 import type { CompiledSchema } from "../format/types.js";
 import { compileScrub, type Scrub } from "./redact.js";
 import { ERROR, NONE, actionName, firstDefined, overridesFor, resolveAction, type ResolvedAction } from "./actions.js";
-import type { CompiledRule, EngineLimits, EngineOptions, ExecutorEnv, RuleAction, RuleExecutor, RuleResult } from "./types.js";
+import type { CompiledRule, EngineLimits, EngineObserver, EngineOptions, ExecutorEnv, RuleAction, RuleExecutor, RuleResult } from "./types.js";
 
 /** One rule, ready to run in one mode. */
 export interface Step {
@@ -46,6 +46,7 @@ export interface PhaseSteps {
   readonly steps: readonly Step[];
   /** True when some step may return a Promise. */
   readonly async: boolean;
+  readonly observer: EngineObserver | undefined;
 }
 
 export interface CompileContext {
@@ -81,7 +82,7 @@ export function compilePhase(
     if (isDuplicateFieldTransform(rule, index, rules, mode)) return;
     steps.push(compileStep(contract, rule, mode, phase, schema, cel, cc, overrides));
   });
-  return { mode, steps, async: steps.some((s) => s.compiled.async) };
+  return { mode, steps, async: steps.some((s) => s.compiled.async), observer: cc.options.observer };
 }
 
 /** A WRITEREAD rule runs on WRITE and READ, UPDOWN on UPGRADE and DOWNGRADE; others only in their own mode. */

@@ -5,7 +5,7 @@
 import { RuleViolationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
-import type { FailedOutcome, Outcome, PassedOutcome, RuleResult, RuleRunContext } from "./types.js";
+import type { EngineObserver, FailedOutcome, Outcome, PassedOutcome, RuleEvent, RuleResult, RuleRunContext } from "./types.js";
 
 export interface MessageContext {
   readonly topic: string;
@@ -25,6 +25,10 @@ interface RunState {
   violations: Violation[] | undefined;
   readonly ctx: RuleRunContext;
   readonly skipRule: string | undefined;
+  readonly observer: EngineObserver | undefined;
+  /** What the last applied rule did, for the observer. */
+  lastViolation: Violation | undefined;
+  lastAction: string;
 }
 
 /**
@@ -37,16 +41,25 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
   if (steps.length === 0 || message === null || message === undefined) return untouched(message);
   // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
   // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
+  const observer = phase.observer;
   let first = 0;
   if (skipRule === undefined) {
     while (first < steps.length) {
-      const passes = steps[first]!.passes;
-      if (passes === undefined || !passes(message)) break;
+      const step = steps[first]!;
+      const passes = step.passes;
+      if (passes === undefined) break;
+      if (observer === undefined) {
+        if (!passes(message)) break;
+      } else {
+        const started = performance.now();
+        if (!passes(message)) break;
+        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: performance.now() - started });
+      }
       first++;
     }
     if (first === steps.length) return passed(message, false, undefined);
   }
-  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule };
+  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, observer, lastViolation: undefined, lastAction: "NONE" };
   return continueFrom(steps, first, state);
 }
 
@@ -67,6 +80,7 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
   for (let i = start; i < steps.length; i++) {
     const step = steps[i]!;
     if (state.skipRule !== undefined && step.rule.name === state.skipRule) continue;
+    const started = state.observer === undefined ? 0 : performance.now();
     let result: RuleResult | Promise<RuleResult>;
     try {
       result = step.compiled.run(state.message, state.ctx);
@@ -77,10 +91,12 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
     if (result instanceof Promise) {
       return result.then((r) => {
         const stop = apply(step, r, state);
+        if (state.observer !== undefined) finished(state.observer, step, state, started);
         return stop ?? continueFrom(steps, i + 1, state);
       });
     }
     const stop = apply(step, result, state);
+    if (state.observer !== undefined) finished(state.observer, step, state, started);
     if (stop) return stop;
   }
   return passed(state.message, state.transformed, state.violations);
@@ -107,6 +123,8 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
   }
   if (violation !== undefined && !result.ok && result.code !== undefined) violation.code = result.code;
   const action = violation ? step.onFailure : step.onSuccess;
+  state.lastViolation = violation;
+  state.lastAction = action.kind === "custom" ? action.action.type : action.kind;
   switch (action.kind) {
     case "NONE":
       if (violation) {
@@ -127,10 +145,24 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
         return undefined;
       } catch (e) {
         const v = makeViolation(step, state, `action ${action.action.type} failed: ${e instanceof Error ? e.message : String(e)}`, true);
+        state.lastAction = "ERROR";
         // The action's own error may quote sensitive values, unscrubbed: not kept as the cause when the schema has any.
         return failed(step, state, "ERROR", v, step.scrub === undefined ? e : undefined);
       }
     }
+  }
+}
+
+function finished(observer: EngineObserver, step: Step, state: RunState, started: number): void {
+  const violation = state.lastViolation;
+  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: performance.now() - started });
+}
+
+function notify(observer: EngineObserver, event: RuleEvent): void {
+  try {
+    observer.ruleFinished(event);
+  } catch {
+    // An observer's failure must not change what happens to the message.
   }
 }
 

@@ -124,7 +124,33 @@ export interface EngineLimits {
   readonly celMaxCost: number;
 }
 
+/** What one rule did to one message, for an EngineObserver. */
+export interface RuleEvent {
+  readonly rule: Rule;
+  /** Where it ran: mode, subject, topic and side. */
+  readonly ctx: RuleRunContext;
+  /** Whether the rule failed (a condition false, a transform or executor error, a spent cost budget). */
+  readonly failed: boolean;
+  /** The failure, as it goes into the outcome (sensitive values already redacted). */
+  readonly violation: Violation | undefined;
+  /** The action taken: NONE, ERROR, DLQ, or a custom action's type. */
+  readonly action: string;
+  /** How long the rule took to evaluate, in milliseconds (performance.now). */
+  readonly durationMs: number;
+}
+
+/**
+ * Watches rules run, for metrics and tests. Called synchronously on the hot
+ * path, after each rule: keep it cheap. An observer that throws is ignored
+ * for that event; the message goes on as if it were not there.
+ */
+export interface EngineObserver {
+  ruleFinished(event: RuleEvent): void;
+}
+
 export interface EngineOptions {
+  /** Told about every rule that runs (docs/rules.md, "Observing rules"). Without one, nothing is timed. */
+  observer?: EngineObserver;
   executors?: readonly RuleExecutor[];
   actions?: readonly RuleAction[];
   overrides?: readonly RuleOverride[];

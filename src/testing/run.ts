@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { canonical } from "../contract/compare.js";
 import type { ContractDocument } from "../contract/document.js";
 import { BUILTIN_ACTIONS, RULE_PHASES, defaultKind, defaultMode, type Rule, type RulePhase } from "../contract/model.js";
-import { createEngine, modeApplies, type RuleAction, type RuleOverride } from "../engine/index.js";
+import { createEngine, modeApplies, type EngineObserver, type RuleAction } from "../engine/index.js";
 import { isKontractError, type Violation } from "../errors.js";
 import { FORMATS } from "../format/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
@@ -91,8 +91,6 @@ export interface RunFixturesOptions {
   readonly filter?: string;
 }
 
-const TRACE = "__kontract_test_trace";
-
 /** What ran in one case: rule names by mode. */
 interface Trace {
   readonly ran: { rule: string; mode: string }[];
@@ -163,18 +161,10 @@ function createEnvironment(documents: readonly ContractDocument[], trace: () => 
   for (const rule of allRules(documents)) {
     for (const a of [rule.onSuccess, rule.onFailure]) for (const part of (a ?? "").split(",")) if (part !== "" && !(BUILTIN_ACTIONS as readonly string[]).includes(part)) custom.add(part);
   }
-  const record: RuleAction["run"] = (ctx) => {
-    if (!ctx.violation) trace().ran.push({ rule: ctx.rule.name, mode: ctx.ctx.mode });
-  };
-  const actions: RuleAction[] = [{ type: TRACE, run: record }, ...[...custom].map((type) => ({ type, run: record }))];
-  // Successful runs are traced through onSuccess, for rules whose onSuccess is NONE everywhere.
-  const byName = new Map<string, boolean>();
-  for (const rule of allRules(documents)) {
-    const none = (rule.onSuccess ?? "").split(",").every((p) => p === "" || p === "NONE");
-    byName.set(rule.name, (byName.get(rule.name) ?? true) && none);
-  }
-  const overrides: RuleOverride[] = [...byName].filter(([, ok]) => ok).map(([rule]) => ({ rule, onSuccess: TRACE }));
-  const engine = createEngine({ actions, overrides });
+  const actions: RuleAction[] = [...custom].map((type) => ({ type, run: () => {} }));
+  // The observer sees every rule that runs, on the same path users run: nothing is overridden.
+  const observer: EngineObserver = { ruleFinished: (e) => void trace().ran.push({ rule: e.rule.name, mode: e.ctx.mode }) };
+  const engine = createEngine({ actions, observer });
   const stores = new Map<string, ContractStore>();
   const make = (docs: readonly ContractDocument[]) => createContractStore({ registry: createFileRegistry({ documents: docs }), engine, formats: FORMATS });
   return {
