@@ -84,7 +84,7 @@ test("the root entry point exports what an application needs, and no internals",
     "CONTRACT_JSON_SCHEMA", "ContractError", "ContractFileError", "ContractLoadError", "DEFAULT_SENSITIVE_TAGS", "FORMATS", "KontractError", "REDACTED",
     "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "contractToYaml", "contractsToYaml", "createContractStore",
     "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
-    "encodeFrame", "formatContractErrors", "formatPosition", "isErrorCode", "isKontractError", "loadContractFiles", "readSchemaIdHeader",
+    "encodeFrame", "formatContractErrors", "formatPosition", "fromJavaConfig", "isErrorCode", "isKontractError", "loadContractFiles", "readSchemaIdHeader",
     "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
   ]);
 });

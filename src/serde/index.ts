@@ -2,3 +2,4 @@ export { createContractStore, type ContractStore, type ContractStoreOptions, typ
 export { createSerializer, type Serializer, type SerializerOptions, type SerializeResult, type WriterSchema } from "./serializer.js";
 export { createDeserializer, type Deserializer, type DeserializerOptions, type DeserializeResult, type ReaderSchema } from "./deserializer.js";
 export { subjectName, type SubjectNameStrategy } from "./subject.js";
+export { fromJavaConfig, type JavaConfig, type JavaConfigOptions, type JavaConfigValue } from "./java-config.js";
