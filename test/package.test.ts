@@ -63,6 +63,22 @@ test("kontract and kontract/kafka load from the compiled build in plain Node and
   });
 });
 
+test("importing kontract and kontract/kafka loads no Kafka client; loadKafkaClient loads one on demand", () => {
+  // The clients are optional peer dependencies: kafkajs and @confluentinc/kafka-javascript are CommonJS,
+  // so anything that loaded them shows in the require cache (an ESM import of CommonJS fills it too).
+  const script = `
+import { createRequire } from "node:module";
+await import("kontract");
+const kafka = await import("kontract/kafka");
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/(kafkajs|@confluentinc\\/kafka-javascript|@platformatic\\/kafka)\\//.test(f));
+const kafkajs = await kafka.loadKafkaClient("kafkajs");
+console.log(JSON.stringify({ loaded, kafkajs: typeof kafkajs.Kafka, after: Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes("/kafkajs/")) }));
+`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "--eval", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { loaded: [], kafkajs: "function", after: true });
+});
+
 function newestSource(dir: string): { path: string; mtimeMs: number } {
   let newest = { path: dir, mtimeMs: 0 };
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
