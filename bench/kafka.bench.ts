@@ -5,7 +5,9 @@
  *   - plain kafkajs with bytes serialized before the clock starts (the ceiling),
  *   - kafkajs + avsc, no contract (a yardstick: what Avro alone costs),
  *   - kontract's contractProducer / contractConsumer around kafkajs,
- *   - @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer + kafkajs.
+ *   - @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer + kafkajs,
+ *   - and the first three again on @confluentinc/kafka-javascript's KafkaJS API
+ *     ("ck-" contenders; --clients kafkajs to leave them out).
  *
  * One kafkajs producer per round for all, sendBatch of --batch messages with
  * --in-flight calls outstanding (default 1), acks -1, no compression, a fresh 1-partition topic per contender and round;
@@ -17,10 +19,24 @@
  *     [--in-flight 1] [--rounds 3] [--warmup 5000] [--rules-on-read] [--keep-infra]
  */
 import { parseArgs } from "node:util";
+import type { Producer } from "kafkajs";
 import type { RuleMode } from "../src/contract/model.js";
-import { avscKafkajs, confluentKafkajs, cpuMs, kontractKafkajs, kontractRegistry, plainKafkajs, producerFor, type Contender, type Workload } from "./kafka/contenders.js";
+import {
+  avscKafkajs,
+  confluentKafka,
+  confluentKafkajs,
+  confluentProducerFor,
+  cpuMs,
+  kontractKafkajs,
+  kontractRegistry,
+  plainKafkajs,
+  producerFor,
+  type ClientId,
+  type Contender,
+  type Workload,
+} from "./kafka/contenders.js";
 import { acquireInfra, benchKafka, countRecords, createTopics, deleteTopics } from "./kafka/infra.js";
-import { emptyRound, roundLine, summarize, table, type ContenderId, type RoundResult } from "./kafka/report.js";
+import { emptyRound, roundLine, summarize, table, useContenders, type ContenderId, type RoundResult } from "./kafka/report.js";
 import { benchContract, buildWorkload } from "./kafka/workload.js";
 // Only for the byte-identity check below.
 import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
@@ -36,6 +52,8 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "5000" },
     "rules-on-read": { type: "boolean", default: false },
     "keep-infra": { type: "boolean", default: false },
+    /** Comma-separated: kafkajs, confluent (@confluentinc/kafka-javascript's KafkaJS API). */
+    clients: { type: "string", default: "kafkajs,confluent" },
   },
 });
 
@@ -51,6 +69,8 @@ const IN_FLIGHT = positive("in-flight", args["in-flight"]);
 const ROUNDS = positive("rounds", args.rounds);
 const WARMUP = Math.min(positive("warmup", args.warmup, true), MESSAGES);
 const RULE_MODE: RuleMode = args["rules-on-read"] ? "WRITEREAD" : "WRITE";
+const CLIENTS = args.clients.split(",").map((c) => c.trim()) as ClientId[];
+for (const c of CLIENTS) if (c !== "kafkajs" && c !== "confluent") throw new Error(`--clients: unknown client ${c} (kafkajs, confluent)`);
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -59,6 +79,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const infra = await acquireInfra();
   const kafka = benchKafka(infra);
+  const brokers = infra.brokers;
   const registry = kontractRegistry(infra.registryUrl);
   const run = `kbench-${Date.now().toString(36)}-${process.pid}`;
   const contract = benchContract(run.replace(/-/g, "_"), RULE_MODE);
@@ -74,9 +95,16 @@ async function main(): Promise<void> {
     log(`serializing ${MESSAGES.toLocaleString("en-US")} orders with kontract for plain kafkajs (not timed)...`);
     const work = await buildWorkload(MESSAGES, BATCH, registry, prepTopic);
     const warm = WARMUP > 0 ? await buildWorkload(WARMUP, BATCH, registry, prepTopic) : undefined;
-    const ctx = { kafka, inFlight: IN_FLIGHT, registryUrl: infra.registryUrl, consumeTimeoutMs: 60_000 + MESSAGES * 3 };
+    const confluent = CLIENTS.includes("confluent") ? await confluentKafka(infra.brokers) : undefined;
+    const ctx = { kafka, ...(confluent ? { confluent } : {}), inFlight: IN_FLIGHT, registryUrl: infra.registryUrl, consumeTimeoutMs: 60_000 + MESSAGES * 3 };
     const schemaId = (await registry.getVersion(`${prepTopic}-value`, "latest")).id;
-    const contenders: Contender[] = [plainKafkajs(ctx), avscKafkajs(ctx, contract.schema, schemaId), kontractKafkajs(ctx), confluentKafkajs(ctx)];
+    const contenders: Contender[] = CLIENTS.flatMap((client) => [
+      plainKafkajs(ctx, client),
+      avscKafkajs(ctx, contract.schema, schemaId, client),
+      kontractKafkajs(ctx, client),
+      ...(client === "kafkajs" ? [confluentKafkajs(ctx)] : []),
+    ]);
+    useContenders(contenders.map((c) => c.id));
     const identical = await sameBytesAsConfluent(infra.registryUrl, prepTopic, work);
     const labels = Object.fromEntries(contenders.map((c) => [c.id, c.label])) as Record<ContenderId, string>;
 
@@ -116,11 +144,16 @@ async function main(): Promise<void> {
     await createTopics(kafka, [...topics.values()]);
     for (const t of topics.values()) await register(t);
     const result = emptyRound();
-    const producer = producerFor(kafka);
+    const producers = new Map<ClientId, Producer>();
     try {
-      await producer.connect();
+      for (const client of new Set(order.map((c) => c.client))) {
+        const producer = client === "kafkajs" ? producerFor(kafka) : confluentProducerFor(await confluentKafka(brokers));
+        producers.set(client, producer);
+        await producer.connect();
+      }
       for (const c of order) {
         gc();
+        const producer = producers.get(c.client)!;
         const start = performance.now();
         const cpu = process.cpuUsage();
         await c.produce(producer, topics.get(c.id)!, w);
@@ -139,7 +172,7 @@ async function main(): Promise<void> {
         result.cpuUs.consume[c.id] = (res.cpuMs * 1000) / w.count;
       }
     } finally {
-      await producer.disconnect().catch(() => {});
+      for (const p of producers.values()) await p.disconnect().catch(() => {});
       await deleteTopics(kafka, [...topics.values()]).catch((e: unknown) => log(`could not delete the round's topics: ${String(e)}`));
     }
     return result;

@@ -34,6 +34,8 @@ export type ErrorCode =
   // kafka
   | "dead-letter"
   | "send-failed"
+  /** A Kafka client package kontract was asked to use is not installed. */
+  | "client-missing"
   | "usage";
 
 /** Where in a source file a problem is. Lines and columns are 1-based. */

@@ -63,7 +63,7 @@ test("kontract and kontract/kafka load from the compiled build in plain Node and
   });
 });
 
-test("importing kontract, kontract/registry or kontract/testing loads no Kafka client and no TypeScript loader; kontract/kafka loads kafkajs", () => {
+test("importing any entry point loads no Kafka client and no TypeScript loader", () => {
   const loaded = (entry: string) => {
     const script = `await import(${JSON.stringify(entry)});
 const { createRequire } = await import("node:module");
@@ -73,9 +73,9 @@ console.log(JSON.stringify(["kafkajs", "@confluentinc/kafka-javascript", "@platf
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as string[];
   };
-  for (const entry of ["kontract", "kontract/registry", "kontract/testing"]) assert.deepEqual(loaded(entry), [], entry);
+  for (const entry of ["kontract", "kontract/registry", "kontract/testing", "kontract/kafka"]) assert.deepEqual(loaded(entry), [], entry);
   // The check above can see a client being loaded.
-  assert.deepEqual(loaded("kontract/kafka"), ["kafkajs"]);
+  assert.deepEqual(loaded("kafkajs"), ["kafkajs"]);
 });
 
 test("the root entry point exports what an application needs, and no internals", async () => {
@@ -87,6 +87,22 @@ test("the root entry point exports what an application needs, and no internals",
     "encodeFrame", "formatContractErrors", "formatPosition", "fromJavaConfig", "isErrorCode", "isKontractError", "loadContractFiles", "readSchemaIdHeader",
     "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
   ]);
+});
+
+test("importing kontract and kontract/kafka loads no Kafka client; loadKafkaClient loads one on demand", () => {
+  // The clients are optional peer dependencies: kafkajs and @confluentinc/kafka-javascript are CommonJS,
+  // so anything that loaded them shows in the require cache (an ESM import of CommonJS fills it too).
+  const script = `
+import { createRequire } from "node:module";
+await import("kontract");
+const kafka = await import("kontract/kafka");
+const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules\\/(kafkajs|@confluentinc\\/kafka-javascript|@platformatic\\/kafka)\\//.test(f));
+const kafkajs = await kafka.loadKafkaClient("kafkajs");
+console.log(JSON.stringify({ loaded, kafkajs: typeof kafkajs.Kafka, after: Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes("/kafkajs/")) }));
+`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "--eval", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { loaded: [], kafkajs: "function", after: true });
 });
 
 function newestSource(dir: string): { path: string; mtimeMs: number } {

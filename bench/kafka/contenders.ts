@@ -1,8 +1,10 @@
 /**
- * The three ways of moving order messages through kafkajs that the Kafka bench
- * compares. Each produces N messages to a topic in batches, and consumes N
- * messages from a topic with eachBatch; the caller times the produce side, the
- * consume side times itself (from the consumer's first fetch request).
+ * The ways of moving order messages through Kafka that the Kafka bench
+ * compares, on kafkajs and on the KafkaJS API of @confluentinc/kafka-javascript
+ * (the "ck-" contenders). Each produces N messages to a topic in batches, and
+ * consumes N messages from a topic with eachBatch; the caller times the produce
+ * side, the consume side times itself (kafkajs: from the consumer's first fetch
+ * request; the Confluent client, which has no such event: from the first batch).
  */
 import avsc from "avsc";
 import { CompressionTypes, Partitioners, type Consumer, type Kafka, type Message, type Producer } from "kafkajs";
@@ -11,7 +13,7 @@ import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemare
 import { AvroDeserializer, AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
 import { SerdeType } from "@confluentinc/schemaregistry/dist/serde/serde.js";
 import { CelExecutor } from "@confluentinc/schemaregistry/dist/rules/cel/cel-executor.js";
-import { contractConsumer, contractProducer, type ContractMessage } from "../../src/kafka/index.js";
+import { contractConsumer, contractProducer, loadKafkaClient, type ContractMessage } from "../../src/kafka/index.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 
 /** What every contender sends with: same acks, no compression. */
@@ -51,8 +53,12 @@ export interface ConsumeResult {
   readonly checksum: number;
 }
 
+export type ClientId = "kafkajs" | "confluent";
+
 export interface Contender {
-  readonly id: "plain" | "avsc" | "kontract" | "confluent";
+  readonly id: "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract";
+  /** The Kafka client it runs on (the round gives it a producer of that client). */
+  readonly client: ClientId;
   readonly label: string;
   /** `producer`: connected, shared by the contenders of a round (kontract wraps it). */
   produce(producer: Producer, topic: string, work: Workload): Promise<void>;
@@ -63,6 +69,8 @@ export interface Contender {
 
 export interface ContenderContext {
   readonly kafka: Kafka;
+  /** The Confluent client's KafkaJS Kafka, for the "ck-" contenders. */
+  readonly confluent?: ConfluentKafka;
   /** sendBatch calls a contender keeps outstanding at once (1: the next batch is built after the previous one was acknowledged). */
   readonly inFlight: number;
   readonly registryUrl: string;
@@ -74,22 +82,40 @@ export function producerFor(kafka: Kafka): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 }
 
+type ConfluentModule = typeof import("@confluentinc/kafka-javascript");
+export type ConfluentKafka = InstanceType<ConfluentModule["KafkaJS"]["Kafka"]>;
+
+export async function confluentKafka(brokers: string[]): Promise<ConfluentKafka> {
+  const { KafkaJS } = await loadKafkaClient<ConfluentModule>("confluent");
+  return new KafkaJS.Kafka({ kafkaJS: { clientId: "kontract-bench", brokers, logLevel: KafkaJS.logLevel.NOTHING } });
+}
+
+/** The Confluent producer of a round: acks and compression are producer settings there (the same as SEND_OPTIONS). */
+export function confluentProducerFor(kafka: ConfluentKafka): Producer {
+  return kafka.producer({ kafkaJS: { acks: -1, compression: "none" as never, allowAutoTopicCreation: false } }) as unknown as Producer;
+}
+
+/** Per-call send options: the Confluent client refuses them (they are set on its producer). */
+const sendOptions = (client: ClientId) => (client === "kafkajs" ? SEND_OPTIONS : {});
+
 /** A fresh registry client per contender and round: each pays its own first lookups, as kontract's and Confluent's do. */
 export function kontractRegistry(url: string): RestRegistry {
   return createRestRegistry({ url, timeoutMs: 10_000 });
 }
 
-/** Plain kafkajs: the bytes were serialized (by kontract) before the clock started; consume hands over raw bytes. */
-export function plainKafkajs(ctx: ContenderContext): Contender {
+/** The plain client: the bytes were serialized (by kontract) before the clock started; consume hands over raw bytes. */
+export function plainKafkajs(ctx: ContenderContext, client: ClientId = "kafkajs"): Contender {
   return {
-    id: "plain",
-    label: "plain kafkajs (pre-serialized bytes)",
+    id: client === "kafkajs" ? "plain" : "ck-plain",
+    client,
+    label: `plain ${clientLabel(client)} (pre-serialized bytes)`,
     produce: (producer, topic, work) =>
       windowed(work.bytes, ctx.inFlight, async (messages) => {
-        await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+        // A copy per batch: the Confluent client writes into the message objects it sends.
+        await producer.sendBatch({ ...sendOptions(client), topicMessages: [{ topic, messages: client === "kafkajs" ? messages : messages.map((m) => ({ ...m })) }] });
       }),
     consume: (topic, work) =>
-      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
         await consumer.run({
           eachBatch: async ({ batch }) => {
             let bytes = 0;
@@ -109,20 +135,21 @@ export function plainKafkajs(ctx: ContenderContext): Contender {
  * of Avro itself, the distance from this row to kontract the cost of the
  * contract (registry lookups, rules, checks).
  */
-export function avscKafkajs(ctx: ContenderContext, schemaJson: string, schemaId: number): Contender {
+export function avscKafkajs(ctx: ContenderContext, schemaJson: string, schemaId: number, client: ClientId = "kafkajs"): Contender {
   const type = avsc.Type.forSchema(JSON.parse(schemaJson) as avsc.Schema);
   const prefix = Buffer.from([0, (schemaId >>> 24) & 0xff, (schemaId >>> 16) & 0xff, (schemaId >>> 8) & 0xff, schemaId & 0xff]);
   return {
-    id: "avsc",
-    label: "kafkajs + avsc, no contract (yardstick)",
+    id: client === "kafkajs" ? "avsc" : "ck-avsc",
+    client,
+    label: `${clientLabel(client)} + avsc, no contract (yardstick)`,
     produce: (producer, topic, work) =>
       windowed(work.values, ctx.inFlight, async (values) => {
         const messages: Message[] = [];
         for (const value of values) messages.push({ value: Buffer.concat([prefix, type.toBuffer(value)]) });
-        await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
+        await producer.sendBatch({ ...sendOptions(client), topicMessages: [{ topic, messages }] });
       }),
     consume: (topic, work) =>
-      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
         await consumer.run({
           eachBatch: async ({ batch }) => {
             // Decoded into an array first, as kontract hands over a batch.
@@ -137,11 +164,12 @@ export function avscKafkajs(ctx: ContenderContext, schemaJson: string, schemaId:
   };
 }
 
-/** kontract: contractProducer / contractConsumer around the same kafkajs clients. */
-export function kontractKafkajs(ctx: ContenderContext): Contender {
+/** kontract: contractProducer / contractConsumer around the same client's producer and consumer. */
+export function kontractKafkajs(ctx: ContenderContext, client: ClientId = "kafkajs"): Contender {
   return {
-    id: "kontract",
-    label: "kontract (contractProducer / contractConsumer)",
+    id: client === "kafkajs" ? "kontract" : "ck-kontract",
+    client,
+    label: `kontract on ${clientLabel(client)} (contractProducer / contractConsumer)`,
     async produce(producer, topic, work) {
       const contract = contractProducer(producer, { registry: kontractRegistry(ctx.registryUrl), key: false });
       await windowed(work.contractMessages, ctx.inFlight, async (messages) => {
@@ -151,7 +179,7 @@ export function kontractKafkajs(ctx: ContenderContext): Contender {
       });
     },
     consume: (topic, work) =>
-      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
         const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
         await contract.run({
           eachBatch: async ({ messages }) => {
@@ -179,6 +207,7 @@ export function confluentKafkajs(ctx: ContenderContext): Contender {
   const client = () => SchemaRegistryClient.newClient({ baseURLs: [ctx.registryUrl] });
   return {
     id: "confluent",
+    client: "kafkajs",
     label: "@confluentinc/schemaregistry + kafkajs",
     async produce(producer, topic, work) {
       const serializer = new AvroSerializer(client(), SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false });
@@ -189,7 +218,7 @@ export function confluentKafkajs(ctx: ContenderContext): Contender {
       });
     },
     consume: (topic, work) =>
-      timedConsume(ctx, topic, work.count, async (consumer, handled) => {
+      timedConsume(ctx, "kafkajs", topic, work.count, async (consumer, handled) => {
         const deserializer = new AvroDeserializer(client(), SerdeType.VALUE, {});
         await consumer.run({
           eachBatch: async ({ batch }) => {
@@ -210,10 +239,12 @@ export function confluentKafkajs(ctx: ContenderContext): Contender {
  */
 async function timedConsume(
   ctx: ContenderContext,
+  client: ClientId,
   topic: string,
   expected: number,
   start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
 ): Promise<ConsumeResult> {
+  if (client === "confluent") return timedConsumeConfluent(ctx, topic, expected, start);
   const consumer = ctx.kafka.consumer({
     groupId: `${topic}-group`,
     maxWaitTimeInMs: 100,
@@ -257,6 +288,67 @@ async function timedConsume(
   }
   return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
 }
+
+/**
+ * timedConsume on the Confluent client. It has no fetch event: the clock starts
+ * when the first batch arrives (for all three "ck-" contenders alike), and
+ * fromBeginning is consumer configuration there.
+ */
+async function timedConsumeConfluent(
+  ctx: ContenderContext,
+  topic: string,
+  expected: number,
+  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+): Promise<ConsumeResult> {
+  if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
+  const consumer = ctx.confluent.consumer({ kafkaJS: { groupId: `${topic}-group`, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  let t0: number | undefined;
+  let t1: number | undefined;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu1: NodeJS.CpuUsage | undefined;
+  let count = 0;
+  let checksum = 0;
+  let finish!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
+  // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
+  const run = consumer.run.bind(consumer);
+  consumer.run = (config) =>
+    run({
+      ...config,
+      eachBatch: async (payload) => {
+        if (t0 === undefined) {
+          t0 = performance.now();
+          cpu0 = process.cpuUsage();
+        }
+        await config!.eachBatch!(payload);
+      },
+    });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    await start(consumer, (records, sum) => {
+      count += records;
+      checksum += sum;
+      if (count >= expected && t1 === undefined) {
+        t1 = performance.now();
+        cpu1 = process.cpuUsage(cpu0);
+        finish();
+      }
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
+}
+
+const clientLabel = (client: ClientId) => (client === "kafkajs" ? "kafkajs" : "@confluentinc/kafka-javascript");
 
 export function cpuMs(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1000;

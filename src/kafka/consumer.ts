@@ -7,13 +7,15 @@
  * a registry that cannot be reached all throw, so kafkajs does not commit the
  * record's offset and reads it again (after retrying, or after a restart).
  */
-import type { Consumer, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, KafkaMessage, Message } from "kafkajs";
 import type { KontractError, Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
+import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, RunConfig, RunnableConsumer } from "./client.js";
+import { consumerPort, type KafkaConsumer } from "./clients/index.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
+import { overlay } from "./overlay.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter } from "./reports.js";
@@ -59,8 +61,8 @@ export interface ContractConsumerOptions extends ContractsOptions {
   replay?: ReplayOptions;
 }
 
-/** A record as the handler sees it. */
-export interface DecodedMessage<V = unknown, K = unknown> {
+/** A record as the handler sees it. `M`: the client's consumed record type. */
+export interface DecodedMessage<V = unknown, K = unknown, M = KafkaMessage> {
   /** The decoded key, or the key bytes as consumed when the topic has no key contract. */
   readonly key: K | Buffer | null;
   /** The decoded (migrated, transformed) value; null for a tombstone. */
@@ -68,43 +70,53 @@ export interface DecodedMessage<V = unknown, K = unknown> {
   /** Rule failures that let the record through (onFailure NONE or a custom action), key and value. */
   readonly violations: readonly Violation[];
   /** The record as consumed. */
-  readonly message: KafkaMessage;
+  readonly message: M;
 }
 
-export interface ContractEachMessagePayload<V = unknown, K = unknown> extends EachMessagePayload {
+/** The client's payload (`P`, its eachMessage argument) plus the decoded key and value. */
+export type ContractEachMessagePayload<V = unknown, K = unknown, P = EachMessagePayload> = P & {
   readonly key: K | Buffer | null;
   readonly value: V | null;
   readonly violations: readonly Violation[];
-}
+};
 
-export interface ContractEachBatchPayload<V = unknown, K = unknown> extends EachBatchPayload {
+/** The client's payload (`P`, its eachBatch argument) plus the decoded records. */
+export type ContractEachBatchPayload<V = unknown, K = unknown, P = EachBatchPayload> = P & {
   /**
    * The batch's records that passed, decoded, in offset order. `batch.messages`
    * still holds every record as consumed. Resolving a record's offset also
    * resolves the dead-lettered records right after it.
    */
-  readonly messages: readonly DecodedMessage<V, K>[];
+  readonly messages: readonly DecodedMessage<V, K, BatchRecordOf<P>>[];
   /** The batch's records that went to the DLQ (already written and acknowledged). */
   readonly deadLettered: readonly ConsumedDeadLetter[];
-}
+};
 
-export interface ContractRunConfig<V = unknown, K = unknown> extends Omit<ConsumerRunConfig, "eachMessage" | "eachBatch"> {
-  eachMessage?: (payload: ContractEachMessagePayload<V, K>) => Promise<void>;
-  eachBatch?: (payload: ContractEachBatchPayload<V, K>) => Promise<void>;
-}
+type BatchRecordOf<P> = P extends { batch: { messages: readonly (infer M)[] } } ? M : KafkaMessage;
 
-/** The wrapped consumer: kafkajs's Consumer, with a contract-aware run. */
-export type ContractConsumer<V = unknown, K = unknown> = Omit<Consumer, "run"> & {
-  run(config: ContractRunConfig<V, K>): Promise<void>;
+/** The client's `run` options, from its consumer type; the port's when it cannot be told. */
+type ClientRunConfig<C> = C extends { run(config?: infer R): Promise<void> } ? ([R] extends [never] ? RunConfig : NonNullable<R>) : RunConfig;
+type HandlerPayload<C, H extends "eachMessage" | "eachBatch", D> = ClientRunConfig<C> extends { [k in H]?: infer F } ? (F extends (payload: infer P) => unknown ? P : D) : D;
+
+/** `run`'s argument: the client's own options (partitionsConsumedConcurrently, autoCommit, ...) pass through. */
+export type ContractRunConfig<V = unknown, K = unknown, C = KafkaConsumer> = Omit<ClientRunConfig<C>, "eachMessage" | "eachBatch"> & {
+  eachMessage?: (payload: ContractEachMessagePayload<V, K, HandlerPayload<C, "eachMessage", EachMessagePayload>>) => Promise<void>;
+  eachBatch?: (payload: ContractEachBatchPayload<V, K, HandlerPayload<C, "eachBatch", EachBatchPayload>>) => Promise<void>;
+  eachBatchAutoResolve?: boolean;
+};
+
+/** The wrapped consumer: the client's consumer (all its methods), with a contract-aware run. */
+export type ContractConsumer<V = unknown, K = unknown, C extends KafkaConsumer = KafkaConsumer> = Omit<C, "run" | "consumer"> & {
+  run(config: ContractRunConfig<V, K, C>): Promise<void>;
   /** The consumer underneath. */
-  readonly consumer: Consumer;
+  readonly consumer: C;
 };
 
 /** A record that stops in the wrapper: it goes to the DLQ instead of the handler. */
 class DeadRecord {
   constructor(
     readonly dlqTopic: string,
-    readonly record: Message,
+    readonly record: OutgoingMessage,
     readonly report: ConsumedDeadLetter,
   ) {}
 }
@@ -173,7 +185,12 @@ function collect<V, K>(state: BatchState<V, K>, d: Decoded): void {
   }
 }
 
-export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, options: ContractConsumerOptions): ContractConsumer<V, K> {
+/**
+ * Wraps a consumer of kafkajs or of the KafkaJS API of
+ * @confluentinc/kafka-javascript (told apart by shape; see clients/).
+ */
+export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsumer = KafkaConsumer>(consumer: C, options: ContractConsumerOptions): ContractConsumer<V, K, C> {
+  const port = consumerPort(consumer);
   const contracts = createContracts(options);
   const valueReader = sideDeserializer(contracts, false, options.value ?? {});
   const keyReader = sideDeserializer(contracts, true, options.keySerde ?? {});
@@ -247,7 +264,7 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
     if (options.onDeadLetter) for (const d of list) options.onDeadLetter(d.report);
   }
 
-  function wrapEachMessage(handler: NonNullable<ContractRunConfig<V, K>["eachMessage"]>): NonNullable<ConsumerRunConfig["eachMessage"]> {
+  function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
         let d = decode(payload.topic, payload.partition, payload.message);
@@ -273,9 +290,9 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
   }
 
   function wrapEachBatch(
-    handler: NonNullable<ContractRunConfig<V, K>["eachBatch"]>,
+    handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>,
     autoResolve: boolean,
-  ): NonNullable<ConsumerRunConfig["eachBatch"]> {
+  ): NonNullable<RunConfig["eachBatch"]> {
     const run = async (payload: EachBatchPayload): Promise<void> => {
       const { topic, partition, messages: records } = payload.batch;
       const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
@@ -328,17 +345,17 @@ export function contractConsumer<V = unknown, K = unknown>(consumer: Consumer, o
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
   }
 
-  return {
-    ...consumer,
+  return overlay(consumer, {
     consumer,
-    run: (config) => {
-      const { eachMessage, eachBatch, ...rest } = config;
-      const wrapped: ConsumerRunConfig = { ...rest };
+    run: (config: ContractRunConfig<V, K, C>) => {
+      // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
+      const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
+      const wrapped: RunConfig = { ...rest };
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);
-      return consumer.run(wrapped);
+      return port.run(wrapped);
     },
-  };
+  }) as unknown as ContractConsumer<V, K, C>;
 }
 
 function sideDeserializer(contracts: Contracts, isKey: boolean, side: ConsumerSideOptions): Deserializer {

@@ -8,14 +8,15 @@
  * Headers of an earlier dead-lettering are dropped first, so a record that is
  * replayed and fails again does not pile them up (spring-kafka #1994).
  */
-import type { IHeaders, Message, Producer, RecordMetadata } from "kafkajs";
 import type { CompiledSchema } from "../format/types.js";
 import type { FailedOutcome } from "../engine/index.js";
 import { redactedJson } from "../engine/index.js";
 import type { Violation } from "../errors.js";
 import { MAX_INPUT_FRAGMENT, capText } from "../util/cap.js";
+import type { OutgoingMessage, ProducerPort, RecordHeaders, RecordMetadata } from "./client.js";
+import { producerPort, type KafkaProducer } from "./clients/index.js";
 import { DeadLetterError } from "./errors.js";
-import { placeMessages, type Placement } from "./placement.js";
+import type { Placement } from "./placement.js";
 
 /** Header names written on every dead-letter record. All values are UTF-8 text. */
 export const DLQ_HEADERS = {
@@ -72,15 +73,15 @@ export interface DeadLetterInput {
   /** Byte for byte on consume; on produce the key as given, or its JSON form (see writeForm). */
   readonly key: Buffer | string | null | undefined;
   readonly value: Buffer | string | null;
-  readonly headers: IHeaders | undefined;
+  readonly headers: RecordHeaders | undefined;
   /** Where the record came from. Partition and offset are known on consume only. */
   readonly origin: { readonly topic: string; readonly partition?: number | undefined; readonly offset?: string | undefined };
   readonly cause: DeadLetterCause;
 }
 
 /** The record to write to the DLQ topic. Pure: no I/O. */
-export function deadLetterRecord(input: DeadLetterInput): Message {
-  const headers: IHeaders = {};
+export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
+  const headers: RecordHeaders = {};
   if (input.headers) {
     for (const [name, value] of Object.entries(input.headers)) {
       if (value === undefined || STRIPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
@@ -113,7 +114,7 @@ export function deadLetterRecord(input: DeadLetterInput): Message {
   put(DLQ_HEADERS.offset, origin.offset);
   put(DLQ_HEADERS.exceptionClass, error.name);
   put(DLQ_HEADERS.exceptionMessage, capText(error.message));
-  const record: Message = { value: input.value, headers };
+  const record: OutgoingMessage = { value: input.value, headers };
   if (input.key !== undefined) record.key = input.key;
   return record;
 }
@@ -162,49 +163,54 @@ function jsonSafe(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Anything that can send a batch: a kafkajs Producer, or a test double. */
-export type BatchSender = Pick<Producer, "sendBatch">;
+/** Anything that can send a batch: a producer of a supported client, or a test double. */
+export type BatchSender = KafkaProducer;
 
 export interface DeadLetterSender {
   /**
    * Writes the records (acks=all) and resolves to where each landed, in order.
    * Rejects with DeadLetterError when any write fails or no producer is set.
    */
-  send(records: readonly { topic: string; message: Message }[]): Promise<{ placements: Placement[]; records: RecordMetadata[] }>;
+  send(records: readonly { topic: string; message: OutgoingMessage }[]): Promise<{ placements: Placement[]; records: RecordMetadata[] }>;
 }
 
 export interface DeadLetterSenderOptions {
-  /** The producer writing DLQ records. */
-  producer: BatchSender | undefined;
-  /** Time the broker may take to acknowledge, ms (kafkajs `timeout`). */
+  /** The producer writing DLQ records: a client's producer, or one already on the client port. */
+  producer: BatchSender | ProducerPort | undefined;
+  /** Time the broker may take to acknowledge, ms (kafkajs `timeout`; other clients set it on the producer). */
   timeout?: number;
 }
 
+function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
+  return typeof (p as Partial<ProducerPort>).write === "function" && typeof (p as Partial<ProducerPort>).client === "string";
+}
+
 export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
+  const port = options.producer === undefined ? undefined : isPort(options.producer) ? options.producer : producerPort(options.producer);
   return {
     async send(records) {
       if (records.length === 0) return { placements: [], records: [] };
       const topics = [...new Set(records.map((r) => r.topic))];
-      if (!options.producer) {
+      if (!port) {
         throw new DeadLetterError(topics, `cannot dead-letter ${records.length} record(s) to ${topics.join(", ")}: no DLQ producer configured (options.dlq.producer)`, {
           retriable: false,
         });
       }
       const topicMessages = topics.map((topic) => ({ topic, messages: records.filter((r) => r.topic === topic).map((r) => r.message) }));
-      let answer: RecordMetadata[];
+      let written: { placements: readonly Placement[]; records: RecordMetadata[] };
       try {
-        answer = await options.producer.sendBatch({ topicMessages, acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
+        written = await port.write(topicMessages, { acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
       } catch (e) {
         throw new DeadLetterError(topics, `writing ${records.length} record(s) to DLQ topic ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,
         });
       }
-      // Back to the callers' order: placeMessages follows topicMessages order.
-      const grouped = placeMessages(topicMessages, answer);
+      // Back to the callers' order: placements follow topicMessages order.
+      const grouped = written.placements;
       const placements: Placement[] = new Array<Placement>(records.length);
       let g = 0;
       for (const topic of topics) records.forEach((r, i) => r.topic === topic && (placements[i] = grouped[g++]!));
-      return { placements, records: answer };
+      return { placements, records: written.records };
     },
   };
 }

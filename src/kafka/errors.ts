@@ -64,6 +64,21 @@ export class DeadLetterError extends KontractError {
 }
 
 /**
+ * A Kafka client kontract needs is not installed. Every client is an optional
+ * peer dependency: install the one you use (`npm install <packageName>`).
+ */
+export class KafkaClientMissingError extends KontractError {
+  readonly packageName: string;
+  constructor(packageName: string, why: string, cause?: unknown) {
+    super("client-missing", `${why} needs the Kafka client ${packageName}, which is not installed: npm install ${packageName}`, { cause });
+    this.packageName = packageName;
+  }
+  override get name(): string {
+    return "KafkaClientMissingError";
+  }
+}
+
+/**
  * Sending the valid messages failed after the failing ones went to the DLQ.
  * `deadLettered` are in the DLQ; the messages at `unsent` may or may not have
  * been written (a lost acknowledgement looks the same as a lost write), so

@@ -1,6 +1,8 @@
 /**
- * kafkajs with data contracts: a producer and a consumer wrapper that run the
- * rules, and dead-letter routing. The only folder that imports kafkajs.
+ * Kafka clients with data contracts: a producer and a consumer wrapper that
+ * run the rules, and dead-letter routing, on kafkajs or the KafkaJS API of
+ * @confluentinc/kafka-javascript (see client.ts for the port, clients/ for the
+ * adapters). No client is imported: each is an optional peer dependency.
  */
 export {
   contractProducer,
@@ -46,6 +48,22 @@ export {
   type ReplayVerifier,
   type UnverifiedReplay,
 } from "./replay.js";
-export { ConsumeError, DeadLetterError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
-export { trackingPartitioner, type Placement } from "./placement.js";
+export { ConsumeError, DeadLetterError, KafkaClientMissingError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
+export {
+  KAFKA_CLIENTS,
+  type Batch,
+  type ConsumedMessage,
+  type ConsumerPort,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type KafkaClientName,
+  type OutgoingMessage,
+  type ProducerPort,
+  type RecordHeaders,
+  type RecordMetadata,
+  type TopicMessages,
+  type WriteOptions,
+} from "./client.js";
+export { consumerPort, loadKafkaClient, producerPort, type KafkaConsumer, type KafkaProducer } from "./clients/index.js";
+export { trackingPartitioner, type PartitionerFactory, type Placement } from "./placement.js";
 export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, SentReport } from "./reports.js";

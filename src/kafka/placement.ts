@@ -5,7 +5,11 @@
  * single-partition answer, or from trackingPartitioner(), which remembers the
  * partition kafkajs chose for each message object.
  */
-import { Partitioners, type ICustomPartitioner, type Message, type RecordMetadata } from "kafkajs";
+import type { OutgoingMessage, RecordMetadata } from "./client.js";
+import { requireKafkaClient } from "./clients/index.js";
+
+/** kafkajs's partitioner factory (`createPartitioner`), declared here so that kafkajs loads only when used. */
+export type PartitionerFactory = () => (args: { topic: string; partitionMetadata: unknown[]; message: OutgoingMessage }) => number;
 
 const assigned = new WeakMap<object, number>();
 
@@ -15,7 +19,8 @@ const assigned = new WeakMap<object, number>();
  * `kafka.producer({ createPartitioner: trackingPartitioner() })`.
  * Default: kafkajs's DefaultPartitioner (Java-compatible murmur2).
  */
-export function trackingPartitioner(create: ICustomPartitioner = Partitioners.DefaultPartitioner): ICustomPartitioner {
+export function trackingPartitioner(given?: PartitionerFactory): PartitionerFactory {
+  const create = given ?? requireKafkaClient<{ Partitioners: { DefaultPartitioner: PartitionerFactory } }>("kafkajs", "trackingPartitioner()").Partitioners.DefaultPartitioner;
   return () => {
     const partitioner = create();
     return (args) => {
@@ -52,7 +57,7 @@ const SAFE_BASE = Number.MAX_SAFE_INTEGER - 2 ** 32;
  * Placement of every message, in the order of `topicMessages` then messages,
  * given kafkajs's answer for exactly that send.
  */
-export function placeMessages(topicMessages: readonly { topic: string; messages: readonly Message[] }[], records: readonly RecordMetadata[]): Placement[] {
+export function placeMessages(topicMessages: readonly { topic: string; messages: readonly OutgoingMessage[] }[], records: readonly RecordMetadata[]): Placement[] {
   const byTopic = new Map<string, TopicAnswer>();
   for (const r of records) {
     let a = byTopic.get(r.topicName);

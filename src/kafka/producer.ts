@@ -6,26 +6,30 @@
  * messages are written to their DLQ topics first, then the rest is sent: when
  * the DLQ write fails, nothing else is sent.
  */
-import type { Message, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
 import { SerializationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { createSerializer, type SerializeResult, type Serializer, type WriterSchema } from "../serde/index.js";
 import { capText } from "../util/cap.js";
 import type { MaybePromise } from "../util/maybe.js";
+import type { OutgoingMessage, ProducerPort, RecordMetadata, WriteOptions } from "./client.js";
+import { producerPort, type KafkaProducer } from "./clients/index.js";
 import { createContracts, keyContractOf, toBuffer, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
-import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, writeForm, type BatchSender, type DlqTopicOption } from "./dlq.js";
+import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, writeForm, type DlqTopicOption } from "./dlq.js";
 import { ProduceRejectedError, SendError, type RejectedMessage } from "./errors.js";
-import { placeMessages } from "./placement.js";
+import { overlay } from "./overlay.js";
+import type { Placement } from "./placement.js";
 import type { ContractSendResult, DeadLetteredReport, MessageReport } from "./reports.js";
 
 /** A message whose key and value are application values, serialized by the wrapper. */
-export interface ContractMessage extends Omit<Message, "key" | "value"> {
+export interface ContractMessage extends Omit<OutgoingMessage, "key" | "value"> {
   /** Serialized when the topic has a key contract (see `key`); otherwise sent as given (Buffer, string, null). */
   key?: unknown;
   /** Serialized with the value contract. `null` is a tombstone, sent as is without rules. */
   value: unknown;
 }
 
-export interface ContractProducerRecord extends Omit<ProducerRecord, "messages"> {
+/** `send`'s argument. `acks`, `timeout` and `compression` go to clients that take them per call (kafkajs). */
+export interface ContractProducerRecord extends WriteOptions {
+  topic: string;
   messages: ContractMessage[];
 }
 
@@ -34,7 +38,7 @@ export interface ContractTopicMessages {
   messages: ContractMessage[];
 }
 
-export interface ContractProducerBatch extends Omit<ProducerBatch, "topicMessages"> {
+export interface ContractProducerBatch extends WriteOptions {
   topicMessages?: ContractTopicMessages[];
 }
 
@@ -49,8 +53,8 @@ export interface ProducerSideOptions extends SubjectOptions {
 export interface DlqOptions {
   /** The DLQ topic, or a function of the source topic. Wins over the rule's `dlq.topic`; default `<topic>-dlq`. */
   topic?: DlqTopicOption;
-  /** The producer writing DLQ records. Producer wrapper: default the wrapped producer. Consumer wrapper: required for DLQ. */
-  producer?: BatchSender;
+  /** The producer writing DLQ records, of any supported client. Producer wrapper: default the wrapped producer. Consumer wrapper: required for DLQ. */
+  producer?: KafkaProducer;
   /** Broker acknowledgement timeout for DLQ writes, ms. */
   timeout?: number;
 }
@@ -68,13 +72,13 @@ export interface ContractProducerOptions extends ContractsOptions {
   dlq?: DlqOptions;
 }
 
-/** The wrapped producer: kafkajs's Producer, with contract-aware send and sendBatch. */
-export type ContractProducer = Omit<Producer, "send" | "sendBatch"> & {
+/** The wrapped producer: the client's producer (all its methods), with contract-aware send and sendBatch. */
+export type ContractProducer<P extends KafkaProducer = KafkaProducer> = Omit<P, "send" | "sendBatch" | "producer"> & {
   /** Resolves with what went where; rejects with ProduceRejectedError, DeadLetterError, SendError or a RegistryError. */
   send(record: ContractProducerRecord): Promise<ContractSendResult>;
   sendBatch(batch: ContractProducerBatch): Promise<ContractSendResult>;
   /** The producer underneath, for bytes that need no contract. */
-  readonly producer: Producer;
+  readonly producer: P;
 };
 
 /**
@@ -91,7 +95,7 @@ type FailedSide = Extract<Side, { kind: "failed" }>;
 /** A message's dead letter: where it goes, the record, and the side whose rule sent it there. */
 interface DeadLetter {
   readonly topic: string;
-  readonly message: Message;
+  readonly message: OutgoingMessage;
   readonly side: FailedSide;
   readonly isKey: boolean;
 }
@@ -118,13 +122,18 @@ class Entry {
   ) {}
 }
 
-export function contractProducer(producer: Producer, options: ContractProducerOptions): ContractProducer {
+/**
+ * Wraps a producer of kafkajs or of the KafkaJS API of
+ * @confluentinc/kafka-javascript (told apart by shape; see clients/).
+ */
+export function contractProducer<P extends KafkaProducer>(producer: P, options: ContractProducerOptions): ContractProducer<P> {
+  const port: ProducerPort = producerPort(producer);
   const contracts = createContracts(options);
   const valueSerializer = sideSerializer(contracts, false, options.value ?? {});
   const keySerializer = sideSerializer(contracts, true, options.keySerde ?? {});
   const keyContract = keyContractOf(options.key ?? "auto", contracts.registry, keySerializer.subject);
   const dlqSender = createDeadLetterSender({
-    producer: options.dlq?.producer ?? producer,
+    producer: options.dlq?.producer ?? port,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
   });
 
@@ -185,12 +194,12 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     // Dead letters first: if they cannot be written, nothing of the call is.
     if (deadCount > 0) dlqRecords = await deadLetter(entries, reports);
 
-    // The valid messages, in the call's grouping and order; kafkajs merges entries of the same topic itself.
-    const out: { topic: string; messages: Message[] }[] = [];
+    // The valid messages, in the call's grouping and order; the port merges entries of the same topic.
+    const out: { topic: string; messages: OutgoingMessage[] }[] = [];
     let sending = 0;
     let i = 0;
     for (const { topic, messages } of topicMessages) {
-      const kafkaMessages: Message[] = [];
+      const kafkaMessages: OutgoingMessage[] = [];
       for (let end = i + messages.length; i < end; i++) {
         const e = entries[i]!;
         if (deadCount === 0 || !failing(e)) kafkaMessages.push(toKafkaMessage(e));
@@ -202,8 +211,9 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     }
     let records: RecordMetadata[] = [];
     if (sending > 0) {
+      let placements: readonly Placement[];
       try {
-        records = await producer.sendBatch({ ...sendOptions, topicMessages: out });
+        ({ placements, records } = await port.write(out, sendOptions));
       } catch (e) {
         throw new SendError(
           entries.filter((x) => !failing(x)).map((x) => x.index),
@@ -211,7 +221,6 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
           e,
         );
       }
-      const placements = placeMessages(out, records);
       let slot = 0;
       for (const e of entries) {
         if (deadCount > 0 && failing(e)) continue;
@@ -274,12 +283,11 @@ export function contractProducer(producer: Producer, options: ContractProducerOp
     return sent.records;
   }
 
-  return {
-    ...producer,
+  return overlay(producer, {
     producer,
     sendBatch,
-    send: ({ topic, messages, ...rest }) => sendBatch({ ...rest, topicMessages: [{ topic, messages }] }),
-  };
+    send: ({ topic, messages, ...rest }: ContractProducerRecord) => sendBatch({ ...rest, topicMessages: [{ topic, messages }] }),
+  }) as unknown as ContractProducer<P>;
 }
 
 function sideSerializer(contracts: Contracts, isKey: boolean, side: ProducerSideOptions): Serializer {
@@ -365,10 +373,10 @@ function sideBytes(side: Side): Buffer | string | null | undefined {
   return side.kind === "serialized" ? toBuffer(side.bytes) : (side as Side & { kind: "raw" }).bytes;
 }
 
-/** The kafkajs message for a passed entry: its own fields, the serialized key and value, schema id headers. */
-function toKafkaMessage(e: Entry): Message {
+/** The message to write for a passed entry: its own fields, the serialized key and value, schema id headers. */
+function toKafkaMessage(e: Entry): OutgoingMessage {
   const m = e.message;
-  const out: Message = { value: sideBytes(e.value) ?? null };
+  const out: OutgoingMessage = { value: sideBytes(e.value) ?? null };
   const key = sideBytes(e.key);
   if (key !== undefined) out.key = key;
   if (m.partition !== undefined) out.partition = m.partition;

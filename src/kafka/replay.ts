@@ -12,7 +12,7 @@
  * a contract.
  */
 import { createHmac, timingSafeEqual, type Hmac } from "node:crypto";
-import type { IHeaders, KafkaMessage, Message } from "kafkajs";
+import type { ConsumedMessage as KafkaMessage, OutgoingMessage as Message, RecordHeaders as IHeaders } from "./client.js";
 import { KontractError } from "../errors.js";
 import { MAX_INPUT_FRAGMENT, capText } from "../util/cap.js";
 import { KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER } from "../wire/index.js";

@@ -1,7 +1,7 @@
 /**
  * What the wrappers report about each message: where it went, and why.
  */
-import type { RecordMetadata } from "kafkajs";
+import type { RecordMetadata } from "./client.js";
 import type { Violation } from "../errors.js";
 
 /** A produced message that reached its topic. */
@@ -41,9 +41,9 @@ export type MessageReport = SentReport | DeadLetteredReport;
 export interface ContractSendResult {
   /** One report per message of the call, in call order. */
   readonly messages: readonly MessageReport[];
-  /** kafkajs's answer for the messages sent to their topics (one entry per partition). */
+  /** The client's answer for the messages sent to their topics (one entry per partition). */
   readonly records: readonly RecordMetadata[];
-  /** kafkajs's answer for the DLQ writes. */
+  /** The client's answer for the DLQ writes. */
   readonly dlqRecords: readonly RecordMetadata[];
 }
 

@@ -8,6 +8,10 @@
  * - the registry unreachable mid-consume (a TCP proxy in front of the shared
  *   registry is cut: stopping the in-memory registry would lose every schema);
  * - a broker restart (scripts/kafka.sh restart) in the middle of producing.
+ *
+ * The produce-side DLQ faults run once per client under test; the consume-side
+ * ones are about kafkajs's stop/retry/restart semantics, and the Confluent
+ * client has its own (a stop holds the partition: the last describe).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -30,6 +34,7 @@ import { ORDER_SCHEMA, order } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import {
   QUICK_CONSUMER,
+  clientsUnderTest,
   countRecords,
   createTopics,
   kafkaFor,
@@ -73,57 +78,89 @@ async function idsOn(topic: string, framed: boolean): Promise<string[]> {
 
 const duplicates = (ids: readonly string[]): number => ids.length - new Set(ids).size;
 
+/** Calls `fn` until it resolves; a rejection that `expected` accepts means try again (for up to 20 s). */
+async function waitForResult<T>(fn: () => Promise<T>, expected: (e: unknown) => boolean, what: string): Promise<T> {
+  let result: { value: T } | undefined;
+  await waitFor(
+    async () => {
+      try {
+        result = { value: await fn() };
+        return true;
+      } catch (e) {
+        if (expected(e)) return false;
+        throw e;
+      }
+    },
+    { timeoutMs: 20_000, intervalMs: 500, what },
+  );
+  return result!.value;
+}
+
 /** A dedicated DLQ producer that never creates topics and gives up quickly. */
+const STRICT_DLQ = { allowAutoTopicCreation: false, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } };
+
 async function strictDlqProducer(): Promise<Producer> {
-  const p = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 } });
+  const p = kafka.producer(STRICT_DLQ);
   await p.connect();
   return p;
 }
 
 const messages = (ids: string[], bad: (id: string) => boolean) => ids.map((id) => ({ value: order({ id, amount: bad(id) ? -1 : 10 }) }));
 
-describe("produce: the DLQ topic is missing or unwritable", () => {
-  it("missing: DeadLetterError, nothing written; once the topic exists the same call writes everything exactly once", async (t) => {
-    const topic = uniqueName("f-missing");
-    const dlq = `${topic}-dlq`;
-    await createTopics(kafka, [topic]);
-    await register(registryFor(infra), `${topic}-value`, contractWith(positive("WRITE")));
-    const dlqProducer = await strictDlqProducer();
-    try {
-      const p = contractProducer(producer, { registry: registryFor(infra), key: false, dlq: { producer: dlqProducer } });
-      const ids = ["a", "b", "bad-1", "c", "bad-2", "d", "e"];
-      const call = { topic, messages: messages(ids, (id) => id.startsWith("bad")) };
-      const err = await p.send(call).catch((e: unknown) => e);
+for (const client of clientsUnderTest(() => infra)) {
+  describe(`produce on ${client.name}: the DLQ topic is missing or unwritable`, () => {
+    let producer: Producer;
+    before(async () => {
+      producer = await client.producer();
+    });
+    after(async () => {
+      await producer?.disconnect();
+    });
+
+    it("missing: DeadLetterError, nothing written; once the topic exists the same call writes everything exactly once", async (t) => {
+      const topic = uniqueName("f-missing");
+      const dlq = `${topic}-dlq`;
+      await createTopics(kafka, [topic]);
+      await register(registryFor(infra), `${topic}-value`, contractWith(positive("WRITE")));
+      const dlqProducer = await client.producer(STRICT_DLQ);
+      try {
+        const p = contractProducer(producer, { registry: registryFor(infra), key: false, dlq: { producer: dlqProducer } });
+        const ids = ["a", "b", "bad-1", "c", "bad-2", "d", "e"];
+        const call = { topic, messages: messages(ids, (id) => id.startsWith("bad")) };
+        const err = await p.send(call).catch((e: unknown) => e);
+        assert.ok(err instanceof DeadLetterError, String(err));
+        assert.deepEqual(err.topics, [dlq]);
+        assert.equal(await countRecords(kafka, topic), 0, "no valid message sent when the DLQ write failed");
+        assert.ok(!(await withAdmin(kafka, (a) => a.listTopics())).includes(dlq), "the DLQ topic was not auto-created");
+        // topic 0 + DLQ 0 + 7 in the rejected call = 7 sent.
+
+        await createTopics(kafka, [dlq]);
+        // A failed call wrote nothing, so calling again is safe; the Confluent client may take a
+        // metadata refresh to see the new topic, and fails the DLQ write until then.
+        const result = await waitForResult(() => p.send(call), (e) => e instanceof DeadLetterError, "the DLQ write once the topic exists");
+        assert.deepEqual(await idsOn(topic, true), ["a", "b", "c", "d", "e"]);
+        assert.deepEqual(await idsOn(dlq, false), ["bad-1", "bad-2"]);
+        assert.equal(result.messages.length, ids.length);
+        t.diagnostic(`missing DLQ on produce: first call rejected (7), retry: topic 5 + DLQ 2, duplicates 0`);
+      } finally {
+        await dlqProducer.disconnect();
+      }
+    });
+
+    it("unwritable (records over max.message.bytes): non-retriable DeadLetterError, nothing written", async () => {
+      const topic = uniqueName("f-tiny");
+      const dlq = `${topic}-dlq`;
+      await createTopics(kafka, [topic, { topic: dlq, configEntries: [{ name: "max.message.bytes", value: "16" }] }]);
+      await register(registryFor(infra), `${topic}-value`, contractWith(positive("WRITE")));
+      const p = contractProducer(producer, { registry: registryFor(infra), key: false });
+      const err = await p.send({ topic, messages: messages(["a", "bad", "b"], (id) => id === "bad") }).catch((e: unknown) => e);
       assert.ok(err instanceof DeadLetterError, String(err));
-      assert.deepEqual(err.topics, [dlq]);
-      assert.equal(await countRecords(kafka, topic), 0, "no valid message sent when the DLQ write failed");
-      assert.ok(!(await withAdmin(kafka, (a) => a.listTopics())).includes(dlq), "the DLQ topic was not auto-created");
-      // topic 0 + DLQ 0 + 7 in the rejected call = 7 sent.
-
-      await createTopics(kafka, [dlq]);
-      const result = await p.send(call);
-      assert.deepEqual(await idsOn(topic, true), ["a", "b", "c", "d", "e"]);
-      assert.deepEqual(await idsOn(dlq, false), ["bad-1", "bad-2"]);
-      assert.equal(result.messages.length, ids.length);
-      t.diagnostic(`missing DLQ on produce: first call rejected (7), retry: topic 5 + DLQ 2, duplicates 0`);
-    } finally {
-      await dlqProducer.disconnect();
-    }
+      assert.equal(err.retriable, false, "retrying cannot help: the topic refuses the record");
+      assert.equal(await countRecords(kafka, topic), 0);
+      assert.equal(await countRecords(kafka, dlq), 0);
+    });
   });
-
-  it("unwritable (records over max.message.bytes): non-retriable DeadLetterError, nothing written", async () => {
-    const topic = uniqueName("f-tiny");
-    const dlq = `${topic}-dlq`;
-    await createTopics(kafka, [topic, { topic: dlq, configEntries: [{ name: "max.message.bytes", value: "16" }] }]);
-    await register(registryFor(infra), `${topic}-value`, contractWith(positive("WRITE")));
-    const p = contractProducer(producer, { registry: registryFor(infra), key: false });
-    const err = await p.send({ topic, messages: messages(["a", "bad", "b"], (id) => id === "bad") }).catch((e: unknown) => e);
-    assert.ok(err instanceof DeadLetterError, String(err));
-    assert.equal(err.retriable, false, "retrying cannot help: the topic refuses the record");
-    assert.equal(await countRecords(kafka, topic), 0);
-    assert.equal(await countRecords(kafka, dlq), 0);
-  });
-});
+}
 
 describe("consume: the DLQ topic is missing or unwritable, the registry is unreachable", () => {
   /** A topic with records ok-0.. and bad-.. (READ rule fails on bad) written without rules on the way in. */
@@ -416,3 +453,81 @@ describe("onFailure ERROR on consume: stop or retry", () => {
     assert.equal(await committed(groupId, topic), "1");
   });
 });
+
+/**
+ * The Confluent client never stops a consumer for a handler error: it seeks
+ * back to the record and reads it again. kontract's adapter pauses the
+ * record's partition first when retrying cannot help, so the record waits
+ * there, uncommitted, as with kafkajs's stop, until `resume()`.
+ */
+const confluent = clientsUnderTest(() => infra).find((c) => c.name === "confluent");
+if (confluent) {
+  describe("consume on confluent: a non-retriable error holds the partition at the record", () => {
+    let confluentProducer: Producer;
+    before(async () => {
+      confluentProducer = await confluent.producer();
+    });
+    after(async () => {
+      await confluentProducer?.disconnect();
+    });
+
+    async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string> {
+      const topic = uniqueName(prefix);
+      await createTopics(kafka, [topic]);
+      await register(registryFor(infra), `${topic}-value`, contractWith(rule));
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: messages(ids, (id) => id.startsWith("bad")) });
+      return topic;
+    }
+
+    const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
+
+    it('onError "stop": the partition is paused at the record, nothing after it handled, its offset not committed', async () => {
+      const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
+      const topic = await seeded("fcc-stop", rule, ["ok-0", "bad-1", "ok-2"]);
+      const groupId = uniqueName("fcc-stop");
+      const kafkaConsumer = confluent.consumer({ groupId });
+      const consumer = contractConsumer(kafkaConsumer, { registry: registryFor(infra), key: false, dlq: { producer: confluentProducer } });
+      const handled: string[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic] });
+        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be paused" });
+        await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 15_000, what: "ok-0 committed" });
+        await sleep(500);
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(handled, ["ok-0"]);
+      assert.equal(await committed(groupId, topic), "1", "the next start resumes at the failing record");
+    });
+
+    it("unwritable DLQ: paused at the record; once the topic is fixed, resume() dead-letters it and goes on", async (t) => {
+      const topic = await seeded("fcc-tiny", positive("READ"), ["ok-0", "ok-1", "bad-2", "ok-3", "bad-4", "ok-5"]);
+      const dlq = `${topic}-dlq`;
+      await createTopics(kafka, [{ topic: dlq, configEntries: [{ name: "max.message.bytes", value: "16" }] }]);
+      const kafkaConsumer = confluent.consumer({ groupId: uniqueName("fcc-tiny") });
+      const consumer = contractConsumer(kafkaConsumer, { registry: registryFor(infra), key: false, dlq: { producer: confluentProducer } });
+      const handled: string[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic] });
+        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 30_000, what: "the partition to be paused" });
+        assert.deepEqual(handled, ["ok-0", "ok-1"]);
+        assert.equal(await countRecords(kafka, dlq), 0);
+        await withAdmin(kafka, (admin) =>
+          admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: dlq, configEntries: [{ name: "max.message.bytes", value: "1048588" }] }] }),
+        );
+        consumer.resume([{ topic }]);
+        await waitFor(() => handled.includes("ok-5"), { timeoutMs: 30_000, what: "the rest of the topic after resume()" });
+      } finally {
+        await consumer.disconnect();
+      }
+      const dead = await idsOn(dlq, true);
+      assert.deepEqual(dead, ["bad-2", "bad-4"]);
+      assert.deepEqual(handled, ["ok-0", "ok-1", "ok-3", "ok-5"]);
+      t.diagnostic(`unwritable DLQ on confluent: handled ${handled.length} + DLQ ${dead.length} = 6, duplicates 0`);
+    });
+  });
+}

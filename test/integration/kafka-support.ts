@@ -1,12 +1,14 @@
 /**
- * Shared pieces of the kafkajs integration tests (test/integration/kafka-*.test.ts):
- * quiet kafkajs clients with short retries, topics, exact topic counts from the
- * broker's offsets, reading a topic back, and registering contracts over REST.
+ * Shared pieces of the Kafka integration tests (test/integration/kafka-*.test.ts):
+ * the clients under test, quiet and with short retries; topics, exact topic
+ * counts from the broker's offsets, reading a topic back (with kafkajs: what
+ * is on the broker does not depend on the client that wrote it), and
+ * registering contracts over REST.
  */
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
-import { Kafka, logLevel, type Admin, type KafkaMessage, type ITopicConfig } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
-import { trackingPartitioner } from "../../src/kafka/index.js";
+import { loadKafkaClient, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 import { runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 
@@ -30,6 +32,84 @@ export const QUICK_CONSUMER = { maxWaitTimeInMs: 100, retry: { retries: 2, initi
 /** A producer with exact per-message placement in send results. */
 export function producerFor(kafka: Kafka, extra: Parameters<Kafka["producer"]>[0] = {}) {
   return kafka.producer({ createPartitioner: trackingPartitioner(), ...extra });
+}
+
+/**
+ * A client the suites run on. Its producers and consumers are typed as
+ * kafkajs's: the Confluent client's KafkaJS API has the same shapes for what
+ * the tests use, and subscribe({ fromBeginning }) is mapped to its config.
+ */
+export interface ClientUnderTest {
+  readonly name: KafkaClientName;
+  /** A connected producer; exact per-message placements where the client can give them (kafkajs: trackingPartitioner). */
+  producer(extra?: Pick<ProducerConfig, "allowAutoTopicCreation" | "retry">): Promise<Producer>;
+  /** A consumer (not connected) with QUICK_CONSUMER settings, reading from the beginning. */
+  consumer(config: Pick<ConsumerConfig, "groupId" | "retry">): Consumer;
+}
+
+/**
+ * The clients to run the suites on: KONTRACT_TEST_CLIENTS (comma-separated),
+ * default kafkajs and confluent. A client that is not installed fails its
+ * suites (KafkaClientMissingError), it is not skipped.
+ */
+export function clientsUnderTest(infra: () => Infra): ClientUnderTest[] {
+  const names = (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent").split(",").map((n) => n.trim()).filter(Boolean);
+  return names.map((name) => {
+    if (name === "kafkajs") return kafkajsUnderTest(infra);
+    if (name === "confluent") return confluentUnderTest(infra);
+    throw new Error(`KONTRACT_TEST_CLIENTS: unknown client ${name} (kafkajs, confluent)`);
+  });
+}
+
+function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
+  let kafka: Kafka | undefined;
+  const client = () => (kafka ??= kafkaFor(infra()));
+  return {
+    name: "kafkajs",
+    async producer(extra = {}) {
+      const p = producerFor(client(), extra);
+      await p.connect();
+      return p;
+    },
+    consumer: (config) => client().consumer({ ...QUICK_CONSUMER, ...config }),
+  };
+}
+
+type ConfluentModule = typeof import("@confluentinc/kafka-javascript");
+
+function confluentUnderTest(infra: () => Infra): ClientUnderTest {
+  let module: ConfluentModule | undefined;
+  // Loaded on first use (in a before hook): the suites are declared before any infra or client exists.
+  const kafka = () => {
+    if (!module) throw new Error("confluent client not loaded: call load() in before()");
+    return new module.KafkaJS.Kafka({ kafkaJS: { brokers: infra().brokers, clientId: "kontract-it", logLevel: module.KafkaJS.logLevel.NOTHING, connectionTimeout: 3_000, requestTimeout: 10_000 } });
+  };
+  const load = async () => {
+    module ??= await loadKafkaClient<ConfluentModule>("confluent");
+  };
+  return {
+    name: "confluent",
+    async producer(extra = {}) {
+      await load();
+      const p = kafka().producer({
+        kafkaJS: { acks: -1, ...(extra.allowAutoTopicCreation === undefined ? {} : { allowAutoTopicCreation: extra.allowAutoTopicCreation }), retry: { retries: extra.retry?.retries ?? 2 } },
+        // A missing topic fails a write after this long (librdkafka waits 30 s by default for it to appear).
+        "topic.metadata.propagation.max.ms": 2_000,
+        "message.timeout.ms": 10_000,
+        // How soon a topic created after a failed write is seen (librdkafka refreshes every 5 min by default).
+        "topic.metadata.refresh.interval.ms": 1_000,
+      });
+      await p.connect();
+      return p as unknown as Producer;
+    },
+    consumer(config) {
+      if (!module) throw new Error("confluent client not loaded: create a producer first (before())");
+      const c = kafka().consumer({ kafkaJS: { groupId: config.groupId, fromBeginning: true, maxWaitTimeInMs: QUICK_CONSUMER.maxWaitTimeInMs } });
+      // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
+      const subscribe = c.subscribe.bind(c);
+      return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;
+    },
+  };
 }
 
 export function registryFor(infra: Infra): RestRegistry {

@@ -1,0 +1,158 @@
+/**
+ * The client port: what the contract producer, the contract consumer and the
+ * DLQ sender need from a Kafka client, and nothing more.
+ *
+ * Produce: write a batch of topic messages (key, value, headers, partition,
+ * timestamp) and learn where each one landed. Consume: run a handler per
+ * record (eachMessage) or per fetched batch (eachBatch), with offsets moving
+ * only past what the handler finished (resolveOffset), and a way to hold a
+ * partition (pause) when a record must not be skipped.
+ *
+ * The shapes are kafkajs's, declared here so that no client's types or code
+ * are needed to use kontract: kafkajs and the KafkaJS API of
+ * @confluentinc/kafka-javascript take and give them as they are; an adapter
+ * (src/kafka/clients/) maps each client's differences onto them. Which adapter
+ * applies is told by the object given (see producerPort / consumerPort).
+ */
+import type { Placement } from "./placement.js";
+
+/** The Kafka clients kontract runs on, by npm package. */
+export const KAFKA_CLIENTS = {
+  kafkajs: "kafkajs",
+  confluent: "@confluentinc/kafka-javascript",
+  platformatic: "@platformatic/kafka",
+} as const;
+
+export type KafkaClientName = keyof typeof KAFKA_CLIENTS;
+
+/** Record headers: a value per name, several for a repeated header. */
+export interface RecordHeaders {
+  [name: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+
+/** A record to write, its key and value already bytes. */
+export interface OutgoingMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  partition?: number;
+  headers?: RecordHeaders;
+  timestamp?: string;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
+}
+
+/** The broker's answer for one partition of a write (kafkajs's RecordMetadata). */
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  offset?: string;
+  timestamp?: string;
+  baseOffset?: string;
+  logAppendTime?: string;
+  logStartOffset?: string;
+}
+
+/** Per-call write options where the client takes them per call (kafkajs); others configure them on the producer. */
+export interface WriteOptions {
+  acks?: number;
+  timeout?: number;
+  compression?: number;
+}
+
+/** A kafkajs-shaped producer: kafkajs's, or the KafkaJS API of @confluentinc/kafka-javascript. */
+export interface BatchProducer {
+  sendBatch(batch: { topicMessages?: TopicMessages[] } & WriteOptions): Promise<RecordMetadata[]>;
+}
+
+/** What a write resolves to: where each message landed, in call order, and the client's answer. */
+export interface Written {
+  readonly placements: readonly Placement[];
+  readonly records: RecordMetadata[];
+}
+
+/** The producer side of the port. */
+export interface ProducerPort {
+  readonly client: KafkaClientName;
+  /**
+   * Writes every message in one call; rejects when any write failed (then
+   * some may have been written). Messages of a topic keep their order per
+   * partition. The message objects are the adapter's to change.
+   */
+  write(topicMessages: TopicMessages[], options: WriteOptions): Promise<Written>;
+}
+
+/** A consumed record (kafkajs's KafkaMessage). `headers` may be missing (Confluent: a record without any). */
+export interface ConsumedMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  attributes: number;
+  offset: string;
+  headers?: RecordHeaders;
+}
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: ConsumedMessage;
+  heartbeat(): Promise<void>;
+  /** Holds this partition: nothing more of it is fetched until resumed. Returns the resume function. */
+  pause(): () => void;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: ConsumedMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  offsetLag(): string;
+  offsetLagLow(): string;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  /** Marks the batch's records up to this offset processed: the next commit covers them. */
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  uncommittedOffsets(): unknown;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+/**
+ * The options of `run` the port knows; each client's own options pass through
+ * untouched. Handlers in method syntax: a client's own payload types (kafkajs's
+ * KafkaMessage is a union) are then accepted where they overlap the port's.
+ */
+export interface RunConfig {
+  eachMessage?(payload: EachMessagePayload): Promise<void>;
+  eachBatch?(payload: EachBatchPayload): Promise<void>;
+  eachBatchAutoResolve?: boolean;
+  [option: string]: unknown;
+}
+
+/** A kafkajs-shaped consumer: kafkajs's, or the KafkaJS API of @confluentinc/kafka-javascript. */
+export interface RunnableConsumer {
+  run(config: RunConfig): Promise<void>;
+}
+
+/** The consumer side of the port. */
+export interface ConsumerPort {
+  readonly client: KafkaClientName;
+  /**
+   * Runs the handlers. A handler that throws leaves its record uncommitted:
+   * the client reads it again, retrying, or stops at it when the error is a
+   * non-retriable kontract error (a rule with onFailure ERROR and onError
+   * "stop", a DLQ write that cannot succeed).
+   */
+  run(config: RunConfig): Promise<void>;
+}

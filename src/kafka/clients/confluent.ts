@@ -1,0 +1,93 @@
+/**
+ * The KafkaJS API of @confluentinc/kafka-javascript on the client port
+ * (`new KafkaJS.Kafka({ kafkaJS: {...} })`). It takes kafkajs's shapes, with
+ * these differences the adapter absorbs:
+ *
+ * - `send` / `sendBatch` refuse `acks`, `timeout` and `compression` (they are
+ *   producer settings there: `kafkaJS: { acks, timeout, compression }`), so the
+ *   adapter drops them; DLQ writes get the producer's acks, -1 (all) unless set.
+ * - `send` writes the message objects it is given (partition -1, headers as a
+ *   list, timestamps as numbers): the adapter restores `partition` for placement.
+ * - `sendBatch` answers once per topic entry: entries of the same topic are
+ *   merged first, so each topic and partition has one answer (its lowest offset).
+ * - No custom partitioners (librdkafka partitions with murmur2_random), so no
+ *   trackingPartitioner: a message's partition is known when it named one or
+ *   the topic has one partition, as with kafkajs without tracking.
+ * - A record without headers has `headers: undefined` (kafkajs: `{}`).
+ * - A handler error never stops the consumer: it logs, seeks back to the
+ *   record and reads it again. For a non-retriable kontract error (ERROR rule
+ *   with onError "stop", a DLQ write that cannot succeed) the adapter pauses
+ *   the record's partition first: it stays at the record, uncommitted, until
+ *   `consumer.resume()`, while kafkajs would stop the whole consumer.
+ */
+import { isKontractError } from "../../errors.js";
+import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages } from "../client.js";
+import { placeMessages } from "../placement.js";
+
+export function confluentProducer(producer: BatchProducer): ProducerPort {
+  return {
+    client: "confluent",
+    async write(topicMessages) {
+      const merged = mergeTopics(topicMessages);
+      const given = merged.map((t) => t.messages.map((m) => m.partition));
+      const records = await producer.sendBatch({ topicMessages: merged });
+      merged.forEach((t, i) => t.messages.forEach((m, j) => void (m.partition = given[i]![j])));
+      const placed = placeMessages(merged, records);
+      return { placements: merged === topicMessages ? placed : unmerge(topicMessages, merged, placed), records };
+    },
+  };
+}
+
+export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
+  return {
+    client: "confluent",
+    run(config) {
+      const { eachMessage, eachBatch } = config;
+      const wrapped = { ...config };
+      if (eachMessage) wrapped.eachMessage = (payload: EachMessagePayload) => eachMessage(payload).catch((e: unknown) => holdOn(payload, e));
+      if (eachBatch) wrapped.eachBatch = (payload: EachBatchPayload) => eachBatch(payload).catch((e: unknown) => holdOn(payload, e));
+      return consumer.run(wrapped);
+    },
+  };
+}
+
+/** Pauses the partition when retrying cannot help, then throws `e` so the client seeks back to the record. */
+function holdOn(payload: { pause(): () => void }, e: unknown): never {
+  if (isKontractError(e) && !e.retriable) payload.pause();
+  throw e;
+}
+
+/** One entry per topic, in order of first appearance; `topicMessages` itself when no topic repeats. */
+function mergeTopics(topicMessages: TopicMessages[]): TopicMessages[] {
+  const seen = new Set<string>();
+  for (const t of topicMessages) {
+    if (seen.has(t.topic)) {
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const { topic, messages } of topicMessages) {
+        const list = byTopic.get(topic);
+        if (list) list.push(...messages);
+        else byTopic.set(topic, [...messages]);
+      }
+      return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    }
+    seen.add(t.topic);
+  }
+  return topicMessages;
+}
+
+/** Placements of the merged entries, back in the order of the original ones. */
+function unmerge<P>(original: readonly TopicMessages[], merged: readonly TopicMessages[], placed: readonly P[]): P[] {
+  const start = new Map<string, number>();
+  let slot = 0;
+  for (const t of merged) {
+    start.set(t.topic, slot);
+    slot += t.messages.length;
+  }
+  const out: P[] = [];
+  for (const t of original) {
+    const at = start.get(t.topic)!;
+    for (let i = 0; i < t.messages.length; i++) out.push(placed[at + i]!);
+    start.set(t.topic, at + t.messages.length);
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * The client port's pieces that need no broker: which adapter an object gets,
+ * the Confluent adapter's differences (per-call options dropped, topics
+ * merged, partitions restored, a stop held by pausing), the Proxy that keeps
+ * a class-based client's methods working, and the error for a missing client.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { KontractError, RuleViolationError } from "../../src/errors.js";
+import type { OutgoingMessage, RecordMetadata, RunConfig, TopicMessages } from "../../src/kafka/client.js";
+import { consumerPort, importOptional, producerPort, requireOptional } from "../../src/kafka/clients/index.js";
+import { ConsumeError, KafkaClientMissingError } from "../../src/kafka/errors.js";
+import { overlay } from "../../src/kafka/overlay.js";
+
+/** Answers like the Confluent KafkaJS producer: one entry per send() (topic entry) and partition, mutating the messages. */
+function confluentLikeProducer() {
+  const calls: { topicMessages: TopicMessages[]; options: string[] }[] = [];
+  let next = 0;
+  return {
+    calls,
+    dependentAdmin: () => ({}),
+    async sendBatch(batch: { topicMessages?: TopicMessages[] } & Record<string, unknown>): Promise<RecordMetadata[]> {
+      for (const k of ["acks", "timeout", "compression"]) if (Object.hasOwn(batch, k)) throw new Error(`${k} is not supported per call`);
+      calls.push({ topicMessages: batch.topicMessages!, options: Object.keys(batch) });
+      const out: RecordMetadata[] = [];
+      for (const { topic, messages } of batch.topicMessages!) {
+        for (const m of messages) m.partition ??= -1;
+        out.push({ topicName: topic, partition: 0, errorCode: 0, baseOffset: String(next) });
+        next += messages.length;
+      }
+      return out;
+    },
+  };
+}
+
+describe("client port", () => {
+  it("a producer with dependentAdmin() gets the Confluent adapter, others kafkajs's; anything else is refused", () => {
+    assert.equal(producerPort(confluentLikeProducer()).client, "confluent");
+    assert.equal(producerPort({ sendBatch: async () => [] }).client, "kafkajs");
+    assert.equal(consumerPort({ run: async () => {}, dependentAdmin: () => ({}) } as never).client, "confluent");
+    assert.equal(consumerPort({ run: async () => {} }).client, "kafkajs");
+    assert.throws(() => producerPort({} as never), (e: unknown) => e instanceof KontractError && e.code === "usage" && /kafkajs, @confluentinc\/kafka-javascript/.test(e.message));
+  });
+
+  it("Confluent: acks and timeout are not passed, a repeated topic is sent once, placements follow the call order", async () => {
+    const p = confluentLikeProducer();
+    const m = (v: string, partition?: number): OutgoingMessage => (partition === undefined ? { value: v } : { value: v, partition });
+    const written = await producerPort(p).write(
+      [
+        { topic: "a", messages: [m("a1"), m("a2")] },
+        { topic: "b", messages: [m("b1", 0)] },
+        { topic: "a", messages: [m("a3")] },
+      ],
+      { acks: -1, timeout: 5_000 },
+    );
+    assert.deepEqual(p.calls[0]!.options, ["topicMessages"]);
+    assert.deepEqual(
+      p.calls[0]!.topicMessages.map((t) => [t.topic, t.messages.map((x) => x.value)]),
+      [
+        ["a", ["a1", "a2", "a3"]],
+        ["b", ["b1"]],
+      ],
+    );
+    // The client set partition -1 on the messages it sent; placement uses what the caller gave.
+    assert.deepEqual(p.calls[0]!.topicMessages[0]!.messages.map((x) => x.partition), [undefined, undefined, undefined]);
+    assert.deepEqual(
+      written.placements.map((x) => x.offset),
+      ["0", "1", "3", "2"],
+    );
+  });
+
+  it("Confluent: a non-retriable kontract error pauses the record's partition before the client seeks back; others do not", async () => {
+    let config: RunConfig | undefined;
+    const port = consumerPort({ run: async (c: RunConfig) => void (config = c), dependentAdmin: () => ({}) } as never);
+    const failWith = [new ConsumeError({ topic: "t", partition: 0, offset: "1", isKey: false }, new RuleViolationError([]), [], false), new Error("handler bug")];
+    await port.run({ eachMessage: async () => Promise.reject(failWith.shift()) });
+    const paused: string[] = [];
+    const payload = (offset: string) => ({
+      topic: "t",
+      partition: 0,
+      message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
+      heartbeat: async () => {},
+      pause: () => (paused.push(offset), () => {}),
+    });
+    await assert.rejects(config!.eachMessage!(payload("1")), ConsumeError);
+    await assert.rejects(config!.eachMessage!(payload("2")), /handler bug/);
+    assert.deepEqual(paused, ["1"]);
+  });
+
+  it("overlay: a class instance keeps its prototype methods and private fields; overrides win", async () => {
+    class Client {
+      #state = "connected";
+      state() {
+        return this.#state;
+      }
+      send() {
+        return "client's own send";
+      }
+    }
+    const wrapped = overlay(new Client(), { send: () => "wrapped send", producer: 1 });
+    assert.equal(wrapped.state(), "connected");
+    assert.equal(wrapped.send(), "wrapped send");
+    assert.equal(wrapped.producer, 1);
+    assert.equal(wrapped.state, wrapped.state, "bound once");
+  });
+
+  it("a client that is not installed: KafkaClientMissingError naming the package to install", async () => {
+    const name = "@confluentinc/kafka-javascript-not-here";
+    const check = (e: unknown) => e instanceof KafkaClientMissingError && e.code === "client-missing" && e.packageName === name && e.message.includes(`npm install ${name}`);
+    await assert.rejects(importOptional(name, "this test"), check);
+    assert.throws(() => requireOptional(name, "this test"), check);
+  });
+});
