@@ -63,6 +63,8 @@ export interface ContractPlan {
 export interface Engine {
   /** Compiles a contract version for a compiled schema. Throws RuleCompileError for an unknown action. */
   compile(subject: string, contract: Contract, schema: CompiledSchema): ContractPlan;
+  /** Tags whose fields are redacted in violations (and, by the Kafka wrappers, in dead-letter records). */
+  readonly sensitiveTags: ReadonlySet<string>;
 }
 
 export function createEngine(options: EngineOptions = {}): Engine {
@@ -98,6 +100,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const engine: Engine = {
+    sensitiveTags: cc.sensitiveTags,
     compile(subject, contract, schema) {
       const cel = celFor(schema);
       const phase = (list: "domainRules" | "migrationRules" | "encodingRules", mode: "WRITE" | "READ" | "UPGRADE" | "DOWNGRADE"): Phase => {

@@ -3,21 +3,31 @@
  * a registry, asking once whether a key subject exists, and telling poison
  * pills from other failures.
  */
-import { createEngine, DEFAULT_SENSITIVE_TAGS, type Engine, type EngineOptions } from "../engine/index.js";
-import { isKontractError, type ErrorCode, type KontractError } from "../errors.js";
-import { FORMATS } from "../format/index.js";
+import { createEngine, type EngineOptions } from "../engine/index.js";
+import { KontractError, isKontractError, type ErrorCode } from "../errors.js";
 import type { SchemaRegistry } from "../registry/types.js";
 import { createContractStore, type ContractStore, type SubjectNameStrategy } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
 
-/** Options both wrappers take. */
+/**
+ * Options both wrappers take: where contracts come from, either a registry
+ * (with the engine options and TTL to build stores from it) or a contract
+ * store of your own, which a producer and a consumer can share.
+ */
 export interface ContractsOptions {
-  /** Where contracts come from: createRestRegistry({ url }) for a Confluent-compatible registry. */
-  registry: SchemaRegistry;
-  /** Rule engine options (custom executors and actions, overrides, sensitive tags, limits). */
+  /** Where contracts come from: createRestRegistry({ url }) for a Confluent-compatible registry. Not with `store`. */
+  registry?: SchemaRegistry;
+  /** Rule engine options (custom executors and actions, overrides, sensitive tags, limits). Not with `store`. */
   engine?: EngineOptions;
-  /** How long "latest" answers are reused, ms. Default: forever, as Java's latest.cache.ttl.sec = -1. */
+  /** How long "latest" answers are reused, ms. Default: forever, as Java's latest.cache.ttl.sec = -1. Not with `store`. */
   latestCacheTtlMs?: number;
+  /**
+   * A contract store (createContractStore) to resolve and compile contracts
+   * with, instead of building one: give the same store to a producer and a
+   * consumer and each contract is fetched and compiled once, with one cache
+   * of latest versions. It brings its own registry, engine and TTL.
+   */
+  store?: ContractStore;
 }
 
 /** How one side (key or value) finds its subject. */
@@ -26,32 +36,55 @@ export interface SubjectOptions {
   subjectNameStrategy?: SubjectNameStrategy;
   /** The record's full name, for the record and topic-record strategies. */
   recordName?: string;
-  /** Protobuf: the message of the schema file to write (default: the file's first message). */
+  /** Protobuf: the message of the schema file to write (default: the file's first message). With `store`, set it on the store. */
   messageName?: string;
 }
 
 export interface Contracts {
   readonly registry: SchemaRegistry;
-  readonly engine: Engine;
   /** Tags whose values are redacted in DLQ records. */
   readonly sensitiveTags: ReadonlySet<string>;
   store(side: SubjectOptions): ContractStore;
 }
 
+/**
+ * The stores of one wrapper. Sides share one store unless they write
+ * different Protobuf messages (a store compiles for one message name).
+ */
 export function createContracts(options: ContractsOptions): Contracts {
+  const given = options.store;
+  if (given !== undefined) {
+    const extra = (["registry", "engine", "latestCacheTtlMs"] as const).filter((k) => options[k] !== undefined);
+    if (extra.length > 0) throw new KontractError("usage", `pass either store or ${extra.join(", ")}: a store brings its own registry, engine and latest-version TTL`);
+    return {
+      registry: given.registry,
+      sensitiveTags: given.engine.sensitiveTags,
+      store: (side) => {
+        if (side.messageName !== undefined) throw new KontractError("usage", `messageName ${side.messageName}: with a shared store, set messageName on the store (createContractStore({ messageName }))`);
+        return given;
+      },
+    };
+  }
+  const registry = options.registry;
+  if (registry === undefined) throw new KontractError("usage", "no contracts: pass registry (e.g. createRestRegistry({ url })) or store (createContractStore)");
   const engine = createEngine(options.engine);
+  const stores = new Map<string | undefined, ContractStore>();
   return {
-    registry: options.registry,
-    engine,
-    sensitiveTags: new Set(options.engine?.sensitiveTags ?? DEFAULT_SENSITIVE_TAGS),
-    store: (side) =>
-      createContractStore({
-        registry: options.registry,
-        engine,
-        formats: FORMATS,
-        ...(options.latestCacheTtlMs === undefined ? {} : { latestCacheTtlMs: options.latestCacheTtlMs }),
-        ...(side.messageName === undefined ? {} : { messageName: side.messageName }),
-      }),
+    registry,
+    sensitiveTags: engine.sensitiveTags,
+    store: (side) => {
+      let store = stores.get(side.messageName);
+      if (store === undefined) {
+        store = createContractStore({
+          registry,
+          engine,
+          ...(options.latestCacheTtlMs === undefined ? {} : { latestCacheTtlMs: options.latestCacheTtlMs }),
+          ...(side.messageName === undefined ? {} : { messageName: side.messageName }),
+        });
+        stores.set(side.messageName, store);
+      }
+      return store;
+    },
   };
 }
 

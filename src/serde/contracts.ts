@@ -39,6 +39,10 @@ export interface ContractStoreOptions {
 }
 
 export interface ContractStore {
+  /** Where the contracts come from. */
+  readonly registry: SchemaRegistry;
+  /** What compiles and runs their rules. */
+  readonly engine: Engine;
   byId(subject: string, id: number): MaybePromise<ResolvedContract>;
   byGuid(subject: string, guid: string): MaybePromise<ResolvedContract>;
   byVersion(subject: string, version: number): MaybePromise<ResolvedContract>;
@@ -126,6 +130,8 @@ export function createContractStore(options: ContractStoreOptions): ContractStor
   const fresh = (t: Timed | undefined): ResolvedContract | undefined => (t && (ttl === Infinity || Date.now() - t.at < ttl) ? t.value : undefined);
 
   return {
+    registry,
+    engine,
     byId(subject, id) {
       return (
         byId.get(subject)?.get(id) ??

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { Kafka, Producer } from "kafkajs";
 import type { Contract, Metadata, RuleSet, SchemaType } from "../../src/contract/model.js";
 import { DLQ_HEADERS, contractConsumer, contractProducer } from "../../src/kafka/index.js";
+import { createContractStore } from "../../src/serde/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { clientsUnderTest, countRecords, createTopics, kafkaFor, readAll, register, registryFor, text, uniqueIdent } from "./kafka-support.js";
 
@@ -154,6 +155,36 @@ for (const client of clientsUnderTest(() => infra)) {
         for (const c of CASES) {
           assert.deepEqual(seen.get(topics.get(c.type)!.topic), ["a", "b", "c"].map((id) => ({ id, email: "***" })), c.type);
         }
+      });
+
+      it("a producer and a consumer sharing one contract store fetch each contract once", async () => {
+        const topic = uniqueName("rt-shared");
+        await createTopics(kafka, [topic]);
+        const registry = registryFor(infra);
+        await register(registry, `${topic}-value`, topics.get("AVRO")!.contract);
+        // Counts what reaches the registry through the store.
+        const asked: string[] = [];
+        const counting = new Proxy(registryFor(infra), {
+          get: (target, name, receiver) => {
+            const v = Reflect.get(target, name, receiver);
+            return typeof v === "function" ? (...args: unknown[]) => (asked.push(String(name)), v.apply(target, args)) : v;
+          },
+        });
+        const store = createContractStore({ registry: counting });
+        await contractProducer(producer, { store, key: false }).send({ topic, messages: [{ value: { id: "a", amount: 1, email: "a@example.com" } }] });
+        const consumer = contractConsumer(client.consumer({ groupId: uniqueName("rt-shared") }), { store, key: false, dlq: { producer } });
+        const seen: unknown[] = [];
+        await consumer.connect();
+        try {
+          await consumer.subscribe({ topics: [topic], fromBeginning: true });
+          await consumer.run({ eachMessage: async ({ value }) => void seen.push({ ...(value as object) }) });
+          await waitFor(() => seen.length === 1, { timeoutMs: 20_000, what: "the record" });
+        } finally {
+          await consumer.disconnect();
+        }
+        assert.deepEqual(seen, [{ id: "a", amount: 1, email: "***" }]);
+        // The producer resolved the latest version; the consumer found the writer's id in the same store.
+        assert.deepEqual(asked, ["getVersion"]);
       });
 
       it('key contracts: with key "auto" a topic whose key subject exists gets keys in the wire format, decoded on consume', async () => {

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KontractError, RuleViolationError } from "../../src/errors.js";
+import { createEngine } from "../../src/engine/index.js";
+import { KontractError, RuleViolationError, isErrorCode } from "../../src/errors.js";
+import { createContracts } from "../../src/kafka/contracts.js";
+import { createMemoryRegistry } from "../../src/registry/memory-registry.js";
+import { createContractStore } from "../../src/serde/index.js";
 import type { OutgoingMessage, RecordMetadata, RunConfig, TopicMessages } from "../../src/kafka/client.js";
 import { consumerPort, importOptional, producerPort, requireOptional } from "../../src/kafka/clients/index.js";
 import { ConsumeError, KafkaClientMissingError } from "../../src/kafka/errors.js";
@@ -109,5 +113,26 @@ describe("client port", () => {
     const check = (e: unknown) => e instanceof KafkaClientMissingError && e.code === "client-missing" && e.packageName === name && e.message.includes(`npm install ${name}`);
     await assert.rejects(importOptional(name, "this test"), check);
     assert.throws(() => requireOptional(name, "this test"), check);
+  });
+});
+
+describe("where contracts come from", () => {
+  const registry = createMemoryRegistry();
+  it("a registry, or a store of your own, never both; a store carries its own registry and sensitive tags", () => {
+    const store = createContractStore({ registry, engine: createEngine({ sensitiveTags: ["SECRET"] }) });
+    const shared = createContracts({ store });
+    assert.equal(shared.store({}), store);
+    assert.equal(shared.registry, registry);
+    assert.deepEqual([...shared.sensitiveTags], ["SECRET"]);
+    assert.throws(() => createContracts({ store, registry }), (e: unknown) => isErrorCode(e, "usage") && /either store or registry/.test((e as Error).message));
+    assert.throws(() => createContracts({}), /pass registry .* or store/);
+    assert.throws(() => shared.store({ messageName: "acme.Order" }), /set messageName on the store/);
+  });
+
+  it("built from a registry, the key and value sides share one store unless they write different Protobuf messages", () => {
+    const c = createContracts({ registry });
+    assert.equal(c.store({}), c.store({ subjectNameStrategy: "record" }));
+    assert.notEqual(c.store({ messageName: "acme.Key" }), c.store({}));
+    assert.equal(c.store({ messageName: "acme.Key" }), c.store({ messageName: "acme.Key" }));
   });
 });
