@@ -52,7 +52,7 @@ async function ensureFile(): Promise<void> {
   for (let i = 0; i < LINES; i++) {
     batch.push(ruleOrderLine(i));
     if (batch.length === 10_000 || i === LINES - 1) {
-      if (!out.write(batch.join("\n") + "\n")) await new Promise((r) => out.once("drain", r));
+      if (!out.write(batch.join("\n") + "\n")) await new Promise<void>((r) => out.once("drain", () => r()));
       batch = [];
     }
   }
