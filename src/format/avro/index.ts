@@ -11,7 +11,8 @@ import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter }
 import { avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
 import type { AvroType } from "./avsc.js";
 import { avroFields } from "./fields.js";
-import { type AvroJsonForm, avroFromJson, avroToJson, avroToRedactedJson } from "./json.js";
+import { compileAvroFromJson } from "./from-json.js";
+import { type AvroJsonForm, avroToJson, avroToRedactedJson } from "./json.js";
 import { parseAvro } from "./parse.js";
 import { avroShapes } from "./shape.js";
 import { compileAvroWalker } from "./walker.js";
@@ -43,6 +44,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
   const fields = avroFields(parsed, contract.metadata);
   const shapes = avroShapes(parsed);
   const walkers = new Map<string, FieldWalker>();
+  const fromJson = compileAvroFromJson(root, form);
 
   const resolvers = new WeakMap<CompiledSchema, (payload: Uint8Array) => unknown>();
   const compiled: CompiledSchema = {
@@ -80,7 +82,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
       return (value, replace) => avroToRedactedJson(root, value, form, { fields: tagged, replace });
     },
     toJson: (value) => avroToJson(root, value, form),
-    fromJson: (json) => avroFromJson(root, json, form),
+    fromJson,
   };
   avroTypes.set(compiled, root);
   return compiled;
