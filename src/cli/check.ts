@@ -18,9 +18,7 @@ import { encodeFrame } from "../wire/index.js";
 import { createProgress } from "./progress.js";
 import { MAX_LINE_CHARS, forEachLine } from "./lines.js";
 import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
-import { createAvroFormat } from "../format/avro/index.js";
-
-const PLAIN_FORMATS = { ...FORMATS, AVRO: createAvroFormat({ json: "plain" }) };
+import { withJsonForm } from "../format/avro/index.js";
 
 export const CHECK_USAGE = `Usage: kontract check <subject> <messages.jsonl> [options]
 
@@ -109,7 +107,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
   // Rules see Avro values as the Java client does (unions wrapped); the user reads and writes plain JSON.
-  const io = contract.plan.schema.type === "AVRO" ? await plainSchemaOf(createContractStore({ registry, engine, formats: PLAIN_FORMATS }), subject, contract.version) : contract.plan.schema;
+  const io = contract.plan.schema.type === "AVRO" ? withJsonForm(contract.plan.schema, "plain") : contract.plan.schema;
   const summary = await runCheck({ subject, file, size, mode, contract, io, store, topic, dlqFile, quiet: values.quiet || values.json });
   if (summary.total === 0) process.stderr.write(`kontract: warning: ${file === "-" ? "standard input" : file} has no messages\n`);
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
@@ -297,11 +295,6 @@ function inputSize(file: string): number {
   }
   if (stat.isDirectory()) throw usage(`${file} is a folder, not a file of messages`);
   return stat.size;
-}
-
-/** The same contract compiled by a store whose Avro adapter uses the plain JSON form. */
-async function plainSchemaOf(plain: ReturnType<typeof createContractStore>, subject: string, version: number | undefined): Promise<CompiledSchema> {
-  return (version === undefined ? await plain.latest(subject) : await plain.byVersion(subject, version)).plan.schema;
 }
 
 function version(contract: ResolvedContract) {
