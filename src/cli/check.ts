@@ -16,7 +16,7 @@ import { isKontractError, SerializationError, type Violation } from "../errors.j
 import { MAX_JSON_DEPTH, jsonDeeperThan } from "../util/json-depth.js";
 import { encodeFrame } from "../wire/index.js";
 import { createProgress } from "./progress.js";
-import { MAX_LINE_CHARS, forEachLine } from "./lines.js";
+import { MAX_LINE_BYTES, forEachLine } from "./lines.js";
 import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
 import { withJsonForm } from "../format/avro/index.js";
 
@@ -229,10 +229,10 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   let bytes = 0;
   await forEachLine(input, {
     onLine,
-    onLongLine: (chars) => {
+    onLongLine: (length) => {
       line++;
       summary.total++;
-      invalid(new SerializationError("message-invalid", `the line is longer than ${MAX_LINE_CHARS} characters (${chars})`), "invalid", false);
+      invalid(new SerializationError("message-invalid", `the line is longer than ${MAX_LINE_BYTES} bytes (${length})`), "invalid", false);
     },
     onChunk: (soFar) => {
       bytes = soFar;

@@ -163,7 +163,7 @@ test("a contract whose schemaFile is /dev/zero is refused with exit 2, not read"
   assert.match(r.stderr, /schemaFile "\/dev\/zero" is refused: absolute paths are not allowed/);
 });
 
-test("a line longer than 16 Mi characters is counted invalid without being held, and the run goes on", () => {
+test("a line longer than 16 MiB is counted invalid without being held, and the run goes on", () => {
   const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
   const good = readFileSync("fixtures/customers.jsonl", "utf8").split("\n")[0]!;
   const huge = `{"pad":"${"x".repeat(16 * 1024 * 1024)}"}`;
@@ -174,7 +174,7 @@ test("a line longer than 16 Mi characters is counted invalid without being held,
   assert.deepEqual([JSON.parse(r.stdout).total, JSON.parse(r.stdout).passed, JSON.parse(r.stdout).invalid], [3, 2, 1]);
   const [record] = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(record.line, 2);
-  assert.match(record.error, /longer than 16777216 characters \(16777226\)/);
+  assert.match(record.error, /longer than 16777216 bytes \(16777226\)/);
 });
 
 test("a contract with an asynchronous (JSONata) rule: outcomes and dead-letter line numbers stay in file order", () => {
