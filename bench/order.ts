@@ -150,3 +150,40 @@ export const ONE_CONDITION_PROTO: Rule[] = [cel("amountPositive", "message.amoun
 export const PII_FIELD_RULE: Rule[] = [
   { name: "maskPii", kind: "TRANSFORM", mode: "WRITE", type: "CEL_FIELD", tags: ["PII"], expr: "typeName == 'STRING' ; '****'", onFailure: "ERROR" },
 ];
+
+const CITIES = [
+  ["Hauptstrasse 12", "Berlin", "10115", "DE"],
+  ["221 Baker Ave", "Boston", "02116", "US"],
+  ["10 Downing Lane", "London", "SW1A 2AA", "GB"],
+  ["Bahnhofstrasse 7", "Zurich", "8001", "CH"],
+  ["5 Rue de Rivoli", "Paris", "75001", "FR"],
+] as const;
+const CURRENCIES = ["EUR", "USD", "GBP", "CHF"] as const;
+const STATUSES = ["PENDING", "PAID", "SHIPPED", "CANCELLED"] as const;
+
+/**
+ * One line of a messages file for `kontract check orders-value` on the shipped
+ * contract (rules/orders.yaml, v2). Deterministic in `i`; about 1 in 50 fails a
+ * rule (amountPositive, paidOrdersHaveItems or validLineItems) and 1 in 1,000
+ * does not fit the schema, as a real file would mix them.
+ */
+export function ruleOrderLine(i: number): string {
+  const [street, city, zip, country] = CITIES[i % CITIES.length]!;
+  const items = [];
+  for (let k = 0; k < 1 + (i % 3); k++) items.push({ sku: `SKU-${(i * 7 + k) % 1000}`, qty: 1 + ((i + k) % 4), price: 5 + ((i * 3 + k) % 200) / 4 });
+  const status = STATUSES[i % STATUSES.length]!;
+  const order = {
+    orderId: `ord-${i}`,
+    customerId: `C-${String(100000 + (i % 100000))}`,
+    totalAmount: i % 151 === 0 ? -1 : 10 + (i % 5000) / 10,
+    currency: CURRENCIES[i % CURRENCIES.length]!,
+    email: `user${i % 10000}@example.com`,
+    status,
+    createdAt: 1_767_225_600_000 + i * 1000,
+    address: { street, city, zip, country },
+    items: i % 137 === 0 && status === "PAID" ? [] : i % 211 === 0 ? [{ sku: "SKU-0", qty: 0, price: 1 }] : items,
+    couponCode: i % 5 === 0 ? `SPRING${i % 20}` : null,
+  };
+  if (i % 1009 === 0) return JSON.stringify({ ...order, totalAmount: String(order.totalAmount) });
+  return JSON.stringify(order);
+}

@@ -7,9 +7,8 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS } from "../engine/index.js";
+import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS, type Outcome } from "../engine/index.js";
 import { FORMATS } from "../format/index.js";
 import { createFileRegistry } from "../registry/file-registry.js";
 import { createContractStore, createDeserializer, createSerializer, type ResolvedContract } from "../serde/index.js";
@@ -17,10 +16,9 @@ import { isKontractError, SerializationError, type Violation } from "../errors.j
 import { MAX_JSON_DEPTH, jsonDeeperThan } from "../util/json-depth.js";
 import { encodeFrame } from "../wire/index.js";
 import { createProgress } from "./progress.js";
+import { MAX_LINE_BYTES, forEachLine } from "./lines.js";
 import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
-import { createAvroFormat } from "../format/avro/index.js";
-
-const PLAIN_FORMATS = { ...FORMATS, AVRO: createAvroFormat({ json: "plain" }) };
+import { withJsonForm } from "../format/avro/index.js";
 
 export const CHECK_USAGE = `Usage: kontract check <subject> <messages.jsonl> [options]
 
@@ -109,7 +107,7 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
   }
   const topic = values.topic ?? subject.replace(/-(value|key)$/, "");
   // Rules see Avro values as the Java client does (unions wrapped); the user reads and writes plain JSON.
-  const io = contract.plan.schema.type === "AVRO" ? await plainSchemaOf(createContractStore({ registry, engine, formats: PLAIN_FORMATS }), subject, contract.version) : contract.plan.schema;
+  const io = contract.plan.schema.type === "AVRO" ? withJsonForm(contract.plan.schema, "plain") : contract.plan.schema;
   const summary = await runCheck({ subject, file, size, mode, contract, io, store, topic, dlqFile, quiet: values.quiet || values.json });
   if (summary.total === 0) process.stderr.write(`kontract: warning: ${file === "-" ? "standard input" : file} has no messages\n`);
   out.write(values.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
@@ -138,6 +136,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   const strategy = () => o.subject;
   const serializer = createSerializer({ store: o.store, isKey, subjectNameStrategy: strategy, writerSchema: version(contract) });
   const deserializer = createDeserializer({ store: o.store, isKey, subjectNameStrategy: strategy });
+  const indexes = schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
   const sensitive = new Set(DEFAULT_SENSITIVE_TAGS);
   const summary: CheckSummary = {
     subject: o.subject,
@@ -152,15 +151,7 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     byRule: {},
     dlqFile: undefined,
   };
-  let dlq: ReturnType<typeof createWriteStream> | undefined;
-  const deadLetter = (record: object) => {
-    if (!dlq) {
-      mkdirSync(dirname(o.dlqFile), { recursive: true });
-      dlq = createWriteStream(o.dlqFile);
-    }
-    summary.dlqFile = o.dlqFile;
-    dlq.write(JSON.stringify(record, jsonReplacer) + "\n");
-  };
+  const dlq = deadLetterFile(o.dlqFile);
   const byRule = new Map<string, RuleCount>();
   const rule = (name: string, action: string): RuleCount => {
     let count = byRule.get(name);
@@ -168,71 +159,130 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     return count;
   };
 
-  const progress = o.quiet ? undefined : createProgress(o.size);
-  const input = o.file === "-" ? process.stdin : createReadStream(o.file);
-  // Bytes read so far, for the percentage: a ReadStream counts them (stdin has no size to compare).
-  const bytesRead = (): number => (input as { bytesRead?: number }).bytesRead ?? 0;
   let line = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+  const invalid = (e: unknown, reason: string, withSubject: boolean): void => {
+    summary.invalid++;
+    dlq.add(withSubject ? { line, subject: o.subject, error: describe(e), reason } : { line, error: describe(e), reason });
+  };
+  const tally = (outcome: Outcome): void => {
+    for (const v of outcome.violations) {
+      if (v.action === "ERROR" || v.action === "DLQ") continue;
+      summary.warnings++;
+      rule(v.rule, v.action).warned++;
+    }
+    if (outcome.kind === "failed") {
+      summary.failed++;
+      rule(outcome.rule.name, outcome.action).failed++;
+      dlq.add({
+        line,
+        subject: o.subject,
+        rule: outcome.rule.name,
+        action: outcome.action,
+        ...(outcome.dlqTopic ? { dlqTopic: outcome.dlqTopic } : {}),
+        violations: outcome.violations,
+        message: safeRedacted(o.io, outcome.value, sensitive),
+      });
+    } else {
+      summary.passed++;
+      if (outcome.transformed) summary.transformed++;
+    }
+  };
+  // Each line runs synchronously unless a rule is asynchronous (JSONata): no await, no promise, on the common path.
+  const run = (value: unknown): Outcome | Promise<Outcome> => {
+    if (o.mode === "WRITE") {
+      const r = serializer.serialize(topic, value);
+      return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
+    }
+    const r = deserializer.deserialize(topic, encodeFrame({ id: contract.id!, indexes }, schema.encode(value)));
+    return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
+  };
+  const unusable = (e: unknown): void => {
+    if (!isKontractError(e)) throw e;
+    invalid(e, e.code, true);
+  };
+  const onLine = (text: string): void | Promise<void> => {
     line++;
-    if (text.trim() === "") continue;
+    if (text.trim() === "") return;
     summary.total++;
     let value: unknown;
     try {
       if (jsonDeeperThan(text)) throw new SerializationError("message-invalid", `the line is nested deeper than ${MAX_JSON_DEPTH} levels`);
       value = o.io.fromJson(JSON.parse(text));
     } catch (e) {
-      summary.invalid++;
-      deadLetter({ line, error: describe(e), reason: "invalid" });
-      continue;
+      invalid(e, "invalid", false);
+      return;
     }
+    let outcome: Outcome | Promise<Outcome>;
     try {
-      let outcome;
-      if (o.mode === "WRITE") {
-        const r = await serializer.serialize(topic, value);
-        outcome = r.outcome;
-      } else {
-        const payload = schema.encode(value);
-        const indexes = schema.type === "PROTOBUF" ? (schema as ProtobufCompiledSchema).messageIndexes : undefined;
-        const r = await deserializer.deserialize(topic, encodeFrame({ id: contract.id!, indexes }, payload));
-        outcome = r.outcome;
-      }
-      for (const v of outcome.violations) {
-        if (v.action === "ERROR" || v.action === "DLQ") continue;
-        summary.warnings++;
-        rule(v.rule, v.action).warned++;
-      }
-      if (outcome.kind === "failed") {
-        summary.failed++;
-        rule(outcome.rule.name, outcome.action).failed++;
-        deadLetter({
-          line,
-          subject: o.subject,
-          rule: outcome.rule.name,
-          action: outcome.action,
-          ...(outcome.dlqTopic ? { dlqTopic: outcome.dlqTopic } : {}),
-          violations: outcome.violations,
-          message: safeRedacted(o.io, outcome.value, sensitive),
-        });
-      } else if (outcome.transformed) {
-        summary.transformed++;
-        summary.passed++;
-      } else {
-        summary.passed++;
-      }
+      outcome = run(value);
     } catch (e) {
-      if (!isKontractError(e)) throw e;
-      summary.invalid++;
-      deadLetter({ line, subject: o.subject, error: describe(e), reason: e.code });
+      unusable(e);
+      return;
     }
-    progress?.tick(summary.total, bytesRead());
-  }
-  progress?.finish(summary.total, bytesRead());
+    // forEachLine awaits it before the next line: `line` still counts this one.
+    if (outcome instanceof Promise) return outcome.then(tally, unusable);
+    tally(outcome);
+  };
+
+  const progress = o.quiet ? undefined : createProgress(o.size);
+  const input = o.file === "-" ? process.stdin : createReadStream(o.file, { highWaterMark: CHUNK_BYTES });
+  let bytes = 0;
+  await forEachLine(input, {
+    onLine,
+    onLongLine: (length) => {
+      line++;
+      summary.total++;
+      invalid(new SerializationError("message-invalid", `the line is longer than ${MAX_LINE_BYTES} bytes (${length})`), "invalid", false);
+    },
+    onChunk: (soFar) => {
+      bytes = soFar;
+      progress?.tick(summary.total, bytes);
+      return dlq.flush();
+    },
+  });
+  progress?.finish(summary.total, bytes);
   summary.byRule = Object.fromEntries(byRule);
-  if (dlq) await new Promise<void>((resolve, reject) => dlq!.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  // The file holds this run's failures only: none now, so none from an earlier run either.
-  else if (existsSync(o.dlqFile)) truncateSync(o.dlqFile);
+  summary.dlqFile = await dlq.close();
   return summary;
+}
+
+/** Input is read a megabyte at a time: one await and one progress check per chunk. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * The dead-letter file: created on the first record, written a chunk of input
+ * at a time (one write per flush, waiting when the disk is slower than the
+ * check). It holds this run's failures only: a run without any empties it.
+ */
+function deadLetterFile(path: string) {
+  let out: ReturnType<typeof createWriteStream> | undefined;
+  let batch = "";
+  return {
+    add(record: object): void {
+      batch += JSON.stringify(record, jsonReplacer) + "\n";
+    },
+    flush(): Promise<void> | undefined {
+      if (batch === "") return undefined;
+      if (!out) {
+        mkdirSync(dirname(path), { recursive: true });
+        out = createWriteStream(path);
+      }
+      const ok = out.write(batch);
+      batch = "";
+      return ok ? undefined : new Promise<void>((resolve) => out!.once("drain", resolve));
+    },
+    /** The file's path when it holds records. */
+    async close(): Promise<string | undefined> {
+      await this.flush();
+      if (out) {
+        const stream = out;
+        await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        return path;
+      }
+      if (existsSync(path)) truncateSync(path);
+      return undefined;
+    },
+  };
 }
 
 /** The size of the messages file; a usage error when it is missing or a folder (a FIFO is fine). */
@@ -245,11 +295,6 @@ function inputSize(file: string): number {
   }
   if (stat.isDirectory()) throw usage(`${file} is a folder, not a file of messages`);
   return stat.size;
-}
-
-/** The same contract compiled by a store whose Avro adapter uses the plain JSON form. */
-async function plainSchemaOf(plain: ReturnType<typeof createContractStore>, subject: string, version: number | undefined): Promise<CompiledSchema> {
-  return (version === undefined ? await plain.latest(subject) : await plain.byVersion(subject, version)).plan.schema;
 }
 
 function version(contract: ResolvedContract) {

@@ -149,3 +149,45 @@ test("progress ends at 100% on stderr, and --json turns it off (Date.now is step
     process.stderr.write = realWrite;
   }
 });
+
+/** The CLI in a child whose clock jumps 10 s per reading, so progress shows at every chunk: no timing. */
+function runSteppedClock(...args: string[]) {
+  const stepClock = "data:text/javascript,let t=0;Date.now=()=>(t+=10000);";
+  const r = spawnSync(process.execPath, ["--import", stepClock, BIN, ...args], { encoding: "utf8", cwd: join(import.meta.dirname, "../.."), maxBuffer: 1 << 24 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** About 3 MB of orders (the input is read a megabyte at a time), with a failing and an invalid one. */
+function largeOrdersFile(dir: string): { file: string; total: number } {
+  const order = JSON.parse(FIRST_ORDER) as Record<string, unknown>;
+  const lines: string[] = [];
+  for (let i = 0; i < 9000; i++) lines.push(JSON.stringify({ ...order, orderId: `ord-${i}`, totalAmount: i === 10 ? -1 : 10 + i }));
+  lines.push("{not json");
+  const file = join(dir, "large.jsonl");
+  writeFileSync(file, lines.join("\n") + "\n");
+  return { file, total: lines.length };
+}
+
+test("the CLI's progress on a file of several chunks rises and ends on a 100% line with every message counted", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const { file, total } = largeOrdersFile(dir);
+  const r = runSteppedClock("check", "orders-value", file, "--dlq", join(dir, "d.jsonl"), "--exit-zero");
+  assert.equal(r.code, 0, r.stderr);
+  const shown = r.stderr.trimEnd().split("\n");
+  assert.ok(shown.length >= 3, r.stderr);
+  const percents = shown.map((l) => Number(/ (\d+)% /.exec(l)?.[1]));
+  assert.deepEqual([...percents].sort((a, b) => a - b), percents, r.stderr);
+  assert.ok(percents[0]! < 100, r.stderr);
+  assert.match(shown.at(-1)!, new RegExp(`^checked ${total.toLocaleString("en-US")} messages 100% `));
+});
+
+test("--json --quiet (and each alone) print nothing on stderr, even where progress would show", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const { file, total } = largeOrdersFile(dir);
+  for (const flags of [["--json", "--quiet"], ["--json"], ["--quiet"]]) {
+    const r = runSteppedClock("check", "orders-value", file, "--dlq", join(dir, "d.jsonl"), ...flags);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, "", flags.join(" "));
+    if (flags.includes("--json")) assert.deepEqual([JSON.parse(r.stdout).total, JSON.parse(r.stdout).failed, JSON.parse(r.stdout).invalid], [total, 1, 1]);
+  }
+});

@@ -162,3 +162,41 @@ test("a contract whose schemaFile is /dev/zero is refused with exit 2, not read"
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /schemaFile "\/dev\/zero" is refused: absolute paths are not allowed/);
 });
+
+test("a line longer than 16 MiB is counted invalid without being held, and the run goes on", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const good = readFileSync("fixtures/customers.jsonl", "utf8").split("\n")[0]!;
+  const huge = `{"pad":"${"x".repeat(16 * 1024 * 1024)}"}`;
+  writeFileSync(join(dir, "m.jsonl"), [good, huge, good, ""].join("\n"));
+  const dlq = join(dir, "d.jsonl");
+  const r = run("check", "customers-value", join(dir, "m.jsonl"), "--dlq", dlq, "--json", "--quiet");
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual([JSON.parse(r.stdout).total, JSON.parse(r.stdout).passed, JSON.parse(r.stdout).invalid], [3, 2, 1]);
+  const [record] = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(record.line, 2);
+  assert.match(record.error, /longer than 16777216 bytes \(16777226\)/);
+});
+
+test("a contract with an asynchronous (JSONata) rule: outcomes and dead-letter line numbers stay in file order", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  mkdirSync(join(dir, "rules"));
+  writeFileSync(
+    join(dir, "rules/a.yaml"),
+    [
+      "subject: a-value",
+      `schema: '{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}'`,
+      "ruleSet:",
+      "  domainRules:",
+      "    - {name: xPositive, kind: CONDITION, mode: WRITE, type: JSONATA, expr: x > 0, onFailure: DLQ}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "m.jsonl"), ['{"x":1}', '{"x":0}', "", '{"x":"no"}', '{"x":2}', '{"x":-3}'].join("\n"));
+  const dlq = join(dir, "d.jsonl");
+  const r = run("check", "a-value", join(dir, "m.jsonl"), "--rules", join(dir, "rules"), "--dlq", dlq, "--json", "--quiet");
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual([summary.total, summary.passed, summary.failed, summary.invalid], [5, 2, 2, 1]);
+  const records = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((x) => [x.line, x.rule ?? x.reason]), [[2, "xPositive"], [4, "invalid"], [6, "xPositive"]]);
+});

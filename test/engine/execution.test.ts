@@ -240,11 +240,15 @@ test("the pass shortcut changes no outcome: native conditions against the interp
     cond("notBool", "message.id"), // a non-boolean result passes (Java)
     cond("email", "message.email.matches('^[^@]+@[^@]+$')", { onFailure: "NONE" }),
     cond("small", "message.qty < 10"),
+    // Guarded: a false guard skips (a pass), a true one hands on to the body, a guard that fails to evaluate skips too.
+    cond("bigOrdersAreFew", "message.amount > 100.0 ; message.qty < 6", { onFailure: "NONE" }),
+    cond("firstItemCheap", "message.items[0].price > 1.0 ; message.qty < 5", { onFailure: "NONE" }),
+    cond("guardNotBool", "message.id ; message.qty < 4"),
   ];
   const fast = plan(rules);
   const slow = plan(rules, { disableNativeCel: true });
   const shortcuts = fast.write.steps.steps.filter((s) => s.passes !== undefined).map((s) => s.rule.name);
-  assert.deepEqual(shortcuts, ["positive", "hasCity", "firstItem", "notBool", "email", "small"]);
+  assert.deepEqual(shortcuts, ["positive", "hasCity", "firstItem", "notBool", "email", "small", "bigOrdersAreFew", "firstItemCheap", "guardNotBool"]);
   assert.ok(slow.write.steps.steps.every((s) => s.passes === undefined), "the interpreter offers no shortcut");
   const messages = [
     order(),
@@ -255,6 +259,8 @@ test("the pass shortcut changes no outcome: native conditions against the interp
     order({ email: "nope", qty: 12 }),
     order({ address: { city: "", zip: "1" }, email: "nope" }), // two NONE violations, then a pass
     order({ qty: 3.5 }), // does not fit its field
+    order({ amount: 150, items: [{ sku: "A", price: 2 }], qty: 7 }), // both guards true, both bodies fail (NONE)
+    order({ amount: 150, items: [{ sku: "A", price: 0.5 }], qty: 4 }),
   ];
   for (const m of messages) {
     for (const skipRule of [undefined, "positive", "firstItem"]) {

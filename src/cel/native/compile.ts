@@ -16,7 +16,7 @@ import type { Constant, Expr, Expr_Call, Expr_Comprehension, Expr_CreateList, Ex
 import { functionTable } from "../checker/functions.js";
 import type { CheckType } from "../checker/types.js";
 import type { Re2Engine } from "../regex.js";
-import { OVER_BUDGET, PREDICATE_COSTS, iterationCost, matchCost } from "../cost.js";
+import { OVER_BUDGET, PREDICATE_COSTS, iterationCost, matchCost, traversalCost } from "../cost.js";
 import { isInvalidPattern } from "../regex.js";
 import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
@@ -323,8 +323,43 @@ class Compiler {
       const check = Object.prototype.hasOwnProperty.call(CONFLUENT_CHECKS, fn) ? CONFLUENT_CHECKS[fn] : undefined;
       if (check !== undefined && args.length === 0) return this.strict(e, fn, [target], true, (s) => check(s as string), N.bool);
       if (fn === "matches" && args.length === 1 && args[0].t.k === "string") return this.matches(e, target, args[0], call);
+      const extension = this.stringsExtension(e, fn, target, args);
+      if (extension !== undefined) return extension;
     }
     return this.generic(e, fn, target, args);
+  }
+
+  /**
+   * The strings extension's substring, lowerAscii, upperAscii and trim, which
+   * transforms use most, without the runtime's generic call (ints converted to
+   * bigint, overloads resolved, arrays built on every call): the same results
+   * and errors as @bufbuild/cel's, charged first as funcs.ts charges them
+   * (the receiver's traversal; int operands cost nothing).
+   */
+  private stringsExtension(e: Expr, fn: string, target: Node, args: Node[]): Node | undefined {
+    const meter = this.ctx.meter;
+    const pos = this.pos(e);
+    const spent = (s: string): boolean => (meter.left -= traversalCost(s.length)) < 0;
+    const overBudget = (): NFail => new NFail(OVER_BUDGET, pos);
+    if (args.length === 0) {
+      const impl = fn === "lowerAscii" ? lowerAscii : fn === "upperAscii" ? upperAscii : fn === "trim" ? trimUnicode : undefined;
+      if (impl === undefined) return undefined;
+      return this.strict(e, fn, [target], true, (s) => (spent(s as string) ? overBudget() : impl(s as string)), N.string);
+    }
+    if (fn !== "substring" || args.length > 2 || !args.every((a) => a.t.k === "int")) return undefined;
+    const cut = (s: string, start: Int, end: Int | undefined): unknown => {
+      if (spent(s)) return overBudget();
+      const r = substring(s, start, end);
+      return typeof r === "string" ? r : new NFail(r.message, pos);
+    };
+    // Constant bounds, as in value.substring(0, 2): one operand to evaluate, nothing to allocate.
+    const [from, to] = args;
+    if (from!.constant !== undefined && (to === undefined || to.constant !== undefined)) {
+      const start = from!.constant.value as Int;
+      const end = to?.constant?.value as Int | undefined;
+      return this.strict(e, fn, [target], true, (s) => cut(s as string, start, end), N.string);
+    }
+    return this.strict(e, fn, [target, ...args], true, (s, start, end) => cut(s as string, start as Int, end as Int | undefined), N.string);
   }
 
   /**
@@ -1187,3 +1222,38 @@ function constant(c: Constant): Node {
 }
 
 export type { RecordType };
+
+// ---- the strings extension, as @bufbuild/cel's ext/strings.js computes it ----
+
+function lowerAscii(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+}
+
+function upperAscii(s: string): string {
+  return /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
+}
+
+/** Unicode white space, by UTF-16 code unit, as the extension's trim tests it. */
+const WHITE_SPACE = new Set([
+  0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f,
+  0x205f, 0x3000,
+]);
+
+function trimUnicode(s: string): string {
+  let start = 0;
+  let end = s.length - 1;
+  while (start < s.length && WHITE_SPACE.has(s.charCodeAt(start))) start++;
+  while (end > start && WHITE_SPACE.has(s.charCodeAt(end))) end--;
+  return s.substring(start, end + 1);
+}
+
+/** UTF-16 indexes, as the extension's substring; an Error for bounds it refuses, with its message. */
+function substring(s: string, start: Int, end: Int | undefined): string | Error {
+  const i = Number(start);
+  if (i < 0 || i > s.length) return new Error(`index ${i} out of bounds [0, ${s.length})`);
+  if (end === undefined) return s.substring(i);
+  const j = Number(end);
+  if (j < 0 || j > s.length) return new Error(`index ${j} out of bounds [0, ${s.length})`);
+  if (i > j) return new Error("invalid argument to function substring: start > end");
+  return s.substring(i, j);
+}

@@ -36,6 +36,8 @@ export const celExecutor: RuleExecutor = {
           passes: typed.body.test,
         };
       }
+      const guard = typed.guard;
+      const bodyTest = typed.body.test;
       return {
         async: false,
         run(message): RuleResult {
@@ -45,6 +47,16 @@ export const celExecutor: RuleExecutor = {
           const r = body(native);
           return toResult(r, message, isCondition, !isCondition && isSameValue(r, message), shape, fit);
         },
+        // A guarded condition passes when its guard is exactly false (skipped: no failure, no spent budget)
+        // or when it is true and the body is; anything else takes run().
+        passes:
+          isCondition && guard?.native === true && bodyTest !== undefined
+            ? (message) => {
+                native.message = message;
+                const g = guard.run(native);
+                return g === false || (g === true && bodyTest(message));
+              }
+            : undefined,
       };
     }
     return {

@@ -7,11 +7,12 @@
  */
 import type { Contract } from "../../contract/model.js";
 import { hasAnyTag } from "../tags.js";
-import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
+import type { CompileSchemaOptions, CompiledSchema, FieldInfo, FieldWalker, FormatAdapter } from "../types.js";
 import { avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
 import type { AvroType } from "./avsc.js";
 import { avroFields } from "./fields.js";
-import { type AvroJsonForm, avroFromJson, avroToJson, avroToRedactedJson } from "./json.js";
+import { compileAvroFromJson } from "./from-json.js";
+import { type AvroJsonForm, avroToJson, avroToRedactedJson } from "./json.js";
 import { parseAvro } from "./parse.js";
 import { avroShapes } from "./shape.js";
 import { compileAvroWalker } from "./walker.js";
@@ -57,7 +58,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     decodeFrom(payload, writer) {
       let decode = resolvers.get(writer);
       if (!decode) {
-        const writerType = avroTypes.get(writer);
+        const writerType = avroTypes.get(writer)?.root;
         if (!writerType) throw new TypeError("decodeFrom needs an Avro writer schema");
         decode = (p) => avroDecodeResolved(root, writerType, p);
         resolvers.set(writer, decode);
@@ -73,18 +74,39 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
       }
       return walker;
     },
+    ...jsonForm(root, fields.list, form),
+  };
+  avroTypes.set(compiled, { root, fields: fields.list });
+  return compiled;
+}
+
+/** What depends on the JSON form: the conversions to and from it, and redaction in it. */
+function jsonForm(root: AvroType, fields: readonly FieldInfo[], form: AvroJsonForm): Pick<CompiledSchema, "jsonRedactor" | "toJson" | "fromJson"> {
+  return {
     jsonRedactor(tags) {
       const tagged = new Set<string>();
-      for (const f of fields.list) if (hasAnyTag(f.tags, tags)) tagged.add(f.fullName);
+      for (const f of fields) if (hasAnyTag(f.tags, tags)) tagged.add(f.fullName);
       if (tagged.size === 0) return undefined;
       return (value, replace) => avroToRedactedJson(root, value, form, { fields: tagged, replace });
     },
     toJson: (value) => avroToJson(root, value, form),
-    fromJson: (json) => avroFromJson(root, json, form),
+    fromJson: compileAvroFromJson(root, form),
   };
-  avroTypes.set(compiled, root);
-  return compiled;
 }
 
-/** The avsc type behind each compiled schema, for schema resolution between versions. */
-const avroTypes = new WeakMap<CompiledSchema, AvroType>();
+/**
+ * The same compiled Avro schema with another JSON form: values stay the same
+ * avsc records (one record class per type, so the engine's code, compiled for
+ * them, stays monomorphic), only toJson, fromJson and the redactor change.
+ * `kontract check` reads and writes the plain form; rules see Avro's.
+ */
+export function withJsonForm(schema: CompiledSchema, form: AvroJsonForm): CompiledSchema {
+  const avro = avroTypes.get(schema);
+  if (!avro) throw new TypeError("withJsonForm needs a compiled Avro schema");
+  const other: CompiledSchema = { ...schema, ...jsonForm(avro.root, avro.fields, form) };
+  avroTypes.set(other, avro);
+  return other;
+}
+
+/** The avsc type (and fields) behind each compiled schema, for schema resolution between versions and other JSON forms. */
+const avroTypes = new WeakMap<CompiledSchema, { readonly root: AvroType; readonly fields: readonly FieldInfo[] }>();

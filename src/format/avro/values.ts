@@ -6,6 +6,20 @@ export function cloneObject(value: object): Record<string, unknown> {
   return Object.assign(Object.create(Object.getPrototypeOf(value) as object | null) as object, value) as Record<string, unknown>;
 }
 
+/**
+ * A copier for values of one record type: instances of its avsc record class
+ * (what decode and fromJson build) are copied field by field by generated
+ * code, several times faster than cloneObject's generic copy; anything else
+ * goes through cloneObject. The copy has the class's fields, as the record
+ * constructor gives every instance.
+ */
+export function recordCopier(fieldNames: readonly string[], recordClass: { prototype: object }): (value: object) => Record<string, unknown> {
+  const proto = recordClass.prototype;
+  const Copy = new Function("v", fieldNames.map((n) => `this[${JSON.stringify(n)}] = v[${JSON.stringify(n)}];`).join("\n")) as unknown as new (v: object) => Record<string, unknown>;
+  Copy.prototype = proto;
+  return (value) => (Object.getPrototypeOf(value) === proto ? new Copy(value) : cloneObject(value));
+}
+
 export { setOwn } from "../../util/own.js";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

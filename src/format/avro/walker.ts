@@ -29,7 +29,7 @@ import {
 import type { AvroFields } from "./fields.js";
 import type { ParsedAvro } from "./parse.js";
 import type { AvroShapes } from "./shape.js";
-import { appendKey, cloneObject, setOwn } from "./values.js";
+import { appendKey, cloneObject, recordCopier, setOwn } from "./values.js";
 
 /** Walks one value; returns it unchanged (===) or a changed copy. */
 type Step = (value: unknown, path: string, container: unknown, visit: FieldVisitor) => unknown;
@@ -88,6 +88,10 @@ export function compileAvroWalker(
     const cached = recordSteps.get(record);
     if (cached) return cached;
     const fieldSteps: { name: string; step: Step }[] = [];
+    const copy = recordCopier(
+      record.fields.map((f) => f.name),
+      record.recordConstructor as { prototype: object },
+    );
     const step: Step = (value, path, _container, visit) => {
       if (value === null || typeof value !== "object") return value;
       let out: Record<string, unknown> | undefined;
@@ -99,7 +103,7 @@ export function compileAvroWalker(
         // Later fields see earlier fields' new values, as Java mutates the record in place.
         const next = fieldStep(old, path === "" ? name : `${path}.${name}`, current, visit);
         if (next !== old) {
-          out ??= cloneObject(value);
+          out ??= copy(value);
           out[name] = next;
         }
       }

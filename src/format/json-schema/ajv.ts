@@ -34,6 +34,8 @@ export interface AjvSchemas {
   readonly resolveUri: UriResolver;
   /** The validator of the subschema at `loc`, compiled on first use. */
   validatorAt(loc: Loc): ValidateFunction;
+  /** Whether this Ajv validates with `keyword` (unknown keywords it ignores: strict is off). */
+  validates(keyword: string): boolean;
 }
 
 const addFormats = addFormatsModule.default;
@@ -91,7 +93,7 @@ export function createAjvLoader(dialect: Dialect): AjvLoader {
       };
       const validateRoot = validatorAt({ node: root.node, base: root.base, pointer: "" });
       if ((validateRoot as { $async?: boolean }).$async === true) throw new ContractError("schema-invalid", "JSON Schemas with $async are not supported");
-      return { validateRoot, validatorAt, resolveUri };
+      return { validateRoot, validatorAt, resolveUri, validates: (keyword) => ajv.getKeyword(keyword) !== false };
     },
   };
 }

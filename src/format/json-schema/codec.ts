@@ -65,6 +65,11 @@ export function jsonEncode(validate: ValidateFunction, value: unknown, schemaNam
     throw new SerializationError("message-invalid", "value is nested too deeply to write as JSON", { cause: e });
   }
   if (lost) throw new SerializationError("message-invalid", `value has no exact JSON text at ${capText(inexactPath(lost.at), MAX_INPUT_FRAGMENT)}: ${lost.what} would be written as ${lost.as}`);
+  return jsonPayload(text, headroom);
+}
+
+/** JSON text as the UTF-8 payload, `headroom` bytes in. */
+export function jsonPayload(text: string, headroom = 0): Uint8Array {
   if (headroom === 0) return Buffer.from(text, "utf8");
   const out = messageBuffer(headroom + Buffer.byteLength(text, "utf8"));
   out.write(text, headroom, "utf8");

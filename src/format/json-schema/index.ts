@@ -7,7 +7,8 @@ import type { Contract } from "../../contract/model.js";
 import { ContractError, SerializationError } from "../../errors.js";
 import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
 import { DEFAULT_BASE, createAjvLoader, dialectOf } from "./ajv.js";
-import { jsonDecode, jsonEncode, jsonProblems } from "./codec.js";
+import { jsonDecode, jsonEncode, jsonPayload, jsonProblems } from "./codec.js";
+import { FALLBACK, compileJsonWriter } from "./fast-encode.js";
 import { jsonFields } from "./fields.js";
 import { type Loc, type SchemaNode, indexSchemas, isObjectSchema, isSchemaNode, stripFragment } from "./locate.js";
 import { partsReader } from "./parts.js";
@@ -53,6 +54,21 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
   const title = isObjectSchema(rootNode) && typeof rootNode.title === "string" ? rootNode.title : undefined;
   const walkers = new Map<string, FieldWalker>();
   const label = title ?? rootId ?? "schema";
+  // Validation and text in one compiled pass, for schemas of the common keywords; the generic encode for the rest.
+  const writer = references.length === 0 ? compileJsonWriter(rootNode, ajv.validates) : undefined;
+  const encode = (value: unknown, headroom?: number): Uint8Array => {
+    if (writer !== undefined) {
+      let text: string | typeof FALLBACK;
+      try {
+        text = writer(value);
+      } catch {
+        // Nested deeper than the stack: the generic encode reports it.
+        text = FALLBACK;
+      }
+      if (text !== FALLBACK) return jsonPayload(text, headroom);
+    }
+    return jsonEncode(ajv.validateRoot, value, label, headroom);
+  };
 
   return {
     type: "JSON",
@@ -61,7 +77,7 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
     celShape: shapes.root,
     coerce: (value) => value,
     validate: (value) => jsonProblems(ajv.validateRoot, value),
-    encode: (value, headroom) => jsonEncode(ajv.validateRoot, value, label, headroom),
+    encode,
     decode: (payload, start) => jsonDecode(start ? payload.subarray(start) : payload),
     fieldWalker(tags) {
       const key = tags && tags.size > 0 ? [...tags].sort().join("\u0000") : "";

@@ -172,6 +172,8 @@ function gen(t: T, env: Env): string {
             () => `${gen("string", e)}.${pick(["lowerAscii", "upperAscii", "trim"])}()`,
             () => `string(${gen(pick<T>(["int", "double", "bool"]), e)})`,
             () => `${gen("string", e)}.substring(${pick(["0", "1", "5"])})`,
+            () => `${gen("string", e)}.substring(${pick(["0", "1", "2", "-1"])}, ${pick(["0", "2", "3", "6"])})`,
+            () => `${gen("string", e)}.substring(${gen("int", e)}${chance(0.5) ? `, ${gen("int", e)}` : ""})`,
             () => `(${gen("bool", e)} ? ${gen("string", e)} : ${gen("string", e)})`,
           ])();
     case "bytes":

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isErrorCode } from "../../../src/errors.js";
-import { createAvroFormat } from "../../../src/format/avro/index.js";
+import { createAvroFormat, withJsonForm } from "../../../src/format/avro/index.js";
+import { jsonSchemaFormat } from "../../../src/format/json-schema/index.js";
+
+const aJsonSchema = () => jsonSchemaFormat.compile({ schema: '{"type":"object"}', schemaType: "JSON" });
 import { ORDER_SCHEMA, compileAvro, orderValue, plain } from "./fixtures.js";
 
 const order = compileAvro(ORDER_SCHEMA);
@@ -85,6 +88,22 @@ describe("avro JSON form", () => {
     assert.deepEqual(json.shipping, { city: "Lyon", zip: null });
     assert.deepEqual(plain(plainOrder.fromJson(json)), value);
     assert.throws(() => plainOrder.fromJson({ ...json, blob: "not base64!" }), (e: unknown) => isErrorCode(e, "message-invalid"));
+  });
+
+  it("withJsonForm: the same schema in the plain form, its values the same record classes as decode gives", () => {
+    const asPlain = withJsonForm(order, "plain");
+    const value = orderValue({ shipping: { city: "Lyon", zip: null } });
+    const json = asPlain.toJson(value) as Record<string, unknown>;
+    assert.deepEqual(json, plainOrder.toJson(value));
+    const back = asPlain.fromJson(json) as { address: object };
+    const decoded = order.decode(order.encode(value)) as { address: object };
+    assert.equal(Object.getPrototypeOf(back), Object.getPrototypeOf(decoded));
+    assert.equal(Object.getPrototypeOf(back.address), Object.getPrototypeOf(decoded.address));
+    assert.deepEqual(asPlain.jsonRedactor(new Set(["PII"]))!(value, () => "***"), plainOrder.jsonRedactor(new Set(["PII"]))!(value, () => "***"));
+    // Everything else is the schema's own, and it stays an Avro schema (for decodeFrom and another form).
+    assert.equal(asPlain.encode, order.encode);
+    assert.deepEqual(withJsonForm(asPlain, "avro").toJson(value), order.toJson(value));
+    assert.throws(() => withJsonForm(aJsonSchema(), "plain"), TypeError);
   });
 
   it("keeps ambiguous (wrapped) unions in avsc's wrapped representation", () => {

@@ -109,6 +109,10 @@ describe("avro field walker", () => {
     assert.equal(Object.getPrototypeOf(o.address), Object.getPrototypeOf((decoded as { address: object }).address));
     assert.equal(o.email, "ADA@EXAMPLE.COM");
     assert.equal(order.validate(out), undefined);
+    // The copy has the decoded record's fields, in its order; only the changed one differs, and the input is untouched.
+    assert.deepEqual(Object.keys(o), Object.keys(decoded as object));
+    assert.deepStrictEqual({ ...(o as object), email: "x", address: null }, { ...(decoded as object), email: "x", address: null });
+    assert.equal((decoded as { email: string }).email, "ada@example.com");
   });
 
   it("passes the containing record and its shape; later fields see earlier changes", () => {

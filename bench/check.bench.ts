@@ -1,0 +1,156 @@
+/**
+ * `kontract check` against the floor of any JSONL tool: Node reading the same
+ * file line by line (readline) and JSON.parse-ing each line. One run, the same
+ * file, rounds interleaved so machine noise hits both alike.
+ *
+ *   npm run bench:check                      200k orders (about 70 MB), generated once into the temp folder
+ *   npm run bench:check -- --lines 3000000   about 1 GB: what matters then is the peak RSS (memory stays flat)
+ *   npm run bench:check -- --rounds 5 --keep
+ *
+ * The orders fit the shipped contract (rules/orders.yaml, v2: three CEL
+ * conditions and a CEL_FIELD transform on the PII fields); about 1 in 50 fails
+ * a rule and 1 in 1,000 does not fit the schema (bench/order.ts ruleOrderLine).
+ *
+ * Two measures:
+ * - in-process: the floor and `check` (dist/src/cli/check.js, the compiled build's
+ *   own code path, output to a sink) alternate round by round in this process; the
+ *   ratio of their median rates is the target (check ≥ 50% of the floor).
+ * - as users run it: `node dist/src/cli/main.js check` and a floor script as child
+ *   processes, wall time including Node's and kontract's start-up, and each one's
+ *   peak RSS (from process.resourceUsage at exit).
+ *
+ * Needs the compiled build: `npm run bench:check` builds it first.
+ */
+import { spawnSync } from "node:child_process";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { ruleOrderLine } from "./order.js";
+
+const root = join(import.meta.dirname, "../..");
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : Number(process.argv[i + 1]);
+};
+const LINES = arg("lines", 200_000);
+const ROUNDS = arg("rounds", 5);
+const KEEP = process.argv.includes("--keep");
+const dir = join(tmpdir(), "kontract-bench");
+const file = join(dir, `orders-${LINES}.jsonl`);
+const dlq = join(dir, "dlq.jsonl");
+
+/** The messages file, generated once per size and kept in the temp folder (never in the repository). */
+async function ensureFile(): Promise<void> {
+  if (existsSync(file)) return;
+  mkdirSync(dir, { recursive: true });
+  const part = `${file}.part`;
+  const out = createWriteStream(part);
+  let batch: string[] = [];
+  for (let i = 0; i < LINES; i++) {
+    batch.push(ruleOrderLine(i));
+    if (batch.length === 10_000 || i === LINES - 1) {
+      if (!out.write(batch.join("\n") + "\n")) await new Promise<void>((r) => out.once("drain", () => r()));
+      batch = [];
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  renameSync(part, file);
+}
+
+/** The floor: what any JSONL tool pays to read the file's lines and parse each. */
+async function floor(): Promise<number> {
+  let n = 0;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    if (line === "") continue;
+    JSON.parse(line);
+    n++;
+  }
+  return n;
+}
+
+type CheckCommand = (argv: string[], out?: NodeJS.WritableStream) => Promise<number>;
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await run();
+  return (performance.now() - t0) / 1000;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/** Peak RSS of a child, reported by a preloaded exit hook (the CLI itself prints nothing of the kind). */
+const RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nbench-max-rss-kb "+process.resourceUsage().maxRSS+"\\n"))`;
+
+function child(args: string[]): { seconds: number; rssMb: number; stdout: string; code: number | null } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ["--import", RSS_HOOK, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  const rss = /bench-max-rss-kb (\d+)/.exec(r.stderr);
+  if (!rss) throw new Error(`child ${args.join(" ")} failed (exit ${r.status}): ${r.stderr}`);
+  return { seconds, rssMb: Number(rss[1]) / 1024, stdout: r.stdout, code: r.status };
+}
+
+const FLOOR_SCRIPT = `import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+let n = 0;
+for await (const line of createInterface({ input: createReadStream(process.argv[1]), crlfDelay: Infinity })) { if (line !== "") { JSON.parse(line); n++; } }
+process.stdout.write(String(n));`;
+
+async function main(): Promise<void> {
+  const compiled = join(root, "dist/src/cli/check.js");
+  if (!existsSync(compiled)) throw new Error("no compiled build: run `npm run build` (npm run bench:check does)");
+  await ensureFile();
+  const size = statSync(file).size;
+  console.log(`${fmt(LINES)} orders, ${(size / 1024 / 1024).toFixed(0)} MB: ${file}\n`);
+  const { checkCommand } = (await import(pathToFileURL(compiled).href)) as { checkCommand: CheckCommand };
+  const sink = new Writable({ write: (_c, _e, done) => done() });
+  const checkArgs = ["orders-value", file, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet", "--exit-zero"];
+
+  // In-process, interleaved; the first round of each warms up and is not counted.
+  const floorSeconds: number[] = [];
+  const checkSeconds: number[] = [];
+  const inProcess = LINES <= 1_000_000;
+  if (inProcess) {
+    for (let r = 0; r <= ROUNDS; r++) {
+      const pair = [async () => floorSeconds.push(await timed(floor)), async () => checkSeconds.push(await timed(() => checkCommand(checkArgs, sink)))];
+      for (const run of r % 2 === 0 ? pair : pair.reverse()) await run();
+      if (r === 0) {
+        floorSeconds.length = 0;
+        checkSeconds.length = 0;
+      }
+    }
+    const floorRate = LINES / median(floorSeconds);
+    const checkRate = LINES / median(checkSeconds);
+    console.log("in-process (median of %d rounds, interleaved)", ROUNDS);
+    console.log(`  floor (readline + JSON.parse)   ${fmt(floorRate).padStart(10)} lines/s`);
+    console.log(`  kontract check                  ${fmt(checkRate).padStart(10)} msgs/s`);
+    console.log(`  check / floor                   ${(checkRate / floorRate).toFixed(2).padStart(10)}\n`);
+  }
+
+  // As users run it: child processes, start-up included.
+  const floorChild = child(["--input-type=module", "-e", FLOOR_SCRIPT, file]);
+  if (Number(floorChild.stdout) !== LINES) throw new Error(`the floor read ${floorChild.stdout} lines, not ${LINES}`);
+  const cli = child([join(root, "dist/src/cli/main.js"), "check", ...checkArgs.slice(0, -1), "--json"]);
+  const summary = JSON.parse(cli.stdout) as { total: number; passed: number; failed: number; invalid: number };
+  if (summary.total !== LINES) throw new Error(`check counted ${summary.total} messages, not ${LINES}`);
+  const one = join(dir, "one.jsonl");
+  writeFileSync(one, ruleOrderLine(1) + "\n");
+  const startup = child([join(root, "dist/src/cli/main.js"), "check", "orders-value", one, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet"]);
+  console.log("child processes (wall time, start-up included)");
+  console.log(`  floor script                    ${fmt(LINES / floorChild.seconds).padStart(10)} lines/s  ${floorChild.seconds.toFixed(2)} s  peak RSS ${floorChild.rssMb.toFixed(0)} MB`);
+  console.log(`  node dist/src/cli/main.js check ${fmt(LINES / cli.seconds).padStart(10)} msgs/s   ${cli.seconds.toFixed(2)} s  peak RSS ${cli.rssMb.toFixed(0)} MB`);
+  console.log(`  check / floor                   ${(floorChild.seconds / cli.seconds).toFixed(2).padStart(10)}`);
+  console.log(`  check of one message            ${startup.seconds.toFixed(2).padStart(10)} s (start-up)`);
+  console.log(`\n  ${summary.passed} passed, ${summary.failed} failed, ${summary.invalid} invalid`);
+  if (!KEEP && LINES > 1_000_000) rmSync(file);
+}
+
+await main();

@@ -1,0 +1,188 @@
+/**
+ * The compiled JSON writer (fast-encode.ts) against the generic encode (Ajv,
+ * JSON.stringify, the exactness walk) on generated values, valid and not,
+ * with JavaScript's odd values mixed in: whatever the writer writes, the
+ * generic encode accepts and writes byte for byte the same; what it gives up
+ * on goes to the generic encode. Schemas with keywords it does not implement
+ * get no writer.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_BASE, createAjvLoader, type Dialect } from "../../../src/format/json-schema/ajv.js";
+import { jsonEncode } from "../../../src/format/json-schema/codec.js";
+import { FALLBACK, compileJsonWriter } from "../../../src/format/json-schema/fast-encode.js";
+import { jsonSchemaFormat } from "../../../src/format/json-schema/index.js";
+import type { SchemaNode } from "../../../src/format/json-schema/locate.js";
+import { ORDER_JSON_SCHEMA, orderValue } from "../../../bench/order.js";
+import { rng, type Rng } from "../../fuzz/property.js";
+
+const RICH = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "Rich",
+  type: "object",
+  javaType: "com.acme.Rich", // unknown to Ajv: ignored, as Ajv ignores it
+  properties: {
+    s: { type: "string", "confluent:tags": ["PII"] },
+    e: { type: "string", enum: ["A", "B", "é"] },
+    n: { type: "number" },
+    i: { type: "integer" },
+    b: { type: "boolean" },
+    nil: { type: "null" },
+    sn: { type: ["string", "null"] },
+    ni: { type: ["integer", "boolean"], enum: [1, 2, true] },
+    c: { const: "fixed" },
+    any: {},
+    yes: true,
+    no: false,
+    untyped: { properties: { a: { type: "integer" } }, required: ["a"] },
+    strict: { type: "object", additionalProperties: false, properties: { x: { type: "string" } }, required: ["x"] },
+    list: { type: "array", items: { type: ["object", "number"], properties: { k: { type: "string" } } } },
+    free: { type: "array" },
+    deep: { type: "object", properties: { deeper: { type: "object", properties: { v: { type: "number" } } } } },
+  },
+  required: ["s", "n", "extra"],
+};
+
+const UNSUPPORTED = [
+  { type: "string", minLength: 1 },
+  { type: "object", properties: { a: { type: "string", pattern: "^a" } } },
+  { type: "string", format: "date" },
+  { type: "object", properties: { a: { $ref: "#/definitions/x" } }, definitions: { x: { type: "string" } } },
+  { type: "number", minimum: 0 },
+  { anyOf: [{ type: "string" }, { type: "number" }] },
+  { type: "array", items: [{ type: "string" }] },
+  { type: "object", additionalProperties: { type: "string" } },
+  { type: "string", enum: [{ a: 1 }] },
+];
+
+class Thing {
+  a = 1;
+}
+
+const STRINGS = ["", "a", "A", "B", "é", "fixed", "x y", 'quo"te', "back\\slash", "tab\there", "\u0000", "\ud800", "😀", "\u2028", "__proto__", "constructor"];
+const NUMBERS = [0, -0, 1, 2, -7, 1.5, 1e21, 1e-7, 2 ** 53, NaN, Infinity, -Infinity];
+
+function oddValue(r: Rng, depth = 0): unknown {
+  switch (r.int(depth > 2 ? 9 : 13)) {
+    case 0:
+      return null;
+    case 1:
+      return r.chance(0.5);
+    case 2:
+      return r.pick(NUMBERS);
+    case 3:
+      return r.pick(STRINGS);
+    case 4:
+      return undefined;
+    case 5:
+      return r.pick([() => 1, Symbol("s"), 10n, new Date(0), new Map(), Buffer.from("ab"), new Thing(), Object.create(null) as object]);
+    case 6:
+      return { toJSON: () => "x" };
+    case 7:
+      return JSON.parse('{"__proto__": 1}') as unknown;
+    case 8:
+      return r.pick(STRINGS.slice(0, 6));
+    case 9:
+      // eslint-disable-next-line no-sparse-arrays
+      return r.chance(0.3) ? [1, , 3] : Array.from({ length: r.int(3) }, () => oddValue(r, depth + 1));
+    default: {
+      const o: Record<string, unknown> = {};
+      for (let k = r.int(3); k > 0; k--) o[r.pick(["a", "k", "x", "v", "s"])] = oddValue(r, depth + 1);
+      return o;
+    }
+  }
+}
+
+/** A value for `schema`, mostly fitting; `noise` is the chance of an odd value, a missing or an extra member. */
+function valueFor(schema: SchemaNode, r: Rng, noise: number, depth = 0): unknown {
+  if (r.chance(noise) || typeof schema === "boolean" || depth > 4) return oddValue(r, depth);
+  if (Array.isArray(schema.enum)) return r.pick(schema.enum);
+  if (schema.const !== undefined) return schema.const;
+  const types = schema.type === undefined ? ["object", "string", "number"] : ([] as string[]).concat(schema.type as string | string[]);
+  switch (r.pick(types)) {
+    case "string":
+      return r.pick(STRINGS);
+    case "number":
+      return r.pick(NUMBERS.slice(0, 9));
+    case "integer":
+      return r.pick([0, 1, -7, 2 ** 53, 1e21]);
+    case "boolean":
+      return r.chance(0.5);
+    case "null":
+      return null;
+    case "array":
+      return Array.from({ length: r.int(4) }, () => valueFor((schema.items as SchemaNode | undefined) ?? true, r, noise, depth + 1));
+    default: {
+      const properties = (schema.properties ?? {}) as Record<string, SchemaNode>;
+      const required = new Set((schema.required as string[] | undefined) ?? []);
+      const o: Record<string, unknown> = {};
+      let keys = [...new Set([...Object.keys(properties), ...required])];
+      if (r.chance(noise * 3)) keys = keys.reverse();
+      for (const k of keys) {
+        if (!required.has(k) && r.chance(0.3)) continue;
+        if (r.chance(noise) || properties[k] === false) continue;
+        o[k] = properties[k] === undefined ? r.pick(STRINGS) : valueFor(properties[k]!, r, noise, depth + 1);
+      }
+      if (r.chance(noise)) o[r.pick(["zz", "s", "1"])] = oddValue(r, depth + 1);
+      return o;
+    }
+  }
+}
+
+function compile(schema: object, dialect: Dialect = "draft-07") {
+  const node = schema as SchemaNode;
+  const ajv = createAjvLoader(dialect).load({ node, base: DEFAULT_BASE }, []);
+  return { ajv, writer: compileJsonWriter(node, ajv.validates) };
+}
+
+for (const [name, schema] of [
+  ["bench order", JSON.parse(ORDER_JSON_SCHEMA) as object],
+  ["rich", RICH],
+] as const) {
+  test(`whatever the compiled writer writes for ${name} messages, the generic encode writes too, byte for byte (5,000 generated values)`, () => {
+    const { ajv, writer } = compile(schema);
+    assert.ok(writer, "the schema gets a compiled writer");
+    const r = rng(name.length * 7919);
+    let written = 0;
+    for (let n = 0; n < 5000; n++) {
+      const value = n === 0 && name === "bench order" ? orderValue(1) : valueFor(schema as SchemaNode, r, n % 4 === 0 ? 0 : 0.05);
+      let text: string | typeof FALLBACK;
+      try {
+        text = writer(value);
+      } catch {
+        text = FALLBACK;
+      }
+      if (text === FALLBACK) continue;
+      written++;
+      let generic: Uint8Array;
+      try {
+        generic = jsonEncode(ajv.validateRoot, value, name);
+      } catch (e) {
+        assert.fail(`the writer wrote ${text} for a value the generic encode refuses: ${(e as Error).message}`);
+      }
+      assert.equal(text, Buffer.from(generic).toString("utf8"));
+    }
+    // It is the common path, not an occasional one.
+    assert.ok(written > 1000, `${written} of 5000 written`);
+    // ...and so is the generic encode's refusal: the generator makes both kinds.
+    assert.ok(written < 4900, `${written} of 5000 written`);
+  });
+}
+
+test("schemas with keywords the writer does not implement get none; unknown keywords and annotations do not matter", () => {
+  for (const schema of UNSUPPORTED) assert.equal(compile(schema).writer, undefined, JSON.stringify(schema));
+  assert.ok(compile({ type: "string", title: "t", description: "d", default: "x", examples: ["y"], $comment: "c", javaType: "String" }).writer);
+  assert.ok(compile({ type: "object", properties: { a: { type: "string" } } }, "2020-12").writer);
+  assert.equal(compile({ type: "object", unevaluatedProperties: false }, "2020-12").writer, undefined);
+});
+
+test("the JSON Schema encode writes the compiled writer's text, and the generic encode's errors for what it gives up on", () => {
+  const compiled = jsonSchemaFormat.compile({ schema: ORDER_JSON_SCHEMA, schemaType: "JSON" });
+  const value = orderValue(7);
+  assert.equal(Buffer.from(compiled.encode(value, 3)).subarray(3).toString("utf8"), JSON.stringify(value));
+  assert.throws(() => compiled.encode({ ...value, amount: NaN }), /must be number/);
+  assert.throws(() => compiled.encode({ ...value, items: [undefined] }), /does not match JSON Schema Order/);
+  const { items, ...rest } = value;
+  const reordered = { items, ...rest };
+  assert.equal(Buffer.from(compiled.encode(reordered)).toString("utf8"), JSON.stringify(reordered));
+});
