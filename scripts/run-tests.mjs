@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
+import { platformaticNode, runsPlatformatic } from "./lib/node22.mjs";
 
 const root = join(import.meta.dirname, "..");
 const filters = process.argv.slice(2);
@@ -43,8 +44,7 @@ if (!existsSync(built) || newest(join(root, "src")) > statSync(built).mtimeMs) {
 }
 
 const clients = (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent,platformatic").split(",").map((c) => c.trim()).filter(Boolean);
-const [major, minor] = process.versions.node.split(".").map(Number);
-const separate = clients.includes("platformatic") && (major < 22 || (major === 22 && minor < 22));
+const separate = clients.includes("platformatic") && !runsPlatformatic();
 const hereClients = separate ? clients.filter((c) => c !== "platformatic") : clients;
 const clientSuites = files.filter((f) => readFileSync(join(root, f), "utf8").includes("clientsUnderTest("));
 const hereFiles = hereClients.length > 0 ? files : files.filter((f) => !clientSuites.includes(f));
@@ -54,23 +54,9 @@ const test = (node, testFiles, env) => spawnSync(node, ["--import", "tsx", "--te
 let status = 0;
 if (hereFiles.length > 0) status = test(process.execPath, hereFiles, { KONTRACT_TEST_CLIENTS: hereClients.join(",") }).status ?? 1;
 if (separate && clientSuites.length > 0) {
-  const node22 = nodeForPlatformatic();
+  const node22 = platformaticNode(root);
   console.error(`\n== the Kafka client suites on @platformatic/kafka, Node ${node22.version} (${clientSuites.join(", ")})`);
   const r = test(node22.path, clientSuites, { KONTRACT_TEST_CLIENTS: "platformatic" });
   if (status === 0) status = r.status ?? 1;
 }
 process.exit(status);
-
-/** The Node binary of the npm `node` package at NODE22_VERSION, through npx (from npm's cache after the first run). */
-function nodeForPlatformatic() {
-  const line = readFileSync(join(root, "scripts/versions.env"), "utf8").match(/^NODE22_VERSION=(\S+)$/m);
-  if (!line) throw new Error("scripts/versions.env: missing NODE22_VERSION");
-  const version = line[1];
-  const r = spawnSync("npx", ["--yes", "--prefer-offline", "--package", `node@${version}`, "node", "--print", "process.execPath"], { cwd: root, encoding: "utf8" });
-  if (r.status !== 0) {
-    console.error(r.stderr);
-    console.error(`could not get Node ${version} through npx (npm package node@${version}) for the @platformatic/kafka suites`);
-    process.exit(1);
-  }
-  return { version, path: r.stdout.trim() };
-}
