@@ -7,7 +7,9 @@
  *   - kontract's contractProducer / contractConsumer around kafkajs,
  *   - @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer + kafkajs,
  *   - and the first three again on @confluentinc/kafka-javascript's KafkaJS API
- *     ("ck-" contenders; --clients kafkajs to leave them out).
+ *     ("ck-" contenders) and on @platformatic/kafka ("pk-", Node >= 22.22:
+ *     scripts/bench.mjs runs them in a second process on Node 22);
+ *     --clients kafkajs to leave them out.
  *
  * One kafkajs producer per round for all, sendBatch of --batch messages with
  * --in-flight calls outstanding (default 1), acks -1, no compression, a fresh 1-partition topic per contender and round;
@@ -36,6 +38,7 @@ import {
   type Workload,
 } from "./kafka/contenders.js";
 import { acquireInfra, benchKafka, countRecords, createTopics, deleteTopics } from "./kafka/infra.js";
+import { loadPlatformatic, platformaticContenders, platformaticProducerFor, type PlatformaticContext } from "./kafka/platformatic.js";
 import { emptyRound, roundLine, summarize, table, useContenders, type ContenderId, type RoundResult } from "./kafka/report.js";
 import { benchContract, buildWorkload } from "./kafka/workload.js";
 // Only for the byte-identity check below.
@@ -52,7 +55,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "5000" },
     "rules-on-read": { type: "boolean", default: false },
     "keep-infra": { type: "boolean", default: false },
-    /** Comma-separated: kafkajs, confluent (@confluentinc/kafka-javascript's KafkaJS API). */
+    /** Comma-separated: kafkajs, confluent (@confluentinc/kafka-javascript's KafkaJS API), platformatic (@platformatic/kafka). */
     clients: { type: "string", default: "kafkajs,confluent" },
   },
 });
@@ -70,9 +73,11 @@ const ROUNDS = positive("rounds", args.rounds);
 const WARMUP = Math.min(positive("warmup", args.warmup, true), MESSAGES);
 const RULE_MODE: RuleMode = args["rules-on-read"] ? "WRITEREAD" : "WRITE";
 const CLIENTS = args.clients.split(",").map((c) => c.trim()) as ClientId[];
-for (const c of CLIENTS) if (c !== "kafkajs" && c !== "confluent") throw new Error(`--clients: unknown client ${c} (kafkajs, confluent)`);
+for (const c of CLIENTS) if (c !== "kafkajs" && c !== "confluent" && c !== "platformatic") throw new Error(`--clients: unknown client ${c} (kafkajs, confluent, platformatic)`);
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+/** Set once loaded, when @platformatic/kafka is among the clients. */
+let platformaticCtx: PlatformaticContext | undefined;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
@@ -97,15 +102,17 @@ async function main(): Promise<void> {
     const warm = WARMUP > 0 ? await buildWorkload(WARMUP, BATCH, registry, prepTopic) : undefined;
     const confluent = CLIENTS.includes("confluent") ? await confluentKafka(infra.brokers) : undefined;
     const ctx = { kafka, ...(confluent ? { confluent } : {}), inFlight: IN_FLIGHT, registryUrl: infra.registryUrl, consumeTimeoutMs: 60_000 + MESSAGES * 3 };
+    const pctx: PlatformaticContext | undefined = CLIENTS.includes("platformatic") ? { ...ctx, platformatic: await loadPlatformatic(), brokers } : undefined;
+    platformaticCtx = pctx;
     const schemaId = (await registry.getVersion(`${prepTopic}-value`, "latest")).id;
-    const contenders: Contender[] = CLIENTS.flatMap((client) => [
-      plainKafkajs(ctx, client),
-      avscKafkajs(ctx, contract.schema, schemaId, client),
-      kontractKafkajs(ctx, client),
-      ...(client === "kafkajs" ? [confluentKafkajs(ctx)] : []),
-    ]);
+    const contenders: Contender[] = CLIENTS.flatMap((client) =>
+      client === "platformatic"
+        ? platformaticContenders(pctx!, contract.schema, schemaId)
+        : [plainKafkajs(ctx, client), avscKafkajs(ctx, contract.schema, schemaId, client), kontractKafkajs(ctx, client), ...(client === "kafkajs" ? [confluentKafkajs(ctx)] : [])],
+    );
     useContenders(contenders.map((c) => c.id));
-    const identical = await sameBytesAsConfluent(infra.registryUrl, prepTopic, work);
+    // Only with the @confluentinc/schemaregistry contender (kafkajs), which registers the CEL executor it needs.
+    const identical = CLIENTS.includes("kafkajs") ? await sameBytesAsConfluent(infra.registryUrl, prepTopic, work) : undefined;
     const labels = Object.fromEntries(contenders.map((c) => [c.id, c.label])) as Record<ContenderId, string>;
 
     console.log(
@@ -115,7 +122,7 @@ async function main(): Promise<void> {
         `sendBatch of ${BATCH}, ${IN_FLIGHT === 1 ? "one" : `up to ${IN_FLIGHT}`} in flight, acks -1, no compression; fresh 1-partition topic per contender and round; ` +
           `consume: fresh group, eachBatch, timed from the first fetch request`,
         `${ROUNDS} round(s), medians${WARMUP > 0 ? `, after a ${WARMUP.toLocaleString("en-US")}-message warm-up round` : ""}; ` +
-          `kontract and @confluentinc wire bytes ${identical ? "identical" : "DIFFER"}; broker ${infra.brokers.join(",")}, registry ${infra.registryUrl}; node ${process.version}`,
+          `${identical === undefined ? "" : `kontract and @confluentinc wire bytes ${identical ? "identical" : "DIFFER"}; `}broker ${infra.brokers.join(",")}, registry ${infra.registryUrl}; node ${process.version}`,
         "",
       ].join("\n"),
     );
@@ -147,6 +154,12 @@ async function main(): Promise<void> {
     const producers = new Map<ClientId, Producer>();
     try {
       for (const client of new Set(order.map((c) => c.client))) {
+        if (client === "platformatic") {
+          // No connect(): it connects on first use. disconnect() is its close().
+          const p = platformaticProducerFor(platformaticCtx!);
+          producers.set(client, Object.assign(p, { disconnect: () => p.close() }) as unknown as Producer);
+          continue;
+        }
         const producer = client === "kafkajs" ? producerFor(kafka) : confluentProducerFor(await confluentKafka(brokers));
         producers.set(client, producer);
         await producer.connect();

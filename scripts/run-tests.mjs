@@ -3,9 +3,16 @@
 // integration tests against the real broker and registry (started on demand
 // by test/helpers/infra.ts). Node 20's test runner has no glob support, hence this file.
 // Usage: node scripts/run-tests.mjs [path-filter...]
-import { existsSync, readdirSync, statSync } from "node:fs";
+//
+// The Kafka client suites (files using clientsUnderTest) run on every client in
+// KONTRACT_TEST_CLIENTS (default kafkajs,confluent,platformatic). @platformatic/kafka
+// needs Node >= 22.22: on an older Node those suites run a second time on the Node of
+// scripts/versions.env (NODE22_VERSION, the npm `node` package through npx) with
+// KONTRACT_TEST_CLIENTS=platformatic; everything else runs on this Node.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
+import { platformaticNode, runsPlatformatic } from "./lib/node22.mjs";
 
 const root = join(import.meta.dirname, "..");
 const filters = process.argv.slice(2);
@@ -35,5 +42,21 @@ if (!existsSync(built) || newest(join(root, "src")) > statSync(built).mtimeMs) {
   const b = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], { cwd: root, stdio: "inherit" });
-process.exit(r.status ?? 1);
+
+const clients = (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent,platformatic").split(",").map((c) => c.trim()).filter(Boolean);
+const separate = clients.includes("platformatic") && !runsPlatformatic();
+const hereClients = separate ? clients.filter((c) => c !== "platformatic") : clients;
+const clientSuites = files.filter((f) => readFileSync(join(root, f), "utf8").includes("clientsUnderTest("));
+const hereFiles = hereClients.length > 0 ? files : files.filter((f) => !clientSuites.includes(f));
+
+const test = (node, testFiles, env) => spawnSync(node, ["--import", "tsx", "--test", "--test-concurrency=1", ...testFiles], { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+
+let status = 0;
+if (hereFiles.length > 0) status = test(process.execPath, hereFiles, { KONTRACT_TEST_CLIENTS: hereClients.join(",") }).status ?? 1;
+if (separate && clientSuites.length > 0) {
+  const node22 = platformaticNode(root);
+  console.error(`\n== the Kafka client suites on @platformatic/kafka, Node ${node22.version} (${clientSuites.join(", ")})`);
+  const r = test(node22.path, clientSuites, { KONTRACT_TEST_CLIENTS: "platformatic" });
+  if (status === 0) status = r.status ?? 1;
+}
+process.exit(status);

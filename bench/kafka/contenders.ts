@@ -1,7 +1,7 @@
 /**
  * The ways of moving order messages through Kafka that the Kafka bench
  * compares, on kafkajs and on the KafkaJS API of @confluentinc/kafka-javascript
- * (the "ck-" contenders). Each produces N messages to a topic in batches, and
+ * (the "ck-" contenders; @platformatic/kafka's "pk-" ones are in platformatic.ts). Each produces N messages to a topic in batches, and
  * consumes N messages from a topic with eachBatch; the caller times the produce
  * side, the consume side times itself (kafkajs: from the consumer's first fetch
  * request; the Confluent client, which has no such event: from the first batch).
@@ -53,10 +53,10 @@ export interface ConsumeResult {
   readonly checksum: number;
 }
 
-export type ClientId = "kafkajs" | "confluent";
+export type ClientId = "kafkajs" | "confluent" | "platformatic";
 
 export interface Contender {
-  readonly id: "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract";
+  readonly id: "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract" | "pk-plain" | "pk-avsc" | "pk-kontract";
   /** The Kafka client it runs on (the round gives it a producer of that client). */
   readonly client: ClientId;
   readonly label: string;
@@ -355,7 +355,7 @@ export function cpuMs(usage: NodeJS.CpuUsage): number {
 }
 
 /** Calls `send` for each item in order, with at most `limit` calls outstanding; rejects with the first failure. */
-async function windowed<T>(items: readonly T[], limit: number, send: (item: T) => Promise<void>): Promise<void> {
+export async function windowed<T>(items: readonly T[], limit: number, send: (item: T) => Promise<void>): Promise<void> {
   if (limit === 1) {
     for (const item of items) await send(item);
     return;

@@ -4,7 +4,7 @@
  * machine's state) before taking their median.
  */
 export type Side = "produce" | "consume";
-export type ContenderId = "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract";
+export type ContenderId = "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract" | "pk-plain" | "pk-avsc" | "pk-kontract";
 
 type PerSide<T> = Record<Side, Record<ContenderId, T>>;
 
@@ -21,12 +21,13 @@ export const TARGET = { produce: 0.8, consume: 0.95 } as const;
 const CLIENTS = [
   { name: "kafkajs", plain: "plain", avsc: "avsc", kontract: "kontract" },
   { name: "@confluentinc/kafka-javascript", plain: "ck-plain", avsc: "ck-avsc", kontract: "ck-kontract" },
+  { name: "@platformatic/kafka", plain: "pk-plain", avsc: "pk-avsc", kontract: "pk-kontract" },
 ] as const;
 
 export interface Summary {
   rate: PerSide<number>;
   cpuUs: PerSide<number>;
-  /** vs plain kafkajs, median of the per-round ratios. */
+  /** vs the run's first plain client (plain kafkajs when it ran), median of the per-round ratios. */
   vsPlain: PerSide<number>;
   /** kontract / @confluentinc, median of the per-round ratios. */
   kontractVsConfluent: Record<Side, number>;
@@ -37,7 +38,7 @@ export interface Summary {
 }
 
 const SIDES: readonly Side[] = ["produce", "consume"];
-const ALL_IDS: readonly ContenderId[] = ["plain", "avsc", "kontract", "confluent", "ck-plain", "ck-avsc", "ck-kontract"];
+const ALL_IDS: readonly ContenderId[] = ["plain", "avsc", "kontract", "confluent", "ck-plain", "ck-avsc", "ck-kontract", "pk-plain", "pk-avsc", "pk-kontract"];
 let IDS: readonly ContenderId[] = ALL_IDS;
 
 /** The contenders of this run, in table order. */
@@ -45,8 +46,13 @@ export function useContenders(ids: readonly ContenderId[]): void {
   IDS = ALL_IDS.filter((id) => ids.includes(id));
 }
 
+/** What "vs plain" compares with: plain kafkajs, or the first plain client of a run without it. */
+function reference(): ContenderId {
+  return IDS.find((id) => id === "plain" || id.endsWith("-plain")) ?? "plain";
+}
+
 export function emptyRound(): RoundResult {
-  const zero = (): Record<ContenderId, number> => ({ plain: 0, avsc: 0, kontract: 0, confluent: 0, "ck-plain": 0, "ck-avsc": 0, "ck-kontract": 0 });
+  const zero = (): Record<ContenderId, number> => Object.fromEntries(ALL_IDS.map((id) => [id, 0])) as Record<ContenderId, number>;
   return { rate: { produce: zero(), consume: zero() }, cpuUs: { produce: zero(), consume: zero() } };
 }
 
@@ -58,7 +64,7 @@ export function summarize(rounds: readonly RoundResult[]): Summary {
   return {
     rate: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id])))),
     cpuUs: per((side) => perId((id) => median(rounds.map((r) => r.cpuUs[side][id])))),
-    vsPlain: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id] / r.rate[side].plain)))),
+    vsPlain: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id] / r.rate[side][reference()])))),
     kontractVsConfluent: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].confluent))),
     kontractVsAvsc: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].avsc))),
     perClient: CLIENTS.filter((c) => IDS.includes(c.kontract)).map((c) => ({
@@ -87,8 +93,9 @@ export function table(summary: Summary, labels: Record<ContenderId, string>): st
   return [
     ...rows,
     "",
+    ...(reference() === "plain" ? [] : [`(vs plain: vs ${labels[reference()]})`]),
     ...perClient,
-    `kontract on kafkajs / @confluentinc/schemaregistry + kafkajs: ${vsConfluent}`,
+    ...(IDS.includes("kontract") && IDS.includes("confluent") ? [`kontract on kafkajs / @confluentinc/schemaregistry + kafkajs: ${vsConfluent}`] : []),
     "(CPU µs/msg: this Node process only, user + system; the broker runs in its own JVM)",
   ].join("\n");
 }

@@ -11,7 +11,8 @@
  * The shapes are kafkajs's, declared here so that no client's types or code
  * are needed to use kontract: kafkajs and the KafkaJS API of
  * @confluentinc/kafka-javascript take and give them as they are; an adapter
- * (src/kafka/clients/) maps each client's differences onto them. Which adapter
+ * (src/kafka/clients/) maps each client's differences onto them
+ * (@platformatic/kafka's: a stream of messages, run through the handlers). Which adapter
  * applies is told by the object given (see producerPort / consumerPort).
  */
 import type { Placement } from "./placement.js";
@@ -155,4 +156,10 @@ export interface ConsumerPort {
    * "stop", a DLQ write that cannot succeed).
    */
   run(config: RunConfig): Promise<void>;
+  /**
+   * Methods the wrapped consumer adds or replaces, for a client that lacks
+   * what the port needs (@platformatic/kafka: paused/resume, a close that
+   * stops the run first).
+   */
+  readonly methods?: Readonly<Record<string, (...args: never[]) => unknown>>;
 }

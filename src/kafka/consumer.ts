@@ -11,7 +11,8 @@ import type { KontractError, Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, RunConfig, RunnableConsumer } from "./client.js";
-import { consumerPort, type KafkaConsumer } from "./clients/index.js";
+import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
+import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
@@ -94,8 +95,14 @@ export type ContractEachBatchPayload<V = unknown, K = unknown, P = EachBatchPayl
 
 type BatchRecordOf<P> = P extends { batch: { messages: readonly (infer M)[] } } ? M : KafkaMessage;
 
-/** The client's `run` options, from its consumer type; the port's when it cannot be told. */
-type ClientRunConfig<C> = C extends { run(config?: infer R): Promise<void> } ? ([R] extends [never] ? RunConfig : NonNullable<R>) : RunConfig;
+/** The client's `run` options, from its consumer type (@platformatic/kafka: its `consume` options); the port's when it cannot be told. */
+type ClientRunConfig<C> = C extends { run(config?: infer R): Promise<void> }
+  ? [R] extends [never]
+    ? RunConfig
+    : NonNullable<R>
+  : C extends { consume(options: infer O): Promise<unknown> }
+    ? PlatformaticRunConfig<O>
+    : RunConfig;
 type HandlerPayload<C, H extends "eachMessage" | "eachBatch", D> = ClientRunConfig<C> extends { [k in H]?: infer F } ? (F extends (payload: infer P) => unknown ? P : D) : D;
 
 /** `run`'s argument: the client's own options (partitionsConsumedConcurrently, autoCommit, ...) pass through. */
@@ -106,11 +113,12 @@ export type ContractRunConfig<V = unknown, K = unknown, C = KafkaConsumer> = Omi
 };
 
 /** The wrapped consumer: the client's consumer (all its methods), with a contract-aware run. */
-export type ContractConsumer<V = unknown, K = unknown, C extends KafkaConsumer = KafkaConsumer> = Omit<C, "run" | "consumer"> & {
-  run(config: ContractRunConfig<V, K, C>): Promise<void>;
-  /** The consumer underneath. */
-  readonly consumer: C;
-};
+export type ContractConsumer<V = unknown, K = unknown, C extends KafkaConsumer = KafkaConsumer> = Omit<C, "run" | "consumer" | keyof ConsumerControls<C>> &
+  ConsumerControls<C> & {
+    run(config: ContractRunConfig<V, K, C>): Promise<void>;
+    /** The consumer underneath. */
+    readonly consumer: C;
+  };
 
 /** A record that stops in the wrapper: it goes to the DLQ instead of the handler. */
 class DeadRecord {
@@ -346,6 +354,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   return overlay(consumer, {
+    ...port.methods,
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).

@@ -10,8 +10,9 @@
  * - a broker restart (scripts/kafka.sh restart) in the middle of producing.
  *
  * The produce-side DLQ faults run once per client under test; the consume-side
- * ones are about kafkajs's stop/retry/restart semantics, and the Confluent
- * client has its own (a stop holds the partition: the last describe).
+ * ones and the broker restart are about kafkajs's stop/retry/restart semantics
+ * (run when kafkajs is under test), and the Confluent client and
+ * @platformatic/kafka have their own (a stop holds the partition: the last describes).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -44,6 +45,7 @@ import {
   registryFor,
   restartBroker,
   startTcpProxy,
+  testClientNames,
   uniqueIdent,
   withAdmin,
 } from "./kafka-support.js";
@@ -162,7 +164,10 @@ for (const client of clientsUnderTest(() => infra)) {
   });
 }
 
-describe("consume: the DLQ topic is missing or unwritable, the registry is unreachable", () => {
+/** kafkajs's own semantics (and the shared broker's restart): once, with kafkajs under test. */
+const onKafkajs = testClientNames().includes("kafkajs") ? describe : describe.skip;
+
+onKafkajs("consume: the DLQ topic is missing or unwritable, the registry is unreachable", () => {
   /** A topic with records ok-0.. and bad-.. (READ rule fails on bad) written without rules on the way in. */
   async function seed(prefix: string, ids: string[]): Promise<string> {
     const topic = uniqueName(prefix);
@@ -304,7 +309,7 @@ describe("consume: the DLQ topic is missing or unwritable, the registry is unrea
   });
 });
 
-describe("broker restart in the middle of producing", () => {
+onKafkajs("broker restart in the middle of producing", () => {
   it("topic + DLQ + returned errors add up to the messages sent; retrying the failures loses nothing", async (t) => {
     const topic = uniqueName("f-restart");
     const dlq = `${topic}-dlq`;
@@ -380,7 +385,7 @@ describe("broker restart in the middle of producing", () => {
   });
 });
 
-describe("onFailure ERROR on consume: stop or retry", () => {
+onKafkajs("onFailure ERROR on consume: stop or retry", () => {
   async function seedError(): Promise<string> {
     const topic = uniqueName("fc-error");
     await createTopics(kafka, [topic]);
@@ -528,6 +533,151 @@ if (confluent) {
       assert.deepEqual(dead, ["bad-2", "bad-4"]);
       assert.deepEqual(handled, ["ok-0", "ok-1", "ok-3", "ok-5"]);
       t.diagnostic(`unwritable DLQ on confluent: handled ${handled.length} + DLQ ${dead.length} = 6, duplicates 0`);
+    });
+  });
+}
+
+/**
+ * @platformatic/kafka has no handler-driven consumer: the adapter runs the
+ * handlers over its message stream, retries a retriable failure in place and
+ * holds a partition at a record that cannot get through (as the Confluent
+ * client's pause): `paused()` lists it, `resume()` reads it again.
+ */
+const platformatic = clientsUnderTest(() => infra).find((c) => c.name === "platformatic");
+if (platformatic) {
+  describe("consume on platformatic: a retriable failure is retried in place, a non-retriable one holds the partition", () => {
+    let platformaticProducer: Producer;
+    before(async () => {
+      platformaticProducer = await platformatic.producer();
+    });
+    after(async () => {
+      await platformaticProducer?.disconnect();
+    });
+
+    async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string> {
+      const topic = uniqueName(prefix);
+      await createTopics(kafka, [topic]);
+      await register(registryFor(infra), `${topic}-value`, contractWith(rule));
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: messages(ids, (id) => id.startsWith("bad")) });
+      return topic;
+    }
+
+    const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
+    /** Short backoffs: a retried record is tried again within half a second. */
+    const QUICK_RETRY = { retry: { initialRetryTime: 100, maxRetryTime: 500 } } as Record<string, unknown>;
+
+    it('onError "stop": the partition is held at the record, nothing after it handled, its offset not committed', async () => {
+      const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
+      const topic = await seeded("fcp-stop", rule, ["ok-0", "bad-1", "ok-2"]);
+      const groupId = uniqueName("fcp-stop");
+      const consumer = contractConsumer(platformatic.consumer({ groupId }), { registry: registryFor(infra), key: false, dlq: { producer: platformaticProducer } });
+      const handled: string[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be held" });
+        await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 15_000, what: "ok-0 committed" });
+        await sleep(500);
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(handled, ["ok-0"]);
+      assert.equal(await committed(groupId, topic), "1", "the next start resumes at the failing record");
+    });
+
+    it("missing DLQ topic: held at the record (the client calls an unknown topic a user error, not retriable); resume() once it exists", async (t) => {
+      const topic = await seeded("fcp-missing", positive("READ"), ["ok-0", "ok-1", "bad-2", "ok-3", "bad-4", "ok-5"]);
+      const dlq = `${topic}-dlq`;
+      const dlqProducer = await platformatic.producer(STRICT_DLQ);
+      const consumer = contractConsumer(platformatic.consumer({ groupId: uniqueName("fcp-missing") }), { registry: registryFor(infra), key: false, dlq: { producer: dlqProducer } });
+      const handled: string[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be held" });
+        assert.deepEqual(handled, ["ok-0", "ok-1"], "stuck on bad-2, nothing after it handled");
+        await createTopics(kafka, [dlq]);
+        consumer.resume([{ topic }]);
+        await waitFor(() => handled.includes("ok-5"), { timeoutMs: 30_000, what: "the rest of the topic after resume()" });
+      } finally {
+        await consumer.disconnect();
+        await dlqProducer.disconnect();
+      }
+      const dead = await idsOn(dlq, true);
+      assert.deepEqual(dead, ["bad-2", "bad-4"]);
+      assert.deepEqual(handled, ["ok-0", "ok-1", "ok-3", "ok-5"]);
+      t.diagnostic(`missing DLQ on platformatic: handled ${handled.length} + DLQ ${dead.length} = 6, duplicates 0`);
+    });
+
+    it("registry unreachable mid-consume: the record is retried in place, nothing dead-lettered, the consumer catches up when it is back", async (t) => {
+      const topic = uniqueName("fcp-registry");
+      const dlq = `${topic}-dlq`;
+      await createTopics(kafka, [topic, dlq]);
+      const subject = `${topic}-value`;
+      const registry = registryFor(infra);
+      await register(registry, subject, contractWith(positive("READ")));
+      const batch = (from: number) => Array.from({ length: 10 }, (_, i) => ({ value: order({ id: `o-${from + i}` }) }));
+      await contractProducer(producer, { registry, key: false }).send({ topic, messages: batch(0) });
+      const proxy = await startTcpProxy(infra.registryUrl);
+      const handled: string[] = [];
+      const consumer = contractConsumer(platformatic.consumer({ groupId: uniqueName("fcp-registry") }), {
+        registry: createRestRegistry({ url: proxy.url, timeoutMs: 2_000, retries: 0 }),
+        key: false,
+        dlq: { producer: platformaticProducer },
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ ...QUICK_RETRY, eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => handled.length === 10, { timeoutMs: 20_000, what: "the first 10 records" });
+        proxy.down();
+        // A second version (new schema id): the consumer must ask the registry for it.
+        await register(registry, subject, contractWith(positive("READ"), uniqueIdent("OrderV2")));
+        await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: batch(10) });
+        await waitFor(() => proxy.refused >= 2, { timeoutMs: 20_000, what: "the consumer trying the registry" });
+        assert.equal(handled.length, 10, "no record of the new version handled while the registry is unreachable");
+        assert.deepEqual(consumer.paused(), [], "retried, not held: an unreachable registry is retriable");
+        proxy.up();
+        await waitFor(() => handled.length >= 20, { timeoutMs: 20_000, what: "every record after the registry is back" });
+      } finally {
+        await consumer.disconnect();
+        await proxy.close();
+      }
+      assert.equal(await countRecords(kafka, dlq), 0, "an unreachable registry never dead-letters");
+      assert.deepEqual(handled, Array.from({ length: 20 }, (_, i) => `o-${i}`), "in order, none twice");
+      t.diagnostic(`registry down on platformatic: ${proxy.refused} refused connection(s); handled ${handled.length}, DLQ 0`);
+    });
+
+    it("unwritable DLQ: held at the record; once the topic is fixed, resume() dead-letters it and goes on", async (t) => {
+      const topic = await seeded("fcp-tiny", positive("READ"), ["ok-0", "ok-1", "bad-2", "ok-3", "bad-4", "ok-5"]);
+      const dlq = `${topic}-dlq`;
+      await createTopics(kafka, [{ topic: dlq, configEntries: [{ name: "max.message.bytes", value: "16" }] }]);
+      const groupId = uniqueName("fcp-tiny");
+      const consumer = contractConsumer(platformatic.consumer({ groupId }), { registry: registryFor(infra), key: false, dlq: { producer: platformaticProducer } });
+      const handled: string[] = [];
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 30_000, what: "the partition to be held" });
+        assert.deepEqual(handled, ["ok-0", "ok-1"]);
+        assert.equal(await countRecords(kafka, dlq), 0);
+        await waitFor(async () => (await committed(groupId, topic)) === "2", { timeoutMs: 15_000, what: "ok-1 committed" });
+        await withAdmin(kafka, (admin) =>
+          admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: dlq, configEntries: [{ name: "max.message.bytes", value: "1048588" }] }] }),
+        );
+        consumer.resume([{ topic }]);
+        await waitFor(() => handled.includes("ok-5"), { timeoutMs: 30_000, what: "the rest of the topic after resume()" });
+        assert.deepEqual(consumer.paused(), []);
+      } finally {
+        await consumer.disconnect();
+      }
+      const dead = await idsOn(dlq, true);
+      assert.deepEqual(dead, ["bad-2", "bad-4"]);
+      assert.deepEqual(handled, ["ok-0", "ok-1", "ok-3", "ok-5"]);
+      t.diagnostic(`unwritable DLQ on platformatic: handled ${handled.length} + DLQ ${dead.length} = 6, duplicates 0`);
     });
   });
 }

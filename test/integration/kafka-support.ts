@@ -8,7 +8,8 @@
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
-import { loadKafkaClient, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
+import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
+import { overlay } from "../../src/kafka/overlay.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 import { runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 
@@ -49,16 +50,23 @@ export interface ClientUnderTest {
 
 /**
  * The clients to run the suites on: KONTRACT_TEST_CLIENTS (comma-separated),
- * default kafkajs and confluent. A client that is not installed fails its
- * suites (KafkaClientMissingError), it is not skipped.
+ * default kafkajs and confluent (@platformatic/kafka needs Node >= 22.22:
+ * scripts/run-tests.mjs runs these suites a second time on Node 22 with
+ * KONTRACT_TEST_CLIENTS=platformatic). A client that is not installed fails
+ * its suites (KafkaClientMissingError), it is not skipped.
  */
 export function clientsUnderTest(infra: () => Infra): ClientUnderTest[] {
-  const names = (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent").split(",").map((n) => n.trim()).filter(Boolean);
-  return names.map((name) => {
+  return testClientNames().map((name) => {
     if (name === "kafkajs") return kafkajsUnderTest(infra);
     if (name === "confluent") return confluentUnderTest(infra);
-    throw new Error(`KONTRACT_TEST_CLIENTS: unknown client ${name} (kafkajs, confluent)`);
+    if (name === "platformatic") return platformaticUnderTest(infra);
+    throw new Error(`KONTRACT_TEST_CLIENTS: unknown client ${name} (kafkajs, confluent, platformatic)`);
   });
+}
+
+/** The names in KONTRACT_TEST_CLIENTS (default kafkajs, confluent). */
+export function testClientNames(): string[] {
+  return (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent").split(",").map((n) => n.trim()).filter(Boolean);
 }
 
 function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
@@ -108,6 +116,55 @@ function confluentUnderTest(infra: () => Infra): ClientUnderTest {
       // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
       const subscribe = c.subscribe.bind(c);
       return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;
+    },
+  };
+}
+
+type PlatformaticModule = typeof import("@platformatic/kafka");
+
+/**
+ * @platformatic/kafka behind kafkajs's shapes for what the suites do around
+ * the wrapped clients: the producer also takes kafkajs's `send({ topic,
+ * messages })` (the tests' raw writes; through the adapter, so the bytes are
+ * the same), and the consumer has `connect`, `subscribe({ topics, fromBeginning })`
+ * (remembered for `consume`: fromBeginning is the fallback mode "earliest") and
+ * `disconnect` (close(true): closes the stream too). What the contract wrappers
+ * get is still the client's own object: its `send` and `consume` untouched
+ * for the adapter's calls, so the adapter is what is under test.
+ */
+function platformaticUnderTest(infra: () => Infra): ClientUnderTest {
+  let module: PlatformaticModule | undefined;
+  const loaded = () => {
+    if (!module) throw new Error("@platformatic/kafka not loaded: create a producer first (before())");
+    return module;
+  };
+  const base = () => ({ clientId: "kontract-it", bootstrapBrokers: infra().brokers, timeout: 10_000, retries: 2, retryDelay: 200 });
+  return {
+    name: "platformatic",
+    async producer(extra = {}) {
+      module ??= await loadKafkaClient<PlatformaticModule>("platformatic");
+      const p = new module.Producer({ ...base(), autocreateTopics: extra.allowAutoTopicCreation ?? false, retries: extra.retry?.retries ?? 2, acks: -1 });
+      const port = producerPort(p);
+      const send = p.send.bind(p);
+      return overlay(p, {
+        send: (record: { topic?: string; messages: never[] }) =>
+          record.topic === undefined ? send(record as never) : port.write([{ topic: record.topic, messages: record.messages }], {}).then((w) => w.records),
+        connect: async () => {},
+        disconnect: () => p.close(),
+      }) as unknown as Producer;
+    },
+    consumer(config) {
+      const { Consumer } = loaded();
+      const c = new Consumer({ ...base(), groupId: config.groupId, maxWaitTime: QUICK_CONSUMER.maxWaitTimeInMs });
+      let subscribed: { topics: string[]; fromBeginning?: boolean } | undefined;
+      const consume = c.consume.bind(c);
+      return overlay(c, {
+        connect: async () => {},
+        subscribe: async (s: { topics: string[]; fromBeginning?: boolean }) => void (subscribed = s),
+        consume: (options: Parameters<typeof c.consume>[0]) =>
+          consume({ ...(subscribed ? { topics: subscribed.topics, ...(subscribed.fromBeginning ? { fallbackMode: "earliest" as const } : {}) } : {}), ...options }),
+        disconnect: () => c.close(true),
+      }) as unknown as Consumer;
     },
   };
 }

@@ -11,17 +11,28 @@ import { KAFKA_CLIENTS, type BatchProducer, type ConsumerPort, type KafkaClientN
 import { KafkaClientMissingError } from "../errors.js";
 import { confluentConsumer, confluentProducer } from "./confluent.js";
 import { kafkajsConsumer, kafkajsProducer } from "./kafkajs.js";
+import {
+  isPlatformaticConsumer,
+  isPlatformaticProducer,
+  platformaticConsumer,
+  platformaticProducer,
+  type PlatformaticConsumer,
+  type PlatformaticConsumerControls,
+  type PlatformaticProducer,
+} from "./platformatic.js";
 
-/** A producer kontract can wrap: kafkajs's, or one of the KafkaJS API of @confluentinc/kafka-javascript. */
-export type KafkaProducer = BatchProducer;
+/** A producer kontract can wrap: kafkajs's, one of the KafkaJS API of @confluentinc/kafka-javascript, or @platformatic/kafka's. */
+export type KafkaProducer = BatchProducer | PlatformaticProducer;
 /**
- * A consumer kontract can wrap. Its `run` takes the client's own option types,
- * which differ in detail between clients: what the wrapper relies on is
- * checked when it is wrapped (consumerPort), not by the type.
+ * A consumer kontract can wrap. Its `run` (or @platformatic/kafka's `consume`)
+ * takes the client's own option types, which differ in detail between
+ * clients: what the wrapper relies on is checked when it is wrapped
+ * (consumerPort), not by the type.
  */
-export interface KafkaConsumer {
-  run(...args: never[]): Promise<void>;
-}
+export type KafkaConsumer = { run(...args: never[]): Promise<void> } | PlatformaticConsumer;
+
+/** What a wrapped consumer adds to the client's methods: @platformatic/kafka's get a partition hold (paused/resume) and a close that stops the run first. */
+export type ConsumerControls<C> = C extends PlatformaticConsumer ? PlatformaticConsumerControls : unknown;
 
 /** The Confluent client's KafkaJS producers and consumers have dependentAdmin(); kafkajs's do not. */
 function isConfluent(client: object): boolean {
@@ -29,18 +40,25 @@ function isConfluent(client: object): boolean {
 }
 
 export function producerPort(producer: KafkaProducer): ProducerPort {
-  if (typeof producer !== "object" || producer === null || typeof producer.sendBatch !== "function") {
-    throw new KontractError("usage", `not a Kafka producer: expected a producer of ${Object.values(KAFKA_CLIENTS).join(", ")}`);
+  if (typeof producer === "object" && producer !== null) {
+    if (isPlatformaticProducer(producer)) return platformaticProducer(producer);
+    if (typeof (producer as Partial<BatchProducer>).sendBatch === "function") {
+      const batchProducer = producer as BatchProducer;
+      return isConfluent(producer) ? confluentProducer(batchProducer) : kafkajsProducer(batchProducer);
+    }
   }
-  return isConfluent(producer) ? confluentProducer(producer) : kafkajsProducer(producer);
+  throw new KontractError("usage", `not a Kafka producer: expected a producer of ${Object.values(KAFKA_CLIENTS).join(", ")}`);
 }
 
 export function consumerPort(consumer: KafkaConsumer): ConsumerPort {
-  if (typeof consumer !== "object" || consumer === null || typeof consumer.run !== "function") {
-    throw new KontractError("usage", `not a Kafka consumer: expected a consumer of ${Object.values(KAFKA_CLIENTS).join(", ")}`);
+  if (typeof consumer === "object" && consumer !== null) {
+    if (isPlatformaticConsumer(consumer)) return platformaticConsumer(consumer);
+    if (typeof (consumer as Partial<RunnableConsumer>).run === "function") {
+      const runnable = consumer as unknown as RunnableConsumer;
+      return isConfluent(consumer) ? confluentConsumer(runnable) : kafkajsConsumer(runnable);
+    }
   }
-  const runnable = consumer as unknown as RunnableConsumer;
-  return isConfluent(consumer) ? confluentConsumer(runnable) : kafkajsConsumer(runnable);
+  throw new KontractError("usage", `not a Kafka consumer: expected a consumer of ${Object.values(KAFKA_CLIENTS).join(", ")}`);
 }
 
 const requireHere = createRequire(import.meta.url);
@@ -52,7 +70,8 @@ function isMissing(e: unknown, packageName: string): boolean {
 
 /**
  * A client package loaded synchronously (CommonJS ones: kafkajs,
- * @confluentinc/kafka-javascript). `why` names what needs it, for the error.
+ * @confluentinc/kafka-javascript; @platformatic/kafka is ESM: loadKafkaClient).
+ * `why` names what needs it, for the error.
  */
 export function requireKafkaClient<M>(name: KafkaClientName, why: string): M {
   return requireOptional<M>(KAFKA_CLIENTS[name], why);
@@ -72,6 +91,7 @@ export function requireOptional<M>(packageName: string, why: string): M {
  * Loads a client package on demand: `await loadKafkaClient("confluent")` is
  * `import("@confluentinc/kafka-javascript")`, with a KafkaClientMissingError
  * naming the package to install when it is not there.
+ * (`loadKafkaClient("platformatic")` needs Node >= 22.22, @platformatic/kafka's engines.)
  */
 export function loadKafkaClient<M = unknown>(name: KafkaClientName): Promise<M> {
   return importOptional<M>(KAFKA_CLIENTS[name], `loadKafkaClient("${name}")`);

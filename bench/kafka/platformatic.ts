@@ -1,0 +1,186 @@
+/**
+ * The Kafka bench's contenders on @platformatic/kafka ("pk-"; Node >= 22.22):
+ * the plain client moving pre-serialized bytes, the client with a bare avsc
+ * decode, and kontract on it. It has no eachBatch: the plain and avsc
+ * contenders read its message stream chunk by chunk (everything it holds at
+ * the time), as kontract's adapter does, and decode a chunk into an array
+ * before summing, as kontract hands a batch over. Its consumer has no fetch
+ * event before the answer: the clock starts at the first chunk, as for the
+ * Confluent client's first batch.
+ */
+import avsc from "avsc";
+import { contractConsumer, contractProducer, loadKafkaClient } from "../../src/kafka/index.js";
+import { kontractRegistry, tenths, windowed, type ConsumeResult, type Contender, type ContenderContext, type Order, type Workload } from "./contenders.js";
+
+type PlatformaticModule = typeof import("@platformatic/kafka");
+type PlatformaticProducer = InstanceType<PlatformaticModule["Producer"]>;
+type PlatformaticConsumer = InstanceType<PlatformaticModule["Consumer"]>;
+/** A consumed message, with its default (Buffer) deserializers. */
+interface Message {
+  readonly value?: Buffer;
+}
+
+export interface PlatformaticContext extends ContenderContext {
+  readonly platformatic: PlatformaticModule;
+  readonly brokers: string[];
+}
+
+export const loadPlatformatic = () => loadKafkaClient<PlatformaticModule>("platformatic");
+
+/** The producer of a round: acks -1 and no compression per send, as for the others. */
+export function platformaticProducerFor(ctx: PlatformaticContext): PlatformaticProducer {
+  return new ctx.platformatic.Producer({ clientId: "kontract-bench", bootstrapBrokers: ctx.brokers, autocreateTopics: false });
+}
+
+const SEND = { acks: -1, compression: "none" } as const;
+
+export function platformaticContenders(ctx: PlatformaticContext, schemaJson: string, schemaId: number): Contender[] {
+  const type = avsc.Type.forSchema(JSON.parse(schemaJson) as avsc.Schema);
+  const prefix = Buffer.from([0, (schemaId >>> 24) & 0xff, (schemaId >>> 16) & 0xff, (schemaId >>> 8) & 0xff, schemaId & 0xff]);
+  const asProducer = (p: unknown) => p as PlatformaticProducer;
+  return [
+    {
+      id: "pk-plain",
+      client: "platformatic",
+      label: "plain @platformatic/kafka (pre-serialized bytes)",
+      produce: (producer, topic, work) =>
+        windowed(work.bytes, ctx.inFlight, async (messages) => {
+          await asProducer(producer).send({ ...SEND, messages: messages.map((m) => ({ topic, value: m.value as Buffer })) });
+        }),
+      consume: (topic, work) =>
+        timedChunks(ctx, topic, work.count, (chunk) => {
+          let bytes = 0;
+          for (const m of chunk) bytes += m.value?.length ?? 0;
+          return bytes;
+        }),
+      expectedChecksum: (work) => work.byteSum,
+    },
+    {
+      id: "pk-avsc",
+      client: "platformatic",
+      label: "@platformatic/kafka + avsc, no contract (yardstick)",
+      produce: (producer, topic, work) =>
+        windowed(work.values, ctx.inFlight, async (values) => {
+          const messages = values.map((value) => ({ topic, value: Buffer.concat([prefix, type.toBuffer(value)]) }));
+          await asProducer(producer).send({ ...SEND, messages });
+        }),
+      consume: (topic, work) =>
+        timedChunks(ctx, topic, work.count, (chunk) => {
+          const orders = chunk.map((m) => type.fromBuffer(m.value!.subarray(5)) as Order);
+          let sum = 0;
+          for (const o of orders) sum += tenths(o);
+          return sum;
+        }),
+      expectedChecksum: (work) => work.amountSum,
+    },
+    {
+      id: "pk-kontract",
+      client: "platformatic",
+      label: "kontract on @platformatic/kafka (contractProducer / contractConsumer)",
+      async produce(producer, topic, work) {
+        const contract = contractProducer(asProducer(producer), { registry: kontractRegistry(ctx.registryUrl), key: false });
+        await windowed(work.contractMessages, ctx.inFlight, async (messages) => {
+          const result = await contract.sendBatch({ acks: -1, compression: 0, topicMessages: [{ topic, messages }] });
+          for (const m of result.messages) if (m.status !== "sent") throw new Error(`kontract dead-lettered message ${m.index} (rule ${m.rule})`);
+        });
+      },
+      consume: (topic, work) => timedKontract(ctx, topic, work),
+      expectedChecksum: (work) => work.amountSum,
+    },
+  ];
+}
+
+function newConsumer(ctx: PlatformaticContext, topic: string): PlatformaticConsumer {
+  return new ctx.platformatic.Consumer({ clientId: "kontract-bench", groupId: `${topic}-group`, bootstrapBrokers: ctx.brokers, maxWaitTime: 100 });
+}
+
+/** Counts until `expected` records were handled; the clock runs from the first chunk to the last record. */
+function meter(ctx: PlatformaticContext, topic: string, expected: number) {
+  let t0: number | undefined;
+  let t1: number | undefined;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu1: NodeJS.CpuUsage | undefined;
+  let count = 0;
+  let checksum = 0;
+  let finish!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
+  return {
+    done,
+    fail,
+    start() {
+      if (t0 !== undefined) return;
+      t0 = performance.now();
+      cpu0 = process.cpuUsage();
+    },
+    handled(records: number, sum: number) {
+      count += records;
+      checksum += sum;
+      if (count >= expected && t1 === undefined) {
+        t1 = performance.now();
+        cpu1 = process.cpuUsage(cpu0);
+        finish();
+      }
+    },
+    result(): ConsumeResult {
+      clearTimeout(timer);
+      return { elapsedMs: t1! - t0!, cpuMs: ((cpu1?.user ?? 0) + (cpu1?.system ?? 0)) / 1000, count, checksum };
+    },
+  };
+}
+
+/** The plain client: its stream from the beginning (autocommit, its default), chunk by chunk. */
+async function timedChunks(ctx: PlatformaticContext, topic: string, expected: number, handle: (chunk: Message[]) => number): Promise<ConsumeResult> {
+  const consumer = newConsumer(ctx, topic);
+  const m = meter(ctx, topic, expected);
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: "earliest" });
+    stream.on("error", m.fail);
+    stream.on("readable", () => {
+      const chunk: Message[] = [];
+      for (let x = stream.read() as Message | null; x !== null; x = stream.read() as Message | null) chunk.push(x);
+      if (chunk.length === 0) return;
+      m.start();
+      m.handled(chunk.length, handle(chunk));
+    });
+    await m.done;
+  } finally {
+    await consumer.close(true);
+  }
+  return m.result();
+}
+
+async function timedKontract(ctx: PlatformaticContext, topic: string, work: Workload): Promise<ConsumeResult> {
+  const consumer = newConsumer(ctx, topic);
+  const m = meter(ctx, topic, work.count);
+  // The clock starts when the first chunk is there, before kontract decodes it (as for the plain client).
+  const consume = consumer.consume.bind(consumer) as (options: object) => Promise<NodeJS.ReadableStream>;
+  Object.assign(consumer, {
+    consume: async (options: object) => {
+      const stream = await consume(options);
+      stream.once("readable", m.start);
+      return stream;
+    },
+  });
+  const contract = contractConsumer<Order, unknown, PlatformaticConsumer>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
+  try {
+    await contract.run({
+      topics: [topic],
+      fallbackMode: "earliest",
+      onRestart: m.fail,
+      eachBatch: async ({ messages }) => {
+        let sum = 0;
+        for (const x of messages) sum += tenths(x.value!);
+        m.handled(messages.length, sum);
+      },
+    });
+    await m.done;
+  } finally {
+    await contract.close(true);
+  }
+  return m.result();
+}

@@ -1,0 +1,650 @@
+/**
+ * @platformatic/kafka on the client port (`new Producer({ clientId,
+ * bootstrapBrokers })`, `new Consumer({ groupId, clientId, bootstrapBrokers })`,
+ * both with their default Buffer serdes). It needs Node >= 22.22 (its engines);
+ * nothing here loads it. Its API is not kafkajs's, so this adapter does more
+ * than translate options:
+ *
+ * - Produce: `send({ messages: [{ topic, key, value, headers, partition, timestamp }] })`
+ *   takes Buffers only (header names too: headers go as a Map of Buffers,
+ *   timestamps as bigint) and answers one base offset per topic and partition
+ *   (`{ offsets: [{ topic, partition, offset }] }`), like kafkajs's per-partition
+ *   answer. `acks` and `compression` are per call there too (compression by
+ *   name); `timeout` is the client's (its `timeout` option), so it is dropped.
+ *   No partitioner tracking: a placement is exact when the message named its
+ *   partition or the topic answered for one partition. Its errors say
+ *   `canRetry`; the adapter turns that into the `retriable` kontract reads.
+ * - Consume: no `run`/`eachMessage`/`eachBatch`/`resolveOffset`/`pause`, but
+ *   `consume({ topics, mode, ... })`, a stream of messages each with a
+ *   `commit()`. The adapter's `run` opens that stream (`autocommit` off: the
+ *   stream would commit what it fetched, not what was handled; `mode`
+ *   "committed" unless given, so a restart resumes where the group stands) and
+ *   runs the handlers over it, in order per partition, one partition run at a
+ *   time; it commits a partition past its last handled (or dead-lettered)
+ *   record after each run. A handler error is retried in place with a backoff
+ *   (`retry: { initialRetryTime, maxRetryTime }`, kafkajs's names), except a
+ *   non-retriable kontract error (an ERROR rule with onError "stop", a poison
+ *   pill with "fail", a DLQ write that cannot succeed): its partition is held
+ *   at the record, uncommitted, while the others go on, as with the Confluent
+ *   client's pause. `consumer.paused()` lists the held partitions and
+ *   `consumer.resume([{ topic }])` reads them again from their committed
+ *   offsets (the stream is opened anew). A stream that fails is opened anew
+ *   the same way (after `onRestart(error)`); `consumer.close()` stops after
+ *   the record being handled, commits, and closes the stream and the client.
+ */
+import { KontractError, isKontractError } from "../../errors.js";
+import type {
+  Batch,
+  ConsumedMessage,
+  ConsumerPort,
+  EachBatchPayload,
+  EachMessagePayload,
+  OutgoingMessage,
+  ProducerPort,
+  RecordHeaders,
+  RecordMetadata,
+  RunConfig,
+  TopicMessages,
+  WriteOptions,
+} from "../client.js";
+import { placeMessages } from "../placement.js";
+
+/**
+ * A producer of @platformatic/kafka, as far as kontract relies on it. Loose on
+ * purpose (the client's own types are generic over its serdes and overloaded
+ * with callbacks); the adapter checks the shape at run time (isPlatformaticProducer).
+ */
+export interface PlatformaticProducer {
+  readonly type: string;
+  send(options: never): Promise<unknown>;
+  asStream(...args: never[]): unknown;
+}
+
+/** A consumer of @platformatic/kafka, as far as kontract relies on it (see PlatformaticProducer). */
+export interface PlatformaticConsumer {
+  readonly type: string;
+  consume(options: never): Promise<unknown>;
+  close(force?: boolean): Promise<void>;
+}
+
+/** What the wrapped consumer adds for @platformatic/kafka, whose consumers have no partition pause of their own. */
+export interface PlatformaticConsumerControls {
+  /** The partitions a non-retriable error (or a handler's `pause()`) holds, kafkajs's shape. */
+  paused(): { topic: string; partitions: number[] }[];
+  /** Releases held partitions (all of a topic's without `partitions`); they are read again from their committed offsets. */
+  resume(topics: readonly { topic: string; partitions?: readonly number[] }[]): void;
+  /** Stops after the record being handled, commits what was handled, closes the stream, then the client (`force` as for its close). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** The run options kontract adds for @platformatic/kafka; its own consume options (`topics`, `mode`, `maxWaitTime`, ...) pass through. */
+export interface PlatformaticRunOptions {
+  /** Backoff between attempts at a record whose handler failed retriably, and between stream restarts. Defaults 300 and 30,000 ms, as kafkajs's. */
+  retry?: { initialRetryTime?: number; maxRetryTime?: number };
+  /** Called with the error when the message stream failed and is opened again. */
+  onRestart?: (error: unknown) => void;
+}
+
+/** `run`'s options for a consumer whose `consume` takes `O`: those minus `autocommit` (the wrapper commits), plus kontract's. */
+export type PlatformaticRunConfig<O> = Omit<O, "autocommit"> & PlatformaticRunOptions & RunConfig;
+
+export function isPlatformaticProducer(p: object): p is PlatformaticProducer {
+  const x = p as Partial<Record<"type" | "send" | "asStream", unknown>>;
+  return x.type === "producer" && typeof x.send === "function" && typeof x.asStream === "function";
+}
+
+export function isPlatformaticConsumer(c: object): c is PlatformaticConsumer {
+  const x = c as Partial<Record<"type" | "consume", unknown>>;
+  return x.type === "consumer" && typeof x.consume === "function";
+}
+
+// ---- produce ----
+
+/** A record as @platformatic/kafka's default (Buffer) serializers take it. */
+interface RecordToProduce {
+  topic: string;
+  key?: Buffer;
+  value?: Buffer;
+  partition?: number;
+  timestamp?: bigint;
+  headers?: Map<Buffer, Buffer>;
+}
+
+interface SendOptions {
+  messages: RecordToProduce[];
+  acks?: number;
+  compression?: string;
+}
+
+interface ProduceResult {
+  offsets?: { topic: string; partition: number; offset: bigint }[];
+}
+
+/** kafkajs's CompressionTypes by number, as @platformatic/kafka names them. */
+const COMPRESSION = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
+
+export function platformaticProducer(producer: PlatformaticProducer): ProducerPort {
+  const send = (options: SendOptions) => (producer as unknown as { send(o: SendOptions): Promise<ProduceResult> }).send(options);
+  return {
+    client: "platformatic",
+    async write(topicMessages, options) {
+      const out: SendOptions = { messages: toRecords(topicMessages) };
+      if (options.acks !== undefined) out.acks = options.acks;
+      if (options.compression !== undefined) out.compression = compressionName(options.compression);
+      let result: ProduceResult;
+      try {
+        result = await send(out);
+      } catch (e) {
+        throw writeFailure(e);
+      }
+      const records: RecordMetadata[] = (result.offsets ?? []).map((o) => ({ topicName: o.topic, partition: o.partition, errorCode: 0, baseOffset: o.offset.toString() }));
+      return { placements: placeMessages(topicMessages, records), records };
+    },
+  };
+}
+
+function compressionName(n: NonNullable<WriteOptions["compression"]>): string {
+  const name = COMPRESSION[n];
+  if (name === undefined) throw new KontractError("usage", `compression ${n} is not one of kafkajs's CompressionTypes (0 to 4)`);
+  return name;
+}
+
+const bytes = (v: Buffer | string): Buffer => (typeof v === "string" ? Buffer.from(v) : v);
+
+function toRecords(topicMessages: readonly TopicMessages[]): RecordToProduce[] {
+  const out: RecordToProduce[] = [];
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) out.push(toRecord(topic, m));
+  }
+  return out;
+}
+
+function toRecord(topic: string, m: OutgoingMessage): RecordToProduce {
+  const r: RecordToProduce = { topic };
+  if (m.key !== undefined && m.key !== null) r.key = bytes(m.key);
+  if (m.value !== null) r.value = bytes(m.value);
+  if (m.partition !== undefined) r.partition = m.partition;
+  if (m.timestamp !== undefined) r.timestamp = BigInt(m.timestamp);
+  if (m.headers !== undefined) r.headers = toHeaderMap(m.headers);
+  return r;
+}
+
+/** Header names and values as Buffers (its default serializers take nothing else); a repeated header once per value. */
+function toHeaderMap(headers: RecordHeaders): Map<Buffer, Buffer> {
+  const out = new Map<Buffer, Buffer>();
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    // Map keys are the Buffer objects: a fresh one per value keeps every value of a repeated name.
+    if (Array.isArray(v)) for (const x of v) out.set(Buffer.from(name), bytes(x));
+    else out.set(Buffer.from(name), bytes(v));
+  }
+  return out;
+}
+
+/**
+ * Whether retrying may help, from @platformatic/kafka's `canRetry` flags
+ * (its errors nest: a MultipleErrors per attempt and destination). Any
+ * `false` wins: a record the broker refuses stays refused.
+ */
+export function platformaticCanRetry(e: unknown, depth = 0): boolean | undefined {
+  if (typeof e !== "object" || e === null || depth > 8) return undefined;
+  const own = (e as { canRetry?: unknown }).canRetry;
+  let inner: boolean | undefined;
+  const nested = (e as { errors?: unknown }).errors;
+  for (const x of [...(Array.isArray(nested) ? nested : []), (e as { cause?: unknown }).cause]) {
+    const r = platformaticCanRetry(x, depth + 1);
+    if (r === false) return false;
+    if (r === true) inner = true;
+  }
+  if (own === false) return false;
+  return own === true || inner === true ? true : undefined;
+}
+
+/** The client's error, with `retriable` (what causeRetriable reads) from its `canRetry` flags. */
+function writeFailure(e: unknown): unknown {
+  const retriable = platformaticCanRetry(e);
+  if (retriable === undefined) return e;
+  return Object.assign(new Error(e instanceof Error ? e.message : String(e), { cause: e }), { retriable });
+}
+
+// ---- consume ----
+
+/** A consumed message of @platformatic/kafka with its default (Buffer) deserializers. */
+interface StreamMessage {
+  readonly key?: Buffer;
+  readonly value?: Buffer;
+  readonly headerEntries: readonly (readonly [Buffer, Buffer])[];
+  readonly topic: string;
+  readonly partition: number;
+  readonly timestamp: bigint;
+  readonly offset: bigint;
+  commit(callback: (error?: Error | null) => void): void;
+}
+
+/** Its MessagesStream, as the adapter reads it. */
+interface MessageStream {
+  read(): StreamMessage | null;
+  on(event: "readable" | "end" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (e: unknown) => void): unknown;
+  close(): Promise<void>;
+}
+
+interface StreamConsumer {
+  readonly closed: boolean;
+  consume(options: Record<string, unknown>): Promise<MessageStream>;
+  close(force?: boolean): Promise<void>;
+}
+
+/**
+ * A consumed record in the port's (kafkajs's) shape. A class: a chunk's
+ * records live until it is handled, and V8 pretenures object-literal sites
+ * whose objects survive a scavenge (see consumer.ts).
+ */
+class StreamRecord implements ConsumedMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: string;
+  readonly attributes = 0;
+  readonly offset: string;
+  readonly headers: RecordHeaders;
+  constructor(m: StreamMessage) {
+    this.key = m.key ?? null;
+    this.value = m.value ?? null;
+    this.timestamp = m.timestamp.toString();
+    this.offset = m.offset.toString();
+    this.headers = toRecordHeaders(m.headerEntries);
+  }
+}
+
+/** kafkajs's form: a value per name, an array for a repeated name; `{}` when none. */
+function toRecordHeaders(entries: readonly (readonly [Buffer, Buffer])[]): RecordHeaders {
+  const out: RecordHeaders = {};
+  for (const [k, v] of entries) {
+    const name = k.toString();
+    const seen = out[name];
+    out[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
+  }
+  return out;
+}
+
+class MessagePayload implements EachMessagePayload {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly message: ConsumedMessage,
+    readonly pause: () => () => void,
+  ) {}
+  heartbeat = heartbeat;
+}
+
+/** Its consumer heartbeats on a timer of its own, whatever the handlers do. */
+function heartbeat(): Promise<void> {
+  return Promise.resolve();
+}
+
+class ChunkBatch implements Batch {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly messages: ConsumedMessage[],
+  ) {}
+  /** The end of what was fetched: the stream does not tell the partition's high watermark. */
+  get highWatermark(): string {
+    return (BigInt(this.lastOffset()) + 1n).toString();
+  }
+  isEmpty(): boolean {
+    return this.messages.length === 0;
+  }
+  firstOffset(): string | null {
+    return this.messages[0]?.offset ?? null;
+  }
+  lastOffset(): string {
+    return this.messages[this.messages.length - 1]?.offset ?? "-1";
+  }
+  offsetLag(): string {
+    return "0";
+  }
+  offsetLagLow(): string {
+    return "0";
+  }
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const ignore = (): void => {};
+
+/** Returned by an attempt that ended because the run is stopping or restarting, not by the handler. */
+const INTERRUPTED = Symbol("interrupted");
+
+/**
+ * Reads a MessagesStream chunk by chunk: everything it holds at the time, at
+ * least one record. Its 'readable' listener stays attached for the stream's
+ * life: without one the stream does not fetch (readableFlowing back to null).
+ */
+class ChunkReader {
+  #wake: (() => void) | undefined;
+  #interrupted = false;
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+
+  constructor(readonly stream: MessageStream) {
+    stream.on("readable", this.#signal);
+    stream.on("end", this.#end);
+    stream.on("close", this.#end);
+    stream.on("error", (error) => {
+      this.#failure ??= { error };
+      this.#signal();
+    });
+  }
+
+  readonly #signal = (): void => {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  };
+
+  readonly #end = (): void => {
+    this.#ended = true;
+    this.#signal();
+  };
+
+  /** Makes a pending or the next `next()` return null. */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.#signal();
+  }
+
+  /** The next chunk; null when interrupted or the stream ended; throws what the stream failed with. */
+  async next(): Promise<StreamMessage[] | null> {
+    for (;;) {
+      if (this.#failure) throw this.#failure.error;
+      if (this.#interrupted) return null;
+      const chunk: StreamMessage[] = [];
+      for (let m = this.stream.read(); m !== null; m = this.stream.read()) chunk.push(m);
+      if (chunk.length > 0) return chunk;
+      if (this.#ended) return null;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+}
+
+export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPort & { readonly methods: PlatformaticConsumerControls } {
+  const client = consumer as unknown as StreamConsumer;
+  let run: StreamRun | undefined;
+  return {
+    client: "platformatic",
+    async run(config) {
+      if (run) throw new KontractError("usage", "run() was called already: one run per consumer (close() ends it)");
+      run = new StreamRun(client, config);
+      try {
+        await run.start();
+      } catch (e) {
+        run = undefined;
+        throw e;
+      }
+    },
+    methods: {
+      paused: () => run?.paused() ?? [],
+      resume: (topics) => run?.resume(topics),
+      async close(force) {
+        const stopping = run;
+        run = undefined;
+        await stopping?.stop();
+        await client.close(force);
+      },
+    },
+  };
+}
+
+/** One `run`: the stream it reads (opened again after a failure or a resume), the held partitions. */
+class StreamRun {
+  readonly #consumer: StreamConsumer;
+  readonly #eachMessage: RunConfig["eachMessage"];
+  readonly #eachBatch: RunConfig["eachBatch"];
+  readonly #autoResolve: boolean;
+  readonly #initialRetry: number;
+  readonly #maxRetry: number;
+  readonly #onRestart: ((error: unknown) => void) | undefined;
+  /** The consume options as given, without kontract's; copied per consume() (the client writes into them). */
+  readonly #options: Record<string, unknown>;
+  #stream: MessageStream | undefined;
+  #reader: ChunkReader | undefined;
+  #stopping = false;
+  #restart = false;
+  #wakeBackoff: (() => void) | undefined;
+  #done: Promise<void> | undefined;
+  /** Held partitions: the offset they wait at. */
+  readonly #held = new Map<string, { topic: string; partition: number; offset: bigint }>();
+
+  constructor(consumer: StreamConsumer, config: RunConfig) {
+    const { eachMessage, eachBatch, eachBatchAutoResolve, retry, onRestart, autocommit, ...options } = config as RunConfig & PlatformaticRunOptions & { autocommit?: unknown };
+    if (!eachMessage && !eachBatch) throw new KontractError("usage", "run() needs eachMessage or eachBatch");
+    if (autocommit !== undefined && autocommit !== false) {
+      throw new KontractError("usage", "autocommit: the contract consumer commits past handled and dead-lettered records itself; leave autocommit unset");
+    }
+    this.#consumer = consumer;
+    this.#eachMessage = eachMessage;
+    this.#eachBatch = eachBatch;
+    this.#autoResolve = eachBatchAutoResolve ?? true;
+    this.#initialRetry = retry?.initialRetryTime ?? 300;
+    this.#maxRetry = retry?.maxRetryTime ?? 30_000;
+    this.#onRestart = onRestart;
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    this.#open(await this.#consumer.consume({ mode: "committed", ...this.#options, autocommit: false }));
+    this.#done = this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#interrupt();
+    await this.#done;
+  }
+
+  paused(): { topic: string; partitions: number[] }[] {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of this.#held.values()) {
+      const list = byTopic.get(topic);
+      if (list) list.push(partition);
+      else byTopic.set(topic, [partition]);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  resume(topics: readonly { topic: string; partitions?: readonly number[] }[]): void {
+    let released = false;
+    for (const [key, h] of this.#held) {
+      if (topics.some((t) => t.topic === h.topic && (t.partitions === undefined || t.partitions.includes(h.partition)))) {
+        this.#held.delete(key);
+        released = true;
+      }
+    }
+    // Records of a held partition after its record were dropped, not committed: a new stream reads them again.
+    if (released) {
+      this.#restart = true;
+      this.#interrupt();
+    }
+  }
+
+  #open(stream: MessageStream): void {
+    this.#stream = stream;
+    this.#reader = new ChunkReader(stream);
+  }
+
+  #interrupt(): void {
+    this.#reader?.interrupt();
+    const wake = this.#wakeBackoff;
+    this.#wakeBackoff = undefined;
+    wake?.();
+  }
+
+  #over(): boolean {
+    return this.#stopping || this.#consumer.closed;
+  }
+
+  async #loop(): Promise<void> {
+    let failures = 0;
+    try {
+      while (!this.#over()) {
+        try {
+          if (this.#restart || !this.#reader) await this.#reopen();
+          const chunk = await this.#reader!.next();
+          if (chunk === null) {
+            if (this.#over() || this.#restart) continue;
+            throw new Error("the message stream ended");
+          }
+          failures = 0;
+          await this.#handle(chunk);
+        } catch (e) {
+          if (this.#over()) break;
+          // The stream failed (or could not be opened): open it again from the committed offsets.
+          this.#restart = true;
+          this.#onRestart?.(e);
+          await this.#backoff(failures++);
+        }
+      }
+    } finally {
+      const stream = this.#stream;
+      this.#stream = this.#reader = undefined;
+      // Closing flushes the commits queued on it.
+      await stream?.close().catch(ignore);
+    }
+  }
+
+  async #reopen(): Promise<void> {
+    this.#restart = false;
+    const old = this.#stream;
+    this.#stream = this.#reader = undefined;
+    await old?.close().catch(ignore);
+    if (this.#over()) return;
+    this.#open(await this.#consumer.consume({ ...this.#options, mode: "committed", autocommit: false }));
+  }
+
+  #backoff(attempt: number): Promise<void> {
+    const ms = Math.min(this.#maxRetry, this.#initialRetry * 2 ** Math.min(attempt, 30));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.#wakeBackoff = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  /** A chunk run by run of one partition, in order. The stream yields a fetch answer partition after partition. */
+  async #handle(chunk: readonly StreamMessage[]): Promise<void> {
+    for (let start = 0; start < chunk.length; ) {
+      const { topic, partition } = chunk[start]!;
+      let end = start + 1;
+      while (end < chunk.length && chunk[end]!.partition === partition && chunk[end]!.topic === topic) end++;
+      if (this.#stopping || this.#restart) return;
+      if (!this.#held.has(partitionKey(topic, partition))) {
+        if (this.#eachBatch) await this.#runBatch(topic, partition, chunk.slice(start, end));
+        else await this.#runMessages(topic, partition, chunk, start, end);
+      }
+      start = end;
+    }
+  }
+
+  #hold(topic: string, partition: number, offset: bigint): void {
+    this.#held.set(partitionKey(topic, partition), { topic, partition, offset });
+  }
+
+  /**
+   * Calls `attempt` until it resolves. Returns undefined when it did, the
+   * error when it is a non-retriable kontract error (the record must wait),
+   * INTERRUPTED when the run stops or restarts meanwhile.
+   */
+  async #attempt(attempt: () => Promise<void>): Promise<unknown> {
+    for (let n = 0; ; n++) {
+      try {
+        await attempt();
+        return undefined;
+      } catch (e) {
+        if (isKontractError(e) && !e.retriable) return e;
+        if (this.#stopping || this.#restart) return INTERRUPTED;
+        await this.#backoff(n);
+        if (this.#stopping || this.#restart) return INTERRUPTED;
+      }
+    }
+  }
+
+  async #runMessages(topic: string, partition: number, chunk: readonly StreamMessage[], start: number, end: number): Promise<void> {
+    const eachMessage = this.#eachMessage!;
+    let handled: StreamMessage | undefined;
+    let pauseAsked = false;
+    const pause = () => {
+      pauseAsked = true;
+      return () => this.resume([{ topic, partitions: [partition] }]);
+    };
+    try {
+      for (let i = start; i < end; i++) {
+        if (this.#stopping || this.#restart) return;
+        const m = chunk[i]!;
+        const payload = new MessagePayload(topic, partition, new StreamRecord(m), pause);
+        const outcome = await this.#attempt(() => eachMessage(payload));
+        if (outcome === INTERRUPTED) return;
+        if (outcome !== undefined) return this.#hold(topic, partition, m.offset);
+        handled = m;
+        // kafkajs's pause() inside eachMessage: this record is done, the partition waits after it.
+        if (pauseAsked) return this.#hold(topic, partition, m.offset + 1n);
+      }
+    } finally {
+      handled?.commit(ignore);
+    }
+  }
+
+  async #runBatch(topic: string, partition: number, run: readonly StreamMessage[]): Promise<void> {
+    const eachBatch = this.#eachBatch!;
+    const records = run.map((m) => new StreamRecord(m));
+    /** Index of the last record resolved, in `run`. */
+    let resolved = -1;
+    let committed = -1;
+    const commit = () => {
+      if (resolved > committed) run[(committed = resolved)]!.commit(ignore);
+    };
+    /** Where the partition stands: the first record not resolved, or past the run. */
+    const next = () => run[resolved + 1]?.offset ?? run[run.length - 1]!.offset + 1n;
+    let pauseAsked = false;
+    for (let n = 0; !this.#stopping && !this.#restart; n++) {
+      const from = resolved + 1;
+      const batch = new ChunkBatch(topic, partition, from === 0 ? records : records.slice(from));
+      const payload: EachBatchPayload = {
+        batch,
+        resolveOffset: (offset) => {
+          const o = BigInt(offset);
+          while (resolved + 1 < run.length && run[resolved + 1]!.offset <= o) resolved++;
+        },
+        heartbeat,
+        pause: () => {
+          pauseAsked = true;
+          return () => this.resume([{ topic, partitions: [partition] }]);
+        },
+        commitOffsetsIfNecessary: async () => commit(),
+        uncommittedOffsets: () => ({ topics: [{ topic, partitions: [{ partition, offset: next().toString() }] }] }),
+        isRunning: () => !this.#stopping,
+        isStale: () => this.#restart || this.#stopping,
+      };
+      let failed = false;
+      let failure: unknown;
+      try {
+        await eachBatch(payload);
+        if (this.#autoResolve) resolved = run.length - 1;
+      } catch (e) {
+        failed = true;
+        failure = e;
+      }
+      commit();
+      if (pauseAsked) return this.#hold(topic, partition, next());
+      // Done, or nothing left to try again.
+      if (!failed || resolved === run.length - 1) return;
+      if (isKontractError(failure) && !failure.retriable) return this.#hold(topic, partition, next());
+      if (this.#stopping || this.#restart) return;
+      // Retried in place, from the first record not resolved.
+      await this.#backoff(n);
+    }
+  }
+}
