@@ -24,7 +24,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   lint: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   testing: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   diff: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing"],
-  cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing", "diff"],
+  cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing", "diff", "kafka"],
   "index.ts": ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
 };
 

@@ -18,6 +18,7 @@ Commands:
                                      write a registry's contracts as files (see kontract pull --help)
   diff <a> <b>                       rule-level changes between folders, git refs or registries,
                                      classed and proved on fixtures (see kontract diff --help)
+  dlq <inspect|stats|replay> <topic> dead letters: list, count, replay exactly once (see kontract dlq --help)
 
 Options:
   -V, --version                      print kontract's version
@@ -57,6 +58,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   diff: async () => {
     const m = await import("./diff.js");
     return { run: (a) => m.diffCommand(a), usage: m.DIFF_USAGE };
+  },
+  dlq: async () => {
+    const m = await import("./dlq.js");
+    return { run: (a) => m.dlqCommand(a), usage: m.DLQ_USAGE };
   },
 };
 

@@ -67,3 +67,24 @@ export {
 export { consumerPort, loadKafkaClient, producerPort, type KafkaConsumer, type KafkaProducer } from "./clients/index.js";
 export { trackingPartitioner, type PartitionerFactory, type Placement } from "./placement.js";
 export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, SentReport } from "./reports.js";
+export {
+  NO_RULE,
+  deadLetterMatches,
+  deadLetterStats,
+  parseDeadLetter,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterStats,
+} from "./dead-letters.js";
+export {
+  REPLAY_SOURCE_HEADER,
+  readDeadLetters,
+  readTopic,
+  replayDeadLetters,
+  replayLedgerTopic,
+  type KafkaAccess,
+  type ReadOptions,
+  type ReplayDeadLettersOptions,
+  type ReplayPlanEntry,
+  type ReplayReport,
+} from "./dead-letter-tools.js";

@@ -136,6 +136,7 @@ function lastBytes(headers: IHeaders | undefined, name: string): Buffer | undefi
   return bytesOf(last);
 }
 
-function lastText(headers: IHeaders | undefined, name: string): string | undefined {
+/** The last value of a header, as text (a repeated header's last one counts, as in Java). */
+export function lastText(headers: IHeaders | undefined, name: string): string | undefined {
   return lastBytes(headers, name)?.toString("utf8");
 }

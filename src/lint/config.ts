@@ -45,6 +45,8 @@ export interface KontractConfig {
   readonly test: TestConfig;
   /** The registry `plan`, `push` and `pull` use when neither --registry nor KONTRACT_REGISTRY_URL names one. */
   readonly registry: { readonly url?: string };
+  /** The brokers `kontract dlq` uses when neither --brokers nor KONTRACT_BROKERS names them. */
+  readonly kafka: { readonly brokers?: readonly string[] };
 }
 
 export const EMPTY_LINT_CONFIG: LintConfig = { severity: {}, ignore: [], overrides: [], actions: [], ruleTypes: [], requiredParams: {} };
@@ -52,7 +54,7 @@ export const EMPTY_LINT_CONFIG: LintConfig = { severity: {}, ignore: [], overrid
 export const CONFIG_FILE_NAMES = ["kontract.config.yaml", "kontract.config.yml", ".kontract.yaml", ".kontract.yml"] as const;
 
 export function defaultConfig(baseDir: string): KontractConfig {
-  return { file: undefined, baseDir, lint: EMPTY_LINT_CONFIG, test: {}, registry: {} };
+  return { file: undefined, baseDir, lint: EMPTY_LINT_CONFIG, test: {}, registry: {}, kafka: {} };
 }
 
 /** Parses a configuration file. Throws KontractError code "usage" naming file:line:col. */
@@ -69,9 +71,9 @@ export function parseConfig(text: string, file: string, baseDir: string): Kontra
     throw new KontractError("usage", `invalid configuration: ${e.message}`, { position: { file, line: p.line, column: p.col } });
   }
   const data: unknown = doc.toJS() ?? {};
-  if (!isObject(data)) fail([], "the configuration must be a mapping with `lint`, `test` and/or `registry`");
+  if (!isObject(data)) fail([], "the configuration must be a mapping with `lint`, `test`, `registry` and/or `kafka`");
   const root = data as Record<string, unknown>;
-  checkKeys(root, ["lint", "test", "registry"], [], fail);
+  checkKeys(root, ["lint", "test", "registry", "kafka"], [], fail);
   const lintData = root.lint ?? {};
   if (!isObject(lintData)) fail(["lint"], "`lint` must be a mapping");
   const l = lintData as Record<string, unknown>;
@@ -119,7 +121,18 @@ export function parseConfig(text: string, file: string, baseDir: string): Kontra
     if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(r.url as string)) fail(["registry", "url"], "`registry.url` must not hold credentials: set KONTRACT_REGISTRY_USER and KONTRACT_REGISTRY_PASSWORD, or KONTRACT_REGISTRY_TOKEN");
     registry.url = r.url as string;
   }
-  return { file, baseDir, lint: { severity, ignore, overrides, actions, ruleTypes, requiredParams }, test, registry };
+  const kafkaData = root.kafka ?? {};
+  if (!isObject(kafkaData)) fail(["kafka"], "`kafka` must be a mapping");
+  const k = kafkaData as Record<string, unknown>;
+  checkKeys(k, ["brokers"], ["kafka"], fail);
+  const kafka: { brokers?: string[] } = {};
+  if (k.brokers !== undefined) {
+    if (!Array.isArray(k.brokers) || k.brokers.length === 0 || !k.brokers.every((b) => typeof b === "string" && /^[^\s:]+:\d+$/.test(b))) {
+      fail(["kafka", "brokers"], "`kafka.brokers` must be a list of host:port");
+    }
+    kafka.brokers = k.brokers as string[];
+  }
+  return { file, baseDir, lint: { severity, ignore, overrides, actions, ruleTypes, requiredParams }, test, registry, kafka };
 }
 
 type Fail = (path: readonly PathSegment[], message: string, key?: boolean) => never;
