@@ -74,3 +74,9 @@ test("registry.url: the registry plan, push and pull use; credentials in it are 
   assert.throws(() => parseConfig("registry:\n  url: https://key:secret@sr.example.com\n", "k.yaml", "/p"), (e: Error) => /must not hold credentials/.test(e.message) && !e.message.includes("secret"));
   assert.throws(() => parseConfig("registry:\n  token: x\n", "k.yaml", "/p"), /unknown key `token`/);
 });
+
+test("kafka.brokers: a list of host:port for kontract dlq; anything else is a usage error at its line", () => {
+  assert.deepEqual(parseConfig("kafka:\n  brokers: [a:9092, b:9093]\n", "k.yaml", "/").kafka, { brokers: ["a:9092", "b:9093"] });
+  assert.throws(() => parseConfig("kafka:\n  brokers: a:9092\n", "k.yaml", "/"), /k.yaml:2:\d+.*kafka.brokers. must be a list of host:port/);
+  assert.throws(() => parseConfig("kafka:\n  servers: [a:1]\n", "k.yaml", "/"), /servers/);
+});
