@@ -16,7 +16,9 @@ import {
 } from "@confluentinc/schemaregistry";
 import { create, createMutableRegistry } from "@bufbuild/protobuf";
 import type { Contract, Rule } from "../src/contract/model.js";
-import { createEngine } from "../src/engine/index.js";
+import promClient from "prom-client";
+import { createEngine, type EngineObserver } from "../src/engine/index.js";
+import { prometheusSink, ruleMetrics } from "../src/metrics/index.js";
 import { FORMATS } from "../src/format/index.js";
 import { protobufFormat } from "../src/format/protobuf/index.js";
 import { createFileRegistry } from "../src/registry/file-registry.js";
@@ -38,6 +40,7 @@ CelExecutor.register();
 CelFieldExecutor.register();
 
 const REFERENCE = "@confluentinc/schemaregistry";
+const WITH_METRICS = "kontract + metrics";
 const OURS = "kontract";
 
 interface Case {
@@ -90,11 +93,11 @@ function protobufDesc() {
   return protoCache;
 }
 
-async function kontractSerializer(c: Case, topic: string): Promise<Serializer> {
+async function kontractSerializer(c: Case, topic: string, observer?: EngineObserver): Promise<Serializer> {
   const registry = createFileRegistry({ documents: [] });
   const contract: Contract = { schema: c.schema, schemaType: c.schemaType, ...(c.rules.length ? { ruleSet: { domainRules: c.rules } } : {}) };
   await registry.register(`${topic}-value`, contract);
-  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const store = createContractStore({ registry, engine: createEngine(observer ? { observer } : {}), formats: FORMATS });
   return createSerializer({ store, writerSchema: { use: "latest" } });
 }
 
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
     const topic = `bench-${n}`;
     const ref = await referenceSerializer(c, topic);
     const ours = await kontractSerializer(c, topic);
+    const measured = await kontractSerializer(c, `${topic}-metrics`, ruleMetrics(prometheusSink(promClient, { registry: new promClient.Registry() })));
     const refMsg = messages(c, true);
     const ourMsg = messages(c, false);
     // Both must accept the message before we time anything.
@@ -126,11 +130,13 @@ async function main(): Promise<void> {
     const r = await measure(c.name, [
       { name: REFERENCE, run: (i) => ref.serialize(topic, refMsg(i)) },
       { name: OURS, run: (i) => ours.serialize(topic, ourMsg(i)) },
+      { name: WITH_METRICS, run: (i) => measured.serialize(`${topic}-metrics`, ourMsg(i)) },
     ]);
     results.push(r);
-    process.stderr.write(`${c.name}: ${(r.rates[OURS]! / r.rates[REFERENCE]!).toFixed(1)}x\n`);
+    process.stderr.write(`${c.name}: ${(r.rates[OURS]! / r.rates[REFERENCE]!).toFixed(1)}x, metrics on: ${(r.rates[WITH_METRICS]! / r.rates[OURS]!).toFixed(2)} of kontract\n`);
   }
   console.log(table(results, REFERENCE, OURS, peak()));
+  console.log(`\nrule metrics on (kontract/metrics into prom-client), as a share of kontract without them: ${results.map((r) => `${r.name} ${(r.rates[WITH_METRICS]! / r.rates[OURS]!).toFixed(2)}`).join(", ")}`);
   if (soak) await soakTest();
 }
 

@@ -23,6 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   kafka: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   lint: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
   testing: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
+  metrics: ["errors.ts", "util", "contract", "engine"],
   diff: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing"],
   cli: ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde", "lint", "testing", "diff", "kafka"],
   "index.ts": ["errors.ts", "util", "contract", "cel", "format", "engine", "wire", "registry", "serde"],
