@@ -459,6 +459,18 @@ onKafkajs("onFailure ERROR on consume: stop or retry", () => {
   });
 });
 
+/** A topic with `ids` produced through a contract with `rule` (ids starting with "bad" fail it). */
+async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string> {
+  const topic = uniqueName(prefix);
+  await createTopics(kafka, [topic]);
+  await register(registryFor(infra), `${topic}-value`, contractWith(rule));
+  await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: messages(ids, (id) => id.startsWith("bad")) });
+  return topic;
+}
+
+/** The offset a group committed on a topic's first partition. */
+const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
+
 /**
  * The Confluent client never stops a consumer for a handler error: it seeks
  * back to the record and reads it again. kontract's adapter pauses the
@@ -476,15 +488,6 @@ if (confluent) {
       await confluentProducer?.disconnect();
     });
 
-    async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string> {
-      const topic = uniqueName(prefix);
-      await createTopics(kafka, [topic]);
-      await register(registryFor(infra), `${topic}-value`, contractWith(rule));
-      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: messages(ids, (id) => id.startsWith("bad")) });
-      return topic;
-    }
-
-    const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
 
     it('onError "stop": the partition is paused at the record, nothing after it handled, its offset not committed', async () => {
       const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
@@ -554,15 +557,6 @@ if (platformatic) {
       await platformaticProducer?.disconnect();
     });
 
-    async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string> {
-      const topic = uniqueName(prefix);
-      await createTopics(kafka, [topic]);
-      await register(registryFor(infra), `${topic}-value`, contractWith(rule));
-      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: messages(ids, (id) => id.startsWith("bad")) });
-      return topic;
-    }
-
-    const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
     /** Short backoffs: a retried record is tried again within half a second. */
     const QUICK_RETRY = { retry: { initialRetryTime: 100, maxRetryTime: 500 } } as Record<string, unknown>;
 
