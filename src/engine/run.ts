@@ -51,9 +51,9 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
       if (observer === undefined) {
         if (!passes(message)) break;
       } else {
-        const started = performance.now();
+        const started = observer.timeRules === true ? performance.now() : 0;
         if (!passes(message)) break;
-        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: performance.now() - started });
+        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: observer.timeRules === true ? performance.now() - started : undefined });
       }
       first++;
     }
@@ -80,7 +80,7 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
   for (let i = start; i < steps.length; i++) {
     const step = steps[i]!;
     if (state.skipRule !== undefined && step.rule.name === state.skipRule) continue;
-    const started = state.observer === undefined ? 0 : performance.now();
+    const started = state.observer?.timeRules === true ? performance.now() : 0;
     let result: RuleResult | Promise<RuleResult>;
     try {
       result = step.compiled.run(state.message, state.ctx);
@@ -155,7 +155,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
 
 function finished(observer: EngineObserver, step: Step, state: RunState, started: number): void {
   const violation = state.lastViolation;
-  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: performance.now() - started });
+  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: observer.timeRules === true ? performance.now() - started : undefined });
 }
 
 function notify(observer: EngineObserver, event: RuleEvent): void {

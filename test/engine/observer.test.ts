@@ -7,23 +7,25 @@ import { MC, order, plan } from "../helpers/contracts.js";
 
 const cond = (name: string, expr: string, extra: Partial<Rule> = {}): Rule => ({ name, kind: "CONDITION", mode: "WRITE", type: "CEL", expr, ...extra });
 
-function observed(rules: Rule[], message: Record<string, unknown>): { events: RuleEvent[]; outcome: Outcome | Promise<Outcome> } {
+function observed(rules: Rule[], message: Record<string, unknown>, timeRules = false): { events: RuleEvent[]; outcome: Outcome | Promise<Outcome> } {
   const events: RuleEvent[] = [];
-  const outcome = plan(rules, { observer: { ruleFinished: (e) => void events.push(e) } }).write.run(message, MC);
+  const outcome = plan(rules, { observer: { ruleFinished: (e) => void events.push(e), timeRules } }).write.run(message, MC);
   return { events, outcome };
 }
 
 const summary = (events: readonly RuleEvent[]) => events.map((e) => [e.rule.name, e.ctx.mode, e.failed, e.action]);
 
-test("conditions that pass on the fast path are each reported, with their time", () => {
-  const { events, outcome } = observed([cond("a", "message.amount > 0.0"), cond("b", "size(message.id) > 0")], order());
+test("conditions that pass on the fast path are each reported, with their time when the observer asks for it", () => {
+  const { events, outcome } = observed([cond("a", "message.amount > 0.0"), cond("b", "size(message.id) > 0")], order(), true);
   assert.equal((outcome as Outcome).kind, "passed");
   assert.deepEqual(summary(events), [
     ["a", "WRITE", false, "NONE"],
     ["b", "WRITE", false, "NONE"],
   ]);
-  for (const e of events) assert.ok(e.durationMs >= 0 && Number.isFinite(e.durationMs));
+  for (const e of events) assert.ok(e.durationMs !== undefined && e.durationMs >= 0 && Number.isFinite(e.durationMs));
   assert.equal(events[0]!.ctx.subject, "orders-value");
+  // Timing costs two clock reads per rule: without timeRules there is none.
+  assert.deepEqual(observed([cond("a", "message.amount > 0.0"), cond("f", "false", { onFailure: "NONE" })], order()).events.map((e) => e.durationMs), [undefined, undefined]);
 });
 
 test("failures carry the violation and the action; a stopping action ends the events", () => {

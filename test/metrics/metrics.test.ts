@@ -23,7 +23,7 @@ describe("rule metrics", () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
     const provider = new MeterProvider({ readers: [reader] });
-    const observer = ruleMetrics(openTelemetrySink(provider.getMeter("kontract")));
+    const observer = ruleMetrics(openTelemetrySink(provider.getMeter("kontract")), { timing: true });
     const outcomes = runAll(observer);
     assert.deepEqual(outcomes.map((o) => o.kind), ["passed", "passed", "failed"]);
     await reader.forceFlush();
@@ -50,7 +50,7 @@ describe("rule metrics", () => {
 
   it("Prometheus: the same under prometheus names, time in seconds, brought up to date at each scrape", async () => {
     const registry = new client.Registry();
-    const observer = ruleMetrics(prometheusSink(client, { registry }));
+    const observer = ruleMetrics(prometheusSink(client, { registry }), { timing: true });
     runAll(observer);
     await registry.metrics();
     runAll(observer);
@@ -61,5 +61,9 @@ describe("rule metrics", () => {
     assert.match(text, new RegExp(`kontract_rule_failure_total\\{${labels("warnBig")}\\} 3\n`));
     assert.match(text, new RegExp(`kontract_rule_actions_total\\{${labels("positive")},action="DLQ"\\} 3\n`));
     assert.match(text, new RegExp(`kontract_rule_duration_seconds_total\\{${labels("positive")}\\} [0-9.e-]+\n`));
+    // Without timing, no time metric (and no clock reads).
+    const quiet = new client.Registry();
+    runAll(ruleMetrics(prometheusSink(client, { registry: quiet })));
+    assert.doesNotMatch(await quiet.metrics(), /duration/);
   });
 });
