@@ -98,20 +98,25 @@ async function kafkaAccess(flag: string | undefined, clientFlag: string | undefi
   const brokers = list !== undefined ? list.split(",").map((b) => b.trim()).filter((b) => b !== "") : [...(loadConfig(io.cwd, undefined, false).kafka.brokers ?? [])];
   if (brokers.length === 0) throw new UsageError("no brokers: give --brokers host:port, set KONTRACT_BROKERS, or set kafka.brokers in kontract.config.yaml");
   if (clientFlag !== undefined && clientFlag !== "kafkajs" && clientFlag !== "confluent") throw new UsageError(`--client: ${clientFlag} is not kafkajs or confluent`);
-  const names: KafkaClientName[] = clientFlag !== undefined ? [clientFlag as KafkaClientName] : ["kafkajs", "confluent"];
-  for (const [i, name] of names.entries()) {
+  if (clientFlag !== undefined) return clientAccess(clientFlag as KafkaClientName, brokers);
+  try {
+    return await clientAccess("kafkajs", brokers);
+  } catch {
     try {
-      if (name === "kafkajs") {
-        const { Kafka, logLevel } = await loadKafkaClient<typeof import("kafkajs")>("kafkajs");
-        return { client: "kafkajs", kafka: new Kafka({ clientId: "kontract-dlq", brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }) as never };
-      }
-      const { KafkaJS } = await loadKafkaClient<typeof import("@confluentinc/kafka-javascript")>("confluent");
-      return { client: "confluent", kafka: new KafkaJS.Kafka({ kafkaJS: { clientId: "kontract-dlq", brokers, logLevel: KafkaJS.logLevel.NOTHING } }) as never };
-    } catch (e) {
-      if (i === names.length - 1) throw clientFlag === undefined ? new UsageError(`kontract dlq needs a Kafka client: npm install ${KAFKA_CLIENTS.kafkajs} (or ${KAFKA_CLIENTS.confluent})`) : e;
+      return await clientAccess("confluent", brokers);
+    } catch {
+      throw new UsageError(`kontract dlq needs a Kafka client: npm install ${KAFKA_CLIENTS.kafkajs} (or ${KAFKA_CLIENTS.confluent})`);
     }
   }
-  throw new UsageError("unreachable");
+}
+
+async function clientAccess(name: KafkaClientName, brokers: string[]): Promise<KafkaAccess> {
+  if (name === "kafkajs") {
+    const { Kafka, logLevel } = await loadKafkaClient<typeof import("kafkajs")>("kafkajs");
+    return { client: "kafkajs", kafka: new Kafka({ clientId: "kontract-dlq", brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }) as never };
+  }
+  const { KafkaJS } = await loadKafkaClient<typeof import("@confluentinc/kafka-javascript")>("confluent");
+  return { client: "confluent", kafka: new KafkaJS.Kafka({ kafkaJS: { clientId: "kontract-dlq", brokers, logLevel: KafkaJS.logLevel.NOTHING } }) as never };
 }
 
 function filterOf(values: { rule?: string | undefined; subject?: string | undefined; since?: string | undefined; until?: string | undefined; partition?: string | undefined }, now: Date): DeadLetterFilter {
