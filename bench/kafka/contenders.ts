@@ -250,43 +250,19 @@ async function timedConsume(
     maxWaitTimeInMs: 100,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
-  let t0: number | undefined;
-  let t1: number | undefined;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let cpu1: NodeJS.CpuUsage | undefined;
-  let count = 0;
-  let checksum = 0;
-  let finish!: () => void;
-  let fail!: (e: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  consumer.on(consumer.events.FETCH_START, () => {
-    if (t0 !== undefined) return;
-    t0 = performance.now();
-    cpu0 = process.cpuUsage();
-  });
-  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
-  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
+  const m = meter(ctx.consumeTimeoutMs, topic, expected);
+  consumer.on(consumer.events.FETCH_START, () => m.start());
+  consumer.on(consumer.events.CRASH, (e) => m.fail(e.payload.error));
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await start(consumer, (records, sum) => {
-      count += records;
-      checksum += sum;
-      if (count >= expected && t1 === undefined) {
-        t1 = performance.now();
-        cpu1 = process.cpuUsage(cpu0);
-        finish();
-      }
-    });
-    await done;
+    await start(consumer, m.handled);
+    await m.done;
   } finally {
-    clearTimeout(timer);
+    m.stop();
     await consumer.disconnect();
   }
-  return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
+  return m.result();
 }
 
 /**
@@ -302,6 +278,31 @@ async function timedConsumeConfluent(
 ): Promise<ConsumeResult> {
   if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
   const consumer = ctx.confluent.consumer({ kafkaJS: { groupId: `${topic}-group`, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  const m = meter(ctx.consumeTimeoutMs, topic, expected);
+  // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
+  const run = consumer.run.bind(consumer);
+  consumer.run = (config) =>
+    run({
+      ...config,
+      eachBatch: async (payload) => {
+        m.start();
+        await config!.eachBatch!(payload);
+      },
+    });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    await start(consumer, m.handled);
+    await m.done;
+  } finally {
+    m.stop();
+    await consumer.disconnect();
+  }
+  return m.result();
+}
+
+/** Counts until `expected` records were handled; the clock runs from start() (the first fetch or chunk) to the last record. */
+export function meter(consumeTimeoutMs: number, topic: string, expected: number) {
   let t0: number | undefined;
   let t1: number | undefined;
   let cpu0: NodeJS.CpuUsage | undefined;
@@ -314,24 +315,18 @@ async function timedConsumeConfluent(
     finish = resolve;
     fail = reject;
   });
-  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
-  // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
-  const run = consumer.run.bind(consumer);
-  consumer.run = (config) =>
-    run({
-      ...config,
-      eachBatch: async (payload) => {
-        if (t0 === undefined) {
-          t0 = performance.now();
-          cpu0 = process.cpuUsage();
-        }
-        await config!.eachBatch!(payload);
-      },
-    });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic] });
-    await start(consumer, (records, sum) => {
+  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${consumeTimeoutMs} ms`)), consumeTimeoutMs);
+  return {
+    done,
+    fail,
+    /** Call in finally: a run that failed early must not leave the timeout pending. */
+    stop: () => clearTimeout(timer),
+    start() {
+      if (t0 !== undefined) return;
+      t0 = performance.now();
+      cpu0 = process.cpuUsage();
+    },
+    handled(records: number, sum: number) {
       count += records;
       checksum += sum;
       if (count >= expected && t1 === undefined) {
@@ -339,13 +334,12 @@ async function timedConsumeConfluent(
         cpu1 = process.cpuUsage(cpu0);
         finish();
       }
-    });
-    await done;
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
-  }
-  return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
+    },
+    result(): ConsumeResult {
+      clearTimeout(timer);
+      return { elapsedMs: t1! - t0!, cpuMs: cpuMs(cpu1!), count, checksum };
+    },
+  };
 }
 
 const clientLabel = (client: ClientId) => (client === "kafkajs" ? "kafkajs" : "@confluentinc/kafka-javascript");

@@ -10,7 +10,7 @@
  */
 import avsc from "avsc";
 import { contractConsumer, contractProducer, loadKafkaClient } from "../../src/kafka/index.js";
-import { kontractRegistry, tenths, windowed, type ConsumeResult, type Contender, type ContenderContext, type Order, type Workload } from "./contenders.js";
+import { kontractRegistry, meter, tenths, windowed, type ConsumeResult, type Contender, type ContenderContext, type Order, type Workload } from "./contenders.js";
 
 type PlatformaticModule = typeof import("@platformatic/kafka");
 type PlatformaticProducer = InstanceType<PlatformaticModule["Producer"]>;
@@ -94,49 +94,10 @@ function newConsumer(ctx: PlatformaticContext, topic: string): PlatformaticConsu
   return new ctx.platformatic.Consumer({ clientId: "kontract-bench", groupId: `${topic}-group`, bootstrapBrokers: ctx.brokers, maxWaitTime: 100 });
 }
 
-/** Counts until `expected` records were handled; the clock runs from the first chunk to the last record. */
-function meter(ctx: PlatformaticContext, topic: string, expected: number) {
-  let t0: number | undefined;
-  let t1: number | undefined;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let cpu1: NodeJS.CpuUsage | undefined;
-  let count = 0;
-  let checksum = 0;
-  let finish!: () => void;
-  let fail!: (e: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  const timer = setTimeout(() => fail(new Error(`${topic}: only ${count} of ${expected} records consumed after ${ctx.consumeTimeoutMs} ms`)), ctx.consumeTimeoutMs);
-  return {
-    done,
-    fail,
-    start() {
-      if (t0 !== undefined) return;
-      t0 = performance.now();
-      cpu0 = process.cpuUsage();
-    },
-    handled(records: number, sum: number) {
-      count += records;
-      checksum += sum;
-      if (count >= expected && t1 === undefined) {
-        t1 = performance.now();
-        cpu1 = process.cpuUsage(cpu0);
-        finish();
-      }
-    },
-    result(): ConsumeResult {
-      clearTimeout(timer);
-      return { elapsedMs: t1! - t0!, cpuMs: ((cpu1?.user ?? 0) + (cpu1?.system ?? 0)) / 1000, count, checksum };
-    },
-  };
-}
-
 /** The plain client: its stream from the beginning (autocommit, its default), chunk by chunk. */
 async function timedChunks(ctx: PlatformaticContext, topic: string, expected: number, handle: (chunk: Message[]) => number): Promise<ConsumeResult> {
   const consumer = newConsumer(ctx, topic);
-  const m = meter(ctx, topic, expected);
+  const m = meter(ctx.consumeTimeoutMs, topic, expected);
   try {
     const stream = await consumer.consume({ topics: [topic], mode: "earliest" });
     stream.on("error", m.fail);
@@ -149,6 +110,7 @@ async function timedChunks(ctx: PlatformaticContext, topic: string, expected: nu
     });
     await m.done;
   } finally {
+    m.stop();
     await consumer.close(true);
   }
   return m.result();
@@ -156,7 +118,7 @@ async function timedChunks(ctx: PlatformaticContext, topic: string, expected: nu
 
 async function timedKontract(ctx: PlatformaticContext, topic: string, work: Workload): Promise<ConsumeResult> {
   const consumer = newConsumer(ctx, topic);
-  const m = meter(ctx, topic, work.count);
+  const m = meter(ctx.consumeTimeoutMs, topic, work.count);
   // The clock starts when the first chunk is there, before kontract decodes it (as for the plain client).
   const consume = consumer.consume.bind(consumer) as (options: object) => Promise<NodeJS.ReadableStream>;
   Object.assign(consumer, {
@@ -180,6 +142,7 @@ async function timedKontract(ctx: PlatformaticContext, topic: string, work: Work
     });
     await m.done;
   } finally {
+    m.stop();
     await contract.close(true);
   }
   return m.result();
