@@ -70,6 +70,8 @@ export interface ContractProducerOptions extends ContractsOptions {
   key?: "auto" | boolean;
   keySerde?: ProducerSideOptions;
   dlq?: DlqOptions;
+  /** Called for each message once its dead letter is written (for metrics and logs); the call's result lists them too. */
+  onDeadLetter?: (report: DeadLetteredReport) => void;
 }
 
 /** The wrapped producer: the client's producer (all its methods), with contract-aware send and sendBatch. */
@@ -279,6 +281,7 @@ export function contractProducer<P extends KafkaProducer>(producer: P, options: 
         isKey,
         violations: allViolations(e),
       };
+      options.onDeadLetter?.(reports[e.index] as DeadLetteredReport);
     });
     return sent.records;
   }

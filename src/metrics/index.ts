@@ -20,19 +20,21 @@ import type { EngineObserver, RuleEvent } from "../engine/types.js";
  */
 export interface MetricsSink {
   /** Registers a counter whose current totals `read` gives, per attribute set. */
-  counter(name: CounterName, read: () => Iterable<readonly [RuleAttributes, number]>): void;
+  counter(name: CounterName, read: () => Iterable<readonly [Attributes, number]>): void;
 }
 
-export type CounterName = "rule.executions.total" | "rule.success.total" | "rule.failure.total" | "rule.actions.total" | "rule.duration.ms.total";
+export type CounterName = "rule.executions.total" | "rule.success.total" | "rule.failure.total" | "rule.actions.total" | "rule.duration.ms.total" | "dead.letters.total";
+
+export type Attributes = Readonly<Record<string, string>>;
 
 /** The Java client's tags, and `action` on rule.actions.total. */
-export interface RuleAttributes {
+export type RuleAttributes = {
   readonly rule_type: string;
   readonly rule_mode: string;
   readonly subject: string;
   readonly rule_name: string;
   readonly action?: string;
-}
+};
 
 const DESCRIPTIONS: Readonly<Record<CounterName, string>> = {
   "rule.executions.total": "Rules run on a message (rule.success.total + rule.failure.total)",
@@ -40,6 +42,17 @@ const DESCRIPTIONS: Readonly<Record<CounterName, string>> = {
   "rule.failure.total": "Rules that failed: a condition false, a transform or executor error, a spent cost budget",
   "rule.actions.total": "Actions taken after a rule, by action (NONE is not counted)",
   "rule.duration.ms.total": "Time spent in the rule, in milliseconds: divided by rule.executions.total, the mean per message",
+  "dead.letters.total": "Records written to a dead-letter topic, by origin topic, DLQ topic, rule, reason (rule or poison-pill) and side (produce or consume)",
+};
+
+/** Label names per counter, for libraries that declare them up front (Prometheus). */
+const LABEL_NAMES: Readonly<Record<CounterName, readonly string[]>> = {
+  "rule.executions.total": ["rule_type", "rule_mode", "subject", "rule_name"],
+  "rule.success.total": ["rule_type", "rule_mode", "subject", "rule_name"],
+  "rule.failure.total": ["rule_type", "rule_mode", "subject", "rule_name"],
+  "rule.duration.ms.total": ["rule_type", "rule_mode", "subject", "rule_name"],
+  "rule.actions.total": ["rule_type", "rule_mode", "subject", "rule_name", "action"],
+  "dead.letters.total": ["topic", "dlq_topic", "rule_name", "reason", "side"],
 };
 
 /** The counts of one rule at one subject and mode. */
@@ -137,8 +150,6 @@ export interface PrometheusSinkOptions {
   readonly prefix?: string;
 }
 
-const LABELS = ["rule_type", "rule_mode", "subject", "rule_name"] as const;
-
 /**
  * Prometheus names cannot hold dots: `rule.executions.total` is
  * `kontract_rule_executions_total`; time is in seconds there,
@@ -151,11 +162,11 @@ export function prometheusSink(prom: PromClient, options: PrometheusSinkOptions 
   return {
     counter(name, read) {
       const seconds = name === "rule.duration.ms.total";
-      const exported = new Map<RuleAttributes, number>();
+      const exported = new Map<Attributes, number>();
       new prom.Counter({
         name: prefix + (seconds ? "rule_duration_seconds_total" : name.replaceAll(".", "_")),
         help: seconds ? "Time spent in the rule, in seconds" : DESCRIPTIONS[name],
-        labelNames: name === "rule.actions.total" ? [...LABELS, "action"] : [...LABELS],
+        labelNames: [...LABEL_NAMES[name]],
         ...registers,
         collect(this: { inc(labels: object, value: number): void }) {
           for (const [attributes, total] of read()) {
@@ -168,4 +179,31 @@ export function prometheusSink(prom: PromClient, options: PrometheusSinkOptions 
       } as never);
     },
   };
+}
+
+/** A dead letter as the producer (DeadLetteredReport) and the consumer (ConsumedDeadLetter) report it. */
+export interface DeadLetterEvent {
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly rule: string | undefined;
+  /** The consumer's reason; the producer dead-letters for rules only. */
+  readonly reason?: "rule" | "poison-pill";
+}
+
+/**
+ * Counts dead letters (`dead.letters.total`): give `produced` as the
+ * producer's `onDeadLetter` and `consumed` as the consumer's.
+ */
+export function deadLetterMetrics(sink: MetricsSink): { produced(e: DeadLetterEvent): void; consumed(e: DeadLetterEvent): void } {
+  const counts = new Map<string, { readonly attributes: Attributes; count: number }>();
+  sink.counter("dead.letters.total", () => [...counts.values()].map((c) => [c.attributes, c.count] as const));
+  const count = (side: "produce" | "consume", e: DeadLetterEvent): void => {
+    const reason = e.reason ?? "rule";
+    const rule = e.rule ?? "";
+    const key = `${side}\u0000${e.topic}\u0000${e.dlqTopic}\u0000${rule}\u0000${reason}`;
+    let c = counts.get(key);
+    if (c === undefined) counts.set(key, (c = { attributes: Object.freeze({ topic: e.topic, dlq_topic: e.dlqTopic, rule_name: rule, reason, side }), count: 0 }));
+    c.count++;
+  };
+  return { produced: (e) => count("produce", e), consumed: (e) => count("consume", e) };
 }

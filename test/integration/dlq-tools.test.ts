@@ -12,6 +12,8 @@ import { dlqCommand } from "../../src/cli/dlq.js";
 import { contractConsumer, contractProducer, loadKafkaClient } from "../../src/kafka/index.js";
 import { readDeadLetters, readTopic, replayDeadLetters, replayLedgerTopic, REPLAY_SOURCE_HEADER, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
 import { deadLetterStats } from "../../src/kafka/dead-letters.js";
+import { deadLetterMetrics, prometheusSink } from "../../src/metrics/index.js";
+import promClient from "prom-client";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { clientsUnderTest, countRecords, createTopics, kafkaFor, register, registryFor, uniqueIdent } from "./kafka-support.js";
 
@@ -48,6 +50,8 @@ for (const client of clientsUnderTest(() => infra).filter((c) => c.name !== "pla
     let dlq: string;
     let producer: Producer;
     let access: KafkaAccess;
+    const metricsRegistry = new promClient.Registry();
+    const counted = deadLetterMetrics(prometheusSink(promClient, { registry: metricsRegistry }));
 
     after(async () => {
       await producer?.disconnect().catch(() => {});
@@ -61,7 +65,7 @@ for (const client of clientsUnderTest(() => infra).filter((c) => c.name !== "pla
       const registry = registryFor(infra);
       await register(registry, `${topic}-value`, contract(uniqueIdent("dlqt")));
       producer = await client.producer();
-      const sent = await contractProducer(producer, { registry, key: false }).send({
+      const sent = await contractProducer(producer, { registry, key: false, onDeadLetter: counted.produced }).send({
         topic,
         messages: [
           { value: { id: "ok-1", amount: 5, email: "a@example.com" } },
@@ -73,7 +77,7 @@ for (const client of clientsUnderTest(() => infra).filter((c) => c.name !== "pla
       });
       assert.deepEqual(sent.messages.map((m) => m.status), ["sent", "sent", "sent", "sent", "dead-lettered"]);
       const consumed: string[] = [];
-      const consumer = contractConsumer(client.consumer({ groupId: uniqueName("dlqt-first") }), { registry, key: false, dlq: { producer } });
+      const consumer = contractConsumer(client.consumer({ groupId: uniqueName("dlqt-first") }), { registry, key: false, dlq: { producer }, onDeadLetter: counted.consumed });
       await consumer.connect();
       try {
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -98,6 +102,10 @@ for (const client of clientsUnderTest(() => infra).filter((c) => c.name !== "pla
       assert.equal((await readDeadLetters(access, dlq, { rule: "amountPositive" })).length, 2);
       assert.equal((await readDeadLetters(access, dlq, { originPartition: 0 })).length, 3);
       assert.equal((await readDeadLetters(access, dlq, { since: new Date(Date.now() + 3_600_000) })).length, 0);
+      // Every dead letter counted once, on the side that wrote it.
+      const text = await metricsRegistry.metrics();
+      assert.match(text, new RegExp(`kontract_dead_letters_total\\{topic="${topic}",dlq_topic="${dlq}",rule_name="amountPositive",reason="rule",side="consume"\\} 2\n`));
+      assert.match(text, new RegExp(`kontract_dead_letters_total\\{topic="${topic}",dlq_topic="${dlq}",rule_name="notTest",reason="rule",side="produce"\\} 1\n`));
       const stats = deadLetterStats(all);
       assert.deepEqual(stats.byRule, [["amountPositive", 2], ["emailShape", 1], ["notTest", 1]]);
       assert.equal(stats.byHour.reduce((n, [, c]) => n + c, 0), 4);
