@@ -36,6 +36,7 @@ import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.j
 import {
   QUICK_CONSUMER,
   clientsUnderTest,
+  type ClientUnderTest,
   countRecords,
   createTopics,
   kafkaFor,
@@ -472,6 +473,32 @@ async function seeded(prefix: string, rule: Rule, ids: string[]): Promise<string
 const committed = async (groupId: string, topic: string) => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
 
 /**
+ * On clients that hold a partition instead of stopping the consumer: an ERROR
+ * rule with onError "stop" leaves the partition paused at the failing record,
+ * nothing after it handled, its offset not committed.
+ */
+async function stopHoldsTheRecord(client: ClientUnderTest, dlqProducer: Producer, prefix: string): Promise<void> {
+  const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
+  const topic = await seeded(prefix, rule, ["ok-0", "bad-1", "ok-2"]);
+  const groupId = uniqueName(prefix);
+  const consumer = contractConsumer(client.consumer({ groupId }), { registry: registryFor(infra), key: false, dlq: { producer: dlqProducer } });
+  const handled: string[] = [];
+  await consumer.connect();
+  try {
+    // The Confluent client takes fromBeginning as consumer configuration and refuses it here.
+    await consumer.subscribe(client.name === "confluent" ? { topics: [topic] } : { topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+    await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be held" });
+    await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 15_000, what: "ok-0 committed" });
+    await sleep(500);
+  } finally {
+    await consumer.disconnect();
+  }
+  assert.deepEqual(handled, ["ok-0"]);
+  assert.equal(await committed(groupId, topic), "1", "the next start resumes at the failing record");
+}
+
+/**
  * The Confluent client never stops a consumer for a handler error: it seeks
  * back to the record and reads it again. kontract's adapter pauses the
  * record's partition first when retrying cannot help, so the record waits
@@ -489,26 +516,7 @@ if (confluent) {
     });
 
 
-    it('onError "stop": the partition is paused at the record, nothing after it handled, its offset not committed', async () => {
-      const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
-      const topic = await seeded("fcc-stop", rule, ["ok-0", "bad-1", "ok-2"]);
-      const groupId = uniqueName("fcc-stop");
-      const kafkaConsumer = confluent.consumer({ groupId });
-      const consumer = contractConsumer(kafkaConsumer, { registry: registryFor(infra), key: false, dlq: { producer: confluentProducer } });
-      const handled: string[] = [];
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: [topic] });
-        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
-        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be paused" });
-        await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 15_000, what: "ok-0 committed" });
-        await sleep(500);
-      } finally {
-        await consumer.disconnect();
-      }
-      assert.deepEqual(handled, ["ok-0"]);
-      assert.equal(await committed(groupId, topic), "1", "the next start resumes at the failing record");
-    });
+    it('onError "stop": the partition is paused at the record, nothing after it handled, its offset not committed', () => stopHoldsTheRecord(confluent, confluentProducer, "fcc-stop"));
 
     it("unwritable DLQ: paused at the record; once the topic is fixed, resume() dead-letters it and goes on", async (t) => {
       const topic = await seeded("fcc-tiny", positive("READ"), ["ok-0", "ok-1", "bad-2", "ok-3", "bad-4", "ok-5"]);
@@ -560,25 +568,7 @@ if (platformatic) {
     /** Short backoffs: a retried record is tried again within half a second. */
     const QUICK_RETRY = { retry: { initialRetryTime: 100, maxRetryTime: 500 } } as Record<string, unknown>;
 
-    it('onError "stop": the partition is held at the record, nothing after it handled, its offset not committed', async () => {
-      const rule: Rule = { name: "positive", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount > 0.0", onFailure: "ERROR" };
-      const topic = await seeded("fcp-stop", rule, ["ok-0", "bad-1", "ok-2"]);
-      const groupId = uniqueName("fcp-stop");
-      const consumer = contractConsumer(platformatic.consumer({ groupId }), { registry: registryFor(infra), key: false, dlq: { producer: platformaticProducer } });
-      const handled: string[] = [];
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
-        await waitFor(() => consumer.paused().some((p) => p.topic === topic), { timeoutMs: 20_000, what: "the partition to be held" });
-        await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 15_000, what: "ok-0 committed" });
-        await sleep(500);
-      } finally {
-        await consumer.disconnect();
-      }
-      assert.deepEqual(handled, ["ok-0"]);
-      assert.equal(await committed(groupId, topic), "1", "the next start resumes at the failing record");
-    });
+    it('onError "stop": the partition is held at the record, nothing after it handled, its offset not committed', () => stopHoldsTheRecord(platformatic, platformaticProducer, "fcp-stop"));
 
     it("missing DLQ topic: held at the record (the client calls an unknown topic a user error, not retriable); resume() once it exists", async (t) => {
       const topic = await seeded("fcp-missing", positive("READ"), ["ok-0", "ok-1", "bad-2", "ok-3", "bad-4", "ok-5"]);
