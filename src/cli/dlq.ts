@@ -4,9 +4,8 @@
  * back, exactly once.
  */
 import { parseArgs } from "node:util";
-import { KAFKA_CLIENTS, type KafkaClientName } from "../kafka/client.js";
-import { loadKafkaClient } from "../kafka/clients/index.js";
-import { readDeadLetters, replayDeadLetters, type KafkaAccess, type ReplayPlanEntry } from "../kafka/dead-letter-tools.js";
+import { KAFKA_CLIENTS } from "../kafka/client.js";
+import { connectKafka, readDeadLetters, replayDeadLetters, type KafkaAccess, type ReplayPlanEntry } from "../kafka/dead-letter-tools.js";
 import { NO_RULE, deadLetterStats, type DeadLetter, type DeadLetterFilter, type DeadLetterStats } from "../kafka/dead-letters.js";
 import { UsageError } from "./check.js";
 import { loadConfig } from "./lint.js";
@@ -98,25 +97,16 @@ async function kafkaAccess(flag: string | undefined, clientFlag: string | undefi
   const brokers = list !== undefined ? list.split(",").map((b) => b.trim()).filter((b) => b !== "") : [...(loadConfig(io.cwd, undefined, false).kafka.brokers ?? [])];
   if (brokers.length === 0) throw new UsageError("no brokers: give --brokers host:port, set KONTRACT_BROKERS, or set kafka.brokers in kontract.config.yaml");
   if (clientFlag !== undefined && clientFlag !== "kafkajs" && clientFlag !== "confluent") throw new UsageError(`--client: ${clientFlag} is not kafkajs or confluent`);
-  if (clientFlag !== undefined) return clientAccess(clientFlag as KafkaClientName, brokers);
+  if (clientFlag !== undefined) return connectKafka(clientFlag as KafkaAccess["client"], brokers);
   try {
-    return await clientAccess("kafkajs", brokers);
+    return await connectKafka("kafkajs", brokers);
   } catch {
     try {
-      return await clientAccess("confluent", brokers);
+      return await connectKafka("confluent", brokers);
     } catch {
       throw new UsageError(`kontract dlq needs a Kafka client: npm install ${KAFKA_CLIENTS.kafkajs} (or ${KAFKA_CLIENTS.confluent})`);
     }
   }
-}
-
-async function clientAccess(name: KafkaClientName, brokers: string[]): Promise<KafkaAccess> {
-  if (name === "kafkajs") {
-    const { Kafka, logLevel } = await loadKafkaClient<typeof import("kafkajs")>("kafkajs");
-    return { client: "kafkajs", kafka: new Kafka({ clientId: "kontract-dlq", brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }) as never };
-  }
-  const { KafkaJS } = await loadKafkaClient<typeof import("@confluentinc/kafka-javascript")>("confluent");
-  return { client: "confluent", kafka: new KafkaJS.Kafka({ kafkaJS: { clientId: "kontract-dlq", brokers, logLevel: KafkaJS.logLevel.NOTHING } }) as never };
 }
 
 function filterOf(values: { rule?: string | undefined; subject?: string | undefined; since?: string | undefined; until?: string | undefined; partition?: string | undefined }, now: Date): DeadLetterFilter {

@@ -12,7 +12,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { KontractError } from "../errors.js";
-import type { ConsumedMessage, OutgoingMessage, RecordHeaders } from "./client.js";
+import type { ConsumedMessage, OutgoingMessage } from "./client.js";
+import { loadKafkaClient } from "./clients/index.js";
+import { ownHeaders } from "./dlq.js";
 import { deadLetterMatches, parseDeadLetter, type DeadLetter, type DeadLetterFilter } from "./dead-letters.js";
 import { REPLAY_HEADERS, signReplay, type ReplayKey } from "./replay.js";
 
@@ -46,6 +48,16 @@ interface ProducerLike {
   disconnect(): Promise<void>;
   send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>;
   transaction(): Promise<{ send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>; commit(): Promise<void>; abort(): Promise<void> }>;
+}
+
+/** A KafkaAccess on `brokers` through an installed client (loaded now; KafkaClientMissingError names the package when it is not). */
+export async function connectKafka(client: KafkaAccess["client"], brokers: readonly string[]): Promise<KafkaAccess> {
+  if (client === "kafkajs") {
+    const { Kafka, logLevel } = await loadKafkaClient<typeof import("kafkajs")>("kafkajs");
+    return { client, kafka: new Kafka({ clientId: "kontract-dlq", brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 3 } }) as never };
+  }
+  const { KafkaJS } = await loadKafkaClient<typeof import("@confluentinc/kafka-javascript")>("confluent");
+  return { client, kafka: new KafkaJS.Kafka({ kafkaJS: { clientId: "kontract-dlq", brokers: [...brokers], logLevel: KafkaJS.logLevel.NOTHING } }) as never };
 }
 
 export interface ReadOptions {
@@ -241,11 +253,7 @@ function ledgerKey(d: DeadLetter): string {
 
 /** The replayed record: the dead letter's key, value and own headers, with the rule to skip and where it came from. */
 function replayRecord(d: DeadLetter, target: string, key: ReplayKey | undefined): OutgoingMessage {
-  const headers: RecordHeaders = {};
-  for (const [name, value] of Object.entries(d.headers)) {
-    if (value === undefined || name.startsWith("__rule.") || name.startsWith("__connect.errors.") || name.startsWith("__kontract.replay.")) continue;
-    headers[name] = value;
-  }
+  const headers = ownHeaders(d.headers);
   headers[REPLAY_SOURCE_HEADER] = `${d.topic}/${d.partition}/${d.offset}`;
   const message: OutgoingMessage = { key: d.key, value: d.value, headers };
   if (d.rule === undefined) return message;

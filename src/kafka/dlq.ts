@@ -47,6 +47,16 @@ export const DLQ_HEADERS = {
 /** Headers of an earlier dead-lettering or replay (its MAC proves nothing once the record is dead-lettered again). */
 const STRIPPED_PREFIXES = ["__rule.", "__connect.errors.", "__kontract.replay."] as const;
 
+/** A record's headers without those of an earlier dead-lettering or replay: a copy, ready for new ones. */
+export function ownHeaders(headers: RecordHeaders | undefined): RecordHeaders {
+  const out: RecordHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined || STRIPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
 /** Chooses the DLQ topic: a name, or a function of the source topic (return undefined to fall through). */
 export type DlqTopicOption = string | ((sourceTopic: string) => string | undefined);
 
@@ -81,13 +91,7 @@ export interface DeadLetterInput {
 
 /** The record to write to the DLQ topic. Pure: no I/O. */
 export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
-  const headers: RecordHeaders = {};
-  if (input.headers) {
-    for (const [name, value] of Object.entries(input.headers)) {
-      if (value === undefined || STRIPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
-      headers[name] = value;
-    }
-  }
+  const headers = ownHeaders(input.headers);
   const put = (name: string, value: string | undefined): void => {
     if (value !== undefined) headers[name] = Buffer.from(value, "utf8");
   };

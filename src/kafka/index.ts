@@ -78,6 +78,7 @@ export {
 } from "./dead-letters.js";
 export {
   REPLAY_SOURCE_HEADER,
+  connectKafka,
   readDeadLetters,
   readTopic,
   replayDeadLetters,

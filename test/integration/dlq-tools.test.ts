@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import { dlqCommand } from "../../src/cli/dlq.js";
-import { contractConsumer, contractProducer, loadKafkaClient } from "../../src/kafka/index.js";
-import { readDeadLetters, readTopic, replayDeadLetters, replayLedgerTopic, REPLAY_SOURCE_HEADER, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
+import { contractConsumer, contractProducer } from "../../src/kafka/index.js";
+import { connectKafka, readDeadLetters, readTopic, replayDeadLetters, replayLedgerTopic, REPLAY_SOURCE_HEADER, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
 import { deadLetterStats } from "../../src/kafka/dead-letters.js";
 import { deadLetterMetrics, prometheusSink } from "../../src/metrics/index.js";
 import promClient from "prom-client";
@@ -24,11 +24,6 @@ before(async () => {
   infra = await ensureInfra();
 });
 
-async function accessFor(name: string): Promise<KafkaAccess> {
-  if (name === "kafkajs") return { client: "kafkajs", kafka: kafkaFor(infra) as never };
-  const { KafkaJS } = await loadKafkaClient<typeof import("@confluentinc/kafka-javascript")>("confluent");
-  return { client: "confluent", kafka: new KafkaJS.Kafka({ kafkaJS: { brokers: infra.brokers, logLevel: KafkaJS.logLevel.NOTHING } }) as never };
-}
 
 const contract = (ns: string) => ({
   schema: JSON.stringify({ type: "record", name: "Order", namespace: ns, fields: [{ name: "id", type: "string" }, { name: "amount", type: "double" }, { name: "email", type: "string" }] }),
@@ -58,7 +53,7 @@ for (const client of clientsUnderTest(() => infra).filter((c) => c.name !== "pla
     });
 
     before(async () => {
-      access = await accessFor(client.name);
+      access = await connectKafka(client.name as KafkaAccess["client"], infra.brokers);
       topic = uniqueName("dlqt");
       dlq = `${topic}-dlq`;
       await createTopics(kafkaFor(infra), [topic, { topic: dlq, numPartitions: 2 }]);
