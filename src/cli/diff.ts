@@ -81,9 +81,10 @@ export async function diffCommand(argv: string[], io: PlanCommandIO = { stdout: 
   const fixtures = values["no-fixtures"] ? [] : loadFixtures(values.fixtures, resolve(config.baseDir, config.test.fixtures ?? "fixtures"), io.cwd);
   const comparison = await compareContracts(a.documents, b.documents, fixtures);
   const classes = classesOf(comparison);
-  const failed = [...classes].filter((c) => failOn.has(c));
+  // In the classes' order, most severe first.
+  const failed = CHANGE_CLASSES.filter((k) => failOn.has(k) && classes.has(k));
   if (values.json) io.stdout.write(JSON.stringify({ from: a.label, to: b.label, ...comparison, failOn: [...failOn], failed }, null, 2) + "\n");
-  else io.stdout.write(formatComparison(comparison, a.label, b.label, failOn));
+  else io.stdout.write(formatComparison(comparison, a.label, b.label, failed));
   return failed.length > 0 ? 1 : 0;
 }
 
@@ -107,7 +108,8 @@ function loadFixtures(given: string | undefined, fallback: string, cwd: string) 
 
 const MARK: Readonly<Record<ChangeClass, string>> = { breaking: "!", tightening: "+", loosening: "-", neutral: "~" };
 
-export function formatComparison(c: ContractComparison, from: string, to: string, failOn: ReadonlySet<ChangeClass> = new Set()): string {
+/** `failed`: the --fail-on classes the comparison shows. */
+export function formatComparison(c: ContractComparison, from: string, to: string, failed: readonly ChangeClass[] = []): string {
   const lines = [`Diff ${from} -> ${to}`, ""];
   for (const s of c.subjects) lines.push(...subjectLines(s), "");
   const counts = new Map<ChangeClass, number>();
@@ -119,8 +121,7 @@ export function formatComparison(c: ContractComparison, from: string, to: string
     const parts = CHANGE_CLASSES.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
     lines.push(`${changed} of ${c.subjects.length} subject${c.subjects.length === 1 ? "" : "s"} changed: ${parts.join(", ")}${moved > 0 ? `; ${moved} fixture case${moved === 1 ? "" : "s"} change outcome` : ""}.`);
   }
-  const failing = CHANGE_CLASSES.filter((k) => failOn.has(k) && classesOf(c).has(k));
-  if (failing.length > 0) lines.push(`Failing: ${failing.join(", ")} changes (--fail-on).`);
+  if (failed.length > 0) lines.push(`Failing: ${failed.join(", ")} changes (--fail-on).`);
   return lines.join("\n") + "\n";
 }
 

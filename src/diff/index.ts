@@ -23,14 +23,11 @@ export interface ContractComparison {
 export async function compareContracts(before: readonly ContractDocument[], after: readonly ContractDocument[], fixtures: readonly Fixture[] = []): Promise<ContractComparison> {
   const diff = diffContracts(before, after);
   const changed = new Set(diff.subjects.filter((s) => s.changes.length > 0 && s.from !== undefined && s.to !== undefined).map((s) => s.subject));
-  const tested = new Set(fixtures.map((f) => f.subject));
-  const proof = changed.size > 0 && fixtures.length > 0 ? await proveWithFixtures(before, after, fixtures, changed) : { cases: 0, changes: [] };
+  const proof = changed.size > 0 && fixtures.length > 0 ? await proveWithFixtures(before, after, fixtures, changed) : undefined;
   return {
     subjects: diff.subjects.map((s) => {
-      if (!changed.has(s.subject) || !tested.has(s.subject)) return { ...s, fixtures: undefined };
-      const changes = proof.changes.filter((c) => c.subject === s.subject);
-      const cases = fixtures.filter((f) => f.subject === s.subject).reduce((n, f) => n + f.cases.filter((c) => c.skip === undefined).length, 0);
-      return { ...s, fixtures: { cases, changes } };
+      const cases = proof?.cases.get(s.subject);
+      return { ...s, fixtures: cases === undefined ? undefined : { cases, changes: proof!.changes.filter((c) => c.subject === s.subject) } };
     }),
   };
 }

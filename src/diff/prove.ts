@@ -24,17 +24,17 @@ export interface OutcomeChange {
   readonly what: string;
 }
 
-/** Runs the fixtures of `subjects` on both sides; returns the cases whose outcome changes. */
-export async function proveWithFixtures(before: readonly ContractDocument[], after: readonly ContractDocument[], fixtures: readonly Fixture[], subjects: ReadonlySet<string>): Promise<{ cases: number; changes: OutcomeChange[] }> {
+/** Runs the fixtures of `subjects` on both sides: the cases run per subject, and those whose outcome changes. */
+export async function proveWithFixtures(before: readonly ContractDocument[], after: readonly ContractDocument[], fixtures: readonly Fixture[], subjects: ReadonlySet<string>): Promise<{ cases: Map<string, number>; changes: OutcomeChange[] }> {
+  const cases = new Map<string, number>();
   const relevant = fixtures.filter((f) => subjects.has(f.subject));
-  if (relevant.length === 0) return { cases: 0, changes: [] };
+  if (relevant.length === 0) return { cases, changes: [] };
   const [a, b] = await Promise.all([runFixtures({ documents: before, fixtures: relevant, coverage: false }), runFixtures({ documents: after, fixtures: relevant, coverage: false })]);
   const changes: OutcomeChange[] = [];
-  let cases = 0;
   a.cases.forEach((was, i) => {
     const now = b.cases[i]!;
     if (was.observed === undefined || now.observed === undefined) return;
-    cases++;
+    cases.set(now.subject, (cases.get(now.subject) ?? 0) + 1);
     if (sameOutcome(was.observed, now.observed)) return;
     changes.push({ file: now.file, line: now.line, subject: now.subject, name: now.name, run: now.run, before: was.observed, after: now.observed, class: classOf(now, was.observed, now.observed), what: moveOf(was.observed, now.observed) });
   });
