@@ -47,6 +47,8 @@ export interface PhaseSteps {
   /** True when some step may return a Promise. */
   readonly async: boolean;
   readonly observer: EngineObserver | undefined;
+  /** The observer asked for rule times (timeRules). */
+  readonly timed: boolean;
 }
 
 export interface CompileContext {
@@ -82,7 +84,7 @@ export function compilePhase(
     if (isDuplicateFieldTransform(rule, index, rules, mode)) return;
     steps.push(compileStep(contract, rule, mode, phase, schema, cel, cc, overrides));
   });
-  return { mode, steps, async: steps.some((s) => s.compiled.async), observer: cc.options.observer };
+  return { mode, steps, async: steps.some((s) => s.compiled.async), observer: cc.options.observer, timed: cc.options.observer?.timeRules === true };
 }
 
 /** A WRITEREAD rule runs on WRITE and READ, UPDOWN on UPGRADE and DOWNGRADE; others only in their own mode. */

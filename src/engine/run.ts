@@ -26,6 +26,7 @@ interface RunState {
   readonly ctx: RuleRunContext;
   readonly skipRule: string | undefined;
   readonly observer: EngineObserver | undefined;
+  readonly timed: boolean;
   /** What the last applied rule did, for the observer. */
   lastViolation: Violation | undefined;
   lastAction: string;
@@ -41,7 +42,7 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
   if (steps.length === 0 || message === null || message === undefined) return untouched(message);
   // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
   // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
-  const observer = phase.observer;
+  const { observer, timed } = phase;
   let first = 0;
   if (skipRule === undefined) {
     while (first < steps.length) {
@@ -51,15 +52,15 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
       if (observer === undefined) {
         if (!passes(message)) break;
       } else {
-        const started = observer.timeRules === true ? performance.now() : 0;
+        const started = timed ? performance.now() : 0;
         if (!passes(message)) break;
-        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: observer.timeRules === true ? performance.now() - started : undefined });
+        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: timed ? performance.now() - started : undefined });
       }
       first++;
     }
     if (first === steps.length) return passed(message, false, undefined);
   }
-  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, observer, lastViolation: undefined, lastAction: "NONE" };
+  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, observer, timed, lastViolation: undefined, lastAction: "NONE" };
   return continueFrom(steps, first, state);
 }
 
@@ -80,7 +81,7 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
   for (let i = start; i < steps.length; i++) {
     const step = steps[i]!;
     if (state.skipRule !== undefined && step.rule.name === state.skipRule) continue;
-    const started = state.observer?.timeRules === true ? performance.now() : 0;
+    const started = state.timed ? performance.now() : 0;
     let result: RuleResult | Promise<RuleResult>;
     try {
       result = step.compiled.run(state.message, state.ctx);
@@ -155,7 +156,7 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
 
 function finished(observer: EngineObserver, step: Step, state: RunState, started: number): void {
   const violation = state.lastViolation;
-  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: observer.timeRules === true ? performance.now() - started : undefined });
+  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: state.timed ? performance.now() - started : undefined });
 }
 
 function notify(observer: EngineObserver, event: RuleEvent): void {
