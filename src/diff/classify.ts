@@ -15,6 +15,7 @@
  */
 import { canonical, canonicalSchema, ruleChanges, type RuleChange, type RuleField } from "../contract/compare.js";
 import type { ContractDocument } from "../contract/document.js";
+import { collectReferences } from "../contract/references.js";
 import { defaultKind, schemaTypeOf, type Contract, type ExecutionMode, type Rule, type RulePhase, type RuleSet, type SubjectConfig } from "../contract/model.js";
 import { actionName } from "../engine/actions.js";
 import { modeApplies } from "../engine/index.js";
@@ -143,17 +144,7 @@ function schemaChange(from: ContractDocument, to: ContractDocument, a: readonly 
 }
 
 function compile(contract: Contract, side: readonly ContractDocument[]): VersionSchema | string {
-  const references = new Map<string, Contract>();
-  const visit = (c: Contract, depth: number): void => {
-    if (depth > 32) return;
-    for (const ref of c.references ?? []) {
-      const target = side.find((d) => d.subject === ref.subject && d.version === ref.version);
-      if (target === undefined || references.has(ref.name)) continue;
-      references.set(ref.name, target.contract);
-      visit(target.contract, depth + 1);
-    }
-  };
-  visit(contract, 0);
+  const { references } = collectReferences(contract, (subject, version) => side.find((d) => d.subject === subject && d.version === version)?.contract);
   try {
     const compiled = FORMATS[schemaTypeOf(contract)].compile(contract, references.size > 0 ? { references } : {});
     return { contract, compiled, references: references.size > 0 ? references : undefined };

@@ -4,7 +4,8 @@
  */
 import type { ContractDocument } from "../contract/document.js";
 import { ContractLoadError } from "../contract/load-error.js";
-import { schemaTypeOf, type Contract } from "../contract/model.js";
+import { collectReferences } from "../contract/references.js";
+import { schemaTypeOf } from "../contract/model.js";
 import type { SchemaFileRead } from "../contract/schema-file.js";
 import { FORMATS } from "../format/index.js";
 import type { CompiledSchema } from "../format/types.js";
@@ -121,26 +122,12 @@ function memoize(read: ReadFile | undefined): ReadFile | undefined {
 function compileDocument(d: LoadedDocument, byKey: ReadonlyMap<string, LoadedDocument>, report: (d: RawDiagnostic) => void): VersionSchema | undefined {
   const { doc } = d;
   const base = { subject: doc.subject, version: doc.version };
-  const references = new Map<string, Contract>();
-  let unresolved = false;
-  const visit = (contract: Contract, top: boolean, depth: number): void => {
-    if (depth > 32) return;
-    (contract.references ?? []).forEach((ref, i) => {
-      if (references.has(ref.name)) return;
-      const target = byKey.get(versionKey(ref.subject, ref.version));
-      if (!target) {
-        unresolved = true;
-        if (top) {
-          report({ ...base, code: "reference-unresolved", message: `reference ${ref.name} points to ${ref.subject} version ${ref.version}, which the linted files do not define`, position: positionOf(d, ["references", i]), path: `references[${i}]`, hint: "lint the referenced subject's file in the same run" });
-        }
-        return;
-      }
-      references.set(ref.name, target.doc.contract);
-      visit(target.doc.contract, false, depth + 1);
-    });
-  };
-  visit(doc.contract, true, 0);
-  if (unresolved) return undefined;
+  const { references, missing } = collectReferences(doc.contract, (subject, version) => byKey.get(versionKey(subject, version))?.doc.contract);
+  for (const { reference: ref, index: i, top } of missing) {
+    if (!top) continue;
+    report({ ...base, code: "reference-unresolved", message: `reference ${ref.name} points to ${ref.subject} version ${ref.version}, which the linted files do not define`, position: positionOf(d, ["references", i]), path: `references[${i}]`, hint: "lint the referenced subject's file in the same run" });
+  }
+  if (missing.length > 0) return undefined;
   const type = schemaTypeOf(doc.contract);
   try {
     const compiled: CompiledSchema = FORMATS[type].compile(doc.contract, references.size > 0 ? { references } : {});
