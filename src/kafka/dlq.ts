@@ -77,7 +77,14 @@ export type DeadLetterCause =
   /** A rule with onFailure DLQ failed. `violations` may add key and value violations to the outcome's. */
   | { readonly kind: "rule"; readonly outcome: FailedOutcome; readonly violations?: readonly Violation[] }
   /** The bytes could not be read: not the wire format, unknown schema id, or not decodable. */
-  | { readonly kind: "poison-pill"; readonly error: Error };
+  | { readonly kind: "poison-pill"; readonly error: Error }
+  /**
+   * The handler threw (retry topics). Only the error's class is written: its
+   * message is the application's and may quote the value, sensitive fields included.
+   */
+  | { readonly kind: "handler"; readonly error: unknown }
+  /** The registry could not be reached (retry topics with `retryOn.registry`). */
+  | { readonly kind: "registry"; readonly error: Error };
 
 export interface DeadLetterInput {
   /** Byte for byte on consume; on produce the key as given, or its JSON form (see writeForm). */
@@ -97,7 +104,7 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
   };
   const { cause, origin } = input;
   let violations: readonly Violation[] = [];
-  let error: Error;
+  let error: Error | undefined;
   if (cause.kind === "rule") {
     const failing = cause.outcome.violations[cause.outcome.violations.length - 1];
     violations = cause.violations ?? cause.outcome.violations;
@@ -107,7 +114,7 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
     put(DLQ_HEADERS.ruleSubject, failing?.subject);
     put(DLQ_HEADERS.ruleTopic, origin.topic);
     put(DLQ_HEADERS.ruleException, failing && capText(failing.message));
-  } else {
+  } else if (cause.kind !== "handler") {
     error = cause.error;
   }
   const listed = violationsJson(violations);
@@ -116,11 +123,16 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
   put(DLQ_HEADERS.topic, origin.topic);
   put(DLQ_HEADERS.partition, origin.partition === undefined ? undefined : String(origin.partition));
   put(DLQ_HEADERS.offset, origin.offset);
-  put(DLQ_HEADERS.exceptionClass, error.name);
-  put(DLQ_HEADERS.exceptionMessage, capText(error.message));
+  put(DLQ_HEADERS.exceptionClass, error ? error.name : cause.kind === "handler" ? errorClass(cause.error) : undefined);
+  put(DLQ_HEADERS.exceptionMessage, error && capText(error.message));
   const record: OutgoingMessage = { value: input.value, headers };
   if (input.key !== undefined) record.key = input.key;
   return record;
+}
+
+/** The class of a thrown value, capped (a class name is code, but an object's constructor can be anything). */
+function errorClass(e: unknown): string {
+  return capText(e instanceof Error ? e.name : typeof e, MAX_INPUT_FRAGMENT);
 }
 
 /** Characters of `__rule.violations` as a whole. */
