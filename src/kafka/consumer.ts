@@ -386,7 +386,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       },
       deadLetter,
       dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, plan.stageOf(topic)?.main ?? topic, undefined),
-      sender: producer === options.dlq?.producer ? sender : createDeadLetterSender({ producer, ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
+      sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
       onRetry: options.onRetry,
     };
   }

@@ -195,6 +195,8 @@ export interface DeadLetterSenderOptions {
   producer: BatchSender | ProducerPort | undefined;
   /** Time the broker may take to acknowledge, ms (kafkajs `timeout`; other clients set it on the producer). */
   timeout?: number;
+  /** What the records are, for error messages: dead letters (default) or retry records (options.retry.producer). */
+  purpose?: "dead-letter" | "retry";
 }
 
 function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
@@ -203,21 +205,22 @@ function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
 
 export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
   const port = options.producer === undefined ? undefined : isPort(options.producer) ? options.producer : producerPort(options.producer);
+  const retry = options.purpose === "retry";
+  const where = retry ? "retry topic" : "DLQ topic";
   return {
     async send(records) {
       if (records.length === 0) return { placements: [], records: [] };
       const topics = [...new Set(records.map((r) => r.topic))];
       if (!port) {
-        throw new DeadLetterError(topics, `cannot dead-letter ${records.length} record(s) to ${topics.join(", ")}: no DLQ producer configured (options.dlq.producer)`, {
-          retriable: false,
-        });
+        const option = retry ? "options.retry.producer or options.dlq.producer" : "options.dlq.producer";
+        throw new DeadLetterError(topics, `cannot write ${records.length} record(s) to ${where} ${topics.join(", ")}: no producer configured (${option})`, { retriable: false });
       }
       const topicMessages = topics.map((topic) => ({ topic, messages: records.filter((r) => r.topic === topic).map((r) => r.message) }));
       let written: { placements: readonly Placement[]; records: RecordMetadata[] };
       try {
         written = await port.write(topicMessages, { acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
       } catch (e) {
-        throw new DeadLetterError(topics, `writing ${records.length} record(s) to DLQ topic ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
+        throw new DeadLetterError(topics, `writing ${records.length} record(s) to ${where} ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,
         });
       }
