@@ -169,7 +169,7 @@ describe("contractConsumer with retry topics", () => {
   it("eachBatch with retry topics is a usage error: a failing record is retried alone", async () => {
     const s = await setup();
     await assert.rejects(
-      Promise.resolve().then(() => s.consumer.run({ eachBatch: async () => {} })),
+      s.consumer.run({ eachBatch: async () => {} }),
       (e: unknown) => e instanceof KontractError && e.code === "usage",
     );
   });
