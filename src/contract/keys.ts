@@ -1,0 +1,78 @@
+/**
+ * The DEK registry's model (`/dek-registry/v1/keks`, `/deks`), as Confluent's
+ * clients and the AxonOps registry speak it, and the port the ENCRYPT executors
+ * reach it through. The REST client in registry/ implements the port; the pure
+ * engine only sees this interface.
+ */
+
+/** The DEK algorithms of Confluent's `encrypt.dek.algorithm`. */
+export const DEK_ALGORITHMS = ["AES128_GCM", "AES256_GCM", "AES256_SIV"] as const;
+export type DekAlgorithm = (typeof DEK_ALGORITHMS)[number];
+
+export function isDekAlgorithm(s: string): s is DekAlgorithm {
+  return (DEK_ALGORITHMS as readonly string[]).includes(s);
+}
+
+/** A key encryption key: a name for a key held by a KMS. */
+export interface Kek {
+  name: string;
+  kmsType: string;
+  kmsKeyId: string;
+  kmsProps?: Record<string, string>;
+  doc?: string;
+  /** The registry may call the KMS itself and hand out DEKs' plain `keyMaterial`. */
+  shared: boolean;
+  ts?: number;
+  deleted?: boolean;
+}
+
+/** A data encryption key of one subject, wrapped by its KEK. */
+export interface Dek {
+  kekName: string;
+  subject: string;
+  version: number;
+  algorithm: DekAlgorithm;
+  /** base64 of the KMS-wrapped Tink key proto. */
+  encryptedKeyMaterial?: string;
+  /** base64 of the Tink key proto: only from a registry that unwraps for a shared KEK. */
+  keyMaterial?: string;
+  ts?: number;
+  deleted?: boolean;
+}
+
+export interface NewKek {
+  name: string;
+  kmsType: string;
+  kmsKeyId: string;
+  kmsProps?: Record<string, string>;
+  doc?: string;
+  shared: boolean;
+}
+
+export interface NewDek {
+  subject: string;
+  version: number;
+  algorithm: DekAlgorithm;
+  encryptedKeyMaterial?: string;
+}
+
+/** Where a call looks: deleted keys too (a consumer reads old data), a schema context. */
+export interface KeyLookup {
+  deleted?: boolean;
+  /** A schema context, e.g. ".ctx" (the `context` query parameter). */
+  context?: string;
+}
+
+/**
+ * The DEK registry port. `get*` resolve to undefined for a key the registry does
+ * not have; `create*` resolve to undefined when another writer created it first
+ * (HTTP 409), so the caller reads the winner's key. Other failures reject with
+ * RegistryError.
+ */
+export interface DekRegistry {
+  getKek(name: string, lookup?: KeyLookup): Promise<Kek | undefined>;
+  createKek(kek: NewKek, lookup?: KeyLookup): Promise<Kek | undefined>;
+  /** `version` "latest" for the newest version of the subject's DEK. */
+  getDek(kekName: string, subject: string, version: number | "latest", algorithm: DekAlgorithm, lookup?: KeyLookup): Promise<Dek | undefined>;
+  createDek(kekName: string, dek: NewDek, lookup?: KeyLookup): Promise<Dek | undefined>;
+}
