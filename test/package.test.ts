@@ -83,8 +83,8 @@ test("the root entry point exports what an application needs, and no internals",
   assert.deepEqual(Object.keys(root).sort(), [
     "CONTRACT_JSON_SCHEMA", "ContractError", "ContractFileError", "ContractLoadError", "DEFAULT_SENSITIVE_TAGS", "FORMATS", "KontractError", "REDACTED",
     "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "contractToYaml", "contractsToYaml", "createContractStore",
-    "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
-    "encodeFrame", "formatContractErrors", "formatPosition", "fromJavaConfig", "isErrorCode", "isKontractError", "loadContractFiles", "readSchemaIdHeader",
+    "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestDekRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
+    "encodeFrame", "encryptionExecutors", "formatContractErrors", "formatPosition", "fromJavaConfig", "isErrorCode", "isKontractError", "loadContractFiles", "localKms", "readSchemaIdHeader",
     "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
   ]);
 });

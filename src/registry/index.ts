@@ -6,6 +6,7 @@ export { createMemoryRegistry, type MemoryRegistry, type MemoryRegistryOptions }
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./file-registry.js";
 export { createRestRegistry, type RegistryConfig, type RestRegistry, type RestRegistryOptions } from "./rest/index.js";
 export { createRestDekRegistry } from "./rest/index.js";
+export { createMemoryDekRegistry, type MemoryDekRegistry } from "./memory-dek-registry.js";
 export type { SchemaByGuid, SchemaById, SchemaRegistry } from "./types.js";
 export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "../contract/keys.js";
 export {
