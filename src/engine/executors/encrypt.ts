@@ -10,7 +10,7 @@
  * cached; only the first message (or a rotation) waits for the registry.
  */
 import { defaultKind, type Rule } from "../../contract/model.js";
-import { isDekAlgorithm, type DekAlgorithm, type DekRegistry } from "../../contract/keys.js";
+import { DEK_ALGORITHMS, isDekAlgorithm, type DekAlgorithm, type DekRegistry } from "../../contract/keys.js";
 import { KontractError, RuleCompileError, isKontractError } from "../../errors.js";
 import type { FieldVisit } from "../../format/types.js";
 import { createKeyring, type KeySpec, type KeyTable, type ReadyKey } from "../encrypt/keyring.js";
@@ -95,29 +95,39 @@ export function encryptionExecutors(options: EncryptionOptions): readonly RuleEx
   ];
 }
 
+/** What is wrong with an ENCRYPT / ENCRYPT_PAYLOAD rule's params (read as Java's getParameter: params, then metadata properties). Shared with the linter. */
+export function encryptParamProblems(param: (name: string) => string | undefined): { param: string; message: string }[] {
+  const problems: { param: string; message: string }[] = [];
+  const kekName = param(ENCRYPT_PARAMS.kekName);
+  if (kekName === undefined || kekName === "") problems.push({ param: ENCRYPT_PARAMS.kekName, message: `${ENCRYPT_PARAMS.kekName} is required` });
+  const kmsType = param(ENCRYPT_PARAMS.kmsType);
+  if (kmsType !== undefined && !KNOWN_KMS_TYPES.includes(kmsType)) problems.push({ param: ENCRYPT_PARAMS.kmsType, message: `unknown ${ENCRYPT_PARAMS.kmsType} '${kmsType}' (${KNOWN_KMS_TYPES.join(", ")})` });
+  const algorithm = param(ENCRYPT_PARAMS.algorithm);
+  if (algorithm !== undefined && !isDekAlgorithm(algorithm)) problems.push({ param: ENCRYPT_PARAMS.algorithm, message: `unknown ${ENCRYPT_PARAMS.algorithm} '${algorithm}' (${DEK_ALGORITHMS.join(", ")})` });
+  const days = param(ENCRYPT_PARAMS.expiryDays);
+  if (days !== undefined && !(Number.isFinite(Number(days)) && Number(days) >= 0 && days.trim() !== "")) problems.push({ param: ENCRYPT_PARAMS.expiryDays, message: `${ENCRYPT_PARAMS.expiryDays} must be a number of days, 0 or more` });
+  return problems;
+}
+
 /** The rule's params, checked once. Throws RuleCompileError "encryption". */
 function keySpec(rule: Rule, env: ExecutorEnv): KeySpec {
   const fail = (message: string) => new RuleCompileError(rule.name, message, { code: "encryption" });
   if (defaultKind(rule) !== "TRANSFORM") throw fail(`${rule.type} rules are TRANSFORMs`);
-  const kekName = env.param(ENCRYPT_PARAMS.kekName);
-  if (kekName === undefined || kekName === "") throw fail(`${ENCRYPT_PARAMS.kekName} is required`);
-  const kmsType = env.param(ENCRYPT_PARAMS.kmsType);
-  if (kmsType !== undefined && !KNOWN_KMS_TYPES.includes(kmsType)) throw fail(`unknown ${ENCRYPT_PARAMS.kmsType} '${kmsType}' (${KNOWN_KMS_TYPES.join(", ")})`);
-  const algorithm = env.param(ENCRYPT_PARAMS.algorithm) ?? "AES256_GCM";
-  if (!isDekAlgorithm(algorithm)) throw fail(`unknown ${ENCRYPT_PARAMS.algorithm} '${algorithm}' (AES128_GCM, AES256_GCM, AES256_SIV)`);
-  const days = env.param(ENCRYPT_PARAMS.expiryDays);
-  const expiryDays = days === undefined ? 0 : Number(days);
-  if (!Number.isFinite(expiryDays) || expiryDays < 0) throw fail(`${ENCRYPT_PARAMS.expiryDays} must be a number of days, 0 or more`);
+  const problems = encryptParamProblems(env.param);
+  if (problems.length > 0) throw fail(problems.map((p) => p.message).join("; "));
   const alternates = env.param(ENCRYPT_PARAMS.alternateKeyIds);
   return {
-    kekName,
-    kmsType,
+    kekName: env.param(ENCRYPT_PARAMS.kekName)!,
+    kmsType: env.param(ENCRYPT_PARAMS.kmsType),
     kmsKeyId: env.param(ENCRYPT_PARAMS.kmsKeyId),
-    algorithm: algorithm as DekAlgorithm,
-    expiryDays,
+    algorithm: (env.param(ENCRYPT_PARAMS.algorithm) ?? "AES256_GCM") as DekAlgorithm,
+    expiryDays: Number(env.param(ENCRYPT_PARAMS.expiryDays) ?? 0),
     alternateKeyIds: alternates === undefined ? [] : alternates.split(",").map((s) => s.trim()).filter((s) => s !== ""),
   };
 }
+
+/** Field types ENCRYPT can hold ciphertext in (Confluent: STRING as base64, BYTES as is). */
+export const ENCRYPTABLE_TYPES: ReadonlySet<string> = new Set(["STRING", "BYTES"]);
 
 /** A failed rule: the message names the KEK, subject and field, never a value. */
 function failure(e: unknown, field?: string): RuleResult {
