@@ -36,7 +36,7 @@ export function aesGcm(key: Uint8Array): Aead {
   return {
     deterministic: false,
     seal(plaintext) {
-      const iv = randomBytes(GCM_IV);
+      const iv = nextIv();
       const c = createCipheriv(cipher, k, iv, { authTagLength: GCM_TAG });
       const body = c.update(plaintext);
       c.final();
@@ -55,6 +55,21 @@ export function aesGcm(key: Uint8Array): Aead {
       }
     },
   };
+}
+
+/**
+ * Random GCM IVs, drawn from the CSPRNG 4 KiB at a time: one randomBytes call
+ * per message cost as much as the encryption itself. Each IV is used once
+ * (createCipheriv copies it before the pool moves on).
+ */
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+function nextIv(): Buffer {
+  if (ivOffset + GCM_IV > ivPool.length) {
+    ivPool = randomBytes(4096);
+    ivOffset = 0;
+  }
+  return ivPool.subarray(ivOffset, (ivOffset += GCM_IV));
 }
 
 /** AES-SIV with a 32, 48 or 64 byte key: the first half keys CMAC, the second CTR. */
