@@ -13,8 +13,8 @@ export function isDekAlgorithm(s: string): s is DekAlgorithm {
   return (DEK_ALGORITHMS as readonly string[]).includes(s);
 }
 
-/** A key encryption key: a name for a key held by a KMS. */
-export interface Kek {
+/** A key encryption key, as a writer creates it: a name for a key held by a KMS. */
+export interface NewKek {
   name: string;
   kmsType: string;
   kmsKeyId: string;
@@ -22,38 +22,30 @@ export interface Kek {
   doc?: string;
   /** The registry may call the KMS itself and hand out DEKs' plain `keyMaterial`. */
   shared: boolean;
+}
+
+/** A KEK as the registry holds it. */
+export interface Kek extends NewKek {
   ts?: number;
   deleted?: boolean;
 }
 
-/** A data encryption key of one subject, wrapped by its KEK. */
-export interface Dek {
-  kekName: string;
+/** A data encryption key of one subject, as a writer creates it. */
+export interface NewDek {
   subject: string;
   version: number;
   algorithm: DekAlgorithm;
   /** base64 of the KMS-wrapped Tink key proto. */
   encryptedKeyMaterial?: string;
+}
+
+/** A DEK as the registry holds it. */
+export interface Dek extends NewDek {
+  kekName: string;
   /** base64 of the Tink key proto: only from a registry that unwraps for a shared KEK. */
   keyMaterial?: string;
   ts?: number;
   deleted?: boolean;
-}
-
-export interface NewKek {
-  name: string;
-  kmsType: string;
-  kmsKeyId: string;
-  kmsProps?: Record<string, string>;
-  doc?: string;
-  shared: boolean;
-}
-
-export interface NewDek {
-  subject: string;
-  version: number;
-  algorithm: DekAlgorithm;
-  encryptedKeyMaterial?: string;
 }
 
 /** Where a call looks: deleted keys too (a consumer reads old data), a schema context. */

@@ -157,9 +157,9 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
     let failed: RuleResult | undefined;
     const out = walker(message, (value, visit) => {
       if (failed !== undefined || value === null || value === undefined) return value;
-      const plaintext = toBytes(value, visit);
+      const plaintext = fieldBytes(value, visit, "utf8");
       if (plaintext === undefined) {
-        failed = failure(new KontractError("encryption", `field ${visit.field.fullName}: type ${visit.field.typeName} not supported for encryption (STRING and BYTES only)`), visit.path);
+        failed = unsupported(visit);
         return value;
       }
       const sealed = key.aead.seal(plaintext);
@@ -178,9 +178,9 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
     let failed: RuleResult | undefined;
     const out = walker(message, (value, visit) => {
       if (failed !== undefined || value === null || value === undefined) return value;
-      const ct = cipherBytes(value, visit);
+      const ct = fieldBytes(value, visit, "base64");
       if (ct === undefined) {
-        failed = failure(new KontractError("encryption", `field ${visit.field.fullName}: type ${visit.field.typeName} not supported for encryption (STRING and BYTES only)`), visit.path);
+        failed = unsupported(visit);
         return value;
       }
       let version = 1;
@@ -250,16 +250,19 @@ function payloadRule(spec: KeySpec, keys: KeyTable): CompiledRule {
   };
 }
 
-function toBytes(value: unknown, visit: FieldVisit): Uint8Array | undefined {
-  if (visit.field.typeName === "STRING" && typeof value === "string") return Buffer.from(value, "utf8");
+/**
+ * A field's bytes: a STRING's text in `encoding` (UTF-8 plaintext on WRITE,
+ * base64 ciphertext on READ), a BYTES field's bytes; undefined for other types.
+ */
+function fieldBytes(value: unknown, visit: FieldVisit, encoding: "utf8" | "base64"): Uint8Array | undefined {
+  if (visit.field.typeName === "STRING" && typeof value === "string") return Buffer.from(value, encoding);
   if (visit.field.typeName === "BYTES" && value instanceof Uint8Array) return value;
   return undefined;
 }
 
-function cipherBytes(value: unknown, visit: FieldVisit): Uint8Array | undefined {
-  if (visit.field.typeName === "STRING" && typeof value === "string") return Buffer.from(value, "base64");
-  if (visit.field.typeName === "BYTES" && value instanceof Uint8Array) return value;
-  return undefined;
+/** Java's "type X not supported for encryption". */
+function unsupported(visit: FieldVisit): RuleResult {
+  return failure(new KontractError("encryption", `field ${visit.field.fullName}: type ${visit.field.typeName} not supported for encryption (STRING and BYTES only)`), visit.path);
 }
 
 /** A field that did not decrypt: which KEK, subject and field, and why; never the bytes. */
