@@ -32,6 +32,7 @@ export * from "./errors.js";
 export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS, encryptionExecutors, localKms } from "./engine/index.js";
 export type { EncryptionOptions, KmsConfig, KmsDriver, KmsKey } from "./engine/index.js";
 export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "./contract/keys.js";
+export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
 export type {
   ActionContext,
   CompiledRule,

@@ -68,3 +68,29 @@ export interface DekRegistry {
   getDek(kekName: string, subject: string, version: number | "latest", algorithm: DekAlgorithm, lookup?: KeyLookup): Promise<Dek | undefined>;
   createDek(kekName: string, dek: NewDek, lookup?: KeyLookup): Promise<Dek | undefined>;
 }
+
+/** Executor config for KMS drivers: Java's `rule.executors._default_.param.<k>`, the JS client's `ruleConfig`. */
+export type KmsConfig = Readonly<Record<string, string>>;
+
+/** One KMS key, ready to wrap DEKs. */
+export interface KmsKey {
+  wrap(plaintext: Uint8Array): Promise<Uint8Array>;
+  unwrap(wrapped: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * The KMS port: a driver per `encrypt.kms.type` wraps and unwraps DEK key
+ * material with the KEK's key. Credentials come from the executor's config or
+ * the driver's environment variables, never from contract params, and no
+ * driver puts them (or key material) in an error.
+ */
+export interface KmsDriver {
+  /** The `encrypt.kms.type` it serves: "local-kms", "aws-kms", ... */
+  readonly type: string;
+  /**
+   * The key `keyId` (the KEK's kmsKeyId). Throws KontractError "encryption"
+   * when the config lacks what the driver needs; the message names the missing
+   * setting, never a secret's value.
+   */
+  key(keyId: string, config: KmsConfig): KmsKey;
+}

@@ -1,32 +1,14 @@
 /**
- * The KMS port: a driver per `encrypt.kms.type` wraps and unwraps DEK key
- * material with the KEK's key. Credentials come from the executor's config or
- * the driver's environment variables, never from contract params, and no
- * driver puts them (or key material) in an error.
+ * The local KMS driver and the KMS types Confluent knows. The KMS port itself
+ * (KmsDriver, KmsKey, KmsConfig) is in contract/keys.ts, next to the DEK
+ * registry port, so drivers outside the engine (src/kms) implement it too.
  */
 import { hkdfSync } from "node:crypto";
 import { KontractError } from "../../errors.js";
+import type { KmsDriver } from "../../contract/keys.js";
 import { aesGcm, type Aead } from "./aead.js";
 
-/** Executor config for KMS drivers: Java's `rule.executors._default_.param.<k>`, the JS client's `ruleConfig`. */
-export type KmsConfig = Readonly<Record<string, string>>;
-
-/** One KMS key, ready to wrap DEKs. */
-export interface KmsKey {
-  wrap(plaintext: Uint8Array): Promise<Uint8Array>;
-  unwrap(wrapped: Uint8Array): Promise<Uint8Array>;
-}
-
-export interface KmsDriver {
-  /** The `encrypt.kms.type` it serves: "local-kms", "aws-kms", ... */
-  readonly type: string;
-  /**
-   * The key `keyId` (the KEK's kmsKeyId). Throws KontractError "encryption"
-   * when the config lacks what the driver needs; the message names the missing
-   * setting, never a secret's value.
-   */
-  key(keyId: string, config: KmsConfig): KmsKey;
-}
+export type { KmsConfig, KmsDriver, KmsKey } from "../../contract/keys.js";
 
 /** The KMS types Confluent's clients know (Java also has alicloud-kms). */
 export const KNOWN_KMS_TYPES: readonly string[] = ["local-kms", "aws-kms", "azure-kms", "gcp-kms", "hcvault", "alicloud-kms"];
