@@ -55,18 +55,32 @@ export function awsKms(options: AwsKmsOptions = {}): KmsDriver {
       return {
         async wrap(plaintext) {
           const { kms } = await loadSdk();
-          const out = await (await connect()).send(new kms.EncryptCommand({ KeyId: keyId, Plaintext: plaintext }));
+          const out = await (await connect()).send(new kms.EncryptCommand({ KeyId: keyId, Plaintext: plaintext })).catch(kmsError(keyId, "Encrypt"));
           if (out.CiphertextBlob === undefined) throw new KontractError("key-unavailable", `aws-kms key ${keyId}: Encrypt returned no ciphertext`);
           return out.CiphertextBlob;
         },
         async unwrap(wrapped) {
           const { kms } = await loadSdk();
-          const out = await (await connect()).send(new kms.DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped }));
+          const out = await (await connect()).send(new kms.DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped })).catch(kmsError(keyId, "Decrypt"));
           if (out.Plaintext === undefined) throw new KontractError("key-unavailable", `aws-kms key ${keyId}: Decrypt returned no plaintext`);
           return out.Plaintext;
         },
       };
     },
+  };
+}
+
+/**
+ * The SDK's error as key-unavailable, retriable when the SDK says a retry may
+ * help (throttling, 5xx, a network failure): the message is then retried, not
+ * failed. The SDK's message names the key and the refusal, not the key material.
+ */
+function kmsError(keyId: string, call: string): (e: unknown) => never {
+  return (e) => {
+    const err = e as { name?: string; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+    const status = err.$metadata?.httpStatusCode;
+    const retriable = err.$retryable !== undefined || (status !== undefined && status >= 500) || (status === undefined && err.name !== undefined && /Timeout|Network|ECONN|socket/i.test(`${err.name} ${err.message ?? ""}`));
+    throw new KontractError("key-unavailable", `aws-kms key ${keyId}: ${call} failed: ${err.name ?? "error"}${err.message ? `: ${err.message}` : ""}`, { cause: e, retriable });
   };
 }
 

@@ -12,6 +12,7 @@ import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
 import { createMemoryDekRegistry } from "../../src/registry/memory-dek-registry.js";
 import { createMemoryRegistry } from "../../src/registry/memory-registry.js";
 import { createContractStore, createDeserializer, createSerializer } from "../../src/serde/index.js";
+import { RegistryError, isErrorCode } from "../../src/errors.js";
 import { MC, ORDER_SCHEMA, order } from "../helpers/contracts.js";
 
 const SECRET = "mysecret-for-tests";
@@ -134,6 +135,34 @@ describe("ENCRYPT on fields", () => {
     assert.equal(f.violations[0]!.code, "key-unavailable");
     const text = JSON.stringify(f.violations) + f.error.message + String((f.error.cause as Error | undefined)?.message);
     for (const s of ["the-wrong-secret-xyz", SECRET, "ada@example.com", "75001"]) assert.ok(!text.includes(s), s);
+  });
+
+  test("a registry outage rejects the run with the retriable error (retry, not dead-letter), and is not remembered", async () => {
+    const deks = createMemoryDekRegistry();
+    let down = true;
+    const flaky: DekRegistry = {
+      ...deks,
+      getKek: (...a) => (down ? Promise.reject(new RegistryError("schema registry http://r: get KEK 'kek1': cannot reach the registry", { code: "registry-unreachable", retriable: true })) : deks.getKek(...a)),
+    };
+    const p = plans([enc()], { dekRegistry: flaky, passthrough: true });
+    await assert.rejects(Promise.resolve(p.write.run(order(), MC)), (e: unknown) => isErrorCode(e, "registry-unreachable"));
+    down = false;
+    const v = passed(await p.write.run(order(), MC)).value;
+    down = true;
+    const reader = plans([enc()], { dekRegistry: flaky, passthrough: true });
+    await assert.rejects(Promise.resolve(reader.read.run(v, MC)), (e: unknown) => isErrorCode(e, "registry-unreachable"), "an outage is not passed through as ciphertext");
+    down = false;
+    assert.deepEqual(passed(await reader.read.run(v, MC)).value, order());
+  });
+
+  test("concurrent first writes of two producers end on one DEK, which a reader unwraps", async () => {
+    const deks = createMemoryDekRegistry();
+    const [a, b] = [plans([enc()], { dekRegistry: deks }), plans([enc()], { dekRegistry: deks })];
+    const [va, vb] = await Promise.all([a.write.run(order(), MC), b.write.run(order({ email: "bob@example.com" }), MC)]);
+    assert.equal(deks.deks().length, 1, "the second create lost the race and read the winner's DEK");
+    const reader = plans([enc()], { dekRegistry: deks });
+    assert.equal((passed(await reader.read.run(passed(va).value, MC)).value as Order).email, "ada@example.com");
+    assert.equal((passed(await reader.read.run(passed(vb).value, MC)).value as Order).email, "bob@example.com");
   });
 
   test("passthrough: a consumer without key access reads the ciphertext", async () => {

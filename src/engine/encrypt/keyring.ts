@@ -76,8 +76,9 @@ export function createKeyring(options: KeyringOptions): Keyring {
   const tables = new Map<string, KeyTable>();
   const { dekRegistry: registry, now } = options;
 
+  /** Names the KEK and subject; retriable when its cause is (a KMS that may answer on a retry). */
   const unavailable = (spec: KeySpec, subject: string, problem: string, cause?: unknown): KontractError =>
-    new KontractError("key-unavailable", `KEK ${spec.kekName}, subject ${subject}: ${problem}`, { cause });
+    new KontractError("key-unavailable", `KEK ${spec.kekName}, subject ${subject}: ${problem}`, { cause, retriable: isKontractError(cause) && cause.retriable });
 
   /** The KEK, created when absent and the rule names its KMS key (writers only). */
   async function kekFor(spec: KeySpec, subject: string, write: boolean): Promise<Kek> {
@@ -92,34 +93,30 @@ export function createKeyring(options: KeyringOptions): Keyring {
     throw unavailable(spec, subject, write ? "no such KEK in the DEK registry, and the rule does not name encrypt.kms.type and encrypt.kms.key.id to create it" : "no such KEK in the DEK registry");
   }
 
-  /** The KMS key of a KEK: its key id, then the alternates, tried in order. */
-  function kmsKeyFor(spec: KeySpec, subject: string, kek: Kek): KmsKey {
+  /**
+   * Wraps or unwraps with the KEK's KMS key, then the alternates, in order.
+   * Every failure (no driver, no credentials, a refusal) comes out as
+   * key-unavailable naming the KEK and subject.
+   */
+  async function withKms(spec: KeySpec, subject: string, kek: Kek, what: string, op: (k: KmsKey) => Promise<Uint8Array>): Promise<Uint8Array> {
     const driver = drivers.get(kek.kmsType);
     if (driver === undefined) throw unavailable(spec, subject, `no KMS driver for type ${kek.kmsType} (drivers: ${[...drivers.keys()].join(", ") || "none"})`);
     const alternates = [...spec.alternateKeyIds, ...splitIds(kek.kmsProps?.["encrypt.alternate.kms.key.ids"])];
-    const keys = [kek.kmsKeyId, ...alternates.filter((id) => id !== kek.kmsKeyId)].map((id) => driver.key(id, options.config));
-    const first = async <T>(op: (k: KmsKey) => Promise<T>): Promise<T> => {
-      let last: unknown;
-      for (const k of keys) {
-        try {
-          return await op(k);
-        } catch (e) {
-          last = e;
-        }
+    let last: unknown;
+    for (const id of [kek.kmsKeyId, ...alternates.filter((a) => a !== kek.kmsKeyId)]) {
+      try {
+        return await op(driver.key(id, options.config));
+      } catch (e) {
+        last = e;
       }
-      throw last;
-    };
-    return { wrap: (p) => first((k) => k.wrap(p)), unwrap: (w) => first((k) => k.unwrap(w)) };
+    }
+    throw unavailable(spec, subject, `the KMS (${kek.kmsType}) could not ${what}`, last);
   }
 
   async function material(spec: KeySpec, subject: string, kek: Kek, dek: Dek): Promise<Uint8Array> {
     if (dek.keyMaterial !== undefined) return Buffer.from(dek.keyMaterial, "base64");
-    try {
-      return await kmsKeyFor(spec, subject, kek).unwrap(Buffer.from(dek.encryptedKeyMaterial!, "base64"));
-    } catch (e) {
-      if (isKontractError(e) && e.code === "key-unavailable") throw e;
-      throw unavailable(spec, subject, `the KMS (${kek.kmsType}) could not unwrap DEK version ${dek.version}`, e);
-    }
+    const wrapped = Buffer.from(dek.encryptedKeyMaterial!, "base64");
+    return withKms(spec, subject, kek, `unwrap DEK version ${dek.version}`, (k) => k.unwrap(wrapped));
   }
 
   function ready(spec: KeySpec, dek: Dek, keyMaterial: Uint8Array): ReadyKey {
@@ -140,13 +137,8 @@ export function createKeyring(options: KeyringOptions): Keyring {
     let fresh: Uint8Array | undefined;
     let encryptedKeyMaterial: string | undefined;
     if (!kek.shared) {
-      fresh = generateKeyMaterial(spec.algorithm);
-      try {
-        encryptedKeyMaterial = Buffer.from(await kmsKeyFor(spec, subject, kek).wrap(fresh)).toString("base64");
-      } catch (e) {
-        if (isKontractError(e) && e.code === "key-unavailable") throw e;
-        throw unavailable(spec, subject, `the KMS (${kek.kmsType}) could not wrap a new DEK`, e);
-      }
+      const key = (fresh = generateKeyMaterial(spec.algorithm));
+      encryptedKeyMaterial = Buffer.from(await withKms(spec, subject, kek, "wrap a new DEK", (k) => k.wrap(key))).toString("base64");
     }
     const created = usable(await registry.createDek(spec.kekName, { subject, version, algorithm: spec.algorithm, ...(encryptedKeyMaterial === undefined ? {} : { encryptedKeyMaterial }) }, lookup));
     // We won the race with our own key material in hand: no unwrap needed.
@@ -164,11 +156,20 @@ export function createKeyring(options: KeyringOptions): Keyring {
     return ready(spec, dek, await material(spec, subject, kek, dek));
   }
 
-  /** Loads into a slot; a failure stays in the slot for retryAfterMs, so a consumer without keys does not ask per message. */
-  function load(spec: KeySpec, subject: string, loader: () => Promise<ReadyKey>, store: (s: Slot) => void): Promise<ReadyKey> {
+  /**
+   * Loads into a slot; a failure stays in the slot for retryAfterMs, so a
+   * consumer without keys does not ask per message. A retriable error (the
+   * registry or KMS unreachable) is not kept, and rejects as it is: the caller
+   * retries the message, as with any registry outage, instead of failing it.
+   */
+  function load(spec: KeySpec, subject: string, loader: () => Promise<ReadyKey>, store: (s: Slot | undefined) => void): Promise<ReadyKey> {
     const p = loader().then(
       (k) => (store(k), k),
       (e: unknown) => {
+        if (isKontractError(e) && e.retriable) {
+          store(undefined);
+          throw e;
+        }
         const error = isKontractError(e) && (e.code === "key-unavailable" || e.code === "encryption") ? e : unavailable(spec, subject, describe(e), e);
         store({ error, retryAt: now() + options.retryAfterMs });
         throw error;
@@ -208,7 +209,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
         },
         forRead(subject, version) {
           const keys = keysOf(subject);
-          return take(keys.read.get(version), false) ?? load(spec, subject, () => loadRead(spec, subject, version), (s) => keys.read.set(version, s));
+          return take(keys.read.get(version), false) ?? load(spec, subject, () => loadRead(spec, subject, version), (s) => (s === undefined ? keys.read.delete(version) : keys.read.set(version, s)));
         },
       };
       tables.set(id, table);

@@ -129,6 +129,16 @@ function keySpec(rule: Rule, env: ExecutorEnv): KeySpec {
 /** Field types ENCRYPT can hold ciphertext in (Confluent: STRING as base64, BYTES as is). */
 export const ENCRYPTABLE_TYPES: ReadonlySet<string> = new Set(["STRING", "BYTES"]);
 
+/**
+ * A key that could not be loaded: a failed rule, or, for a retriable error (the
+ * registry or KMS unreachable), a rejection carrying it, so the caller retries
+ * the message (a consumer does not dead-letter it) as for any registry outage.
+ */
+function keyFailure(e: unknown): RuleResult {
+  if (isKontractError(e) && e.retriable) throw e;
+  return failure(e);
+}
+
 /** A failed rule: the message names the KEK, subject and field, never a value. */
 function failure(e: unknown, field?: string): RuleResult {
   const error = isKontractError(e) ? e : new KontractError("encryption", e instanceof Error ? e.message : String(e));
@@ -149,7 +159,7 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
   /** Encrypts every tagged field with the subject's current DEK. */
   function write(message: unknown, ctx: RuleRunContext): RuleResult | Promise<RuleResult> {
     const key = keys.forWrite(ctx.subject);
-    if (key instanceof Promise) return key.then((k) => sealAll(message, k), (e: unknown) => failure(e));
+    if (key instanceof Promise) return key.then((k) => sealAll(message, k), keyFailure);
     return sealAll(message, key);
   }
 
@@ -211,7 +221,7 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
       if (rejected === undefined) return read(message, ctx);
       // The field's ciphertext stays: this consumer has no access to its key (Java's passthrough).
       if (passthrough && isKontractError(rejected.reason) && rejected.reason.code === "key-unavailable") return { ok: true, value: message };
-      return failure(rejected.reason);
+      return keyFailure(rejected.reason);
     });
   }
 }
@@ -235,7 +245,7 @@ function payloadRule(spec: KeySpec, keys: KeyTable): CompiledRule {
       if (!(payload instanceof Uint8Array)) return failure(new KontractError("encryption", "ENCRYPT_PAYLOAD runs in encodingRules, on the serialized payload"));
       if (ctx.mode === "WRITE") {
         const key = keys.forWrite(ctx.subject);
-        return key instanceof Promise ? key.then((k) => seal(payload, k), (e: unknown) => failure(e)) : seal(payload, key);
+        return key instanceof Promise ? key.then((k) => seal(payload, k), keyFailure) : seal(payload, key);
       }
       if (ctx.mode !== "READ") return { ok: true, value: payload };
       let version = 1;
@@ -245,7 +255,7 @@ function payloadRule(spec: KeySpec, keys: KeyTable): CompiledRule {
         return failure(payloadError(e, spec, ctx));
       }
       const key = keys.forRead(ctx.subject, version);
-      return key instanceof Promise ? key.then((k) => open(payload, k, ctx), (e: unknown) => failure(e)) : open(payload, key, ctx);
+      return key instanceof Promise ? key.then((k) => open(payload, k, ctx), keyFailure) : open(payload, key, ctx);
     },
   };
 }
