@@ -187,16 +187,19 @@ describe("encryption interop with @confluentinc/schemaregistry (AxonOps DEK regi
     await assert.rejects(serializer.serialize(topic, value as never), /Invalid version|422/);
   });
 
-  for (const algorithm of ["AES256_GCM", "AES256_SIV"] as const) {
-    it(`Avro, ENCRYPT_PAYLOAD + ENCRYPT, ${algorithm}: both directions`, async () => {
-      const { topic } = await setup("Avro", algorithm, {}, true);
-      const ours = await kontractBytes(topic, user);
-      assert.ok(!ours.includes("u-1"), "the whole payload is encrypted");
-      const theirs = await new AvroDeserializer(confluent, SerdeType.VALUE, { ruleConfig: { secret: SECRET } }).deserialize(topic, ours);
-      assert.deepEqual(plain(theirs), user);
-      const serializer = new AvroSerializer(confluent, SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false, ruleConfig: { secret: SECRET } });
-      const back = await serializer.serialize(topic, { ...user });
-      assert.deepEqual(plain(await kontractRead(topic, back)), user);
-    });
+  for (const format of ["Avro", "JSON Schema", "Protobuf"] as const) {
+    for (const algorithm of ["AES256_GCM", "AES256_SIV"] as const) {
+      it(`${format}, ENCRYPT_PAYLOAD + ENCRYPT, ${algorithm}: both directions`, async () => {
+        const { topic, contract } = await setup(format, algorithm, {}, true);
+        const ours = await kontractBytes(topic, user);
+        assert.ok(!ours.includes("u-1"), "the whole payload is encrypted");
+        const theirs = await new REFERENCE[format].Deserializer(confluent, SerdeType.VALUE, { ruleConfig: { secret: SECRET } }).deserialize(topic, ours);
+        assert.deepEqual(plain(theirs), user);
+        const { serializer, value } = referenceWriter(format, contract);
+        const back = await serializer.serialize(topic, value as never);
+        assert.ok(!back.includes("u-1"));
+        assert.deepEqual(plain(await kontractRead(topic, back)), user);
+      });
+    }
   }
 });
