@@ -165,6 +165,28 @@ describe("ENCRYPT on fields", () => {
     assert.equal((passed(await reader.read.run(passed(vb).value, MC)).value as Order).email, "bob@example.com");
   });
 
+  test("encrypt.alternate.kms.key.ids: the alternates are tried in order when the KEK's own key fails", async () => {
+    const base = localKms({});
+    const tried: string[] = [];
+    const regional = {
+      type: "local-kms",
+      key: (id: string, config: Record<string, string>) => {
+        const k = base.key(id, config);
+        const down = () => Promise.reject(new Error(`region of ${id} is down`));
+        return id === "mykey" ? { wrap: () => (tried.push(id), down()), unwrap: () => (tried.push(id), down()) } : { wrap: (p: Uint8Array) => (tried.push(id), k.wrap(p)), unwrap: (w: Uint8Array) => (tried.push(id), k.unwrap(w)) };
+      },
+    };
+    const deks = createMemoryDekRegistry();
+    const params = { "encrypt.alternate.kms.key.ids": "dr-1, dr-2" };
+    const v = passed(await plans([enc(params)], { dekRegistry: deks, kms: [regional] }).write.run(order(), MC)).value;
+    assert.deepEqual(tried, ["mykey", "dr-1"]);
+    tried.length = 0;
+    assert.deepEqual(passed(await plans([enc(params)], { dekRegistry: deks, kms: [regional] }).read.run(v, MC)).value, order());
+    assert.deepEqual(tried, ["mykey", "dr-1"]);
+    const f = failed(await plans([enc()], { dekRegistry: deks, kms: [regional] }).read.run(v, MC));
+    assert.equal(f.violations[0]!.code, "key-unavailable", "without alternates the down key is all there is");
+  });
+
   test("passthrough: a consumer without key access reads the ciphertext", async () => {
     const writer = plans([enc()], { dekRegistry: createMemoryDekRegistry() });
     const v = passed(await writer.write.run(order(), MC)).value as Order;

@@ -218,7 +218,8 @@ export function createKeyring(options: KeyringOptions): Keyring {
   };
 }
 
-function splitIds(list: string | undefined): string[] {
+/** A comma list of KMS key ids (`encrypt.alternate.kms.key.ids`). */
+export function splitIds(list: string | undefined): string[] {
   return list === undefined ? [] : list.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 

@@ -13,7 +13,7 @@ import { defaultKind, type Rule } from "../../contract/model.js";
 import { DEK_ALGORITHMS, isDekAlgorithm, type DekAlgorithm, type DekRegistry } from "../../contract/keys.js";
 import { KontractError, RuleCompileError, isKontractError } from "../../errors.js";
 import type { FieldVisit } from "../../format/types.js";
-import { createKeyring, type KeySpec, type KeyTable, type ReadyKey } from "../encrypt/keyring.js";
+import { createKeyring, splitIds, type KeySpec, type KeyTable, type ReadyKey } from "../encrypt/keyring.js";
 import { prefixVersion, readVersion, VERSION_PREFIX } from "../encrypt/key-material.js";
 import { KNOWN_KMS_TYPES, localKms, type KmsConfig, type KmsDriver } from "../encrypt/kms.js";
 import type { CompiledRule, ExecutorEnv, RuleExecutor, RuleResult, RuleRunContext } from "../types.js";
@@ -115,14 +115,13 @@ function keySpec(rule: Rule, env: ExecutorEnv): KeySpec {
   if (defaultKind(rule) !== "TRANSFORM") throw fail(`${rule.type} rules are TRANSFORMs`);
   const problems = encryptParamProblems(env.param);
   if (problems.length > 0) throw fail(problems.map((p) => p.message).join("; "));
-  const alternates = env.param(ENCRYPT_PARAMS.alternateKeyIds);
   return {
     kekName: env.param(ENCRYPT_PARAMS.kekName)!,
     kmsType: env.param(ENCRYPT_PARAMS.kmsType),
     kmsKeyId: env.param(ENCRYPT_PARAMS.kmsKeyId),
     algorithm: (env.param(ENCRYPT_PARAMS.algorithm) ?? "AES256_GCM") as DekAlgorithm,
     expiryDays: Number(env.param(ENCRYPT_PARAMS.expiryDays) ?? 0),
-    alternateKeyIds: alternates === undefined ? [] : alternates.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    alternateKeyIds: splitIds(env.param(ENCRYPT_PARAMS.alternateKeyIds)),
   };
 }
 
