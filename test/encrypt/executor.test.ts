@@ -94,6 +94,22 @@ describe("ENCRYPT on fields", () => {
     assert.deepEqual({ getDek: reader.calls.getDek, unwrap: reader.calls.unwrap }, { getDek: 1, unwrap: 1 });
   });
 
+  test("cacheTtlMs bounds how long an unwrapped DEK is kept; context keeps keys of schema contexts apart", async () => {
+    let now = 1_000_000;
+    const { registry, kms, calls } = counting(createMemoryDekRegistry());
+    const p = plans([enc()], { dekRegistry: registry, kms: [kms], cacheTtlMs: 60_000, now: () => now, context: ".team-a" });
+    passed(await p.write.run(order(), MC));
+    passed(await p.write.run(order(), MC));
+    assert.equal(calls.getDek, 1);
+    now += 60_001;
+    passed(await p.write.run(order(), MC));
+    assert.equal(calls.getDek, 2, "fetched again once the cache lifetime is over");
+    assert.equal(calls.createDek, 1, "and found the same DEK");
+    const v = passed(await p.write.run(order(), MC)).value;
+    const other = plans([enc()], { dekRegistry: registry, kms: [kms], context: ".team-b" });
+    assert.equal(failed(await other.read.run(v, MC)).violations[0]!.code, "key-unavailable", "another context has no such KEK");
+  });
+
   test("AES256_SIV is deterministic: equal values give equal ciphertexts", async () => {
     const p = plans([enc({ "encrypt.dek.algorithm": "AES256_SIV" })], { dekRegistry: createMemoryDekRegistry() });
     const a = passed(await p.write.run(order(), MC)).value as Order;
