@@ -6,31 +6,17 @@
  * value in the DLQ record.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Kafka, Producer } from "kafkajs";
+import { describe, it } from "node:test";
 import type { Contract } from "../../src/contract/model.js";
 import { encryptionExecutors, type EncryptionOptions } from "../../src/engine/index.js";
 import { DLQ_HEADERS, contractConsumer, contractProducer } from "../../src/kafka/index.js";
 import { createRestDekRegistry } from "../../src/registry/rest/index.js";
-import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { QUICK_CONSUMER, createTopics, kafkaFor, producerFor, readAll, register, registryFor, text, uniqueIdent } from "./kafka-support.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { QUICK_CONSUMER, createTopics, kafkajsForFile, readAll, register, registryFor, text, uniqueIdent } from "./kafka-support.js";
 
 const SECRET = "broker-test-secret";
 
-let infra: Infra;
-let kafka: Kafka;
-let producer: Producer;
-
-before(async () => {
-  infra = await ensureInfra();
-  kafka = kafkaFor(infra);
-  producer = producerFor(kafka);
-  await producer.connect();
-});
-
-after(async () => {
-  await producer?.disconnect();
-});
+const file = kafkajsForFile();
 
 function contract(kek: string, dlq: string): Contract {
   return {
@@ -64,12 +50,12 @@ function contract(kek: string, dlq: string): Contract {
 }
 
 const engine = (extra: Partial<EncryptionOptions> = {}) => ({
-  executors: encryptionExecutors({ dekRegistry: createRestDekRegistry({ url: infra.registryUrl }), config: { secret: SECRET }, ...extra }),
+  executors: encryptionExecutors({ dekRegistry: createRestDekRegistry({ url: file.infra.registryUrl }), config: { secret: SECRET }, ...extra }),
 });
 
 /** Consumes from the start until `done` holds. */
 async function consume(topic: string, options: Partial<EncryptionOptions>, done: (values: readonly unknown[]) => Promise<boolean> | boolean): Promise<Record<string, unknown>[]> {
-  const consumer = contractConsumer(kafka.consumer({ groupId: uniqueName("enc"), ...QUICK_CONSUMER }), { registry: registryFor(infra), engine: engine(options), key: false, dlq: { producer } });
+  const consumer = contractConsumer(file.kafka.consumer({ groupId: uniqueName("enc"), ...QUICK_CONSUMER }), { registry: registryFor(file.infra), engine: engine(options), key: false, dlq: { producer: file.producer } });
   const values: Record<string, unknown>[] = [];
   await consumer.connect();
   try {
@@ -86,21 +72,21 @@ describe("field encryption through the broker", () => {
   it("encrypts on produce; key holders read clear text, others dead-letter or pass the ciphertext through", async () => {
     const topic = uniqueName("enc");
     const dlq = `${topic}.dlq`;
-    await createTopics(kafka, [topic, dlq]);
-    await register(registryFor(infra), `${topic}-value`, contract(uniqueName("kek"), dlq));
+    await createTopics(file.kafka, [topic, dlq]);
+    await register(registryFor(file.infra), `${topic}-value`, contract(uniqueName("kek"), dlq));
     const patients = [
       { id: "p1", age: 40, ssn: "111-11-1111" },
       { id: "p2", age: 12, ssn: "222-22-2222" },
     ];
-    const sent = await contractProducer(producer, { registry: registryFor(infra), engine: engine(), key: false }).send({ topic, messages: patients.map((value) => ({ value })) });
+    const sent = await contractProducer(file.producer, { registry: registryFor(file.infra), engine: engine(), key: false }).send({ topic, messages: patients.map((value) => ({ value })) });
     assert.deepEqual(sent.messages.map((m) => m.status), ["sent", "sent"]);
-    const raw = (await readAll(kafka, [topic])).get(topic)!;
+    const raw = (await readAll(file.kafka, [topic])).get(topic)!;
     for (const m of raw) assert.ok(!m.value!.includes("-11-") && !m.value!.includes("-22-"), "no SSN on the wire in clear");
 
     // With the key: p1 in clear; p2 fails the READ rule after decryption and is dead-lettered redacted.
-    const dlqCount = async () => (await readAll(kafka, [dlq])).get(dlq)!.length;
+    const dlqCount = async () => (await readAll(file.kafka, [dlq])).get(dlq)!.length;
     assert.deepEqual(await consume(topic, {}, async (v) => v.length === 1 && (await dlqCount()) === 1), [patients[0]]);
-    const dead = (await readAll(kafka, [dlq])).get(dlq)!;
+    const dead = (await readAll(file.kafka, [dlq])).get(dlq)!;
     assert.equal(dead.length, 1);
     assert.equal(text(dead[0]!, DLQ_HEADERS.ruleName), "adult");
     // A consumer dead-letters the record as it was read: the encrypted bytes, never the decrypted value.
@@ -110,7 +96,7 @@ describe("field encryption through the broker", () => {
     // Without the key (another secret): both records are dead-lettered by the ENCRYPT rule, with a typed reason.
     const before = dead.length;
     assert.deepEqual(await consume(topic, { config: { secret: "not-the-secret" } }, async () => (await dlqCount()) === before + 2), []);
-    const more = (await readAll(kafka, [dlq])).get(dlq)!.slice(before);
+    const more = (await readAll(file.kafka, [dlq])).get(dlq)!.slice(before);
     for (const m of more) {
       assert.equal(text(m, DLQ_HEADERS.ruleName), "encryptPII");
       assert.match(text(m, DLQ_HEADERS.ruleException) ?? "", /KEK kek-.*, subject .*-value: the KMS \(local-kms\) could not unwrap DEK version 1/);
