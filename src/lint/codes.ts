@@ -47,6 +47,7 @@ export const LINT_CODES = {
   "rule-tag-unknown": { severity: "error", category: "rule", description: "A rule tag that no (primitive) field of the schema carries: the field rule never runs." },
   "rule-tags-ignored": { severity: "warning", category: "rule", description: "Tags on a rule type that does not select fields (CEL, JSONATA)." },
   "encrypt-field-type": { severity: "error", category: "rule", description: "An ENCRYPT rule's tag selects a field that is neither a string nor bytes: only those can hold ciphertext, so the rule fails on every message with a value there." },
+  "encrypt-tag-not-sensitive": { severity: "warning", category: "rule", description: "An ENCRYPT rule's tag is not one of kontract's default sensitive tags: an engine refuses the rule unless its sensitiveTags include the tag (decrypted values must be redacted)." },
   "encrypt-param-invalid": { severity: "error", category: "rule", description: "An ENCRYPT or ENCRYPT_PAYLOAD param the executor refuses: an unknown `encrypt.kms.type` or `encrypt.dek.algorithm`, a negative or non-numeric `encrypt.dek.expiry.days`." },
   "enable-at-invalid": { severity: "error", category: "rule", description: "`ruleSet.enableAt` is not ALL, CLIENT, GATEWAY, SERVER or NONE." },
   "param-property-missing": { severity: "error", category: "rule", description: "A parameter the rule's type or action needs is neither in its params nor in metadata.properties." },

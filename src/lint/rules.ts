@@ -11,6 +11,7 @@ import type { PathSegment } from "../contract/path.js";
 import { formatPath } from "../contract/path.js";
 import { compileRe2 } from "../engine/executors/re2-regex.js";
 import { ENCRYPTABLE_TYPES, encryptParamProblems } from "../engine/executors/encrypt.js";
+import { DEFAULT_SENSITIVE_TAGS } from "../engine/redact.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
 import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
@@ -211,6 +212,17 @@ class RuleChecker {
     const schema = this.input.schema;
     if (!schema || !FIELD_TYPES.has(this.type)) return;
     if (this.type === "ENCRYPT") {
+      tags.forEach((tag, i) => {
+        if (DEFAULT_SENSITIVE_TAGS.includes(tag)) return;
+        const path = [...this.at, "tags", i];
+        this.report(
+          "encrypt-tag-not-sensitive",
+          `rule ${this.label()}: tag ${JSON.stringify(tag)} is not one of kontract's default sensitive tags (${DEFAULT_SENSITIVE_TAGS.join(", ")}); an engine refuses an ENCRYPT rule on a tag it does not redact`,
+          this.pos(path),
+          path,
+          `add ${JSON.stringify(tag)} to createEngine({ sensitiveTags }) (with the defaults you keep), or tag the fields with one of the defaults`,
+        );
+      });
       tags.forEach((tag, i) => {
         const wrong = schema.primitiveFields.filter((f) => f.tags.has(tag) && !ENCRYPTABLE_TYPES.has(f.typeName));
         if (wrong.length === 0) return;
