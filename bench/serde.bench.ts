@@ -4,11 +4,14 @@
  *
  *   npm run bench            the table (about a minute)
  *   npm run bench -- --soak  also 1M messages through kontract, heap sampled (memory must stay flat)
+ *   npm run bench -- --only ENCRYPT   only the cases whose name contains the text
  */
 import {
   AvroSerializer,
   CelExecutor,
   CelFieldExecutor,
+  FieldEncryptionExecutor,
+  LocalKmsDriver,
   JsonSerializer,
   ProtobufSerializer,
   SchemaRegistryClient,
@@ -17,7 +20,8 @@ import {
 import { create, createMutableRegistry } from "@bufbuild/protobuf";
 import type { Contract, Rule } from "../src/contract/model.js";
 import promClient from "prom-client";
-import { createEngine, type EngineObserver } from "../src/engine/index.js";
+import { createEngine, encryptionExecutors, type EngineObserver } from "../src/engine/index.js";
+import { createMemoryDekRegistry } from "../src/registry/memory-dek-registry.js";
 import { prometheusSink, ruleMetrics } from "../src/metrics/index.js";
 import { FORMATS } from "../src/format/index.js";
 import { protobufFormat } from "../src/format/protobuf/index.js";
@@ -38,6 +42,8 @@ import {
 
 CelExecutor.register();
 CelFieldExecutor.register();
+FieldEncryptionExecutor.register();
+LocalKmsDriver.register();
 
 const REFERENCE = "@confluentinc/schemaregistry";
 const WITH_METRICS = "kontract + metrics";
@@ -48,7 +54,26 @@ interface Case {
   schemaType: "AVRO" | "JSON" | "PROTOBUF";
   schema: string;
   rules: Rule[];
+  metadata?: Contract["metadata"];
 }
+
+/** The local KMS secret both clients get as executor config (never in the contract). */
+const KMS_CONFIG = { secret: "bench-secret" };
+/** ENCRYPT on one field: email, tagged by a metadata wildcard (street keeps only its PII tag). */
+const ENCRYPT_EMAIL: Pick<Case, "rules" | "metadata"> = {
+  metadata: { tags: { "**.email": ["ENCRYPTED"] } },
+  rules: [
+    {
+      name: "encryptEmail",
+      kind: "TRANSFORM",
+      mode: "WRITEREAD",
+      type: "ENCRYPT",
+      tags: ["ENCRYPTED"],
+      params: { "encrypt.kek.name": "bench-kek", "encrypt.kms.type": "local-kms", "encrypt.kms.key.id": "bench-key" },
+      onFailure: "ERROR,ERROR",
+    },
+  ],
+};
 
 const CASES: Case[] = [
   { name: "Avro, no rules", schemaType: "AVRO", schema: ORDER_AVSC, rules: [] },
@@ -57,15 +82,16 @@ const CASES: Case[] = [
   { name: "Avro, CEL_FIELD on PII fields", schemaType: "AVRO", schema: ORDER_AVSC, rules: PII_FIELD_RULE },
   { name: "JSON Schema, 1 CEL condition", schemaType: "JSON", schema: ORDER_JSON_SCHEMA, rules: ONE_CONDITION },
   { name: "Protobuf, 1 CEL condition", schemaType: "PROTOBUF", schema: ORDER_PROTO, rules: ONE_CONDITION_PROTO },
+  { name: "Avro, ENCRYPT 1 PII field (AES256_GCM)", schemaType: "AVRO", schema: ORDER_AVSC, ...ENCRYPT_EMAIL },
 ];
 
 async function referenceSerializer(c: Case, topic: string) {
   const client = SchemaRegistryClient.newClient({ baseURLs: ["mock://"], cacheCapacity: 1000 } as never);
   const ruleSet = c.rules.length ? { domainRules: c.rules } : undefined;
-  const conf = { useLatestVersion: true, autoRegisterSchemas: false } as never;
+  const conf = { useLatestVersion: true, autoRegisterSchemas: false, ruleConfig: KMS_CONFIG } as never;
   switch (c.schemaType) {
     case "AVRO":
-      await client.register(`${topic}-value`, { schemaType: "AVRO", schema: c.schema, ...(ruleSet ? { ruleSet } : {}) } as never, false);
+      await client.register(`${topic}-value`, { schemaType: "AVRO", schema: c.schema, ...(ruleSet ? { ruleSet } : {}), ...(c.metadata ? { metadata: c.metadata } : {}) } as never, false);
       return new AvroSerializer(client, SerdeType.VALUE, conf);
     case "JSON":
       await client.register(`${topic}-value`, { schemaType: "JSON", schema: c.schema, ...(ruleSet ? { ruleSet } : {}) } as never, false);
@@ -95,9 +121,11 @@ function protobufDesc() {
 
 async function kontractSerializer(c: Case, topic: string, observer?: EngineObserver): Promise<Serializer> {
   const registry = createFileRegistry({ documents: [] });
-  const contract: Contract = { schema: c.schema, schemaType: c.schemaType, ...(c.rules.length ? { ruleSet: { domainRules: c.rules } } : {}) };
+  const contract: Contract = { schema: c.schema, schemaType: c.schemaType, ...(c.rules.length ? { ruleSet: { domainRules: c.rules } } : {}), ...(c.metadata ? { metadata: c.metadata } : {}) };
   await registry.register(`${topic}-value`, contract);
-  const store = createContractStore({ registry, engine: createEngine(observer ? { observer } : {}), formats: FORMATS });
+  // The DEK registry in memory, as the reference's mock://: the first message creates the DEK, the rest reuse it.
+  const executors = encryptionExecutors({ dekRegistry: createMemoryDekRegistry(), config: KMS_CONFIG });
+  const store = createContractStore({ registry, engine: createEngine(observer ? { observer, executors } : { executors }), formats: FORMATS });
   return createSerializer({ store, writerSchema: { use: "latest" } });
 }
 
@@ -116,7 +144,9 @@ async function main(): Promise<void> {
   const soak = process.argv.includes("--soak");
   const peak = trackPeakRss();
   const results: CaseResult[] = [];
+  const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
   for (const [n, c] of CASES.entries()) {
+    if (only !== undefined && !c.name.includes(only)) continue;
     const topic = `bench-${n}`;
     const ref = await referenceSerializer(c, topic);
     const ours = await kontractSerializer(c, topic);

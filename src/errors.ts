@@ -28,6 +28,13 @@ export type ErrorCode =
   | "unknown-schema"
   /** A sensitive value could not be located in a message's JSON form (a bug; nothing is written in clear). */
   | "redaction-failed"
+  // encryption (docs/encryption.md)
+  /** An ENCRYPT / ENCRYPT_PAYLOAD rule or its KMS driver is misconfigured, or a field cannot be encrypted. */
+  | "encryption"
+  /** A KEK or DEK is missing, or the KMS refused to wrap or unwrap: names the KEK and subject, never a value. */
+  | "key-unavailable"
+  /** Ciphertext did not decrypt with its DEK (wrong key, or altered bytes). */
+  | "decrypt-failed"
   // registry
   | "registry"
   | "registry-unreachable"

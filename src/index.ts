@@ -29,7 +29,10 @@ export { ContractFileError, ContractLoadError, formatContractErrors } from "./co
 export { validateContract, type ContractIssue, type ContractIssueCode } from "./contract/validate.js";
 export { contractToYaml, contractsToYaml, yamlToContract, yamlToContracts, type ContractToYamlOptions, type YamlContractEntry } from "./contract/yaml.js";
 export * from "./errors.js";
-export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS } from "./engine/index.js";
+export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS, encryptionExecutors, localKms } from "./engine/index.js";
+export type { EncryptionOptions, KmsConfig, KmsDriver, KmsKey } from "./engine/index.js";
+export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "./contract/keys.js";
+export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
 export type {
   ActionContext,
   CompiledRule,
@@ -54,7 +57,7 @@ export { FORMATS } from "./format/index.js";
 export type { CompiledSchema, FormatAdapter } from "./format/index.js";
 export { createMemoryRegistry, type MemoryRegistry, type MemoryRegistryOptions } from "./registry/memory-registry.js";
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./registry/file-registry.js";
-export { createRestRegistry, type RegistryConfig, type RestRegistry, type RestRegistryOptions } from "./registry/rest/index.js";
+export { createRestDekRegistry, createRestRegistry, type RegistryConfig, type RestRegistry, type RestRegistryOptions } from "./registry/rest/index.js";
 export type { SchemaByGuid, SchemaById, SchemaRegistry } from "./registry/types.js";
 export * from "./serde/index.js";
 export { decodeFrame, encodeFrame, readSchemaIdHeader, schemaIdHeader, schemaIdHeaderName } from "./wire/index.js";

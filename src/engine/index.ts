@@ -21,3 +21,5 @@ export type {
   RuleEvent,
   RuleRunContext,
 } from "./types.js";
+export { encryptionExecutors, ENCRYPT_PARAMS, type EncryptionOptions } from "./executors/encrypt.js";
+export { localKms, KNOWN_KMS_TYPES, type KmsConfig, type KmsDriver, type KmsKey } from "./encrypt/kms.js";

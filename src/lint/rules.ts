@@ -10,6 +10,8 @@ import type { ContractDocument } from "../contract/document.js";
 import type { PathSegment } from "../contract/path.js";
 import { formatPath } from "../contract/path.js";
 import { compileRe2 } from "../engine/executors/re2-regex.js";
+import { ENCRYPTABLE_TYPES, encryptParamProblems } from "../engine/executors/encrypt.js";
+import { DEFAULT_SENSITIVE_TAGS } from "../engine/redact.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
 import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
@@ -23,7 +25,7 @@ import { exprLocator, offsetOf, pairPosition, positionOf, type ExprLocator } fro
 
 /** Rule types with an executor in kontract. */
 const EXECUTOR_TYPES = new Set(["CEL", "CEL_FIELD", "JSONATA"]);
-/** Confluent rule types kontract does not execute. */
+/** Confluent rule types whose executors an engine must be given (encryptionExecutors: they need a DEK registry and KMS). */
 const CONFLUENT_ONLY_TYPES = new Set(["ENCRYPT", "ENCRYPT_PAYLOAD"]);
 /** Rule types that select fields by tag (Java FieldRuleExecutor). */
 const FIELD_TYPES = new Set(["CEL_FIELD", "ENCRYPT"]);
@@ -131,7 +133,7 @@ class RuleChecker {
     const path = [...this.at, "type"];
     const configured = this.input.config.ruleTypes.some((t) => t.toUpperCase() === type);
     if (CONFLUENT_ONLY_TYPES.has(type) && !configured) {
-      this.report("rule-type-unsupported", `rule ${this.label()}: kontract has no executor for ${this.rule.type}; the rule fails through onFailure whenever it runs`, this.pos(path), path, "register an executor with createEngine({ executors }) and list the type under lint.ruleTypes in kontract.config.yaml");
+      this.report("rule-type-unsupported", `rule ${this.label()}: ${this.rule.type} runs only on an engine given encryptionExecutors(); on others the rule fails through onFailure whenever it runs`, this.pos(path), path, "pass createEngine({ executors: encryptionExecutors({ dekRegistry, ... }) }) (docs/encryption.md) and list the type under lint.ruleTypes in kontract.config.yaml");
     } else if (!EXECUTOR_TYPES.has(type) && !CONFLUENT_ONLY_TYPES.has(type) && !configured) {
       this.report("rule-type-unknown", `rule ${this.label()}: unknown rule type ${JSON.stringify(this.rule.type)}; known: CEL, CEL_FIELD, JSONATA`, this.pos(path), path, "if your engine registers an executor for it, list the type under lint.ruleTypes in kontract.config.yaml");
     }
@@ -177,6 +179,15 @@ class RuleChecker {
     for (const p of byType) needs.push({ param: p, by: `rule type ${this.rule.type}` });
     const actions = new Set([...(this.rule.onSuccess ?? "").split(","), ...(this.rule.onFailure ?? "").split(",")].filter((a) => a !== ""));
     for (const a of actions) for (const p of required[a] ?? []) needs.push({ param: p, by: `action ${a}` });
+    if (CONFLUENT_ONLY_TYPES.has(this.type)) {
+      for (const problem of encryptParamProblems((n) => this.param(n))) {
+        // A missing KEK name is param-property-missing, below.
+        if (this.param(problem.param) === undefined) continue;
+        const inParams = this.rule.params?.[problem.param] !== undefined;
+        const path = inParams ? [...this.at, "params", problem.param] : ["metadata", "properties", problem.param];
+        this.report("encrypt-param-invalid", `rule ${this.label()}: ${problem.message}`, this.pos(path), path);
+      }
+    }
     for (const { param, by } of needs) {
       if (this.param(param) !== undefined) continue;
       const path = this.rule.params ? [...this.at, "params"] : [...this.at, "type"];
@@ -200,6 +211,31 @@ class RuleChecker {
     }
     const schema = this.input.schema;
     if (!schema || !FIELD_TYPES.has(this.type)) return;
+    if (this.type === "ENCRYPT") {
+      tags.forEach((tag, i) => {
+        if (DEFAULT_SENSITIVE_TAGS.includes(tag)) return;
+        const path = [...this.at, "tags", i];
+        this.report(
+          "encrypt-tag-not-sensitive",
+          `rule ${this.label()}: tag ${JSON.stringify(tag)} is not one of kontract's default sensitive tags (${DEFAULT_SENSITIVE_TAGS.join(", ")}); an engine refuses an ENCRYPT rule on a tag it does not redact`,
+          this.pos(path),
+          path,
+          `add ${JSON.stringify(tag)} to createEngine({ sensitiveTags }) (with the defaults you keep), or tag the fields with one of the defaults`,
+        );
+      });
+      tags.forEach((tag, i) => {
+        const wrong = schema.primitiveFields.filter((f) => f.tags.has(tag) && !ENCRYPTABLE_TYPES.has(f.typeName));
+        if (wrong.length === 0) return;
+        const path = [...this.at, "tags", i];
+        this.report(
+          "encrypt-field-type",
+          `rule ${this.label()}: tag ${JSON.stringify(tag)} selects ${wrong.slice(0, 3).map((f) => `${f.fullName}: ${f.typeName}`).join(", ")}; only STRING and BYTES fields can be encrypted, so every message with a value there fails`,
+          this.pos(path),
+          path,
+          "remove the tag from those fields, or encrypt the whole payload with ENCRYPT_PAYLOAD in encodingRules",
+        );
+      });
+    }
     tags.forEach((tag, i) => {
       if (schema.primitiveFields.some((f) => f.tags.has(tag))) return;
       const path = [...this.at, "tags", i];

@@ -5,7 +5,10 @@
 export { createMemoryRegistry, type MemoryRegistry, type MemoryRegistryOptions } from "./memory-registry.js";
 export { createFileRegistry, type FileRegistry, type FileRegistryOptions } from "./file-registry.js";
 export { createRestRegistry, type RegistryConfig, type RestRegistry, type RestRegistryOptions } from "./rest/index.js";
+export { createRestDekRegistry } from "./rest/index.js";
+export { createMemoryDekRegistry, type MemoryDekRegistry } from "./memory-dek-registry.js";
 export type { SchemaByGuid, SchemaById, SchemaRegistry } from "./types.js";
+export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "../contract/keys.js";
 export {
   authorsMetadata,
   configuredSubjects,

@@ -55,6 +55,7 @@ const NOT_APPLICABLE: ReadonlyMap<string, string> = new Map([
   ["latest.compatibility.strict", "kontract writes with the latest version's own schema: there is no record schema to check it against"],
   ["normalize.schemas", "schemas are registered as written"],
   ["rule.metrics.enable", "use the engine observer (EngineOptions.observer)"],
+  ["encrypt.nonshared.kek.passthrough", "pass encryptionExecutors({ passthrough: true }) to createEngine (docs/encryption.md)"],
 ]);
 
 const STRATEGIES: Readonly<Record<string, SubjectNameStrategy>> = {

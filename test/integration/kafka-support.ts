@@ -6,12 +6,13 @@
  * registering contracts over REST.
  */
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { after, before } from "node:test";
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
 import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
 import { overlay } from "../../src/kafka/overlay.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
-import { runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+import { ensureInfra, runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 
 export function kafkaFor(infra: Infra, clientId = "kontract-it"): Kafka {
   return new Kafka({
@@ -33,6 +34,25 @@ export const QUICK_CONSUMER = { maxWaitTimeInMs: 100, retry: { retries: 2, initi
 /** A producer with exact per-message placement in send results. */
 export function producerFor(kafka: Kafka, extra: Parameters<Kafka["producer"]>[0] = {}) {
   return kafka.producer({ createPartitioner: trackingPartitioner(), ...extra });
+}
+
+/**
+ * A test file's kafkajs setup: before its tests, the infra, a client and a
+ * connected producer; after them, the producer disconnected. Read the fields
+ * inside tests (they are set once `before` has run).
+ */
+export function kafkajsForFile(): { readonly infra: Infra; readonly kafka: Kafka; readonly producer: Producer } {
+  const setup = {} as { infra: Infra; kafka: Kafka; producer: Producer };
+  before(async () => {
+    setup.infra = await ensureInfra();
+    setup.kafka = kafkaFor(setup.infra);
+    setup.producer = producerFor(setup.kafka);
+    await setup.producer.connect();
+  });
+  after(async () => {
+    await setup.producer?.disconnect();
+  });
+  return setup;
 }
 
 /**

@@ -67,8 +67,10 @@ describe("fromJavaConfig", () => {
       "schema.registry.ssl.truststore.location": "/etc/ts.jks",
       "latest.compatibility.strict": "false",
       "some.typo": "x",
+      "encrypt.nonshared.kek.passthrough": "true",
     });
-    assert.deepEqual(c.ignored.map((i) => i.key), ["latest.compatibility.strict", "rule.executors", "rule.executors.checker.class", "schema.registry.ssl.truststore.location", "some.typo", "value.serializer"]);
+    assert.deepEqual(c.ignored.map((i) => i.key), ["encrypt.nonshared.kek.passthrough", "latest.compatibility.strict", "rule.executors", "rule.executors.checker.class", "schema.registry.ssl.truststore.location", "some.typo", "value.serializer"]);
+    assert.match(c.ignored.find((i) => i.key === "encrypt.nonshared.kek.passthrough")!.reason, /encryptionExecutors\(\{ passthrough: true \}\)/);
     assert.match(c.ignored.find((i) => i.key === "rule.executors.checker.class")!.reason, /createEngine\(\{ executors \}\)/);
     assert.match(c.ignored.find((i) => i.key === "some.typo")!.reason, /not a setting kontract knows/);
   });

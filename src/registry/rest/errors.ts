@@ -28,6 +28,11 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorRule> = new Map([
   [40407, client("schema version was not soft-deleted first")],
   [40408, client("subject has no subject-level compatibility config")],
   [40409, client("subject has no subject-level mode")],
+  // The DEK registry's (io.confluent.dekregistry.web.rest.exceptions).
+  [40470, notFound("key encryption key not found")],
+  [40471, notFound("data encryption key not found")],
+  [40970, client("key encryption key already exists")],
+  [40971, client("data encryption key already exists")],
   [409, client("incompatible schema")],
   [40901, client("incompatible schema")],
   [42201, client("invalid schema")],

@@ -89,7 +89,7 @@ export function integer(obj: Json, key: string): number {
   return v;
 }
 
-function string(obj: Json, key: string): string {
+export function string(obj: Json, key: string): string {
   const v = obj[key];
   if (typeof v !== "string") throw new WireError(`field '${key}' is not a string`);
   return v;
