@@ -1,5 +1,5 @@
 /**
- * Real Kafka + schema registry for integration tests (see docs/infra.md).
+ * Real Kafka, schema registry and KMS emulator for integration tests (see docs/infra.md).
  *
  * `ensureInfra()` runs `scripts/infra.sh up` once per test process (it reuses running instances and
  * starts the rest), or with KONTRACT_INFRA=external only checks that the endpoints answer. When
@@ -16,6 +16,8 @@ export interface Infra {
   readonly brokers: string[];
   /** Base URL of the Confluent-REST-compatible registry, no trailing slash. */
   readonly registryUrl: string;
+  /** Base URL of the AWS KMS emulator (moto), no trailing slash. */
+  readonly kmsUrl: string;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -54,7 +56,8 @@ export function infraEndpoints(): Infra {
     external && process.env.KONTRACT_REGISTRY_URL
       ? process.env.KONTRACT_REGISTRY_URL.replace(/\/+$/, "")
       : `http://${host}:${need("REGISTRY_PORT")}`;
-  return { brokers, registryUrl };
+  const kmsUrl = external && process.env.KONTRACT_KMS_URL ? process.env.KONTRACT_KMS_URL.replace(/\/+$/, "") : `http://${host}:${need("KMS_PORT")}`;
+  return { brokers, registryUrl, kmsUrl };
 }
 
 let pending: Promise<Infra> | undefined;
@@ -114,6 +117,8 @@ async function assertHealthy(infra: Infra): Promise<void> {
   }
   const registryError = await probeRegistry(infra.registryUrl);
   if (registryError) problems.push(`schema registry ${infra.registryUrl}: ${registryError}`);
+  const kmsError = await probeTcp(new URL(infra.kmsUrl).host);
+  if (kmsError) problems.push(`KMS emulator ${infra.kmsUrl}: ${kmsError}`);
   if (problems.length > 0) {
     const hint =
       process.env.KONTRACT_INFRA === "external"

@@ -1,13 +1,11 @@
 /**
- * The aws-kms driver against a real KMS emulator (moto_server, started here on a free port and
- * stopped after), with the AxonOps DEK registry: kontract wraps DEKs with KMS Encrypt and the
+ * The aws-kms driver against a real KMS emulator (moto's server, started by scripts/infra.sh up
+ * like the broker), with the AxonOps DEK registry: kontract wraps DEKs with KMS Encrypt and the
  * reference client (@confluentinc/schemaregistry's AwsKmsDriver) unwraps them, and the reverse.
- * A missing moto_server is a failure, not a skip.
+ * A missing emulator is a failure, not a skip.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
 import { AvroDeserializer, AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
@@ -19,32 +17,16 @@ import { createEngine, encryptionExecutors, type FailedOutcome } from "../../src
 import { awsKms, awsRegionOf } from "../../src/kms/aws.js";
 import { createRestDekRegistry } from "../../src/registry/rest/index.js";
 import { createContractStore, createDeserializer, createSerializer } from "../../src/serde/index.js";
-import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+import { ensureInfra, uniqueName, type Infra } from "../helpers/infra.js";
 import { register, registryFor, uniqueIdent } from "./kafka-support.js";
 
 let infra: Infra;
-let moto: ChildProcess | undefined;
 let keyArn = "";
 let confluent: SchemaRegistryClient;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 before(async () => {
   infra = await ensureInfra();
-  const port = await freePort();
-  moto = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  const exited = new Promise<never>((_, reject) => moto!.once("error", (e) => reject(new Error(`moto_server did not start (pip install 'moto[server]'): ${e.message}`))));
-  const url = `http://127.0.0.1:${port}`;
-  await Promise.race([exited, waitFor(async () => (await fetch(url).then((r) => r.ok || r.status > 0, () => false)) || undefined, { timeoutMs: 30_000, what: "moto_server to answer" })]);
+  const url = infra.kmsUrl;
   // The SDK (ours and the reference's) reads these: the emulator's endpoint and dummy credentials.
   Object.assign(process.env, { AWS_ENDPOINT_URL_KMS: url, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "eu-west-1" });
   const created = await new KMSClient({ region: "eu-west-1" }).send(new CreateKeyCommand({ Description: "kontract test KEK" }));
@@ -52,10 +34,6 @@ before(async () => {
   confluent = new SchemaRegistryClient({ baseURLs: [infra.registryUrl] });
   FieldEncryptionExecutor.register();
   AwsKmsDriver.register();
-});
-
-after(() => {
-  moto?.kill();
 });
 
 const user = { id: "u-1", ssn: "123-45-6789" };
