@@ -52,56 +52,211 @@ const COLON = 0x3a;
  * writer does not implement. `validates(keyword)`: whether the schema's Ajv
  * instance validates with that keyword (unknown ones it ignores, as strict:
  * false does).
+ *
+ * The whole schema becomes one generated module: a function per object and
+ * per array, leaves checked and written inline. Its call sites are its own,
+ * so another schema's writers never make them polymorphic (shared closures
+ * calling per-schema writers cost more than the writing itself once two
+ * schemas were compiled).
  */
 export function compileJsonWriter(root: SchemaNode, validates: (keyword: string) => boolean): JsonWriter | undefined {
+  const module = new WriterModule(validates);
+  let code: string;
   try {
-    return compileNode(root, validates, 0);
+    code = module.valueCode(root, "x", 0);
   } catch (e) {
     if (e === UNSUPPORTED) return undefined;
     throw e;
   }
+  return module.link(`function writeRoot(b, p, x) {\n${code}\nreturn p;\n}`);
 }
 
 const UNSUPPORTED = Symbol("unsupported");
 /** Deeper schemas are left to the generic path (and bound the compile's recursion). */
 const MAX_DEPTH = 64;
 
-function compileNode(node: SchemaNode, validates: (keyword: string) => boolean, depth: number): JsonWriter {
-  if (depth > MAX_DEPTH) throw UNSUPPORTED;
-  if (node === false) return () => FALLBACK;
-  if (node === true) return anyValue;
-  for (const key of Object.keys(node)) {
-    if (!HANDLED.has(key) && validates(key) && !ANNOTATIONS.has(key)) throw UNSUPPORTED;
+/** Helpers the generated code calls, by the names it calls them. */
+const HELPERS = {
+  F: FALLBACK,
+  S: writeString,
+  NUM: writeNumber,
+  BYTES: writeBytes,
+  ANY: anyValue,
+  T: TRUE,
+  FA: FALSE,
+  NUL: NULL,
+  isPlain: isPlainObject,
+  isList: isPlainArray,
+  hasOwn: Object.prototype.hasOwnProperty,
+  general: objectOf,
+};
+
+/** The code of one schema's writer, and the values it refers to (`cN`). */
+class WriterModule {
+  private readonly functions: string[] = [];
+  private readonly constants: unknown[] = [];
+
+  constructor(private readonly validates: (keyword: string) => boolean) {}
+
+  /** The writer from the code of its root function. */
+  link(root: string): JsonWriter {
+    const names = Object.keys(HELPERS);
+    const code = `${this.constants.map((_, i) => `const c${i} = C[${i}];`).join("\n")}\n${this.functions.join("\n")}\nreturn ${root};`;
+    const factory = new Function(...names, "C", code) as (...args: unknown[]) => JsonWriter;
+    return factory(...Object.values(HELPERS), this.constants);
   }
-  const types = typesOf(node.type);
-  const allowed = primitiveSet(node.enum, node.const);
-  const object = types.has("object") ? compileObject(node, validates, depth) : undefined;
-  const array = types.has("array") ? compileArray(node, validates, depth) : undefined;
-  const string = types.has("string");
-  const number = types.has("number");
-  const integer = types.has("integer");
-  const boolean = types.has("boolean");
-  const nil = types.has("null");
-  return (b, p, value) => {
-    switch (typeof value) {
-      case "string":
-        if (!string || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return writeString(b, p, value);
-      case "number":
-        // Ajv's strictNumbers: NaN and the infinities are no numbers.
-        if (!Number.isFinite(value) || !(number || (integer && Number.isInteger(value))) || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return writeNumber(b, p, value);
-      case "boolean":
-        if (!boolean || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return writeBytes(b, p, value ? TRUE : FALSE);
-      case "object":
-        if (value === null) return nil && (allowed === undefined || allowed.has(null)) ? writeBytes(b, p, NULL) : FALLBACK;
-        if (allowed !== undefined) return FALLBACK;
-        return Array.isArray(value) ? (array === undefined ? FALLBACK : array(b, p, value)) : object === undefined ? FALLBACK : object(b, p, value);
-      default:
-        return FALLBACK;
+
+  private constant(value: unknown): string {
+    this.constants.push(value);
+    return `c${this.constants.length - 1}`;
+  }
+
+  private define(code: (name: string) => string): string {
+    const name = `f${this.functions.length}`;
+    this.functions.push(""); // reserve the name: nested definitions come first
+    this.functions[Number(name.slice(1))] = code(name);
+    return name;
+  }
+
+  /** Statements writing `x` (a local holding a value for `node`) at `b[p..]`, moving `p`, or returning F. */
+  valueCode(node: SchemaNode, x: string, depth: number): string {
+    if (depth > MAX_DEPTH) throw UNSUPPORTED;
+    if (node === false) return "return F;";
+    if (node === true) return `p = ANY(b, p, ${x}); if (p === F) return F;`;
+    for (const key of Object.keys(node)) {
+      if (!HANDLED.has(key) && this.validates(key) && !ANNOTATIONS.has(key)) throw UNSUPPORTED;
     }
-  };
+    const types = typesOf(node.type);
+    const allowed = primitiveSet(node.enum, node.const);
+    const branches: [string, string][] = [];
+    if (types.has("string")) branches.push(["string", this.stringCode(x, allowed)]);
+    if (types.has("number") || types.has("integer")) {
+      // Ajv's strictNumbers: NaN and the infinities are no numbers.
+      const check = types.has("number") ? `!Number.isFinite(${x})` : `!Number.isInteger(${x})`;
+      branches.push(["number", `if (${check}${allowed ? ` || !${this.constant(allowed)}.has(${x})` : ""}) return F; p = NUM(b, p, ${x});`]);
+    }
+    if (types.has("boolean")) branches.push(["boolean", `${allowed ? `if (!${this.constant(allowed)}.has(${x})) return F; ` : ""}p = BYTES(b, p, ${x} ? T : FA);`]);
+    const nil = types.has("null") && (allowed === undefined || allowed.has(null)) ? "p = BYTES(b, p, NUL);" : "return F;";
+    // enum and const hold primitives only: no object or list passes them.
+    const object = types.has("object") && allowed === undefined ? `p = ${this.objectFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
+    const list = types.has("array") && allowed === undefined ? `p = ${this.arrayFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
+    if (types.has("null") || types.has("object") || types.has("array")) {
+      branches.push(["object", `if (${x} === null) { ${nil} } else if (Array.isArray(${x})) { ${list} } else { ${object} }`]);
+    }
+    if (branches.length === 1) return `if (typeof ${x} !== "${branches[0]![0]}") return F;\n${branches[0]![1]}`;
+    return `switch (typeof ${x}) {\n${branches.map(([t, code]) => `case "${t}": { ${code} break; }`).join("\n")}\ndefault: return F;\n}`;
+  }
+
+  /** A string, or one of an enum's: those are written from their bytes, known ahead. */
+  private stringCode(x: string, allowed: ReadonlySet<unknown> | undefined): string {
+    if (allowed === undefined) return `p = S(b, p, ${x});`;
+    const bytes = new Map<string, Uint8Array>();
+    for (const v of allowed) if (typeof v === "string") bytes.set(v, utf8(JSON.stringify(v)));
+    return `{ const e = ${this.constant(bytes)}.get(${x}); if (e === undefined) return F; p = BYTES(b, p, e); }`;
+  }
+
+  private arrayFunction(node: Readonly<Record<string, unknown>>, depth: number): string {
+    const items = node.items;
+    if (items !== undefined && typeof items !== "boolean" && !isObjectSchema(items)) throw UNSUPPORTED; // a tuple
+    const item = this.valueCode((items as SchemaNode | undefined) ?? true, "y", depth + 1);
+    return this.define(
+      (name) => `function ${name}(b, p, x) {
+  if (!isList(x)) return F;
+  b[p++] = ${OPEN_ARRAY};
+  for (let i = 0; i < x.length; i++) {
+    // A hole or undefined would be written as null: not exact.
+    const y = x[i];
+    if (y === undefined) return F;
+    if (i > 0) b[p++] = ${COMMA};
+    ${item}
+  }
+  b[p] = ${CLOSE_ARRAY};
+  return p + 1;
+}`,
+    );
+  }
+
+  /**
+   * The common case is generated: members in the order the schema declares
+   * them (some may be absent), each checked and written inline. Members in
+   * another order, or undeclared ones, take the general path (objectOf), with
+   * a generated writer per declared member.
+   */
+  private objectFunction(node: Readonly<Record<string, unknown>>, depth: number): string {
+    const required = node.required;
+    if (required !== undefined && (!Array.isArray(required) || !required.every((r) => typeof r === "string"))) throw UNSUPPORTED;
+    const requiredSet = new Set((required as string[] | undefined) ?? []);
+    // A name listed twice is counted once by Ajv, and could never be counted twice here: not worth a special case.
+    if (requiredSet.size !== ((required as string[] | undefined)?.length ?? 0)) throw UNSUPPORTED;
+    const additional = node.additionalProperties;
+    if (additional !== undefined && typeof additional !== "boolean") throw UNSUPPORTED;
+    const declared = node.properties;
+    if (declared !== undefined && !isObjectSchema(declared)) throw UNSUPPORTED;
+    const members = Object.entries(declared ?? {}).map(([name, schema]) => {
+      if (typeof schema !== "boolean" && !isObjectSchema(schema)) throw UNSUPPORTED;
+      // Generated once (nested writers are defined by it), used in three places, each with the value in `x`.
+      const code = this.valueCode(schema, "x", depth + 1);
+      return { name, key: utf8(`${JSON.stringify(name)}:`), code, writer: this.define((fn) => `function ${fn}(b, p, x) {\n${code}\nreturn p;\n}`), required: requiredSet.has(name) };
+    });
+    // Required names without a property schema are counted as additional members.
+    const undeclaredRequired = new Set([...requiredSet].filter((r) => !members.some((m) => m.name === r)));
+    const spec: ObjectSpec = {
+      index: new Map(members.map((m, i) => [m.name, i])),
+      keys: members.map((m) => m.key),
+      required: members.map((m) => m.required),
+      additional: additional !== false,
+      undeclaredRequired: undeclaredRequired.size > 0 ? undeclaredRequired : undefined,
+      requiredCount: requiredSet.size,
+    };
+    const writers = `w${this.functions.length}`;
+    this.functions.push(`const ${writers} = [${members.map((m) => m.writer).join(", ")}];`);
+    const generalCall = `general(b, open, v, ${this.constant(spec)}, ${writers})`;
+    // Every required name must be declared for the generated code's count; otherwise the general path only.
+    if (undeclaredRequired.size > 0) return this.define((name) => `function ${name}(b, open, v) {\n  return isPlain(v) ? ${generalCall} : F;\n}`);
+    const keys = this.constant(members.map((m) => m.name));
+    // Every declared member, in order, none undefined: straight-line code.
+    const direct = members.map((m, i) => {
+      const key = storeBytes(i === 0 ? m.key : Buffer.concat([Buffer.of(COMMA), m.key]));
+      return `    {\n    const x = v[${JSON.stringify(m.name)}];\n    if (x === undefined) break direct;\n    ${key}\n    ${m.code}\n    }`;
+    });
+    // Any subset, in order: a member at a time.
+    const cases = members.map((m, i) => `      case ${i}: { ${m.required ? "seen++; " : ""}if (p !== open + 1) b[p++] = ${COMMA}; ${storeBytes(m.key)}\n${m.code}\nbreak; }`);
+    return this.define(
+      (name) => `function ${name}(b, open, v) {
+  if (!isPlain(v)) return F;
+  let i = 0;
+  // hasOwnProperty inside for-in: V8 checks the object's map, no lookup.
+  for (const k in v) {
+    if (k !== ${keys}[i] || !hasOwn.call(v, k)) { i = -1; break; }
+    i++;
+  }
+  let p = open;
+  b[p++] = ${OPEN_OBJECT};
+  direct: if (i === ${members.length}) {
+${direct.join("\n")}
+    b[p] = ${CLOSE_OBJECT};
+    return p + 1;
+  }
+  p = open + 1;
+  let seen = 0;
+  let j = 0;
+  for (const k in v) {
+    while (j < ${members.length} && ${keys}[j] !== k) j++;
+    if (j === ${members.length} || !hasOwn.call(v, k)) return ${generalCall};
+    const x = v[k];
+    if (x !== undefined) {
+      switch (j) {
+${cases.join("\n")}
+      }
+    }
+    j++;
+  }
+  if (seen !== ${requiredSet.size}) return F;
+  b[p] = ${CLOSE_OBJECT};
+  return p + 1;
+}`,
+    );
+  }
 }
 
 /** `type` as a set; absent means every type. */
@@ -138,8 +293,8 @@ function anyValue(b: Buffer, p: number, value: unknown): number {
       return writeBytes(b, p, value ? TRUE : FALSE);
     case "object":
       if (value === null) return writeBytes(b, p, NULL);
-      if (Array.isArray(value)) return Object.getPrototypeOf(value) === Array.prototype ? arrayOf(b, p, value, anyValue) : FALLBACK;
-      return isPlainObject(value) ? objectOf(b, p, value, undefined, true, undefined, 0) : FALLBACK;
+      if (Array.isArray(value)) return arrayOf(b, p, value);
+      return isPlainObject(value) ? objectOf(b, p, value, ANY_OBJECT, NO_WRITERS) : FALLBACK;
     default:
       return FALLBACK;
   }
@@ -151,50 +306,65 @@ function isPlainObject(value: object): boolean {
   return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function";
 }
 
-function arrayOf(b: Buffer, p: number, value: readonly unknown[], item: JsonWriter): number {
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return FALLBACK;
+function isPlainArray(value: readonly unknown[]): boolean {
+  return Object.getPrototypeOf(value) === Array.prototype && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+}
+
+function arrayOf(b: Buffer, p: number, value: readonly unknown[]): number {
+  if (!isPlainArray(value)) return FALLBACK;
   b[p++] = OPEN_ARRAY;
   for (let i = 0; i < value.length; i++) {
     // A hole or undefined would be written as null: not exact.
     const v = value[i];
     if (v === undefined) return FALLBACK;
     if (i > 0) b[p++] = COMMA;
-    p = item(b, p, v);
+    p = anyValue(b, p, v);
     if (p === FALLBACK) return FALLBACK;
   }
   b[p] = CLOSE_ARRAY;
   return p + 1;
 }
 
-interface Property {
-  /** The member's name as JSON text, with its colon: `"name":`. */
-  readonly key: Uint8Array;
-  readonly write: JsonWriter;
-  readonly required: boolean;
+/** An object schema as the general path needs it. */
+interface ObjectSpec {
+  /** Declared members by name: their position in `keys`, `required` and the writers. */
+  readonly index: ReadonlyMap<string, number>;
+  /** Each declared member's name as JSON text, with its colon: `"name":`. */
+  readonly keys: readonly Uint8Array[];
+  readonly required: readonly boolean[];
+  /** Whether undeclared members are allowed (additionalProperties is not false). */
+  readonly additional: boolean;
+  /** Required names without a property schema. */
+  readonly undeclaredRequired: ReadonlySet<string> | undefined;
+  readonly requiredCount: number;
 }
 
+/** Any object: every member allowed, none required. */
+const ANY_OBJECT: ObjectSpec = { index: new Map(), keys: [], required: [], additional: true, undeclaredRequired: undefined, requiredCount: 0 };
+const NO_WRITERS: readonly JsonWriter[] = [];
+
 /**
- * An object's members in its own key order (JSON.stringify's). Declared
- * properties by their writers, others by `additional` (undefined: none
- * allowed). `required` counts the required keys present, which must be all.
+ * An object's members in its own key order (JSON.stringify's): declared ones
+ * by their writers, others as any value. The required ones present are
+ * counted, and must be all.
  */
-function objectOf(b: Buffer, p: number, value: object, properties: ReadonlyMap<string, Property> | undefined, additional: boolean, required: ReadonlySet<string> | undefined, requiredCount: number): number {
+function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers: readonly JsonWriter[]): number {
   const open = p;
   b[p++] = OPEN_OBJECT;
   let seen = 0;
   for (const key in value) {
     // Own keys only: an enumerable key inherited from Object.prototype is no member for Ajv or JSON.stringify.
     if (!Object.hasOwn(value, key)) return FALLBACK;
-    const prop = properties?.get(key);
+    const i = spec.index.get(key);
     // An undeclared key fails additionalProperties: false whatever its value, undefined included (Ajv looks at keys).
-    if (prop === undefined && !additional) return FALLBACK;
+    if (i === undefined && !spec.additional) return FALLBACK;
     const v = (value as Record<string, unknown>)[key];
     // JSON.stringify leaves the member out; Ajv's properties and required do not count it.
     if (v === undefined) continue;
-    if (prop !== undefined) {
+    if (i !== undefined) {
       if (p !== open + 1) b[p++] = COMMA;
-      p = prop.write(b, writeBytes(b, p, prop.key), v);
-      if (prop.required) seen++;
+      p = writers[i]!(b, writeBytes(b, p, spec.keys[i]!), v);
+      if (spec.required[i] === true) seen++;
     } else {
       // JSON.stringify leaves out functions and symbols; any other value must be exact.
       if (typeof v === "function" || typeof v === "symbol") continue;
@@ -202,39 +372,13 @@ function objectOf(b: Buffer, p: number, value: object, properties: ReadonlyMap<s
       p = writeString(b, p, key);
       b[p++] = COLON;
       p = anyValue(b, p, v);
-      if (required?.has(key) === true) seen++;
+      if (spec.undeclaredRequired?.has(key) === true) seen++;
     }
     if (p === FALLBACK) return FALLBACK;
   }
-  if (seen !== requiredCount) return FALLBACK;
+  if (seen !== spec.requiredCount) return FALLBACK;
   b[p] = CLOSE_OBJECT;
   return p + 1;
-}
-
-function compileObject(node: Readonly<Record<string, unknown>>, validates: (keyword: string) => boolean, depth: number): (b: Buffer, p: number, value: object) => number {
-  const required = node.required;
-  if (required !== undefined && (!Array.isArray(required) || !required.every((r) => typeof r === "string"))) throw UNSUPPORTED;
-  const requiredSet = new Set((required as string[] | undefined) ?? []);
-  // A name listed twice is counted once by Ajv, and could never be counted twice here: not worth a special case.
-  if (requiredSet.size !== ((required as string[] | undefined)?.length ?? 0)) throw UNSUPPORTED;
-  const additional = node.additionalProperties;
-  if (additional !== undefined && typeof additional !== "boolean") throw UNSUPPORTED;
-  const declared = node.properties;
-  if (declared !== undefined && !isObjectSchema(declared)) throw UNSUPPORTED;
-  const properties = new Map<string, Property>();
-  const schemas = new Map<string, SchemaNode>();
-  for (const [key, schema] of Object.entries(declared ?? {})) {
-    if (typeof schema !== "boolean" && !isObjectSchema(schema)) throw UNSUPPORTED;
-    properties.set(key, { key: utf8(`${JSON.stringify(key)}:`), write: compileNode(schema, validates, depth + 1), required: requiredSet.has(key) });
-    schemas.set(key, schema);
-  }
-  // Required names without a property schema are counted as additional members.
-  const undeclaredRequired = new Set([...requiredSet].filter((r) => !properties.has(r)));
-  const allowsAdditional = additional !== false;
-  const general = (b: Buffer, p: number, value: object) => objectOf(b, p, value, properties, allowsAdditional, undeclaredRequired.size > 0 ? undeclaredRequired : undefined, requiredSet.size);
-  // Every required name must be declared for the generated code's count; otherwise the general path only.
-  if (undeclaredRequired.size > 0) return (b, p, value) => (isPlainObject(value) ? general(b, p, value) : FALLBACK);
-  return generatedObject([...properties], schemas, requiredSet.size, general);
 }
 
 /** Statements storing `bytes` at `b[p..]` and moving `p` past them: constants the compiler keeps in the code. */
@@ -242,99 +386,4 @@ function storeBytes(bytes: Uint8Array): string {
   let code = "";
   for (let i = 0; i < bytes.length; i++) code += `b[p${i === 0 ? "" : ` + ${i}`}] = ${bytes[i]}; `;
   return `${code}p += ${bytes.length};`;
-}
-
-/**
- * The common case as generated code: members in the order the schema declares
- * them (some may be absent), leaves checked and written inline, other values
- * by their writers. Members in another order, or undeclared ones, take the
- * general path.
- */
-function generatedObject(
-  properties: readonly (readonly [string, Property])[],
-  schemas: ReadonlyMap<string, SchemaNode>,
-  requiredCount: number,
-  general: (b: Buffer, p: number, value: object) => number,
-): (b: Buffer, p: number, value: object) => number {
-  const keys = properties.map(([k]) => k);
-  const writers = properties.map(([, p]) => p.write);
-  const sets: (ReadonlySet<unknown> | undefined)[] = [];
-  // What a member's value `x` must be, and how it is written after the key (`key`: statements writing it).
-  const checks = properties.map(([name], i) => {
-    const schema = schemas.get(name)!;
-    const leaf = isObjectSchema(schema) ? leafType(schema) : undefined;
-    sets.push(isObjectSchema(schema) ? primitiveSet(schema.enum, schema.const) : undefined);
-    return (x: string, key: string) => {
-      const allowed = sets[i] !== undefined ? ` || !E[${i}].has(${x})` : "";
-      switch (leaf) {
-        case "string":
-          return `if (typeof ${x} !== "string"${allowed}) return F; ${key} p = S(b, p, ${x});`;
-        case "number":
-          return `if (typeof ${x} !== "number" || !Number.isFinite(${x})${allowed}) return F; ${key} p = NUM(b, p, ${x});`;
-        case "integer":
-          return `if (typeof ${x} !== "number" || !Number.isInteger(${x})${allowed}) return F; ${key} p = NUM(b, p, ${x});`;
-        case "boolean":
-          return `if (typeof ${x} !== "boolean"${allowed}) return F; ${key} p = BYTES(b, p, ${x} ? T : FA);`;
-        default:
-          return `${key} p = W[${i}](b, p, ${x}); if (p === F) return F;`;
-      }
-    };
-  });
-  // Every declared member, in order, none undefined: straight-line code.
-  const direct = properties.map(([, prop], i) => {
-    const key = storeBytes(i === 0 ? prop.key : Buffer.concat([Buffer.of(COMMA), prop.key]));
-    return `    const x${i} = v[${JSON.stringify(keys[i])}];\n    if (x${i} === undefined) break direct;\n    ${checks[i]!(`x${i}`, key)}`;
-  });
-  // Any subset, in order: a member at a time.
-  const cases = properties.map(([, prop], i) => {
-    const key = `if (p !== open + 1) b[p++] = ${COMMA}; ${storeBytes(prop.key)}`;
-    return `      case ${i}: { ${prop.required ? "seen++; " : ""}${checks[i]!("x", key)} break; }`;
-  });
-  const code = `return function writeObject(b, open, v) {
-  if (!isPlain(v)) return F;
-  let i = 0;
-  for (const k in v) {
-    if (k !== K[i] || !hasOwn.call(v, k)) { i = -1; break; }
-    i++;
-  }
-  let p = open;
-  b[p++] = ${OPEN_OBJECT};
-  direct: if (i === N) {
-${direct.join("\n")}
-    b[p] = ${CLOSE_OBJECT};
-    return p + 1;
-  }
-  p = open + 1;
-  let seen = 0;
-  let j = 0;
-  for (const k in v) {
-    while (j < N && K[j] !== k) j++;
-    if (j === N || !hasOwn.call(v, k)) return general(b, open, v);
-    const x = v[k];
-    if (x !== undefined) {
-      switch (j) {
-${cases.join("\n")}
-      }
-    }
-    j++;
-  }
-  if (seen !== R) return F;
-  b[p] = ${CLOSE_OBJECT};
-  return p + 1;
-};`;
-  const factory = new Function("F", "K", "N", "W", "E", "R", "S", "NUM", "BYTES", "T", "FA", "isPlain", "hasOwn", "general", code) as (...args: unknown[]) => (b: Buffer, p: number, value: object) => number;
-  return factory(FALLBACK, keys, keys.length, writers, sets, requiredCount, writeString, writeNumber, writeBytes, TRUE, FALSE, isPlainObject, Object.prototype.hasOwnProperty, general);
-}
-
-/** The one primitive type of a schema whose only other constraints are enum or const, which the generated code checks inline. */
-function leafType(schema: Readonly<Record<string, unknown>>): "string" | "number" | "integer" | "boolean" | undefined {
-  const t = schema.type;
-  return t === "string" || t === "number" || t === "integer" || t === "boolean" ? t : undefined;
-}
-
-function compileArray(node: Readonly<Record<string, unknown>>, validates: (keyword: string) => boolean, depth: number): (b: Buffer, p: number, value: readonly unknown[]) => number {
-  const items = node.items;
-  if (items !== undefined && typeof items !== "boolean" && !isObjectSchema(items)) throw UNSUPPORTED; // a tuple
-  const item = items === undefined ? anyValue : compileNode(items as SchemaNode, validates, depth + 1);
-  return (b, p, value) => (Object.getPrototypeOf(value) === Array.prototype ? arrayOf(b, p, value, item) : FALLBACK);
 }
