@@ -20,7 +20,7 @@
  */
 import type { SchemaNode } from "./locate.js";
 import { isObjectSchema } from "./locate.js";
-import { writeBytes, writeNumber, writeString } from "./json-bytes.js";
+import { writeByte, writeBytes, writeNumber, writeString } from "./json-bytes.js";
 
 /** What a writer returns when it gives up: no position is negative. */
 export const FALLBACK = -1;
@@ -81,6 +81,7 @@ const HELPERS = {
   S: writeString,
   NUM: writeNumber,
   BYTES: writeBytes,
+  PUT: writeByte,
   ANY: anyValue,
   T: TRUE,
   FA: FALSE,
@@ -162,16 +163,15 @@ class WriterModule {
     return this.define(
       (name) => `function ${name}(b, p, x) {
   if (!isList(x)) return F;
-  b[p++] = ${OPEN_ARRAY};
+  p = PUT(b, p, ${OPEN_ARRAY});
   for (let i = 0; i < x.length; i++) {
     // A hole or undefined would be written as null: not exact.
     const y = x[i];
     if (y === undefined) return F;
-    if (i > 0) b[p++] = ${COMMA};
+    if (i > 0) p = PUT(b, p, ${COMMA});
     ${item}
   }
-  b[p] = ${CLOSE_ARRAY};
-  return p + 1;
+  return PUT(b, p, ${CLOSE_ARRAY});
 }`,
     );
   }
@@ -220,7 +220,7 @@ class WriterModule {
       return `    {\n    const x = v[${JSON.stringify(m.name)}];\n    if (x === undefined) break direct;\n    ${key}\n    ${m.code}\n    }`;
     });
     // Any subset, in order: a member at a time.
-    const cases = members.map((m, i) => `      case ${i}: { ${m.required ? "seen++; " : ""}if (p !== open + 1) b[p++] = ${COMMA}; ${storeBytes(m.key)}\n${m.code}\nbreak; }`);
+    const cases = members.map((m, i) => `      case ${i}: { ${m.required ? "seen++; " : ""}if (p !== open + 1) p = PUT(b, p, ${COMMA}); ${storeBytes(m.key)}\n${m.code}\nbreak; }`);
     return this.define(
       (name) => `function ${name}(b, open, v) {
   if (!isPlain(v)) return F;
@@ -230,12 +230,10 @@ class WriterModule {
     if (k !== ${keys}[i] || !hasOwn.call(v, k)) { i = -1; break; }
     i++;
   }
-  let p = open;
-  b[p++] = ${OPEN_OBJECT};
+  let p = PUT(b, open, ${OPEN_OBJECT});
   direct: if (i === ${members.length}) {
 ${direct.join("\n")}
-    b[p] = ${CLOSE_OBJECT};
-    return p + 1;
+    return PUT(b, p, ${CLOSE_OBJECT});
   }
   p = open + 1;
   let seen = 0;
@@ -252,8 +250,7 @@ ${cases.join("\n")}
     j++;
   }
   if (seen !== ${requiredSet.size}) return F;
-  b[p] = ${CLOSE_OBJECT};
-  return p + 1;
+  return PUT(b, p, ${CLOSE_OBJECT});
 }`,
     );
   }
@@ -312,17 +309,16 @@ function isPlainArray(value: readonly unknown[]): boolean {
 
 function arrayOf(b: Buffer, p: number, value: readonly unknown[]): number {
   if (!isPlainArray(value)) return FALLBACK;
-  b[p++] = OPEN_ARRAY;
+  p = writeByte(b, p, OPEN_ARRAY);
   for (let i = 0; i < value.length; i++) {
     // A hole or undefined would be written as null: not exact.
     const v = value[i];
     if (v === undefined) return FALLBACK;
-    if (i > 0) b[p++] = COMMA;
+    if (i > 0) p = writeByte(b, p, COMMA);
     p = anyValue(b, p, v);
     if (p === FALLBACK) return FALLBACK;
   }
-  b[p] = CLOSE_ARRAY;
-  return p + 1;
+  return writeByte(b, p, CLOSE_ARRAY);
 }
 
 /** An object schema as the general path needs it. */
@@ -350,7 +346,7 @@ const NO_WRITERS: readonly JsonWriter[] = [];
  */
 function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers: readonly JsonWriter[]): number {
   const open = p;
-  b[p++] = OPEN_OBJECT;
+  p = writeByte(b, p, OPEN_OBJECT);
   let seen = 0;
   for (const key in value) {
     // Own keys only: an enumerable key inherited from Object.prototype is no member for Ajv or JSON.stringify.
@@ -362,28 +358,26 @@ function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers
     // JSON.stringify leaves the member out; Ajv's properties and required do not count it.
     if (v === undefined) continue;
     if (i !== undefined) {
-      if (p !== open + 1) b[p++] = COMMA;
+      if (p !== open + 1) p = writeByte(b, p, COMMA);
       p = writers[i]!(b, writeBytes(b, p, spec.keys[i]!), v);
       if (spec.required[i] === true) seen++;
     } else {
       // JSON.stringify leaves out functions and symbols; any other value must be exact.
       if (typeof v === "function" || typeof v === "symbol") continue;
-      if (p !== open + 1) b[p++] = COMMA;
-      p = writeString(b, p, key);
-      b[p++] = COLON;
+      if (p !== open + 1) p = writeByte(b, p, COMMA);
+      p = writeByte(b, writeString(b, p, key), COLON);
       p = anyValue(b, p, v);
       if (spec.undeclaredRequired?.has(key) === true) seen++;
     }
     if (p === FALLBACK) return FALLBACK;
   }
   if (seen !== spec.requiredCount) return FALLBACK;
-  b[p] = CLOSE_OBJECT;
-  return p + 1;
+  return writeByte(b, p, CLOSE_OBJECT);
 }
 
-/** Statements storing `bytes` at `b[p..]` and moving `p` past them: constants the compiler keeps in the code. */
+/** Statements storing `bytes` at `b[p..]` when they fit, and moving `p` past them: constants the compiler keeps in the code. */
 function storeBytes(bytes: Uint8Array): string {
   let code = "";
   for (let i = 0; i < bytes.length; i++) code += `b[p${i === 0 ? "" : ` + ${i}`}] = ${bytes[i]}; `;
-  return `${code}p += ${bytes.length};`;
+  return `if (p + ${bytes.length} <= b.length) { ${code}} p += ${bytes.length};`;
 }
