@@ -15,7 +15,7 @@
  * with its own errors. What it does write is what the generic encode writes:
  * the value is valid for Ajv and the bytes are those of JSON.stringify's text,
  * byte for byte (test/format/json-schema/fast-encode.test.ts checks both on
- * generated values). A schema with any other validation keyword ($ref,
+ * generated values and schemas). A schema with any other validation keyword ($ref,
  * pattern, format, minimum, anyOf...) gets no compiled writer.
  */
 import type { SchemaNode } from "./locate.js";
@@ -112,11 +112,11 @@ class WriterModule {
     return `c${this.constants.length - 1}`;
   }
 
+  /** A module-level function named `fN`; `code` may define others (nested writers) meanwhile. */
   private define(code: (name: string) => string): string {
-    const name = `f${this.functions.length}`;
-    this.functions.push(""); // reserve the name: nested definitions come first
-    this.functions[Number(name.slice(1))] = code(name);
-    return name;
+    const slot = this.functions.push("") - 1;
+    this.functions[slot] = code(`f${slot}`);
+    return `f${slot}`;
   }
 
   /** Statements writing `x` (a local holding a value for `node`) at `b[p..]`, moving `p`, or returning F. */
