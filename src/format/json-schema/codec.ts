@@ -2,8 +2,9 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { SerializationError } from "../../errors.js";
 import { MAX_INPUT_FRAGMENT, capText } from "../../util/cap.js";
-import { messageBuffer } from "../../util/message-buffers.js";
+import { claim, currentSlab, freeStart, messageBuffer } from "../../util/message-buffers.js";
 import type { SchemaProblem } from "../types.js";
+import { FALLBACK, type JsonWriter } from "./fast-encode.js";
 
 export function jsonProblems(validate: ValidateFunction, value: unknown): SchemaProblem[] | undefined {
   if (validate(value) === true) return undefined;
@@ -74,6 +75,24 @@ export function jsonPayload(text: string, headroom = 0): Uint8Array {
   const out = messageBuffer(headroom + Buffer.byteLength(text, "utf8"));
   out.write(text, headroom, "utf8");
   return out;
+}
+
+/**
+ * The compiled writer's payload, `headroom` bytes in; undefined when it gives
+ * up. Written in place at the free end of the message slab, so the framed
+ * message costs no copy; a message that runs past the slab's end is written
+ * again into a buffer of the size the first write counted (as writeAvro does).
+ */
+export function compiledPayload(writer: JsonWriter, value: unknown, headroom: number): Buffer | undefined {
+  const slab = currentSlab();
+  const start = freeStart();
+  const end = writer(slab, start + headroom, value);
+  if (end === FALLBACK) return undefined;
+  // A getter that serialized another message meanwhile took this room: write it again, generically.
+  if (currentSlab() !== slab || freeStart() !== start) return undefined;
+  if (end <= slab.length) return claim(end);
+  const out = messageBuffer(end - start);
+  return writer(out, headroom, value) === out.length ? out : undefined;
 }
 
 /** What JSON.stringify would write as something that reads back otherwise; `at` is the path, innermost first. */

@@ -1,95 +1,259 @@
 /**
- * The JSON text of a message, validated and written in one pass by code
- * compiled once per schema, for schemas made of the common keywords: type,
- * properties, required, additionalProperties (true or false), items (one
- * schema), enum and const of primitives, and annotations. That is most of a
- * JSON Schema encode's cost otherwise: Ajv's validation, JSON.stringify (a
- * generic walk that, on Node 20, costs more than the rest together) and the
- * walk that proves the text exact (codec.ts).
+ * The JSON payload of a message, validated and written as UTF-8 bytes in one
+ * pass by code compiled once per schema, for schemas made of the common
+ * keywords: type, properties, required, additionalProperties (true or false),
+ * items (one schema), enum and const of primitives, and annotations. That is
+ * most of a JSON Schema encode's cost otherwise: Ajv's validation,
+ * JSON.stringify (a generic walk that, on Node 20, costs more than the rest
+ * together), the walk that proves the text exact (codec.ts), and turning the
+ * text into bytes. The bytes are written straight into the buffer
+ * (json-bytes.ts): no JSON text is built.
  *
  * The compiled writer gives up (FALLBACK) on anything it is not sure of: a
  * value it would reject, a key order or property it does not expect, a
  * toJSON, a class instance, NaN... The generic encode then runs and decides,
  * with its own errors. What it does write is what the generic encode writes:
- * the value is valid for Ajv and the text is JSON.stringify's, byte for byte
- * (test/format/json-schema/fast-encode.test.ts checks both on generated
- * values). A schema with any other validation keyword ($ref, pattern, format,
- * minimum, anyOf...) gets no compiled writer.
+ * the value is valid for Ajv and the bytes are those of JSON.stringify's text,
+ * byte for byte (test/format/json-schema/fast-encode.test.ts checks both on
+ * generated values and schemas). A schema with any other validation keyword ($ref,
+ * pattern, format, minimum, anyOf...) gets no compiled writer.
  */
 import type { SchemaNode } from "./locate.js";
 import { isObjectSchema } from "./locate.js";
+import { writeByte, writeBytes, writeNumber, writeString } from "./json-bytes.js";
 
-export const FALLBACK: unique symbol = Symbol("fallback");
-type Writer = (value: unknown) => string | typeof FALLBACK;
+/** What a writer returns when it gives up: no position is negative. */
+export const FALLBACK = -1;
+/**
+ * Writes `value`'s JSON text at `b[p..]` and returns the position after it,
+ * or FALLBACK. Bytes past the buffer's end are counted, not written: a result
+ * beyond `b.length` is the size the message needs.
+ */
+export type JsonWriter = (b: Buffer, p: number, value: unknown) => number;
 
 const HANDLED = new Set(["type", "properties", "required", "additionalProperties", "items", "enum", "const"]);
 /** Keywords Ajv knows that only annotate (or, for Confluent's, are declared to check their own shape). */
 const ANNOTATIONS = new Set(["$comment", "confluent:tags", "confluent:rules"]);
 const TYPES = new Set(["string", "number", "integer", "boolean", "null", "object", "array"]);
 
+const utf8 = (s: string): Uint8Array => Buffer.from(s, "utf8");
+const TRUE = utf8("true");
+const FALSE = utf8("false");
+const NULL = utf8("null");
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
 /**
  * The writer for `root`, or undefined when the schema uses a keyword the
  * writer does not implement. `validates(keyword)`: whether the schema's Ajv
  * instance validates with that keyword (unknown ones it ignores, as strict:
  * false does).
+ *
+ * The whole schema becomes one generated module: a function per object and
+ * per array, leaves checked and written inline. Its call sites are its own,
+ * so another schema's writers never make them polymorphic (shared closures
+ * calling per-schema writers cost more than the writing itself once two
+ * schemas were compiled).
  */
-export function compileJsonWriter(root: SchemaNode, validates: (keyword: string) => boolean): ((value: unknown) => string | typeof FALLBACK) | undefined {
+export function compileJsonWriter(root: SchemaNode, validates: (keyword: string) => boolean): JsonWriter | undefined {
+  const module = new WriterModule(validates);
+  let code: string;
   try {
-    return compileNode(root, validates, 0);
+    code = module.valueCode(root, "x", 0);
   } catch (e) {
     if (e === UNSUPPORTED) return undefined;
     throw e;
   }
+  return module.link(`function writeRoot(b, p, x) {\n${code}\nreturn p;\n}`);
 }
 
 const UNSUPPORTED = Symbol("unsupported");
 /** Deeper schemas are left to the generic path (and bound the compile's recursion). */
 const MAX_DEPTH = 64;
 
-// JSON.stringify escapes quotes, backslashes, control characters and lone surrogates;
-// strings without any are written as they are.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** Helpers the generated code calls, by the names it calls them. */
+const HELPERS = {
+  F: FALLBACK,
+  S: writeString,
+  NUM: writeNumber,
+  BYTES: writeBytes,
+  PUT: writeByte,
+  ANY: anyValue,
+  T: TRUE,
+  FA: FALSE,
+  NUL: NULL,
+  isPlain: isPlainObject,
+  isList: isPlainArray,
+  hasOwn: Object.prototype.hasOwnProperty,
+  general: objectOf,
+};
 
-function quote(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
+/** The code of one schema's writer, and the values it refers to (`cN`). */
+class WriterModule {
+  private readonly functions: string[] = [];
+  private readonly constants: unknown[] = [];
 
-function compileNode(node: SchemaNode, validates: (keyword: string) => boolean, depth: number): Writer {
-  if (depth > MAX_DEPTH) throw UNSUPPORTED;
-  if (node === false) return () => FALLBACK;
-  if (node === true) return anyValue;
-  for (const key of Object.keys(node)) {
-    if (!HANDLED.has(key) && validates(key) && !ANNOTATIONS.has(key)) throw UNSUPPORTED;
+  constructor(private readonly validates: (keyword: string) => boolean) {}
+
+  /** The writer from the code of its root function. */
+  link(root: string): JsonWriter {
+    const names = Object.keys(HELPERS);
+    const code = `${this.constants.map((_, i) => `const c${i} = C[${i}];`).join("\n")}\n${this.functions.join("\n")}\nreturn ${root};`;
+    const factory = new Function(...names, "C", code) as (...args: unknown[]) => JsonWriter;
+    return factory(...Object.values(HELPERS), this.constants);
   }
-  const types = typesOf(node.type);
-  const allowed = primitiveSet(node.enum, node.const);
-  const object = types.has("object") ? compileObject(node, validates, depth) : undefined;
-  const array = types.has("array") ? compileArray(node, validates, depth) : undefined;
-  const string = types.has("string");
-  const number = types.has("number");
-  const integer = types.has("integer");
-  const boolean = types.has("boolean");
-  const nil = types.has("null");
-  return (value) => {
-    switch (typeof value) {
-      case "string":
-        if (!string || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return quote(value);
-      case "number":
-        // Ajv's strictNumbers: NaN and the infinities are no numbers. For a finite number, JSON.stringify writes String(n).
-        if (!Number.isFinite(value) || !(number || (integer && Number.isInteger(value))) || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return `${value}`;
-      case "boolean":
-        if (!boolean || (allowed !== undefined && !allowed.has(value))) return FALLBACK;
-        return value ? "true" : "false";
-      case "object":
-        if (value === null) return nil && (allowed === undefined || allowed.has(null)) ? "null" : FALLBACK;
-        if (allowed !== undefined) return FALLBACK;
-        return Array.isArray(value) ? (array === undefined ? FALLBACK : array(value)) : object === undefined ? FALLBACK : object(value);
-      default:
-        return FALLBACK;
+
+  private constant(value: unknown): string {
+    this.constants.push(value);
+    return `c${this.constants.length - 1}`;
+  }
+
+  /** A module-level function named `fN`; `code` may define others (nested writers) meanwhile. */
+  private define(code: (name: string) => string): string {
+    const slot = this.functions.push("") - 1;
+    this.functions[slot] = code(`f${slot}`);
+    return `f${slot}`;
+  }
+
+  /** Statements writing `x` (a local holding a value for `node`) at `b[p..]`, moving `p`, or returning F. */
+  valueCode(node: SchemaNode, x: string, depth: number): string {
+    if (depth > MAX_DEPTH) throw UNSUPPORTED;
+    if (node === false) return "return F;";
+    if (node === true) return `p = ANY(b, p, ${x}); if (p === F) return F;`;
+    for (const key of Object.keys(node)) {
+      if (!HANDLED.has(key) && this.validates(key) && !ANNOTATIONS.has(key)) throw UNSUPPORTED;
     }
-  };
+    const types = typesOf(node.type);
+    const allowed = primitiveSet(node.enum, node.const);
+    const branches: [string, string][] = [];
+    if (types.has("string")) branches.push(["string", this.stringCode(x, allowed)]);
+    if (types.has("number") || types.has("integer")) {
+      // Ajv's strictNumbers: NaN and the infinities are no numbers.
+      const check = types.has("number") ? `!Number.isFinite(${x})` : `!Number.isInteger(${x})`;
+      branches.push(["number", `if (${check}${allowed ? ` || !${this.constant(allowed)}.has(${x})` : ""}) return F; p = NUM(b, p, ${x});`]);
+    }
+    if (types.has("boolean")) branches.push(["boolean", `${allowed ? `if (!${this.constant(allowed)}.has(${x})) return F; ` : ""}p = BYTES(b, p, ${x} ? T : FA);`]);
+    const nil = types.has("null") && (allowed === undefined || allowed.has(null)) ? "p = BYTES(b, p, NUL);" : "return F;";
+    // enum and const hold primitives only: no object or list passes them.
+    const object = types.has("object") && allowed === undefined ? `p = ${this.objectFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
+    const list = types.has("array") && allowed === undefined ? `p = ${this.arrayFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
+    if (types.has("null") || types.has("object") || types.has("array")) {
+      branches.push(["object", `if (${x} === null) { ${nil} } else if (Array.isArray(${x})) { ${list} } else { ${object} }`]);
+    }
+    if (branches.length === 1) return `if (typeof ${x} !== "${branches[0]![0]}") return F;\n${branches[0]![1]}`;
+    return `switch (typeof ${x}) {\n${branches.map(([t, code]) => `case "${t}": { ${code} break; }`).join("\n")}\ndefault: return F;\n}`;
+  }
+
+  /** A string, or one of an enum's: those are written from their bytes, known ahead. */
+  private stringCode(x: string, allowed: ReadonlySet<unknown> | undefined): string {
+    if (allowed === undefined) return `p = S(b, p, ${x});`;
+    const bytes = new Map<string, Uint8Array>();
+    for (const v of allowed) if (typeof v === "string") bytes.set(v, utf8(JSON.stringify(v)));
+    return `{ const e = ${this.constant(bytes)}.get(${x}); if (e === undefined) return F; p = BYTES(b, p, e); }`;
+  }
+
+  private arrayFunction(node: Readonly<Record<string, unknown>>, depth: number): string {
+    const items = node.items;
+    if (items !== undefined && typeof items !== "boolean" && !isObjectSchema(items)) throw UNSUPPORTED; // a tuple
+    const item = this.valueCode((items as SchemaNode | undefined) ?? true, "y", depth + 1);
+    return this.define(
+      (name) => `function ${name}(b, p, x) {
+  if (!isList(x)) return F;
+  p = PUT(b, p, ${OPEN_ARRAY});
+  for (let i = 0; i < x.length; i++) {
+    // A hole or undefined would be written as null: not exact.
+    const y = x[i];
+    if (y === undefined) return F;
+    if (i > 0) p = PUT(b, p, ${COMMA});
+    ${item}
+  }
+  return PUT(b, p, ${CLOSE_ARRAY});
+}`,
+    );
+  }
+
+  /**
+   * The common case is generated: members in the order the schema declares
+   * them (some may be absent), each checked and written inline. Members in
+   * another order, or undeclared ones, take the general path (objectOf), with
+   * a generated writer per declared member.
+   */
+  private objectFunction(node: Readonly<Record<string, unknown>>, depth: number): string {
+    const required = node.required;
+    if (required !== undefined && (!Array.isArray(required) || !required.every((r) => typeof r === "string"))) throw UNSUPPORTED;
+    const requiredSet = new Set((required as string[] | undefined) ?? []);
+    // A name listed twice is counted once by Ajv, and could never be counted twice here: not worth a special case.
+    if (requiredSet.size !== ((required as string[] | undefined)?.length ?? 0)) throw UNSUPPORTED;
+    const additional = node.additionalProperties;
+    if (additional !== undefined && typeof additional !== "boolean") throw UNSUPPORTED;
+    const declared = node.properties;
+    if (declared !== undefined && !isObjectSchema(declared)) throw UNSUPPORTED;
+    const members = Object.entries(declared ?? {}).map(([name, schema]) => {
+      if (typeof schema !== "boolean" && !isObjectSchema(schema)) throw UNSUPPORTED;
+      // Generated once (nested writers are defined by it), used in three places, each with the value in `x`.
+      const code = this.valueCode(schema, "x", depth + 1);
+      return { name, key: utf8(`${JSON.stringify(name)}:`), code, writer: this.define((fn) => `function ${fn}(b, p, x) {\n${code}\nreturn p;\n}`), required: requiredSet.has(name) };
+    });
+    // Required names without a property schema are counted as additional members.
+    const undeclaredRequired = new Set([...requiredSet].filter((r) => !members.some((m) => m.name === r)));
+    const spec: ObjectSpec = {
+      index: new Map(members.map((m, i) => [m.name, i])),
+      keys: members.map((m) => m.key),
+      required: members.map((m) => m.required),
+      additional: additional !== false,
+      undeclaredRequired: undeclaredRequired.size > 0 ? undeclaredRequired : undefined,
+      requiredCount: requiredSet.size,
+    };
+    const writers = `w${this.functions.length}`;
+    this.functions.push(`const ${writers} = [${members.map((m) => m.writer).join(", ")}];`);
+    const generalCall = `general(b, open, v, ${this.constant(spec)}, ${writers})`;
+    // Every required name must be declared for the generated code's count; otherwise the general path only.
+    if (undeclaredRequired.size > 0) return this.define((name) => `function ${name}(b, open, v) {\n  return isPlain(v) ? ${generalCall} : F;\n}`);
+    const keys = this.constant(members.map((m) => m.name));
+    // Every declared member, in order, none undefined: straight-line code.
+    const direct = members.map((m, i) => {
+      const key = storeBytes(i === 0 ? m.key : Buffer.concat([Buffer.of(COMMA), m.key]));
+      return `    {\n    const x = v[${JSON.stringify(m.name)}];\n    if (x === undefined) break direct;\n    ${key}\n    ${m.code}\n    }`;
+    });
+    // Any subset, in order: a member at a time.
+    const cases = members.map((m, i) => `      case ${i}: { ${m.required ? "seen++; " : ""}if (p !== open + 1) p = PUT(b, p, ${COMMA}); ${storeBytes(m.key)}\n${m.code}\nbreak; }`);
+    return this.define(
+      (name) => `function ${name}(b, open, v) {
+  if (!isPlain(v)) return F;
+  let i = 0;
+  // hasOwnProperty inside for-in: V8 checks the object's map, no lookup.
+  for (const k in v) {
+    if (k !== ${keys}[i] || !hasOwn.call(v, k)) { i = -1; break; }
+    i++;
+  }
+  let p = PUT(b, open, ${OPEN_OBJECT});
+  direct: if (i === ${members.length}) {
+${direct.join("\n")}
+    return PUT(b, p, ${CLOSE_OBJECT});
+  }
+  p = open + 1;
+  let seen = 0;
+  let j = 0;
+  for (const k in v) {
+    while (j < ${members.length} && ${keys}[j] !== k) j++;
+    if (j === ${members.length} || !hasOwn.call(v, k)) return ${generalCall};
+    const x = v[k];
+    if (x !== undefined) {
+      switch (j) {
+${cases.join("\n")}
+      }
+    }
+    j++;
+  }
+  if (seen !== ${requiredSet.size}) return F;
+  return PUT(b, p, ${CLOSE_OBJECT});
+}`,
+    );
+  }
 }
 
 /** `type` as a set; absent means every type. */
@@ -116,18 +280,18 @@ function primitiveSet(enumValues: unknown, constValue: unknown): ReadonlySet<unk
 }
 
 /** Any JSON value: exact when JSON.stringify would not change it (codec.ts's check), else the generic path. */
-function anyValue(value: unknown): string | typeof FALLBACK {
+function anyValue(b: Buffer, p: number, value: unknown): number {
   switch (typeof value) {
     case "string":
-      return quote(value);
+      return writeString(b, p, value);
     case "number":
-      return Number.isFinite(value) ? `${value}` : FALLBACK;
+      return Number.isFinite(value) ? writeNumber(b, p, value) : FALLBACK;
     case "boolean":
-      return value ? "true" : "false";
+      return writeBytes(b, p, value ? TRUE : FALSE);
     case "object":
-      if (value === null) return "null";
-      if (Array.isArray(value)) return Object.getPrototypeOf(value) === Array.prototype ? arrayOf(value, anyValue) : FALLBACK;
-      return isPlainObject(value) ? objectOf(value, undefined, true, undefined, 0) : FALLBACK;
+      if (value === null) return writeBytes(b, p, NULL);
+      if (Array.isArray(value)) return arrayOf(b, p, value);
+      return isPlainObject(value) ? objectOf(b, p, value, ANY_OBJECT, NO_WRITERS) : FALLBACK;
     default:
       return FALLBACK;
   }
@@ -139,172 +303,81 @@ function isPlainObject(value: object): boolean {
   return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function";
 }
 
-function arrayOf(value: readonly unknown[], item: Writer): string | typeof FALLBACK {
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return FALLBACK;
-  let out = "[";
+function isPlainArray(value: readonly unknown[]): boolean {
+  return Object.getPrototypeOf(value) === Array.prototype && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+}
+
+function arrayOf(b: Buffer, p: number, value: readonly unknown[]): number {
+  if (!isPlainArray(value)) return FALLBACK;
+  p = writeByte(b, p, OPEN_ARRAY);
   for (let i = 0; i < value.length; i++) {
     // A hole or undefined would be written as null: not exact.
     const v = value[i];
     if (v === undefined) return FALLBACK;
-    const w = item(v);
-    if (w === FALLBACK) return FALLBACK;
-    out += i === 0 ? w : `,${w}`;
+    if (i > 0) p = writeByte(b, p, COMMA);
+    p = anyValue(b, p, v);
+    if (p === FALLBACK) return FALLBACK;
   }
-  return `${out}]`;
+  return writeByte(b, p, CLOSE_ARRAY);
 }
 
-interface Property {
-  readonly key: string;
-  readonly write: Writer;
-  readonly required: boolean;
+/** An object schema as the general path needs it. */
+interface ObjectSpec {
+  /** Declared members by name: their position in `keys`, `required` and the writers. */
+  readonly index: ReadonlyMap<string, number>;
+  /** Each declared member's name as JSON text, with its colon: `"name":`. */
+  readonly keys: readonly Uint8Array[];
+  readonly required: readonly boolean[];
+  /** Whether undeclared members are allowed (additionalProperties is not false). */
+  readonly additional: boolean;
+  /** Required names without a property schema. */
+  readonly undeclaredRequired: ReadonlySet<string> | undefined;
+  readonly requiredCount: number;
 }
+
+/** Any object: every member allowed, none required. */
+const ANY_OBJECT: ObjectSpec = { index: new Map(), keys: [], required: [], additional: true, undeclaredRequired: undefined, requiredCount: 0 };
+const NO_WRITERS: readonly JsonWriter[] = [];
 
 /**
- * An object's members in its own key order (JSON.stringify's). Declared
- * properties by their writers, others by `additional` (undefined: none
- * allowed). `required` counts the required keys present, which must be all.
+ * An object's members in its own key order (JSON.stringify's): declared ones
+ * by their writers, others as any value. The required ones present are
+ * counted, and must be all.
  */
-function objectOf(value: object, properties: ReadonlyMap<string, Property> | undefined, additional: boolean, required: ReadonlySet<string> | undefined, requiredCount: number): string | typeof FALLBACK {
-  let out = "{";
+function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers: readonly JsonWriter[]): number {
+  const open = p;
+  p = writeByte(b, p, OPEN_OBJECT);
   let seen = 0;
-  let first = true;
   for (const key in value) {
     // Own keys only: an enumerable key inherited from Object.prototype is no member for Ajv or JSON.stringify.
     if (!Object.hasOwn(value, key)) return FALLBACK;
-    const p = properties?.get(key);
+    const i = spec.index.get(key);
     // An undeclared key fails additionalProperties: false whatever its value, undefined included (Ajv looks at keys).
-    if (p === undefined && !additional) return FALLBACK;
+    if (i === undefined && !spec.additional) return FALLBACK;
     const v = (value as Record<string, unknown>)[key];
     // JSON.stringify leaves the member out; Ajv's properties and required do not count it.
     if (v === undefined) continue;
-    let w: string | typeof FALLBACK;
-    if (p !== undefined) {
-      w = p.write(v);
-      if (p.required) seen++;
+    if (i !== undefined) {
+      if (p !== open + 1) p = writeByte(b, p, COMMA);
+      p = writers[i]!(b, writeBytes(b, p, spec.keys[i]!), v);
+      if (spec.required[i] === true) seen++;
     } else {
       // JSON.stringify leaves out functions and symbols; any other value must be exact.
       if (typeof v === "function" || typeof v === "symbol") continue;
-      w = anyValue(v);
-      if (required?.has(key) === true) seen++;
+      if (p !== open + 1) p = writeByte(b, p, COMMA);
+      p = writeByte(b, writeString(b, p, key), COLON);
+      p = anyValue(b, p, v);
+      if (spec.undeclaredRequired?.has(key) === true) seen++;
     }
-    if (w === FALLBACK) return FALLBACK;
-    out += first ? `${p?.key ?? JSON.stringify(key)}:${w}` : `,${p?.key ?? JSON.stringify(key)}:${w}`;
-    first = false;
+    if (p === FALLBACK) return FALLBACK;
   }
-  return seen === requiredCount ? `${out}}` : FALLBACK;
+  if (seen !== spec.requiredCount) return FALLBACK;
+  return writeByte(b, p, CLOSE_OBJECT);
 }
 
-function compileObject(node: Readonly<Record<string, unknown>>, validates: (keyword: string) => boolean, depth: number): (value: object) => string | typeof FALLBACK {
-  const required = node.required;
-  if (required !== undefined && (!Array.isArray(required) || !required.every((r) => typeof r === "string"))) throw UNSUPPORTED;
-  const requiredSet = new Set((required as string[] | undefined) ?? []);
-  // A name listed twice is counted once by Ajv, and could never be counted twice here: not worth a special case.
-  if (requiredSet.size !== ((required as string[] | undefined)?.length ?? 0)) throw UNSUPPORTED;
-  const additional = node.additionalProperties;
-  if (additional !== undefined && typeof additional !== "boolean") throw UNSUPPORTED;
-  const declared = node.properties;
-  if (declared !== undefined && !isObjectSchema(declared)) throw UNSUPPORTED;
-  const properties = new Map<string, Property>();
-  const schemas = new Map<string, SchemaNode>();
-  for (const [key, schema] of Object.entries(declared ?? {})) {
-    if (typeof schema !== "boolean" && !isObjectSchema(schema)) throw UNSUPPORTED;
-    properties.set(key, { key: JSON.stringify(key), write: compileNode(schema, validates, depth + 1), required: requiredSet.has(key) });
-    schemas.set(key, schema);
-  }
-  // Required names without a property schema are counted as additional members.
-  const undeclaredRequired = new Set([...requiredSet].filter((r) => !properties.has(r)));
-  const allowsAdditional = additional !== false;
-  const general = (value: object) => objectOf(value, properties, allowsAdditional, undeclaredRequired.size > 0 ? undeclaredRequired : undefined, requiredSet.size);
-  // Every required name must be declared for the generated code's count; otherwise the general path only.
-  if (undeclaredRequired.size > 0) return (value) => (isPlainObject(value) ? general(value) : FALLBACK);
-  return generatedObject([...properties.values()], schemas, requiredSet.size, general);
-}
-
-/**
- * The common case as generated code: members in the order the schema declares
- * them (some may be absent), leaves checked and written inline, other values
- * by their writers. Members in another order, or undeclared ones, take the
- * general path.
- */
-function generatedObject(
-  properties: readonly Property[],
-  schemas: ReadonlyMap<string, SchemaNode>,
-  requiredCount: number,
-  general: (value: object) => string | typeof FALLBACK,
-): (value: object) => string | typeof FALLBACK {
-  const keys = properties.map((p) => JSON.parse(p.key) as string);
-  const writers = properties.map((p) => p.write);
-  const sets: (ReadonlySet<unknown> | undefined)[] = [];
-  // What a member's value must be, inline: `x` the value, `write` how to append its text to `s`.
-  const checks = properties.map((p, i) => {
-    const schema = schemas.get(keys[i]!)!;
-    const leaf = isObjectSchema(schema) ? leafType(schema) : undefined;
-    sets.push(isObjectSchema(schema) ? primitiveSet(schema.enum, schema.const) : undefined);
-    const allowed = sets[i] !== undefined ? ` || !E[${i}].has(x)` : "";
-    switch (leaf) {
-      case "string":
-        return (x: string, key: string) => `if (typeof ${x} !== "string"${allowed.replace("(x)", `(${x})`)}) return F; s += ${key} + (NE.test(${x}) ? JSON.stringify(${x}) : '"' + ${x} + '"');`;
-      case "number":
-        return (x: string, key: string) => `if (typeof ${x} !== "number" || !Number.isFinite(${x})${allowed.replace("(x)", `(${x})`)}) return F; s += ${key} + ${x};`;
-      case "integer":
-        return (x: string, key: string) => `if (typeof ${x} !== "number" || !Number.isInteger(${x})${allowed.replace("(x)", `(${x})`)}) return F; s += ${key} + ${x};`;
-      case "boolean":
-        return (x: string, key: string) => `if (typeof ${x} !== "boolean"${allowed.replace("(x)", `(${x})`)}) return F; s += ${key} + (${x} ? "true" : "false");`;
-      default:
-        return (x: string, key: string) => `{ const w = W[${i}](${x}); if (w === F) return F; s += ${key} + w; }`;
-    }
-  });
-  // Every declared member, in order, none undefined: straight-line code.
-  const direct = properties.map((p, i) => {
-    const key = JSON.stringify(`${i === 0 ? "" : ","}${p.key}:`);
-    return `    const x${i} = v[${JSON.stringify(keys[i])}];\n    if (x${i} === undefined) break direct;\n    ${checks[i]!(`x${i}`, key)}`;
-  });
-  // Any subset, in order: a member at a time.
-  const cases = properties.map((p, i) => {
-    const key = `(s.length === 1 ? ${JSON.stringify(`${p.key}:`)} : ${JSON.stringify(`,${p.key}:`)})`;
-    return `      case ${i}: { ${p.required ? "seen++; " : ""}${checks[i]!("x", key)} break; }`;
-  });
-  const code = `return function writeObject(v) {
-  if (!isPlain(v)) return F;
-  let s = "{";
-  let i = 0;
-  for (const k in v) {
-    if (k !== K[i] || !hasOwn(v, k)) { i = -1; break; }
-    i++;
-  }
-  direct: if (i === N) {
-${direct.join("\n")}
-    return s + "}";
-  }
-  s = "{";
-  let seen = 0;
-  let j = 0;
-  for (const k in v) {
-    while (j < N && K[j] !== k) j++;
-    if (j === N || !hasOwn(v, k)) return general(v);
-    const x = v[k];
-    if (x !== undefined) {
-      switch (j) {
-${cases.join("\n")}
-      }
-    }
-    j++;
-  }
-  return seen === R ? s + "}" : F;
-};`;
-  const factory = new Function("F", "K", "N", "W", "E", "R", "NE", "isPlain", "hasOwn", "general", code) as (...args: unknown[]) => (value: object) => string | typeof FALLBACK;
-  return factory(FALLBACK, keys, keys.length, writers, sets, requiredCount, NEEDS_ESCAPE, isPlainObject, Object.hasOwn, general);
-}
-
-/** The one primitive type of a schema whose only other constraints are enum or const, which the generated code checks inline. */
-function leafType(schema: Readonly<Record<string, unknown>>): "string" | "number" | "integer" | "boolean" | undefined {
-  const t = schema.type;
-  return t === "string" || t === "number" || t === "integer" || t === "boolean" ? t : undefined;
-}
-
-function compileArray(node: Readonly<Record<string, unknown>>, validates: (keyword: string) => boolean, depth: number): (value: readonly unknown[]) => string | typeof FALLBACK {
-  const items = node.items;
-  if (items !== undefined && typeof items !== "boolean" && !isObjectSchema(items)) throw UNSUPPORTED; // a tuple
-  const item = items === undefined ? anyValue : compileNode(items as SchemaNode, validates, depth + 1);
-  return (value) => (Object.getPrototypeOf(value) === Array.prototype ? arrayOf(value, item) : FALLBACK);
+/** Statements storing `bytes` at `b[p..]` when they fit, and moving `p` past them: constants the compiler keeps in the code. */
+function storeBytes(bytes: Uint8Array): string {
+  let code = "";
+  for (let i = 0; i < bytes.length; i++) code += `b[p${i === 0 ? "" : ` + ${i}`}] = ${bytes[i]}; `;
+  return `if (p + ${bytes.length} <= b.length) { ${code}} p += ${bytes.length};`;
 }

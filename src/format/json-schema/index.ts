@@ -7,8 +7,8 @@ import type { Contract } from "../../contract/model.js";
 import { ContractError, SerializationError } from "../../errors.js";
 import type { CompileSchemaOptions, CompiledSchema, FieldWalker, FormatAdapter } from "../types.js";
 import { DEFAULT_BASE, createAjvLoader, dialectOf } from "./ajv.js";
-import { jsonDecode, jsonEncode, jsonPayload, jsonProblems } from "./codec.js";
-import { FALLBACK, compileJsonWriter } from "./fast-encode.js";
+import { compiledPayload, jsonDecode, jsonEncode, jsonProblems } from "./codec.js";
+import { compileJsonWriter } from "./fast-encode.js";
 import { jsonFields } from "./fields.js";
 import { type Loc, type SchemaNode, indexSchemas, isObjectSchema, isSchemaNode, stripFragment } from "./locate.js";
 import { partsReader } from "./parts.js";
@@ -56,16 +56,16 @@ function compileJsonSchema(contract: Contract, options?: CompileSchemaOptions): 
   const label = title ?? rootId ?? "schema";
   // Validation and text in one compiled pass, for schemas of the common keywords; the generic encode for the rest.
   const writer = references.length === 0 ? compileJsonWriter(rootNode, ajv.validates) : undefined;
-  const encode = (value: unknown, headroom?: number): Uint8Array => {
+  const encode = (value: unknown, headroom = 0): Uint8Array => {
     if (writer !== undefined) {
-      let text: string | typeof FALLBACK;
+      let bytes: Uint8Array | undefined;
       try {
-        text = writer(value);
+        bytes = compiledPayload(writer, value, headroom);
       } catch {
-        // Nested deeper than the stack: the generic encode reports it.
-        text = FALLBACK;
+        // Nested deeper than the stack, or a getter that throws: the generic encode reports it.
+        bytes = undefined;
       }
-      if (text !== FALLBACK) return jsonPayload(text, headroom);
+      if (bytes !== undefined) return bytes;
     }
     return jsonEncode(ajv.validateRoot, value, label, headroom);
   };

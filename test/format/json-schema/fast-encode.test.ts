@@ -10,8 +10,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_BASE, createAjvLoader, type Dialect } from "../../../src/format/json-schema/ajv.js";
 import { jsonEncode } from "../../../src/format/json-schema/codec.js";
-import { FALLBACK, compileJsonWriter } from "../../../src/format/json-schema/fast-encode.js";
+import { FALLBACK, compileJsonWriter, type JsonWriter } from "../../../src/format/json-schema/fast-encode.js";
 import { jsonSchemaFormat } from "../../../src/format/json-schema/index.js";
+import { writeNumber, writeString } from "../../../src/format/json-schema/json-bytes.js";
 import type { SchemaNode } from "../../../src/format/json-schema/locate.js";
 import { ORDER_JSON_SCHEMA, orderValue } from "../../../bench/order.js";
 import { rng, type Rng } from "../../fuzz/property.js";
@@ -59,8 +60,9 @@ class Thing {
   a = 1;
 }
 
-const STRINGS = ["", "a", "A", "B", "é", "fixed", "x y", 'quo"te', "back\\slash", "tab\there", "\u0000", "\ud800", "😀", "\u2028", "__proto__", "constructor"];
-const NUMBERS = [0, -0, 1, 2, -7, 1.5, 1e21, 1e-7, 2 ** 53, NaN, Infinity, -Infinity];
+const LONG = "a long string, longer than what is written char by char from JS";
+const STRINGS = ["", "a", "A", "B", "é", "fixed", "x y", 'quo"te', "back\\slash", "tab\there", "\u0000", "\ud800", "😀", "\u2028", "__proto__", "constructor", "\u007f", LONG, `${LONG} é`, `${LONG} "`, `${LONG} 😀`, `${LONG} \udc00`];
+const NUMBERS = [0, -0, 1, 2, -7, 1.5, -0.25, 10.7, 1234567.891, 0.1 + 0.2, 1e-6, 2 ** 31, 1_760_000_000_123, 1e21, 1e-7, 2 ** 53, NaN, Infinity, -Infinity];
 
 function oddValue(r: Rng, depth = 0): unknown {
   switch (r.int(depth > 2 ? 9 : 13)) {
@@ -103,9 +105,9 @@ function valueFor(schema: SchemaNode, r: Rng, noise: number, depth = 0): unknown
     case "string":
       return r.pick(STRINGS);
     case "number":
-      return r.pick(NUMBERS.slice(0, 9));
+      return r.pick(NUMBERS.slice(0, 13));
     case "integer":
-      return r.pick([0, 1, -7, 2 ** 53, 1e21]);
+      return r.pick([0, 1, -7, 2 ** 31, 1_760_000_000_123, 2 ** 53, 1e21]);
     case "boolean":
       return r.chance(0.5);
     case "null":
@@ -129,7 +131,31 @@ function valueFor(schema: SchemaNode, r: Rng, noise: number, depth = 0): unknown
   }
 }
 
-function compile(schema: object, dialect: Dialect = "draft-07") {
+/**
+ * The writer's bytes for `value`, or undefined when it gives up. Written
+ * first into a buffer too small by up to `short` bytes, where it must count
+ * the size it needs (what it writes there does not matter: the caller writes
+ * again), then into one of that size.
+ */
+function writeAll(writer: JsonWriter, value: unknown, short: number): Buffer | undefined {
+  const at = 3;
+  let probe: Buffer | undefined;
+  let end: number;
+  try {
+    end = writer(Buffer.alloc(1 << 16), at, value);
+    if (end === FALLBACK) return undefined;
+    probe = Buffer.alloc(Math.max(at, end - short));
+    assert.equal(writer(probe, at, value), end, "the size counted past the buffer's end");
+  } catch (e) {
+    if (probe !== undefined) throw e;
+    return undefined;
+  }
+  const out = Buffer.alloc(end);
+  assert.equal(writer(out, at, value), end);
+  return out.subarray(at);
+}
+
+function compile(schema: object | boolean, dialect: Dialect = "draft-07") {
   const node = schema as SchemaNode;
   const ajv = createAjvLoader(dialect).load({ node, base: DEFAULT_BASE }, []);
   return { ajv, writer: compileJsonWriter(node, ajv.validates) };
@@ -146,21 +172,16 @@ for (const [name, schema] of [
     let written = 0;
     for (let n = 0; n < 5000; n++) {
       const value = n === 0 && name === "bench order" ? orderValue(1) : valueFor(schema as SchemaNode, r, n % 4 === 0 ? 0 : 0.05);
-      let text: string | typeof FALLBACK;
-      try {
-        text = writer(value);
-      } catch {
-        text = FALLBACK;
-      }
-      if (text === FALLBACK) continue;
+      const text = writeAll(writer, value, r.int(64));
+      if (text === undefined) continue;
       written++;
       let generic: Uint8Array;
       try {
         generic = jsonEncode(ajv.validateRoot, value, name);
       } catch (e) {
-        assert.fail(`the writer wrote ${text} for a value the generic encode refuses: ${(e as Error).message}`);
+        assert.fail(`the writer wrote ${text.toString("utf8")} for a value the generic encode refuses: ${(e as Error).message}`);
       }
-      assert.equal(text, Buffer.from(generic).toString("utf8"));
+      assert.deepEqual(text, Buffer.from(generic), text.toString("utf8"));
     }
     // It is the common path, not an occasional one.
     assert.ok(written > 1000, `${written} of 5000 written`);
@@ -168,6 +189,56 @@ for (const [name, schema] of [
     assert.ok(written < 4900, `${written} of 5000 written`);
   });
 }
+
+const NAMES = ["a", "b", "k", "s", "é", "with space", 'q"uote'];
+const KINDS = ["string", "number", "integer", "boolean", "null", "object", "array"];
+
+/** A schema of the keywords the writer implements, nested up to 3 levels. */
+function schemaFor(r: Rng, depth = 0): SchemaNode {
+  if (r.chance(0.05)) return r.chance(0.8);
+  const kinds = depth > 2 ? KINDS.slice(0, 5) : KINDS;
+  const node: Record<string, unknown> = {};
+  if (r.chance(0.85)) node.type = r.chance(0.7) ? r.pick(kinds) : [...new Set([r.pick(kinds), r.pick(kinds)])];
+  if (r.chance(0.15)) node.enum = [...new Set([r.pick(STRINGS.slice(0, 8)), r.pick(NUMBERS.slice(0, 11)), r.chance(0.5), null].filter((_, i) => i === 0 || r.chance(0.5)))];
+  if (r.chance(0.05)) node.const = r.pick(["a", "é", 1, 2.5, true, null]);
+  if (r.chance(0.1)) node.title = "annotated";
+  const types = node.type === undefined ? KINDS : ([] as string[]).concat(node.type as string | string[]);
+  if (types.includes("object") && depth <= 2 && r.chance(0.8)) {
+    const properties: Record<string, SchemaNode> = {};
+    for (let k = r.int(5); k > 0; k--) properties[r.pick(NAMES)] = schemaFor(r, depth + 1);
+    node.properties = properties;
+    const required = Object.keys(properties).filter(() => r.chance(0.5));
+    if (r.chance(0.1)) required.push("undeclared");
+    if (required.length > 0) node.required = [...new Set(required)];
+    if (r.chance(0.4)) node.additionalProperties = r.chance(0.5);
+  }
+  if (types.includes("array") && depth <= 2 && r.chance(0.8)) node.items = schemaFor(r, depth + 1);
+  return node;
+}
+
+test("on generated schemas too, whatever the compiled writer writes the generic encode writes, byte for byte (400 schemas, 25 values each)", () => {
+  const r = rng(20261205);
+  let written = 0;
+  for (let n = 0; n < 400; n++) {
+    const schema = schemaFor(r);
+    const { ajv, writer } = compile(schema);
+    assert.ok(writer, `a writer for ${JSON.stringify(schema)}`);
+    for (let k = 0; k < 25; k++) {
+      const value = valueFor(schema, r, k % 3 === 0 ? 0 : 0.1);
+      const bytes = writeAll(writer, value, r.int(64));
+      if (bytes === undefined) continue;
+      written++;
+      let generic: Uint8Array;
+      try {
+        generic = jsonEncode(ajv.validateRoot, value, "generated");
+      } catch (e) {
+        assert.fail(`for ${JSON.stringify(schema)}, the writer wrote ${bytes.toString("utf8")} for a value the generic encode refuses: ${(e as Error).message}`);
+      }
+      assert.deepEqual(bytes, Buffer.from(generic), `for ${JSON.stringify(schema)}: ${bytes.toString("utf8")}`);
+    }
+  }
+  assert.ok(written > 3000, `${written} of 10,000 written`);
+});
 
 test("schemas with keywords the writer does not implement get none; unknown keywords and annotations do not matter", () => {
   for (const schema of UNSUPPORTED) assert.equal(compile(schema).writer, undefined, JSON.stringify(schema));
@@ -185,4 +256,59 @@ test("the JSON Schema encode writes the compiled writer's text, and the generic 
   const { items, ...rest } = value;
   const reordered = { items, ...rest };
   assert.equal(Buffer.from(compiled.encode(reordered)).toString("utf8"), JSON.stringify(reordered));
+});
+
+test("a message written across the end of the message slab, or too big for it, is written whole, behind its headroom", () => {
+  const compiled = jsonSchemaFormat.compile({ schema: ORDER_JSON_SCHEMA, schemaType: "JSON" });
+  // About 330 bytes each: 300 of them cross the 32 KB slab's end at least twice; every 50th is bigger than a slice of it.
+  for (let i = 0; i < 300; i++) {
+    const value = { ...orderValue(i), note: i % 50 === 0 ? "x".repeat(5000 + i) : `note ${i}` };
+    const bytes = Buffer.from(compiled.encode(value, 5));
+    assert.equal(bytes.subarray(5).toString("utf8"), JSON.stringify(value), `message ${i}`);
+  }
+});
+
+test("numbers are written as JSON.stringify writes them (20,000 generated numbers)", () => {
+  const r = rng(4242);
+  const view = new DataView(new ArrayBuffer(8));
+  const b = Buffer.alloc(64);
+  const special = [0, -0, 1, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 999_999_999, 1e9, 1e9 + 1, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e21 - 65536, 1e21, 5e-324, 1e-6, 9.999999999999999e-7, 1e-7, 0.1, 0.2, 0.3, 0.1 + 0.2, 1 / 3, 2 / 3, 123.456, 1.005, 0.000001234, 1e15 - 0.5, 1e15 + 0.5, 999999999999999.9, 1.7976931348623157e308];
+  for (let n = 0; n < 20_000; n++) {
+    let x: number;
+    switch (n < special.length * 2 ? 0 : r.int(4)) {
+      case 0:
+        x = special[n % special.length]! * (n >= special.length ? -1 : 1);
+        break;
+      case 1: {
+        // A decimal of few digits at some magnitude, as prices and amounts are.
+        const digits = Math.floor(r() * 10 ** (1 + r.int(15)));
+        x = digits / 10 ** r.int(12);
+        break;
+      }
+      case 2:
+        view.setUint32(0, Math.floor(r() * 2 ** 32));
+        view.setUint32(4, Math.floor(r() * 2 ** 32));
+        x = view.getFloat64(0);
+        break;
+      default:
+        x = Math.floor(r() * 2 ** (1 + r.int(53)));
+        break;
+    }
+    if (!Number.isFinite(x)) continue;
+    if (r.chance(0.3)) x = -x;
+    const end = writeNumber(b, 1, x);
+    assert.equal(b.toString("latin1", 1, end), JSON.stringify(x), `${x}`);
+  }
+});
+
+test("strings are written as JSON.stringify writes them, escapes and non-ASCII included", () => {
+  const b = Buffer.alloc(512);
+  const chars = ["a", "Z", " ", "~", "\u007f", '"', "\\", "\n", "\u0000", "\u001f", "é", "€", "😀", "\ud800", "\udfff", "\u2028"];
+  const r = rng(77);
+  for (let n = 0; n < 5000; n++) {
+    let s = "";
+    for (let k = r.int(r.chance(0.2) ? 120 : 20); k > 0; k--) s += r.chance(0.8) ? String.fromCharCode(32 + r.int(95)) : r.pick(chars);
+    const end = writeString(b, 0, s);
+    assert.deepEqual(b.subarray(0, end), Buffer.from(JSON.stringify(s)), JSON.stringify(s));
+  }
 });
