@@ -7,19 +7,21 @@
  * a registry that cannot be reached all throw, so kafkajs does not commit the
  * record's offset and reads it again (after retrying, or after a restart).
  */
-import type { KontractError, Violation } from "../errors.js";
+import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, RunConfig, RunnableConsumer } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
-import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
+import { createDeadLetterSender, deadLetterRecord, portOf, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
+import { createParking, type ParkOptions, type Processed } from "./parking/runner.js";
 import { overlay } from "./overlay.js";
+import type { Placement } from "./placement.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
-import type { ConsumedDeadLetter } from "./reports.js";
+import type { ConsumedDeadLetter, ParkedRecord } from "./reports.js";
 
 /** How one side (key or value) is read. */
 export interface ConsumerSideOptions extends SubjectOptions {
@@ -60,6 +62,15 @@ export interface ContractConsumerOptions extends ContractsOptions {
    * `signReplay` with one of them (see docs/kafka.md, "Replay and proof of origin").
    */
   replay?: ReplayOptions;
+  /**
+   * Order-preserving parking per key (eachMessage only): once a record of a
+   * key is dead-lettered, later records of that key are parked in the park
+   * topic until it is resolved; other keys flow on. Needs `dlq.producer`.
+   * See docs/kafka.md, "Order-preserving parking".
+   */
+  park?: ParkOptions;
+  /** Called after each record's park write is acknowledged. A throw is handled like a handler error. */
+  onPark?: (record: ParkedRecord) => void;
 }
 
 /** A record as the handler sees it. `M`: the client's consumed record type. */
@@ -206,8 +217,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const poisonPolicy = options.poisonPill ?? "dlq";
   const retryErrors = (options.onError ?? "stop") === "retry";
   const verifyReplay = options.replay ? replayVerifier(options.replay) : undefined;
+  const dlqProducer = portOf(options.dlq?.producer);
   const sender = createDeadLetterSender({
-    producer: options.dlq?.producer,
+    producer: dlqProducer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
   });
 
@@ -267,20 +279,36 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     });
   }
 
-  async function deadLetter(list: readonly DeadRecord[]): Promise<void> {
-    await sender.send(list.map((d) => ({ topic: d.dlqTopic, message: d.record })));
+  async function deadLetter(list: readonly DeadRecord[]): Promise<Placement[]> {
+    const { placements } = await sender.send(list.map((d) => ({ topic: d.dlqTopic, message: d.record })));
     if (options.onDeadLetter) for (const d of list) options.onDeadLetter(d.report);
+    return placements;
   }
+
+  /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
+  async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
+    let d = decode(payload.topic, payload.partition, message);
+    if (d instanceof Promise) d = await d;
+    if (d instanceof DeadRecord) {
+      const [at] = await deadLetter([d]);
+      return { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset };
+    }
+    // Field by field: an object spread of kafkajs's payload costs microseconds per record.
+    const { topic, partition, heartbeat, pause } = payload;
+    await handler({ topic, partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+    return undefined;
+  }
+
+  // Parking, when asked for: a record's way through the parks decides whether it is delivered (see parking/runner.ts).
+  const parking = options.park
+    ? createParking(options.park, { producer: dlqProducer, verifiedReplay: (t, p, m) => verifyReplay?.(t, p, m) !== undefined, onPark: options.onPark })
+    : undefined;
 
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
-        let d = decode(payload.topic, payload.partition, payload.message);
-        if (d instanceof Promise) d = await d;
-        if (d instanceof DeadRecord) return await deadLetter([d]);
-        // Field by field: an object spread of kafkajs's payload costs microseconds per record.
-        const { topic, partition, message, heartbeat, pause } = payload;
-        await handler({ topic, partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+        if (parking) await parking.eachMessage(payload, (message) => deliver(payload, handler, message));
+        else await deliver(payload, handler, payload.message);
       } catch (e) {
         throw rememberThrown(e);
       }
@@ -359,6 +387,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
+      if (parking && eachBatch) throw new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch");
       const wrapped: RunConfig = { ...rest };
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);
