@@ -13,6 +13,8 @@ import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import { contractConsumer, contractProducer, listParks, releasePark, type ParkedRecord } from "../../src/kafka/index.js";
 import { connectKafka, readDeadLetters, replayDeadLetters, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
+import { parkCommand } from "../../src/cli/park.js";
+import { headRecord, followerRecord, keyHexOf, valueHashOf } from "../../src/kafka/parking/state.js";
 import type { RestRegistry } from "../../src/registry/rest/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent } from "./kafka-support.js";
@@ -175,3 +177,40 @@ for (const client of clientsUnderTest(() => infra)) {
     });
   });
 }
+
+describe("the kontract park command", () => {
+  it("list shows parks without keys or values; release records the operator's release; usage errors name what is wrong", async () => {
+    const parkTopic = uniqueName("parkcli");
+    await createTopics(kafkaFor(infra), [{ topic: parkTopic, configEntries: [{ name: "cleanup.policy", value: "compact" }] }]);
+    const scope = { group: "billing", topic: "orders", partition: 3 };
+    const key = keyHexOf(Buffer.from("customer-4711"))!;
+    const raw = kafkaFor(infra).producer();
+    await raw.connect();
+    await raw.send({
+      topic: parkTopic,
+      messages: [
+        headRecord(scope, key, { offset: "41", dlq: { topic: "orders-dlq", partition: 0, offset: "9" }, valueHash: valueHashOf(Buffer.from("x")), parkedAt: Date.UTC(2026, 0, 2, 3, 4, 5) }),
+        followerRecord(scope, "41", { key: Buffer.from("customer-4711"), value: Buffer.from("secret payload"), headers: {}, timestamp: "1", attributes: 0, offset: "44" }),
+      ],
+    });
+    await raw.disconnect();
+    const run = async (...args: string[]) => {
+      let out = "";
+      const code = await parkCommand(args, { stdout: { write: (s: string) => void (out += s) }, cwd: process.cwd(), env: { KONTRACT_BROKERS: infra.brokers.join(",") } });
+      return { code, out };
+    };
+    const listed = await run("list", parkTopic);
+    assert.equal(listed.code, 0);
+    assert.match(listed.out, /orders\/3@41\s+billing\s+parked\s+1\s+2026-01-02 03:04:05\s+orders-dlq\/0@9/);
+    assert.ok(!listed.out.includes("customer-4711") && !listed.out.includes("secret payload"), "no key, no value");
+    assert.match((await run("list", parkTopic, "--group", "other")).out, /nothing parked/);
+
+    await assert.rejects(run("release", parkTopic, "orders/3@41"), /give --group/);
+    await assert.rejects(run("release", parkTopic, "orders/3@40", "--group", "billing"), /no park orders\/3@40 of group billing/);
+    const released = await run("release", parkTopic, "orders/3@41", "--group", "billing", "--json");
+    assert.deepEqual(JSON.parse(released.out).released.id, "orders/3@41");
+    const after = JSON.parse((await run("list", parkTopic, "--json")).out) as { id: string; state: string }[];
+    assert.deepEqual(after.map((p) => [p.id, p.state]), [["orders/3@41", "released"]]);
+    await assert.rejects(run("release", parkTopic, "orders/3@41", "--group", "billing"), /already released/);
+  });
+});
