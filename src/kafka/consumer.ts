@@ -10,18 +10,20 @@
 import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, RunConfig, RunnableConsumer } from "./client.js";
+import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
-import { createDeadLetterSender, deadLetterRecord, portOf, resolveDlqTopic, type DeadLetterCause } from "./dlq.js";
+import { createDeadLetterSender, deadLetterRecord, portOf, resolveDlqTopic, type BatchSender, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
 import { createParking, type ParkOptions, type Processed } from "./parking/runner.js";
 import { overlay } from "./overlay.js";
 import type { Placement } from "./placement.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
-import type { ConsumedDeadLetter, ParkedRecord } from "./reports.js";
+import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
+import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
+import { retryingEachBatch, type RetryRunnerDeps } from "./retry-runner.js";
 
 /** How one side (key or value) is read. */
 export interface ConsumerSideOptions extends SubjectOptions {
@@ -71,6 +73,20 @@ export interface ContractConsumerOptions extends ContractsOptions {
   park?: ParkOptions;
   /** Called after each record's park write is acknowledged. A throw is handled like a handler error. */
   onPark?: (record: ParkedRecord) => void;
+  /**
+   * Retry topics with backoff (docs/kafka.md, "Retry topics"): a failing record
+   * goes to `<topic>-retry-1` ... and after its last attempt to the DLQ, instead
+   * of holding its partition. Subscribe to the main topic and `retryTopics(topic)`
+   * with the same consumer. eachMessage only (run through the client's eachBatch).
+   */
+  retry?: ConsumerRetryOptions;
+  /** Called after each record's retry-topic write succeeded. A throw fails the record (it is read again). */
+  onRetry?: (record: RetriedRecord) => void;
+}
+
+export interface ConsumerRetryOptions extends RetryOptions {
+  /** Writes the retry records (acks=all). Default: `dlq.producer`. */
+  producer?: BatchSender | ProducerPort;
 }
 
 /** A record as the handler sees it. `M`: the client's consumed record type. */
@@ -218,6 +234,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retryErrors = (options.onError ?? "stop") === "retry";
   const verifyReplay = options.replay ? replayVerifier(options.replay) : undefined;
   const dlqProducer = portOf(options.dlq?.producer);
+  const retry = options.retry ? retryPlan(options.retry) : undefined;
+  /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
+  const contractTopic = retry ? (topic: string) => retry.stageOf(topic)?.main ?? topic : undefined;
   const sender = createDeadLetterSender({
     producer: dlqProducer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
@@ -233,14 +252,14 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     const skip = verifyReplay?.(topic, partition, message);
     const key = message.key;
     if (key === null || key === undefined) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
-    const has = keyContract(topic);
+    const has = keyContract(contractTopic?.(topic) ?? topic);
     if (has === false) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
     if (has === true) return decodeKey(topic, partition, message, skip, key);
     return has.then((h) => (h ? decodeKey(topic, partition, message, skip, key) : decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS)));
   }
 
   function decodeKey(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, bytes: Buffer): MaybePromise<Decoded> {
-    const r = readSide(keyReader, topic, bytes, message, skip);
+    const r = readSide(keyReader, contractTopic?.(topic) ?? topic, bytes, message, skip);
     return r instanceof Promise ? r.then((k) => afterKey(topic, partition, message, skip, k)) : afterKey(topic, partition, message, skip, r);
   }
 
@@ -251,7 +270,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function decodeValue(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, key: unknown, keyViolations: readonly Violation[]): MaybePromise<Decoded> {
     if (message.value === null) return new DecodedRecord<V, K>(key as K | Buffer | null, null, keyViolations, message);
-    const r = readSide(valueReader, topic, message.value, message, skip);
+    const r = readSide(valueReader, contractTopic?.(topic) ?? topic, message.value, message, skip);
     return r instanceof Promise ? r.then((v) => afterValue(topic, partition, message, key, keyViolations, v)) : afterValue(topic, partition, message, key, keyViolations, r);
   }
 
@@ -265,9 +284,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     const where = { topic, partition, offset: message.offset };
     const all = r.kind === "failed" ? mergeViolations(before, r.outcome.violations) : before;
     if (r.kind === "poison" && poisonPolicy === "fail") throw new ConsumeError({ ...where, isKey }, r.error, all, false);
-    if (r.kind === "failed" && r.outcome.action === "ERROR") throw new ConsumeError({ ...where, isKey }, r.outcome.error, all, retryErrors);
+    // An ERROR rule that retries goes the DLQ way (retry topics, then the DLQ) instead of stopping.
+    if (r.kind === "failed" && r.outcome.action === "ERROR" && !retry?.retriesRule(r.outcome.rule.name)) throw new ConsumeError({ ...where, isKey }, r.outcome.error, all, retryErrors);
     const cause: DeadLetterCause = r.kind === "failed" ? { kind: "rule", outcome: r.outcome, violations: all } : { kind: "poison-pill", error: r.error };
-    const dlqTopic = resolveDlqTopic(options.dlq?.topic, topic, r.kind === "failed" ? r.outcome.dlqTopic : undefined);
+    const dlqTopic = resolveDlqTopic(options.dlq?.topic, contractTopic?.(topic) ?? topic, r.kind === "failed" ? r.outcome.dlqTopic : undefined);
     return new DeadRecord(dlqTopic, deadLetterRecord({ key: message.key, value: message.value, headers: message.headers, origin: where, cause }), {
       ...where,
       dlqTopic,
@@ -381,6 +401,24 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
   }
 
+  function retryDeps(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, plan: RetryPlan): RetryRunnerDeps<DecodedMessage> {
+    const producer = options.retry?.producer ?? options.dlq?.producer;
+    return {
+      plan,
+      decode,
+      isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
+      // Field by field, as in wrapEachMessage.
+      deliver: (payload, message, d) => {
+        const { batch, heartbeat, pause } = payload;
+        return handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+      },
+      deadLetter: async (list) => void (await deadLetter(list)),
+      dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, plan.stageOf(topic)?.main ?? topic, undefined),
+      sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
+      onRetry: options.onRetry,
+    };
+  }
+
   return overlay(consumer, {
     ...port.methods,
     consumer,
@@ -388,7 +426,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) throw new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch");
+      if (parking && retry) throw new KontractError("usage", "park: order-preserving parking does not run with retry topics yet: choose one");
       const wrapped: RunConfig = { ...rest };
+      if (retry) {
+        if (eachBatch || !eachMessage) throw new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch");
+        return port.run({ ...rest, eachBatch: retryingEachBatch(retryDeps(eachMessage, retry)), eachBatchAutoResolve: false });
+      }
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);
       return port.run(wrapped);

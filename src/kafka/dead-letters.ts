@@ -7,6 +7,7 @@ import type { Violation } from "../errors.js";
 import type { ConsumedMessage, RecordHeaders } from "./client.js";
 import { DLQ_HEADERS } from "./dlq.js";
 import { lastText } from "./replay.js";
+import { RETRY_HEADERS } from "./retry.js";
 
 export interface DeadLetter {
   /** Where the dead letter is: the DLQ topic, partition and offset. */
@@ -26,7 +27,10 @@ export interface DeadLetter {
   readonly exception: string | undefined;
   /** `RuleViolationError`, `SerializationError`, ... */
   readonly errorClass: string | undefined;
-  /** The record's origin. Partition and offset are known for records dead-lettered on consume. */
+  /**
+   * The record's origin. Partition and offset are known for records dead-lettered on consume.
+   * For a record that went through retry topics: its main-topic coordinates (`__kontract.retry.original.*`).
+   */
   readonly origin: { readonly topic: string | undefined; readonly partition: number | undefined; readonly offset: string | undefined };
   /** The violations, as the DLQ writer recorded them (sensitive values already redacted). */
   readonly violations: readonly Violation[];
@@ -47,7 +51,9 @@ export interface DeadLetterFilter {
 export function parseDeadLetter(topic: string, partition: number, message: ConsumedMessage): DeadLetter {
   const headers = message.headers ?? {};
   const text = (name: string): string | undefined => lastText(headers, name);
-  const originPartition = text(DLQ_HEADERS.partition);
+  // A dead letter that went through retry topics comes from its main topic, not the retry topic it failed in last.
+  const retried = text(RETRY_HEADERS.originalTopic) !== undefined;
+  const originPartition = text(retried ? RETRY_HEADERS.originalPartition : DLQ_HEADERS.partition);
   return {
     topic,
     partition,
@@ -62,9 +68,9 @@ export function parseDeadLetter(topic: string, partition: number, message: Consu
     exception: text(DLQ_HEADERS.ruleException) ?? text(DLQ_HEADERS.exceptionMessage),
     errorClass: text(DLQ_HEADERS.exceptionClass),
     origin: {
-      topic: text(DLQ_HEADERS.topic) ?? text(DLQ_HEADERS.ruleTopic),
+      topic: retried ? text(RETRY_HEADERS.originalTopic) : (text(DLQ_HEADERS.topic) ?? text(DLQ_HEADERS.ruleTopic)),
       partition: originPartition !== undefined && /^\d+$/.test(originPartition) ? Number(originPartition) : undefined,
-      offset: text(DLQ_HEADERS.offset),
+      offset: text(retried ? RETRY_HEADERS.originalOffset : DLQ_HEADERS.offset),
     },
     violations: violationsOf(text(DLQ_HEADERS.violations)),
   };

@@ -77,7 +77,14 @@ export type DeadLetterCause =
   /** A rule with onFailure DLQ failed. `violations` may add key and value violations to the outcome's. */
   | { readonly kind: "rule"; readonly outcome: FailedOutcome; readonly violations?: readonly Violation[] }
   /** The bytes could not be read: not the wire format, unknown schema id, or not decodable. */
-  | { readonly kind: "poison-pill"; readonly error: Error };
+  | { readonly kind: "poison-pill"; readonly error: Error }
+  /**
+   * The handler threw (retry topics). Only the error's class is written: its
+   * message is the application's and may quote the value, sensitive fields included.
+   */
+  | { readonly kind: "handler"; readonly error: unknown }
+  /** The registry could not be reached (retry topics with `retryOn.registry`). */
+  | { readonly kind: "registry"; readonly error: Error };
 
 export interface DeadLetterInput {
   /** Byte for byte on consume; on produce the key as given, or its JSON form (see writeForm). */
@@ -97,7 +104,7 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
   };
   const { cause, origin } = input;
   let violations: readonly Violation[] = [];
-  let error: Error;
+  let error: Error | undefined;
   if (cause.kind === "rule") {
     const failing = cause.outcome.violations[cause.outcome.violations.length - 1];
     violations = cause.violations ?? cause.outcome.violations;
@@ -107,7 +114,7 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
     put(DLQ_HEADERS.ruleSubject, failing?.subject);
     put(DLQ_HEADERS.ruleTopic, origin.topic);
     put(DLQ_HEADERS.ruleException, failing && capText(failing.message));
-  } else {
+  } else if (cause.kind !== "handler") {
     error = cause.error;
   }
   const listed = violationsJson(violations);
@@ -116,11 +123,16 @@ export function deadLetterRecord(input: DeadLetterInput): OutgoingMessage {
   put(DLQ_HEADERS.topic, origin.topic);
   put(DLQ_HEADERS.partition, origin.partition === undefined ? undefined : String(origin.partition));
   put(DLQ_HEADERS.offset, origin.offset);
-  put(DLQ_HEADERS.exceptionClass, error.name);
-  put(DLQ_HEADERS.exceptionMessage, capText(error.message));
+  put(DLQ_HEADERS.exceptionClass, error ? error.name : cause.kind === "handler" ? errorClass(cause.error) : undefined);
+  put(DLQ_HEADERS.exceptionMessage, error && capText(error.message));
   const record: OutgoingMessage = { value: input.value, headers };
   if (input.key !== undefined) record.key = input.key;
   return record;
+}
+
+/** The class of a thrown value, capped (a class name is code, but an object's constructor can be anything). */
+function errorClass(e: unknown): string {
+  return capText(e instanceof Error ? e.name : typeof e, MAX_INPUT_FRAGMENT);
 }
 
 /** Characters of `__rule.violations` as a whole. */
@@ -183,6 +195,8 @@ export interface DeadLetterSenderOptions {
   producer: BatchSender | ProducerPort | undefined;
   /** Time the broker may take to acknowledge, ms (kafkajs `timeout`; other clients set it on the producer). */
   timeout?: number;
+  /** What the records are, for error messages: dead letters (default) or retry records (options.retry.producer). */
+  purpose?: "dead-letter" | "retry";
 }
 
 function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
@@ -196,21 +210,22 @@ export function portOf(producer: BatchSender | ProducerPort | undefined): Produc
 
 export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
   const port = portOf(options.producer);
+  const retry = options.purpose === "retry";
+  const where = retry ? "retry topic" : "DLQ topic";
   return {
     async send(records) {
       if (records.length === 0) return { placements: [], records: [] };
       const topics = [...new Set(records.map((r) => r.topic))];
       if (!port) {
-        throw new DeadLetterError(topics, `cannot dead-letter ${records.length} record(s) to ${topics.join(", ")}: no DLQ producer configured (options.dlq.producer)`, {
-          retriable: false,
-        });
+        const option = retry ? "options.retry.producer or options.dlq.producer" : "options.dlq.producer";
+        throw new DeadLetterError(topics, `cannot write ${records.length} record(s) to ${where} ${topics.join(", ")}: no producer configured (${option})`, { retriable: false });
       }
       const topicMessages = topics.map((topic) => ({ topic, messages: records.filter((r) => r.topic === topic).map((r) => r.message) }));
       let written: { placements: readonly Placement[]; records: RecordMetadata[] };
       try {
         written = await port.write(topicMessages, { acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
       } catch (e) {
-        throw new DeadLetterError(topics, `writing ${records.length} record(s) to DLQ topic ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
+        throw new DeadLetterError(topics, `writing ${records.length} record(s) to ${where} ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,
         });
       }

@@ -22,9 +22,11 @@ export {
   type ContractEachBatchPayload,
   type ContractEachMessagePayload,
   type ContractRunConfig,
+  type ConsumerRetryOptions,
   type ConsumerSideOptions,
   type DecodedMessage,
 } from "./consumer.js";
+export { RETRY_DEFAULTS, RETRY_HEADERS, retryTopicName, retryTopics, type RetryBackoff, type RetryOn, type RetryOptions } from "./retry.js";
 export type { ContractsOptions, SubjectOptions } from "./contracts.js";
 export {
   DLQ_HEADERS,
@@ -66,7 +68,7 @@ export {
 } from "./client.js";
 export { consumerPort, loadKafkaClient, producerPort, type KafkaConsumer, type KafkaProducer } from "./clients/index.js";
 export { trackingPartitioner, type PartitionerFactory, type Placement } from "./placement.js";
-export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, ParkedRecord, SentReport } from "./reports.js";
+export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, ParkedRecord, RetriedRecord, SentReport } from "./reports.js";
 export type { ParkOptions } from "./parking/runner.js";
 export { defaultParkTopic, ensureParkTopic, listParks, releasePark, type ParkFilter, type ParkSummary, type ReleaseResult } from "./parking/tools.js";
 export type { ParkHead } from "./parking/state.js";

@@ -53,13 +53,37 @@ export interface ConsumedDeadLetter {
   readonly partition: number;
   readonly offset: string;
   readonly dlqTopic: string;
-  /** "rule": a rule with onFailure DLQ; "poison-pill": the bytes could not be read. */
-  readonly reason: "rule" | "poison-pill";
+  /**
+   * "rule": a rule with onFailure DLQ (or a retried rule, after its last attempt);
+   * "poison-pill": the bytes could not be read; "handler" / "registry": a handler
+   * error or a registry outage after the last retry attempt (retry topics).
+   */
+  readonly reason: "rule" | "poison-pill" | "handler" | "registry";
   /** The failing rule (reason "rule"). */
   readonly rule: string | undefined;
   readonly isKey: boolean;
   readonly violations: readonly Violation[];
-  /** RuleViolationError for a rule, the SerializationError / RegistryError for a poison pill. */
+  /** RuleViolationError for a rule, the SerializationError / RegistryError for a poison pill, the handler's error. */
+  readonly error: Error;
+}
+
+/** A consumed record written to a retry topic (acknowledged); its offset is committed with the next commit. */
+export interface RetriedRecord {
+  /** Where it failed this time: the main topic or a retry topic. */
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly retryTopic: string;
+  /** The delivery it will be on when consumed from `retryTopic`: 2 for the first retry. */
+  readonly attempt: number;
+  /** When it may be handled again. */
+  readonly due: Date;
+  readonly firstFailure: Date;
+  /** Its main-topic coordinates. */
+  readonly original: { readonly topic: string; readonly partition: number; readonly offset: string };
+  readonly reason: "rule" | "handler" | "registry";
+  /** The failing rule (reason "rule"). */
+  readonly rule: string | undefined;
   readonly error: Error;
 }
 

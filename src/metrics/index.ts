@@ -42,7 +42,7 @@ const DESCRIPTIONS: Readonly<Record<CounterName, string>> = {
   "rule.failure.total": "Rules that failed: a condition false, a transform or executor error, a spent cost budget",
   "rule.actions.total": "Actions taken after a rule, by action (NONE is not counted)",
   "rule.duration.ms.total": "Time spent in the rule, in milliseconds: divided by rule.executions.total, the mean per message",
-  "dead.letters.total": "Records written to a dead-letter topic, by origin topic, DLQ topic, rule, reason (rule or poison-pill) and side (produce or consume)",
+  "dead.letters.total": "Records written to a dead-letter topic, by origin topic, DLQ topic, rule, reason (rule, poison-pill, handler or registry) and side (produce or consume)",
 };
 
 /** Label names per counter, for libraries that declare them up front (Prometheus). */
@@ -187,7 +187,7 @@ export interface DeadLetterEvent {
   readonly dlqTopic: string;
   readonly rule: string | undefined;
   /** The consumer's reason; the producer dead-letters for rules only. */
-  readonly reason?: "rule" | "poison-pill";
+  readonly reason?: "rule" | "poison-pill" | "handler" | "registry";
 }
 
 /**

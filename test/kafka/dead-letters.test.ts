@@ -32,6 +32,18 @@ describe("parseDeadLetter", () => {
     const bad = parseDeadLetter("o-dlq", 0, record(8, T0, { "__rule.violations": "{not json", "__connect.errors.partition": "x", "__rule.topic": "o" }));
     assert.deepEqual([bad.violations, bad.origin.partition, bad.origin.topic, bad.rule], [[], undefined, "o", undefined]);
   });
+
+  it("a dead letter that went through retry topics has its main-topic coordinates as its origin (replay sends it there)", () => {
+    const d = parseDeadLetter("o-dlq", 0, record(9, T0, {
+      "__connect.errors.topic": "o-retry-2",
+      "__connect.errors.partition": "0",
+      "__connect.errors.offset": "3",
+      "__kontract.retry.original.topic": "o",
+      "__kontract.retry.original.partition": "5",
+      "__kontract.retry.original.offset": "120",
+    }));
+    assert.deepEqual(d.origin, { topic: "o", partition: 5, offset: "120" });
+  });
 });
 
 describe("filters and stats", () => {

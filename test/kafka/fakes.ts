@@ -97,6 +97,8 @@ export interface Delivery {
   resolved: string | undefined;
   /** What the handler threw (kafkajs would retry or crash), if anything. */
   error: unknown;
+  /** Whether the handler paused the partition. */
+  paused: boolean;
 }
 
 export interface FakeConsumer extends Consumer {
@@ -115,7 +117,11 @@ export function fakeConsumer(): FakeConsumer {
     subscribe: async () => {},
     async deliver(topic: string, partition: number, messages: KafkaMessage[]): Promise<Delivery> {
       if (!config) throw new Error("run() first");
-      const d: Delivery = { resolved: undefined, error: undefined };
+      const d: Delivery = { resolved: undefined, error: undefined, paused: false };
+      const pause = () => {
+        d.paused = true;
+        return () => {};
+      };
       const resolve = (offset: string) => {
         if (d.resolved === undefined || BigInt(offset) > BigInt(d.resolved)) d.resolved = offset;
       };
@@ -123,7 +129,7 @@ export function fakeConsumer(): FakeConsumer {
       if (config.eachMessage) {
         for (const message of messages) {
           try {
-            await config.eachMessage({ topic, partition, message, heartbeat: noop, pause: () => () => {} });
+            await config.eachMessage({ topic, partition, message, heartbeat: noop, pause });
           } catch (e) {
             d.error = e;
             return d;
@@ -148,7 +154,7 @@ export function fakeConsumer(): FakeConsumer {
           batch,
           resolveOffset: resolve,
           heartbeat: noop,
-          pause: () => () => {},
+          pause,
           commitOffsetsIfNecessary: noop,
           uncommittedOffsets: () => ({ topics: [] }),
           isRunning: () => true,

@@ -1,0 +1,151 @@
+/**
+ * The consumer side of retry topics: runs a contract consumer's eachMessage
+ * handler on the client's eachBatch, record by record, resolving each offset
+ * only once the record is handled, dead-lettered or written to its retry topic
+ * (acknowledged), so nothing is skipped.
+ *
+ * eachBatch rather than eachMessage, because a record that is not yet due
+ * must stay unresolved while its partition is paused: kafkajs resolves an
+ * eachMessage record as soon as the handler returns, and a throw would halt
+ * every partition. With eachBatch, the runner pauses the partition at the
+ * record and returns; the client fetches the partition again from that record
+ * once the timer resumes it. Other partitions, and the main topic, flow on.
+ */
+import { RegistryError } from "../errors.js";
+import type { MaybePromise } from "../util/maybe.js";
+import type { ConsumedMessage, EachBatchPayload, OutgoingMessage } from "./client.js";
+import { deadLetterRecord, type DeadLetterCause, type DeadLetterSender } from "./dlq.js";
+import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
+import { nextRoute, releaseTime, retryHistory, retryRecord, type RetryHistory, type RetryPlan, type RetryStage } from "./retry.js";
+
+/** A record the wrapper stops (the consumer's DeadRecord): its DLQ form and report. */
+export interface StoppedRecord {
+  readonly dlqTopic: string;
+  readonly record: OutgoingMessage;
+  readonly report: ConsumedDeadLetter;
+}
+
+export interface RetryRunnerDeps<D> {
+  readonly plan: RetryPlan;
+  /** Decodes a record (subject from the main topic of a retry topic); throws what stops the record. */
+  decode(topic: string, partition: number, message: ConsumedMessage): MaybePromise<D | StoppedRecord>;
+  isStopped(d: D | StoppedRecord): d is StoppedRecord;
+  /** Hands a decoded record to the user's handler. */
+  deliver(payload: EachBatchPayload, message: ConsumedMessage, decoded: D): Promise<void>;
+  /** Writes dead letters (acknowledged) and reports them. */
+  deadLetter(list: readonly StoppedRecord[]): Promise<void>;
+  /** The DLQ topic of a handler or registry failure (no rule to name one). */
+  dlqTopic(sourceTopic: string): string;
+  /** Writes to retry topics (acks=all). */
+  readonly sender: DeadLetterSender;
+  readonly onRetry: ((record: RetriedRecord) => void) | undefined;
+  readonly now?: () => number;
+}
+
+/** Retry topic partitions waiting for their head record: the offset waited on and when it is due. */
+type Waits = Map<string, { readonly offset: string; readonly release: number }>;
+
+export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBatchPayload) => Promise<void> {
+  const { plan } = deps;
+  const now = deps.now ?? Date.now;
+  const waits: Waits = new Map();
+
+  /** Whether the record must wait: then its partition is paused until it is due. */
+  function holds(payload: EachBatchPayload, stage: RetryStage, topic: string, partition: number, message: ConsumedMessage): boolean {
+    const key = `${partition}\u0000${topic}`;
+    const t = now();
+    const known = waits.get(key);
+    const release = known?.offset === message.offset ? known.release : releaseTime(plan, stage, message, t);
+    if (release <= t) {
+      waits.delete(key);
+      return false;
+    }
+    waits.set(key, { offset: message.offset, release });
+    const resume = payload.pause();
+    // The client may be gone by then (disconnected): nothing to resume.
+    setTimeout(() => {
+      try {
+        resume();
+      } catch {
+        /* not connected */
+      }
+    }, release - t).unref();
+    return true;
+  }
+
+  /** Sends a failed record on to its next retry topic, or to the DLQ after its last attempt. */
+  async function retryOrDeadLetter(stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<void> {
+    const route = nextRoute(plan, history);
+    if (route.to === "dlq") return deps.deadLetter([stopped]);
+    const t = now();
+    const due = t + route.delayMs;
+    const record = retryRecord(stopped.record, history, route.attempt, due, t);
+    await deps.sender.send([{ topic: route.topic, message: record }]);
+    const r = stopped.report;
+    deps.onRetry?.({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      retryTopic: route.topic,
+      attempt: route.attempt,
+      due: new Date(due),
+      firstFailure: new Date(history.firstFailure ?? t),
+      original: history.original,
+      reason,
+      rule: r.rule,
+      error: r.error,
+    });
+  }
+
+  /** A handler or registry failure in the shape of a dead letter. */
+  function stoppedBy(cause: Extract<DeadLetterCause, { kind: "handler" | "registry" }>, topic: string, partition: number, message: ConsumedMessage): StoppedRecord {
+    const where = { topic, partition, offset: message.offset };
+    const dlqTopic = deps.dlqTopic(topic);
+    return {
+      dlqTopic,
+      record: deadLetterRecord({ key: message.key, value: message.value, headers: message.headers, origin: where, cause }),
+      report: { ...where, dlqTopic, reason: cause.kind, rule: undefined, isKey: false, violations: [], error: asError(cause.error) },
+    };
+  }
+
+  async function one(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<void> {
+    const { topic, partition } = payload.batch;
+    let d: D | StoppedRecord;
+    try {
+      const r = deps.decode(topic, partition, message);
+      d = r instanceof Promise ? await r : r;
+    } catch (e) {
+      if (plan.registry && e instanceof RegistryError && e.retriable) {
+        return retryOrDeadLetter(stoppedBy({ kind: "registry", error: e }, topic, partition, message), "registry", retryHistory(stage, topic, partition, message));
+      }
+      throw e;
+    }
+    if (deps.isStopped(d)) {
+      const r = d.report;
+      if (r.reason === "rule" && plan.retriesRule(r.rule)) return retryOrDeadLetter(d, "rule", retryHistory(stage, topic, partition, message));
+      return deps.deadLetter([d]);
+    }
+    try {
+      await deps.deliver(payload, message, d);
+    } catch (e) {
+      if (!plan.handler) throw e;
+      await retryOrDeadLetter(stoppedBy({ kind: "handler", error: e }, topic, partition, message), "handler", retryHistory(stage, topic, partition, message));
+    }
+  }
+
+  return async (payload) => {
+    const { topic, partition, messages } = payload.batch;
+    const stage = plan.stageOf(topic);
+    for (const message of messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      if (stage && holds(payload, stage, topic, partition, message)) return;
+      await one(payload, stage, message);
+      payload.resolveOffset(message.offset);
+      await payload.heartbeat();
+    }
+  };
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(`the handler threw a ${typeof e}, not an Error`);
+}
