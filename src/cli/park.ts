@@ -70,16 +70,16 @@ export async function parkCommand(argv: string[], io: PlanCommandIO = { stdout: 
 }
 
 function summary(p: ParkSummary) {
-  return { id: p.id, group: p.group, topic: p.topic, partition: p.partition, state: p.state, followers: p.followers, parkedAt: p.head ? new Date(p.head.parkedAt).toISOString() : null, dlq: p.head?.dlq ?? null };
+  return { id: p.id, group: p.group, topic: p.topic, partition: p.partition, state: p.state, followers: p.followers, parkedAt: p.head ? new Date(p.head.parkedAt).toISOString() : null, where: p.head?.where ?? null, dlq: p.head?.dlq ?? null };
 }
 
 export function formatParks(parkTopic: string, parks: readonly ParkSummary[]): string {
   if (parks.length === 0) return `${parkTopic}: nothing parked\n`;
   const rows = parks.map((p) => {
-    const dlq = p.head ? `${p.head.dlq.topic}/${p.head.dlq.partition ?? "?"}@${p.head.dlq.offset ?? "?"}` : "";
+    const dlq = p.head?.dlq ? `${p.head.dlq.topic}/${p.head.dlq.partition ?? "?"}@${p.head.dlq.offset ?? "?"}` : p.head ? "(in a retry topic)" : "";
     return [p.id, p.group, p.state, String(p.followers), p.head ? new Date(p.head.parkedAt).toISOString().replace("T", " ").slice(0, 19) : "", dlq];
   });
-  const head = ["park", "group", "state", "waiting", "parked at (UTC)", "head in DLQ"];
+  const head = ["park", "group", "state", "waiting", "parked at (UTC)", "head"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   const waiting = parks.reduce((n, p) => n + p.followers, 0);

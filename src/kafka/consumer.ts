@@ -249,7 +249,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
-    const skip = verifyReplay?.(topic, partition, message);
+    // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
+    const skip = verifyReplay?.(topic, partition, message) || undefined;
     const key = message.key;
     if (key === null || key === undefined) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
     const has = keyContract(contractTopic?.(topic) ?? topic);
@@ -311,7 +312,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     if (d instanceof Promise) d = await d;
     if (d instanceof DeadRecord) {
       const [at] = await deadLetter([d]);
-      return { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset };
+      return { to: "dlq", dlq: { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset } };
     }
     // Field by field: an object spread of kafkajs's payload costs microseconds per record.
     const { topic, partition, heartbeat, pause } = payload;
@@ -327,7 +328,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
-        if (parking) await parking.eachMessage(payload, (message) => deliver(payload, handler, message));
+        if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         else await deliver(payload, handler, payload.message);
       } catch (e) {
         throw rememberThrown(e);
@@ -412,10 +413,11 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         const { batch, heartbeat, pause } = payload;
         return handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
       },
-      deadLetter: async (list) => void (await deadLetter(list)),
+      deadLetter,
       dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, plan.stageOf(topic)?.main ?? topic, undefined),
       sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
       onRetry: options.onRetry,
+      parking,
     };
   }
 
@@ -426,7 +428,6 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) throw new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch");
-      if (parking && retry) throw new KontractError("usage", "park: order-preserving parking does not run with retry topics yet: choose one");
       const wrapped: RunConfig = { ...rest };
       if (retry) {
         if (eachBatch || !eachMessage) throw new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch");

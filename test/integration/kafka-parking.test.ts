@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
-import { contractConsumer, contractProducer, listParks, releasePark, type ParkedRecord } from "../../src/kafka/index.js";
+import { contractConsumer, contractProducer, listParks, releasePark, retryTopics, type ParkedRecord, type RetryOptions } from "../../src/kafka/index.js";
 import { connectKafka, readDeadLetters, replayDeadLetters, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
 import { parkCommand } from "../../src/cli/park.js";
 import { headRecord, followerRecord, keyHexOf, valueHashOf } from "../../src/kafka/parking/state.js";
@@ -58,9 +58,10 @@ for (const client of clientsUnderTest(() => infra)) {
       await producer?.disconnect().catch(() => {});
     });
 
-    async function setup(prefix: string, partitions: number) {
+    async function setup(prefix: string, partitions: number, retry?: RetryOptions) {
       const topic = uniqueName(prefix);
-      await createTopics(kafkaFor(infra), [{ topic, numPartitions: partitions }, `${topic}-dlq`, { topic: `${topic}-park`, configEntries: [{ name: "cleanup.policy", value: "compact" }] }]);
+      const extra = retry ? retryTopics(topic, retry) : [];
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: partitions }, ...extra, `${topic}-dlq`, { topic: `${topic}-park`, configEntries: [{ name: "cleanup.policy", value: "compact" }] }]);
       await register(registry, `${topic}-value`, contract(uniqueIdent(prefix)));
       const send = contractProducer(producer, { registry, key: false });
       const sent: string[] = [];
@@ -71,7 +72,7 @@ for (const client of clientsUnderTest(() => infra)) {
       return { topic, groupId: uniqueName(`${prefix}-group`), sendAll, sent };
     }
 
-    async function start(topic: string, groupId: string, seen: Seen, by: string) {
+    async function start(topic: string, groupId: string, seen: Seen, by: string, retry?: { options: RetryOptions; fails: (id: string) => boolean }) {
       const consumer = contractConsumer(client.consumer({ groupId }), {
         registry,
         key: false,
@@ -79,13 +80,16 @@ for (const client of clientsUnderTest(() => infra)) {
         replay: { keys: [REPLAY_KEY] },
         park: { groupId, access, refreshMs: 1_000 },
         onPark: (r) => void seen.parked.push({ ...r, by }),
+        ...(retry ? { retry: retry.options } : {}),
       });
       running.push(consumer);
       await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.subscribe({ topics: [topic, ...(retry ? retryTopics(topic, retry.options) : [])], fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ key, value, message }) => {
-          seen.handled.push({ id: (value as { id: string }).id, key: String(key), offset: message.offset, by });
+          const id = (value as { id: string }).id;
+          if (retry?.fails(id)) throw new Error(`downstream refuses ${id}`);
+          seen.handled.push({ id, key: String(key), offset: message.offset, by });
         },
       });
       return consumer;
@@ -175,6 +179,49 @@ for (const client of clientsUnderTest(() => infra)) {
       console.log(`${client.name}: ${seen.handled.length - expected.length} record(s) handled again after the rebalance`);
       assert.deepEqual((await readDeadLetters(access, `${topic}-dlq`)).map((d) => d.origin.offset), ["1"]);
     });
+
+    it("retry mode: A is parked while its head is in a retry topic, released in order when the retry succeeds; a head that ends in the DLQ keeps A parked until replayed", async () => {
+      const retry: RetryOptions = { attempts: 2, backoff: { delayMs: 500 } };
+      const { topic, groupId, sendAll, sent } = await setup("park-retry", 1, retry);
+      const seen: Seen = { handled: [], parked: [] };
+      // A2 fails once (a downstream hiccup); A5 fails until "fixed".
+      const failures = new Set(["A2"]);
+      let a5Broken = true;
+      await start(topic, groupId, seen, "only", {
+        options: retry,
+        fails: (id) => (id === "A5" && a5Broken) || failures.delete(id),
+      });
+      await sendAll([["A", "A1", 1], ["A", "A2", 1], ["A", "A3", 1], ["B", "B1", 1], ["A", "A4", 1], ["B", "B2", 1]]);
+      await waitFor(() => ids(seen, "B").length === 2 && seen.parked.length === 3, { timeoutMs: 30_000, what: "B flows, A2 parked as head (in retry-1), A3 and A4 behind it" });
+      assert.deepEqual(seen.parked.map((p) => [p.offset, p.role]), [["1", "head"], ["2", "follower"], ["4", "follower"]]);
+
+      // The retry of A2 succeeds; A3 and A4 are delivered at the partition's next record.
+      let tick = 0;
+      await waitFor(
+        async () => {
+          await sendAll([["C", `C${++tick}`, 1]]);
+          return ids(seen, "A").length === 4;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, what: "A2 retried, then A3 and A4" },
+      );
+      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"]);
+
+      // A5 fails its retry too and ends in the DLQ: A6 stays parked behind it.
+      await sendAll([["A", "A5", 1], ["A", "A6", 1]]);
+      await waitFor(async () => (await readDeadLetters(access, `${topic}-dlq`)).length === 1 && seen.parked.length === 5, { timeoutMs: 30_000, what: "A5 in the DLQ after its retry, A6 parked" });
+      await sendAll([["C", `C${++tick}`, 1]]);
+      await waitFor(() => ids(seen, "C").length === tick, { timeoutMs: 30_000, what: "the ticks flow" });
+      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"], "A6 waits behind A5");
+      await waitFor(async () => (await listParks(access, `${topic}-park`, { group: groupId }))[0]?.head?.where === "dlq", { timeoutMs: 10_000, what: "the park's head recorded in the DLQ" });
+
+      // Fixed and replayed: A5, then A6.
+      a5Broken = false;
+      assert.equal((await replayDeadLetters(access, `${topic}-dlq`, { replayKey: REPLAY_KEY })).sent, 1);
+      await waitFor(() => ids(seen, "A").length === 6, { timeoutMs: 30_000, what: "A5 replayed, then A6" });
+      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4", "A5", "A6"]);
+      assert.deepEqual([...new Set(seen.handled.map((h) => h.id))].sort(), [...sent].sort(), "every record handled");
+      assert.equal(seen.handled.length, sent.length, "each once");
+    });
   });
 }
 
@@ -189,7 +236,7 @@ describe("the kontract park command", () => {
     await raw.send({
       topic: parkTopic,
       messages: [
-        headRecord(scope, key, { offset: "41", dlq: { topic: "orders-dlq", partition: 0, offset: "9" }, valueHash: valueHashOf(Buffer.from("x")), parkedAt: Date.UTC(2026, 0, 2, 3, 4, 5) }),
+        headRecord(scope, key, { offset: "41", where: "dlq", dlq: { topic: "orders-dlq", partition: 0, offset: "9" }, valueHash: valueHashOf(Buffer.from("x")), parkedAt: Date.UTC(2026, 0, 2, 3, 4, 5) }),
         followerRecord(scope, "41", { key: Buffer.from("customer-4711"), value: Buffer.from("secret payload"), headers: {}, timestamp: "1", attributes: 0, offset: "44" }),
       ],
     });

@@ -18,6 +18,7 @@ import {
   parseParkEntry,
   placeOf,
   releaseRecord,
+  releases,
   restoreParks,
   valueHashOf,
   type ParkEntry,
@@ -43,7 +44,7 @@ function record(key: string, offset: string, value: string | null = `v${offset}`
   return { key: Buffer.from(key), value: value === null ? null : Buffer.from(value), headers, timestamp: "1700000000000", attributes: 0, offset };
 }
 
-const head = (offset: string, dlqOffset: string | undefined = "7"): ParkHead => ({ offset, dlq: { topic: "orders-dlq", partition: 0, offset: dlqOffset }, valueHash: valueHashOf(Buffer.from(`v${offset}`)), parkedAt: 1 });
+const head = (offset: string, dlqOffset: string | undefined = "7"): ParkHead => ({ offset, where: "dlq", dlq: { topic: "orders-dlq", partition: 0, offset: dlqOffset }, valueHash: valueHashOf(Buffer.from(`v${offset}`)), parkedAt: 1 });
 
 describe("park topic records", () => {
   it("a follower reads back byte for byte: key, value, headers, timestamp and origin offset", () => {
@@ -124,6 +125,15 @@ describe("restoreParks", () => {
     assert.deepEqual(resolved.get(A)!.followers.map((f) => f.offset), ["12"]);
     const stale = restoreParks([entry(releaseRecord(scope, A, "4", at)), entry(headRecord(scope, A, head("10")))], scope);
     assert.equal(stale.get(A)!.head!.offset, "10");
+  });
+
+  it("a retry's release names the head's bytes: a retried record with other bytes releases nothing", () => {
+    const at = new Date(0);
+    const same = restoreParks([entry(headRecord(scope, A, head("10"))), entry(releaseRecord(scope, A, "10", at, valueHashOf(Buffer.from("v10"))))], scope);
+    assert.equal(same.get(A)!.head, undefined);
+    const other = restoreParks([entry(headRecord(scope, A, head("10"))), entry(releaseRecord(scope, A, "10", at, valueHashOf(Buffer.from("forged"))))], scope);
+    assert.equal(other.get(A)!.head!.offset, "10");
+    assert.equal(releases(undefined, head("10")), false);
   });
 
   it("followers left without a head (a crash after the head's tombstone) are kept, to be delivered", () => {

@@ -12,7 +12,7 @@
  * partition away and back, or the client rewound to the committed offset):
  * whoever owns the partition then sees what its previous owner parked.
  */
-import type { ConsumedMessage, EachMessagePayload, OutgoingMessage, ProducerPort } from "../client.js";
+import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "../client.js";
 import { REPLAY_SOURCE_HEADER, type KafkaAccess } from "../dead-letter-tools.js";
 import { ParkError } from "../errors.js";
 import { lastText } from "../replay.js";
@@ -25,6 +25,8 @@ import {
   keyHexOf,
   namesHead,
   placeOf,
+  releaseRecord,
+  releases,
   releaseTombstone,
   restoreParks,
   valueHashOf,
@@ -48,8 +50,15 @@ export interface ParkOptions {
   refreshMs?: number;
 }
 
-/** What processing one record did: undefined when the handler took it, else where its dead letter went. */
-export type Processed = DlqPosition | undefined;
+/** What processing one record did: undefined when the handler took it, else where it went (a retry topic, or the DLQ). */
+export type Processed = undefined | { readonly to: "dlq"; readonly dlq: DlqPosition } | { readonly to: "retry"; readonly topic: string };
+
+/** The record of a retry topic whose outcome may resolve a park: its key and value, and its original coordinates. */
+export interface RetriedOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
 
 export interface ParkingDeps {
   readonly producer: ProducerPort | undefined;
@@ -59,8 +68,14 @@ export interface ParkingDeps {
 }
 
 export interface Parking {
-  /** Runs one record through the parks: `process` decodes it and hands it to the handler or the DLQ. */
-  eachMessage(payload: EachMessagePayload, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void>;
+  /** Runs one record of a source partition through the parks: `process` decodes it and hands it to the handler, a retry topic or the DLQ. */
+  record(topic: string, partition: number, message: ConsumedMessage, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void>;
+  /**
+   * Retry mode: a retry topic's record of `origin` was processed. Handled, it
+   * resolves the park it heads (its followers are delivered at the source
+   * partition's next record); dead-lettered, its park stays, now behind the DLQ record.
+   */
+  retried(origin: RetriedOrigin, message: ConsumedMessage, outcome: Processed): Promise<void>;
 }
 
 interface PartitionState {
@@ -127,8 +142,8 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
     deps.onPark?.({ topic: state.scope.topic, partition: state.scope.partition, offset, parkTopic: state.parkTopic, role, episode });
   }
 
-  async function parkHead(state: PartitionState, keyHex: string, park: Park, message: ConsumedMessage, dlq: DlqPosition): Promise<void> {
-    const head: ParkHead = { offset: message.offset, dlq, valueHash: valueHashOf(message.value), parkedAt: Date.now() };
+  async function parkHead(state: PartitionState, keyHex: string, park: Park, message: ConsumedMessage, went: NonNullable<Processed>): Promise<void> {
+    const head: ParkHead = { offset: message.offset, where: went.to, dlq: went.to === "dlq" ? went.dlq : undefined, valueHash: valueHashOf(message.value), parkedAt: Date.now() };
     await write(state.parkTopic, [headRecord(state.scope, keyHex, head)]);
     park.head = head;
     state.releasing.delete(keyHex);
@@ -141,10 +156,10 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
     if (park === undefined) return;
     while (park.followers.length > 0) {
       const f = park.followers[0]!;
-      const dlq = await process(f);
-      if (dlq !== undefined) {
+      const went = await process(f);
+      if (went !== undefined) {
         // The new head first: a crash before the follower's tombstone leaves a follower at the head's offset, which restore drops.
-        await parkHead(state, keyHex, park, f, dlq);
+        await parkHead(state, keyHex, park, f, went);
         park.followers.shift();
         await write(state.parkTopic, [followerTombstone(state.scope, f.offset)]);
         return;
@@ -158,8 +173,30 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
   }
 
   return {
-    async eachMessage(payload, process) {
-      const { topic, partition, message } = payload;
+    async retried(origin, message, outcome) {
+      const keyHex = keyHexOf(message.key);
+      if (keyHex === undefined || outcome?.to === "retry") return;
+      const parkTopic = topicOf(origin.topic);
+      const scope = { group: options.groupId, topic: origin.topic, partition: origin.partition };
+      const state = states.get(`${origin.partition}\0${origin.topic}`);
+      const head = state?.parks.get(keyHex)?.head;
+      const mine = state !== undefined && head?.offset === origin.offset && head.valueHash === valueHashOf(message.value);
+      if (outcome === undefined) {
+        // Recorded in the park topic, so that whoever owns the source partition (this consumer or another) releases it.
+        await write(parkTopic, [releaseRecord(scope, keyHex, origin.offset, new Date(), valueHashOf(message.value))]);
+        if (mine) {
+          state.parks.get(keyHex)!.head = undefined;
+          state.releasing.add(keyHex);
+        }
+      } else if (mine) {
+        // Into the DLQ after its last attempt: the park stays, and the head's replay can now resolve it.
+        const moved: ParkHead = { ...head, where: "dlq", dlq: outcome.dlq };
+        await write(parkTopic, [headRecord(scope, keyHex, moved)]);
+        state.parks.get(keyHex)!.head = moved;
+      }
+    },
+
+    async record(topic, partition, message, process) {
       const parkTopic = topicOf(topic);
       const id = `${partition}\0${topic}`;
       const offset = BigInt(message.offset);
@@ -171,11 +208,11 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
       const keyHex = keyHexOf(message.key);
       const place = placeOf(state.parks, keyHex, message.offset);
       if (place === "process") {
-        const dlq = await process(message);
+        const went = await process(message);
         // A key with a park already (a record before its head, read again) keeps that park.
-        if (dlq !== undefined && keyHex !== undefined && !state.parks.has(keyHex)) {
+        if (went !== undefined && keyHex !== undefined && !state.parks.has(keyHex)) {
           const park: Park = { head: undefined, followers: [] };
-          await parkHead(state, keyHex, park, message, dlq);
+          await parkHead(state, keyHex, park, message, went);
           state.parks.set(keyHex, park);
         }
       } else if (place === "park") {
@@ -183,8 +220,8 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
         const head = park.head;
         if (head !== undefined && namesHead(head, lastText(message.headers, REPLAY_SOURCE_HEADER), message.value) && deps.verifiedReplay(topic, partition, message)) {
           // The head's replay: handled, it resolves the park; dead-lettered again, it is the new head.
-          const dlq = await process(message);
-          if (dlq !== undefined) await parkHead(state, keyHex!, park, message, dlq);
+          const went = await process(message);
+          if (went !== undefined) await parkHead(state, keyHex!, park, message, went);
           else await drain(state, keyHex!, process);
         } else {
           const episode = head?.offset ?? park.followers[0]?.offset ?? message.offset;
@@ -204,13 +241,13 @@ function releasingOf(parks: PartitionParks): Set<string> {
   return out;
 }
 
-/** Operator releases naming a current episode resolve its head. */
+/** Releases naming a current episode resolve its head. */
 function applyReleases(state: PartitionState, entries: readonly ParkEntry[]): void {
   const { scope } = state;
   for (const e of entries) {
-    if (e.kind !== "release" || e.episode === undefined || e.scope.group !== scope.group || e.scope.topic !== scope.topic || e.scope.partition !== scope.partition) continue;
+    if (e.kind !== "release" || e.scope.group !== scope.group || e.scope.topic !== scope.topic || e.scope.partition !== scope.partition) continue;
     const park = state.parks.get(e.keyHex);
-    if (park?.head?.offset !== e.episode) continue;
+    if (park?.head === undefined || !releases(e.release, park.head)) continue;
     park.head = undefined;
     state.releasing.add(e.keyHex);
   }

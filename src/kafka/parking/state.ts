@@ -5,7 +5,8 @@
  * The park topic is compacted. Each record's key names what it holds:
  *
  * - a head `["h", group, topic, partition, keyHex]`: key K of that partition is
- *   parked behind the record at `episode` (its offset), which is in the DLQ;
+ *   parked behind the record at `episode` (its offset), which is in a retry
+ *   topic or in the DLQ;
  * - a follower `["f", group, topic, partition, offset]`: a later record of K,
  *   byte for byte (value; key and headers in `__kontract.park.*` headers);
  * - a release `["r", group, topic, partition, keyHex]`: an operator resolved
@@ -27,7 +28,10 @@ export interface DlqPosition {
 export interface ParkHead {
   /** Its offset in the source partition: the park's episode. */
   readonly offset: string;
-  readonly dlq: DlqPosition;
+  /** Where it is: in a retry topic (retry mode), or in the DLQ. */
+  readonly where: "retry" | "dlq";
+  /** Its DLQ record (where "dlq"), as far as the write told. */
+  readonly dlq: DlqPosition | undefined;
   /** SHA-256 of its value bytes: a replay must carry the same bytes to resolve it. */
   readonly valueHash: string;
   /** When it was parked (ms since the epoch). */
@@ -96,10 +100,24 @@ export function followerRecord(s: ParkScope, episode: string, message: ConsumedM
 
 export const followerTombstone = (s: ParkScope, offset: string): OutgoingMessage => ({ key: followerKey(s, offset), value: null });
 
-/** An operator's release of the park of `episode` (the head's offset). */
-export function releaseRecord(s: ParkScope, keyHex: string, episode: string, at: Date): OutgoingMessage {
-  return { key: releaseKey(s, keyHex), value: JSON.stringify({ episode, at: at.toISOString() }) };
+/**
+ * A release of the park of `episode` (the head's offset): an operator's, or
+ * the head's successful retry, which names the head's value (SHA-256) so that
+ * only a retry of the head's own bytes releases it.
+ */
+export function releaseRecord(s: ParkScope, keyHex: string, episode: string, at: Date, valueHash?: string): OutgoingMessage {
+  return { key: releaseKey(s, keyHex), value: JSON.stringify({ episode, at: at.toISOString(), ...(valueHash === undefined ? {} : { valueHash }) }) };
 }
+
+/** A release read back. */
+export interface Release {
+  readonly episode: string;
+  readonly valueHash: string | undefined;
+}
+
+/** Whether `release` resolves the park behind `head`. */
+export const releases = (release: Release | undefined, head: ParkHead): boolean =>
+  release !== undefined && release.episode === head.offset && (release.valueHash === undefined || release.valueHash === head.valueHash);
 
 export const releaseTombstone = (s: ParkScope, keyHex: string): OutgoingMessage => ({ key: releaseKey(s, keyHex), value: null });
 
@@ -107,7 +125,7 @@ export const releaseTombstone = (s: ParkScope, keyHex: string): OutgoingMessage 
 export type ParkEntry =
   | { readonly kind: "head"; readonly scope: ParkScope; readonly keyHex: string; readonly head: ParkHead | undefined }
   | { readonly kind: "follower"; readonly scope: ParkScope; readonly offset: string; readonly follower: Follower | undefined }
-  | { readonly kind: "release"; readonly scope: ParkScope; readonly keyHex: string; readonly episode: string | undefined };
+  | { readonly kind: "release"; readonly scope: ParkScope; readonly keyHex: string; readonly release: Release | undefined };
 
 export function parseParkEntry(message: ConsumedMessage): ParkEntry | undefined {
   const id = parseKey(message.key);
@@ -116,7 +134,7 @@ export function parseParkEntry(message: ConsumedMessage): ParkEntry | undefined 
   const scope = { group, topic, partition };
   const value = message.value;
   if (kind === "h") return { kind: "head", scope, keyHex: last, head: value === null ? undefined : headOf(value) };
-  if (kind === "r") return { kind: "release", scope, keyHex: last, episode: value === null ? undefined : episodeOf(value) };
+  if (kind === "r") return { kind: "release", scope, keyHex: last, release: value === null ? undefined : releaseOf(value) };
   return { kind: "follower", scope, offset: last, follower: value === null ? undefined : followerOf(last, message) };
 }
 
@@ -137,17 +155,18 @@ function parseKey(key: Buffer | null): ["h" | "f" | "r", string, string, number,
 function headOf(value: Buffer): ParkHead | undefined {
   try {
     const h = JSON.parse(value.toString("utf8")) as Partial<ParkHead>;
-    if (typeof h.offset !== "string" || typeof h.valueHash !== "string" || typeof h.dlq?.topic !== "string") return undefined;
-    return { offset: h.offset, valueHash: h.valueHash, parkedAt: Number(h.parkedAt) || 0, dlq: { topic: h.dlq.topic, partition: h.dlq.partition ?? undefined, offset: h.dlq.offset ?? undefined } };
+    if (typeof h.offset !== "string" || typeof h.valueHash !== "string" || (h.where !== "retry" && h.where !== "dlq")) return undefined;
+    const dlq = typeof h.dlq?.topic === "string" ? { topic: h.dlq.topic, partition: h.dlq.partition ?? undefined, offset: h.dlq.offset ?? undefined } : undefined;
+    return { offset: h.offset, where: h.where, valueHash: h.valueHash, parkedAt: Number(h.parkedAt) || 0, dlq };
   } catch {
     return undefined;
   }
 }
 
-function episodeOf(value: Buffer): string | undefined {
+function releaseOf(value: Buffer): Release | undefined {
   try {
-    const r = JSON.parse(value.toString("utf8")) as { episode?: unknown };
-    return typeof r.episode === "string" ? r.episode : undefined;
+    const r = JSON.parse(value.toString("utf8")) as { episode?: unknown; valueHash?: unknown };
+    return typeof r.episode === "string" ? { episode: r.episode, valueHash: typeof r.valueHash === "string" ? r.valueHash : undefined } : undefined;
   } catch {
     return undefined;
   }
@@ -183,16 +202,16 @@ const before = (a: string, b: string): boolean => BigInt(a) < BigInt(b);
  */
 export function restoreParks(entries: Iterable<ParkEntry>, scope: ParkScope): PartitionParks {
   const heads = new Map<string, ParkHead>();
-  const releases = new Map<string, string>();
+  const released = new Map<string, Release>();
   const followers = new Map<string, Follower>();
   for (const e of entries) {
     if (!sameScope(e.scope, scope)) continue;
     if (e.kind === "head") e.head ? heads.set(e.keyHex, e.head) : heads.delete(e.keyHex);
-    else if (e.kind === "release") e.episode !== undefined ? releases.set(e.keyHex, e.episode) : releases.delete(e.keyHex);
+    else if (e.kind === "release") e.release ? released.set(e.keyHex, e.release) : released.delete(e.keyHex);
     else e.follower ? followers.set(e.offset, e.follower) : followers.delete(e.offset);
   }
   const parks: PartitionParks = new Map();
-  for (const [keyHex, head] of heads) parks.set(keyHex, { head: releases.get(keyHex) === head.offset ? undefined : head, followers: [] });
+  for (const [keyHex, head] of heads) parks.set(keyHex, { head: releases(released.get(keyHex), head) ? undefined : head, followers: [] });
   const ordered = [...followers.values()].sort((a, b) => (before(a.offset, b.offset) ? -1 : 1));
   for (const f of ordered) {
     const keyHex = keyHexOf(f.key);
@@ -231,6 +250,6 @@ export function placeOf(parks: PartitionParks, keyHex: string | undefined, offse
 /** True when `message` is the replay of `head` as kontract's replay tooling writes it: same value bytes, from the head's dead letter. */
 export function namesHead(head: ParkHead, replaySource: string | undefined, value: Buffer | null): boolean {
   const { dlq } = head;
-  if (replaySource === undefined || dlq.partition === undefined || dlq.offset === undefined) return false;
+  if (replaySource === undefined || dlq?.partition === undefined || dlq.offset === undefined) return false;
   return replaySource === `${dlq.topic}/${dlq.partition}/${dlq.offset}` && valueHashOf(value) === head.valueHash;
 }

@@ -63,7 +63,7 @@ export function summarize(entries: readonly ParkEntry[], filter: ParkFilter = {}
   const out: ParkSummary[] = [];
   for (const scope of scopes.values()) {
     const released = new Map<string, string>();
-    for (const e of entries) if (e.kind === "release" && sameScope(e.scope, scope)) e.episode === undefined ? released.delete(e.keyHex) : released.set(e.keyHex, e.episode);
+    for (const e of entries) if (e.kind === "release" && sameScope(e.scope, scope)) e.release ? released.set(e.keyHex, e.release.episode) : released.delete(e.keyHex);
     for (const [keyHex, park] of restoreParks(entries, scope)) {
       const episode = park.head?.offset ?? released.get(keyHex) ?? park.followers[0]?.offset ?? "?";
       out.push({ ...scope, id: parkId(scope, episode), state: park.head ? "parked" : "released", head: park.head, followers: park.followers.length });
