@@ -29,6 +29,7 @@ import {
   releases,
   releaseTombstone,
   restoreParks,
+  sameScope,
   valueHashOf,
   type DlqPosition,
   type Park,
@@ -53,7 +54,7 @@ export interface ParkOptions {
 /** What processing one record did: undefined when the handler took it, else where it went (a retry topic, or the DLQ). */
 export type Processed = undefined | { readonly to: "dlq"; readonly dlq: DlqPosition } | { readonly to: "retry"; readonly topic: string };
 
-/** The record of a retry topic whose outcome may resolve a park: its key and value, and its original coordinates. */
+/** Where a retry topic's record was first consumed: its source topic, partition and offset. */
 export interface RetriedOrigin {
   readonly topic: string;
   readonly partition: number;
@@ -81,9 +82,9 @@ export interface Parking {
 interface PartitionState {
   readonly scope: ParkScope;
   readonly parkTopic: string;
-  parks: PartitionParks;
+  readonly parks: PartitionParks;
   /** Keys whose head is resolved: their followers are delivered before the partition's next record. */
-  releasing: Set<string>;
+  readonly releasing: Set<string>;
   /** The offset expected next; another one means the state may be stale. */
   next: bigint;
 }
@@ -243,9 +244,8 @@ function releasingOf(parks: PartitionParks): Set<string> {
 
 /** Releases naming a current episode resolve its head. */
 function applyReleases(state: PartitionState, entries: readonly ParkEntry[]): void {
-  const { scope } = state;
   for (const e of entries) {
-    if (e.kind !== "release" || e.scope.group !== scope.group || e.scope.topic !== scope.topic || e.scope.partition !== scope.partition) continue;
+    if (e.kind !== "release" || !sameScope(e.scope, state.scope)) continue;
     const park = state.parks.get(e.keyHex);
     if (park?.head === undefined || !releases(e.release, park.head)) continue;
     park.head = undefined;

@@ -188,7 +188,7 @@ function followerOf(offset: string, message: ConsumedMessage): Follower {
   return { key, value: isNull ? null : message.value, headers, timestamp, attributes: 0, offset };
 }
 
-const sameScope = (a: ParkScope, b: ParkScope): boolean => a.group === b.group && a.topic === b.topic && a.partition === b.partition;
+export const sameScope = (a: ParkScope, b: ParkScope): boolean => a.group === b.group && a.topic === b.topic && a.partition === b.partition;
 
 const before = (a: string, b: string): boolean => BigInt(a) < BigInt(b);
 

@@ -4,7 +4,7 @@
  */
 import { KontractError } from "../../errors.js";
 import { readTopic, type KafkaAccess, type ReadOptions } from "../dead-letter-tools.js";
-import { parseParkEntry, releaseRecord, restoreParks, type ParkEntry, type ParkHead, type ParkScope } from "./state.js";
+import { parseParkEntry, releaseRecord, restoreParks, sameScope, type ParkEntry, type ParkHead, type ParkScope } from "./state.js";
 
 /** The default park topic of a source topic: `<topic>-park`. */
 export const defaultParkTopic = (sourceTopic: string): string => `${sourceTopic}-park`;
@@ -71,8 +71,6 @@ export function summarize(entries: readonly ParkEntry[], filter: ParkFilter = {}
   }
   return out.sort((a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.id.localeCompare(b.id));
 }
-
-const sameScope = (a: ParkScope, b: ParkScope): boolean => a.group === b.group && a.topic === b.topic && a.partition === b.partition;
 
 const parkId = (s: ParkScope, offset: string): string => `${s.topic}/${s.partition}@${offset}`;
 
