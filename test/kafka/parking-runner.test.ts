@@ -14,6 +14,12 @@ import { ParkError } from "../../src/kafka/errors.js";
 import { createParking, type Processed } from "../../src/kafka/parking/runner.js";
 import { keyHexOf, parseParkEntry, releaseRecord, restoreParks, type ParkEntry } from "../../src/kafka/parking/state.js";
 import type { ParkedRecord } from "../../src/kafka/reports.js";
+import { contractConsumer } from "../../src/kafka/index.js";
+import { createEngine } from "../../src/engine/index.js";
+import { FORMATS } from "../../src/format/index.js";
+import { createContractStore, createSerializer } from "../../src/serde/index.js";
+import { contract, order } from "../helpers/contracts.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry } from "./fakes.js";
 
 const bytes = (v: Buffer | string | null | undefined): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v));
 
@@ -159,5 +165,30 @@ describe("the parking runner", () => {
       await parking.record("t", 0, replay, async (m) => (m === replay ? (a.delivered.push("replayed A0"), undefined) : a.process(m)));
       assert.deepEqual(a.delivered, verified ? ["replayed A0", "A1"] : [], verified ? "resolved: the replay, then its follower" : "parked behind the head");
     }
+  });
+
+  it("contractConsumer with park: a record dead-lettered by its rule parks its key, other keys flow; eachBatch is refused", async () => {
+    const registry = testRegistry();
+    await registry.register("orders-value", contract({ domainRules: [{ name: "smallQty", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.qty < 10", onFailure: "DLQ" }] }));
+    const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
+    const bytes = async (qty: number): Promise<Buffer> => {
+      const r = await serializer.serialize("orders", order({ id: `q${qty}`, qty }));
+      assert.equal(r.kind, "serialized");
+      return r.bytes as Buffer;
+    };
+    const k = memoryKafka();
+    const kafka = fakeConsumer();
+    const producer = fakeProducer();
+    const parked: ParkedRecord[] = [];
+    const consumer = contractConsumer(kafka, { registry, key: false, dlq: { producer }, park: { groupId: "g", access: k.access }, onPark: (r) => void parked.push(r) });
+    assert.throws(() => consumer.run({ eachBatch: async () => {} }), /parking runs with eachMessage/);
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ value, message }) => void seen.push(`${message.key}:${(value as { id: string }).id}`) });
+    const records = [["A", 1], ["A", 50], ["B", 2], ["A", 3]] as const;
+    for (const [i, [key, qty]] of records.entries()) await kafka.deliver("orders", 0, [kafkaMessage(i, await bytes(qty), {}, Buffer.from(key))]);
+    assert.deepEqual(seen, ["A:q1", "B:q2"]);
+    assert.deepEqual(parked.map((p) => [p.offset, p.role]), [["1", "head"], ["3", "follower"]]);
+    assert.equal(producer.log.get("orders-dlq")?.length, 1);
+    assert.equal(producer.log.get("orders-park")?.length, 2, "the head and its follower, in the park topic");
   });
 });
