@@ -236,7 +236,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const dlqProducer = portOf(options.dlq?.producer);
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
-  const contractTopic = retry ? (topic: string) => retry.stageOf(topic)?.main ?? topic : undefined;
+  const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   const sender = createDeadLetterSender({
     producer: dlqProducer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
@@ -253,14 +253,14 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     const skip = verifyReplay?.(topic, partition, message) || undefined;
     const key = message.key;
     if (key === null || key === undefined) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
-    const has = keyContract(contractTopic?.(topic) ?? topic);
+    const has = keyContract(contractTopic(topic));
     if (has === false) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
     if (has === true) return decodeKey(topic, partition, message, skip, key);
     return has.then((h) => (h ? decodeKey(topic, partition, message, skip, key) : decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS)));
   }
 
   function decodeKey(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, bytes: Buffer): MaybePromise<Decoded> {
-    const r = readSide(keyReader, contractTopic?.(topic) ?? topic, bytes, message, skip);
+    const r = readSide(keyReader, contractTopic(topic), bytes, message, skip);
     return r instanceof Promise ? r.then((k) => afterKey(topic, partition, message, skip, k)) : afterKey(topic, partition, message, skip, r);
   }
 
@@ -271,7 +271,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function decodeValue(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, key: unknown, keyViolations: readonly Violation[]): MaybePromise<Decoded> {
     if (message.value === null) return new DecodedRecord<V, K>(key as K | Buffer | null, null, keyViolations, message);
-    const r = readSide(valueReader, contractTopic?.(topic) ?? topic, message.value, message, skip);
+    const r = readSide(valueReader, contractTopic(topic), message.value, message, skip);
     return r instanceof Promise ? r.then((v) => afterValue(topic, partition, message, key, keyViolations, v)) : afterValue(topic, partition, message, key, keyViolations, r);
   }
 
@@ -288,7 +288,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     // An ERROR rule that retries goes the DLQ way (retry topics, then the DLQ) instead of stopping.
     if (r.kind === "failed" && r.outcome.action === "ERROR" && !retry?.retriesRule(r.outcome.rule.name)) throw new ConsumeError({ ...where, isKey }, r.outcome.error, all, retryErrors);
     const cause: DeadLetterCause = r.kind === "failed" ? { kind: "rule", outcome: r.outcome, violations: all } : { kind: "poison-pill", error: r.error };
-    const dlqTopic = resolveDlqTopic(options.dlq?.topic, contractTopic?.(topic) ?? topic, r.kind === "failed" ? r.outcome.dlqTopic : undefined);
+    const dlqTopic = resolveDlqTopic(options.dlq?.topic, contractTopic(topic), r.kind === "failed" ? r.outcome.dlqTopic : undefined);
     return new DeadRecord(dlqTopic, deadLetterRecord({ key: message.key, value: message.value, headers: message.headers, origin: where, cause }), {
       ...where,
       dlqTopic,
@@ -414,7 +414,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         return handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
       },
       deadLetter,
-      dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, plan.stageOf(topic)?.main ?? topic, undefined),
+      dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, contractTopic(topic), undefined),
       sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
       onRetry: options.onRetry,
       parking,
@@ -430,8 +430,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       if (parking && eachBatch) throw new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch");
       const wrapped: RunConfig = { ...rest };
       if (retry) {
-        if (eachBatch || !eachMessage) throw new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch");
-        return port.run({ ...rest, eachBatch: retryingEachBatch(retryDeps(eachMessage, retry)), eachBatchAutoResolve: false });
+        if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
+        const each = retryingEachBatch(retryDeps(eachMessage, retry));
+        return port.run({ ...rest, eachBatch: (payload) => each(payload).catch((e: unknown) => Promise.reject(rememberThrown(e))), eachBatchAutoResolve: false });
       }
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);

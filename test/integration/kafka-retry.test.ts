@@ -181,7 +181,7 @@ for (const client of clientsUnderTest(() => infra)) {
       }
     });
 
-    it("no loss: a consumer disconnected mid-retry and a successor in its group; every message ends up handled or in the DLQ, exactly one", async () => {
+    it("no loss: a consumer killed mid-retry without committing, a successor in its group; every message ends up handled or in the DLQ, exactly one", async () => {
       const { topic, dlq, p } = await setUp("retry-noloss", 3);
       const N = 30;
       const groupId = uniqueName("retry-noloss");
@@ -212,6 +212,14 @@ for (const client of clientsUnderTest(() => infra)) {
       } finally {
         await first.disconnect();
       }
+      // As if it had died before committing anything: the group starts over on every topic. Its retry writes stay.
+      await waitFor(
+        () => withAdmin(kafka, async (admin) => {
+          for (const t of [topic, ...retryTopics(topic, options.retry)]) await admin.resetOffsets({ groupId, topic: t, earliest: true });
+          return true;
+        }),
+        { timeoutMs: 60_000, what: "the group's offsets reset (the group empty)" },
+      );
       const atKill = { handled: new Set(handled.map((h) => h.id)).size, retried: retried.length, dead: dead.length };
       // Records were in flight in the retry topics (written, not yet handed over again): the successor must pick them up.
       const waiting = [...failsOnce].filter((id) => seen.has(id) && !handled.some((h) => h.id === id)).length;

@@ -19,7 +19,7 @@ import {
 } from "../../src/kafka/index.js";
 import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, fakeProducer, headerText, kafkaMessage, readBack, testRegistry } from "./fakes.js";
+import { fakeConsumer, fakeProducer, headerText, kafkaMessage, readBack, testRegistry, valueBytes } from "./fakes.js";
 
 const readRule = (name: string, expr: string, onFailure: string, extra: Partial<Rule> = {}): Rule => ({
   name,
@@ -34,12 +34,7 @@ const readRule = (name: string, expr: string, onFailure: string, extra: Partial<
 async function setup(rules: Rule[], options: Partial<ContractConsumerOptions> = {}) {
   const registry = testRegistry();
   await registry.register("orders-value", contract({ domainRules: rules }));
-  const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
-  const bytes = async (value: unknown): Promise<Buffer> => {
-    const r = await serializer.serialize("orders", value);
-    assert.equal(r.kind, "serialized");
-    return r.bytes as Buffer;
-  };
+  const bytes = valueBytes(registry);
   const kafka = fakeConsumer();
   const dlqProducer = fakeProducer();
   const dead: ConsumedDeadLetter[] = [];

@@ -6,7 +6,10 @@
  */
 import type { Consumer, ConsumerRunConfig, KafkaMessage, Message, Producer, ProducerBatch, RecordMetadata } from "kafkajs";
 import { RegistryError } from "../../src/errors.js";
+import { createEngine } from "../../src/engine/index.js";
+import { FORMATS } from "../../src/format/index.js";
 import { createFileRegistry } from "../../src/registry/file-registry.js";
+import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import type { SchemaRegistry } from "../../src/registry/types.js";
 
 export interface TestRegistry extends SchemaRegistry {
@@ -43,6 +46,16 @@ export function testRegistry(): TestRegistry {
     versions: wrap("versions", (s: string) => inner.versions(s)),
     register: wrap("register", (s: string, c: Parameters<SchemaRegistry["register"]>[1]) => inner.register(s, c)),
     subjects: wrap("subjects", () => inner.subjects()),
+  };
+}
+
+/** Values serialized for `topic` with the registry's contract: the bytes consumer tests feed in. */
+export function valueBytes(registry: SchemaRegistry, topic = "orders"): (value: unknown) => Promise<Buffer> {
+  const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
+  return async (value) => {
+    const r = await serializer.serialize(topic, value);
+    if (r.kind !== "serialized") throw new Error(`test value not serialized: ${r.kind}`);
+    return r.bytes as Buffer;
   };
 }
 

@@ -13,15 +13,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import { KontractError, RegistryError } from "../../src/errors.js";
-import { createEngine } from "../../src/engine/index.js";
-import { FORMATS } from "../../src/format/index.js";
 import { consumerPort, producerPort } from "../../src/kafka/clients/index.js";
 import { platformaticCanRetry } from "../../src/kafka/clients/platformatic.js";
 import { DLQ_HEADERS, DeadLetterError, contractConsumer, contractProducer, type ConsumedDeadLetter } from "../../src/kafka/index.js";
-import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import { contract, order } from "../helpers/contracts.js";
 import { waitFor } from "../helpers/infra.js";
-import { testRegistry } from "./fakes.js";
+import { testRegistry, valueBytes } from "./fakes.js";
 
 interface SentRecord {
   topic: string;
@@ -155,12 +152,7 @@ const readRule = (name: string, expr: string, onFailure: string): Rule => ({ nam
 async function setup(rules: Rule[], fetchSize?: number) {
   const registry = testRegistry();
   await registry.register("orders-value", contract({ domainRules: rules }));
-  const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
-  const bytes = async (value: unknown): Promise<Buffer> => {
-    const r = await serializer.serialize("orders", value);
-    assert.equal(r.kind, "serialized");
-    return r.bytes as Buffer;
-  };
+  const bytes = valueBytes(registry);
   const client = fakeConsumer(fetchSize);
   const dlq = fakeProducer();
   const dead: ConsumedDeadLetter[] = [];

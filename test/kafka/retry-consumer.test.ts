@@ -9,24 +9,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import { KontractError, RegistryError } from "../../src/errors.js";
-import { createEngine } from "../../src/engine/index.js";
-import { FORMATS } from "../../src/format/index.js";
 import { ConsumeError, DLQ_HEADERS, DeadLetterError, RETRY_HEADERS, contractConsumer, type ConsumedDeadLetter, type ContractConsumerOptions, type RetriedRecord } from "../../src/kafka/index.js";
-import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, fakeProducer, headerText, kafkaMessage, readBack, testRegistry } from "./fakes.js";
+import { fakeConsumer, fakeProducer, headerText, kafkaMessage, readBack, testRegistry, valueBytes } from "./fakes.js";
 
 const readRule = (name: string, expr: string, onFailure: string): Rule => ({ name, kind: "CONDITION", mode: "READ", type: "CEL", expr, onFailure });
 
 async function setup(options: Partial<ContractConsumerOptions> = {}) {
   const registry = testRegistry();
   await registry.register("orders-value", contract({ domainRules: [readRule("positive", "message.amount > 0.0", "ERROR"), readRule("smallQty", "message.qty < 100", "DLQ")] }));
-  const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }) });
-  const bytes = async (value: unknown): Promise<Buffer> => {
-    const r = await serializer.serialize("orders", value);
-    assert.equal(r.kind, "serialized");
-    return r.bytes as Buffer;
-  };
+  const bytes = valueBytes(registry);
   const kafka = fakeConsumer();
   const producer = fakeProducer();
   const dead: ConsumedDeadLetter[] = [];
@@ -177,7 +169,7 @@ describe("contractConsumer with retry topics", () => {
   it("eachBatch with retry topics is a usage error: a failing record is retried alone", async () => {
     const s = await setup();
     await assert.rejects(
-      Promise.resolve().then(() => s.consumer.run({ eachBatch: async () => {} })),
+      s.consumer.run({ eachBatch: async () => {} }),
       (e: unknown) => e instanceof KontractError && e.code === "usage",
     );
   });
