@@ -427,7 +427,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
-      if (parking && eachBatch) throw new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch");
+      if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
       const wrapped: RunConfig = { ...rest };
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));

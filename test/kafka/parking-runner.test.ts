@@ -181,7 +181,7 @@ describe("the parking runner", () => {
     const producer = fakeProducer();
     const parked: ParkedRecord[] = [];
     const consumer = contractConsumer(kafka, { registry, key: false, dlq: { producer }, park: { groupId: "g", access: k.access }, onPark: (r) => void parked.push(r) });
-    assert.throws(() => consumer.run({ eachBatch: async () => {} }), /parking runs with eachMessage/);
+    await assert.rejects(consumer.run({ eachBatch: async () => {} }), /parking runs with eachMessage/);
     const seen: string[] = [];
     await consumer.run({ eachMessage: async ({ value, message }) => void seen.push(`${message.key}:${(value as { id: string }).id}`) });
     const records = [["A", 1], ["A", 50], ["B", 2], ["A", 3]] as const;
