@@ -33,7 +33,8 @@ Options:
 Whoever can write to the park topic can release parks: give write access to it
 to the consumer group's service and its operators only.
 
-Exit codes: 0 done, 2 usage errors, an unknown park, or a broker that cannot be reached.
+Exit codes: 0 done, 2 usage errors, a park topic that does not exist, an unknown park, or a
+broker that cannot be reached.
 `;
 
 const SUBCOMMANDS = ["list", "release"] as const;

@@ -17,7 +17,7 @@ import { parkCommand } from "../../src/cli/park.js";
 import { headRecord, followerRecord, keyHexOf, valueHashOf } from "../../src/kafka/parking/state.js";
 import type { RestRegistry } from "../../src/registry/rest/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent } from "./kafka-support.js";
+import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 const REPLAY_KEY = "a replay key of at least thirty-two bytes!";
 
@@ -259,5 +259,9 @@ describe("the kontract park command", () => {
     const after = JSON.parse((await run("list", parkTopic, "--json")).out) as { id: string; state: string }[];
     assert.deepEqual(after.map((p) => [p.id, p.state]), [["orders/3@41", "released"]]);
     await assert.rejects(run("release", parkTopic, "orders/3@41", "--group", "billing"), /already released/);
+    // A mistyped park topic is an error, not a new topic.
+    const missing = uniqueName("parkcli-missing");
+    await assert.rejects(run("list", missing), new RegExp(`no topic ${missing}`));
+    assert.equal((await withAdmin(kafkaFor(infra), (admin) => admin.listTopics())).includes(missing), false);
   });
 });

@@ -38,7 +38,7 @@ import {
   type ParkScope,
   type PartitionParks,
 } from "./state.js";
-import { defaultParkTopic, readParkEntries } from "./tools.js";
+import { defaultParkTopic, ensureParkTopic, readParkEntries } from "./tools.js";
 
 export interface ParkOptions {
   /** The consumer group: parks belong to a group and a source partition. */
@@ -95,8 +95,15 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
   const states = new Map<string, PartitionState>();
   const refreshes = new Map<string, { at: number; running: boolean }>();
 
+  /** Park topics known to exist: created (compacted) when missing, checked once per topic. */
+  const ensured = new Set<string>();
+
   async function read(parkTopic: string): Promise<ParkEntry[]> {
     try {
+      if (!ensured.has(parkTopic)) {
+        await ensureParkTopic(options.access, parkTopic);
+        ensured.add(parkTopic);
+      }
       return await readParkEntries(options.access, parkTopic);
     } catch (e) {
       throw new ParkError(parkTopic, `reading park topic ${parkTopic} failed: ${e instanceof Error ? e.message : String(e)}`, e);

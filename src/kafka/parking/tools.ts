@@ -21,9 +21,8 @@ export async function ensureParkTopic(access: KafkaAccess, parkTopic: string): P
   }
 }
 
-/** Every kontract record of the park topic up to its current end, in the order written per partition. */
+/** Every kontract record of the park topic up to its current end, in the order written per partition. A usage error when it does not exist. */
 export async function readParkEntries(access: KafkaAccess, parkTopic: string, options: ReadOptions = {}): Promise<ParkEntry[]> {
-  await ensureParkTopic(access, parkTopic);
   const out: ParkEntry[] = [];
   for (const r of await readTopic(access, parkTopic, options)) {
     const e = parseParkEntry(r.message);
