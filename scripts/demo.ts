@@ -2,7 +2,8 @@
  * kontract end to end on a local broker and registry: starts them
  * (scripts/infra.sh up), registers an orders contract, produces a mixed batch
  * through the contract producer (bad orders are dead-lettered), consumes the
- * good ones back (PII masked by a READ rule), and shows a DLQ record.
+ * good ones back (PII masked by a READ rule; one handler failure retried through
+ * a retry topic), and shows a DLQ record.
  *
  *   node --import tsx scripts/demo.ts        (npm run demo)
  *
@@ -10,7 +11,7 @@
  */
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import type { Contract } from "../src/contract/model.js";
-import { DLQ_HEADERS, contractConsumer, contractProducer, trackingPartitioner } from "../src/kafka/index.js";
+import { DLQ_HEADERS, RETRY_HEADERS, contractConsumer, contractProducer, retryTopics, trackingPartitioner } from "../src/kafka/index.js";
 import { createRestRegistry } from "../src/registry/rest/index.js";
 import { localInfra, runDemo, say, until } from "./lib/demo-support.js";
 
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: "kontract-demo", brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic }, { topic: dlq }], waitForLeaders: true });
+  const retry = { attempts: 2, backoff: { delayMs: 1_000 } }; // one retry topic, 1 s later
+  await admin.createTopics({ topics: [{ topic }, { topic: dlq }, ...retryTopics(topic, retry).map((t) => ({ topic: t }))], waitForLeaders: true });
   await admin.disconnect();
 
   const producer = contractProducer(kafka.producer({ createPartitioner: trackingPartitioner() }), { registry, key: false });
@@ -78,15 +80,35 @@ async function main(): Promise<void> {
   }
 
   const good = result.messages.filter((m) => m.status === "sent").length;
-  const consumer = contractConsumer(kafka.consumer({ groupId: `demo-${run}`, maxWaitTimeInMs: 200 }), { registry, key: false, dlq: { producer: producer.producer } });
-  const consumed: unknown[] = [];
+  // The billing handler's first call for o-3 times out: the order goes to the retry topic and comes back 1 s later.
+  const retried: string[] = [];
+  const consumer = contractConsumer(kafka.consumer({ groupId: `demo-${run}`, maxWaitTimeInMs: 200 }), {
+    registry,
+    key: false,
+    dlq: { producer: producer.producer },
+    retry,
+    onRetry: (r) => retried.push(`  ${r.topic}@${r.offset} failed (${r.error.name}) -> ${r.retryTopic}, attempt ${r.attempt} due ${r.due.toISOString()}`),
+  });
+  const consumed: string[] = [];
+  let timedOut = false;
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ value }) => void consumed.push(value) });
+  await consumer.subscribe({ topics: [topic, ...retryTopics(topic, retry)], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic: from, value, message }) => {
+      const order = value as { id: string };
+      if (order.id === "o-3" && !timedOut) {
+        timedOut = true;
+        throw new Error("payment service timed out");
+      }
+      const attempt = message.headers?.[RETRY_HEADERS.attempt]?.toString() ?? "1";
+      consumed.push(`  ${JSON.stringify({ ...order })}  from ${from}, attempt ${attempt}`);
+    },
+  });
   await until(() => consumed.length >= good);
   await consumer.disconnect();
-  say(`\n== consumed ${consumed.length} orders back (READ rule maskPii applied)`);
-  for (const v of consumed) say(`  ${JSON.stringify({ ...(v as object) })}`);
+  say(`\n== consumed ${consumed.length} orders back (READ rule maskPii applied; o-3 succeeded on its second attempt)`);
+  for (const line of retried) say(line);
+  for (const line of consumed) say(line);
 
   const reader = kafka.consumer({ groupId: `demo-dlq-${run}`, maxWaitTimeInMs: 200 });
   const dead: KafkaMessage[] = [];

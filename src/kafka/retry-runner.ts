@@ -153,14 +153,24 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message));
   }
 
-  return async (payload) => {
-    const { topic, partition, messages } = payload.batch;
+  return async (batchPayload) => {
+    const { topic, partition, messages } = batchPayload.batch;
     const stage = plan.stageOf(topic);
+    // kafkajs's eachMessage semantics for a handler's pause(): its record is done, the partition waits after it.
+    let pausedByHandler = false;
+    const payload: EachBatchPayload = {
+      ...batchPayload,
+      pause: () => {
+        pausedByHandler = true;
+        return batchPayload.pause();
+      },
+    };
     for (const message of messages) {
       if (!payload.isRunning() || payload.isStale()) return;
-      if (stage && holds(payload, stage, topic, partition, message)) return;
+      if (stage && holds(batchPayload, stage, topic, partition, message)) return;
       await parked(payload, stage, message);
       payload.resolveOffset(message.offset);
+      if (pausedByHandler) return;
       await payload.heartbeat();
     }
   };

@@ -49,10 +49,10 @@ for (const client of clientsUnderTest(() => infra)) {
     });
 
     /** A main topic with its retry topics and DLQ, and a contract whose READ rule `positive` (ERROR) fails for amount <= 0. */
-    async function setUp(prefix: string, partitions = 1) {
+    async function setUp(prefix: string, partitions = 1, withRetryTopics = true) {
       const topic = uniqueName(prefix);
       const retries = retryTopics(topic);
-      await createTopics(kafka, [{ topic, numPartitions: partitions }, ...retries, `${topic}-dlq`]);
+      await createTopics(kafka, [{ topic, numPartitions: partitions }, ...(withRetryTopics ? retries : []), `${topic}-dlq`]);
       const registry = registryFor(infra);
       await register(registry, `${topic}-value`, {
         schemaType: "JSON",
@@ -63,10 +63,16 @@ for (const client of clientsUnderTest(() => infra)) {
     }
 
     /** A contract consumer on the main topic and its retry topics, handing records to `handle`. */
-    async function start(topic: string, groupId: string, options: Partial<ContractConsumerOptions> & Pick<ContractConsumerOptions, "retry">, handle: (h: Handled) => void) {
+    async function start(
+      topic: string,
+      groupId: string,
+      options: Partial<ContractConsumerOptions> & Pick<ContractConsumerOptions, "retry">,
+      handle: (h: Handled) => void,
+      topics = [topic, ...retryTopics(topic, options.retry)],
+    ) {
       const consumer = contractConsumer(client.consumer({ groupId }), { registry: registryFor(infra), key: false, dlq: { producer }, ...options });
       await consumer.connect();
-      await consumer.subscribe({ topics: [topic, ...retryTopics(topic, options.retry)], fromBeginning: true });
+      await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ topic: from, value, message }) => {
           handle({ id: (value as { id: string }).id, topic: from, attempt: header(message, RETRY_HEADERS.attempt), due: header(message, RETRY_HEADERS.due), at: Date.now() });
@@ -106,6 +112,42 @@ for (const client of clientsUnderTest(() => infra)) {
         assert.equal(handled.length, 2, "handled exactly twice");
       } finally {
         await consumer.disconnect();
+      }
+    });
+
+    it("a retry topic that cannot be written fails the record: read again or held, not committed; written once the topic exists", async () => {
+      const { topic, retries, p } = await setUp("retry-missing", 1, false);
+      const groupId = uniqueName("retry-missing");
+      // Never creates topics, gives up quickly.
+      const strict = await client.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+      const handled: Handled[] = [];
+      const retried: RetriedRecord[] = [];
+      // The main topic only: a client cannot subscribe to a topic that does not exist yet.
+      const options = { retry: { backoff: { delayMs: 100 }, producer: strict }, onRetry: (r: RetriedRecord) => retried.push(r) };
+      const consumer = await start(topic, groupId, options, (h) => {
+        handled.push(h);
+        throw new Error("downstream unavailable");
+      }, [topic]);
+      try {
+        await p.send({ topic, messages: [{ value: order({ id: "o-1" }) }] });
+        // As for a DLQ write: a retriable failure reads the record again (kafkajs), a non-retriable
+        // one holds its partition at the record (the Confluent and platformatic adapters).
+        const held = await waitFor(() => (handled.length >= 2 ? "read again" : pausedPartitions(consumer).includes(`${topic}:0`) ? "held" : undefined), {
+          timeoutMs: 60_000,
+          what: "the record read again or held after the failed retry write",
+        });
+        assert.deepEqual(retried, []);
+        assert.notEqual(await committed(groupId, topic), "1", "not committed past the record");
+        await createTopics(kafka, retries);
+        if (held === "held") consumer.resume([{ topic }]);
+        await waitFor(() => retried.length >= 1, { timeoutMs: 90_000, what: "the retry write once the topic exists" });
+        await waitFor(async () => (await committed(groupId, topic)) === "1", { timeoutMs: 20_000, what: "main offset committed after the retry write" });
+        assert.ok(handled.every((h) => h.id === "o-1" && h.topic === topic));
+        assert.ok((await countRecords(kafka, retries[0]!)) >= 1);
+        console.log(`# ${client.name}: a failed retry write ${held === "held" ? "held the partition until resume()" : "had the record read again"}; handled ${handled.length} times on the main topic`);
+      } finally {
+        await consumer.disconnect();
+        await strict.disconnect();
       }
     });
 

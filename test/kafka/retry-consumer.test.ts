@@ -166,6 +166,19 @@ describe("contractConsumer with retry topics", () => {
     assert.equal(s.producer.log.get("orders-retry-1"), undefined);
   });
 
+  it("a handler's pause() ends the batch after its record, as kafkajs's eachMessage does", async () => {
+    const s = await setup();
+    await s.consumer.run({
+      eachMessage: async ({ value, pause }) => {
+        s.handled.push({ topic: "orders", id: (value as { id: string }).id });
+        pause();
+      },
+    });
+    const d = await s.kafka.deliver("orders", 0, [kafkaMessage(0, await s.bytes(order({ id: "a" }))), kafkaMessage(1, await s.bytes(order({ id: "b" })))]);
+    assert.deepEqual([d.error, d.resolved, d.paused], [undefined, "0", true]);
+    assert.deepEqual(s.handled.map((h) => h.id), ["a"]);
+  });
+
   it("eachBatch with retry topics is a usage error: a failing record is retried alone", async () => {
     const s = await setup();
     await assert.rejects(
