@@ -41,6 +41,8 @@ export type ErrorCode =
   // kafka
   | "dead-letter"
   | "send-failed"
+  /** Order-preserving parking: a park topic write or read failed. */
+  | "park"
   /** A Kafka client package kontract was asked to use is not installed. */
   | "client-missing"
   | "usage";

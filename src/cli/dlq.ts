@@ -92,7 +92,7 @@ export async function dlqCommand(argv: string[], io: PlanCommandIO = { stdout: p
 }
 
 /** The brokers and the client: --client, else kafkajs if installed, else the Confluent client. */
-async function kafkaAccess(flag: string | undefined, clientFlag: string | undefined, io: PlanCommandIO): Promise<KafkaAccess> {
+export async function kafkaAccess(flag: string | undefined, clientFlag: string | undefined, io: PlanCommandIO): Promise<KafkaAccess> {
   const list = flag ?? (io.env.KONTRACT_BROKERS || undefined);
   const brokers = list !== undefined ? list.split(",").map((b) => b.trim()).filter((b) => b !== "") : [...(loadConfig(io.cwd, undefined, false).kafka.brokers ?? [])];
   if (brokers.length === 0) throw new UsageError("no brokers: give --brokers host:port, set KONTRACT_BROKERS, or set kafka.brokers in kontract.config.yaml");

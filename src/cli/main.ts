@@ -19,6 +19,7 @@ Commands:
   diff <a> <b>                       rule-level changes between folders, git refs or registries,
                                      classed and proved on fixtures (see kontract diff --help)
   dlq <inspect|stats|replay> <topic> dead letters: list, count, replay exactly once (see kontract dlq --help)
+  park <list|release> <park-topic>   keys parked behind a dead letter; release one (see kontract park --help)
 
 Options:
   -V, --version                      print kontract's version
@@ -62,6 +63,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   dlq: async () => {
     const m = await import("./dlq.js");
     return { run: (a) => m.dlqCommand(a), usage: m.DLQ_USAGE };
+  },
+  park: async () => {
+    const m = await import("./park.js");
+    return { run: (a) => m.parkCommand(a), usage: m.PARK_USAGE };
   },
 };
 

@@ -14,12 +14,14 @@ import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayl
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
-import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, type BatchSender, type DeadLetterCause } from "./dlq.js";
+import { createDeadLetterSender, deadLetterRecord, portOf, resolveDlqTopic, type BatchSender, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
+import { createParking, type ParkOptions, type Processed } from "./parking/runner.js";
 import { overlay } from "./overlay.js";
+import type { Placement } from "./placement.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
-import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
+import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps } from "./retry-runner.js";
 
@@ -62,6 +64,15 @@ export interface ContractConsumerOptions extends ContractsOptions {
    * `signReplay` with one of them (see docs/kafka.md, "Replay and proof of origin").
    */
   replay?: ReplayOptions;
+  /**
+   * Order-preserving parking per key (eachMessage only): once a record of a
+   * key is dead-lettered, later records of that key are parked in the park
+   * topic until it is resolved; other keys flow on. Needs `dlq.producer`.
+   * See docs/kafka.md, "Order-preserving parking".
+   */
+  park?: ParkOptions;
+  /** Called after each record's park write is acknowledged. A throw is handled like a handler error. */
+  onPark?: (record: ParkedRecord) => void;
   /**
    * Retry topics with backoff (docs/kafka.md, "Retry topics"): a failing record
    * goes to `<topic>-retry-1` ... and after its last attempt to the DLQ, instead
@@ -222,11 +233,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const poisonPolicy = options.poisonPill ?? "dlq";
   const retryErrors = (options.onError ?? "stop") === "retry";
   const verifyReplay = options.replay ? replayVerifier(options.replay) : undefined;
+  const dlqProducer = portOf(options.dlq?.producer);
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   const sender = createDeadLetterSender({
-    producer: options.dlq?.producer,
+    producer: dlqProducer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
   });
 
@@ -237,7 +249,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
-    const skip = verifyReplay?.(topic, partition, message);
+    // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
+    const skip = verifyReplay?.(topic, partition, message) || undefined;
     const key = message.key;
     if (key === null || key === undefined) return decodeValue(topic, partition, message, skip, key, NO_VIOLATIONS);
     const has = keyContract(contractTopic(topic));
@@ -287,20 +300,36 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     });
   }
 
-  async function deadLetter(list: readonly DeadRecord[]): Promise<void> {
-    await sender.send(list.map((d) => ({ topic: d.dlqTopic, message: d.record })));
+  async function deadLetter(list: readonly DeadRecord[]): Promise<Placement[]> {
+    const { placements } = await sender.send(list.map((d) => ({ topic: d.dlqTopic, message: d.record })));
     if (options.onDeadLetter) for (const d of list) options.onDeadLetter(d.report);
+    return placements;
   }
+
+  /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
+  async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
+    let d = decode(payload.topic, payload.partition, message);
+    if (d instanceof Promise) d = await d;
+    if (d instanceof DeadRecord) {
+      const [at] = await deadLetter([d]);
+      return { to: "dlq", dlq: { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset } };
+    }
+    // Field by field: an object spread of kafkajs's payload costs microseconds per record.
+    const { topic, partition, heartbeat, pause } = payload;
+    await handler({ topic, partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+    return undefined;
+  }
+
+  // Parking, when asked for: a record's way through the parks decides whether it is delivered (see parking/runner.ts).
+  const parking = options.park
+    ? createParking(options.park, { producer: dlqProducer, verifiedReplay: (t, p, m) => verifyReplay?.(t, p, m) !== undefined, onPark: options.onPark })
+    : undefined;
 
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
-        let d = decode(payload.topic, payload.partition, payload.message);
-        if (d instanceof Promise) d = await d;
-        if (d instanceof DeadRecord) return await deadLetter([d]);
-        // Field by field: an object spread of kafkajs's payload costs microseconds per record.
-        const { topic, partition, message, heartbeat, pause } = payload;
-        await handler({ topic, partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+        if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
+        else await deliver(payload, handler, payload.message);
       } catch (e) {
         throw rememberThrown(e);
       }
@@ -388,6 +417,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, contractTopic(topic), undefined),
       sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
       onRetry: options.onRetry,
+      parking,
     };
   }
 
@@ -397,6 +427,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
+      if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
       const wrapped: RunConfig = { ...rest };
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));

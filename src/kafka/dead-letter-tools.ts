@@ -256,7 +256,9 @@ function replayRecord(d: DeadLetter, target: string, key: ReplayKey | undefined)
   const headers = ownHeaders(d.headers);
   headers[REPLAY_SOURCE_HEADER] = `${d.topic}/${d.partition}/${d.offset}`;
   const message: OutgoingMessage = { key: d.key, value: d.value, headers };
-  if (d.rule === undefined) return message;
+  // Without a rule (a poison pill, a handler or registry failure), signed with an empty rule name: it skips
+  // nothing, and still proves that the replay tooling wrote it (a parked key's head resolves only on such proof).
+  if (d.rule === undefined) return key !== undefined ? signReplay(message, { topic: target, rule: "" }, key) : message;
   if (key !== undefined) return signReplay(message, { topic: target, rule: d.rule }, key);
   return { ...message, headers: { ...headers, [REPLAY_HEADERS.rule]: d.rule } };
 }

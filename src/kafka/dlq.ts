@@ -203,8 +203,13 @@ function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
   return typeof (p as Partial<ProducerPort>).write === "function" && typeof (p as Partial<ProducerPort>).client === "string";
 }
 
+/** A producer on the client port: as given when it already is one. */
+export function portOf(producer: BatchSender | ProducerPort | undefined): ProducerPort | undefined {
+  return producer === undefined ? undefined : isPort(producer) ? producer : producerPort(producer);
+}
+
 export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
-  const port = options.producer === undefined ? undefined : isPort(options.producer) ? options.producer : producerPort(options.producer);
+  const port = portOf(options.producer);
   const retry = options.purpose === "retry";
   const where = retry ? "retry topic" : "DLQ topic";
   return {

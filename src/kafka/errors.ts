@@ -64,6 +64,22 @@ export class DeadLetterError extends KontractError {
 }
 
 /**
+ * Order-preserving parking could not write or read its park topic. On
+ * consume the record's offset was not committed, so it is read again;
+ * `retriable` follows the Kafka error underneath.
+ */
+export class ParkError extends KontractError {
+  readonly parkTopic: string;
+  constructor(parkTopic: string, message: string, cause: unknown) {
+    super("park", message, { cause, retriable: causeRetriable(cause) });
+    this.parkTopic = parkTopic;
+  }
+  override get name(): string {
+    return "ParkError";
+  }
+}
+
+/**
  * A Kafka client kontract needs is not installed. Every client is an optional
  * peer dependency: install the one you use (`npm install <packageName>`).
  */

@@ -50,7 +50,7 @@ export {
   type ReplayVerifier,
   type UnverifiedReplay,
 } from "./replay.js";
-export { ConsumeError, DeadLetterError, KafkaClientMissingError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
+export { ConsumeError, DeadLetterError, KafkaClientMissingError, ParkError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
 export {
   KAFKA_CLIENTS,
   type Batch,
@@ -68,7 +68,10 @@ export {
 } from "./client.js";
 export { consumerPort, loadKafkaClient, producerPort, type KafkaConsumer, type KafkaProducer } from "./clients/index.js";
 export { trackingPartitioner, type PartitionerFactory, type Placement } from "./placement.js";
-export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, RetriedRecord, SentReport } from "./reports.js";
+export type { ConsumedDeadLetter, ContractSendResult, DeadLetteredReport, MessageReport, ParkedRecord, RetriedRecord, SentReport } from "./reports.js";
+export type { ParkOptions } from "./parking/runner.js";
+export { defaultParkTopic, ensureParkTopic, listParks, releasePark, type ParkFilter, type ParkSummary, type ReleaseResult } from "./parking/tools.js";
+export type { ParkHead } from "./parking/state.js";
 export {
   NO_RULE,
   deadLetterMatches,

@@ -86,3 +86,15 @@ export interface RetriedRecord {
   readonly rule: string | undefined;
   readonly error: Error;
 }
+
+/** A consumed record parked by order-preserving parking (reported once its park topic write is acknowledged). */
+export interface ParkedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly parkTopic: string;
+  /** "head": dead-lettered, its key is now parked behind it; "follower": parked behind its key's head. */
+  readonly role: "head" | "follower";
+  /** The head's offset in the source partition: the park's episode. */
+  readonly episode: string;
+}

@@ -15,6 +15,8 @@ import { RegistryError } from "../errors.js";
 import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, EachBatchPayload, OutgoingMessage } from "./client.js";
 import { deadLetterRecord, type DeadLetterCause, type DeadLetterSender } from "./dlq.js";
+import type { Parking, Processed } from "./parking/runner.js";
+import type { Placement } from "./placement.js";
 import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
 import { nextRoute, releaseTime, retryHistory, retryRecord, type RetryHistory, type RetryPlan, type RetryStage } from "./retry.js";
 
@@ -32,14 +34,16 @@ export interface RetryRunnerDeps<D> {
   isStopped(d: D | StoppedRecord): d is StoppedRecord;
   /** Hands a decoded record to the user's handler. */
   deliver(payload: EachBatchPayload, message: ConsumedMessage, decoded: D): Promise<void>;
-  /** Writes dead letters (acknowledged) and reports them. */
-  deadLetter(list: readonly StoppedRecord[]): Promise<void>;
+  /** Writes dead letters (acknowledged) and reports them; resolves to where each landed. */
+  deadLetter(list: readonly StoppedRecord[]): Promise<Placement[]>;
   /** The DLQ topic of a handler or registry failure (no rule to name one). */
   dlqTopic(sourceTopic: string): string;
   /** Writes to retry topics (acks=all). */
   readonly sender: DeadLetterSender;
   readonly onRetry: ((record: RetriedRecord) => void) | undefined;
   readonly now?: () => number;
+  /** Order-preserving parking (parking/runner.ts): main-topic records go through it; retry outcomes may resolve a park. */
+  readonly parking?: Parking | undefined;
 }
 
 /** Retry topic partitions waiting for their head record: the offset waited on and when it is due. */
@@ -74,9 +78,9 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
   }
 
   /** Sends a failed record on to its next retry topic, or to the DLQ after its last attempt. */
-  async function retryOrDeadLetter(stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<void> {
+  async function retryOrDeadLetter(stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<Processed> {
     const route = nextRoute(plan, history);
-    if (route.to === "dlq") return deps.deadLetter([stopped]);
+    if (route.to === "dlq") return deadLetter(stopped);
     const t = now();
     const due = t + route.delayMs;
     const record = retryRecord(stopped.record, history, route.attempt, due, t);
@@ -95,6 +99,12 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
       rule: r.rule,
       error: r.error,
     });
+    return { to: "retry", topic: route.topic };
+  }
+
+  async function deadLetter(stopped: StoppedRecord): Promise<Processed> {
+    const [at] = await deps.deadLetter([stopped]);
+    return { to: "dlq", dlq: { topic: stopped.dlqTopic, partition: at?.partition, offset: at?.offset } };
   }
 
   /** A handler or registry failure in the shape of a dead letter. */
@@ -108,7 +118,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     };
   }
 
-  async function one(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<void> {
+  async function one(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<Processed> {
     const { topic, partition } = payload.batch;
     let d: D | StoppedRecord;
     try {
@@ -123,14 +133,24 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     if (deps.isStopped(d)) {
       const r = d.report;
       if (r.reason === "rule" && plan.retriesRule(r.rule)) return retryOrDeadLetter(d, "rule", retryHistory(stage, topic, partition, message));
-      return deps.deadLetter([d]);
+      return deadLetter(d);
     }
     try {
       await deps.deliver(payload, message, d);
+      return undefined;
     } catch (e) {
       if (!plan.handler) throw e;
-      await retryOrDeadLetter(stoppedBy({ kind: "handler", error: e }, topic, partition, message), "handler", retryHistory(stage, topic, partition, message));
+      return retryOrDeadLetter(stoppedBy({ kind: "handler", error: e }, topic, partition, message), "handler", retryHistory(stage, topic, partition, message));
     }
+  }
+
+  /** One record, through the parks when parking is on. */
+  async function parked(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<void> {
+    const { parking } = deps;
+    const { topic, partition } = payload.batch;
+    if (parking === undefined) await one(payload, stage, message);
+    else if (stage === undefined) await parking.record(topic, partition, message, (m) => one(payload, undefined, m));
+    else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message));
   }
 
   return async (batchPayload) => {
@@ -148,7 +168,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     for (const message of messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       if (stage && holds(batchPayload, stage, topic, partition, message)) return;
-      await one(payload, stage, message);
+      await parked(payload, stage, message);
       payload.resolveOffset(message.offset);
       if (pausedByHandler) return;
       await payload.heartbeat();
