@@ -28,6 +28,7 @@ import { typeNameOf, validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
 import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
+import { fastEncoder, type FastEncoder } from "./encode.js";
 
 /**
  * A compiled Protobuf schema. Values are protobuf-es v2 messages; `encode`,
@@ -102,6 +103,8 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   readonly messageIndexes: readonly number[];
   private fieldList: readonly FieldInfo[] | undefined;
   private readonly walkers = new Map<string, FieldWalker<Message>>();
+  /** The compiled encoder, once asked for; null when the type is outside its subset. */
+  private fast: FastEncoder | null | undefined;
 
   constructor(
     private readonly owner: ProtobufFile,
@@ -163,6 +166,10 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   }
 
   encode(value: Message, headroom = 0): Uint8Array {
+    // The compiled pass checks and writes in one go; it answers undefined for anything it is not sure of.
+    const fast = (this.fast ??= fastEncoder(this.desc) ?? null);
+    const bytes = fast === null ? undefined : fast(value, headroom);
+    if (bytes !== undefined) return bytes;
     const message = this.toMessage(value);
     try {
       return withHeadroom(toBinary(this.desc, message), headroom);
