@@ -192,20 +192,33 @@ class Program implements CelProgram {
         // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
         fast = undefined;
       }
-      if (fast !== undefined) return { native: true, run: fast.run, test: fast.test };
+      if (fast !== undefined) {
+        const fastRun = fast.run;
+        const interpreted = this.interpreted(shapes);
+        // undefined: a message the fast path defers to the interpreter (native/values.ts, DEFERRED).
+        return {
+          native: true,
+          run: (b) => {
+            const r = fastRun(b);
+            return r === undefined ? interpreted(b) : r;
+          },
+          test: fast.test,
+        };
+      }
     }
+    return { native: false, test: undefined, run: this.interpreted(shapes) };
+  }
+
+  /** Evaluation on the interpreter, over views of the native values. */
+  private interpreted(shapes: Readonly<Record<string, CelShape>>): (b: Readonly<Record<string, unknown>>) => unknown {
     const names = this.variables;
     const views: Record<string, unknown> = {};
-    return {
-      native: false,
-      test: undefined,
-      run: (b) => {
-        for (const name of names) {
-          const shape = shapes[name];
-          views[name] = shape === undefined ? b[name] : celView(b[name], shape);
-        }
-        return this.run(views);
-      },
+    return (b) => {
+      for (const name of names) {
+        const shape = shapes[name];
+        views[name] = shape === undefined ? b[name] : celView(b[name], shape);
+      }
+      return this.run(views);
     };
   }
 

@@ -17,7 +17,7 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import { SHAPES } from "../../cel/shape.js";
+import type { CelShape } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
 import { capList, capText } from "../../util/cap.js";
@@ -29,6 +29,7 @@ import { compileWalker } from "./walker.js";
 import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
 import { fastEncoder, type FastEncoder } from "./encode.js";
+import { messageCelShape } from "./cel-shape.js";
 
 /**
  * A compiled Protobuf schema. Values are protobuf-es v2 messages; `encode`,
@@ -99,7 +100,7 @@ export class ProtobufFile {
 
 class ProtobufSchemaImpl implements ProtobufSchema {
   readonly type = "PROTOBUF";
-  readonly celShape = SHAPES.native;
+  readonly celShape: CelShape;
   readonly messageIndexes: readonly number[];
   private fieldList: readonly FieldInfo[] | undefined;
   private readonly walkers = new Map<string, FieldWalker<Message>>();
@@ -111,6 +112,7 @@ class ProtobufSchemaImpl implements ProtobufSchema {
     readonly desc: DescMessage,
   ) {
     this.messageIndexes = Object.freeze(messageIndexesOf(desc));
+    this.celShape = messageCelShape(desc);
   }
 
   get name(): string {
