@@ -79,6 +79,17 @@ describe("protobuf compiled encoder", () => {
     }
   });
 
+  it("writes messages across slab ends and larger than a slab's slice: the same bytes (seed 5)", () => {
+    const schema = schemaOf(PROTO3, "p3.All");
+    const r = mulberry32(5);
+    // Long strings and nested messages over 127 bytes (their length takes two bytes or more).
+    for (let i = 0; i < 300; i++) {
+      const size = pick(r, [10, 200, 1000, 5000, 40000]);
+      const m = create(schema.desc, { s: "x".repeat(size), inner: { name: "é".repeat(size / 2), next: { name: "y".repeat(size) } }, inners: [{ name: "z".repeat(size) }] } as never);
+      sameBytes(schema, m, `${size} bytes #${i}`);
+    }
+  });
+
   it("writes unknown fields after the known ones, as toBinary does", () => {
     const schema = schemaOf(PROTO3, "p3.Inner");
     const m = create(schema.desc, { name: "n", n: 3 } as never);
@@ -168,20 +179,15 @@ describe("protobuf compiled encoder", () => {
       assert.throws(() => legacy.encode(m), (e) => e instanceof SerializationError && /required field not set/.test(e.message));
     });
 
-    it("a getter that reads differently the second time: the string measured is the one written, or nothing", () => {
-      const withGetter = (first: string, second: string) => {
+    it("a getter is read once: the value it gave first is the one written", () => {
+      for (const [first, second] of [["a longer string", "short"], ["short", "longer"], ["abc", "\u00e9bc"], ["abc", ""]]) {
         const m = base();
         let reads = 0;
         Object.defineProperty(m, "s", { enumerable: true, get: () => (reads++ === 0 ? first : second) });
-        return m;
-      };
-      for (const [first, second] of [["a longer string", "short"], ["short", "longer"], ["abc", "\u00e9bc"]]) {
         const expected = base();
         expected.s = first;
-        assert.equal(hex(fast(withGetter(first, second), 0)!), hex(toBinary(schema.desc, expected as never)), `${first} then ${second}`);
+        assert.equal(hex(fast(m, 0)!), hex(toBinary(schema.desc, expected as never)), `${first} then ${second}`);
       }
-      // Set when sized, at its zero when written: the lengths disagree.
-      assert.equal(fast(withGetter("abc", ""), 0), undefined);
     });
   });
 });
