@@ -79,18 +79,25 @@ export function typeOfShape(shape: CelShape): NType | undefined {
   return t;
 }
 
-function computeType(shape: CelShape): NType | undefined {
+/**
+ * `inMessage`: the values of a protobuf message's fields (and their list
+ * elements and map values), whose scalars defer what does not fit them.
+ */
+function computeType(shape: CelShape, inMessage = false): NType | undefined {
+  const sub = (s: CelShape): NType | undefined => (inMessage ? computeType(s, true) : typeOfShape(s));
   switch (shape.kind) {
     case "int":
     case "uint":
+      return !inMessage ? N[shape.kind] : shape.bigint ? { k: shape.kind, defer: true, bigintOnly: true } : { k: shape.kind, defer: true };
     case "double":
     case "string":
     case "bool":
     case "bytes":
+      return inMessage ? { k: shape.kind, defer: true } : N[shape.kind];
     case "null":
-      return N[shape.kind];
+      return N.null;
     case "nullable": {
-      const inner = typeOfShape(shape.inner);
+      const inner = sub(shape.inner);
       return inner === undefined ? undefined : nullable(inner);
     }
     case "record":
@@ -98,11 +105,11 @@ function computeType(shape: CelShape): NType | undefined {
     case "native":
       return shape.message === undefined ? undefined : { k: "message", shape: shape.message };
     case "list": {
-      const elem = typeOfShape(shape.element);
+      const elem = sub(shape.element);
       return elem === undefined ? undefined : { k: "list", elem, shape };
     }
     case "map": {
-      const value = typeOfShape(shape.value);
+      const value = sub(shape.value);
       return value === undefined ? undefined : { k: "map", key: N.string, value, shape };
     }
     default:
@@ -113,33 +120,8 @@ function computeType(shape: CelShape): NType | undefined {
 /** Field `name` of a message type and its type; undefined when the field is unknown or not readable natively. */
 export function messageFieldType(t: MessageType, name: string): { field: MessageFieldShape; t: NType } | undefined {
   const field = t.shape.fields.get(name);
-  const ft = field === undefined ? undefined : protoType(field.shape);
+  const ft = field === undefined ? undefined : computeType(field.shape, true);
   return ft === undefined ? undefined : { field: field!, t: ft };
-}
-
-/** The type of a protobuf message's field values: scalars (list elements, map values) that defer what does not fit. */
-function protoType(shape: CelShape): NType | undefined {
-  switch (shape.kind) {
-    case "int":
-    case "uint":
-    case "double":
-    case "string":
-    case "bool":
-    case "bytes":
-      return shape.kind !== "int" && shape.kind !== "uint" ? { k: shape.kind, defer: true } : shape.bigint ? { k: shape.kind, defer: true, bigintOnly: true } : { k: shape.kind, defer: true };
-    case "native":
-      return shape.message === undefined ? undefined : { k: "message", shape: shape.message };
-    case "list": {
-      const elem = protoType(shape.element);
-      return elem === undefined ? undefined : { k: "list", elem, shape };
-    }
-    case "map": {
-      const value = protoType(shape.value);
-      return value === undefined ? undefined : { k: "map", key: N.string, value, shape };
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** Whether values of the type are or hold protobuf messages (the interpreter's results for them are its own objects). */

@@ -179,6 +179,19 @@ describe("protobuf compiled encoder", () => {
       assert.throws(() => legacy.encode(m), (e) => e instanceof SerializationError && /required field not set/.test(e.message));
     });
 
+    it("a key added to Object.prototype: not trusted to count keys, the generic path encodes", () => {
+      const m = base();
+      const proto = Object.prototype as Record<string, unknown>;
+      proto.polluted = 1;
+      try {
+        refused("polluted prototype", m);
+        assert.equal(hex(schema.encode(m as never)), hex(toBinary(schema.desc, m as never)));
+      } finally {
+        delete proto.polluted;
+      }
+      assert.ok(fast(m, 0));
+    });
+
     it("a getter is read once: the value it gave first is the one written", () => {
       for (const [first, second] of [["a longer string", "short"], ["short", "longer"], ["abc", "\u00e9bc"], ["abc", ""]]) {
         const m = base();
