@@ -187,7 +187,7 @@ function writeScalar(k: ScalarKind, v: string): string {
   const check = checkScalar(k, v);
   switch (k.t) {
     case ScalarType.STRING:
-      return `${check} { const l = H.strLen(${v}); if (l < 0) return -1; pos = H.varint(buf, pos, l); pos = H.str(buf, pos, ${v}, l); }`;
+      return `${check} pos = H.str(buf, pos, ${v}); if (pos < 0) return -1;`;
     case ScalarType.BYTES:
       return `${check} pos = H.varint(buf, pos, ${v}.length); pos = H.bytes(buf, pos, ${v});`;
     case ScalarType.BOOL:
@@ -470,13 +470,28 @@ const HELPERS = {
     for (let i = 0; i < 4; i++) buf[pos + i] = f32Bytes[i]!;
     return pos + 4;
   },
-  /** `len` is the UTF-8 length: equal to the string's length only when it is ASCII. */
-  str(buf: Buffer, pos: number, s: string, len: number): number {
-    if (len === s.length && len <= 64) {
-      for (let i = 0; i < len; i++) buf[pos + i] = s.charCodeAt(i);
-    } else if (pos + len <= buf.length) {
-      buf.write(s, pos, len, "utf8");
+  /**
+   * A string with its length prefix; -1 for a lone surrogate (validate refuses it). A short ASCII
+   * string (the common case) is checked and copied in one loop, behind its one-byte length.
+   */
+  str(buf: Buffer, pos: number, s: string): number {
+    const n = s.length;
+    if (n < 0x80) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos + 1 + i] = c;
+      }
+      if (i === n) {
+        buf[pos] = n;
+        return pos + 1 + n;
+      }
     }
+    const len = HELPERS.strLen(s);
+    if (len < 0) return -1;
+    pos = HELPERS.varint(buf, pos, len);
+    if (pos + len <= buf.length) buf.write(s, pos, len, "utf8");
     return pos + len;
   },
   bytes(buf: Buffer, pos: number, b: Uint8Array): number {
