@@ -166,3 +166,14 @@ test("what the fast path leaves to the interpreter", () => {
     assert.equal(fast.compile(e, ["message"]).typed(shapes).native, true, e);
   }
 });
+
+test("a runtime without a type registry leaves protobuf messages to the interpreter (which cannot read them either)", () => {
+  const schema = schemaOf(PROTO3, "p3.All");
+  const shapes = { message: schema.celShape };
+  const bare = createCelRuntime({ native: true });
+  const program = bare.compile("message.d > 0.0", ["message"]).typed(shapes);
+  assert.equal(program.native, false);
+  const interpreted = createCelRuntime({ native: false }).compile("message.d > 0.0", ["message"]).typed(shapes);
+  const m = create(schema.desc, { d: 1 } as never);
+  assert.equal(canon(program.run({ message: m })), canon(interpreted.run({ message: m })));
+});
