@@ -15,9 +15,10 @@
  * Fields the fast path does not read natively are left out, so an expression
  * that selects one runs on the interpreter: 64-bit integers stored as strings
  * (`jstype = JS_STRING`), well-known types (Timestamp, Duration, Any, Struct,
- * wrappers...), groups, and maps whose keys are not strings.
+ * wrappers...), google.protobuf.NullValue enums (CEL's null), groups, and maps
+ * whose keys are not strings.
  */
-import { ScalarType, create, isFieldSet, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { ScalarType, create, isFieldSet, type DescEnum, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { SHAPES, type CelShape, type MessageFieldShape, type MessageShape } from "../../cel/shape.js";
 
 const shapes = new WeakMap<DescMessage, CelShape>();
@@ -50,6 +51,7 @@ function fieldShape(f: DescField): MessageFieldShape | undefined {
       return { ...common, shape, default: f.getDefaultValue() ?? zero(f.scalar) };
     }
     case "enum":
+      if (isNullValue(f.enum)) return undefined;
       return { ...common, shape: SHAPES.int, default: f.getDefaultValue() ?? f.enum.values[0]!.number };
     case "message": {
       const child = plainMessage(f.message);
@@ -58,17 +60,26 @@ function fieldShape(f: DescField): MessageFieldShape | undefined {
     }
     case "list": {
       if (f.listKind === "scalar" && f.longAsString) return undefined;
-      const element = f.listKind === "scalar" ? scalarShape(f.scalar) : f.listKind === "enum" ? SHAPES.int : plainMessage(f.message);
+      const element = f.listKind === "scalar" ? scalarShape(f.scalar) : f.listKind === "enum" ? enumShape(f.enum) : plainMessage(f.message);
       if (element === undefined || (f.listKind === "message" && f.delimitedEncoding)) return undefined;
       return { ...common, shape: { kind: "list", element }, default: EMPTY_LIST };
     }
     case "map": {
       if (f.mapKey !== ScalarType.STRING) return undefined;
-      const value = f.mapKind === "scalar" ? scalarShape(f.scalar) : f.mapKind === "enum" ? SHAPES.int : plainMessage(f.message);
+      const value = f.mapKind === "scalar" ? scalarShape(f.scalar) : f.mapKind === "enum" ? enumShape(f.enum) : plainMessage(f.message);
       if (value === undefined) return undefined;
       return { ...common, shape: { kind: "map", value }, default: EMPTY_MAP };
     }
   }
+}
+
+/** CEL reads google.protobuf.NullValue as null, not as an int: left to the interpreter. */
+function isNullValue(e: DescEnum): boolean {
+  return e.typeName === "google.protobuf.NullValue";
+}
+
+function enumShape(e: DescEnum): CelShape | undefined {
+  return isNullValue(e) ? undefined : SHAPES.int;
 }
 
 const EMPTY_LIST: readonly unknown[] = Object.freeze([]);

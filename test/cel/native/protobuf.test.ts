@@ -162,6 +162,10 @@ test("what the fast path leaves to the interpreter", () => {
   ]) {
     assert.equal(fast.compile(e, ["message"]).typed(shapes).native, false, e);
   }
+  const nullable = schemaOf(`syntax = "proto3"; import "google/protobuf/struct.proto"; message N { google.protobuf.NullValue nothing = 1; repeated google.protobuf.NullValue nothings = 2; int32 n = 3; }`, "N");
+  const runtime = createCelRuntime({ native: true, registry: nullable.registry as never });
+  for (const e of ["message.nothing == null", "message.nothings"]) assert.equal(runtime.compile(e, ["message"]).typed({ message: nullable.celShape }).native, false, e);
+  assert.equal(runtime.compile("message.n == 0", ["message"]).typed({ message: nullable.celShape }).native, true);
   for (const e of ["message.d > 0.0", "message.inner.next.n == 0", "has(message.cm)", "message.inners.exists(i, i.n > 3)", "message.i64 > 5"]) {
     assert.equal(fast.compile(e, ["message"]).typed(shapes).native, true, e);
   }
