@@ -165,6 +165,11 @@ function nowTimestamp(ms: number): unknown {
 /** What typed programs need from their runtime. */
 interface NativeSupport {
   readonly enabled: boolean;
+  /**
+   * Whether the runtime has a type registry. Without one the interpreter cannot read protobuf
+   * messages (it fails), so the fast path, which would read them, leaves them to it.
+   */
+  readonly messages: boolean;
   readonly env: CelEnv;
   readonly re2: Re2Engine;
 }
@@ -183,7 +188,8 @@ class Program implements CelProgram {
 
   typed(shapes: Readonly<Record<string, CelShape>>): CelTypedProgram {
     // `now` is a timestamp, which the fast path does not handle.
-    if (this.native.enabled && this.bind === undefined) {
+    const readsMessages = Object.values(shapes).some((s) => s.kind === "native" && s.message !== undefined);
+    if (this.native.enabled && this.bind === undefined && (this.native.messages || !readsMessages)) {
       const position = this.position;
       let fast: ReturnType<typeof compileNative>;
       try {
@@ -192,20 +198,33 @@ class Program implements CelProgram {
         // A fault in the fast path's compiler must not break the rule: the interpreter is always right.
         fast = undefined;
       }
-      if (fast !== undefined) return { native: true, run: fast.run, test: fast.test };
+      if (fast !== undefined) {
+        const fastRun = fast.run;
+        const interpreted = this.interpreted(shapes);
+        // undefined: a message the fast path defers to the interpreter (native/values.ts, DEFERRED).
+        return {
+          native: true,
+          run: (b) => {
+            const r = fastRun(b);
+            return r === undefined ? interpreted(b) : r;
+          },
+          test: fast.test,
+        };
+      }
     }
+    return { native: false, test: undefined, run: this.interpreted(shapes) };
+  }
+
+  /** Evaluation on the interpreter, over views of the native values. */
+  private interpreted(shapes: Readonly<Record<string, CelShape>>): (b: Readonly<Record<string, unknown>>) => unknown {
     const names = this.variables;
     const views: Record<string, unknown> = {};
-    return {
-      native: false,
-      test: undefined,
-      run: (b) => {
-        for (const name of names) {
-          const shape = shapes[name];
-          views[name] = shape === undefined ? b[name] : celView(b[name], shape);
-        }
-        return this.run(views);
-      },
+    return (b) => {
+      for (const name of names) {
+        const shape = shapes[name];
+        views[name] = shape === undefined ? b[name] : celView(b[name], shape);
+      }
+      return this.run(views);
     };
   }
 
@@ -251,7 +270,7 @@ export function createCelRuntime(options: CelRuntimeOptions = {}): CelRuntime {
     funcs: [...runtimeFuncs(TIME_PARSE_CACHE_SIZE, meter), matches, chargeFunc(meter)],
   });
   // Name resolution in a container is the interpreter's alone.
-  const native: NativeSupport = { enabled: (options.native ?? nativeByDefault()) && container === "", env, re2 };
+  const native: NativeSupport = { enabled: (options.native ?? nativeByDefault()) && container === "", messages: options.registry !== undefined, env, re2 };
   return {
     limits,
     compile(expr: string, variables: readonly string[]): CelProgram {

@@ -50,8 +50,35 @@ export type CelShape =
    * `intNumbers` suits JSON, where `1` and `1.0` cannot be told apart once parsed.
    */
   | { readonly kind: "dyn"; readonly intNumbers?: boolean }
-  /** Handed to CEL as is: protobuf-es messages and other values CEL understands natively. */
-  | { readonly kind: "native" };
+  /**
+   * Handed to CEL as is: protobuf-es messages and other values CEL understands natively.
+   * `message`: for a protobuf-es message, its fields as the native fast path reads
+   * them; the interpreter ignores it and reads the message by reflection.
+   */
+  | { readonly kind: "native"; readonly message?: MessageShape };
+
+/**
+ * A Protobuf message type, for the native fast path: fields by their proto
+ * names (what CEL selects), each read as CEL reads a protobuf message field.
+ */
+export interface MessageShape {
+  /** The full type name, as in the message's `$typeName`. */
+  readonly name: string;
+  readonly fields: ReadonlyMap<string, MessageFieldShape>;
+}
+
+export interface MessageFieldShape {
+  /** The property the message stores it under. */
+  readonly localName: string;
+  /** For a member of a oneof: the oneof's property, whose value is `{ case, value }`. */
+  readonly oneof?: string;
+  /** Its values: scalars, `native` with a message shape for messages, lists and string-keyed maps of those. */
+  readonly shape: CelShape;
+  /** What it reads as when not set: CEL reads a field's default (a message field, the type's empty message). */
+  readonly default: unknown;
+  /** has(): whether the field is set, as Protobuf defines presence. */
+  readonly isSet: (message: object) => boolean;
+}
 
 /** The symbols a string of an enum type may take, and the enum's name. */
 export interface EnumSymbols {

@@ -21,9 +21,9 @@ import { isInvalidPattern } from "../regex.js";
 import type { Meter } from "../cost.js";
 import { wholeInputMatcher } from "./regex.js";
 import { sequenceMatcher } from "./sequence-regex.js";
-import type { CelShape } from "../shape.js";
+import type { CelShape, MessageFieldShape } from "../shape.js";
 import { isEmail, isHostname, isIpv4, isIpv6, isUri, isUriRef, isUuid } from "../validators.js";
-import { N, Unsupported, celTypeName, fieldType, isNumeric, joinTypes, nonNull, sameType, typeOfShape, unsupported } from "./types.js";
+import { N, Unsupported, celTypeName, fieldType, isNumeric, joinTypes, messageFieldType, nonNull, sameType, typeOfShape, unsupported } from "./types.js";
 import type { ListType, MapType, NType, RecordType } from "./types.js";
 import * as values from "./values.js";
 import type { Int, Position, Reader } from "./values.js";
@@ -31,6 +31,7 @@ import type { Int, Position, Reader } from "./values.js";
 // Module-local copies: under loaders that compile imports to live-binding
 // getters (tsx), reading an imported name in a hot closure costs a call.
 const {
+  DEFERRED,
   NFail,
   big,
   codePoints,
@@ -226,6 +227,10 @@ class Compiler {
       return { t: ft, ev: recordField(op.ev, sel.field, ft, this.pos(e)) };
     }
     if (ot.k === "map" && ot.key.k === "string") return { t: ot.value, ev: mapEntry(op.ev, sel.field, ot.value, this.pos(e)) };
+    if (op.t.k === "message") {
+      const mf = messageFieldType(op.t, sel.field) ?? unsupported(`field ${sel.field}`);
+      return { t: mf.t, ev: messageField(op.ev, mf.field, mf.t) };
+    }
     return unsupported("select on a non-record");
   }
 
@@ -265,6 +270,16 @@ class Compiler {
           const o = opEv(f);
           if (o instanceof NFail) return o;
           return o === null ? false : (o as Map<unknown, unknown>).get(field) != null;
+        },
+      };
+    }
+    if (op.t.k === "message") {
+      const isSet = (op.t.shape.fields.get(field) ?? unsupported(`has() of unknown field ${field}`)).isSet;
+      return {
+        t: N.bool,
+        ev: (f) => {
+          const o = opEv(f);
+          return o instanceof NFail ? o : isSet(o as object);
         },
       };
     }
@@ -1013,6 +1028,48 @@ function recordField(opEv: Ev, field: string, ft: NType, pos: Position): Ev {
   }
 }
 
+/**
+ * A field of a protobuf message, as CEL reads it: its default when not set
+ * (an unset message field reads as the type's empty message). A message-typed
+ * value is never null here: select on a nullable one is left to the interpreter.
+ */
+function messageField(opEv: Ev, field: MessageFieldShape, ft: NType): Ev {
+  const read = readerOf(ft);
+  const dflt = field.default;
+  // A value not of the field's representation is the interpreter's to read (DEFERRED).
+  const wrap = (): NFail => DEFERRED;
+  if (field.oneof !== undefined) {
+    const getOneof = fieldReader(field.oneof);
+    const member = field.localName;
+    return (f) => {
+      const o = opEv(f);
+      if (o instanceof NFail) return o;
+      const c = getOneof(o as object) as { case?: unknown; value?: unknown } | undefined;
+      const v = read(typeof c === "object" && c !== null && c.case === member ? c.value : dflt);
+      return v instanceof NFail ? wrap() : v;
+    };
+  }
+  const get = fieldReader(field.localName);
+  if (ft.k === "double" || ft.k === "string" || ft.k === "bool") {
+    const js = ft.k === "double" ? "number" : ft.k === "string" ? "string" : "boolean";
+    return (f) => {
+      const o = opEv(f);
+      if (o instanceof NFail) return o;
+      const raw = get(o as object);
+      if (typeof raw === js) return raw;
+      const v = read(raw === undefined ? dflt : raw);
+      return v instanceof NFail ? wrap() : v;
+    };
+  }
+  return (f) => {
+    const o = opEv(f);
+    if (o instanceof NFail) return o;
+    const raw = get(o as object);
+    const v = read(raw === undefined ? dflt : raw);
+    return v instanceof NFail ? wrap() : v;
+  };
+}
+
 function mapEntry(opEv: Ev, key: string, vt: NType, pos: Position): Ev {
   const read = readerOf(vt);
   const notFound = `field not found: ${key}`;
@@ -1073,6 +1130,8 @@ function equalsFn(a: NType, b: NType): Eq | undefined {
     return (x, y) => (x === null || y === null ? x === y : inner(x, y));
   }
   if (isNumeric(a) && isNumeric(b)) return (x, y) => x == y;
+  // Protobuf message equality (field by field, NaN, unknown fields) is the interpreter's.
+  if (a.k === "message" || b.k === "message") return undefined;
   const mapLike = (t: NType) => t.k === "map" || t.k === "record";
   if (mapLike(a) || mapLike(b)) return mapLike(a) && mapLike(b) ? undefined : () => false;
   if (a.k === "empty" || b.k === "empty") return () => false;

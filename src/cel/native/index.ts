@@ -12,6 +12,8 @@ import type { CompileContext } from "./compile.js";
 import { toCel } from "./result.js";
 import { NFail } from "./values.js";
 import { spent } from "../cost.js";
+import { holdsMessage, nonNull } from "./types.js";
+import { DEFERRED } from "./values.js";
 
 export type { CompileContext as NativeCompileContext } from "./compile.js";
 export { isSameValue } from "./result.js";
@@ -20,7 +22,9 @@ export interface NativeProgram {
   /**
    * Evaluates on native values (one per variable, as its shape describes).
    * Returns what the interpreter returns for celView(value, shape) bindings:
-   * the same CEL value, or a CelFailure. Never throws.
+   * the same CEL value, or a CelFailure; undefined when the interpreter must
+   * evaluate (a protobuf message holding a value the fast path would read
+   * otherwise: see DEFERRED). Never throws.
    */
   run(bindings: Readonly<Record<string, unknown>>): unknown;
   /**
@@ -44,6 +48,10 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
     throw e;
   }
   const { root: node, slots, inputs } = compiled;
+  // A result that is or holds a protobuf message, or a list or map read from one: the interpreter's own objects.
+  if (holdsMessage(node.t)) return undefined;
+  const result = nonNull(node.t).k;
+  if ((result === "list" || result === "map") && Object.values(shapes).some((s) => s.kind === "native")) return undefined;
   const ev = node.ev;
   const t = node.t;
   // One frame per program, refilled per run: evaluation is synchronous and never re-enters a program.
@@ -79,6 +87,7 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
       // A spent budget wins over whatever && or || made of the interruption.
       if (meter.left < 0) return spent(meter);
       if (r === true || r === false) return r;
+      if (r === DEFERRED) return undefined;
       return toCel(r, t);
     },
     test:

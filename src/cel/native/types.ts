@@ -14,27 +14,37 @@
  * - nullable(T): null or a T.
  * - empty: the element type of `[]` and `{}`; it joins with anything.
  *
- * Anything else (timestamps, durations, dyn, unions, protobuf messages, types)
- * has no native type: an expression that needs one runs on the interpreter.
+ * - message: a protobuf-es message whose shape the format described.
+ *
+ * Anything else (timestamps, durations, dyn, unions, messages of well-known
+ * types, types) has no native type: an expression that needs one runs on the interpreter.
  */
-import type { CelShape } from "../shape.js";
+import type { CelShape, MessageFieldShape, MessageShape } from "../shape.js";
 
 export type RecordShape = Extract<CelShape, { kind: "record" }>;
 
 export type ScalarKind = "bool" | "int" | "uint" | "double" | "string" | "bytes" | "null";
 
 export type NType =
-  | { readonly k: ScalarKind }
+  /**
+   * `defer`: read from a protobuf message; a value not of the field's
+   * representation (`bigintOnly`: a number in a 64-bit field, which reflection
+   * reads as a double) is read by the interpreter instead (DEFERRED).
+   */
+  | { readonly k: ScalarKind; readonly defer?: true; readonly bigintOnly?: true }
   | { readonly k: "empty" }
   /** `shape`: the schema shape the value comes from, kept so results convert back to the same view. */
   | { readonly k: "list"; readonly elem: NType; readonly shape?: CelShape }
   | { readonly k: "map"; readonly key: NType; readonly value: NType; readonly shape?: CelShape }
   | { readonly k: "record"; readonly shape: RecordShape }
+  /** A protobuf-es message: fields read with CEL's protobuf semantics (defaults when unset, presence for has()). */
+  | { readonly k: "message"; readonly shape: MessageShape }
   | { readonly k: "nullable"; readonly inner: NType };
 
 export type ListType = Extract<NType, { k: "list" }>;
 export type MapType = Extract<NType, { k: "map" }>;
 export type RecordType = Extract<NType, { k: "record" }>;
+export type MessageType = Extract<NType, { k: "message" }>;
 
 export const N = {
   bool: { k: "bool" },
@@ -69,32 +79,64 @@ export function typeOfShape(shape: CelShape): NType | undefined {
   return t;
 }
 
-function computeType(shape: CelShape): NType | undefined {
+/**
+ * `inMessage`: the values of a protobuf message's fields (and their list
+ * elements and map values), whose scalars defer what does not fit them.
+ */
+function computeType(shape: CelShape, inMessage = false): NType | undefined {
+  const sub = (s: CelShape): NType | undefined => (inMessage ? computeType(s, true) : typeOfShape(s));
   switch (shape.kind) {
     case "int":
     case "uint":
+      return !inMessage ? N[shape.kind] : shape.bigint ? { k: shape.kind, defer: true, bigintOnly: true } : { k: shape.kind, defer: true };
     case "double":
     case "string":
     case "bool":
     case "bytes":
+      return inMessage ? { k: shape.kind, defer: true } : N[shape.kind];
     case "null":
-      return N[shape.kind];
+      return N.null;
     case "nullable": {
-      const inner = typeOfShape(shape.inner);
+      const inner = sub(shape.inner);
       return inner === undefined ? undefined : nullable(inner);
     }
     case "record":
       return { k: "record", shape };
+    case "native":
+      return shape.message === undefined ? undefined : { k: "message", shape: shape.message };
     case "list": {
-      const elem = typeOfShape(shape.element);
+      const elem = sub(shape.element);
       return elem === undefined ? undefined : { k: "list", elem, shape };
     }
     case "map": {
-      const value = typeOfShape(shape.value);
+      const value = sub(shape.value);
       return value === undefined ? undefined : { k: "map", key: N.string, value, shape };
     }
     default:
       return undefined;
+  }
+}
+
+/** Field `name` of a message type and its type; undefined when the field is unknown or not readable natively. */
+export function messageFieldType(t: MessageType, name: string): { field: MessageFieldShape; t: NType } | undefined {
+  const field = t.shape.fields.get(name);
+  const ft = field === undefined ? undefined : computeType(field.shape, true);
+  return ft === undefined ? undefined : { field: field!, t: ft };
+}
+
+/** Whether values of the type are or hold protobuf messages (the interpreter's results for them are its own objects). */
+export function holdsMessage(t: NType): boolean {
+  switch (t.k) {
+    case "message":
+      return true;
+    case "nullable":
+      return holdsMessage(t.inner);
+    case "list":
+      return holdsMessage(t.elem);
+    case "map":
+      return holdsMessage(t.value);
+    default:
+      return false;
   }
 }
 
@@ -128,6 +170,8 @@ export function sameType(a: NType, b: NType): boolean {
       return sameType(a.key, (b as MapType).key) && sameType(a.value, (b as MapType).value);
     case "record":
       return a.shape === (b as RecordType).shape;
+    case "message":
+      return a.shape === (b as MessageType).shape;
     case "nullable":
       return sameType(a.inner, (b as { inner: NType }).inner);
     default:
@@ -181,6 +225,8 @@ export function celTypeName(t: NType, v: unknown): string {
     case "map":
     case "record":
       return "map";
+    case "message":
+      return n.shape.name;
     default:
       return n.k;
   }

@@ -220,6 +220,16 @@ export type Reader = (v: unknown) => unknown;
 
 const describe = describeNative;
 
+/**
+ * A value of a protobuf message the fast path would not read as the
+ * interpreter does (a number in an int64 field, which reflection reads as a
+ * double; a value of another type than its field's): it propagates as a
+ * failure, and a program whose result it is runs on the interpreter instead.
+ * A failure absorbed on the way (`false && x`) gives the result the
+ * interpreter gives too, whatever it would have made of the value.
+ */
+export const DEFERRED = new NFail("read by the interpreter");
+
 function mismatch(expected: string, v: unknown): NFail {
   return fail(`expected ${expected}, got ${describe(v)}`);
 }
@@ -272,6 +282,17 @@ function readMap(v: unknown): unknown {
 
 /** Containers the expression builds (literals) are always well-formed; domain values pass every reader unchanged. */
 export function readerOf(t: NType): Reader {
+  const read = baseReader(t);
+  if (!("defer" in t) || t.defer !== true) return read;
+  if (t.bigintOnly === true) return (v) => (typeof v === "bigint" ? deferFail(read(v)) : DEFERRED);
+  return (v) => deferFail(read(v));
+}
+
+function deferFail(v: unknown): unknown {
+  return v instanceof NFail ? DEFERRED : v;
+}
+
+function baseReader(t: NType): Reader {
   switch (t.k) {
     case "int":
       return readInt;
@@ -296,6 +317,10 @@ export function readerOf(t: NType): Reader {
     case "record": {
       const name = t.shape.name;
       return (v) => (isPlainObjectLike(v) ? v : mismatch(`record ${name}`, v));
+    }
+    case "message": {
+      const name = t.shape.name;
+      return (v) => (isPlainObjectLike(v) && (v as { $typeName?: unknown }).$typeName === name ? v : mismatch(`message ${name}`, v));
     }
     case "nullable": {
       const inner = readerOf(t.inner);

@@ -17,7 +17,7 @@ import {
   type Message,
 } from "@bufbuild/protobuf";
 import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import { SHAPES } from "../../cel/shape.js";
+import type { CelShape } from "../../cel/shape.js";
 import type { Metadata } from "../../contract/model.js";
 import { SerializationError } from "../../errors.js";
 import { capList, capText } from "../../util/cap.js";
@@ -28,6 +28,8 @@ import { typeNameOf, validateMessage } from "./validate.js";
 import { compileWalker } from "./walker.js";
 import { compileJsonRedaction } from "./redact.js";
 import { withHeadroom } from "../headroom.js";
+import { fastEncoder, type FastEncoder } from "./encode.js";
+import { messageCelShape } from "./cel-shape.js";
 
 /**
  * A compiled Protobuf schema. Values are protobuf-es v2 messages; `encode`,
@@ -98,16 +100,19 @@ export class ProtobufFile {
 
 class ProtobufSchemaImpl implements ProtobufSchema {
   readonly type = "PROTOBUF";
-  readonly celShape = SHAPES.native;
+  readonly celShape: CelShape;
   readonly messageIndexes: readonly number[];
   private fieldList: readonly FieldInfo[] | undefined;
   private readonly walkers = new Map<string, FieldWalker<Message>>();
+  /** The compiled encoder, once asked for; null when the type is outside its subset. */
+  private fast: FastEncoder | null | undefined;
 
   constructor(
     private readonly owner: ProtobufFile,
     readonly desc: DescMessage,
   ) {
     this.messageIndexes = Object.freeze(messageIndexesOf(desc));
+    this.celShape = messageCelShape(desc);
   }
 
   get name(): string {
@@ -163,6 +168,10 @@ class ProtobufSchemaImpl implements ProtobufSchema {
   }
 
   encode(value: Message, headroom = 0): Uint8Array {
+    // The compiled pass checks and writes in one go; it answers undefined for anything it is not sure of.
+    const fast = (this.fast ??= fastEncoder(this.desc) ?? null);
+    const bytes = fast === null ? undefined : fast(value, headroom);
+    if (bytes !== undefined) return bytes;
     const message = this.toMessage(value);
     try {
       return withHeadroom(toBinary(this.desc, message), headroom);
