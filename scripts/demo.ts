@@ -3,7 +3,9 @@
  * (scripts/infra.sh up), registers an orders contract, produces a mixed batch
  * through the contract producer (bad orders are dead-lettered), consumes the
  * good ones back (PII masked by a READ rule; one handler failure retried through
- * a retry topic), and shows a DLQ record.
+ * a retry topic and handled on its second attempt; one that fails on every
+ * attempt dead-lettered, then replayed from the DLQ once its cause is fixed),
+ * and shows a DLQ record.
  *
  *   node --import tsx scripts/demo.ts        (npm run demo)
  *
@@ -11,7 +13,7 @@
  */
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import type { Contract } from "../src/contract/model.js";
-import { DLQ_HEADERS, RETRY_HEADERS, contractConsumer, contractProducer, retryTopics, trackingPartitioner } from "../src/kafka/index.js";
+import { DLQ_HEADERS, REPLAY_SOURCE_HEADER, RETRY_HEADERS, contractConsumer, contractProducer, replayDeadLetters, retryTopics, trackingPartitioner, type KafkaAccess } from "../src/kafka/index.js";
 import { createRestRegistry } from "../src/registry/rest/index.js";
 import { localInfra, runDemo, say, until } from "./lib/demo-support.js";
 
@@ -81,13 +83,17 @@ async function main(): Promise<void> {
 
   const good = result.messages.filter((m) => m.status === "sent").length;
   // The billing handler's first call for o-3 times out: the order goes to the retry topic and comes back 1 s later.
+  // o-5's card is refused until the billing team fixes it: both attempts fail, and it is dead-lettered.
   const retried: string[] = [];
+  const deadLettered: string[] = [];
+  let billingFixed = false;
   const consumer = contractConsumer(kafka.consumer({ groupId: `demo-${run}`, maxWaitTimeInMs: 200 }), {
     registry,
     key: false,
     dlq: { producer: producer.producer },
     retry,
     onRetry: (r) => retried.push(`  ${r.topic}@${r.offset} failed (${r.error.name}) -> ${r.retryTopic}, attempt ${r.attempt} due ${r.due.toISOString()}`),
+    onDeadLetter: (r) => deadLettered.push(`  ${r.topic}@${r.offset} failed again (${r.reason} error) -> ${r.dlqTopic}: out of attempts`),
   });
   const consumed: string[] = [];
   let timedOut = false;
@@ -100,15 +106,28 @@ async function main(): Promise<void> {
         timedOut = true;
         throw new Error("payment service timed out");
       }
+      if (order.id === "o-5" && !billingFixed) throw new Error("card refused");
+      const replayedFrom = message.headers?.[REPLAY_SOURCE_HEADER]?.toString();
       const attempt = message.headers?.[RETRY_HEADERS.attempt]?.toString() ?? "1";
-      consumed.push(`  ${JSON.stringify({ ...order })}  from ${from}, attempt ${attempt}`);
+      consumed.push(`  ${JSON.stringify({ ...order })}  from ${from}, ${replayedFrom ? `replayed from ${replayedFrom}` : `attempt ${attempt}`}`);
     },
   });
-  await until(() => consumed.length >= good);
-  await consumer.disconnect();
+  await until(() => consumed.length >= good - 1 && deadLettered.length >= 1);
   say(`\n== consumed ${consumed.length} orders back (READ rule maskPii applied; o-3 succeeded on its second attempt)`);
   for (const line of retried) say(line);
+  for (const line of deadLettered) say(line);
   for (const line of consumed) say(line);
+
+  // The cause is fixed: put o-5 back on its topic, byte for byte. Replay is exactly once: a second run sends nothing.
+  billingFixed = true;
+  const access: KafkaAccess = { client: "kafkajs", kafka: kafka as never };
+  const replayed = await replayDeadLetters(access, dlq);
+  const again = await replayDeadLetters(access, dlq);
+  const skipped = replayed.entries.filter((e) => e.status === "not-replayable").length;
+  say(`\n== billing fixed: replayed ${replayed.sent} record from ${dlq} to ${topic} (${skipped} dead-lettered on produce are not replayable: fix the input and produce again); a second replay sent ${again.sent}`);
+  await until(() => consumed.length >= good);
+  await consumer.disconnect();
+  say(consumed.at(-1)!);
 
   const reader = kafka.consumer({ groupId: `demo-dlq-${run}`, maxWaitTimeInMs: 200 });
   const dead: KafkaMessage[] = [];
