@@ -21,3 +21,11 @@ export type {
   RuleEvent,
   RuleRunContext,
 } from "./types.js";
+export {
+  statefulPartition,
+  type GroupOutcome,
+  type StatefulChange,
+  type StatefulPartition,
+  type StatefulPartitionOptions,
+} from "./stateful/partition.js";
+export { referenceTable, type GroupEvent, type Moment, type ReferenceTable } from "./stateful/types.js";

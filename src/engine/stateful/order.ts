@@ -1,0 +1,97 @@
+/**
+ * STATEFUL_ORDER: within a key, a sequence must increase; with
+ * `order.contiguous`, a jump of more than 1 is reported as a gap.
+ *
+ * State: key → last sequence and the record time it came at, in a Map kept in
+ * order of last update so the TTL eviction (`order.ttl`) looks only at its
+ * front. Evictions are tombstoned.
+ */
+import type { OrderSpec } from "../../contract/stateful.js";
+import type { RuleResult } from "../types.js";
+import type { ChangeSink, Moment, StateMachine } from "./types.js";
+import { capacityFailure, compareSequences, decodeSequence, encodeSequence, keyText, sequenceValue, type Evaluate, type Sequence } from "./values.js";
+
+const PASS: RuleResult = { ok: true, value: true };
+
+interface Last {
+  readonly seq: Sequence;
+  readonly at: number;
+}
+
+export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate, sink: ChangeSink): StateMachine {
+  const last = new Map<string, Last>();
+  const ttlMs = spec.ttlMs;
+  let streamTime = -Infinity;
+
+  const evictIdle = (): void => {
+    if (ttlMs === undefined) return;
+    const horizon = streamTime - ttlMs;
+    for (const [k, v] of last) {
+      if (v.at > horizon) break;
+      last.delete(k);
+      sink(k, null);
+    }
+  };
+
+  const remember = (k: string, seq: Sequence, at: number): void => {
+    last.delete(k);
+    last.set(k, { seq, at });
+    sink(k, JSON.stringify({ s: encodeSequence(seq), t: at }));
+  };
+
+  return {
+    check(message: unknown, at: Moment): RuleResult {
+      const kr = key(message);
+      if ("ok" in kr) return kr;
+      const k = keyText(kr.value, "the order.key");
+      if (typeof k !== "string") return k;
+      const sr = sequence(message);
+      if ("ok" in sr) return sr;
+      const seq = sequenceValue(sr.value);
+      if (typeof seq === "object") return seq;
+      if (at.record > streamTime) {
+        streamTime = at.record;
+        evictIdle();
+      }
+      const prev = last.get(k);
+      if (prev === undefined) {
+        if (last.size >= spec.maxKeys) return capacityFailure(spec.maxKeys);
+        remember(k, seq, at.record);
+        return PASS;
+      }
+      const order = compareSequences(seq, prev.seq);
+      if (order === undefined) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} cannot be compared with the previous ${show(prev.seq)}` };
+      if (order <= 0) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} does not increase (previous ${show(prev.seq)})` };
+      remember(k, seq, at.record);
+      if (spec.contiguous && typeof seq === "bigint" && typeof prev.seq === "bigint" && seq - prev.seq > 1n) {
+        const from = prev.seq + 1n;
+        const to = seq - 1n;
+        return { ok: false, message: `key ${JSON.stringify(k)}: gap in the sequence, missing ${from === to ? `${from}` : `${from} to ${to}`}` };
+      }
+      return PASS;
+    },
+
+    restore(k: string, value: string | null): void {
+      last.delete(k);
+      if (value === null) return;
+      let parsed: { s?: unknown; t?: unknown };
+      try {
+        parsed = JSON.parse(value) as { s?: unknown; t?: unknown };
+      } catch {
+        return;
+      }
+      const seq = typeof parsed.s === "string" ? decodeSequence(parsed.s) : undefined;
+      if (seq === undefined || typeof parsed.t !== "number") return;
+      last.set(k, { seq, at: parsed.t });
+      if (parsed.t > streamTime) streamTime = parsed.t;
+    },
+
+    get size() {
+      return last.size;
+    },
+  };
+}
+
+function show(s: Sequence): string {
+  return typeof s === "string" ? JSON.stringify(s) : String(s);
+}
