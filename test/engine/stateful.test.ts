@@ -29,10 +29,14 @@ function partition(rules: Rule[], tables = new Map<string, ReferenceTable>()): S
   return p;
 }
 
+/** Each message its own offset, as in a partition. */
+let nextOffset = 0;
+const at = (record: number, now: number) => ({ record, now, offset: nextOffset++ });
+
 const verdict = (o: Outcome): string => (o.kind === "passed" ? (o.violations.length ? `NONE: ${o.violations[0]!.message}` : "pass") : `${o.action}: ${o.violations.at(-1)!.message}`);
 /** Runs messages at record times (ms), wall clock = record time unless given. */
 function run(p: StatefulPartition, steps: [Record<string, unknown>, number, number?][]): string[] {
-  return steps.map(([m, record, now]) => verdict(p.run(order(m), MC, { record, now: now ?? record })));
+  return steps.map(([m, record, now]) => verdict(p.run(order(m), MC, at(record, now ?? record))));
 }
 
 /** A fresh partition restored from everything `from` wrote. */
@@ -60,7 +64,7 @@ describe("STATEFUL_UNIQUE", () => {
 
   it("holds only the window's keys: memory is bounded by the window, not the stream", () => {
     const p = partition(rules);
-    for (let i = 0; i < 5000; i++) p.run(order({ id: `k${i}` }), MC, { record: i * 1000, now: 0 });
+    for (let i = 0; i < 5000; i++) p.run(order({ id: `k${i}` }), MC, at(i * 1000, 0));
     assert.equal(p.sizes().idUnique, 600, "10 minutes of one key per second");
   });
 
@@ -73,6 +77,17 @@ describe("STATEFUL_UNIQUE", () => {
       "pass",
       "pass",
     ]);
+  });
+
+  it("the same record delivered again (same offset) is judged as the first time, also after a restore", () => {
+    const p = partition(rules);
+    const first = at(0, 0);
+    assert.equal(verdict(p.run(order({ id: "a" }), MC, first)), "pass");
+    const dup = at(MIN, MIN);
+    assert.match(verdict(p.run(order({ id: "a" }), MC, dup)), /duplicate/);
+    const q = restored(p, rules);
+    assert.equal(verdict(q.run(order({ id: "a" }), MC, first)), "pass", "the original, redelivered after a crash");
+    assert.match(verdict(q.run(order({ id: "a" }), MC, dup)), /duplicate/, "the duplicate stays a duplicate");
   });
 
   it("last N keys: the N+1th key back is forgotten and its changelog entry tombstoned", () => {
@@ -88,20 +103,20 @@ describe("STATEFUL_UNIQUE", () => {
 
   it("fails clearly with state-capacity when the size cap is reached, and keeps judging the keys it holds", () => {
     const p = partition([stateful("idUnique", "STATEFUL_UNIQUE", "message.id", { "unique.window": "1h", "state.max.keys": "2" }, { onFailure: "ERROR" })]);
-    const o = p.run(order({ id: "c" }), MC, { record: 0, now: 0 });
+    const o = p.run(order({ id: "c" }), MC, at(0, 0));
     assert.equal(o.kind, "passed");
-    p.run(order({ id: "d" }), MC, { record: 0, now: 0 });
-    const full = p.run(order({ id: "e" }), MC, { record: 0, now: 0 });
+    p.run(order({ id: "d" }), MC, at(0, 0));
+    const full = p.run(order({ id: "e" }), MC, at(0, 0));
     assert.ok(full.kind === "failed" && full.violations[0]!.code === "state-capacity", verdict(full));
     assert.match(verdict(full), /holds 2 keys .*state.max.keys/);
-    assert.match(verdict(p.run(order({ id: "c" }), MC, { record: 1, now: 1 })), /duplicate key "c"/);
+    assert.match(verdict(p.run(order({ id: "c" }), MC, at(1, 1))), /duplicate key "c"/);
   });
 
   it("a key that does not evaluate, or is not a string or int, fails the rule with the reason", () => {
     const p = partition([stateful("u", "STATEFUL_UNIQUE", "message.address", { "unique.last": "5" })]);
-    assert.match(verdict(p.run(order(), MC, { record: 0, now: 0 })), /the key must be a string or an integer, not a map/);
+    assert.match(verdict(p.run(order(), MC, at(0, 0))), /the key must be a string or an integer, not a map/);
     const q = partition([stateful("u", "STATEFUL_UNIQUE", "message.nope", { "unique.last": "5" })]);
-    assert.match(verdict(q.run(order(), MC, { record: 0, now: 0 })), /Could not execute CEL script/);
+    assert.match(verdict(q.run(order(), MC, at(0, 0))), /Could not execute CEL script/);
   });
 });
 
@@ -123,6 +138,13 @@ describe("STATEFUL_ORDER", () => {
         "pass",
       ],
     );
+  });
+
+  it("the record that set a key's sequence passes again when redelivered", () => {
+    const p = partition(rules);
+    const m = at(0, 0);
+    p.run(order({ id: "a", qty: 1 }), MC, m);
+    assert.equal(verdict(restored(p, rules).run(order({ id: "a", qty: 1 }), MC, m)), "pass");
   });
 
   it("forgets a key idle for order.ttl (tombstoned), and restores the rest", () => {
@@ -151,9 +173,9 @@ describe("STATEFUL_REFERENCE", () => {
     const tables = new Map<string, ReferenceTable>();
     const p = partition(rules, tables);
     tables.get("cities")!.apply("Paris", true);
-    assert.equal(verdict(p.run(order(), MC, { record: 0, now: 0 })), "pass");
+    assert.equal(verdict(p.run(order(), MC, at(0, 0))), "pass");
     tables.get("cities")!.apply("Paris", false);
-    assert.equal(verdict(p.run(order(), MC, { record: 0, now: 0 })), 'ERROR: key "Paris" is not in the reference topic cities');
+    assert.equal(verdict(p.run(order(), MC, at(0, 0))), 'ERROR: key "Paris" is not in the reference topic cities');
   });
 
   it("tells the caller to hold a message up to reference.wait for its key, then to judge it", () => {
@@ -179,21 +201,33 @@ describe("STATEFUL_COMPLETE", () => {
 
   it("completes when all declared parts arrive, parts before or after the parent", () => {
     const p = partition(rules);
-    p.run(part("o1"), MC, { record: 0, now: 0 });
-    p.run(parent("o1", 2), MC, { record: 0, now: 1000 });
+    p.run(part("o1"), MC, at(0, 0));
+    p.run(parent("o1", 2), MC, at(0, 1000));
     assert.deepEqual(p.timers(2000, MC), []);
-    p.run(part("o1"), MC, { record: 0, now: 3000 });
+    p.run(part("o1"), MC, at(0, 3000));
     const [done, ...rest] = p.timers(3000, MC);
     assert.deepEqual(rest, []);
     assert.deepEqual({ rule: done!.rule.name, event: done!.event, kind: done!.outcome.kind }, { rule: "allItems", event: { key: "o1", complete: true, expected: 2, arrived: 2 }, kind: "passed" });
     assert.equal(p.sizes().allItems, 0, "state is cleaned up after completion");
   });
 
+  it("a part delivered again is not counted twice", () => {
+    const p = partition(rules);
+    p.run(parent("o3", 2), MC, at(0, 0));
+    const once = at(0, 0);
+    p.run(part("o3"), MC, once);
+    const q = restored(p, rules);
+    q.run(part("o3"), MC, once);
+    assert.deepEqual(q.timers(1, MC), [], "not complete: the same part twice");
+    q.run(part("o3"), MC, at(0, 2));
+    assert.deepEqual(q.timers(2, MC).map((f) => f.event), [{ key: "o3", complete: true, expected: 2, arrived: 2 }]);
+  });
+
   it("fires on the wall clock with no further traffic, failing the group with what is missing, through onFailure", () => {
     const p = partition(rules);
-    p.run(parent("o2", 3), MC, { record: 0, now: 10_000 });
-    p.run(part("o2"), MC, { record: 0, now: 20_000 });
-    p.run(part("orphan"), MC, { record: 0, now: 30_000 });
+    p.run(parent("o2", 3), MC, at(0, 10_000));
+    p.run(part("o2"), MC, at(0, 20_000));
+    p.run(part("orphan"), MC, at(0, 30_000));
     assert.equal(p.nextDue(), 310_000);
     assert.deepEqual(p.timers(309_999, MC), []);
     const fired = p.timers(330_000, MC);
@@ -207,13 +241,13 @@ describe("STATEFUL_COMPLETE", () => {
 
   it("restores open groups with their deadlines, whatever order the changelog holds them in", () => {
     const p = partition(rules);
-    p.run(parent("late", 2), MC, { record: 0, now: 50_000 });
-    p.run(parent("early", 2), MC, { record: 0, now: 10_000 });
-    p.run(part("late"), MC, { record: 0, now: 60_000 });
+    p.run(parent("late", 2), MC, at(0, 50_000));
+    p.run(parent("early", 2), MC, at(0, 10_000));
+    p.run(part("late"), MC, at(0, 60_000));
     const q = restored(p, rules);
     assert.equal(q.nextDue(), 310_000);
     assert.deepEqual(q.timers(320_000, MC).map((f) => f.event.key), ["early"]);
-    q.run(part("late"), MC, { record: 0, now: 330_000 });
+    q.run(part("late"), MC, at(0, 330_000));
     assert.deepEqual(q.timers(330_000, MC).map((f) => [f.event.key, f.event.complete]), [["late", true]]);
   });
 });
@@ -228,14 +262,14 @@ describe("stateful rules in the engine", () => {
 
   it("keys in violations are redacted when the schema has sensitive fields", () => {
     const p = taggedPlan([stateful("emailUnique", "STATEFUL_UNIQUE", "message.email", { "unique.last": "9" })]).statefulPartition({ table: referenceTable })!;
-    p.run(order(), MC, { record: 0, now: 0 });
-    const o = p.run(order(), MC, { record: 0, now: 0 });
+    p.run(order(), MC, at(0, 0));
+    const o = p.run(order(), MC, at(0, 0));
     assert.equal(verdict(o), 'DLQ: duplicate key "<REDACTED>" among the last 9 keys');
     assert.ok(o.kind === "failed" && !JSON.stringify(o.violations).includes("ada@example") && !o.error.message.includes("ada@example"));
   });
 
   it("a rule whose params do not parse fails every message with its compile error, as any rule that does not compile", () => {
     const p = partition([stateful("bad", "STATEFUL_UNIQUE", "message.id", { "unique.window": "soon" })]);
-    assert.match(verdict(p.run(order(), MC, { record: 0, now: 0 })), /param unique.window: "soon" is not a duration/);
+    assert.match(verdict(p.run(order(), MC, at(0, 0))), /param unique.window: "soon" is not a duration/);
   });
 });

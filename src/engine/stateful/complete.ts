@@ -20,6 +20,8 @@ interface Group {
   expected: number | undefined;
   arrived: number;
   readonly due: number;
+  /** The offset of the last message counted: one delivered again is not counted twice. */
+  last: number;
 }
 
 export interface CompleteExprs {
@@ -42,7 +44,7 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
     for (const [k, g] of sorted) groups.set(k, g);
   };
 
-  const save = (k: string, g: Group): void => sink(k, JSON.stringify({ n: g.expected ?? null, a: g.arrived, d: g.due }));
+  const save = (k: string, g: Group): void => sink(k, JSON.stringify({ n: g.expected ?? null, a: g.arrived, d: g.due, o: g.last }));
   const close = (k: string, g: Group, complete: boolean): GroupEvent => {
     groups.delete(k);
     sink(k, null);
@@ -71,9 +73,12 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       let g = groups.get(k);
       if (g === undefined) {
         if (groups.size >= spec.maxKeys) return capacityFailure(spec.maxKeys);
-        g = { expected: undefined, arrived: 0, due: at.now + spec.withinMs };
+        g = { expected: undefined, arrived: 0, due: at.now + spec.withinMs, last: -1 };
         groups.set(k, g);
+      } else if (at.offset <= g.last) {
+        return PASS;
       }
+      g.last = at.offset;
       if (isParent) {
         if (g.expected !== undefined) return { ok: false, message: `parent ${JSON.stringify(k)} arrived twice` };
         g.expected = expected;
@@ -111,9 +116,9 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       groups.delete(k);
       if (value === null) return;
       try {
-        const v = JSON.parse(value) as { n?: unknown; a?: unknown; d?: unknown };
-        if (typeof v.a === "number" && typeof v.d === "number") {
-          groups.set(k, { expected: typeof v.n === "number" ? v.n : undefined, arrived: v.a, due: v.d });
+        const v = JSON.parse(value) as { n?: unknown; a?: unknown; d?: unknown; o?: unknown };
+        if (typeof v.a === "number" && typeof v.d === "number" && typeof v.o === "number") {
+          groups.set(k, { expected: typeof v.n === "number" ? v.n : undefined, arrived: v.a, due: v.d, last: v.o });
           unsorted = true;
         }
       } catch {

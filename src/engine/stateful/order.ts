@@ -16,6 +16,8 @@ const PASS: RuleResult = { ok: true, value: true };
 interface Last {
   readonly seq: Sequence;
   readonly at: number;
+  /** The offset of the record that set it: that record again passes, as it did. */
+  readonly offset: number;
 }
 
 export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate, sink: ChangeSink): StateMachine {
@@ -33,10 +35,10 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
     }
   };
 
-  const remember = (k: string, seq: Sequence, at: number): void => {
+  const remember = (k: string, seq: Sequence, at: Moment): void => {
     last.delete(k);
-    last.set(k, { seq, at });
-    sink(k, JSON.stringify({ s: encodeSequence(seq), t: at }));
+    last.set(k, { seq, at: at.record, offset: at.offset });
+    sink(k, JSON.stringify({ s: encodeSequence(seq), t: at.record, o: at.offset }));
   };
 
   return {
@@ -56,13 +58,14 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
       const prev = last.get(k);
       if (prev === undefined) {
         if (last.size >= spec.maxKeys) return capacityFailure(spec.maxKeys);
-        remember(k, seq, at.record);
+        remember(k, seq, at);
         return PASS;
       }
+      if (prev.offset === at.offset) return PASS;
       const order = compareSequences(seq, prev.seq);
       if (order === undefined) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} cannot be compared with the previous ${show(prev.seq)}` };
       if (order <= 0) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} does not increase (previous ${show(prev.seq)})` };
-      remember(k, seq, at.record);
+      remember(k, seq, at);
       if (spec.contiguous && typeof seq === "bigint" && typeof prev.seq === "bigint" && seq - prev.seq > 1n) {
         const from = prev.seq + 1n;
         const to = seq - 1n;
@@ -74,15 +77,15 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
     restore(k: string, value: string | null): void {
       last.delete(k);
       if (value === null) return;
-      let parsed: { s?: unknown; t?: unknown };
+      let parsed: { s?: unknown; t?: unknown; o?: unknown };
       try {
-        parsed = JSON.parse(value) as { s?: unknown; t?: unknown };
+        parsed = JSON.parse(value) as { s?: unknown; t?: unknown; o?: unknown };
       } catch {
         return;
       }
       const seq = typeof parsed.s === "string" ? decodeSequence(parsed.s) : undefined;
-      if (seq === undefined || typeof parsed.t !== "number") return;
-      last.set(k, { seq, at: parsed.t });
+      if (seq === undefined || typeof parsed.t !== "number" || typeof parsed.o !== "number") return;
+      last.set(k, { seq, at: parsed.t, offset: parsed.o });
       if (parsed.t > streamTime) streamTime = parsed.t;
     },
 

@@ -72,7 +72,7 @@ export function statefulPartition(
   const timed = new Map<string, { spec: CompleteSpec; machine: TimedMachine }>();
   const references: ReferenceMachine[] = [];
   let changes: StatefulChange[] = [];
-  let moment: Moment = { record: 0, now: 0 };
+  let moment: Moment = { record: 0, now: 0, offset: -1 };
   // The verdict a timer phase reports: set just before it runs (synchronously).
   let verdict: RuleResult = { ok: true, value: true };
   const shape = schema.celShape;

@@ -10,6 +10,12 @@ export interface Moment {
   readonly record: number;
   /** Wall-clock time (an injected clock): completeness timers and reference waits count in it. */
   readonly now: number;
+  /**
+   * The record's offset in its partition. State remembers the offset each entry came from, so the
+   * same record delivered again (at-least-once, after a crash or a retried handler) is judged as
+   * it was the first time instead of as its own duplicate.
+   */
+  readonly offset: number;
 }
 
 /** Where a machine writes each state change: `value` null deletes the key (a tombstone). */

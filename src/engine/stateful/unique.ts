@@ -15,8 +15,14 @@ import { capacityFailure, keyText, type Evaluate } from "./values.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
+/** When (record time, or arrival counter for last N) and at which offset a key was first seen. */
+interface Seen {
+  readonly t: number;
+  readonly offset: number;
+}
+
 export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink): StateMachine {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Seen>();
   const windowMs = spec.windowMs;
   const lastN = spec.lastN;
   /** The highest record time seen: the window ends there. */
@@ -26,7 +32,7 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
   const evictWindow = (): void => {
     if (windowMs === undefined) return;
     const horizon = streamTime - windowMs;
-    for (const [k, t] of seen) {
+    for (const [k, { t }] of seen) {
       if (t > horizon) break;
       seen.delete(k);
     }
@@ -44,22 +50,24 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       }
       const first = seen.get(k);
       if (first !== undefined) {
+        if (first.offset === at.offset) return PASS;
         if (windowMs === undefined) return { ok: false, message: `duplicate key ${JSON.stringify(k)} among the last ${lastN} keys` };
         // An out-of-order record may meet an entry the front eviction has not reached yet.
-        if (Math.abs(at.record - first) < windowMs) {
-          return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${Math.abs(at.record - first)} ms earlier in record time (window ${windowMs} ms)` };
+        const apart = Math.abs(at.record - first.t);
+        if (apart < windowMs) {
+          return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${apart} ms earlier in record time (window ${windowMs} ms)` };
         }
         seen.delete(k);
       } else if (seen.size >= spec.maxKeys) {
         return capacityFailure(spec.maxKeys);
       }
       if (windowMs !== undefined) {
-        seen.set(k, at.record);
-        sink(k, String(at.record));
+        seen.set(k, { t: at.record, offset: at.offset });
+        sink(k, `${at.record}@${at.offset}`);
       } else {
         counter++;
-        seen.set(k, counter);
-        sink(k, String(counter));
+        seen.set(k, { t: counter, offset: at.offset });
+        sink(k, `${counter}@${at.offset}`);
         if (seen.size > lastN!) {
           const oldest = seen.keys().next().value!;
           seen.delete(oldest);
@@ -72,16 +80,17 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
     restore(k: string, value: string | null): void {
       seen.delete(k);
       if (value === null) return;
-      const n = Number(value);
-      if (!Number.isSafeInteger(n)) return;
+      const at = value.indexOf("@");
+      const n = Number(value.slice(0, at));
+      const offset = Number(value.slice(at + 1));
+      if (at < 0 || !Number.isSafeInteger(n) || !Number.isSafeInteger(offset)) return;
+      seen.set(k, { t: n, offset });
       if (windowMs !== undefined) {
-        seen.set(k, n);
         if (n > streamTime) {
           streamTime = n;
           evictWindow();
         }
       } else {
-        seen.set(k, n);
         if (n > counter) counter = n;
       }
     },
