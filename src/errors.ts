@@ -36,6 +36,8 @@ export type ErrorCode =
   // kafka
   | "dead-letter"
   | "send-failed"
+  /** Restoring stateful rules' state from its changelog, or writing the changelog, failed (retriable). */
+  | "state-store"
   /** A Kafka client package kontract was asked to use is not installed. */
   | "client-missing"
   | "usage";

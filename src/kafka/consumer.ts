@@ -20,6 +20,8 @@ import { overlay } from "./overlay.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter } from "./reports.js";
+import { statefulStage, type StatefulOptions } from "./stateful.js";
+import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
 export interface ConsumerSideOptions extends SubjectOptions {
@@ -60,6 +62,11 @@ export interface ContractConsumerOptions extends ContractsOptions {
    * `signReplay` with one of them (see docs/kafka.md, "Replay and proof of origin").
    */
   replay?: ReplayOptions;
+  /**
+   * Runs the contracts' stateful rules (docs/stateful.md), their state kept in changelog topics.
+   * Without it, stateful rules are not run (they are `disabled` for every other reader).
+   */
+  stateful?: StatefulOptions;
 }
 
 /** A record as the handler sees it. `M`: the client's consumed record type. */
@@ -206,6 +213,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const poisonPolicy = options.poisonPill ?? "dlq";
   const retryErrors = (options.onError ?? "stop") === "retry";
   const verifyReplay = options.replay ? replayVerifier(options.replay) : undefined;
+  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
+  const stateful = options.stateful ? statefulStage(options.stateful) : undefined;
+  if (stateful) stateful.watchRebalances(consumer);
   const sender = createDeadLetterSender({
     producer: options.dlq?.producer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
@@ -243,9 +253,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return r instanceof Promise ? r.then((v) => afterValue(topic, partition, message, key, keyViolations, v)) : afterValue(topic, partition, message, key, keyViolations, r);
   }
 
-  function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): Decoded {
+  function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
+    const judged = stateful?.judge(topic, partition, message, r.reader.plan, r.value);
+    if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.outcome.violations), message);
+  }
+
+  /** After the stateful rules: a failure stops the record as a READ rule's would. */
+  function afterStateful(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: Extract<SideResult, { kind: "deserialized" }>, o: Outcome | undefined): Decoded {
+    const read = mergeViolations(keyViolations, r.outcome.violations);
+    if (o?.kind === "failed") return stop(topic, partition, message, false, { kind: "failed", outcome: o, writer: r.writer, reader: r.reader }, read);
+    return new DecodedRecord(key as K | Buffer | null, r.value as V | null, o === undefined ? read : mergeViolations(read, o.violations), message);
   }
 
   /** A side that stops the record: throws for ERROR and poisonPill "fail", else builds its dead letter. */
@@ -277,6 +296,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       try {
         let d = decode(payload.topic, payload.partition, payload.message);
         if (d instanceof Promise) d = await d;
+        if (stateful?.dirty) await stateful.flush();
         if (d instanceof DeadRecord) return await deadLetter([d]);
         // Field by field: an object spread of kafkajs's payload costs microseconds per record.
         const { topic, partition, message, heartbeat, pause } = payload;
@@ -318,6 +338,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         failed = true;
       }
       const { n, good, dead, deadAt } = state;
+      // The state changes of the records decoded so far are durable before any of their offsets moves.
+      if (stateful?.dirty) await stateful.flush();
 
       let resolveOffset = payload.resolveOffset;
       if (dead && deadAt) {

@@ -185,12 +185,17 @@ export interface DeadLetterSenderOptions {
   timeout?: number;
 }
 
+/** The producer on the client port: given one, or wrapped. */
+export function asProducerPort(p: BatchSender | ProducerPort): ProducerPort {
+  return isPort(p) ? p : producerPort(p);
+}
+
 function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
   return typeof (p as Partial<ProducerPort>).write === "function" && typeof (p as Partial<ProducerPort>).client === "string";
 }
 
 export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLetterSender {
-  const port = options.producer === undefined ? undefined : isPort(options.producer) ? options.producer : producerPort(options.producer);
+  const port = options.producer === undefined ? undefined : asProducerPort(options.producer);
   return {
     async send(records) {
       if (records.length === 0) return { placements: [], records: [] };

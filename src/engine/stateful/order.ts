@@ -16,7 +16,7 @@ const PASS: RuleResult = { ok: true, value: true };
 interface Last {
   readonly seq: Sequence;
   readonly at: number;
-  /** The offset of the record that set it: that record again passes, as it did. */
+  /** The offset of the record that set it: it and earlier records delivered again are not judged again. */
   readonly offset: number;
 }
 
@@ -61,7 +61,9 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
         remember(k, seq, at);
         return PASS;
       }
-      if (prev.offset === at.offset) return PASS;
+      // Delivered again: judged already, when the key's state was at or before this record. Its first
+      // verdict is not kept; judging it against later records would fail every replayed record.
+      if (at.offset <= prev.offset) return PASS;
       const order = compareSequences(seq, prev.seq);
       if (order === undefined) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} cannot be compared with the previous ${show(prev.seq)}` };
       if (order <= 0) return { ok: false, message: `key ${JSON.stringify(k)}: sequence ${show(seq)} does not increase (previous ${show(prev.seq)})` };

@@ -1,0 +1,163 @@
+/**
+ * Stateful rules end to end on the real broker and registry (docs/stateful.md): uniqueness and
+ * per-key order judged by the contract consumer, state written to its changelog topic, and a
+ * second consumer restoring that state, so a duplicate is still a duplicate after the move and
+ * a record delivered again is not its own duplicate. Once per client under test.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Producer } from "kafkajs";
+import type { Contract, Rule } from "../../src/contract/model.js";
+import type { Violation } from "../../src/errors.js";
+import { changelogTopic, connectKafka, contractConsumer, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
+import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
+
+const rules = (dlq: string): Rule[] => [
+  { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+  { name: "seqIncreases", kind: "CONDITION", mode: "READ", type: "STATEFUL_ORDER", expr: "message.seq", params: { "order.key": "message.customer" }, onFailure: "NONE", disabled: true },
+];
+
+const contract = (dlq: string): Contract => ({
+  schemaType: "JSON",
+  schema: JSON.stringify({
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: uniqueIdent("stateful"),
+    type: "object",
+    properties: { id: { type: "string" }, customer: { type: "string" }, seq: { type: "integer" } },
+    required: ["id", "customer", "seq"],
+  }),
+  ruleSet: { domainRules: rules(dlq) },
+});
+
+interface Order {
+  id: string;
+  customer: string;
+  seq: number;
+}
+
+interface Seen {
+  readonly passed: { id: string; offset: string; violations: string[] }[];
+  readonly dead: ConsumedDeadLetter[];
+}
+
+let infra: Infra;
+let access: KafkaAccess;
+
+before(async () => {
+  infra = await ensureInfra();
+  access = await connectKafka("kafkajs", infra.brokers);
+});
+
+for (const client of clientsUnderTest(() => infra)) {
+  describe(`stateful rules on ${client.name}`, () => {
+    let producer: Producer;
+
+    before(async () => {
+      producer = await client.producer();
+    });
+
+    after(async () => {
+      await producer?.disconnect();
+    });
+
+    async function topicWithContract(): Promise<{ topic: string; dlq: string }> {
+      const topic = uniqueName(`stateful-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [topic, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      return { topic, dlq };
+    }
+
+    async function produce(topic: string, orders: Order[]): Promise<void> {
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map((value) => ({ value })) });
+    }
+
+    /** Runs a stateful contract consumer of `group` until `count` records were handled or dead-lettered, then disconnects it. */
+    async function consume(c: ClientUnderTest, topic: string, group: string, applicationId: string, count: number): Promise<Seen> {
+      const seen: Seen = { passed: [], dead: [] };
+      const consumer = contractConsumer(c.consumer({ groupId: group }), {
+        registry: registryFor(infra),
+        key: false,
+        dlq: { producer },
+        stateful: { applicationId, access, producer },
+        onDeadLetter: (d) => void seen.dead.push(d),
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ value, message, violations }) => {
+            seen.passed.push({ id: (value as Order).id, offset: message.offset, violations: violations.map((v: Violation) => `${v.rule}: ${v.message}`) });
+          },
+        });
+        await waitFor(() => seen.passed.length + seen.dead.length >= count, { timeoutMs: 60_000, what: `${count} record(s) of ${topic}` });
+      } finally {
+        await consumer.disconnect();
+      }
+      return seen;
+    }
+
+    it("judges duplicates and order end to end, dead-letters the duplicate and writes the state to its changelog", async () => {
+      const { topic, dlq } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+        { id: "a", customer: "c2", seq: 1 },
+        { id: "c", customer: "c1", seq: 2 },
+      ]);
+      const seen = await consume(client, topic, uniqueName("g"), applicationId, 4);
+      assert.deepEqual(seen.passed, [
+        { id: "a", offset: "0", violations: [] },
+        { id: "b", offset: "1", violations: [] },
+        { id: "c", offset: "3", violations: ['seqIncreases: key "c1": sequence 2 does not increase (previous 2)'] },
+      ]);
+      assert.deepEqual(seen.dead.map((d) => [d.offset, d.rule, d.dlqTopic]), [["2", "idUnique", dlq]]);
+      assert.match(seen.dead[0]!.violations.at(-1)!.message, /^duplicate key "a", first seen \d+ ms earlier in record time \(window 3600000 ms\)$/);
+      const logged = await readAll(kafkaFor(infra), [changelogTopic(applicationId, topic, "idUnique"), changelogTopic(applicationId, topic, "seqIncreases")]);
+      assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "idUnique"))!.map((m) => m.key!.toString()), ["a", "b", "c"]);
+      assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "seqIncreases"))!.map((m) => m.key!.toString()), ["c1", "c1", "c2"]);
+    });
+
+    it("a second consumer of the group restores the state from the changelog and still judges the duplicate", async () => {
+      const { topic } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      const group = uniqueName("g");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+      ]);
+      const first = await consume(client, topic, group, applicationId, 2);
+      assert.deepEqual(first.passed.map((p) => p.id), ["a", "b"]);
+      await produce(topic, [
+        { id: "a", customer: "c2", seq: 1 },
+        { id: "d", customer: "c1", seq: 1 },
+        { id: "e", customer: "c1", seq: 3 },
+      ]);
+      // The same group: it resumes after b, with no record of a or of c1's sequence but the changelog's.
+      const second = await consume(client, topic, group, applicationId, 3);
+      assert.deepEqual(second.dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.deepEqual(second.passed, [
+        { id: "d", offset: "3", violations: ['seqIncreases: key "c1": sequence 1 does not increase (previous 2)'] },
+        { id: "e", offset: "4", violations: [] },
+      ]);
+    });
+
+    it("a consumer that reads the records again (nothing committed) restores the state and does not take them for their own duplicates", async () => {
+      const { topic } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+        { id: "a", customer: "c1", seq: 3 },
+      ]);
+      const first = await consume(client, topic, uniqueName("g"), applicationId, 3);
+      // A new group has no committed offset, as after a crash before the first commit: everything comes again.
+      const again = await consume(client, topic, uniqueName("g"), applicationId, 3);
+      const verdicts = (s: Seen) => ({ passed: s.passed.map((p) => [p.offset, p.id, p.violations]), dead: s.dead.map((d) => [d.offset, d.rule]) });
+      assert.deepEqual(verdicts(again), verdicts(first));
+      assert.deepEqual(verdicts(first).dead, [["2", "idUnique"]]);
+    });
+  });
+}
