@@ -216,7 +216,12 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
     },
     watchRebalances(consumer) {
       const c = consumer as { on?: (event: string, listener: () => void) => unknown; events?: { GROUP_JOIN?: unknown } };
-      if (typeof c.on === "function" && typeof c.events?.GROUP_JOIN === "string") c.on(c.events.GROUP_JOIN, () => this.forget());
+      try {
+        const join = c.events?.GROUP_JOIN;
+        if (typeof c.on === "function" && typeof join === "string") c.on(join, () => this.forget());
+      } catch {
+        // The Confluent client's KafkaJS API has `events` and `on`, which throw "Not implemented".
+      }
     },
     close() {
       clearInterval(timer);
