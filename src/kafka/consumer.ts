@@ -20,7 +20,7 @@ import { overlay } from "./overlay.js";
 import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter } from "./reports.js";
-import { statefulStage, type StatefulOptions } from "./stateful.js";
+import { closingWith, statefulStage, type StatefulOptions } from "./stateful.js";
 import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
@@ -377,6 +377,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   return overlay(consumer, {
     ...port.methods,
+    ...(stateful ? closingWith(consumer, port.methods ?? {}, stateful) : {}),
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).

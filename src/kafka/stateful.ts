@@ -16,7 +16,7 @@ import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { asProducerPort } from "./dlq.js";
-import { readTopic, type KafkaAccess } from "./dead-letter-tools.js";
+import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { KontractError } from "../errors.js";
 
 export interface StatefulOptions {
@@ -66,8 +66,8 @@ export interface StatefulStage {
    * partition that moved away and back is restored with what its other owner wrote meanwhile.
    */
   watchRebalances(consumer: object): void;
-  /** Stops the timers. */
-  close(): void;
+  /** Stops the timers and the readers of reference topics. */
+  close(): Promise<void>;
 }
 
 interface Held {
@@ -82,14 +82,45 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
   const port = asProducerPort(options.producer);
   const clock = options.clock ?? Date.now;
   const held = new Map<string, Held>();
-  const tables = new Map<string, ReferenceTable>();
+  const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
   const created = new Map<string, Promise<void>>();
   let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
+  // A reference topic read as a table, from its beginning and then as it grows, for as long as the stage runs.
   const table = (topic: string): ReferenceTable => {
     let t = tables.get(topic);
-    if (t === undefined) tables.set(topic, (t = referenceTable()));
-    return t;
+    if (t === undefined) {
+      t = follow(topic);
+      tables.set(topic, t);
+    }
+    return t.table;
   };
+
+  function follow(topic: string): { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> } {
+    const t = referenceTable();
+    let caughtUp: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    const stop = (async () => {
+      const admin = options.access.kafka.admin();
+      await admin.connect();
+      let ends: Map<number, bigint>;
+      try {
+        ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+      } finally {
+        await admin.disconnect();
+      }
+      const behind = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
+      if (behind.size === 0) caughtUp();
+      const consumer = await readFromBeginning(options.access, topic, "kontract-reference", (batch) => {
+        for (const m of batch.messages) if (m.key !== null) t.apply(m.key.toString("utf8"), m.value !== null);
+        if (behind.has(batch.partition) && BigInt(batch.lastOffset()) >= ends.get(batch.partition)! - 1n) {
+          behind.delete(batch.partition);
+          if (behind.size === 0) caughtUp();
+        }
+      });
+      return () => consumer.disconnect();
+    })();
+    return { table: t, ready: Promise.race([ready, stop.then(() => ready)]), stop };
+  }
 
   const collect = (h: Held): void => {
     for (const change of h.state.drain()) pending.push({ topic: h.topic, partition: h.partition, change });
@@ -142,6 +173,8 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
       ready.catch(() => created.delete(key));
     }
     await ready;
+    // As a GlobalKTable: the reference tables are read to their end before the first record is judged.
+    await Promise.all(referenceTopics(plan).map((topic) => (table(topic), tables.get(topic)!.ready)));
     for (const rule of h.state.rules) {
       const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
       for (const { partition, message } of records) {
@@ -223,8 +256,44 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
         // The Confluent client's KafkaJS API has `events` and `on`, which throw "Not implemented".
       }
     },
-    close() {
+    async close() {
       clearInterval(timer);
+      await Promise.all([...tables.values()].map(async (t) => (await t.stop)()));
+      tables.clear();
     },
   };
+}
+
+/** The reference topics a contract's stateful rules read. */
+function referenceTopics(plan: ContractPlan): string[] {
+  const topics = new Set<string>();
+  for (const rule of statefulRules(plan.contract.ruleSet)) {
+    try {
+      const spec = statefulSpec(rule);
+      if (spec.type === "STATEFUL_REFERENCE") topics.add(spec.topic);
+    } catch {
+      // a rule that does not compile reads nothing
+    }
+  }
+  return [...topics];
+}
+
+/**
+ * The consumer's `disconnect` and `close` (whichever it has; `methods` are the wrapper's own, which
+ * take precedence), each also closing the stage once the consumer is closed.
+ */
+export function closingWith(consumer: object, methods: object, stage: StatefulStage): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of ["disconnect", "close"]) {
+    const original = (methods as Record<string, unknown>)[name] ?? (consumer as Record<string, unknown>)[name];
+    if (typeof original !== "function") continue;
+    out[name] = async (...args) => {
+      try {
+        return await (original as (...a: unknown[]) => Promise<unknown>).apply(consumer, args);
+      } finally {
+        await stage.close();
+      }
+    };
+  }
+  return out;
 }

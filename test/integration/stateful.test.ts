@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
-import { changelogTopic, connectKafka, contractConsumer, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
+import { changelogTopic, connectKafka, contractConsumer, type GroupReport, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
 
@@ -18,22 +18,24 @@ const rules = (dlq: string): Rule[] => [
   { name: "seqIncreases", kind: "CONDITION", mode: "READ", type: "STATEFUL_ORDER", expr: "message.seq", params: { "order.key": "message.customer" }, onFailure: "NONE", disabled: true },
 ];
 
-const contract = (dlq: string): Contract => ({
+const contract = (dlq: string, domainRules: Rule[] = rules(dlq)): Contract => ({
   schemaType: "JSON",
   schema: JSON.stringify({
     $schema: "http://json-schema.org/draft-07/schema#",
     title: uniqueIdent("stateful"),
     type: "object",
-    properties: { id: { type: "string" }, customer: { type: "string" }, seq: { type: "integer" } },
+    properties: { id: { type: "string" }, customer: { type: "string" }, seq: { type: "integer" }, order: { type: "string" }, parts: { type: "integer" } },
     required: ["id", "customer", "seq"],
   }),
-  ruleSet: { domainRules: rules(dlq) },
+  ruleSet: { domainRules },
 });
 
 interface Order {
   id: string;
   customer: string;
   seq: number;
+  order?: string;
+  parts?: number;
 }
 
 interface Seen {
@@ -61,11 +63,11 @@ for (const client of clientsUnderTest(() => infra)) {
       await producer?.disconnect();
     });
 
-    async function topicWithContract(): Promise<{ topic: string; dlq: string }> {
+    async function topicWithContract(domainRules?: (dlq: string) => Rule[]): Promise<{ topic: string; dlq: string }> {
       const topic = uniqueName(`stateful-${client.name}`);
       const dlq = `${topic}.dlq`;
       await createTopics(kafkaFor(infra), [topic, dlq]);
-      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      await register(registryFor(infra), `${topic}-value`, contract(dlq, domainRules?.(dlq)));
       return { topic, dlq };
     }
 
@@ -74,13 +76,13 @@ for (const client of clientsUnderTest(() => infra)) {
     }
 
     /** Runs a stateful contract consumer of `group` until `count` records were handled or dead-lettered, then disconnects it. */
-    async function consume(c: ClientUnderTest, topic: string, group: string, applicationId: string, count: number): Promise<Seen> {
+    async function consume(c: ClientUnderTest, topic: string, group: string, applicationId: string, count: number, extra: { onGroup?: (r: GroupReport) => void; until?: () => boolean; started?: () => Promise<void> } = {}): Promise<Seen> {
       const seen: Seen = { passed: [], dead: [] };
       const consumer = contractConsumer(c.consumer({ groupId: group }), {
         registry: registryFor(infra),
         key: false,
         dlq: { producer },
-        stateful: { applicationId, access, producer },
+        stateful: { applicationId, access, producer, timerIntervalMs: 100, ...(extra.onGroup ? { onGroup: extra.onGroup } : {}) },
         onDeadLetter: (d) => void seen.dead.push(d),
       });
       await consumer.connect();
@@ -91,7 +93,8 @@ for (const client of clientsUnderTest(() => infra)) {
             seen.passed.push({ id: (value as Order).id, offset: message.offset, violations: violations.map((v: Violation) => `${v.rule}: ${v.message}`) });
           },
         });
-        await waitFor(() => seen.passed.length + seen.dead.length >= count, { timeoutMs: 60_000, what: `${count} record(s) of ${topic}` });
+        await extra.started?.();
+        await waitFor(() => seen.passed.length + seen.dead.length >= count && (extra.until?.() ?? true), { timeoutMs: 60_000, what: `${count} record(s) of ${topic}` });
       } finally {
         await consumer.disconnect();
       }
@@ -158,6 +161,62 @@ for (const client of clientsUnderTest(() => infra)) {
       const verdicts = (s: Seen) => ({ passed: s.passed.map((p) => [p.offset, p.id, p.violations]), dead: s.dead.map((d) => [d.offset, d.rule]) });
       assert.deepEqual(verdicts(again), verdicts(first));
       assert.deepEqual(verdicts(first).dead, [["2", "idUnique"]]);
+    });
+
+    it("referential integrity: keys of the reference topic pass, deleted and unknown ones fail, and a late key is waited for", async () => {
+      const customers = uniqueName(`customers-${client.name}`);
+      await createTopics(kafkaFor(infra), [{ topic: customers, configEntries: [{ name: "cleanup.policy", value: "compact" }] }]);
+      await producer.send({ topic: customers, messages: [{ key: "c1", value: "Ada" }, { key: "c2", value: "Bob" }, { key: "c2", value: null }] });
+      const { topic } = await topicWithContract((dlq) => [
+        { name: "customerKnown", kind: "CONDITION", mode: "READ", type: "STATEFUL_REFERENCE", expr: "message.customer", params: { "reference.topic": customers, "reference.wait": "10s", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+      ]);
+      await produce(topic, [
+        { id: "o1", customer: "c1", seq: 1 },
+        { id: "o2", customer: "c5", seq: 1 },
+      ]);
+      // c5 arrives after the order that names it: the order waits for it (up to reference.wait).
+      const seen = await consume(client, topic, uniqueName("g"), uniqueName("app"), 2, {
+        started: async () => void (await producer.send({ topic: customers, messages: [{ key: "c5", value: "Eve" }] })),
+      });
+      assert.deepEqual(seen.passed.map((p) => p.id), ["o1", "o2"]);
+      await produce(topic, [{ id: "o3", customer: "c2", seq: 1 }]);
+      const more = await consume(client, topic, uniqueName("g"), uniqueName("app"), 3);
+      assert.deepEqual(more.passed.map((p) => p.id), ["o1", "o2"]);
+      assert.deepEqual(more.dead.map((d) => [d.offset, d.rule]), [["2", "customerKnown"]], "c2 was deleted by its tombstone");
+      assert.match(more.dead[0]!.violations.at(-1)!.message, /key "c2" is not in the reference topic/);
+    });
+
+    it("completeness: a complete order is reported, and an incomplete one times out on the wall clock with no more traffic", async () => {
+      const { topic } = await topicWithContract(() => [
+        {
+          name: "allParts",
+          kind: "CONDITION",
+          mode: "READ",
+          type: "STATEFUL_COMPLETE",
+          expr: "message.id",
+          params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": "3s" },
+          onFailure: "NONE",
+          disabled: true,
+        },
+      ]);
+      await produce(topic, [
+        { id: "o1", customer: "c1", seq: 0, parts: 2 },
+        { id: "o1-a", customer: "c1", seq: 1, order: "o1" },
+        { id: "o2", customer: "c1", seq: 0, parts: 3 },
+        { id: "o1-b", customer: "c1", seq: 2, order: "o1" },
+        { id: "o2-a", customer: "c1", seq: 1, order: "o2" },
+      ]);
+      const groups: GroupReport[] = [];
+      await consume(client, topic, uniqueName("g"), uniqueName("app"), 5, { onGroup: (r) => void groups.push(r), until: () => groups.some((g) => !g.event.complete) });
+      assert.deepEqual(
+        groups.map((g) => [g.event.key, g.event.complete, g.event.expected, g.event.arrived]),
+        [
+          ["o1", true, 2, 2],
+          ["o2", false, 3, 1],
+        ],
+      );
+      const timedOut = groups[1]!.outcome;
+      assert.ok(timedOut.kind === "passed" && timedOut.violations[0]!.message === 'parent "o2": 1 of 3 part(s) arrived within 3000 ms; 2 missing', JSON.stringify(timedOut));
     });
   });
 }
