@@ -45,7 +45,8 @@ function externalPackagesButJson() {
 // is built for this Node): on an older Node they run in a second process, on the Node of versions.env.
 const clientsAt = args.indexOf("--clients");
 const clients = clientsAt >= 0 ? args[clientsAt + 1].split(",") : basename(entry) === "kafka.bench.ts" ? ["kafkajs", "confluent", "platformatic"] : [];
-const withClients = (list) => [...args.filter((_, i) => i !== clientsAt && i !== clientsAt + 1), ...(list.length > 0 ? ["--clients", list.join(",")] : [])];
+// Without --clients, clientsAt is -1: then nothing is dropped (index 0 would be, by clientsAt + 1).
+const withClients = (list) => [...args.filter((_, i) => clientsAt < 0 || (i !== clientsAt && i !== clientsAt + 1)), ...(list.length > 0 ? ["--clients", list.join(",")] : [])];
 const apart = clients.includes("platformatic") && !runsPlatformatic();
 const here = apart ? clients.filter((c) => c !== "platformatic") : clients;
 

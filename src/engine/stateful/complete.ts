@@ -6,17 +6,19 @@
  * Time is wall-clock time, from the first message of the group (parent or
  * part), and `expire(now)` runs on a timer, not on the next message: with no
  * more traffic the group still closes (Flink CEP's FLINK-15160 is the flaw not
- * copied). Deadlines grow with arrival order, so the Map's front is always the
- * next one due. Closed groups are tombstoned.
+ * copied). Deadlines grow with arrival order, so a queue of groups in arrival
+ * order has the next one due at its front. Closed groups are tombstoned.
  */
 import type { CompleteSpec } from "../../contract/stateful.js";
 import type { RuleResult } from "../types.js";
+import { queue, type Queue } from "./queue.js";
 import type { ChangeSink, GroupEvent, Moment, TimedMachine } from "./types.js";
 import { capacityFailure, keyText, type Evaluate } from "./values.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
 interface Group {
+  readonly key: string;
   expected: number | undefined;
   arrived: number;
   readonly due: number;
@@ -33,15 +35,25 @@ export interface CompleteExprs {
 
 export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: ChangeSink): TimedMachine {
   const groups = new Map<string, Group>();
+  // Open groups by deadline; a group closed since is skipped.
+  let due: Queue<Group> = queue();
   let done: GroupEvent[] = [];
   // Restore reads groups in changelog order (last update), not deadline order: sort once before the timers look.
   let unsorted = false;
   const settle = (): void => {
     if (!unsorted) return;
     unsorted = false;
-    const sorted = [...groups].sort((a, b) => a[1].due - b[1].due);
-    groups.clear();
-    for (const [k, g] of sorted) groups.set(k, g);
+    due = queue();
+    for (const g of [...groups.values()].sort((a, b) => a.due - b.due)) due.push(g);
+  };
+  /** The open group due first, dropping closed ones from the front. */
+  const front = (): Group | undefined => {
+    settle();
+    for (let g = due.peek(); g !== undefined; g = due.peek()) {
+      if (groups.get(g.key) === g) return g;
+      due.shift();
+    }
+    return undefined;
   };
 
   const save = (k: string, g: Group): void => sink(k, JSON.stringify({ n: g.expected ?? null, a: g.arrived, d: g.due, o: g.last }));
@@ -73,8 +85,9 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       let g = groups.get(k);
       if (g === undefined) {
         if (groups.size >= spec.maxKeys) return capacityFailure(spec.maxKeys);
-        g = { expected: undefined, arrived: 0, due: at.now + spec.withinMs, last: -1 };
+        g = { key: k, expected: undefined, arrived: 0, due: at.now + spec.withinMs, last: -1 };
         groups.set(k, g);
+        due.push(g);
       } else if (at.offset <= g.last) {
         return PASS;
       }
@@ -91,11 +104,10 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
     },
 
     expire(now: number): GroupEvent[] {
-      settle();
       const out: GroupEvent[] = [];
-      for (const [k, g] of groups) {
-        if (g.due > now) break;
-        out.push(close(k, g, false));
+      for (let g = front(); g !== undefined && g.due <= now; g = front()) {
+        due.shift();
+        out.push(close(g.key, g, false));
       }
       return out;
     },
@@ -107,9 +119,7 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
     },
 
     nextDue(): number | undefined {
-      settle();
-      for (const g of groups.values()) return g.due;
-      return undefined;
+      return front()?.due;
     },
 
     restore(k: string, value: string | null): void {
@@ -118,7 +128,7 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       try {
         const v = JSON.parse(value) as { n?: unknown; a?: unknown; d?: unknown; o?: unknown };
         if (typeof v.a === "number" && typeof v.d === "number" && typeof v.o === "number") {
-          groups.set(k, { expected: typeof v.n === "number" ? v.n : undefined, arrived: v.a, due: v.d, last: v.o });
+          groups.set(k, { key: k, expected: typeof v.n === "number" ? v.n : undefined, arrived: v.a, due: v.d, last: v.o });
           unsorted = true;
         }
       } catch {

@@ -2,18 +2,19 @@
  * STATEFUL_ORDER: within a key, a sequence must increase; with
  * `order.contiguous`, a jump of more than 1 is reported as a gap.
  *
- * State: key → last sequence and the record time it came at, in a Map kept in
- * order of last update so the TTL eviction (`order.ttl`) looks only at its
- * front. Evictions are tombstoned.
+ * State: key → last sequence and the record time it came at; a queue in order of
+ * update says which key the TTL (`order.ttl`) forgets next. Evictions are tombstoned.
  */
 import type { OrderSpec } from "../../contract/stateful.js";
 import type { RuleResult } from "../types.js";
+import { queue } from "./queue.js";
 import type { ChangeSink, Moment, StateMachine } from "./types.js";
 import { capacityFailure, compareSequences, decodeSequence, encodeSequence, keyText, sequenceValue, type Evaluate, type Sequence } from "./values.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
 interface Last {
+  readonly key: string;
   readonly seq: Sequence;
   readonly at: number;
   /** The offset of the record that set it: it and earlier records delivered again are not judged again. */
@@ -23,21 +24,28 @@ interface Last {
 export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate, sink: ChangeSink): StateMachine {
   const last = new Map<string, Last>();
   const ttlMs = spec.ttlMs;
+  // Entries in order of update, for the TTL only; one replaced since is skipped.
+  const updates = queue<Last>();
   let streamTime = -Infinity;
 
   const evictIdle = (): void => {
     if (ttlMs === undefined) return;
     const horizon = streamTime - ttlMs;
-    for (const [k, v] of last) {
-      if (v.at > horizon) break;
-      last.delete(k);
-      sink(k, null);
+    for (let e = updates.peek(); e !== undefined && e.at <= horizon; e = updates.peek()) {
+      updates.shift();
+      if (last.get(e.key) !== e) continue;
+      last.delete(e.key);
+      sink(e.key, null);
     }
   };
 
+  const set = (e: Last): void => {
+    last.set(e.key, e);
+    if (ttlMs !== undefined) updates.push(e);
+  };
+
   const remember = (k: string, seq: Sequence, at: Moment): void => {
-    last.delete(k);
-    last.set(k, { seq, at: at.record, offset: at.offset });
+    set({ key: k, seq, at: at.record, offset: at.offset });
     sink(k, JSON.stringify({ s: encodeSequence(seq), t: at.record, o: at.offset }));
   };
 
@@ -87,7 +95,7 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
       }
       const seq = typeof parsed.s === "string" ? decodeSequence(parsed.s) : undefined;
       if (seq === undefined || typeof parsed.t !== "number" || typeof parsed.o !== "number") return;
-      last.set(k, { seq, at: parsed.t, offset: parsed.o });
+      set({ key: k, seq, at: parsed.t, offset: parsed.o });
       if (parsed.t > streamTime) streamTime = parsed.t;
     },
 

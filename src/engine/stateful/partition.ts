@@ -116,7 +116,13 @@ export function statefulPartition(
         }
       }
       machines.set(rule.name, machine);
-      return { async: false, run: (message): RuleResult => machine.check(message, moment) };
+      const passes = machine.passes;
+      return {
+        async: false,
+        run: (message): RuleResult => machine.check(message, moment),
+        // Records the message when it passes (see StateMachine.passes): the engine then skips run().
+        ...(passes === undefined ? {} : { passes: (message: unknown) => passes(message, moment) }),
+      };
     },
   });
   const executors = new Map<string, RuleExecutor>();

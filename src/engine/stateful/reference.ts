@@ -30,6 +30,10 @@ export function referenceMachine(spec: ReferenceSpec, key: Evaluate, table: Refe
     return keyText(r.value, "the reference key");
   };
   return {
+    passes(message: unknown): boolean {
+      const r = key(message);
+      return !("ok" in r) && typeof r.value === "string" && table.has(r.value);
+    },
     check(message: unknown): RuleResult {
       const k = keyOf(message);
       if (typeof k !== "string") return k;

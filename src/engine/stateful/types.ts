@@ -25,6 +25,11 @@ export type ChangeSink = (key: string, value: string | null) => void;
 export interface StateMachine {
   /** Judges a message and updates the state (recording every change in the sink). */
   check(message: unknown, at: Moment): RuleResult;
+  /**
+   * The fast path: when the message passes, records it as `check` would and returns true; otherwise
+   * changes nothing and returns false (then `check` says why). Spares the engine its run state.
+   */
+  passes?(message: unknown, at: Moment): boolean;
   /** Applies one changelog entry, as read back on restore. Never writes to the sink. */
   restore(key: string, value: string | null): void;
   /** Keys held now. */

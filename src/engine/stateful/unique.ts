@@ -2,14 +2,15 @@
  * STATEFUL_UNIQUE: a key must not repeat within a window of record time, or
  * among the last N distinct keys.
  *
- * State: key → record time (window) or arrival counter (last N), in a Map kept
- * in arrival order, so eviction only looks at its front. Window entries are not
- * tombstoned: the changelog's retention drops them (as Kafka Streams' window
- * stores do), and restore evicts what is older than the window. Last-N evictions
- * are tombstoned, since no retention knows about counts.
+ * State: key → when (record time, or arrival counter for last N) and at which
+ * offset it was first seen; a queue in arrival order says what to evict next.
+ * Window entries are not tombstoned: the changelog's retention drops them (as
+ * Kafka Streams' window stores do), and restore evicts what is older than the
+ * window. Last-N evictions are tombstoned, since no retention knows about counts.
  */
 import type { UniqueSpec } from "../../contract/stateful.js";
 import type { RuleResult } from "../types.js";
+import { queue } from "./queue.js";
 import type { ChangeSink, Moment, StateMachine } from "./types.js";
 import { capacityFailure, keyText, type Evaluate } from "./values.js";
 
@@ -17,12 +18,15 @@ const PASS: RuleResult = { ok: true, value: true };
 
 /** When (record time, or arrival counter for last N) and at which offset a key was first seen. */
 interface Seen {
+  readonly key: string;
   readonly t: number;
   readonly offset: number;
 }
 
 export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink): StateMachine {
   const seen = new Map<string, Seen>();
+  // Entries in arrival order; one no longer in `seen` (re-seen after its window) is skipped.
+  const order = queue<Seen>();
   const windowMs = spec.windowMs;
   const lastN = spec.lastN;
   /** The highest record time seen: the window ends there. */
@@ -30,51 +34,64 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
   let counter = 0;
 
   const evictWindow = (): void => {
-    if (windowMs === undefined) return;
-    const horizon = streamTime - windowMs;
-    for (const [k, { t }] of seen) {
-      if (t > horizon) break;
-      seen.delete(k);
+    const horizon = streamTime - windowMs!;
+    for (let e = order.peek(); e !== undefined && e.t <= horizon; e = order.peek()) {
+      order.shift();
+      if (seen.get(e.key) === e) seen.delete(e.key);
     }
+  };
+  const remember = (e: Seen): void => {
+    seen.set(e.key, e);
+    order.push(e);
+  };
+
+  /** Records a key not held (or held past its window); false when it is a duplicate or the state is full. */
+  const accept = (k: string, at: Moment): boolean => {
+    if (windowMs !== undefined && at.record > streamTime) {
+      streamTime = at.record;
+      evictWindow();
+    }
+    const first = seen.get(k);
+    if (first !== undefined) {
+      if (first.offset === at.offset) return true;
+      if (windowMs === undefined || Math.abs(at.record - first.t) < windowMs) return false;
+    } else if (seen.size >= spec.maxKeys) {
+      return false;
+    }
+    if (windowMs !== undefined) {
+      remember({ key: k, t: at.record, offset: at.offset });
+      sink(k, `${at.record}@${at.offset}`);
+    } else {
+      counter++;
+      remember({ key: k, t: counter, offset: at.offset });
+      sink(k, `${counter}@${at.offset}`);
+      while (seen.size > lastN!) {
+        const e = order.shift()!;
+        if (seen.get(e.key) !== e) continue;
+        seen.delete(e.key);
+        sink(e.key, null);
+      }
+    }
+    return true;
   };
 
   return {
+    passes(message: unknown, at: Moment): boolean {
+      const r = key(message);
+      if ("ok" in r || typeof r.value !== "string") return false;
+      return accept(r.value, at);
+    },
+
     check(message: unknown, at: Moment): RuleResult {
       const r = key(message);
       if ("ok" in r) return r;
       const k = keyText(r.value, "the key");
       if (typeof k !== "string") return k;
-      if (at.record > streamTime) {
-        streamTime = at.record;
-        evictWindow();
-      }
+      if (accept(k, at)) return PASS;
       const first = seen.get(k);
-      if (first !== undefined) {
-        if (first.offset === at.offset) return PASS;
-        if (windowMs === undefined) return { ok: false, message: `duplicate key ${JSON.stringify(k)} among the last ${lastN} keys` };
-        // An out-of-order record may meet an entry the front eviction has not reached yet.
-        const apart = Math.abs(at.record - first.t);
-        if (apart < windowMs) {
-          return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${apart} ms earlier in record time (window ${windowMs} ms)` };
-        }
-        seen.delete(k);
-      } else if (seen.size >= spec.maxKeys) {
-        return capacityFailure(spec.maxKeys);
-      }
-      if (windowMs !== undefined) {
-        seen.set(k, { t: at.record, offset: at.offset });
-        sink(k, `${at.record}@${at.offset}`);
-      } else {
-        counter++;
-        seen.set(k, { t: counter, offset: at.offset });
-        sink(k, `${counter}@${at.offset}`);
-        if (seen.size > lastN!) {
-          const oldest = seen.keys().next().value!;
-          seen.delete(oldest);
-          sink(oldest, null);
-        }
-      }
-      return PASS;
+      if (first === undefined) return capacityFailure(spec.maxKeys);
+      if (windowMs === undefined) return { ok: false, message: `duplicate key ${JSON.stringify(k)} among the last ${lastN} keys` };
+      return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${Math.abs(at.record - first.t)} ms earlier in record time (window ${windowMs} ms)` };
     },
 
     restore(k: string, value: string | null): void {
@@ -84,14 +101,14 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       const n = Number(value.slice(0, at));
       const offset = Number(value.slice(at + 1));
       if (at < 0 || !Number.isSafeInteger(n) || !Number.isSafeInteger(offset)) return;
-      seen.set(k, { t: n, offset });
+      remember({ key: k, t: n, offset });
       if (windowMs !== undefined) {
         if (n > streamTime) {
           streamTime = n;
           evictWindow();
         }
-      } else {
-        if (n > counter) counter = n;
+      } else if (n > counter) {
+        counter = n;
       }
     },
 
