@@ -218,5 +218,58 @@ for (const client of clientsUnderTest(() => infra)) {
       const timedOut = groups[1]!.outcome;
       assert.ok(timedOut.kind === "passed" && timedOut.violations[0]!.message === 'parent "o2": 1 of 3 part(s) arrived within 3000 ms; 2 missing', JSON.stringify(timedOut));
     });
+
+    it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
+      const topic = uniqueName(`stateful-scale-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      const send = async (orders: [number, Order][]) =>
+        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(infra),
+          key: false,
+          dlq: { producer },
+          stateful: { applicationId, access, producer },
+          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
+        return consumer;
+      };
+      await send([
+        [0, { id: "a0", customer: "c1", seq: 1 }],
+        [1, { id: "a1", customer: "c2", seq: 1 }],
+      ]);
+      const a = await start("A");
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        // A judges the first records alone, then B joins the group and A leaves it: B holds their state
+        // only through the changelog.
+        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
+        b = await start("B");
+        await a.disconnect();
+        await send([
+          [0, { id: "a0", customer: "c1", seq: 2 }],
+          [1, { id: "a1", customer: "c2", seq: 2 }],
+          [0, { id: "b0", customer: "c1", seq: 3 }],
+          [1, { id: "b1", customer: "c2", seq: 3 }],
+        ]);
+        await waitFor(() => seen.length >= 6, { timeoutMs: 90_000, what: "the four records after A left" });
+      } finally {
+        await b?.disconnect();
+        await a.disconnect().catch(() => undefined);
+      }
+      assert.ok(seen.slice(0, 2).every((r) => r.consumer === "A"), JSON.stringify(seen));
+      const after = seen.slice(2);
+      assert.ok(after.every((r) => r.consumer === "B"), JSON.stringify(seen));
+      assert.deepEqual(after.filter((r) => r.dead).map((r) => r.partition).sort(), [0, 1], `the duplicates of a0 and a1 are dead-lettered on both partitions: ${JSON.stringify(seen)}`);
+      assert.deepEqual(after.filter((r) => !r.dead).map((r) => r.id).sort(), ["b0", "b1"]);
+    });
   });
 }
