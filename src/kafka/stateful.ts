@@ -131,13 +131,40 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
     const now = clock();
     for (const h of held.values()) {
       if (h.restored !== undefined) continue;
-      const due = h.state.nextDue();
-      if (due === undefined || due > now) continue;
-      for (const outcome of h.state.timers(now, { topic: h.topic, isKey: false })) options.onGroup?.({ ...outcome, topic: h.topic, partition: h.partition });
+      for (const outcome of h.state.timers(now, { topic: h.topic, isKey: false })) {
+        try {
+          options.onGroup?.({ ...outcome, topic: h.topic, partition: h.partition });
+        } catch {
+          // A callback that throws is ignored for that group, as an engine observer is: the timer must go on.
+        }
+      }
       collect(h);
     }
+    // Closed groups are written now, not with the next record: with no traffic there may be none.
+    // A failed write keeps them pending for the next tick or record.
+    if (pending.length > 0) flush().catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
   timer.unref();
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const { topic, partition, change } of batch) {
+      const t = changelogTopic(options.applicationId, topic, change.rule);
+      let list = byTopic.get(t);
+      if (list === undefined) byTopic.set(t, (list = []));
+      list.push({ key: change.key, value: change.value, partition });
+    }
+    try {
+      await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
+    } catch (e) {
+      // Not written: kept for the next flush, and the record's offset does not move.
+      pending = [...batch, ...pending];
+      throw new KontractError("state-store", `writing ${batch.length} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+    }
+  }
 
   async function ensureChangelog(plan: ContractPlan, topic: string): Promise<void> {
     const admin = options.access.kafka.admin();
@@ -225,25 +252,7 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
     get dirty() {
       return pending.length > 0;
     },
-    async flush() {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      const byTopic = new Map<string, OutgoingMessage[]>();
-      for (const { topic, partition, change } of batch) {
-        const t = changelogTopic(options.applicationId, topic, change.rule);
-        let list = byTopic.get(t);
-        if (list === undefined) byTopic.set(t, (list = []));
-        list.push({ key: change.key, value: change.value, partition });
-      }
-      try {
-        await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
-      } catch (e) {
-        // Not written: kept for the next flush, and the record's offset does not move.
-        pending = [...batch, ...pending];
-        throw new KontractError("state-store", `writing ${batch.length} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
-      }
-    },
+    flush,
     forget() {
       held.clear();
     },
