@@ -22,6 +22,8 @@ export type ErrorCode =
   /** A rule exceeded a cost limit: the CEL cost budget, or JSONata's steps, time, depth or sizes (EngineLimits). */
   | "rule-cost"
   | "rule-violation"
+  /** A stateful rule holds `state.max.keys` keys in a partition and was asked to hold one more (docs/stateful.md). */
+  | "state-capacity"
   // messages and bytes
   | "message-invalid"
   | "wire-format"
@@ -43,6 +45,8 @@ export type ErrorCode =
   | "send-failed"
   /** Order-preserving parking: a park topic write or read failed. */
   | "park"
+  /** Restoring stateful rules' state from its changelog, or writing the changelog, failed (retriable). */
+  | "state-store"
   /** A Kafka client package kontract was asked to use is not installed. */
   | "client-missing"
   | "usage";

@@ -52,3 +52,17 @@ export {
   type ContractToYamlOptions,
   type YamlContractEntry,
 } from "./yaml.js";
+export {
+  DEFAULT_MAX_KEYS,
+  STATEFUL_TYPES,
+  isStatefulRule,
+  parseDuration,
+  statefulRules,
+  statefulSpec,
+  type CompleteSpec,
+  type OrderSpec,
+  type ReferenceSpec,
+  type StatefulSpec,
+  type StatefulType,
+  type UniqueSpec,
+} from "./stateful.js";

@@ -12,6 +12,7 @@ import { DEFAULT_SENSITIVE_TAGS } from "./redact.js";
 import { phaseContexts, runPhase, type MessageContext } from "./run.js";
 import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
 import type { RuleCompileError } from "../errors.js";
+import { statefulPartition, type StatefulPartition, type StatefulPartitionOptions } from "./stateful/partition.js";
 
 export const BUILTIN_EXECUTORS: readonly RuleExecutor[] = [celExecutor, celFieldExecutor, jsonataExecutor];
 
@@ -58,6 +59,11 @@ export interface ContractPlan {
   readonly compileErrors: readonly RuleCompileError[];
   /** The same contract compiled for another schema (another message type of a Protobuf file). */
   recompile(schema: CompiledSchema): ContractPlan;
+  /**
+   * The contract's stateful rules (docs/stateful.md), compiled with fresh state
+   * for one partition; undefined when it has none.
+   */
+  statefulPartition(options: StatefulPartitionOptions): StatefulPartition | undefined;
 }
 
 export interface Engine {
@@ -134,6 +140,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         encodeRead,
         compileErrors: [...compileErrors.values()],
         recompile: (other) => engine.compile(subject, contract, other),
+        statefulPartition: (opts) => statefulPartition(subject, contract, schema, cel, cc, opts),
       };
     },
   };

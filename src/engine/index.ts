@@ -23,3 +23,11 @@ export type {
 } from "./types.js";
 export { encryptionExecutors, ENCRYPT_PARAMS, type EncryptionOptions } from "./executors/encrypt.js";
 export { localKms, KNOWN_KMS_TYPES, type KmsConfig, type KmsDriver, type KmsKey } from "./encrypt/kms.js";
+export {
+  statefulPartition,
+  type GroupOutcome,
+  type StatefulChange,
+  type StatefulPartition,
+  type StatefulPartitionOptions,
+} from "./stateful/partition.js";
+export { referenceTable, type GroupEvent, type Moment, type ReferenceTable } from "./stateful/types.js";

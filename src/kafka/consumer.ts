@@ -24,6 +24,8 @@ import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps } from "./retry-runner.js";
+import { closingWith, statefulStage, type StatefulOptions } from "./stateful.js";
+import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
 export interface ConsumerSideOptions extends SubjectOptions {
@@ -82,6 +84,11 @@ export interface ContractConsumerOptions extends ContractsOptions {
   retry?: ConsumerRetryOptions;
   /** Called after each record's retry-topic write succeeded. A throw fails the record (it is read again). */
   onRetry?: (record: RetriedRecord) => void;
+  /**
+   * Runs the contracts' stateful rules (docs/stateful.md), their state kept in changelog topics.
+   * Without it, stateful rules are not run (they are `disabled` for every other reader).
+   */
+  stateful?: StatefulOptions;
 }
 
 export interface ConsumerRetryOptions extends RetryOptions {
@@ -237,6 +244,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
+  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
+  const stateful = options.stateful ? statefulStage(options.stateful) : undefined;
+  if (stateful) stateful.watchRebalances(consumer);
   const sender = createDeadLetterSender({
     producer: dlqProducer,
     ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
@@ -275,9 +285,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return r instanceof Promise ? r.then((v) => afterValue(topic, partition, message, key, keyViolations, v)) : afterValue(topic, partition, message, key, keyViolations, r);
   }
 
-  function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): Decoded {
+  function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
+    const judged = stateful?.judge(topic, partition, message, r.reader.plan, r.value);
+    if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.outcome.violations), message);
+  }
+
+  /** After the stateful rules: a failure stops the record as a READ rule's would. */
+  function afterStateful(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: Extract<SideResult, { kind: "deserialized" }>, o: Outcome | undefined): Decoded {
+    const read = mergeViolations(keyViolations, r.outcome.violations);
+    if (o?.kind === "failed") return stop(topic, partition, message, false, { kind: "failed", outcome: o, writer: r.writer, reader: r.reader }, read);
+    return new DecodedRecord(key as K | Buffer | null, r.value as V | null, o === undefined ? read : mergeViolations(read, o.violations), message);
   }
 
   /** A side that stops the record: throws for ERROR and poisonPill "fail", else builds its dead letter. */
@@ -307,8 +326,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
+  /** decode, then (with stateful rules) their changelog written: the state is durable before the record's offset can move. */
+  const decodeDurable: typeof decode =
+    stateful === undefined
+      ? decode
+      : async (topic, partition, message) => {
+          const d = await decode(topic, partition, message);
+          if (stateful.dirty) await stateful.flush();
+          return d;
+        };
+
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
-    let d = decode(payload.topic, payload.partition, message);
+    let d = decodeDurable(payload.topic, payload.partition, message);
     if (d instanceof Promise) d = await d;
     if (d instanceof DeadRecord) {
       const [at] = await deadLetter([d]);
@@ -367,6 +396,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         failed = true;
       }
       const { n, good, dead, deadAt } = state;
+      // The state changes of the records decoded so far are durable before any of their offsets moves.
+      if (stateful?.dirty) await stateful.flush();
 
       let resolveOffset = payload.resolveOffset;
       if (dead && deadAt) {
@@ -406,7 +437,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     const producer = options.retry?.producer ?? options.dlq?.producer;
     return {
       plan,
-      decode,
+      decode: decodeDurable,
       isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
       // Field by field, as in wrapEachMessage.
       deliver: (payload, message, d) => {
@@ -423,6 +454,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   return overlay(consumer, {
     ...port.methods,
+    ...(stateful ? closingWith(consumer, port.methods ?? {}, stateful) : {}),
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).

@@ -114,27 +114,41 @@ interface Consumption {
 
 const SETTLE_MS = 3_000;
 
-/** Runs a throwaway consumer (no committed offsets) over `topic` from its beginning until told to stop. */
-async function consumeUntil(access: KafkaAccess, topic: string, c: Consumption): Promise<void> {
-  const groupId = `kontract-dlq-${randomUUID()}`;
+/** A batch as a throwaway consumer hands it over. */
+export type ReadBatch = (batch: { partition: number; messages: ConsumedMessage[]; lastOffset(): string }) => void;
+
+/**
+ * Starts a consumer in a group of its own (`<groupPrefix>-<uuid>`, nothing committed) reading
+ * `topic` from its beginning, and returns it running: disconnect it to stop.
+ */
+export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<{ disconnect(): Promise<void> }> {
+  const groupId = `${groupPrefix}-${randomUUID()}`;
   const consumer =
     access.client === "confluent"
       ? access.kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } })
       : access.kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 3 } });
   await consumer.connect();
   try {
-    let done = false;
-    let last = Date.now();
     await consumer.subscribe(access.client === "confluent" ? { topics: [topic] } : { topics: [topic], fromBeginning: true });
-    await consumer.run({
-      ...(access.client === "kafkajs" ? { autoCommit: false } : {}),
-      eachBatch: async ({ batch }) => {
-        if (done) return;
-        last = Date.now();
-        for (const m of batch.messages) c.take(batch.partition, m);
-        if (c.reached(batch.partition, batch.lastOffset())) done = true;
-      },
-    });
+    await consumer.run({ ...(access.client === "kafkajs" ? { autoCommit: false } : {}), eachBatch: async ({ batch }) => each(batch) });
+  } catch (e) {
+    await consumer.disconnect();
+    throw e;
+  }
+  return consumer;
+}
+
+/** Runs a throwaway consumer (no committed offsets) over `topic` from its beginning until told to stop. */
+async function consumeUntil(access: KafkaAccess, topic: string, c: Consumption): Promise<void> {
+  let done = false;
+  let last = Date.now();
+  const consumer = await readFromBeginning(access, topic, "kontract-dlq", (batch) => {
+    if (done) return;
+    last = Date.now();
+    for (const m of batch.messages) c.take(batch.partition, m);
+    if (c.reached(batch.partition, batch.lastOffset())) done = true;
+  });
+  try {
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         const idle = Date.now() - last;

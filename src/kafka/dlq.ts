@@ -204,6 +204,8 @@ function isPort(p: BatchSender | ProducerPort): p is ProducerPort {
 }
 
 /** A producer on the client port: as given when it already is one. */
+export function portOf(producer: BatchSender | ProducerPort): ProducerPort;
+export function portOf(producer: BatchSender | ProducerPort | undefined): ProducerPort | undefined;
 export function portOf(producer: BatchSender | ProducerPort | undefined): ProducerPort | undefined {
   return producer === undefined ? undefined : isPort(producer) ? producer : producerPort(producer);
 }

@@ -94,3 +94,4 @@ export {
   type ReplayPlanEntry,
   type ReplayReport,
 } from "./dead-letter-tools.js";
+export { changelogTopic, statefulStage, type GroupReport, type StatefulOptions, type StatefulStage } from "./stateful.js";

@@ -54,6 +54,11 @@ export const LINT_CODES = {
   "dlq-topic-default": { severity: "hint", category: "rule", description: "A DLQ rule without `dlq.topic`: failures go to `<topic>-dlq`." },
   "guard-malformed": { severity: "error", category: "rule", description: "A `guard ; body` expression with an empty body, or more than one `;`." },
   "guard-java-split": { severity: "warning", category: "rule", description: "A `;` inside a string literal: the Java client splits the guard there, kontract does not." },
+  // Stateful rules
+  "stateful-not-disabled": { severity: "error", category: "rule", description: "A STATEFUL_* rule without `disabled: true`: Confluent's clients fail on its type (Java every message, JS every later rule)." },
+  "stateful-invalid": { severity: "error", category: "rule", description: "A STATEFUL_* rule whose params do not parse (a window, a duration, a count), lack a required one (the reference topic), or that is not a domain CONDITION." },
+  "stateful-type": { severity: "error", category: "rule", description: "A stateful rule's expression yields the wrong type: a key must be a string or an int, a sequence orderable, complete.parent a bool, complete.parts an int." },
+  "stateful-write-mode": { severity: "warning", category: "rule", description: "A stateful rule with `mode: WRITE`: stateful rules run in the consumer only, so it never runs." },
   // Metadata
   "metadata-tag-unmatched": { severity: "warning", category: "metadata", description: "A metadata.tags wildcard that matches no field of the schema." },
   "metadata-sensitive-unknown": { severity: "warning", category: "metadata", description: "metadata.sensitive names a property that metadata.properties does not define." },

@@ -12,6 +12,7 @@ import { formatPath } from "../contract/path.js";
 import { compileRe2 } from "../engine/executors/re2-regex.js";
 import { ENCRYPTABLE_TYPES, encryptParamProblems } from "../engine/executors/encrypt.js";
 import { DEFAULT_SENSITIVE_TAGS } from "../engine/redact.js";
+import { isStatefulRule, statefulSpec } from "../contract/stateful.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
 import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
@@ -93,6 +94,13 @@ class RuleChecker {
 
   run(): void {
     const { rule } = this;
+    if (isStatefulRule(rule)) {
+      // `disabled: true` is a stateful rule's form (docs/stateful.md), not a rule switched off.
+      this.checkStateful();
+      this.checkActions();
+      this.checkParams();
+      return;
+    }
     if (rule.disabled === true) {
       this.report("rule-disabled", `rule ${this.label()} is disabled and never runs`, pairPosition(this.input, [...this.at, "disabled"]), [...this.at, "disabled"]);
     }
@@ -267,6 +275,66 @@ class RuleChecker {
     };
     if (this.type === "JSONATA") this.checkJsonata(expr, locator);
     else if (!(this.type === "CEL_FIELD" && this.phase === "migrationRules")) this.checkCel(expr, locator);
+  }
+
+  // --- Stateful rules --------------------------------------------------------
+
+  private checkStateful(): void {
+    const { rule } = this;
+    const typePath = [...this.at, "type"];
+    if (rule.disabled !== true) {
+      const path = rule.disabled === undefined ? typePath : [...this.at, "disabled"];
+      this.report("stateful-not-disabled", `rule ${this.label()}: a ${rule.type} rule needs disabled: true, or Confluent's clients fail on its unknown type`, this.pos(path), path, "add disabled: true; kontract's consumer runs stateful rules whatever disabled says");
+    }
+    if (this.phase !== "domainRules") {
+      this.report("stateful-invalid", `rule ${this.label()}: stateful rules are domain rules, not ${this.phase}`, this.pos(typePath), typePath);
+      return;
+    }
+    if (rule.mode === "WRITE") {
+      const path = [...this.at, "mode"];
+      this.report("stateful-write-mode", `rule ${this.label()}: stateful rules run in the consumer (READ), so a WRITE one never runs`, this.pos(path), path, "use mode: READ");
+    }
+    let spec;
+    try {
+      spec = statefulSpec({ ...rule, disabled: true });
+    } catch (e) {
+      this.report("stateful-invalid", (e as Error).message, this.pos(typePath), typePath);
+      return;
+    }
+    const want = { key: ["string", "int", "uint"], sequence: ["int", "uint", "double", "string", "timestamp"], bool: ["bool"], count: ["int", "uint"] } as const;
+    const exprs: { text: string; param: string | undefined; want: keyof typeof want; what: string }[] = [];
+    switch (spec.type) {
+      case "STATEFUL_UNIQUE":
+      case "STATEFUL_REFERENCE":
+        exprs.push({ text: spec.expr, param: undefined, want: "key", what: "the key" });
+        break;
+      case "STATEFUL_ORDER":
+        exprs.push({ text: spec.expr, param: undefined, want: "sequence", what: "the sequence" }, { text: spec.keyExpr, param: "order.key", want: "key", what: "order.key" });
+        break;
+      case "STATEFUL_COMPLETE":
+        exprs.push(
+          { text: spec.expr, param: undefined, want: "key", what: "the parent key" },
+          { text: spec.isParentExpr, param: "complete.parent", want: "bool", what: "complete.parent" },
+          { text: spec.partsExpr, param: "complete.parts", want: "count", what: "complete.parts" },
+          { text: spec.partOfExpr, param: "complete.part.of", want: "key", what: "complete.part.of" },
+        );
+        break;
+    }
+    const registry = this.input.schema?.registry;
+    for (const e of exprs) {
+      const path = e.param === undefined ? [...this.at, "expr"] : [...this.at, "params", e.param];
+      const result = checkExpression(e.text, this.celVariables(), registry ? { registry } : {});
+      for (const d of result.diagnostics) this.report(celCode(d), `rule ${this.label()}: ${e.what}: ${d.message}`, this.pos(path), path);
+      const t = result.type;
+      if (t === undefined || t.kind === "dyn") continue;
+      const kind = t.kind === "optional-null" ? t.inner.kind : t.kind;
+      const allowed: readonly string[] = want[e.want];
+      if (!allowed.includes(kind) || t.kind === "optional-null") {
+        this.report("stateful-type", `rule ${this.label()}: ${e.what} yields ${formatType(t)}; it must be ${allowed.join(" or ")}${t.kind === "optional-null" ? ", never null" : ""}`, this.pos(path), path);
+      } else if (spec.type === "STATEFUL_ORDER" && spec.contiguous && e.want === "sequence" && kind !== "int" && kind !== "uint") {
+        this.report("stateful-type", `rule ${this.label()}: order.contiguous needs an int sequence; this one yields ${formatType(t)}`, this.pos(path), path);
+      }
+    }
   }
 
   // --- JSONata -------------------------------------------------------------

@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { findNode, nodePosition, type YamlSource } from "../contract/locate.js";
 import type { PathSegment } from "../contract/path.js";
 import { ContractError, type SourcePosition } from "../errors.js";
+import { parseDuration } from "../contract/stateful.js";
 
 export type FixtureMode = "WRITE" | "READ";
 
@@ -44,12 +45,40 @@ export interface FixtureCase {
   readonly position: SourcePosition;
 }
 
+/** One step of a sequence: a message consumed at a time, or the clock moved on to fire timers. */
+export type SequenceStep =
+  | { readonly kind: "message"; readonly at: number; readonly message: unknown; readonly expect: Expectation; readonly position: SourcePosition }
+  | {
+      readonly kind: "timers";
+      readonly at: number;
+      /** Completeness groups expected to close at this time, by key. */
+      readonly completed: readonly string[];
+      readonly incomplete: readonly string[];
+      readonly position: SourcePosition;
+    };
+
+/**
+ * Ordered messages consumed by one consumer of one partition, for stateful rules
+ * (docs/stateful.md): each step's `at` is both its record time and the virtual wall clock.
+ */
+export interface FixtureSequence {
+  readonly name: string;
+  readonly version: number | undefined;
+  readonly reader: FixtureReader;
+  /** Reference topics' keys, present from the start. */
+  readonly references: Readonly<Record<string, readonly string[]>>;
+  readonly steps: readonly SequenceStep[];
+  readonly skip: string | undefined;
+  readonly position: SourcePosition;
+}
+
 export interface Fixture {
   readonly file: string;
   readonly subject: string;
   /** The topic the rules see (default: the subject without -value / -key). */
   readonly topic: string;
   readonly cases: readonly FixtureCase[];
+  readonly sequences: readonly FixtureSequence[];
   readonly position: SourcePosition;
 }
 
@@ -60,7 +89,9 @@ export class FixtureError extends ContractError {
   }
 }
 
-const TOP_KEYS = ["subject", "topic", "version", "mode", "reader", "cases"];
+const TOP_KEYS = ["subject", "topic", "version", "mode", "reader", "cases", "sequences"];
+const SEQUENCE_KEYS = ["name", "version", "reader", "references", "steps", "skip"];
+const STEP_KEYS = ["at", "message", "expect", "timers"];
 const CASE_KEYS = ["name", "message", "mode", "version", "reader", "expect", "skip"];
 const EXPECT_KEYS = ["passes", "violates", "action", "transformedTo", "invalid"];
 
@@ -102,7 +133,10 @@ export function parseFixture(text: string, file: string): Fixture {
     reader: reader(data.reader, ["reader"], problem) ?? { use: "writer" as const },
   };
   const cases: FixtureCase[] = [];
-  if (!Array.isArray(data.cases) || data.cases.length === 0) problem(["cases"], "`cases` is required: a list of {name, message, expect}");
+  const sequences = parseSequences(data.sequences, defaults, problem, at);
+  if (data.cases === undefined && sequences.length > 0) {
+    // a file of sequences only
+  } else if (!Array.isArray(data.cases) || data.cases.length === 0) problem(["cases"], "`cases` is required: a list of {name, message, expect}");
   else {
     const names = new Map<string, number>();
     data.cases.forEach((c: unknown, i: number) => {
@@ -140,8 +174,84 @@ export function parseFixture(text: string, file: string): Fixture {
     subject,
     topic: typeof data.topic === "string" ? data.topic : subject.replace(/-(value|key)$/, ""),
     cases,
+    sequences,
     position: at(["subject"]),
   };
+}
+
+function parseSequences(
+  v: unknown,
+  defaults: { version: number | undefined; reader: FixtureReader },
+  problem: Problem,
+  at: (path: readonly PathSegment[], key?: boolean) => SourcePosition,
+): FixtureSequence[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length === 0) {
+    problem(["sequences"], "`sequences` is a list of {name, steps}");
+    return [];
+  }
+  const out: FixtureSequence[] = [];
+  const names = new Set<string>();
+  v.forEach((sq: unknown, i: number) => {
+    const p: PathSegment[] = ["sequences", i];
+    if (!isObject(sq)) return problem(p, "a sequence is a mapping {name, steps}");
+    unknownKeys(sq, SEQUENCE_KEYS, p, problem);
+    const name = typeof sq.name === "string" && sq.name.trim() !== "" ? sq.name : undefined;
+    if (name === undefined) problem([...p, "name"], "a sequence needs a `name`");
+    else if (names.has(name)) problem([...p, "name"], `sequence name ${JSON.stringify(name)} is used twice`);
+    else names.add(name);
+    const references: Record<string, string[]> = {};
+    if (sq.references !== undefined) {
+      if (!isObject(sq.references) || !Object.values(sq.references).every((keys) => Array.isArray(keys) && keys.every((k) => typeof k === "string"))) {
+        problem([...p, "references"], "`references` maps a reference topic to the keys it holds: {customers: [c-1, c-2]}");
+      } else Object.assign(references, sq.references);
+    }
+    const steps: SequenceStep[] = [];
+    let clock = 0;
+    if (!Array.isArray(sq.steps) || sq.steps.length === 0) problem([...p, "steps"], "`steps` is required: a list of {at, message, expect} and {at, timers}");
+    else {
+      sq.steps.forEach((st: unknown, j: number) => {
+        const sp: PathSegment[] = [...p, "steps", j];
+        if (!isObject(st)) return problem(sp, "a step is {at, message, expect} or {at, timers: {completed, incomplete}}");
+        unknownKeys(st, STEP_KEYS, sp, problem);
+        if (st.at !== undefined) {
+          const ms = st.at === 0 || st.at === "0" || st.at === "0s" ? 0 : typeof st.at === "string" ? parseDuration(st.at) : undefined;
+          if (ms === undefined) problem([...sp, "at"], "`at` is a duration from the start of the sequence (0s, 500ms, 9m, 1h30m)");
+          else if (ms < clock) problem([...sp, "at"], "`at` goes back in time: steps are in order");
+          else clock = ms;
+        }
+        const position = at(sp);
+        if (st.timers !== undefined) {
+          if (Object.hasOwn(st, "message") || st.expect !== undefined) return problem(sp, "a timer step has no message or expect");
+          const t = st.timers;
+          const keys = (x: unknown) => (x === undefined ? [] : Array.isArray(x) && x.every((k) => typeof k === "string") ? (x as string[]) : undefined);
+          const completed = isObject(t) ? keys(t.completed) : undefined;
+          const incomplete = isObject(t) ? keys(t.incomplete) : undefined;
+          if (!isObject(t) || completed === undefined || incomplete === undefined || Object.keys(t).some((k) => k !== "completed" && k !== "incomplete")) {
+            return problem([...sp, "timers"], "`timers` is {completed: [keys], incomplete: [keys]}: the completeness groups closing by then");
+          }
+          steps.push({ kind: "timers", at: clock, completed, incomplete, position });
+          return;
+        }
+        if (!Object.hasOwn(st, "message")) return problem(sp, "a step needs a `message` (or `timers`)");
+        const expect = expectation(st.expect, [...sp, "expect"], problem);
+        if (expect !== undefined) steps.push({ kind: "message", at: clock, message: st.message, expect, position });
+      });
+    }
+    const skip = sq.skip === undefined || sq.skip === false ? undefined : typeof sq.skip === "string" ? sq.skip : sq.skip === true ? "skipped" : (problem([...p, "skip"], "`skip` is true or a reason"), undefined);
+    if (name !== undefined) {
+      out.push({
+        name,
+        version: version(sq.version, [...p, "version"], problem) ?? defaults.version,
+        reader: reader(sq.reader, [...p, "reader"], problem) ?? defaults.reader,
+        references,
+        steps,
+        skip,
+        position: at([...p, "name"]),
+      });
+    }
+  });
+  return out;
 }
 
 type Problem = (path: readonly PathSegment[], message: string, key?: boolean) => void;

@@ -9,14 +9,15 @@ import { isDeepStrictEqual } from "node:util";
 import { canonical } from "../contract/compare.js";
 import type { ContractDocument } from "../contract/document.js";
 import { BUILTIN_ACTIONS, RULE_PHASES, defaultKind, defaultMode, type Rule, type RulePhase } from "../contract/model.js";
-import { createEngine, modeApplies, type EngineObserver, type RuleAction } from "../engine/index.js";
+import { createEngine, modeApplies, referenceTable, type ContractPlan, type EngineObserver, type Outcome, type ReferenceTable, type RuleAction, type StatefulPartition } from "../engine/index.js";
+import { isStatefulRule } from "../contract/stateful.js";
 import { isKontractError, type Violation } from "../errors.js";
 import { FORMATS } from "../format/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { createFileRegistry } from "../registry/file-registry.js";
 import { createContractStore, createDeserializer, createSerializer, type ContractStore, type ReaderSchema, type ResolvedContract } from "../serde/index.js";
 import { encodeFrame } from "../wire/index.js";
-import type { Expectation, Fixture, FixtureCase } from "./fixture.js";
+import type { Expectation, Fixture, FixtureCase, FixtureSequence } from "./fixture.js";
 
 export interface CaseResult {
   readonly file: string;
@@ -118,6 +119,14 @@ export async function runFixtures(options: RunFixturesOptions): Promise<TestRepo
       results.push({ ...base, status: failure ? "failed" : "passed", ...(failure ? { message: failure } : {}), run, observed: observe(outcome), durationMs: performance.now() - started });
       record(seen, fixture.subject, c, outcome, current);
     }
+    for (const sq of fixture.sequences) {
+      if (options.filter !== undefined && !sq.name.includes(options.filter)) continue;
+      await runSequence(env, fixture, sq, {
+        push: (r) => results.push(r),
+        trace: () => (current = { ran: [] }),
+        seen,
+      });
+    }
   }
   const coverage = options.coverage === false || options.filter !== undefined ? undefined : coverageOf(options.coverageSubjects ? documents.filter((d) => options.coverageSubjects!.has(d.subject)) : documents, seen);
   const passed = results.filter((r) => r.status === "passed").length;
@@ -206,6 +215,8 @@ type CaseOutcome =
       normalize: (expected: unknown) => unknown;
       writerVersion: number | undefined;
       readerVersion: number | undefined;
+      /** READ cases: the decoded value and the reader's plan, for stateful rules. */
+      read?: { readonly value: unknown; readonly plan: ContractPlan };
     };
 
 async function runCase(env: Environment, fixture: Fixture, c: FixtureCase): Promise<CaseOutcome> {
@@ -264,11 +275,90 @@ async function runCase(env: Environment, fixture: Fixture, c: FixtureCase): Prom
   try {
     const r = await deserializer.deserialize(fixture.topic, bytes);
     const readerSchemaCompiled = r.reader.plan.schema;
-    return settled(r.outcome.kind, r.outcome.kind === "failed" ? r.outcome.action : "NONE", r.outcome.violations, r.outcome.value, readerSchemaCompiled, wv, r.reader.version);
+    const o = settled(r.outcome.kind, r.outcome.kind === "failed" ? r.outcome.action : "NONE", r.outcome.violations, r.outcome.value, readerSchemaCompiled, wv, r.reader.version);
+    return o.kind === "passed" ? { ...o, read: { value: r.outcome.value, plan: r.reader.plan } } : o;
   } catch (e) {
     if (isKontractError(e) && (e.code === "message-invalid" || e.code === "wire-format")) return { kind: "invalid", message: describe(e), writerVersion: wv, readerVersion: undefined };
     return { kind: "error", message: describe(e), writerVersion: wv };
   }
+}
+
+// --- sequences (stateful rules) ---------------------------------------------------
+
+interface SequenceSink {
+  push(result: CaseResult): void;
+  /** Starts a fresh trace of the rules that run. */
+  trace(): Trace;
+  readonly seen: Seen;
+}
+
+/**
+ * Runs a sequence through one consumer of one partition: each message as a READ case, then the
+ * contract's stateful rules on a virtual clock (`at` is record time and wall clock alike), and timer
+ * steps firing completeness timers. Each step is reported as a case.
+ */
+async function runSequence(env: Environment, fixture: Fixture, sq: FixtureSequence, sink: SequenceSink): Promise<void> {
+  const tables = new Map<string, ReferenceTable>();
+  const table = (topic: string): ReferenceTable => {
+    let t = tables.get(topic);
+    if (t === undefined) {
+      tables.set(topic, (t = referenceTable()));
+      for (const key of sq.references[topic] ?? []) t.apply(key, true);
+    }
+    return t;
+  };
+  let state: StatefulPartition | undefined;
+  let readerVersion: number | undefined;
+  const context = { topic: fixture.topic, isKey: fixture.subject.endsWith("-key") };
+  for (const [i, step] of sq.steps.entries()) {
+    const name = `${sq.name} › step ${i + 1}`;
+    const base = { file: fixture.file, subject: fixture.subject, name, line: step.position.line, column: step.position.column };
+    const run = `sequence at ${step.at} ms`;
+    if (sq.skip !== undefined) {
+      sink.push({ ...base, status: "skipped", message: sq.skip, run, durationMs: 0 });
+      continue;
+    }
+    const trace = sink.trace();
+    const started = performance.now();
+    if (step.kind === "timers") {
+      const fired = state?.timers(step.at, context) ?? [];
+      const got = { completed: fired.filter((f) => f.event.complete).map((f) => f.event.key).sort(), incomplete: fired.filter((f) => !f.event.complete).map((f) => f.event.key).sort() };
+      const want = { completed: [...step.completed].sort(), incomplete: [...step.incomplete].sort() };
+      const failure = isDeepStrictEqual(got, want) ? undefined : `expected timers to close ${JSON.stringify(want)}, they closed ${JSON.stringify(got)}`;
+      sink.push({ ...base, status: failure ? "failed" : "passed", ...(failure ? { message: failure } : {}), run, durationMs: performance.now() - started });
+      // A timed-out group is the completeness rule failing: expected here, it is the rule's negative test.
+      if (readerVersion !== undefined) {
+        for (const f of fired) {
+          const key = coverageKey(fixture.subject, readerVersion, f.rule.name);
+          const entry = sink.seen.get(key) ?? { ran: false, violationExpected: false, outputAsserted: false };
+          entry.ran = true;
+          if (!f.event.complete && step.incomplete.includes(f.event.key)) entry.violationExpected = true;
+          sink.seen.set(key, entry);
+        }
+      }
+      continue;
+    }
+    const c: FixtureCase = { name, message: step.message, mode: "READ", version: sq.version, reader: sq.reader, expect: step.expect, skip: undefined, position: step.position };
+    let outcome = await runCase(env, fixture, c);
+    if (outcome.kind === "passed" && outcome.read !== undefined) {
+      state ??= outcome.read.plan.statefulPartition({ table });
+      readerVersion ??= outcome.readerVersion;
+      if (state !== undefined) {
+        const o = state.run(outcome.read.value, context, { record: step.at, now: step.at, offset: i });
+        state.drain();
+        outcome = withStateful(outcome, o);
+      }
+    }
+    const failure = outcome.kind === "error" ? outcome.message : compare(step.expect, outcome);
+    sink.push({ ...base, status: failure ? "failed" : "passed", ...(failure ? { message: failure } : {}), run, observed: observe(outcome), durationMs: performance.now() - started });
+    record(sink.seen, fixture.subject, c, outcome, trace);
+  }
+}
+
+/** A READ outcome after the stateful rules: they stop the message, or add their violations. */
+function withStateful(read: Extract<CaseOutcome, { kind: "passed" | "failed" }>, o: Outcome): CaseOutcome {
+  const violations = [...read.violations, ...o.violations];
+  return o.kind === "failed" ? { ...read, kind: "failed", action: o.action, violations } : { ...read, violations };
 }
 
 function observe(o: CaseOutcome): ObservedOutcome {
@@ -426,7 +516,8 @@ function coverageOf(documents: readonly ContractDocument[], seen: Seen): RuleCov
       for (const rule of d.contract.ruleSet?.[phase] ?? []) {
         const kind = defaultKind(rule);
         const base = { subject: d.subject, version: d.version, rule: rule.name, kind, phase };
-        if (rule.disabled === true) {
+        // A stateful rule's `disabled: true` is its form (docs/stateful.md): sequences cover it.
+        if (rule.disabled === true && !isStatefulRule(rule)) {
           out.push({ ...base, status: "exempt", reason: "disabled" });
           continue;
         }
@@ -441,7 +532,7 @@ function coverageOf(documents: readonly ContractDocument[], seen: Seen): RuleCov
         const s = seen.get(coverageKey(d.subject, d.version, rule.name));
         const modes = phase === "migrationRules" ? migrationModes(rule) : domainModes(rule);
         let reason: string | undefined;
-        if (!s?.ran) reason = `no case runs it (${modes})`;
+        if (!s?.ran) reason = isStatefulRule(rule) ? "no sequence runs it (sequences: [...])" : `no case runs it (${modes})`;
         else if (kind === "CONDITION" && !s.violationExpected) reason = "no case expects it to fail (expect: {violates: [...]})";
         else if (kind === "TRANSFORM" && !s.outputAsserted) reason = "no case checks its output (expect: {transformedTo: ...})";
         out.push(reason ? { ...base, status: "uncovered", reason } : { ...base, status: "covered" });

@@ -260,3 +260,26 @@ test("TRANSFORM: each branch of ?: must fit, not their join", () => {
   assert.deepEqual(codes(lint(whole("message.id == '' ? message : 'x'"))), ["4:cel-transform-type"]);
   assert.deepEqual(codes(lint(whole("message.id == '' ? message : message"))), []);
 });
+
+test("stateful rules: their form, params and expression types are checked, and disabled: true is expected", () => {
+  const stateful = (r: string) => rule(`{name: s, kind: CONDITION, mode: READ, disabled: true, ${r}}`);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`)), []);
+  assert.deepEqual(
+    lint(stateful(`type: STATEFUL_ORDER, expr: message.amount, params: {order.key: message.id, order.contiguous: "true"}`)).map((d) => d.code),
+    ["stateful-type"],
+    "a double sequence cannot be contiguous",
+  );
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.note, params: {unique.last: "5"}`)).map((d) => d.code), ["stateful-type"], "a nullable key");
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.idd, params: {unique.window: 10m}`)).map((d) => d.code), ["cel-unknown-field"]);
+  const bad = lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: ten minutes}`));
+  assert.deepEqual(bad.map((d) => d.code), ["stateful-invalid"]);
+  assert.match(bad[0]!.message, /unique.window: "ten minutes" is not a duration/);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_REFERENCE, expr: message.id`)).map((d) => d.code), ["stateful-invalid"], "no reference topic named");
+  assert.deepEqual(
+    lint(stateful(`type: STATEFUL_COMPLETE, expr: message.id, params: {complete.parent: message.qty, complete.parts: message.id, complete.part.of: message.id, complete.within: 5m}`)).map((d) => d.code),
+    ["stateful-type", "stateful-type"],
+    "complete.parent must be a bool, complete.parts an int",
+  );
+  const enabled = lint(rule(`{name: s, kind: CONDITION, mode: WRITE, type: STATEFUL_UNIQUE, expr: message.id, params: {unique.last: "5"}}`));
+  assert.deepEqual(enabled.map((d) => d.code).sort(), ["stateful-not-disabled", "stateful-write-mode"]);
+});

@@ -75,7 +75,7 @@ cases:
       assert.ok(e instanceof FixtureError);
       const lines = e.message.split("\n").slice(1).map((l) => l.trim());
       assert.deepEqual(lines, [
-        "f.test.yaml:1:1: unknown key `subjekt` (allowed: subject, topic, version, mode, reader, cases)",
+        "f.test.yaml:1:1: unknown key `subjekt` (allowed: subject, topic, version, mode, reader, cases, sequences)",
         "f.test.yaml:1:1: `subject` is required: the subject whose contract the cases run through",
         "f.test.yaml:5:13: `passes` means no rule fails: it cannot be combined with `violates` or an action",
         "f.test.yaml:6:11: case name \"a\" is used twice (first in case 1)",

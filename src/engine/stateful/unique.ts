@@ -1,0 +1,119 @@
+/**
+ * STATEFUL_UNIQUE: a key must not repeat within a window of record time, or
+ * among the last N distinct keys.
+ *
+ * State: key → when (record time, or arrival counter for last N) and at which
+ * offset it was first seen; a queue in arrival order says what to evict next.
+ * Window entries are not tombstoned: the changelog's retention drops them (as
+ * Kafka Streams' window stores do), and restore evicts what is older than the
+ * window. Last-N evictions are tombstoned, since no retention knows about counts.
+ */
+import type { UniqueSpec } from "../../contract/stateful.js";
+import type { RuleResult } from "../types.js";
+import { queue } from "./queue.js";
+import type { ChangeSink, Moment, StateMachine } from "./types.js";
+import { capacityFailure, keyText, type Evaluate } from "./values.js";
+
+const PASS: RuleResult = { ok: true, value: true };
+
+/** When (record time, or arrival counter for last N) and at which offset a key was first seen. */
+interface Seen {
+  readonly key: string;
+  readonly t: number;
+  readonly offset: number;
+}
+
+export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink): StateMachine {
+  const seen = new Map<string, Seen>();
+  // Entries in arrival order; one no longer in `seen` (re-seen after its window) is skipped.
+  const order = queue<Seen>();
+  const windowMs = spec.windowMs;
+  const lastN = spec.lastN;
+  /** The highest record time seen: the window ends there. */
+  let streamTime = -Infinity;
+  let counter = 0;
+
+  const evictWindow = (): void => {
+    const horizon = streamTime - windowMs!;
+    for (let e = order.peek(); e !== undefined && e.t <= horizon; e = order.peek()) {
+      order.shift();
+      if (seen.get(e.key) === e) seen.delete(e.key);
+    }
+  };
+  const remember = (e: Seen): void => {
+    seen.set(e.key, e);
+    order.push(e);
+  };
+
+  /** Records a key not held (or held past its window); false when it is a duplicate or the state is full. */
+  const accept = (k: string, at: Moment): boolean => {
+    if (windowMs !== undefined && at.record > streamTime) {
+      streamTime = at.record;
+      evictWindow();
+    }
+    const first = seen.get(k);
+    if (first !== undefined) {
+      if (first.offset === at.offset) return true;
+      if (windowMs === undefined || Math.abs(at.record - first.t) < windowMs) return false;
+    } else if (seen.size >= spec.maxKeys) {
+      return false;
+    }
+    if (windowMs !== undefined) {
+      remember({ key: k, t: at.record, offset: at.offset });
+      sink(k, `${at.record}@${at.offset}`);
+    } else {
+      counter++;
+      remember({ key: k, t: counter, offset: at.offset });
+      sink(k, `${counter}@${at.offset}`);
+      while (seen.size > lastN!) {
+        const e = order.shift()!;
+        if (seen.get(e.key) !== e) continue;
+        seen.delete(e.key);
+        sink(e.key, null);
+      }
+    }
+    return true;
+  };
+
+  return {
+    passes(message: unknown, at: Moment): boolean {
+      const r = key(message);
+      if ("ok" in r || typeof r.value !== "string") return false;
+      return accept(r.value, at);
+    },
+
+    check(message: unknown, at: Moment): RuleResult {
+      const r = key(message);
+      if ("ok" in r) return r;
+      const k = keyText(r.value, "the key");
+      if (typeof k !== "string") return k;
+      if (accept(k, at)) return PASS;
+      const first = seen.get(k);
+      if (first === undefined) return capacityFailure(spec.maxKeys);
+      if (windowMs === undefined) return { ok: false, message: `duplicate key ${JSON.stringify(k)} among the last ${lastN} keys` };
+      return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${Math.abs(at.record - first.t)} ms earlier in record time (window ${windowMs} ms)` };
+    },
+
+    restore(k: string, value: string | null): void {
+      seen.delete(k);
+      if (value === null) return;
+      const at = value.indexOf("@");
+      const n = Number(value.slice(0, at));
+      const offset = Number(value.slice(at + 1));
+      if (at < 0 || !Number.isSafeInteger(n) || !Number.isSafeInteger(offset)) return;
+      remember({ key: k, t: n, offset });
+      if (windowMs !== undefined) {
+        if (n > streamTime) {
+          streamTime = n;
+          evictWindow();
+        }
+      } else if (n > counter) {
+        counter = n;
+      }
+    },
+
+    get size() {
+      return seen.size;
+    },
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * Durable state for stateful rules (docs/stateful.md), on Kafka itself.
+ *
+ * Each rule's state in each partition lives in memory (src/engine/stateful)
+ * and in a compacted changelog topic per rule, partition for partition, as in
+ * Kafka Streams: `<applicationId>-<topic>-<rule>-changelog`. A partition's
+ * state is restored from its changelog the first time one of its records
+ * arrives, before that record is judged; its changes are written (acks all)
+ * before the wrapper lets the record's offset move. Records delivered again are
+ * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
+ */
+import type { ContractPlan, GroupOutcome, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
+import { referenceTable, type ReferenceTable } from "../engine/index.js";
+import { statefulRules, statefulSpec } from "../contract/stateful.js";
+import type { MaybePromise } from "../util/maybe.js";
+import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "./client.js";
+import type { KafkaProducer } from "./clients/index.js";
+import { portOf } from "./dlq.js";
+import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
+import { KontractError } from "../errors.js";
+
+export interface StatefulOptions {
+  /**
+   * Names the changelog topics, as Kafka Streams' application.id: every consumer of one group
+   * must use the same one, and no other group may.
+   */
+  readonly applicationId: string;
+  /** Reads the changelog topics on restore and creates them (connectKafka). */
+  readonly access: KafkaAccess;
+  /** Writes the changelog (acks all): a client's producer, or one on the client port. */
+  readonly producer: KafkaProducer | ProducerPort;
+  /** The wall clock (epoch ms) for completeness timers and reference waits. Default Date.now. */
+  readonly clock?: () => number;
+  /** How often completeness timers are checked, ms. Default 1000. */
+  readonly timerIntervalMs?: number;
+  /** Told about every completeness group that completed or timed out (the latter after its onFailure ran). */
+  readonly onGroup?: (report: GroupReport) => void;
+  /** Replication factor of the changelog topics kontract creates. Default: the broker's. */
+  readonly replicationFactor?: number;
+}
+
+export interface GroupReport extends GroupOutcome {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** The changelog topic of one rule on one source topic. */
+export function changelogTopic(applicationId: string, topic: string, rule: string): string {
+  return `${applicationId}-${topic}-${rule}-changelog`;
+}
+
+export interface StatefulStage {
+  /**
+   * Judges a record that passed its per-message rules, restoring its partition's state first when
+   * this consumer has not seen the partition yet. Undefined when the contract has no stateful rules.
+   */
+  judge(topic: string, partition: number, message: ConsumedMessage, plan: ContractPlan, value: unknown): MaybePromise<Outcome | undefined>;
+  /** True when state changes wait to be written. */
+  readonly dirty: boolean;
+  /** Writes the pending state changes; resolves once the broker acknowledged them all. */
+  flush(): Promise<void>;
+  /** Forgets every partition's state (after a rebalance): the next record of each restores it again. */
+  forget(): void;
+  /**
+   * Forgets on every rebalance of a consumer that reports them (kafkajs's GROUP_JOIN event), so a
+   * partition that moved away and back is restored with what its other owner wrote meanwhile.
+   */
+  watchRebalances(consumer: object): void;
+  /** Stops the timers and the readers of reference topics. */
+  close(): Promise<void>;
+}
+
+interface Held {
+  readonly state: StatefulPartition;
+  readonly topic: string;
+  readonly partition: number;
+  /** Settles once the partition's state is restored. */
+  restored: Promise<void> | undefined;
+}
+
+export function statefulStage(options: StatefulOptions): StatefulStage {
+  const port = portOf(options.producer);
+  const clock = options.clock ?? Date.now;
+  const held = new Map<string, Held>();
+  const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
+  const created = new Map<string, Promise<void>>();
+  let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
+  // A reference topic read as a table, from its beginning and then as it grows, for as long as the stage runs.
+  const table = (topic: string): ReferenceTable => {
+    let t = tables.get(topic);
+    if (t === undefined) {
+      t = follow(topic);
+      tables.set(topic, t);
+    }
+    return t.table;
+  };
+
+  function follow(topic: string): { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> } {
+    const t = referenceTable();
+    let caughtUp: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    const stop = (async () => {
+      const admin = options.access.kafka.admin();
+      await admin.connect();
+      let ends: Map<number, bigint>;
+      try {
+        ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+      } finally {
+        await admin.disconnect();
+      }
+      const behind = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
+      if (behind.size === 0) caughtUp();
+      const consumer = await readFromBeginning(options.access, topic, "kontract-reference", (batch) => {
+        for (const m of batch.messages) if (m.key !== null) t.apply(m.key.toString("utf8"), m.value !== null);
+        if (behind.has(batch.partition) && BigInt(batch.lastOffset()) >= ends.get(batch.partition)! - 1n) {
+          behind.delete(batch.partition);
+          if (behind.size === 0) caughtUp();
+        }
+      });
+      return () => consumer.disconnect();
+    })();
+    return { table: t, ready: Promise.race([ready, stop.then(() => ready)]), stop };
+  }
+
+  const collect = (h: Held): void => {
+    for (const change of h.state.drain()) pending.push({ topic: h.topic, partition: h.partition, change });
+  };
+
+  // Completeness timers fire on the wall clock, traffic or not.
+  const timer = setInterval(() => {
+    const now = clock();
+    for (const h of held.values()) {
+      if (h.restored !== undefined) continue;
+      for (const outcome of h.state.timers(now, { topic: h.topic, isKey: false })) {
+        try {
+          options.onGroup?.({ ...outcome, topic: h.topic, partition: h.partition });
+        } catch {
+          // A callback that throws is ignored for that group, as an engine observer is: the timer must go on.
+        }
+      }
+      collect(h);
+    }
+    // Closed groups are written now, not with the next record: with no traffic there may be none.
+    // A failed write keeps them pending for the next tick or record.
+    if (pending.length > 0) flush().catch(() => undefined);
+  }, options.timerIntervalMs ?? 1000);
+  timer.unref();
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const { topic, partition, change } of batch) {
+      const t = changelogTopic(options.applicationId, topic, change.rule);
+      let list = byTopic.get(t);
+      if (list === undefined) byTopic.set(t, (list = []));
+      list.push({ key: change.key, value: change.value, partition });
+    }
+    try {
+      await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
+    } catch (e) {
+      // Not written: kept for the next flush, and the record's offset does not move.
+      pending = [...batch, ...pending];
+      throw new KontractError("state-store", `writing ${batch.length} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+    }
+  }
+
+  async function ensureChangelog(plan: ContractPlan, topic: string): Promise<void> {
+    const admin = options.access.kafka.admin();
+    await admin.connect();
+    try {
+      const partitions = (await admin.fetchTopicOffsets(topic)).length;
+      const topics = statefulRules(plan.contract.ruleSet).map((rule) => {
+        let retention: string | undefined;
+        try {
+          const spec = statefulSpec(rule);
+          // Window entries are dropped by retention, not tombstones (engine/stateful/unique.ts); a day of slack.
+          if (spec.type === "STATEFUL_UNIQUE" && spec.windowMs !== undefined) retention = String(spec.windowMs + 86_400_000);
+        } catch {
+          // a rule that does not compile fails its messages; its changelog is never written
+        }
+        const configEntries = retention === undefined ? [{ name: "cleanup.policy", value: "compact" }] : [{ name: "cleanup.policy", value: "compact,delete" }, { name: "retention.ms", value: retention }];
+        return { topic: changelogTopic(options.applicationId, topic, rule.name), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries };
+      });
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function restore(h: Held, plan: ContractPlan): Promise<void> {
+    const key = `${plan.subject}\u0000${h.topic}`;
+    let ready = created.get(key);
+    if (ready === undefined) {
+      ready = ensureChangelog(plan, h.topic);
+      created.set(key, ready);
+      ready.catch(() => created.delete(key));
+    }
+    await ready;
+    // As a GlobalKTable: the reference tables are read to their end before the first record is judged.
+    await Promise.all(referenceTopics(plan).map((topic) => (table(topic), tables.get(topic)!.ready)));
+    for (const rule of h.state.rules) {
+      const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
+      for (const { partition, message } of records) {
+        if (partition !== h.partition || message.key === null) continue;
+        h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
+      }
+    }
+    h.restored = undefined;
+  }
+
+  function run(h: Held, message: ConsumedMessage, value: unknown, topic: string): MaybePromise<Outcome> {
+    const since = clock();
+    const judge = (): MaybePromise<Outcome> => {
+      const now = clock();
+      const until = h.state.waitUntil(value, since, now);
+      // Held for the reference table to catch up: checked again as time passes (the table fills meanwhile).
+      if (until !== undefined) return new Promise<void>((r) => setTimeout(r, Math.min(until - now, 100))).then(judge);
+      const outcome = h.state.run(value, { topic, isKey: false }, { record: Number(message.timestamp), now, offset: Number(message.offset) });
+      collect(h);
+      return outcome;
+    };
+    return judge();
+  }
+
+  return {
+    judge(topic, partition, message, plan, value) {
+      const id = `${topic}\u0000${partition}\u0000${plan.subject}`;
+      let h = held.get(id);
+      if (h === undefined) {
+        const state = plan.statefulPartition({ table });
+        if (state === undefined) return undefined;
+        h = { state, topic, partition, restored: undefined };
+        h.restored = restore(h, plan);
+        held.set(id, h);
+      }
+      const hh = h;
+      if (hh.restored !== undefined) {
+        return hh.restored.then(
+          () => run(hh, message, value, topic),
+          (e: unknown) => {
+            held.delete(id);
+            throw new KontractError("state-store", `restoring the state of ${topic}[${partition}] failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+          },
+        );
+      }
+      return run(hh, message, value, topic);
+    },
+    get dirty() {
+      return pending.length > 0;
+    },
+    flush,
+    forget() {
+      held.clear();
+    },
+    watchRebalances(consumer) {
+      const c = consumer as { on?: (event: string, listener: () => void) => unknown; events?: { GROUP_JOIN?: unknown } };
+      try {
+        const join = c.events?.GROUP_JOIN;
+        if (typeof c.on === "function" && typeof join === "string") c.on(join, () => this.forget());
+      } catch {
+        // The Confluent client's KafkaJS API has `events` and `on`, which throw "Not implemented".
+      }
+    },
+    async close() {
+      clearInterval(timer);
+      await Promise.all([...tables.values()].map(async (t) => (await t.stop)()));
+      tables.clear();
+    },
+  };
+}
+
+/** The reference topics a contract's stateful rules read. */
+function referenceTopics(plan: ContractPlan): string[] {
+  const topics = new Set<string>();
+  for (const rule of statefulRules(plan.contract.ruleSet)) {
+    try {
+      const spec = statefulSpec(rule);
+      if (spec.type === "STATEFUL_REFERENCE") topics.add(spec.topic);
+    } catch {
+      // a rule that does not compile reads nothing
+    }
+  }
+  return [...topics];
+}
+
+/**
+ * The consumer's `disconnect` and `close` (whichever it has; `methods` are the wrapper's own, which
+ * take precedence), each also closing the stage once the consumer is closed.
+ */
+export function closingWith(consumer: object, methods: object, stage: StatefulStage): Record<string, (...args: unknown[]) => Promise<unknown>> {
+  const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of ["disconnect", "close"]) {
+    const original = (methods as Record<string, unknown>)[name] ?? (consumer as Record<string, unknown>)[name];
+    if (typeof original !== "function") continue;
+    out[name] = async (...args) => {
+      try {
+        return await (original as (...a: unknown[]) => Promise<unknown>).apply(consumer, args);
+      } finally {
+        await stage.close();
+      }
+    };
+  }
+  return out;
+}

@@ -1,0 +1,275 @@
+/**
+ * Stateful rules end to end on the real broker and registry (docs/stateful.md): uniqueness and
+ * per-key order judged by the contract consumer, state written to its changelog topic, and a
+ * second consumer restoring that state, so a duplicate is still a duplicate after the move and
+ * a record delivered again is not its own duplicate. Once per client under test.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Producer } from "kafkajs";
+import type { Contract, Rule } from "../../src/contract/model.js";
+import type { Violation } from "../../src/errors.js";
+import { changelogTopic, connectKafka, contractConsumer, type GroupReport, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
+import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
+import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
+
+const rules = (dlq: string): Rule[] => [
+  { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+  { name: "seqIncreases", kind: "CONDITION", mode: "READ", type: "STATEFUL_ORDER", expr: "message.seq", params: { "order.key": "message.customer" }, onFailure: "NONE", disabled: true },
+];
+
+const contract = (dlq: string, domainRules: Rule[] = rules(dlq)): Contract => ({
+  schemaType: "JSON",
+  schema: JSON.stringify({
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: uniqueIdent("stateful"),
+    type: "object",
+    properties: { id: { type: "string" }, customer: { type: "string" }, seq: { type: "integer" }, order: { type: "string" }, parts: { type: "integer" } },
+    required: ["id", "customer", "seq"],
+  }),
+  ruleSet: { domainRules },
+});
+
+interface Order {
+  id: string;
+  customer: string;
+  seq: number;
+  order?: string;
+  parts?: number;
+}
+
+interface Seen {
+  readonly passed: { id: string; offset: string; violations: string[] }[];
+  readonly dead: ConsumedDeadLetter[];
+}
+
+let infra: Infra;
+let access: KafkaAccess;
+
+before(async () => {
+  infra = await ensureInfra();
+  access = await connectKafka("kafkajs", infra.brokers);
+});
+
+for (const client of clientsUnderTest(() => infra)) {
+  describe(`stateful rules on ${client.name}`, () => {
+    let producer: Producer;
+
+    before(async () => {
+      producer = await client.producer();
+    });
+
+    after(async () => {
+      await producer?.disconnect();
+    });
+
+    async function topicWithContract(domainRules?: (dlq: string) => Rule[]): Promise<{ topic: string; dlq: string }> {
+      const topic = uniqueName(`stateful-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [topic, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq, domainRules?.(dlq)));
+      return { topic, dlq };
+    }
+
+    async function produce(topic: string, orders: Order[]): Promise<void> {
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map((value) => ({ value })) });
+    }
+
+    /** Runs a stateful contract consumer of `group` until `count` records were handled or dead-lettered, then disconnects it. */
+    async function consume(c: ClientUnderTest, topic: string, group: string, applicationId: string, count: number, extra: { onGroup?: (r: GroupReport) => void; until?: () => boolean; started?: () => Promise<void> } = {}): Promise<Seen> {
+      const seen: Seen = { passed: [], dead: [] };
+      const consumer = contractConsumer(c.consumer({ groupId: group }), {
+        registry: registryFor(infra),
+        key: false,
+        dlq: { producer },
+        stateful: { applicationId, access, producer, timerIntervalMs: 100, ...(extra.onGroup ? { onGroup: extra.onGroup } : {}) },
+        onDeadLetter: (d) => void seen.dead.push(d),
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ value, message, violations }) => {
+            seen.passed.push({ id: (value as Order).id, offset: message.offset, violations: violations.map((v: Violation) => `${v.rule}: ${v.message}`) });
+          },
+        });
+        await extra.started?.();
+        await waitFor(() => seen.passed.length + seen.dead.length >= count && (extra.until?.() ?? true), { timeoutMs: 60_000, what: `${count} record(s) of ${topic}` });
+      } finally {
+        await consumer.disconnect();
+      }
+      return seen;
+    }
+
+    it("judges duplicates and order end to end, dead-letters the duplicate and writes the state to its changelog", async () => {
+      const { topic, dlq } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+        { id: "a", customer: "c2", seq: 1 },
+        { id: "c", customer: "c1", seq: 2 },
+      ]);
+      const seen = await consume(client, topic, uniqueName("g"), applicationId, 4);
+      assert.deepEqual(seen.passed, [
+        { id: "a", offset: "0", violations: [] },
+        { id: "b", offset: "1", violations: [] },
+        { id: "c", offset: "3", violations: ['seqIncreases: key "c1": sequence 2 does not increase (previous 2)'] },
+      ]);
+      assert.deepEqual(seen.dead.map((d) => [d.offset, d.rule, d.dlqTopic]), [["2", "idUnique", dlq]]);
+      assert.match(seen.dead[0]!.violations.at(-1)!.message, /^duplicate key "a", first seen \d+ ms earlier in record time \(window 3600000 ms\)$/);
+      const logged = await readAll(kafkaFor(infra), [changelogTopic(applicationId, topic, "idUnique"), changelogTopic(applicationId, topic, "seqIncreases")]);
+      assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "idUnique"))!.map((m) => m.key!.toString()), ["a", "b", "c"]);
+      assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "seqIncreases"))!.map((m) => m.key!.toString()), ["c1", "c1", "c2"]);
+    });
+
+    it("a second consumer of the group restores the state from the changelog and still judges the duplicate", async () => {
+      const { topic } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      const group = uniqueName("g");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+      ]);
+      const first = await consume(client, topic, group, applicationId, 2);
+      assert.deepEqual(first.passed.map((p) => p.id), ["a", "b"]);
+      await produce(topic, [
+        { id: "a", customer: "c2", seq: 1 },
+        { id: "d", customer: "c1", seq: 1 },
+        { id: "e", customer: "c1", seq: 3 },
+      ]);
+      // The same group: it resumes after b, with no record of a or of c1's sequence but the changelog's.
+      const second = await consume(client, topic, group, applicationId, 3);
+      assert.deepEqual(second.dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.deepEqual(second.passed, [
+        { id: "d", offset: "3", violations: ['seqIncreases: key "c1": sequence 1 does not increase (previous 2)'] },
+        { id: "e", offset: "4", violations: [] },
+      ]);
+    });
+
+    it("a consumer that reads the records again (nothing committed) restores the state and does not take them for their own duplicates", async () => {
+      const { topic } = await topicWithContract();
+      const applicationId = uniqueName("app");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1 },
+        { id: "b", customer: "c1", seq: 2 },
+        { id: "a", customer: "c1", seq: 3 },
+      ]);
+      const first = await consume(client, topic, uniqueName("g"), applicationId, 3);
+      // A new group has no committed offset, as after a crash before the first commit: everything comes again.
+      const again = await consume(client, topic, uniqueName("g"), applicationId, 3);
+      const verdicts = (s: Seen) => ({ passed: s.passed.map((p) => [p.offset, p.id, p.violations]), dead: s.dead.map((d) => [d.offset, d.rule]) });
+      assert.deepEqual(verdicts(again), verdicts(first));
+      assert.deepEqual(verdicts(first).dead, [["2", "idUnique"]]);
+    });
+
+    it("referential integrity: keys of the reference topic pass, deleted and unknown ones fail, and a late key is waited for", async () => {
+      const customers = uniqueName(`customers-${client.name}`);
+      await createTopics(kafkaFor(infra), [{ topic: customers, configEntries: [{ name: "cleanup.policy", value: "compact" }] }]);
+      await producer.send({ topic: customers, messages: [{ key: "c1", value: "Ada" }, { key: "c2", value: "Bob" }, { key: "c2", value: null }] });
+      const { topic } = await topicWithContract((dlq) => [
+        { name: "customerKnown", kind: "CONDITION", mode: "READ", type: "STATEFUL_REFERENCE", expr: "message.customer", params: { "reference.topic": customers, "reference.wait": "10s", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+      ]);
+      await produce(topic, [
+        { id: "o1", customer: "c1", seq: 1 },
+        { id: "o2", customer: "c5", seq: 1 },
+      ]);
+      // c5 arrives after the order that names it: the order waits for it (up to reference.wait).
+      const seen = await consume(client, topic, uniqueName("g"), uniqueName("app"), 2, {
+        started: async () => void (await producer.send({ topic: customers, messages: [{ key: "c5", value: "Eve" }] })),
+      });
+      assert.deepEqual(seen.passed.map((p) => p.id), ["o1", "o2"]);
+      await produce(topic, [{ id: "o3", customer: "c2", seq: 1 }]);
+      const more = await consume(client, topic, uniqueName("g"), uniqueName("app"), 3);
+      assert.deepEqual(more.passed.map((p) => p.id), ["o1", "o2"]);
+      assert.deepEqual(more.dead.map((d) => [d.offset, d.rule]), [["2", "customerKnown"]], "c2 was deleted by its tombstone");
+      assert.match(more.dead[0]!.violations.at(-1)!.message, /key "c2" is not in the reference topic/);
+    });
+
+    it("completeness: a complete order is reported, and an incomplete one times out on the wall clock with no more traffic", async () => {
+      const { topic } = await topicWithContract(() => [
+        {
+          name: "allParts",
+          kind: "CONDITION",
+          mode: "READ",
+          type: "STATEFUL_COMPLETE",
+          expr: "message.id",
+          params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": "3s" },
+          onFailure: "NONE",
+          disabled: true,
+        },
+      ]);
+      await produce(topic, [
+        { id: "o1", customer: "c1", seq: 0, parts: 2 },
+        { id: "o1-a", customer: "c1", seq: 1, order: "o1" },
+        { id: "o2", customer: "c1", seq: 0, parts: 3 },
+        { id: "o1-b", customer: "c1", seq: 2, order: "o1" },
+        { id: "o2-a", customer: "c1", seq: 1, order: "o2" },
+      ]);
+      const groups: GroupReport[] = [];
+      await consume(client, topic, uniqueName("g"), uniqueName("app"), 5, { onGroup: (r) => void groups.push(r), until: () => groups.some((g) => !g.event.complete) });
+      assert.deepEqual(
+        groups.map((g) => [g.event.key, g.event.complete, g.event.expected, g.event.arrived]),
+        [
+          ["o1", true, 2, 2],
+          ["o2", false, 3, 1],
+        ],
+      );
+      const timedOut = groups[1]!.outcome;
+      assert.ok(timedOut.kind === "passed" && timedOut.violations[0]!.message === 'parent "o2": 1 of 3 part(s) arrived within 3000 ms; 2 missing', JSON.stringify(timedOut));
+    });
+
+    it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
+      const topic = uniqueName(`stateful-scale-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      const send = async (orders: [number, Order][]) =>
+        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(infra),
+          key: false,
+          dlq: { producer },
+          stateful: { applicationId, access, producer },
+          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
+        return consumer;
+      };
+      await send([
+        [0, { id: "a0", customer: "c1", seq: 1 }],
+        [1, { id: "a1", customer: "c2", seq: 1 }],
+      ]);
+      const a = await start("A");
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        // A judges the first records alone, then B joins the group and A leaves it: B holds their state
+        // only through the changelog.
+        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
+        b = await start("B");
+        await a.disconnect();
+        await send([
+          [0, { id: "a0", customer: "c1", seq: 2 }],
+          [1, { id: "a1", customer: "c2", seq: 2 }],
+          [0, { id: "b0", customer: "c1", seq: 3 }],
+          [1, { id: "b1", customer: "c2", seq: 3 }],
+        ]);
+        await waitFor(() => seen.length >= 6, { timeoutMs: 90_000, what: "the four records after A left" });
+      } finally {
+        await b?.disconnect();
+        await a.disconnect().catch(() => undefined);
+      }
+      assert.ok(seen.slice(0, 2).every((r) => r.consumer === "A"), JSON.stringify(seen));
+      const after = seen.slice(2);
+      assert.ok(after.every((r) => r.consumer === "B"), JSON.stringify(seen));
+      assert.deepEqual(after.filter((r) => r.dead).map((r) => r.partition).sort(), [0, 1], `the duplicates of a0 and a1 are dead-lettered on both partitions: ${JSON.stringify(seen)}`);
+      assert.deepEqual(after.filter((r) => !r.dead).map((r) => r.id).sort(), ["b0", "b1"]);
+    });
+  });
+}
