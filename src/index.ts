@@ -48,6 +48,8 @@ export type {
   RuleOverride,
   RuleResult,
   RuleEvent,
+  RuleSite,
+  RuleTally,
   RuleRunContext,
 } from "./engine/index.js";
 export { FORMATS } from "./format/index.js";

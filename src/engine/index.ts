@@ -19,5 +19,7 @@ export type {
   RuleOverride,
   RuleResult,
   RuleEvent,
+  RuleSite,
+  RuleTally,
   RuleRunContext,
 } from "./types.js";
