@@ -51,19 +51,14 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
       if (observer === undefined) {
         if (!passes(message)) break;
       } else {
-        // A shortcut that says false runs again on the full path, which counts it there.
         const tally = step.tally!;
-        if (timesRun(phase, tally)) {
-          const started = performance.now();
-          if (!passes(message)) break;
-          const durationMs = performance.now() - started;
-          tally.runs++;
-          notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs, tally });
-        } else {
-          if (!passes(message)) break;
-          tally.runs++;
-          if (phase.reportsAll) notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: undefined, tally });
-        }
+        // A timed run takes the full path, which has the clock: kept out of this loop, the clock
+        // reads and the event make the common path slower (measured ~10%) however rarely they run.
+        if (timesRun(phase, tally)) break;
+        // A shortcut that says false runs again on the full path, which counts it there.
+        if (!passes(message)) break;
+        tally.runs++;
+        if (phase.reportsAll) notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: undefined, tally });
       }
       first++;
     }
