@@ -85,7 +85,6 @@ describe("rule metrics", () => {
     assert.deepEqual(h.attributes, { rule_type: "CEL", rule_mode: "WRITE", subject: "orders-value" });
     assert.equal(h.value.count, samples(COUNT) + samples(expected.warnRuns));
     assert.deepEqual(h.value.buckets.boundaries, RULE_DURATION_BUCKETS);
-    assert.ok(h.value.sum! >= 0 && h.value.max! < 1, "seconds, not milliseconds");
 
     // Counts are read when the SDK collects: later messages show in the next export.
     p.write.run(order(), MC);
