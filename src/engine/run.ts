@@ -52,8 +52,8 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
         if (!passes(message)) break;
       } else {
         const tally = step.tally!;
-        // A timed run takes the full path, which has the clock: kept out of this loop, the clock
-        // reads and the event make the common path slower (measured ~10%) however rarely they run.
+        // A timed run takes the full path, which has the clock: one place times rules, and this
+        // loop stays a check and an increment per rule.
         if (timesRun(phase, tally)) break;
         // A shortcut that says false runs again on the full path, which counts it there.
         if (!passes(message)) break;
