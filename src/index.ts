@@ -51,6 +51,8 @@ export type {
   RuleOverride,
   RuleResult,
   RuleEvent,
+  RuleSite,
+  RuleTally,
   RuleRunContext,
 } from "./engine/index.js";
 export { FORMATS } from "./format/index.js";

@@ -76,6 +76,8 @@ export interface Engine {
 export function createEngine(options: EngineOptions = {}): Engine {
   const executors = new Map<string, RuleExecutor>();
   for (const e of [...BUILTIN_EXECUTORS, ...(options.executors ?? [])]) executors.set(e.type.toUpperCase(), e);
+  const every = options.observer?.timeEvery;
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 0)) throw new TypeError(`observer timeEvery must be a whole number >= 0, not ${String(every)}`);
   const actions = new Map<string, RuleAction>();
   for (const a of options.actions ?? []) {
     if (a.type === "NONE" || a.type === "ERROR" || a.type === "DLQ") throw new TypeError(`action type ${a.type} is built in`);
@@ -110,7 +112,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     compile(subject, contract, schema) {
       const cel = celFor(schema);
       const phase = (list: "domainRules" | "migrationRules" | "encodingRules", mode: "WRITE" | "READ" | "UPGRADE" | "DOWNGRADE"): Phase => {
-        const steps = compilePhase(contract, list, mode, schema, cel, cc);
+        const steps = compilePhase(subject, contract, list, mode, schema, cel, cc);
         const contextFor = phaseContexts(steps.mode, subject);
         return {
           steps,

@@ -19,6 +19,8 @@ export type {
   RuleOverride,
   RuleResult,
   RuleEvent,
+  RuleSite,
+  RuleTally,
   RuleRunContext,
 } from "./types.js";
 export { encryptionExecutors, ENCRYPT_PARAMS, type EncryptionOptions } from "./executors/encrypt.js";

@@ -16,7 +16,7 @@ import type { CelRuntime } from "../cel/index.js";
 import type { CompiledSchema } from "../format/types.js";
 import { compileScrub, type Scrub } from "./redact.js";
 import { ERROR, NONE, actionName, firstDefined, overridesFor, resolveAction, type ResolvedAction } from "./actions.js";
-import type { CompiledRule, EngineLimits, EngineObserver, EngineOptions, ExecutorEnv, RuleAction, RuleExecutor, RuleResult } from "./types.js";
+import type { CompiledRule, EngineLimits, EngineObserver, EngineOptions, ExecutorEnv, RuleAction, RuleExecutor, RuleResult, RuleSite, RuleTally } from "./types.js";
 
 /** One rule, ready to run in one mode. */
 export interface Step {
@@ -39,6 +39,8 @@ export interface Step {
   readonly passes: ((message: unknown) => boolean) | undefined;
   /** For texts built from the failing message's values; undefined when its schema has no sensitive field. */
   readonly scrub: ((message: unknown) => Scrub | undefined) | undefined;
+  /** Where this rule's runs are counted: the observer's tally, or the engine's own; undefined without an observer. */
+  readonly tally: RuleTally | undefined;
 }
 
 export interface PhaseSteps {
@@ -47,8 +49,10 @@ export interface PhaseSteps {
   /** True when some step may return a Promise. */
   readonly async: boolean;
   readonly observer: EngineObserver | undefined;
-  /** The observer asked for rule times (timeRules). */
-  readonly timed: boolean;
+  /** The observer is told about every run (it has no `tally`), not only failures, actions and timed runs. */
+  readonly reportsAll: boolean;
+  /** Time one run in this many of each rule; 0: none (EngineObserver.timeEvery). */
+  readonly timeEvery: number;
 }
 
 export interface CompileContext {
@@ -66,6 +70,7 @@ export function rulesFor(contract: Contract, phase: RulePhase, mode: ExecutionMo
 }
 
 export function compilePhase(
+  subject: string,
   contract: Contract,
   phase: RulePhase,
   mode: ExecutionMode,
@@ -82,10 +87,18 @@ export function compilePhase(
     if (!enabledAt(contract, cc.options)) return;
     if (rule.disabled === true) return;
     if (isDuplicateFieldTransform(rule, index, rules, mode)) return;
-    steps.push(compileStep(contract, rule, mode, phase, schema, cel, cc, overrides));
+    steps.push(compileStep(contract, rule, mode, phase, schema, cel, cc, overrides, tallyFor(cc.options.observer, { rule, mode, subject })));
   });
-  return { mode, steps, async: steps.some((s) => s.compiled.async), observer: cc.options.observer, timed: cc.options.observer?.timeRules === true };
+  const observer = cc.options.observer;
+  return { mode, steps, async: steps.some((s) => s.compiled.async), observer, reportsAll: observer?.tally === undefined, timeEvery: observer?.timeEvery ?? 0 };
 }
+
+/** The step's tally: the observer's when it counts, else the engine's own (timeEvery numbers runs with it). */
+function tallyFor(observer: EngineObserver | undefined, site: RuleSite): RuleTally | undefined {
+  if (observer === undefined) return undefined;
+  return observer.tally?.(site) ?? { runs: 0 };
+}
+
 
 /** A WRITEREAD rule runs on WRITE and READ, UPDOWN on UPGRADE and DOWNGRADE; others only in their own mode. */
 export function modeApplies(rule: Rule, mode: ExecutionMode): boolean {
@@ -141,6 +154,7 @@ function compileStep(
   cel: CelRuntime,
   cc: CompileContext,
   overrides: ReturnType<typeof overridesFor>,
+  tally: RuleTally | undefined,
 ): Step {
   const overrideParams = Object.assign({}, ...[...overrides].reverse().map((o) => o.params ?? {})) as Record<string, string>;
   const param = (name: string): string | undefined =>
@@ -186,6 +200,7 @@ function compileStep(
     conditionMessage: conditionMessage(rule),
     passes: kind === "CONDITION" && onSuccess.kind === "NONE" ? compiled!.passes : undefined,
     scrub: compileScrub(schema, cc.sensitiveTags, env.form, rule.expr),
+    tally,
   };
 }
 

@@ -5,7 +5,7 @@
 import { RuleViolationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { capText } from "../util/cap.js";
 import type { PhaseSteps, Step } from "./plan.js";
-import type { EngineObserver, FailedOutcome, Outcome, PassedOutcome, RuleEvent, RuleResult, RuleRunContext } from "./types.js";
+import type { EngineObserver, FailedOutcome, Outcome, PassedOutcome, RuleEvent, RuleResult, RuleRunContext, RuleTally } from "./types.js";
 
 export interface MessageContext {
   readonly topic: string;
@@ -25,8 +25,7 @@ interface RunState {
   violations: Violation[] | undefined;
   readonly ctx: RuleRunContext;
   readonly skipRule: string | undefined;
-  readonly observer: EngineObserver | undefined;
-  readonly timed: boolean;
+  readonly phase: PhaseSteps;
   /** What the last applied rule did, for the observer. */
   lastViolation: Violation | undefined;
   lastAction: string;
@@ -42,9 +41,9 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
   if (steps.length === 0 || message === null || message === undefined) return untouched(message);
   // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
   // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
-  const { observer, timed } = phase;
   let first = 0;
   if (skipRule === undefined) {
+    const observer = phase.observer;
     while (first < steps.length) {
       const step = steps[first]!;
       const passes = step.passes;
@@ -52,16 +51,26 @@ export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContex
       if (observer === undefined) {
         if (!passes(message)) break;
       } else {
-        const started = timed ? performance.now() : 0;
+        const tally = step.tally!;
+        // A timed run takes the full path, which has the clock: one place times rules, and this
+        // loop stays a check and an increment per rule.
+        if (timesRun(phase, tally)) break;
+        // A shortcut that says false runs again on the full path, which counts it there.
         if (!passes(message)) break;
-        notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: timed ? performance.now() - started : undefined });
+        tally.runs++;
+        if (phase.reportsAll) notify(observer, { rule: step.rule, ctx, failed: false, violation: undefined, action: "NONE", durationMs: undefined, tally });
       }
       first++;
     }
     if (first === steps.length) return passed(message, false, undefined);
   }
-  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, observer, timed, lastViolation: undefined, lastAction: "NONE" };
+  const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, phase, lastViolation: undefined, lastAction: "NONE" };
   return continueFrom(steps, first, state);
+}
+
+/** Whether this run of the rule is one `timeEvery` picks: runs are numbered from 0, and run 0 is timed. */
+function timesRun(phase: PhaseSteps, tally: RuleTally): boolean {
+  return phase.timeEvery !== 0 && tally.runs % phase.timeEvery === 0;
 }
 
 /**
@@ -81,7 +90,7 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
   for (let i = start; i < steps.length; i++) {
     const step = steps[i]!;
     if (state.skipRule !== undefined && step.rule.name === state.skipRule) continue;
-    const started = state.timed ? performance.now() : 0;
+    const started = step.tally !== undefined && timesRun(state.phase, step.tally) ? performance.now() : -1;
     let result: RuleResult | Promise<RuleResult>;
     try {
       result = step.compiled.run(state.message, state.ctx);
@@ -92,12 +101,12 @@ function continueFrom(steps: readonly Step[], start: number, state: RunState): O
     if (result instanceof Promise) {
       return result.then((r) => {
         const stop = apply(step, r, state);
-        if (state.observer !== undefined) finished(state.observer, step, state, started);
+        if (step.tally !== undefined) finished(step, step.tally, state, started);
         return stop ?? continueFrom(steps, i + 1, state);
       });
     }
     const stop = apply(step, result, state);
-    if (state.observer !== undefined) finished(state.observer, step, state, started);
+    if (step.tally !== undefined) finished(step, step.tally, state, started);
     if (stop) return stop;
   }
   return passed(state.message, state.transformed, state.violations);
@@ -154,9 +163,16 @@ function apply(step: Step, result: RuleResult, state: RunState): FailedOutcome |
   }
 }
 
-function finished(observer: EngineObserver, step: Step, state: RunState, started: number): void {
+/** Counts a rule run, and tells the observer when the count alone cannot (see EngineObserver.tally). `started` is -1 for an untimed run. */
+function finished(step: Step, tally: RuleTally, state: RunState, started: number): void {
+  tally.runs++;
+  const { observer, reportsAll } = state.phase;
   const violation = state.lastViolation;
-  notify(observer, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action: state.lastAction, durationMs: state.timed ? performance.now() - started : undefined });
+  const action = state.lastAction;
+  if (reportsAll || started >= 0 || violation !== undefined || action !== "NONE") {
+    const durationMs = started >= 0 ? performance.now() - started : undefined;
+    notify(observer!, { rule: step.rule, ctx: state.ctx, failed: violation !== undefined, violation, action, durationMs, tally });
+  }
 }
 
 function notify(observer: EngineObserver, event: RuleEvent): void {

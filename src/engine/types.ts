@@ -135,23 +135,55 @@ export interface RuleEvent {
   readonly violation: Violation | undefined;
   /** The action taken: NONE, ERROR, DLQ, or a custom action's type. */
   readonly action: string;
-  /** How long the rule took to evaluate, in milliseconds (performance.now); only for an observer with `timeRules`. */
+  /** How long the rule took to evaluate, in milliseconds (performance.now); set on the runs `timeEvery` picks. */
   readonly durationMs: number | undefined;
+  /** The tally the observer's `tally` gave for this rule: lets a counting observer find its counts without a lookup. */
+  readonly tally: RuleTally | undefined;
+}
+
+/** A compiled rule where it runs: one tally per site. */
+export interface RuleSite {
+  readonly rule: Rule;
+  readonly mode: ExecutionMode;
+  readonly subject: string;
+}
+
+/**
+ * Runs of one rule at one site, counted by the engine in place: the observer
+ * reads `runs` whenever it likes (a metrics scrape). An observer may give the
+ * same tally to several sites (the same rule compiled twice).
+ */
+export interface RuleTally {
+  runs: number;
 }
 
 /**
  * Watches rules run, for metrics and tests. Called synchronously on the hot
- * path, after each rule: keep it cheap. An observer that throws is ignored
- * for that event; the message goes on as if it were not there.
+ * path: keep it cheap. An observer that throws is ignored for that event; the
+ * message goes on as if it were not there.
  */
 export interface EngineObserver {
+  /**
+   * After a rule ran on a message. Every run, unless the observer has `tally`:
+   * then only runs that failed, took an action other than NONE, or were timed.
+   */
   ruleFinished(event: RuleEvent): void;
-  /** Time each rule (RuleEvent.durationMs). Off by default: two clock reads per rule cost as much as a cheap CEL condition. */
-  readonly timeRules?: boolean;
+  /**
+   * Counting without a call per rule: asked once per compiled rule, at compile
+   * time. The engine adds each run to the tally, and calls ruleFinished only
+   * for the runs a count cannot tell (failures, actions, timed runs).
+   */
+  tally?(site: RuleSite): RuleTally;
+  /**
+   * Time one run in N of each rule (its 1st, N+1st, 2N+1st... run): 1 times
+   * every run, 0 (the default) none. Two clock reads cost about as much as a
+   * cheap CEL condition, hence a sample.
+   */
+  readonly timeEvery?: number;
 }
 
 export interface EngineOptions {
-  /** Told about every rule that runs (docs/rules.md, "Observing rules"). Without one, nothing is timed. */
+  /** Told about the rules that run (docs/rules.md, "Observing rules"). Without one, nothing is counted or timed. */
   observer?: EngineObserver;
   executors?: readonly RuleExecutor[];
   actions?: readonly RuleAction[];

@@ -129,7 +129,7 @@ export function statefulPartition(
   for (const type of ["STATEFUL_UNIQUE", "STATEFUL_ORDER", "STATEFUL_REFERENCE", "STATEFUL_COMPLETE"] as const) executors.set(type, executor(type));
   // `disabled: true` is the form's marker for Confluent's clients (contract/stateful.ts), not an instruction to kontract.
   const enabled: Contract = { ...contract, ruleSet: { ...contract.ruleSet, domainRules: rules.map((r) => ({ ...r, disabled: false })) } };
-  const phase = compilePhase(enabled, "domainRules", "READ", schema, cel, { ...cc, executors });
+  const phase = compilePhase(subject, enabled, "domainRules", "READ", schema, cel, { ...cc, executors });
   const contexts = phaseContexts("READ", subject);
   const timerPhases = new Map<string, PhaseSteps>();
   for (const step of phase.steps) if (timed.has(step.rule.name)) timerPhases.set(step.rule.name, timerPhase(phase, step, () => verdict));
