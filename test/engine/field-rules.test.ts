@@ -138,7 +138,7 @@ test("one compiled field rule over several messages: a failure belongs to its ow
     assert.equal(failed(sync(condition.write.run(short, MC))).violations[0]!.field, "$.address.zip");
     passed(sync(condition.write.run(order(), MC)));
     const o = passed(sync(transform.write.run(order(), MC)));
-    assert.equal((o.value as ReturnType<typeof order>).address.zip, order().address.zip);
+    assert.equal((o.value as { address: { zip: string } }).address.zip, "75001");
     assert.equal(failed(sync(transform.write.run(short, MC))).violations[0]!.field, "$.address.zip");
   }
 });
