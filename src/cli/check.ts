@@ -165,7 +165,10 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     dlq.add(withSubject ? { line, subject: o.subject, error: describe(e), reason } : { line, error: describe(e), reason });
   };
   const tally = (outcome: Outcome): void => {
-    for (const v of outcome.violations) {
+    // An index, not for...of: the heap profile showed an iterator made per message, violations or none.
+    const violations = outcome.violations;
+    for (let i = 0; i < violations.length; i++) {
+      const v = violations[i]!;
       if (v.action === "ERROR" || v.action === "DLQ") continue;
       summary.warnings++;
       rule(v.rule, v.action).warned++;
