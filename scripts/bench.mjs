@@ -45,7 +45,9 @@ function externalPackagesButJson() {
 // is built for this Node): on an older Node they run in a second process, on the Node of versions.env.
 const clientsAt = args.indexOf("--clients");
 const clients = clientsAt >= 0 ? args[clientsAt + 1].split(",") : basename(entry) === "kafka.bench.ts" ? ["kafkajs", "confluent", "platformatic"] : [];
-const withClients = (list) => [...args.filter((_, i) => i !== clientsAt && i !== clientsAt + 1), ...(list.length > 0 ? ["--clients", list.join(",")] : [])];
+// Without --clients (clientsAt -1), every option passes: filtering index clientsAt + 1 dropped the first one.
+const rest = clientsAt >= 0 ? args.filter((_, i) => i !== clientsAt && i !== clientsAt + 1) : args;
+const withClients = (list) => [...rest, ...(list.length > 0 ? ["--clients", list.join(",")] : [])];
 const apart = clients.includes("platformatic") && !runsPlatformatic();
 const here = apart ? clients.filter((c) => c !== "platformatic") : clients;
 
