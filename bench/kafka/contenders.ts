@@ -62,7 +62,8 @@ export interface Contender {
   readonly label: string;
   /** `producer`: connected, shared by the contenders of a round (kontract wraps it). */
   produce(producer: Producer, topic: string, work: Workload): Promise<void>;
-  consume(topic: string, work: Workload): Promise<ConsumeResult>;
+  /** `group`: a fresh consumer group id, so a topic can be consumed again from its beginning. */
+  consume(topic: string, work: Workload, group: string): Promise<ConsumeResult>;
   /** What the checksum of `consume` must be. */
   expectedChecksum(work: Workload): number;
 }
@@ -114,8 +115,8 @@ export function plainKafkajs(ctx: ContenderContext, client: ClientId = "kafkajs"
         // A copy per batch: the Confluent client writes into the message objects it sends.
         await producer.sendBatch({ ...sendOptions(client), topicMessages: [{ topic, messages: client === "kafkajs" ? messages : messages.map((m) => ({ ...m })) }] });
       }),
-    consume: (topic, work) =>
-      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
+    consume: (topic, work, group) =>
+      timedConsume(ctx, client, topic, group, work.count, async (consumer, handled) => {
         await consumer.run({
           eachBatch: async ({ batch }) => {
             let bytes = 0;
@@ -148,8 +149,8 @@ export function avscKafkajs(ctx: ContenderContext, schemaJson: string, schemaId:
         for (const value of values) messages.push({ value: Buffer.concat([prefix, type.toBuffer(value)]) });
         await producer.sendBatch({ ...sendOptions(client), topicMessages: [{ topic, messages }] });
       }),
-    consume: (topic, work) =>
-      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
+    consume: (topic, work, group) =>
+      timedConsume(ctx, client, topic, group, work.count, async (consumer, handled) => {
         await consumer.run({
           eachBatch: async ({ batch }) => {
             // Decoded into an array first, as kontract hands over a batch.
@@ -178,8 +179,8 @@ export function kontractKafkajs(ctx: ContenderContext, client: ClientId = "kafka
         for (const m of result.messages) if (m.status !== "sent") throw new Error(`kontract dead-lettered message ${m.index} (rule ${m.rule})`);
       });
     },
-    consume: (topic, work) =>
-      timedConsume(ctx, client, topic, work.count, async (consumer, handled) => {
+    consume: (topic, work, group) =>
+      timedConsume(ctx, client, topic, group, work.count, async (consumer, handled) => {
         const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
         await contract.run({
           eachBatch: async ({ messages }) => {
@@ -217,8 +218,8 @@ export function confluentKafkajs(ctx: ContenderContext): Contender {
         await producer.sendBatch({ ...SEND_OPTIONS, topicMessages: [{ topic, messages }] });
       });
     },
-    consume: (topic, work) =>
-      timedConsume(ctx, "kafkajs", topic, work.count, async (consumer, handled) => {
+    consume: (topic, work, group) =>
+      timedConsume(ctx, "kafkajs", topic, group, work.count, async (consumer, handled) => {
         const deserializer = new AvroDeserializer(client(), SerdeType.VALUE, {});
         await consumer.run({
           eachBatch: async ({ batch }) => {
@@ -241,12 +242,13 @@ async function timedConsume(
   ctx: ContenderContext,
   client: ClientId,
   topic: string,
+  group: string,
   expected: number,
   start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
 ): Promise<ConsumeResult> {
-  if (client === "confluent") return timedConsumeConfluent(ctx, topic, expected, start);
+  if (client === "confluent") return timedConsumeConfluent(ctx, topic, group, expected, start);
   const consumer = ctx.kafka.consumer({
-    groupId: `${topic}-group`,
+    groupId: group,
     maxWaitTimeInMs: 100,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
@@ -273,11 +275,12 @@ async function timedConsume(
 async function timedConsumeConfluent(
   ctx: ContenderContext,
   topic: string,
+  group: string,
   expected: number,
   start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
 ): Promise<ConsumeResult> {
   if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
-  const consumer = ctx.confluent.consumer({ kafkaJS: { groupId: `${topic}-group`, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  const consumer = ctx.confluent.consumer({ kafkaJS: { groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
   const run = consumer.run.bind(consumer);

@@ -47,8 +47,8 @@ export function platformaticContenders(ctx: PlatformaticContext, schemaJson: str
         windowed(work.bytes, ctx.inFlight, async (messages) => {
           await asProducer(producer).send({ ...SEND, messages: messages.map((m) => ({ topic, value: m.value as Buffer })) });
         }),
-      consume: (topic, work) =>
-        timedChunks(ctx, topic, work.count, (chunk) => {
+      consume: (topic, work, group) =>
+        timedChunks(ctx, topic, group, work.count, (chunk) => {
           let bytes = 0;
           for (const m of chunk) bytes += m.value?.length ?? 0;
           return bytes;
@@ -64,8 +64,8 @@ export function platformaticContenders(ctx: PlatformaticContext, schemaJson: str
           const messages = values.map((value) => ({ topic, value: Buffer.concat([prefix, type.toBuffer(value)]) }));
           await asProducer(producer).send({ ...SEND, messages });
         }),
-      consume: (topic, work) =>
-        timedChunks(ctx, topic, work.count, (chunk) => {
+      consume: (topic, work, group) =>
+        timedChunks(ctx, topic, group, work.count, (chunk) => {
           const orders = chunk.map((m) => type.fromBuffer(m.value!.subarray(5)) as Order);
           let sum = 0;
           for (const o of orders) sum += tenths(o);
@@ -84,19 +84,19 @@ export function platformaticContenders(ctx: PlatformaticContext, schemaJson: str
           for (const m of result.messages) if (m.status !== "sent") throw new Error(`kontract dead-lettered message ${m.index} (rule ${m.rule})`);
         });
       },
-      consume: (topic, work) => timedKontract(ctx, topic, work),
+      consume: (topic, work, group) => timedKontract(ctx, topic, group, work),
       expectedChecksum: (work) => work.amountSum,
     },
   ];
 }
 
-function newConsumer(ctx: PlatformaticContext, topic: string): PlatformaticConsumer {
-  return new ctx.platformatic.Consumer({ clientId: "kontract-bench", groupId: `${topic}-group`, bootstrapBrokers: ctx.brokers, maxWaitTime: 100 });
+function newConsumer(ctx: PlatformaticContext, group: string): PlatformaticConsumer {
+  return new ctx.platformatic.Consumer({ clientId: "kontract-bench", groupId: group, bootstrapBrokers: ctx.brokers, maxWaitTime: 100 });
 }
 
 /** The plain client: its stream from the beginning (autocommit, its default), chunk by chunk. */
-async function timedChunks(ctx: PlatformaticContext, topic: string, expected: number, handle: (chunk: Message[]) => number): Promise<ConsumeResult> {
-  const consumer = newConsumer(ctx, topic);
+async function timedChunks(ctx: PlatformaticContext, topic: string, group: string, expected: number, handle: (chunk: Message[]) => number): Promise<ConsumeResult> {
+  const consumer = newConsumer(ctx, group);
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   try {
     const stream = await consumer.consume({ topics: [topic], mode: "earliest" });
@@ -116,8 +116,8 @@ async function timedChunks(ctx: PlatformaticContext, topic: string, expected: nu
   return m.result();
 }
 
-async function timedKontract(ctx: PlatformaticContext, topic: string, work: Workload): Promise<ConsumeResult> {
-  const consumer = newConsumer(ctx, topic);
+async function timedKontract(ctx: PlatformaticContext, topic: string, group: string, work: Workload): Promise<ConsumeResult> {
+  const consumer = newConsumer(ctx, group);
   const m = meter(ctx.consumeTimeoutMs, topic, work.count);
   // The clock starts when the first chunk is there, before kontract decodes it (as for the plain client).
   const consume = consumer.consume.bind(consumer) as (options: object) => Promise<NodeJS.ReadableStream>;

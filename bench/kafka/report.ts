@@ -1,7 +1,7 @@
 /**
  * Turning the rounds of the Kafka bench into one table: median rates, and
  * ratios taken within each round (the contenders of a round shared the
- * machine's state) before taking their median.
+ * machine's state) before taking their median, shown with their spread.
  */
 export type Side = "produce" | "consume";
 export type ContenderId = "plain" | "avsc" | "kontract" | "confluent" | "ck-plain" | "ck-avsc" | "ck-kontract" | "pk-plain" | "pk-avsc" | "pk-kontract";
@@ -34,7 +34,23 @@ export interface Summary {
   /** kontract / kafkajs + avsc without a contract, median of the per-round ratios. */
   kontractVsAvsc: Record<Side, number>;
   /** Per client (of CLIENTS): kontract on it / the plain client, and / the client with avsc; medians of per-round ratios. */
-  perClient: { name: string; vsPlain: Record<Side, number>; vsAvsc: Record<Side, number> }[];
+  perClient: ClientRatios[];
+}
+
+/** A ratio over the rounds: the median of the per-round ratios, their lowest and highest, and each. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
+export interface ClientRatios {
+  name: string;
+  vsPlain: Record<Side, Spread>;
+  vsAvsc: Record<Side, Spread>;
+  /** The issue's ratio (produce / plain, consume / + avsc) from this process's CPU time per message instead of the wall clock. */
+  byCpu: Record<Side, Spread>;
 }
 
 const SIDES: readonly Side[] = ["produce", "consume"];
@@ -60,19 +76,28 @@ export function summarize(rounds: readonly RoundResult[]): Summary {
   const per = <T>(f: (side: Side) => T): Record<Side, T> => ({ produce: f("produce"), consume: f("consume") });
   const perId = (f: (id: ContenderId) => number): Record<ContenderId, number> =>
     Object.fromEntries(ALL_IDS.map((id) => [id, IDS.includes(id) ? f(id) : 0])) as Record<ContenderId, number>;
-  const ratio = (side: Side, a: ContenderId, b: ContenderId) => median(rounds.map((r) => r.rate[side][a] / r.rate[side][b]));
   return {
     rate: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id])))),
     cpuUs: per((side) => perId((id) => median(rounds.map((r) => r.cpuUs[side][id])))),
     vsPlain: per((side) => perId((id) => median(rounds.map((r) => r.rate[side][id] / r.rate[side][reference()])))),
     kontractVsConfluent: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].confluent))),
     kontractVsAvsc: per((side) => median(rounds.map((r) => r.rate[side].kontract / r.rate[side].avsc))),
-    perClient: CLIENTS.filter((c) => IDS.includes(c.kontract)).map((c) => ({
-      name: c.name,
-      vsPlain: per((side) => ratio(side, c.kontract, c.plain)),
-      vsAvsc: per((side) => ratio(side, c.kontract, c.avsc)),
-    })),
+    perClient: CLIENTS.filter((c) => IDS.includes(c.kontract)).map((c) => {
+      const byRate = (side: Side, of: ContenderId) => spread(rounds.map((r) => r.rate[side][c.kontract] / r.rate[side][of]));
+      // A rate is messages per time: the CPU-time ratio is the other one's CPU per message over kontract's.
+      const byCpu = (side: Side, of: ContenderId) => spread(rounds.map((r) => r.cpuUs[side][of] / r.cpuUs[side][c.kontract]));
+      return {
+        name: c.name,
+        vsPlain: per((side) => byRate(side, c.plain)),
+        vsAvsc: per((side) => byRate(side, c.avsc)),
+        byCpu: { produce: byCpu("produce", c.plain), consume: byCpu("consume", c.avsc) },
+      };
+    }),
   };
+}
+
+export function spread(ratios: readonly number[]): Spread {
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), rounds: [...ratios] };
 }
 
 export function table(summary: Summary, labels: Record<ContenderId, string>): string {
@@ -83,11 +108,15 @@ export function table(summary: Summary, labels: Record<ContenderId, string>): st
     "|---|---:|---:|---:|---:|---:|---:|",
     ...IDS.map((id) => `| ${labels[id]} | ${cells("produce", id)} | ${cells("consume", id)} |`),
   ];
-  const met = (r: number, target: number) => `${r.toFixed(2)} (target ${target}: ${r >= target ? "met" : "NOT met"})`;
-  const perClient = summary.perClient.map(
-    (c) =>
-      `kontract on ${c.name}: produce / plain ${met(c.vsPlain.produce, TARGET.produce)}, consume / ${c.name} + avsc decode ${met(c.vsAvsc.consume, TARGET.consume)}; ` +
-      `also produce / + avsc ${c.vsAvsc.produce.toFixed(2)}, consume / plain ${c.vsPlain.consume.toFixed(2)}`,
+  const range = (r: Spread) => `${r.min.toFixed(2)}-${r.max.toFixed(2)}`;
+  const met = (r: Spread, target: number) => `${r.median.toFixed(2)} [rounds ${range(r)}] (target ${target}: ${r.median >= target ? "met" : "NOT met"})`;
+  const perClient = summary.perClient.map((c) =>
+    [
+      `kontract on ${c.name}:`,
+      `  produce / plain ${met(c.vsPlain.produce, TARGET.produce)}; by CPU µs/msg ${c.byCpu.produce.median.toFixed(2)} [${range(c.byCpu.produce)}]`,
+      `  consume / + avsc decode ${met(c.vsAvsc.consume, TARGET.consume)}; by CPU µs/msg ${c.byCpu.consume.median.toFixed(2)} [${range(c.byCpu.consume)}]`,
+      `  also produce / + avsc ${c.vsAvsc.produce.median.toFixed(2)} [${range(c.vsAvsc.produce)}], consume / plain ${c.vsPlain.consume.median.toFixed(2)} [${range(c.vsPlain.consume)}]`,
+    ].join("\n"),
   );
   const vsConfluent = SIDES.map((side) => `${side} ${summary.kontractVsConfluent[side].toFixed(1)}x`).join(", ");
   return [

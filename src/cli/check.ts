@@ -165,7 +165,10 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
     dlq.add(withSubject ? { line, subject: o.subject, error: describe(e), reason } : { line, error: describe(e), reason });
   };
   const tally = (outcome: Outcome): void => {
-    for (const v of outcome.violations) {
+    // An index, not for...of: the heap profile showed an iterator made per message, violations or none.
+    const violations = outcome.violations;
+    for (let i = 0; i < violations.length; i++) {
+      const v = violations[i]!;
       if (v.action === "ERROR" || v.action === "DLQ") continue;
       summary.warnings++;
       rule(v.rule, v.action).warned++;
@@ -253,22 +256,27 @@ const CHUNK_BYTES = 1 << 20;
  * The dead-letter file: created on the first record, written a chunk of input
  * at a time (one write per flush, waiting when the disk is slower than the
  * check). It holds this run's failures only: a run without any empties it.
+ *
+ * The records wait in an array, joined once per flush: appended to one string
+ * (`batch += ...`), they made V8 keep some 4 MB more in the old generation at
+ * every young-generation GC (the whole check, not only its failures, ran
+ * slower), as `node --trace-gc` on `kontract check` showed.
  */
 function deadLetterFile(path: string) {
   let out: ReturnType<typeof createWriteStream> | undefined;
-  let batch = "";
+  let batch: string[] = [];
   return {
     add(record: object): void {
-      batch += JSON.stringify(record, jsonReplacer) + "\n";
+      batch.push(JSON.stringify(record, jsonReplacer));
     },
     flush(): Promise<void> | undefined {
-      if (batch === "") return undefined;
+      if (batch.length === 0) return undefined;
       if (!out) {
         mkdirSync(dirname(path), { recursive: true });
         out = createWriteStream(path);
       }
-      const ok = out.write(batch);
-      batch = "";
+      const ok = out.write(batch.join("\n") + "\n");
+      batch = [];
       return ok ? undefined : new Promise<void>((resolve) => out!.once("drain", resolve));
     },
     /** The file's path when it holds records. */

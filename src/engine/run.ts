@@ -4,6 +4,7 @@
  */
 import { RuleViolationError, isKontractError, type KontractError, type Violation } from "../errors.js";
 import { capText } from "../util/cap.js";
+import type { Rule } from "../contract/model.js";
 import type { PhaseSteps, Step } from "./plan.js";
 import type { EngineObserver, FailedOutcome, Outcome, PassedOutcome, RuleEvent, RuleResult, RuleRunContext, RuleTally } from "./types.js";
 
@@ -230,16 +231,32 @@ function typedCause(step: Step, result: RuleResult): KontractError | undefined {
 
 function failed(step: Step, state: RunState, action: "ERROR" | "DLQ", violation: Violation, cause?: unknown): FailedOutcome {
   violation.action = action;
-  const violations = [...(state.violations ?? []), violation];
-  return {
-    kind: "failed",
-    action,
-    value: state.message,
-    violations,
-    error: new RuleViolationError(violations, { cause: cause ?? step.compileError }),
-    rule: step.rule,
-    dlqTopic: step.dlqTopic,
-  };
+  return new Failed(action, state.message, [...(state.violations ?? []), violation], step.rule, step.dlqTopic, cause ?? step.compileError);
+}
+
+/**
+ * A failed outcome whose error is made when first read: an Error captures a
+ * stack trace (several µs), and a DLQ outcome, or a report such as `kontract
+ * check`, never reads it. A class, not a literal with a getter: such literals
+ * take a slow shape, and every site reading outcomes slowed down with them.
+ */
+class Failed implements FailedOutcome {
+  readonly kind = "failed";
+  #error: RuleViolationError | undefined;
+  readonly #cause: unknown;
+  constructor(
+    readonly action: "ERROR" | "DLQ",
+    readonly value: unknown,
+    readonly violations: readonly Violation[],
+    readonly rule: Rule,
+    readonly dlqTopic: string | undefined,
+    cause: unknown,
+  ) {
+    this.#cause = cause;
+  }
+  get error(): RuleViolationError {
+    return (this.#error ??= new RuleViolationError(this.violations, { cause: this.#cause }));
+  }
 }
 
 /** The outcome when no rule ran on the message (an empty phase, a tombstone): passed as it is. */

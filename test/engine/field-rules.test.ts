@@ -127,3 +127,18 @@ test("a field TRANSFORM that sets null where the field takes none is a rule fail
   const ok = passed(sync(plan([field("clear", "TRANSFORM", "name == 'note' ? null : value")]).write.run(order({ note: "n" }), MC)));
   assert.equal((ok.value as { note: unknown }).note, null);
 });
+
+test("one compiled field rule over several messages: a failure belongs to its own message only", () => {
+  // The rule's visitor and verdict are kept with the compiled rule: a failed run must not leak into the next.
+  const condition = plan([field("nonEmpty", "CONDITION", "size(value) > 3", { tags: ["PII"] })]);
+  const transform = plan([field("guarded", "TRANSFORM", "size(value) > 3 ? value : 1 / 0", { tags: ["PII"] })]);
+  const short = order({ address: { city: "Paris", zip: "1" } });
+  for (let i = 0; i < 3; i++) {
+    passed(sync(condition.write.run(order(), MC)));
+    assert.equal(failed(sync(condition.write.run(short, MC))).violations[0]!.field, "$.address.zip");
+    passed(sync(condition.write.run(order(), MC)));
+    const o = passed(sync(transform.write.run(order(), MC)));
+    assert.equal((o.value as { address: { zip: string } }).address.zip, "75001");
+    assert.equal(failed(sync(transform.write.run(short, MC))).violations[0]!.field, "$.address.zip");
+  }
+});

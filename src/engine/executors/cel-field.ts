@@ -66,73 +66,84 @@ export const celFieldExecutor: RuleExecutor = {
     const sensitive = env.sensitiveTags;
     const bindings: Record<string, unknown> = {};
     const typed = typedPrograms(program);
+    // The visitor and its verdict live with the compiled rule, not per message (a closure and
+    // its context per run were a fifth of what the rule allocated): runs are synchronous and
+    // never nested, so one run's `failure` is reset before the next.
+    let failure: RuleResult | undefined;
+    const visitor = (value: unknown, visit: FieldVisit): unknown => {
+      if (failure) return value;
+      const field = visit.field;
+      const shape = leafShape(field.typeName, value);
+      const fast = typed(visit.containerShape, shape);
+      bindings.fullName = field.fullName;
+      bindings.name = field.name;
+      bindings.typeName = field.typeName;
+      bindings.tags = tagList(field);
+      let r: unknown;
+      let bound: unknown;
+      if (fast !== undefined) {
+        // The native fast path: the same variables, held natively (docs/cel.md).
+        bindings.value = value;
+        bindings.message = visit.container;
+        const guard = runGuard(fast, bindings);
+        if (guard !== true && !spentBudget(guard)) return value;
+        r = guard === true ? fast.body.run(bindings) : guard;
+      } else {
+        bindings.value = bound = celView(value, shape);
+        bindings.message = celView(visit.container, visit.containerShape);
+        const guard = runGuard(program, bindings);
+        if (guard !== true && !spentBudget(guard)) return value;
+        r = guard === true ? program.body.run(bindings) : guard;
+      }
+      if (isCelFailure(r)) {
+        failure = { ...failureResult(r), field: visit.path, fieldValue: renderValue(value, field, sensitive) };
+        return value;
+      }
+      if (isCondition) {
+        if (r === false) failure = { ok: false, field: visit.path, fieldValue: renderValue(value, field, sensitive) };
+        return value;
+      }
+      if (fast !== undefined ? isSameValue(r, value) : r === bound) return value;
+      return transformed(r, value, shape, field, visit);
+    };
+
+    /** A transform's new field value, or the old one with `failure` set. */
+    const transformed = (r: unknown, value: unknown, shape: CelShape, field: FieldInfo, visit: FieldVisit): unknown => {
+      const path = visit.path;
+      if (r === null) {
+        if (takesNull(visit.containerShape, field.name)) return null;
+        failure = { ok: false, message: `transform result does not fit field ${field.fullName}: the field does not take null`, field: path };
+        return value;
+      }
+      try {
+        return fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
+      } catch (e) {
+        failure = {
+          ok: false,
+          message: `transform result does not fit field ${field.fullName}: ${(e as Error).message}`,
+          field: path,
+          cause: e,
+        };
+        return value;
+      }
+    };
+
     return {
       async: false,
       run(message): RuleResult {
-        let failure: RuleResult | undefined;
-        const out = walker(message, (value, visit) => {
-          if (failure) return value;
-          const field = visit.field;
-          const shape = leafShape(field.typeName, value);
-          const fast = typed(visit.containerShape, shape);
-          bindings.fullName = field.fullName;
-          bindings.name = field.name;
-          bindings.typeName = field.typeName;
-          bindings.tags = tagList(field);
-          let r: unknown;
-          let bound: unknown;
-          if (fast !== undefined) {
-            // The native fast path: the same variables, held natively (docs/cel.md).
-            bindings.value = value;
-            bindings.message = visit.container;
-            const guard = runGuard(fast, bindings);
-            if (guard !== true && !spentBudget(guard)) return value;
-            r = guard === true ? fast.body.run(bindings) : guard;
-          } else {
-            bindings.value = bound = celView(value, shape);
-            bindings.message = celView(visit.container, visit.containerShape);
-            const guard = runGuard(program, bindings);
-            if (guard !== true && !spentBudget(guard)) return value;
-            r = guard === true ? program.body.run(bindings) : guard;
-          }
-          if (isCelFailure(r)) {
-            failure = { ...failureResult(r), field: visit.path, fieldValue: renderValue(value, field, sensitive) };
-            return value;
-          }
-          if (isCondition) {
-            if (r === false) failure = { ok: false, field: visit.path, fieldValue: renderValue(value, field, sensitive) };
-            return value;
-          }
-          if (fast !== undefined ? isSameValue(r, value) : r === bound) return value;
-          return transformed(r, value, shape, field, visit);
-        });
-        if (failure) return failure;
-        return isCondition ? { ok: true, value: true } : { ok: true, value: out };
-
-        /** A transform's new field value, or the old one with `failure` set. */
-        function transformed(r: unknown, value: unknown, shape: CelShape, field: FieldInfo, visit: FieldVisit): unknown {
-          const path = visit.path;
-          if (r === null) {
-            if (takesNull(visit.containerShape, field.name)) return null;
-            failure = { ok: false, message: `transform result does not fit field ${field.fullName}: the field does not take null`, field: path };
-            return value;
-          }
-          try {
-            return fromCel(r, shape.kind === "null" ? SHAPES.dyn : shape);
-          } catch (e) {
-            failure = {
-              ok: false,
-              message: `transform result does not fit field ${field.fullName}: ${(e as Error).message}`,
-              field: path,
-              cause: e,
-            };
-            return value;
-          }
-        }
+        failure = undefined;
+        const out = walker(message, visitor);
+        const failed = failure;
+        failure = undefined;
+        if (failed) return failed;
+        return isCondition ? PASSED : { ok: true, value: out };
       },
     };
   },
 };
+
+/** A field condition's pass: the same frozen result every time. */
+const PASSED: RuleResult = Object.freeze({ ok: true, value: true });
 
 /**
  * Whether a primitive leaf of field `name` of a record may be null: the

@@ -98,11 +98,12 @@ function compile(type: AvroType, form: AvroJsonForm, done: Map<AvroType, Convert
     const item = compile(type.itemsType, form, done);
     return (json) => {
       if (!Array.isArray(json)) return NO_FIT;
-      const out: unknown[] = [];
+      // Sized up front: grown by push from empty, a one-item array got room for 17 (V8's first step).
+      const out = new Array<unknown>(json.length);
       for (let i = 0; i < json.length; i++) {
         const v = item(json[i]);
         if (v === NO_FIT) return NO_FIT;
-        out.push(v);
+        out[i] = v;
       }
       return out;
     };
