@@ -159,35 +159,10 @@ start() {
   log "ready on $BOOTSTRAP in $(elapsed "$t0")s"
 }
 
-stop() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "stopping broker (pid $pid)"
-    stop_pid "$pid" broker "${KAFKA_STOP_TIMEOUT:-30}"
-    log "stopped"
-  else
-    log "not running (nothing started by this script)"
-  fi
-  rm -f "$PIDFILE"
-}
+stop() { stop_service "$PIDFILE" "$PID_PATTERN" broker "${KAFKA_STOP_TIMEOUT:-30}"; }
 
-status() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    if port_open "$INFRA_HOST" "$KAFKA_PORT"; then
-      log "running (pid $pid) on $BOOTSTRAP"
-      return 0
-    fi
-    log "process $pid is alive but $BOOTSTRAP does not accept connections (starting or broken; log: $LOG)"
-    return 3
-  fi
-  if port_open "$INFRA_HOST" "$KAFKA_PORT"; then
-    log "something not started by this script listens on $BOOTSTRAP"
-    return 0
-  fi
-  log "not running"
-  return 3
-}
+broker_answers() { port_open "$INFRA_HOST" "$KAFKA_PORT"; }
+status() { service_status "$PIDFILE" "$PID_PATTERN" "$BOOTSTRAP" "$LOG" broker_answers; }
 
 main() {
   case "${1:-}" in

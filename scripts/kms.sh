@@ -87,35 +87,9 @@ start() {
   log "ready at $URL in $(elapsed "$t0")s"
 }
 
-stop() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "stopping (pid $pid)"
-    stop_pid "$pid" kms "${KMS_STOP_TIMEOUT:-15}"
-    log "stopped"
-  else
-    log "not running (nothing started by this script)"
-  fi
-  rm -f "$PIDFILE"
-}
+stop() { stop_service "$PIDFILE" "$PID_PATTERN" kms "${KMS_STOP_TIMEOUT:-15}"; }
 
-status() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    if ready; then
-      log "running (pid $pid) at $URL"
-      return 0
-    fi
-    log "process $pid is alive but $URL does not answer (starting or broken; log: $LOG)"
-    return 3
-  fi
-  if ready; then
-    log "an emulator not started by this script answers at $URL"
-    return 0
-  fi
-  log "not running"
-  return 3
-}
+status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" ready; }
 
 case "${1:-}" in
   start) acquire_lock; start ;;

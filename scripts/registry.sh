@@ -131,35 +131,10 @@ start() {
   log "ready at $URL in $(elapsed "$t0")s"
 }
 
-stop() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "stopping (pid $pid)"
-    stop_pid "$pid" registry "${REGISTRY_STOP_TIMEOUT:-15}"
-    log "stopped"
-  else
-    log "not running (nothing started by this script)"
-  fi
-  rm -f "$PIDFILE"
-}
+stop() { stop_service "$PIDFILE" "$PID_PATTERN" registry "${REGISTRY_STOP_TIMEOUT:-15}"; }
 
-status() {
-  local pid
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    if http_ok "$URL/subjects"; then
-      log "running (pid $pid) at $URL"
-      return 0
-    fi
-    log "process $pid is alive but $URL/subjects does not answer (starting or broken; log: $LOG)"
-    return 3
-  fi
-  if http_ok "$URL/subjects"; then
-    log "a registry not started by this script answers at $URL"
-    return 0
-  fi
-  log "not running"
-  return 3
-}
+registry_answers() { http_ok "$URL/subjects"; }
+status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" registry_answers; }
 
 main() {
   case "${1:-}" in

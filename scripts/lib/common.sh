@@ -138,3 +138,37 @@ with_progress() {
 # now_s: seconds since the epoch with a fraction, for timings.
 now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# stop_service PIDFILE PATTERN NAME TIMEOUT_S: stops the service this script started, if it runs.
+stop_service() {
+  local pid
+  if pid="$(pid_of "$1" "$2")"; then
+    log "stopping (pid $pid)"
+    stop_pid "$pid" "$3" "$4"
+    log "stopped"
+  else
+    log "not running (nothing started by this script)"
+  fi
+  rm -f "$1"
+}
+
+# service_status PIDFILE PATTERN WHERE LOGFILE PROBE...: exit 0 when PROBE succeeds (whoever started
+# the service), 3 when not; says which.
+service_status() {
+  local pidfile="$1" pattern="$2" where="$3" logfile="$4" pid
+  shift 4
+  if pid="$(pid_of "$pidfile" "$pattern")"; then
+    if "$@"; then
+      log "running (pid $pid) at $where"
+      return 0
+    fi
+    log "process $pid is alive but $where does not answer (starting or broken; log: $logfile)"
+    return 3
+  fi
+  if "$@"; then
+    log "something not started by this script answers at $where"
+    return 0
+  fi
+  log "not running"
+  return 3
+}
