@@ -16,7 +16,7 @@ import { contractConsumer, contractProducer, listParks, releasePark, retryTopics
 import { connectKafka, readDeadLetters, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
 import { ORDER_SCHEMA, order } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, restartBroker, uniqueIdent } from "./kafka-support.js";
+import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, restartBroker, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 let infra: Infra;
 let kafka: Kafka;
@@ -68,6 +68,31 @@ async function streamThroughRestart<T>(stream: Stream, calls: readonly T[], rest
   await restart;
 }
 
+/**
+ * Waits until the group has committed every partition of `topics` up to its end:
+ * the consumer commits again after the restart (otherwise each reopened fetch,
+ * and the next consumer of the group, starts over from before the restart).
+ */
+async function committedToEnd(groupId: string, topics: readonly string[]): Promise<void> {
+  const lag = () =>
+    withAdmin(kafka, async (admin) => {
+      const behind: string[] = [];
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const { partition, offset } of ends) {
+          const at = committed?.partitions.find((p) => p.partition === partition)?.offset ?? "-1";
+          if (at !== offset) behind.push(`${topic}:${partition} at ${at} of ${offset}`);
+        }
+      }
+      return behind;
+    });
+  let behind: string[] = [];
+  await waitFor(async () => (behind = await lag()).length === 0, { timeoutMs: 30_000, intervalMs: 1_000, what: "the group's offsets committed to the end" }).catch(() => {
+    assert.fail(`commits stopped after the broker restart: ${behind.join(", ")}`);
+  });
+}
+
 /** Ids of the first delivery of each, in delivery order. */
 const firstDeliveries = (deliveries: readonly Delivery[]): string[] => [...new Set(deliveries.map((d) => d.id))];
 
@@ -107,7 +132,8 @@ for (const client of clientsUnderTest(() => infra)) {
       const handled: Delivery[] = [];
       const retried: RetriedRecord[] = [];
       const dead: ConsumedDeadLetter[] = [];
-      const consumer = contractConsumer(client.consumer({ groupId: uniqueName("rs-retry") }), {
+      const groupId = uniqueName("rs-retry");
+      const consumer = contractConsumer(client.consumer({ groupId }), {
         registry,
         key: false,
         dlq: { producer },
@@ -139,6 +165,7 @@ for (const client of clientsUnderTest(() => infra)) {
         intervalMs: 1_000,
         what: "every message handled or dead-lettered after the restart",
       });
+      await committedToEnd(groupId, [topic, ...retryTopics(topic, retry)]);
       await consumer.disconnect();
 
       const handledIds = new Set(firstDeliveries(handled));
@@ -231,6 +258,7 @@ for (const client of clientsUnderTest(() => infra)) {
           },
           { timeoutMs: 120_000, intervalMs: 1_000, what: "every record handled after the restart and the release" },
         );
+        await committedToEnd(groupId, [topic, ...retryTopics(topic, retry)]);
         await consumer.disconnect();
 
         const handledIds = firstDeliveries(handled);
