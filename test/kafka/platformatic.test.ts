@@ -99,6 +99,8 @@ function fakeConsumer(fetchSize = 100) {
       timestamp: 1_700_000_000_000n + BigInt(offset),
       offset: BigInt(offset),
       commit: (callback) => {
+        // Out of its group, the client queues the commit and drops it when the stream closes.
+        if (!self.active) return;
         const k = `${topic}/${partition}`;
         if ((committed.get(k) ?? -1n) < BigInt(offset + 1)) committed.set(k, BigInt(offset + 1));
         callback(null);
@@ -108,6 +110,14 @@ function fakeConsumer(fetchSize = 100) {
   const self = {
     type: "consumer",
     closed: false,
+    /** A group member; the client leaves it false for good when a rejoin fails. */
+    active: true,
+    joins: 0,
+    isActive: () => self.active,
+    async joinGroup() {
+      self.joins++;
+      self.active = true;
+    },
     committed,
     consumeCalls,
     get stream() {
@@ -408,6 +418,21 @@ describe("@platformatic/kafka adapter: consume", () => {
     await waitFor(() => handled.length === 3, { timeoutMs: 5_000, what: "the record after the restart" });
     assert.deepEqual(handled, ["o-0", "o-1", "o-2"]);
     assert.equal((restarts[0] as Error).message, "broker gone");
+    await consumer.close();
+  });
+
+  it("a consumer left out of its group (a broker restart, no rejoin) joins again before handling on: no commit dropped, nothing handled twice", async () => {
+    const { bytes, client, consumer } = await setup([]);
+    client.append("orders", 0, await orders(bytes, 2));
+    const handled: string[] = [];
+    await consumer.run({ topics: ["orders"], eachMessage: async ({ value }) => void handled.push((value as { id: string }).id) });
+    await waitFor(() => committedAt(client, "orders", 0) === 2n, { timeoutMs: 5_000, what: "the first two committed" });
+    client.active = false;
+    client.append("orders", 0, await orders(bytes, 2, [], 2));
+    await waitFor(() => committedAt(client, "orders", 0) === 4n, { timeoutMs: 5_000, what: "the next two committed after a rejoin" });
+    assert.equal(client.joins, 1);
+    assert.equal(client.consumeCalls.length, 2, "a new stream, from the committed offsets");
+    assert.deepEqual(handled, ["o-0", "o-1", "o-2", "o-3"], "each once");
     await consumer.close();
   });
 

@@ -29,8 +29,11 @@
  *   client's pause. `consumer.paused()` lists the held partitions and
  *   `consumer.resume([{ topic }])` reads them again from their committed
  *   offsets (the stream is opened anew). A stream that fails is opened anew
- *   the same way (after `onRestart(error)`); `consumer.close()` stops after
- *   the record being handled, commits, and closes the stream and the client.
+ *   the same way (after `onRestart(error)`), and so is one whose client fell
+ *   out of its group (after a broker restart it may never rejoin, and only
+ *   queues commits): the adapter joins it again first. `consumer.close()`
+ *   stops after the record being handled, commits, and closes the stream and
+ *   the client.
  */
 import { KontractError, isKontractError } from "../../errors.js";
 import type {
@@ -234,6 +237,10 @@ interface StreamConsumer {
   readonly closed: boolean;
   consume(options: Record<string, unknown>): Promise<MessageStream>;
   close(force?: boolean): Promise<void>;
+  /** A live member of its group: false while it rejoins, and for good when a rejoin failed (after a broker restart it does not try again). */
+  isActive(): boolean;
+  /** Joins the group again (a JoinGroup already under way is shared). */
+  joinGroup(options: Record<string, unknown>): Promise<unknown>;
 }
 
 /**
@@ -514,6 +521,9 @@ class StreamRun {
   }
 
   async #reopen(): Promise<void> {
+    // Out of its group, the client only queues a stream's commits, and drops them when the stream
+    // closes: rejoin first, so closing the old stream commits what was handled on it.
+    if (!this.#consumer.isActive()) await this.#consumer.joinGroup({ ...this.#options });
     this.#restart = false;
     const old = this.#stream;
     this.#stream = this.#reader = undefined;
@@ -541,6 +551,12 @@ class StreamRun {
       let end = start + 1;
       while (end < chunk.length && chunk[end]!.partition === partition && chunk[end]!.topic === topic) end++;
       if (this.#stopping || this.#restart) return;
+      // Its commits would be queued, not made (see #reopen), and every later reopen would start over
+      // from the offsets committed before: stop here and reopen once the consumer is a member again.
+      if (!this.#consumer.isActive()) {
+        this.#restart = true;
+        return;
+      }
       if (!this.#held.has(partitionKey(topic, partition))) {
         if (this.#eachBatch) await this.#runBatch(topic, partition, chunk.slice(start, end));
         else await this.#runMessages(topic, partition, chunk, start, end);
