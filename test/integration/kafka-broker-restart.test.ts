@@ -82,9 +82,11 @@ async function committedToEnd(groupId: string, topics: readonly string[]): Promi
       for (const topic of topics) {
         const ends = await admin.fetchTopicOffsets(topic);
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        for (const { partition, offset } of ends) {
+        for (const { partition, offset, low } of ends) {
           const at = committed?.partitions.find((p) => p.partition === partition)?.offset ?? "-1";
-          if (at !== offset) behind.push(`${topic}:${partition} at ${at} of ${offset}`);
+          // A partition that never held a record (a retry topic's, often) has nothing to commit.
+          const empty = at === "-1" && offset === low;
+          if (at !== offset && !empty) behind.push(`${topic}:${partition} at ${at} of ${offset}`);
         }
       }
       return behind;
