@@ -245,7 +245,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
-  const stateful = options.stateful ? statefulStage(options.stateful) : undefined;
+  const stateful = options.stateful ? statefulStage(options.stateful, { dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule) }) : undefined;
   if (stateful) stateful.watchRebalances(consumer);
   const sender = createDeadLetterSender({
     producer: dlqProducer,

@@ -219,6 +219,57 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.ok(timedOut.kind === "passed" && timedOut.violations[0]!.message === 'parent "o2": 1 of 3 part(s) arrived within 3000 ms; 2 missing', JSON.stringify(timedOut));
     });
 
+    it("the README's orders/items alarm: an incomplete order is dead-lettered on the wall clock with no more traffic, a complete one written to the completion topic", async () => {
+      const topic = uniqueName(`order-events-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      const completed = `${topic}.completed`;
+      await createTopics(kafkaFor(infra), [topic, dlq, completed]);
+      await register(registryFor(infra), `${topic}-value`, {
+        schemaType: "JSON",
+        schema: JSON.stringify({
+          $schema: "http://json-schema.org/draft-07/schema#",
+          title: uniqueIdent("orderEvent"),
+          type: "object",
+          properties: { id: { type: "string" }, items: { type: "array", items: { type: "string" } }, order: { type: "string" } },
+          required: ["id"],
+        }),
+        ruleSet: {
+          domainRules: [
+            {
+              name: "allItemsArrive",
+              kind: "CONDITION",
+              mode: "READ",
+              type: "STATEFUL_COMPLETE",
+              expr: "message.id",
+              params: { "complete.parent": "has(message.items)", "complete.parts": "size(message.items)", "complete.part.of": "message.order", "complete.within": "3s", "complete.topic": completed, "dlq.topic": dlq },
+              onFailure: "DLQ",
+              disabled: true,
+            },
+          ],
+        },
+      });
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({
+        topic,
+        messages: [{ id: "o-6", items: ["pen", "ink"] }, { id: "o-7", items: ["a", "b", "c"] }, { id: "i-1", order: "o-6" }, { id: "i-2", order: "o-7" }, { id: "i-3", order: "o-6" }].map((value) => ({ value })),
+      });
+      const alarms: GroupReport[] = [];
+      const seen = await consume(client, topic, uniqueName("g"), uniqueName("app"), 5, { onGroup: (r) => void alarms.push(r), until: () => alarms.some((r) => !r.event.complete) });
+      // Every event passed through to the handler; the verdict on o-7 came later, from the timer alone.
+      assert.deepEqual(seen.passed.map((p) => p.id), ["o-6", "o-7", "i-1", "i-2", "i-3"]);
+      assert.deepEqual(seen.dead, []);
+      assert.deepEqual(alarms.map((r) => [r.event.key, r.event.complete, r.dlqTopic]), [["o-6", true, undefined], ["o-7", false, dlq]]);
+      const written = await readAll(kafkaFor(infra), [dlq, completed]);
+      const [letter] = written.get(dlq)!;
+      assert.equal(written.get(dlq)!.length, 1);
+      assert.equal(letter!.key!.toString(), "o-7");
+      assert.deepEqual(JSON.parse(letter!.value!.toString()), { rule: "allItemsArrive", parent: "o-7", expected: 3, arrived: 1, missing: 2 });
+      assert.equal(letter!.headers!["__rule.name"]!.toString(), "allItemsArrive");
+      assert.equal(letter!.headers!["__rule.exception"]!.toString(), 'parent "o-7": 1 of 3 part(s) arrived within 3000 ms; 2 missing');
+      assert.equal(letter!.headers!["__rule.topic"]!.toString(), topic);
+      const done = written.get(completed)!;
+      assert.deepEqual(done.map((m) => [m.key!.toString(), JSON.parse(m.value!.toString())]), [["o-6", { rule: "allItemsArrive", topic, partition: 0, parent: "o-6", expected: 2, arrived: 2 }]]);
+    });
+
     it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
       const topic = uniqueName(`stateful-scale-${client.name}`);
       const dlq = `${topic}.dlq`;
