@@ -258,6 +258,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * so a batch of cached records runs without a Promise per record.
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
+    stateful?.position(topic, partition, message.offset);
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
     // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
     const skip = verifyReplay?.(topic, partition, message) || undefined;

@@ -62,6 +62,13 @@ export interface StatefulStage {
    * this consumer has not seen the partition yet. Undefined when the contract has no stateful rules.
    */
   judge(topic: string, partition: number, message: ConsumedMessage, plan: ContractPlan, value: unknown): MaybePromise<Outcome | undefined>;
+  /**
+   * Told the offset of every record of a partition before it is decoded. An offset that does not
+   * follow on from the last one (the partition was revoked and reassigned, the client reports no
+   * rebalance, and another owner may have changed its state meanwhile) drops the partition's state:
+   * its next record restores it from the changelog.
+   */
+  position(topic: string, partition: number, offset: string): void;
   /** True when state changes wait to be written. */
   readonly dirty: boolean;
   /** Writes the pending state changes; resolves once the broker acknowledged them all. */
@@ -94,6 +101,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   let outbox: { topic: string; message: OutgoingMessage }[] = [];
   // Told to onGroup once what the report stands for is durable.
   let reports: GroupReport[] = [];
+  // The offset expected next, per topic and partition.
+  const positions = new Map<string, number[]>();
   const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
   const created = new Map<string, Promise<void>>();
   let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
@@ -238,6 +247,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   }
 
   async function restore(h: Held, plan: ContractPlan): Promise<void> {
+    // This consumer's own changes not yet written must be in the changelog before it is read back.
+    await flush();
     const key = `${plan.subject}\u0000${h.topic}`;
     let ready = created.get(key);
     if (ready === undefined) {
@@ -294,6 +305,16 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         );
       }
       return run(hh, message, value, topic);
+    },
+    position(topic, partition, offset) {
+      let next = positions.get(topic);
+      if (next === undefined) positions.set(topic, (next = []));
+      const at = Number(offset);
+      const expected = next[partition];
+      next[partition] = at + 1;
+      if (expected === undefined || expected === at) return;
+      // Rare (a rebalance, a record delivered again, a compacted or transactional gap): restoring is always right.
+      for (const [id, h] of held) if (h.topic === topic && h.partition === partition) held.delete(id);
     },
     get dirty() {
       return pending.length > 0 || outbox.length > 0;

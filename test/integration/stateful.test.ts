@@ -270,6 +270,70 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual(done.map((m) => [m.key!.toString(), JSON.parse(m.value!.toString())]), [["o-6", { rule: "allItemsArrive", topic, partition: 0, parent: "o-6", expected: 2, arrived: 2 }]]);
     });
 
+    it("a partition revoked and reassigned is judged on what its other owner wrote meanwhile, not on the state it had", async () => {
+      const topic = uniqueName(`stateful-back-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      const send = async (orders: [number, Order][]) =>
+        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(infra),
+          key: false,
+          dlq: { producer },
+          stateful: { applicationId, access, producer },
+          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
+        return consumer;
+      };
+      // A holds both partitions and their state; B joins and takes one of them.
+      await send([
+        [0, { id: "a0", customer: "c1", seq: 1 }],
+        [1, { id: "a1", customer: "c2", seq: 1 }],
+      ]);
+      const a = await start("A");
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
+        b = await start("B");
+        // Records until B has handled one: the partition B holds is then known.
+        let round = 0;
+        await waitFor(
+          async () => {
+            if (seen.some((r) => r.consumer === "B")) return true;
+            round++;
+            await send([
+              [0, { id: `x0-${round}`, customer: "c1", seq: 1 + round }],
+              [1, { id: `x1-${round}`, customer: "c2", seq: 1 + round }],
+            ]);
+            return false;
+          },
+          { timeoutMs: 90_000, intervalMs: 2_000, what: "a record handled by B" },
+        );
+        const moved = seen.find((r) => r.consumer === "B")!;
+        // B leaves; the partition comes back to A, which held it before B wrote to its changelog.
+        await b.disconnect();
+        b = undefined;
+        const before = seen.length;
+        await send([[moved.partition, { id: moved.id, customer: "c9", seq: 1 }]]);
+        // Other records of that partition are still coming (the rounds above): they are unique, never dead.
+        const verdict = () => seen.slice(before).find((r) => r.partition === moved.partition && (r.dead || r.id === moved.id));
+        await waitFor(verdict, { timeoutMs: 90_000, what: "the repeated record" });
+        const last = verdict()!;
+        assert.deepEqual([last.consumer, last.partition, last.dead], ["A", moved.partition, true], `${moved.id}, first judged by B, is a duplicate for A too: ${JSON.stringify(seen)}`);
+      } finally {
+        await b?.disconnect();
+        await a.disconnect();
+      }
+    });
+
     it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
       const topic = uniqueName(`stateful-scale-${client.name}`);
       const dlq = `${topic}.dlq`;
