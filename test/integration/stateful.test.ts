@@ -101,6 +101,48 @@ for (const client of clientsUnderTest(() => infra)) {
       return seen;
     }
 
+    /** A two-partition topic with the unique/order contract, and consumers of one group on it, each named in what it handled. */
+    async function twoPartitionGroup(label: string) {
+      const topic = uniqueName(`stateful-${label}-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      const send = async (orders: [number, Order][]) =>
+        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(infra),
+          key: false,
+          dlq: { producer },
+          stateful: { applicationId, access, producer },
+          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
+        return consumer;
+      };
+      /** A judges a0 (partition 0) and a1 (partition 1) alone, then B joins the group. */
+      const aThenB = async () => {
+        await send([
+          [0, { id: "a0", customer: "c1", seq: 1 }],
+          [1, { id: "a1", customer: "c2", seq: 1 }],
+        ]);
+        const a = await start("A");
+        try {
+          await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
+          return { a, b: await start("B") };
+        } catch (e) {
+          await a.disconnect();
+          throw e;
+        }
+      };
+      return { send, seen, aThenB };
+    }
+
     it("judges duplicates and order end to end, dead-letters the duplicate and writes the state to its changelog", async () => {
       const { topic, dlq } = await topicWithContract();
       const applicationId = uniqueName("app");
@@ -271,38 +313,11 @@ for (const client of clientsUnderTest(() => infra)) {
     });
 
     it("a partition revoked and reassigned is judged on what its other owner wrote meanwhile, not on the state it had", async () => {
-      const topic = uniqueName(`stateful-back-${client.name}`);
-      const dlq = `${topic}.dlq`;
-      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
-      await register(registryFor(infra), `${topic}-value`, contract(dlq));
-      const send = async (orders: [number, Order][]) =>
-        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
-      const group = uniqueName("g");
-      const applicationId = uniqueName("app");
-      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
-      const start = async (name: string) => {
-        const consumer = contractConsumer(client.consumer({ groupId: group }), {
-          registry: registryFor(infra),
-          key: false,
-          dlq: { producer },
-          stateful: { applicationId, access, producer },
-          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
-        return consumer;
-      };
+      const { send, seen, aThenB } = await twoPartitionGroup("back");
       // A holds both partitions and their state; B joins and takes one of them.
-      await send([
-        [0, { id: "a0", customer: "c1", seq: 1 }],
-        [1, { id: "a1", customer: "c2", seq: 1 }],
-      ]);
-      const a = await start("A");
-      let b: Awaited<ReturnType<typeof start>> | undefined;
+      const { a, b: joined } = await aThenB();
+      let b: typeof joined | undefined = joined;
       try {
-        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
-        b = await start("B");
         // Records until B has handled one: the partition B holds is then known.
         let round = 0;
         await waitFor(
@@ -335,39 +350,11 @@ for (const client of clientsUnderTest(() => infra)) {
     });
 
     it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
-      const topic = uniqueName(`stateful-scale-${client.name}`);
-      const dlq = `${topic}.dlq`;
-      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
-      await register(registryFor(infra), `${topic}-value`, contract(dlq));
-      const send = async (orders: [number, Order][]) =>
-        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
-      const group = uniqueName("g");
-      const applicationId = uniqueName("app");
-      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
-      const start = async (name: string) => {
-        const consumer = contractConsumer(client.consumer({ groupId: group }), {
-          registry: registryFor(infra),
-          key: false,
-          dlq: { producer },
-          stateful: { applicationId, access, producer },
-          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
-        return consumer;
-      };
-      await send([
-        [0, { id: "a0", customer: "c1", seq: 1 }],
-        [1, { id: "a1", customer: "c2", seq: 1 }],
-      ]);
-      const a = await start("A");
-      let b: Awaited<ReturnType<typeof start>> | undefined;
+      const { send, seen, aThenB } = await twoPartitionGroup("scale");
+      // A judges the first records alone, then B joins the group and A leaves it: B holds their state
+      // only through the changelog.
+      const { a, b } = await aThenB();
       try {
-        // A judges the first records alone, then B joins the group and A leaves it: B holds their state
-        // only through the changelog.
-        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
-        b = await start("B");
         await a.disconnect();
         await send([
           [0, { id: "a0", customer: "c1", seq: 2 }],
@@ -377,7 +364,7 @@ for (const client of clientsUnderTest(() => infra)) {
         ]);
         await waitFor(() => seen.length >= 6, { timeoutMs: 90_000, what: "the four records after A left" });
       } finally {
-        await b?.disconnect();
+        await b.disconnect();
         await a.disconnect().catch(() => undefined);
       }
       assert.ok(seen.slice(0, 2).every((r) => r.consumer === "A"), JSON.stringify(seen));
