@@ -27,6 +27,11 @@ interface SpecBase {
   readonly expr: string;
   /** Most keys held per partition; one more fails with code `state-capacity`. */
   readonly maxKeys: number;
+  /**
+   * `state.copartitioned: "true"`: the author says records with the same state key share a
+   * partition (the producer keys records by it, or a repartition topic does). Lint warns without it.
+   */
+  readonly copartitioned: boolean;
 }
 
 /** `expr` must not repeat within `windowMs` of record time, or within the last `lastN` messages. */
@@ -90,7 +95,7 @@ export function statefulSpec(rule: Rule): StatefulSpec {
   if (rule.disabled !== true) fail(`a ${type} rule needs disabled: true, or Confluent's clients fail on its unknown type (docs/stateful.md)`);
   if (rule.kind !== undefined && rule.kind !== "CONDITION") fail(`a ${type} rule is a CONDITION`);
   const params = rule.params ?? {};
-  const known = new Set(["state.max.keys", "dlq.topic", ...PARAMS[type]]);
+  const known = new Set(["state.max.keys", "state.copartitioned", "dlq.topic", ...PARAMS[type]]);
   for (const name of Object.keys(params)) if (!known.has(name)) fail(`unknown param ${name} (a ${type} rule takes ${[...known].join(", ")})`);
   const text = (name: string): string | undefined => {
     const v = params[name];
@@ -110,7 +115,11 @@ export function statefulSpec(rule: Rule): StatefulSpec {
     return n ?? fail(`param ${name}: "${v}" is not a count from 1 to 999999999`);
   };
   const expr = rule.expr?.trim() ? rule.expr : fail(`a ${type} rule needs an expr (${EXPR_ROLE[type]})`);
-  const base = { rule, expr, maxKeys: count("state.max.keys") ?? DEFAULT_MAX_KEYS };
+  const flag = (name: string): boolean => {
+    const v = text(name) ?? "false";
+    return v === "true" || (v === "false" ? false : fail(`param ${name}: "${v}" is not true or false`));
+  };
+  const base = { rule, expr, maxKeys: count("state.max.keys") ?? DEFAULT_MAX_KEYS, copartitioned: flag("state.copartitioned") };
   switch (type) {
     case "STATEFUL_UNIQUE": {
       const windowMs = duration("unique.window");
@@ -119,9 +128,7 @@ export function statefulSpec(rule: Rule): StatefulSpec {
       return { ...base, type, windowMs, lastN };
     }
     case "STATEFUL_ORDER": {
-      const contiguous = text("order.contiguous") ?? "false";
-      if (contiguous !== "true" && contiguous !== "false") fail(`param order.contiguous: "${contiguous}" is not true or false`);
-      return { ...base, type, keyExpr: required("order.key"), contiguous: contiguous === "true", ttlMs: duration("order.ttl") };
+      return { ...base, type, keyExpr: required("order.key"), contiguous: flag("order.contiguous"), ttlMs: duration("order.ttl") };
     }
     case "STATEFUL_REFERENCE":
       return { ...base, type, topic: required("reference.topic"), waitMs: duration("reference.wait") ?? 0 };

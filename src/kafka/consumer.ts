@@ -245,7 +245,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
-  const stateful = options.stateful ? statefulStage(options.stateful) : undefined;
+  const stateful = options.stateful ? statefulStage(options.stateful, { dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule) }) : undefined;
   if (stateful) stateful.watchRebalances(consumer);
   const sender = createDeadLetterSender({
     producer: dlqProducer,
@@ -258,6 +258,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * so a batch of cached records runs without a Promise per record.
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
+    stateful?.position(topic, partition, message.offset);
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
     // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
     const skip = verifyReplay?.(topic, partition, message) || undefined;

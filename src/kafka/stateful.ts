@@ -15,7 +15,7 @@ import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
-import { portOf } from "./dlq.js";
+import { deadLetterRecord, portOf } from "./dlq.js";
 import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { KontractError } from "../errors.js";
 
@@ -42,6 +42,13 @@ export interface StatefulOptions {
 export interface GroupReport extends GroupOutcome {
   readonly topic: string;
   readonly partition: number;
+  /** The dead-letter topic a timed-out group of a DLQ rule was written to. */
+  readonly dlqTopic?: string;
+}
+
+/** What the contract consumer tells the stage: where a rule's dead letters go (its dlq option, then the rule's). */
+export interface StageContext {
+  dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
 }
 
 /** The changelog topic of one rule on one source topic. */
@@ -55,6 +62,13 @@ export interface StatefulStage {
    * this consumer has not seen the partition yet. Undefined when the contract has no stateful rules.
    */
   judge(topic: string, partition: number, message: ConsumedMessage, plan: ContractPlan, value: unknown): MaybePromise<Outcome | undefined>;
+  /**
+   * Told the offset of every record of a partition before it is decoded. An offset that does not
+   * follow on from the last one (the partition was revoked and reassigned, the client reports no
+   * rebalance, and another owner may have changed its state meanwhile) drops the partition's state:
+   * its next record restores it from the changelog.
+   */
+  position(topic: string, partition: number, offset: string): void;
   /** True when state changes wait to be written. */
   readonly dirty: boolean;
   /** Writes the pending state changes; resolves once the broker acknowledged them all. */
@@ -78,10 +92,17 @@ interface Held {
   restored: Promise<void> | undefined;
 }
 
-export function statefulStage(options: StatefulOptions): StatefulStage {
+export function statefulStage(options: StatefulOptions, context: StageContext): StatefulStage {
   const port = portOf(options.producer);
   const clock = options.clock ?? Date.now;
   const held = new Map<string, Held>();
+  // Dead letters of timed-out groups and completion records: written (acks all) before the changelog
+  // entries that close their groups, so a crash in between reports the group again instead of losing it.
+  let outbox: { topic: string; message: OutgoingMessage }[] = [];
+  // Told to onGroup once what the report stands for is durable.
+  let reports: GroupReport[] = [];
+  // The offset expected next, per topic and partition.
+  const positions = new Map<string, number[]>();
   const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
   const created = new Map<string, Promise<void>>();
   let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
@@ -122,32 +143,65 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
     return { table: t, ready: Promise.race([ready, stop.then(() => ready)]), stop };
   }
 
-  const collect = (h: Held): void => {
+  /** A closed group: its completion record or dead letter goes to the outbox, its report waits for the write. */
+  const closed = (h: Held, g: GroupOutcome): void => {
+    const { event, outcome } = g;
+    let dlqTopic: string | undefined;
+    if (event.complete) {
+      const topic = g.completionTopic;
+      if (topic !== undefined) outbox.push({ topic, message: { key: event.key, value: JSON.stringify({ rule: g.rule.name, topic: h.topic, partition: h.partition, parent: event.key, expected: event.expected ?? null, arrived: event.arrived }) } });
+    } else if (outcome.kind === "failed" && outcome.action === "DLQ") {
+      dlqTopic = context.dlqTopic(h.topic, outcome.dlqTopic);
+      outbox.push({ topic: dlqTopic, message: groupDeadLetter(h, g, outcome) });
+    }
+    reports.push({ ...g, topic: h.topic, partition: h.partition, ...(dlqTopic === undefined ? {} : { dlqTopic }) });
+  };
+
+  const collect = (h: Held, now: number): void => {
+    if (h.state.timed) for (const g of h.state.timers(now, { topic: h.topic, isKey: false })) closed(h, g);
     for (const change of h.state.drain()) pending.push({ topic: h.topic, partition: h.partition, change });
+  };
+
+  const report = (): void => {
+    const list = reports;
+    reports = [];
+    for (const r of list) {
+      try {
+        options.onGroup?.(r);
+      } catch {
+        // A callback that throws is ignored for that group, as an engine observer is: the timer must go on.
+      }
+    }
   };
 
   // Completeness timers fire on the wall clock, traffic or not.
   const timer = setInterval(() => {
     const now = clock();
-    for (const h of held.values()) {
-      if (h.restored !== undefined) continue;
-      for (const outcome of h.state.timers(now, { topic: h.topic, isKey: false })) {
-        try {
-          options.onGroup?.({ ...outcome, topic: h.topic, partition: h.partition });
-        } catch {
-          // A callback that throws is ignored for that group, as an engine observer is: the timer must go on.
-        }
-      }
-      collect(h);
-    }
+    for (const h of held.values()) if (h.restored === undefined) collect(h, now);
     // Closed groups are written now, not with the next record: with no traffic there may be none.
     // A failed write keeps them pending for the next tick or record.
-    if (pending.length > 0) flush().catch(() => undefined);
+    if (pending.length > 0 || outbox.length > 0) flush().catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
   timer.unref();
 
   async function flush(): Promise<void> {
-    if (pending.length === 0) return;
+    if (outbox.length > 0) {
+      const out = outbox;
+      outbox = [];
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const { topic, message } of out) {
+        let list = byTopic.get(topic);
+        if (list === undefined) byTopic.set(topic, (list = []));
+        list.push(message);
+      }
+      try {
+        await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
+      } catch (e) {
+        outbox = [...out, ...outbox];
+        throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+      }
+    }
+    if (pending.length === 0) return report();
     const batch = pending;
     pending = [];
     const byTopic = new Map<string, OutgoingMessage[]>();
@@ -164,6 +218,7 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
       pending = [...batch, ...pending];
       throw new KontractError("state-store", `writing ${batch.length} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
     }
+    report();
   }
 
   async function ensureChangelog(plan: ContractPlan, topic: string): Promise<void> {
@@ -192,6 +247,8 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
   }
 
   async function restore(h: Held, plan: ContractPlan): Promise<void> {
+    // This consumer's own changes not yet written must be in the changelog before it is read back.
+    await flush();
     const key = `${plan.subject}\u0000${h.topic}`;
     let ready = created.get(key);
     if (ready === undefined) {
@@ -220,7 +277,7 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
       // Held for the reference table to catch up: checked again as time passes (the table fills meanwhile).
       if (until !== undefined) return new Promise<void>((r) => setTimeout(r, Math.min(until - now, 100))).then(judge);
       const outcome = h.state.run(value, { topic, isKey: false }, { record: Number(message.timestamp), now, offset: Number(message.offset) });
-      collect(h);
+      collect(h, now);
       return outcome;
     };
     return judge();
@@ -249,8 +306,18 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
       }
       return run(hh, message, value, topic);
     },
+    position(topic, partition, offset) {
+      let next = positions.get(topic);
+      if (next === undefined) positions.set(topic, (next = []));
+      const at = Number(offset);
+      const expected = next[partition];
+      next[partition] = at + 1;
+      if (expected === undefined || expected === at) return;
+      // Rare (a rebalance, a record delivered again, a compacted or transactional gap): restoring is always right.
+      for (const [id, h] of held) if (h.topic === topic && h.partition === partition) held.delete(id);
+    },
     get dirty() {
-      return pending.length > 0;
+      return pending.length > 0 || outbox.length > 0;
     },
     flush,
     forget() {
@@ -271,6 +338,20 @@ export function statefulStage(options: StatefulOptions): StatefulStage {
       tables.clear();
     },
   };
+}
+
+/**
+ * The dead letter of a completeness group whose time ran out. There is no record to copy: the value
+ * names the parent and what is missing. The parent's key is written only when the (redacted)
+ * violation quotes it, so a key over a sensitive field stays out of the DLQ.
+ */
+function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { kind: "failed" }>): OutgoingMessage {
+  const { event } = g;
+  const quoted = JSON.stringify(event.key);
+  const shown = outcome.violations.some((v) => v.message.includes(quoted));
+  const parent = shown ? event.key : "<REDACTED>";
+  const value = JSON.stringify({ rule: g.rule.name, parent, expected: event.expected ?? null, arrived: event.arrived, missing: event.expected === undefined ? null : event.expected - event.arrived });
+  return deadLetterRecord({ key: shown ? event.key : null, value, headers: undefined, origin: { topic: h.topic, partition: h.partition }, cause: { kind: "rule", outcome } });
 }
 
 /** The reference topics a contract's stateful rules read. */

@@ -12,7 +12,7 @@ import { formatPath } from "../contract/path.js";
 import { compileRe2 } from "../engine/executors/re2-regex.js";
 import { ENCRYPTABLE_TYPES, encryptParamProblems } from "../engine/executors/encrypt.js";
 import { DEFAULT_SENSITIVE_TAGS } from "../engine/redact.js";
-import { isStatefulRule, statefulSpec } from "../contract/stateful.js";
+import { isStatefulRule, statefulSpec, type StatefulSpec } from "../contract/stateful.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
 import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
@@ -301,6 +301,7 @@ class RuleChecker {
       this.report("stateful-invalid", (e as Error).message, this.pos(typePath), typePath);
       return;
     }
+    this.checkPartitioning(spec);
     const want = { key: ["string", "int", "uint"], sequence: ["int", "uint", "double", "string", "timestamp"], bool: ["bool"], count: ["int", "uint"] } as const;
     const exprs: { text: string; param: string | undefined; want: keyof typeof want; what: string }[] = [];
     switch (spec.type) {
@@ -335,6 +336,24 @@ class RuleChecker {
         this.report("stateful-type", `rule ${this.label()}: order.contiguous needs an int sequence; this one yields ${formatType(t)}`, this.pos(path), path);
       }
     }
+  }
+
+  /**
+   * State is per partition: a key the records are not partitioned by splits one key's records
+   * across partitions, and each partition judges only its share. A reference table is global, and a
+   * key subject's `message` is the record key, so neither needs co-partitioning.
+   */
+  private checkPartitioning(spec: StatefulSpec): void {
+    if (spec.type === "STATEFUL_REFERENCE" || spec.copartitioned || this.input.doc.subject?.endsWith("-key")) return;
+    const keys = spec.type === "STATEFUL_ORDER" ? `order.key ${spec.keyExpr}` : spec.type === "STATEFUL_COMPLETE" ? `${spec.expr} and complete.part.of ${spec.partOfExpr}` : spec.expr;
+    const path = [...this.at, "type"];
+    this.report(
+      "stateful-partitioning",
+      `rule ${this.label()}: its state is per partition and keyed by ${keys}, an expression of the value: records with the same key must share a partition`,
+      this.pos(path),
+      path,
+      'key the records by it (then add state.copartitioned: "true"), or repartition into a topic keyed by it (docs/stateful.md#co-partitioning)',
+    );
   }
 
   // --- JSONata -------------------------------------------------------------

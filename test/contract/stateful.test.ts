@@ -34,8 +34,10 @@ describe("stateful rule specs", () => {
 
   it("reads each kind with its defaults", () => {
     assert.deepEqual({ ...statefulSpec(unique({ "unique.window": "10m" })), rule: undefined }, {
-      rule: undefined, type: "STATEFUL_UNIQUE", expr: "message.id", maxKeys: DEFAULT_MAX_KEYS, windowMs: 600_000, lastN: undefined,
+      rule: undefined, type: "STATEFUL_UNIQUE", expr: "message.id", maxKeys: DEFAULT_MAX_KEYS, copartitioned: false, windowMs: 600_000, lastN: undefined,
     });
+    assert.equal(statefulSpec(unique({ "unique.window": "10m", "state.copartitioned": "true" })).copartitioned, true);
+    assert.throws(() => statefulSpec(unique({ "unique.window": "10m", "state.copartitioned": "yes" })), /state.copartitioned: "yes" is not true or false/);
     const order = statefulSpec({ ...unique({ "order.key": "message.k", "order.contiguous": "true", "state.max.keys": "10" }), type: "stateful_order" });
     assert.equal(order.type, "STATEFUL_ORDER");
     assert.ok(order.type === "STATEFUL_ORDER" && order.contiguous && order.keyExpr === "message.k" && order.maxKeys === 10);

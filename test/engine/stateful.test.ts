@@ -9,6 +9,7 @@ import type { Rule } from "../../src/contract/model.js";
 import { createEngine, referenceTable, type Outcome, type ReferenceTable, type StatefulPartition } from "../../src/engine/index.js";
 import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
 import { MC, ORDER_SCHEMA, contract, order, plan as taggedPlan } from "../helpers/contracts.js";
+import { mulberry32 } from "../helpers/random.js";
 
 // Violations quote keys; with PII fields in the schema, quoted run-time texts are redacted (docs/rules.md),
 // so most tests use the order schema without its tags, and one checks the redaction.
@@ -88,6 +89,31 @@ describe("STATEFUL_UNIQUE", () => {
     const q = restored(p, rules);
     assert.equal(verdict(q.run(order({ id: "a" }), MC, first)), "pass", "the original, redelivered after a crash");
     assert.match(verdict(q.run(order({ id: "a" }), MC, dup)), /duplicate/, "the duplicate stays a duplicate");
+  });
+
+  it("agrees with a plain model on 20,000 seeded messages, windowed and last-N, while its store grows past its first capacity", () => {
+    const random = mulberry32(14);
+    const windowed = partition([stateful("w", "STATEFUL_UNIQUE", "message.id", { "unique.window": "10s" })]);
+    const lastN = partition([stateful("n", "STATEFUL_UNIQUE", "message.id", { "unique.last": "1500" })]);
+    const since = new Map<string, number>();
+    const held: string[] = [];
+    let record = 0;
+    for (let i = 0; i < 20_000; i++) {
+      record += Math.floor(random() * 3);
+      const id = `k${Math.floor(random() * 4000)}`;
+      const first = since.get(id);
+      const wantWindowed = first === undefined || record - first >= 10_000;
+      if (wantWindowed) since.set(id, record);
+      const wantLast = !held.includes(id);
+      if (wantLast) {
+        held.push(id);
+        if (held.length > 1500) held.shift();
+      }
+      const a = { record, now: record, offset: i };
+      assert.equal(windowed.run(order({ id }), MC, a).kind, wantWindowed ? "passed" : "failed", `windowed, message ${i}`);
+      assert.equal(lastN.run(order({ id }), MC, a).kind, wantLast ? "passed" : "failed", `last N, message ${i}`);
+    }
+    assert.equal(lastN.sizes().n, 1500);
   });
 
   it("last N keys: the N+1th key back is forgotten and its changelog entry tombstoned", () => {

@@ -101,6 +101,65 @@ for (const client of clientsUnderTest(() => infra)) {
       return seen;
     }
 
+    /** A two-partition topic with the unique/order contract, and consumers of one group on it, each named in what it handled. */
+    async function twoPartitionGroup(label: string) {
+      const topic = uniqueName(`stateful-${label}-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
+      await register(registryFor(infra), `${topic}-value`, contract(dlq));
+      const send = async (orders: [number, Order][]) =>
+        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(infra),
+          key: false,
+          dlq: { producer },
+          stateful: { applicationId, access, producer },
+          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
+        return consumer;
+      };
+      /** A judges a0 (partition 0) and a1 (partition 1) alone, then B joins the group. */
+      const aThenB = async () => {
+        await send([
+          [0, { id: "a0", customer: "c1", seq: 1 }],
+          [1, { id: "a1", customer: "c2", seq: 1 }],
+        ]);
+        const a = await start("A");
+        try {
+          await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
+          return { a, b: await start("B") };
+        } catch (e) {
+          await a.disconnect();
+          throw e;
+        }
+      };
+      /** Sends a record to each partition every 2 s until `name` has handled one; returns that record. */
+      const untilHandledBy = async (name: string) => {
+        let round = 0;
+        await waitFor(
+          async () => {
+            if (seen.some((r) => r.consumer === name)) return true;
+            round++;
+            await send([
+              [0, { id: `x0-${name}-${round}`, customer: "c1", seq: 1 + round }],
+              [1, { id: `x1-${name}-${round}`, customer: "c2", seq: 1 + round }],
+            ]);
+            return false;
+          },
+          { timeoutMs: 90_000, intervalMs: 2_000, what: `a record handled by ${name}` },
+        );
+        return seen.find((r) => r.consumer === name)!;
+      };
+      return { send, seen, start, aThenB, untilHandledBy };
+    }
+
     it("judges duplicates and order end to end, dead-letters the duplicate and writes the state to its changelog", async () => {
       const { topic, dlq } = await topicWithContract();
       const applicationId = uniqueName("app");
@@ -219,40 +278,87 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.ok(timedOut.kind === "passed" && timedOut.violations[0]!.message === 'parent "o2": 1 of 3 part(s) arrived within 3000 ms; 2 missing', JSON.stringify(timedOut));
     });
 
-    it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
-      const topic = uniqueName(`stateful-scale-${client.name}`);
+    it("the README's orders/items alarm: an incomplete order is dead-lettered on the wall clock with no more traffic, a complete one written to the completion topic", async () => {
+      const topic = uniqueName(`order-events-${client.name}`);
       const dlq = `${topic}.dlq`;
-      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, dlq]);
-      await register(registryFor(infra), `${topic}-value`, contract(dlq));
-      const send = async (orders: [number, Order][]) =>
-        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: orders.map(([partition, value]) => ({ partition, value })) });
-      const group = uniqueName("g");
-      const applicationId = uniqueName("app");
-      const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
-      const start = async (name: string) => {
-        const consumer = contractConsumer(client.consumer({ groupId: group }), {
-          registry: registryFor(infra),
-          key: false,
-          dlq: { producer },
-          stateful: { applicationId, access, producer },
-          onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
-        });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ partition, value }) => void seen.push({ consumer: name, partition, id: (value as Order).id, dead: false }) });
-        return consumer;
-      };
-      await send([
-        [0, { id: "a0", customer: "c1", seq: 1 }],
-        [1, { id: "a1", customer: "c2", seq: 1 }],
-      ]);
-      const a = await start("A");
-      let b: Awaited<ReturnType<typeof start>> | undefined;
+      const completed = `${topic}.completed`;
+      await createTopics(kafkaFor(infra), [topic, dlq, completed]);
+      await register(registryFor(infra), `${topic}-value`, {
+        schemaType: "JSON",
+        schema: JSON.stringify({
+          $schema: "http://json-schema.org/draft-07/schema#",
+          title: uniqueIdent("orderEvent"),
+          type: "object",
+          properties: { id: { type: "string" }, items: { type: "array", items: { type: "string" } }, order: { type: "string" } },
+          required: ["id"],
+        }),
+        ruleSet: {
+          domainRules: [
+            {
+              name: "allItemsArrive",
+              kind: "CONDITION",
+              mode: "READ",
+              type: "STATEFUL_COMPLETE",
+              expr: "message.id",
+              params: { "complete.parent": "has(message.items)", "complete.parts": "size(message.items)", "complete.part.of": "message.order", "complete.within": "3s", "complete.topic": completed, "dlq.topic": dlq },
+              onFailure: "DLQ",
+              disabled: true,
+            },
+          ],
+        },
+      });
+      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({
+        topic,
+        messages: [{ id: "o-6", items: ["pen", "ink"] }, { id: "o-7", items: ["a", "b", "c"] }, { id: "i-1", order: "o-6" }, { id: "i-2", order: "o-7" }, { id: "i-3", order: "o-6" }].map((value) => ({ value })),
+      });
+      const alarms: GroupReport[] = [];
+      const seen = await consume(client, topic, uniqueName("g"), uniqueName("app"), 5, { onGroup: (r) => void alarms.push(r), until: () => alarms.some((r) => !r.event.complete) });
+      // Every event passed through to the handler; the verdict on o-7 came later, from the timer alone.
+      assert.deepEqual(seen.passed.map((p) => p.id), ["o-6", "o-7", "i-1", "i-2", "i-3"]);
+      assert.deepEqual(seen.dead, []);
+      assert.deepEqual(alarms.map((r) => [r.event.key, r.event.complete, r.dlqTopic]), [["o-6", true, undefined], ["o-7", false, dlq]]);
+      const written = await readAll(kafkaFor(infra), [dlq, completed]);
+      const [letter] = written.get(dlq)!;
+      assert.equal(written.get(dlq)!.length, 1);
+      assert.equal(letter!.key!.toString(), "o-7");
+      assert.deepEqual(JSON.parse(letter!.value!.toString()), { rule: "allItemsArrive", parent: "o-7", expected: 3, arrived: 1, missing: 2 });
+      assert.equal(letter!.headers!["__rule.name"]!.toString(), "allItemsArrive");
+      assert.equal(letter!.headers!["__rule.exception"]!.toString(), 'parent "o-7": 1 of 3 part(s) arrived within 3000 ms; 2 missing');
+      assert.equal(letter!.headers!["__rule.topic"]!.toString(), topic);
+      const done = written.get(completed)!;
+      assert.deepEqual(done.map((m) => [m.key!.toString(), JSON.parse(m.value!.toString())]), [["o-6", { rule: "allItemsArrive", topic, partition: 0, parent: "o-6", expected: 2, arrived: 2 }]]);
+    });
+
+    it("a partition revoked and reassigned is judged on what its other owner wrote meanwhile, not on the state it had", async () => {
+      const { send, seen, aThenB, untilHandledBy } = await twoPartitionGroup("back");
+      // A holds both partitions and their state; B joins and takes one of them.
+      const { a, b: joined } = await aThenB();
+      let b: typeof joined | undefined = joined;
       try {
-        // A judges the first records alone, then B joins the group and A leaves it: B holds their state
-        // only through the changelog.
-        await waitFor(() => seen.length >= 2, { timeoutMs: 60_000, what: "the first two records" });
-        b = await start("B");
+        // Records until B has handled one: the partition B holds is then known.
+        const moved = await untilHandledBy("B");
+        // B leaves; the partition comes back to A, which held it before B wrote to its changelog.
+        await b.disconnect();
+        b = undefined;
+        const before = seen.length;
+        await send([[moved.partition, { id: moved.id, customer: "c9", seq: 1 }]]);
+        // Other records of that partition are still coming (the rounds above): they are unique, never dead.
+        const verdict = () => seen.slice(before).find((r) => r.partition === moved.partition && (r.dead || r.id === moved.id));
+        await waitFor(verdict, { timeoutMs: 90_000, what: "the repeated record" });
+        const last = verdict()!;
+        assert.deepEqual([last.consumer, last.partition, last.dead], ["A", moved.partition, true], `${moved.id}, first judged by B, is a duplicate for A too: ${JSON.stringify(seen)}`);
+      } finally {
+        await b?.disconnect();
+        await a.disconnect();
+      }
+    });
+
+    it("scale-out: a second consumer joins the group, the first leaves, and the second restores both partitions and still judges duplicates", async () => {
+      const { send, seen, aThenB } = await twoPartitionGroup("scale");
+      // A judges the first records alone, then B joins the group and A leaves it: B holds their state
+      // only through the changelog.
+      const { a, b } = await aThenB();
+      try {
         await a.disconnect();
         await send([
           [0, { id: "a0", customer: "c1", seq: 2 }],
@@ -262,7 +368,7 @@ for (const client of clientsUnderTest(() => infra)) {
         ]);
         await waitFor(() => seen.length >= 6, { timeoutMs: 90_000, what: "the four records after A left" });
       } finally {
-        await b?.disconnect();
+        await b.disconnect();
         await a.disconnect().catch(() => undefined);
       }
       assert.ok(seen.slice(0, 2).every((r) => r.consumer === "A"), JSON.stringify(seen));
@@ -270,6 +376,33 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.ok(after.every((r) => r.consumer === "B"), JSON.stringify(seen));
       assert.deepEqual(after.filter((r) => r.dead).map((r) => r.partition).sort(), [0, 1], `the duplicates of a0 and a1 are dead-lettered on both partitions: ${JSON.stringify(seen)}`);
       assert.deepEqual(after.filter((r) => !r.dead).map((r) => r.id).sort(), ["b0", "b1"]);
+    });
+
+    it("scale-out: a third consumer joins, and the partition it takes brings its state from the changelog", async () => {
+      const { send, seen, start, aThenB, untilHandledBy } = await twoPartitionGroup("third");
+      const { a, b } = await aThenB();
+      let c: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        // A leaves: B holds both partitions, restored from what A wrote. Then C joins and takes one from B.
+        await a.disconnect();
+        c = await start("C");
+        const taken = await untilHandledBy("C");
+        const before = seen.length;
+        // a0 and a1 were judged by A; their repeats are duplicates for whoever holds each partition now.
+        await send([
+          [0, { id: "a0", customer: "c1", seq: 100 }],
+          [1, { id: "a1", customer: "c2", seq: 100 }],
+        ]);
+        const dead = () => seen.slice(before).filter((r) => r.dead);
+        // Either verdict counts here (a pass is asserted against below): other records are unique and never dead.
+        await waitFor(() => seen.slice(before).filter((r) => r.dead || r.id === "a0" || r.id === "a1").length >= 2, { timeoutMs: 90_000, what: "the repeats of a0 and a1" });
+        assert.deepEqual(dead().map((r) => r.partition).sort(), [0, 1], `both repeats are dead-lettered: ${JSON.stringify(seen)}`);
+        assert.ok(dead().some((r) => r.consumer === "C" && r.partition === taken.partition), `C judged the repeat on the partition it took, on state it only had from the changelog: ${JSON.stringify(seen)}`);
+      } finally {
+        await c?.disconnect();
+        await b.disconnect();
+        await a.disconnect().catch(() => undefined);
+      }
     });
   });
 }

@@ -261,8 +261,21 @@ test("TRANSFORM: each branch of ?: must fit, not their join", () => {
   assert.deepEqual(codes(lint(whole("message.id == '' ? message : message"))), []);
 });
 
-test("stateful rules: their form, params and expression types are checked, and disabled: true is expected", () => {
+test("stateful rules: a key of the value needs co-partitioning, reported unless declared; reference tables and key subjects need none", () => {
   const stateful = (r: string) => rule(`{name: s, kind: CONDITION, mode: READ, disabled: true, ${r}}`);
+  const unique = lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`));
+  assert.deepEqual(unique.map((d) => [d.code, d.severity]), [["stateful-partitioning", "warning"]]);
+  assert.match(unique[0]!.message, /^rule "?s"?: its state is per partition and keyed by message.id, an expression of the value/);
+  assert.match(unique[0]!.hint ?? "", /docs\/stateful.md#co-partitioning/);
+  assert.match(lint(stateful(`type: STATEFUL_ORDER, expr: message.qty, params: {order.key: message.id}`))[0]!.message, /keyed by order.key message.id/);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m, state.copartitioned: "true"}`)), []);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_REFERENCE, expr: message.id, params: {reference.topic: customers}`)), [], "a reference table is global");
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`).replace("subject: orders-value", "subject: orders-key")), [], "a key subject's message is the record key");
+});
+
+test("stateful rules: their form, params and expression types are checked, and disabled: true is expected", () => {
+  // Co-partitioning has its own test below: these lint everything else.
+  const stateful = (r: string) => rule(`{name: s, kind: CONDITION, mode: READ, disabled: true, ${r.replace("params: {", 'params: {state.copartitioned: "true", ')}}`);
   assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`)), []);
   assert.deepEqual(
     lint(stateful(`type: STATEFUL_ORDER, expr: message.amount, params: {order.key: message.id, order.contiguous: "true"}`)).map((d) => d.code),
@@ -280,6 +293,6 @@ test("stateful rules: their form, params and expression types are checked, and d
     ["stateful-type", "stateful-type"],
     "complete.parent must be a bool, complete.parts an int",
   );
-  const enabled = lint(rule(`{name: s, kind: CONDITION, mode: WRITE, type: STATEFUL_UNIQUE, expr: message.id, params: {unique.last: "5"}}`));
+  const enabled = lint(rule(`{name: s, kind: CONDITION, mode: WRITE, type: STATEFUL_UNIQUE, expr: message.id, params: {unique.last: "5", state.copartitioned: "true"}}`));
   assert.deepEqual(enabled.map((d) => d.code).sort(), ["stateful-not-disabled", "stateful-write-mode"]);
 });

@@ -31,6 +31,8 @@ export interface GroupOutcome {
   readonly event: GroupEvent;
   /** Failed (by the rule's onFailure) for a group whose time ran out; passed for a completed one. */
   readonly outcome: Outcome;
+  /** The rule's `complete.topic`: where a completed group is written, if anywhere. */
+  readonly completionTopic: string | undefined;
 }
 
 export interface StatefulPartitionOptions {
@@ -49,6 +51,8 @@ export interface StatefulPartition {
   restore(rule: string, key: string, value: string | null): void;
   /** State changes since the last call, in order. */
   drain(): StatefulChange[];
+  /** True when a rule has timers (completeness): only then do `timers` and `nextDue` report anything. */
+  readonly timed: boolean;
   /** Groups whose time is up at `now`, and groups completed since the last call. */
   timers(now: number, context: MessageContext): GroupOutcome[];
   /** When the next timer is due (wall clock), if any. */
@@ -136,6 +140,10 @@ export function statefulPartition(
 
   return {
     rules: phase.steps.map((s) => s.rule),
+    // A getter: the phase may compile its rules (and so fill `timed`) on first use.
+    get timed() {
+      return timed.size > 0;
+    },
     run(message, context, at) {
       moment = at;
       // Every stateful rule is synchronous: runPhase returns an Outcome, not a Promise.
@@ -163,10 +171,11 @@ export function statefulPartition(
         const steps = timerPhases.get(name);
         if (steps === undefined) continue;
         const rule = steps.steps[0]!.rule;
-        for (const event of machine.completed()) out.push({ rule, event, outcome: { kind: "passed", value: event, transformed: false, violations: [] } });
+        const completionTopic = spec.completionTopic;
+        for (const event of machine.completed()) out.push({ rule, event, outcome: { kind: "passed", value: event, transformed: false, violations: [] }, completionTopic });
         for (const event of machine.expire(now)) {
           verdict = { ok: false, message: incompleteMessage(spec, event) };
-          out.push({ rule, event, outcome: runPhase(steps, event, contexts(context), undefined) as Outcome });
+          out.push({ rule, event, outcome: runPhase(steps, event, contexts(context), undefined) as Outcome, completionTopic });
         }
       }
       return out;
