@@ -247,10 +247,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
   const stateful = options.stateful ? statefulStage(options.stateful, { dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule) }) : undefined;
   if (stateful) stateful.watchRebalances(consumer);
-  const sender = createDeadLetterSender({
-    producer: dlqProducer,
-    ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }),
-  });
+  const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
+  const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 
   /**
    * Decodes one record: key (when it has a contract), then value. Returns
@@ -326,7 +324,6 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return placements;
   }
 
-  /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
   /** decode, then (with stateful rules) their changelog written: the state is durable before the record's offset can move. */
   const decodeDurable: typeof decode =
     stateful === undefined
@@ -337,6 +334,19 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           return d;
         };
 
+  /** The handler's payload for a decoded record. Field by field: an object spread of kafkajs's payload costs microseconds per record. */
+  function handOver(
+    handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    payload: Pick<EachMessagePayload, "heartbeat" | "pause">,
+    d: DecodedMessage,
+  ): Promise<void> {
+    return handler({ topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+  }
+
+  /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
     let d = decodeDurable(payload.topic, payload.partition, message);
     if (d instanceof Promise) d = await d;
@@ -344,9 +354,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       const [at] = await deadLetter([d]);
       return { to: "dlq", dlq: { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset } };
     }
-    // Field by field: an object spread of kafkajs's payload costs microseconds per record.
-    const { topic, partition, heartbeat, pause } = payload;
-    await handler({ topic, partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+    await handOver(handler, payload.topic, payload.partition, message, payload, d);
     return undefined;
   }
 
@@ -440,14 +448,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       plan,
       decode: decodeDurable,
       isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
-      // Field by field, as in wrapEachMessage.
-      deliver: (payload, message, d) => {
-        const { batch, heartbeat, pause } = payload;
-        return handler({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
-      },
+      deliver: (payload, message, d) => handOver(handler, payload.batch.topic, payload.batch.partition, message, payload, d),
       deadLetter,
       dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, contractTopic(topic), undefined),
-      sender: createDeadLetterSender({ producer, purpose: "retry", ...(options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout }) }),
+      sender: createDeadLetterSender({ producer, purpose: "retry", ...dlqTimeout }),
       onRetry: options.onRetry,
       parking,
     };

@@ -19,15 +19,9 @@ import { DLQ_HEADERS, DeadLetterError, contractConsumer, contractProducer, type 
 import { contract, order } from "../helpers/contracts.js";
 import { waitFor } from "../helpers/infra.js";
 import { testRegistry, valueBytes } from "./fakes.js";
+import type { RecordToProduce } from "../../src/kafka/clients/platformatic.js";
 
-interface SentRecord {
-  topic: string;
-  key?: Buffer;
-  value?: Buffer;
-  partition?: number;
-  timestamp?: bigint;
-  headers?: Map<Buffer, Buffer>;
-}
+type SentRecord = RecordToProduce;
 
 /** Like its Producer: Buffers only (a string throws, as its default serializers do), offsets per topic and partition. */
 function fakeProducer() {

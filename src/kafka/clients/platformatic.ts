@@ -104,7 +104,7 @@ export function isPlatformaticConsumer(c: object): c is PlatformaticConsumer {
 // ---- produce ----
 
 /** A record as @platformatic/kafka's default (Buffer) serializers take it. */
-interface RecordToProduce {
+export interface RecordToProduce {
   topic: string;
   key?: Buffer;
   value?: Buffer;
