@@ -255,16 +255,7 @@ async function timedConsume(
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   consumer.on(consumer.events.FETCH_START, () => m.start());
   consumer.on(consumer.events.CRASH, (e) => m.fail(e.payload.error));
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await start(consumer, m.handled);
-    await m.done;
-  } finally {
-    m.stop();
-    await consumer.disconnect();
-  }
-  return m.result();
+  return runMetered(consumer, m, { topics: [topic], fromBeginning: true }, start);
 }
 
 /**
@@ -292,9 +283,19 @@ async function timedConsumeConfluent(
         await config!.eachBatch!(payload);
       },
     });
+  return runMetered(consumer, m, { topics: [topic] }, start);
+}
+
+/** Connects and subscribes `consumer`, runs `start` until the meter has counted every record, then disconnects. */
+async function runMetered(
+  consumer: Consumer,
+  m: ReturnType<typeof meter>,
+  subscription: { topics: string[]; fromBeginning?: boolean },
+  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+): Promise<ConsumeResult> {
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic] });
+    await consumer.subscribe(subscription);
     await start(consumer, m.handled);
     await m.done;
   } finally {
