@@ -23,7 +23,7 @@ import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
-import { retryingEachBatch, type RetryRunnerDeps } from "./retry-runner.js";
+import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions } from "./stateful.js";
 import type { Outcome } from "../engine/index.js";
 
@@ -318,10 +318,16 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     });
   }
 
-  async function deadLetter(list: readonly DeadRecord[]): Promise<Placement[]> {
+  async function deadLetter(list: readonly StoppedRecord[]): Promise<Placement[]> {
     const { placements } = await sender.send(list.map((d) => ({ topic: d.dlqTopic, message: d.record })));
     if (options.onDeadLetter) for (const d of list) options.onDeadLetter(d.report);
     return placements;
+  }
+
+  /** Dead-letters one record; resolves to where it went (for parking and retry topics). */
+  async function deadLetterOne(d: StoppedRecord): Promise<Processed> {
+    const [at] = await deadLetter([d]);
+    return { to: "dlq", dlq: { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset } };
   }
 
   /** decode, then (with stateful rules) their changelog written: the state is durable before the record's offset can move. */
@@ -350,10 +356,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
     let d = decodeDurable(payload.topic, payload.partition, message);
     if (d instanceof Promise) d = await d;
-    if (d instanceof DeadRecord) {
-      const [at] = await deadLetter([d]);
-      return { to: "dlq", dlq: { topic: d.dlqTopic, partition: at?.partition, offset: at?.offset } };
-    }
+    if (d instanceof DeadRecord) return deadLetterOne(d);
     await handOver(handler, payload.topic, payload.partition, message, payload, d);
     return undefined;
   }
@@ -449,7 +452,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       decode: decodeDurable,
       isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
       deliver: (payload, message, d) => handOver(handler, payload.batch.topic, payload.batch.partition, message, payload, d),
-      deadLetter,
+      deadLetter: deadLetterOne,
       dlqTopic: (topic) => resolveDlqTopic(options.dlq?.topic, contractTopic(topic), undefined),
       sender: createDeadLetterSender({ producer, purpose: "retry", ...dlqTimeout }),
       onRetry: options.onRetry,

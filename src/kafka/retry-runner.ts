@@ -16,7 +16,6 @@ import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, EachBatchPayload, OutgoingMessage } from "./client.js";
 import { deadLetterRecord, type DeadLetterCause, type DeadLetterSender } from "./dlq.js";
 import type { Parking, Processed } from "./parking/runner.js";
-import type { Placement } from "./placement.js";
 import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
 import { nextRoute, releaseTime, retryHistory, retryRecord, type RetryHistory, type RetryPlan, type RetryStage } from "./retry.js";
 
@@ -34,8 +33,8 @@ export interface RetryRunnerDeps<D> {
   isStopped(d: D | StoppedRecord): d is StoppedRecord;
   /** Hands a decoded record to the user's handler. */
   deliver(payload: EachBatchPayload, message: ConsumedMessage, decoded: D): Promise<void>;
-  /** Writes dead letters (acknowledged) and reports them; resolves to where each landed. */
-  deadLetter(list: readonly StoppedRecord[]): Promise<Placement[]>;
+  /** Writes a dead letter (acknowledged) and reports it; resolves to where it went. */
+  deadLetter(stopped: StoppedRecord): Promise<Processed>;
   /** The DLQ topic of a handler or registry failure (no rule to name one). */
   dlqTopic(sourceTopic: string): string;
   /** Writes to retry topics (acks=all). */
@@ -80,7 +79,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
   /** Sends a failed record on to its next retry topic, or to the DLQ after its last attempt. */
   async function retryOrDeadLetter(stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<Processed> {
     const route = nextRoute(plan, history);
-    if (route.to === "dlq") return deadLetter(stopped);
+    if (route.to === "dlq") return deps.deadLetter(stopped);
     const t = now();
     const due = t + route.delayMs;
     const record = retryRecord(stopped.record, history, route.attempt, due, t);
@@ -100,11 +99,6 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
       error: r.error,
     });
     return { to: "retry", topic: route.topic };
-  }
-
-  async function deadLetter(stopped: StoppedRecord): Promise<Processed> {
-    const [at] = await deps.deadLetter([stopped]);
-    return { to: "dlq", dlq: { topic: stopped.dlqTopic, partition: at?.partition, offset: at?.offset } };
   }
 
   /** A handler or registry failure in the shape of a dead letter. */
@@ -133,7 +127,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     if (deps.isStopped(d)) {
       const r = d.report;
       if (r.reason === "rule" && plan.retriesRule(r.rule)) return retryOrDeadLetter(d, "rule", retryHistory(stage, topic, partition, message));
-      return deadLetter(d);
+      return deps.deadLetter(d);
     }
     try {
       await deps.deliver(payload, message, d);
