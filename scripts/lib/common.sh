@@ -80,6 +80,9 @@ launch() {
   local pidfile="$1" logfile="$2"
   shift 2
   : >"$logfile"
+  # A pid file left by a service that died with its machine would pass the wait below before the
+  # inner shell rewrites it, and the caller would read it half-written.
+  rm -f "$pidfile"
   # `exec` keeps the pid written by the inner shell equal to the service's pid.
   # shellcheck disable=SC2016 # expanded by the inner shell
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" "$@" \
