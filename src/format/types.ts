@@ -31,8 +31,19 @@ export interface FieldInfo {
   readonly typeName: FieldTypeName;
   /** Inline tags plus every metadata tag whose wildcard matches fullName. */
   readonly tags: ReadonlySet<string>;
+  /**
+   * On a COMBINED field: the type of each branch, nested combinations flattened
+   * (NULL included). The walk resolves a value to one of them.
+   */
+  readonly branches?: readonly FieldTypeName[];
   /** True for primitive leaves, the only fields CEL_FIELD rules touch. */
   readonly primitive: boolean;
+  /**
+   * Set on a leaf reached through a COMBINED field (an Avro union or a JSON Schema
+   * combination of several non-null types), as Java's `FieldContext.isInCombined`:
+   * `typeName` is then the branch the value resolved to, not the field's own type.
+   */
+  readonly inCombined?: true;
 }
 
 /** A visit to one primitive field value during a field walk. */

@@ -21,7 +21,7 @@ import type { LintCode } from "./codes.js";
 import type { LintConfig } from "./config.js";
 import type { RawDiagnostic } from "./load.js";
 import { evaluateStaticGuard } from "./static-guard.js";
-import type { SchemaContext } from "./schema-context.js";
+import { leafTypes, type SchemaContext } from "./schema-context.js";
 import { exprLocator, offsetOf, pairPosition, positionOf, type ExprLocator } from "./where.js";
 
 /** Rule types with an executor in kontract. */
@@ -232,12 +232,13 @@ class RuleChecker {
         );
       });
       tags.forEach((tag, i) => {
-        const wrong = schema.primitiveFields.filter((f) => f.tags.has(tag) && !ENCRYPTABLE_TYPES.has(f.typeName));
+        // A union with a string or bytes branch is fine: Java leaves its other branches clear.
+        const wrong = schema.schema.fields.filter((f) => f.tags.has(tag) && leafTypes(f).length > 0 && !leafTypes(f).some((t) => ENCRYPTABLE_TYPES.has(t)));
         if (wrong.length === 0) return;
         const path = [...this.at, "tags", i];
         this.report(
           "encrypt-field-type",
-          `rule ${this.label()}: tag ${JSON.stringify(tag)} selects ${wrong.slice(0, 3).map((f) => `${f.fullName}: ${f.typeName}`).join(", ")}; only STRING and BYTES fields can be encrypted, so every message with a value there fails`,
+          `rule ${this.label()}: tag ${JSON.stringify(tag)} selects ${wrong.slice(0, 3).map((f) => `${f.fullName}: ${f.primitive ? f.typeName : `union of ${leafTypes(f).join(", ")}`}`).join(", ")}; only STRING and BYTES fields can be encrypted, so every message with a value there fails`,
           this.pos(path),
           path,
           "remove the tag from those fields, or encrypt the whole payload with ENCRYPT_PAYLOAD in encodingRules",
@@ -245,7 +246,7 @@ class RuleChecker {
       });
     }
     tags.forEach((tag, i) => {
-      if (schema.primitiveFields.some((f) => f.tags.has(tag))) return;
+      if (schema.schema.fields.some((f) => f.tags.has(tag) && leafTypes(f).length > 0)) return;
       const path = [...this.at, "tags", i];
       const nonPrimitive = schema.schema.fields.filter((f) => f.tags.has(tag));
       const message = nonPrimitive.length > 0

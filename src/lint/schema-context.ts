@@ -16,6 +16,17 @@ export interface FieldTypes {
   readonly container: CheckType;
 }
 
+/**
+ * The types a field walk hands to a rule at this field: a primitive field's own type, a union's
+ * primitive branches (the walk resolves each value to one), nothing for records and lists.
+ */
+export function leafTypes(field: FieldInfo): readonly FieldTypeName[] {
+  if (field.primitive) return [field.typeName];
+  return field.branches?.filter((t) => t !== "NULL" && PRIMITIVE_TYPES.has(t)) ?? [];
+}
+
+const PRIMITIVE_TYPES: ReadonlySet<FieldTypeName> = new Set(["STRING", "BYTES", "INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN"]);
+
 export interface SchemaContext {
   readonly schema: CompiledSchema;
   /** `message` in CEL rules (domain and encoding rules). */

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import type { DekRegistry } from "../../src/contract/keys.js";
 import { createEngine, encryptionExecutors, localKms, type EncryptionOptions, type FailedOutcome, type Outcome, type PassedOutcome } from "../../src/engine/index.js";
+import { avroFormat } from "../../src/format/avro/index.js";
 import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
 import { createMemoryDekRegistry } from "../../src/registry/memory-dek-registry.js";
 import { createMemoryRegistry } from "../../src/registry/memory-registry.js";
@@ -256,6 +257,49 @@ describe("ENCRYPT on fields", () => {
     assert.match(compileError(enc({ "encrypt.dek.expiry.days": "-1" })), /expiry/);
     assert.match(compileError(enc({}, { tags: [] })), /needs tags/);
     assert.match(compileError(enc(), ["SECRET"]), /tag PII of an ENCRYPT rule must be a sensitive tag/);
+  });
+
+  test("a union field: its string branch is encrypted, its other branches stay clear both ways (Java's isInCombined)", async () => {
+    const schema = JSON.stringify({
+      type: "record",
+      name: "R",
+      fields: [
+        { name: "ref", type: ["null", "string", "int"], "confluent:tags": ["PII"] },
+        { name: "count", type: ["null", "int"], default: null, "confluent:tags": ["PII"] },
+      ],
+    });
+    const c: Contract = { schema, schemaType: "AVRO", ruleSet: { domainRules: [enc()] } };
+    const engine = createEngine({ executors: encryptionExecutors({ dekRegistry: createMemoryDekRegistry(), config: { secret: SECRET } }) });
+    const p = engine.compile("refs-value", c, avroFormat.compile(c));
+    const s = passed(await p.write.run({ ref: "hello", count: null }, MC)).value as { ref: string };
+    assert.equal(Buffer.from(s.ref, "base64").length, 5 + 28);
+    assert.deepEqual(passed(await p.read.run(s, MC)).value, { ref: "hello", count: null });
+    const n = passed(await p.write.run({ ref: 7, count: null }, MC));
+    assert.deepEqual(n.value, { ref: 7, count: null });
+    assert.deepEqual(passed(await p.read.run(n.value, MC)).value, { ref: 7, count: null });
+    // A nullable int is not a union of several types: its value cannot be encrypted, as in Java.
+    const f = failed(await p.write.run({ ref: null, count: 3 }, MC));
+    assert.match(f.violations[0]!.message, /R\.count: type INT not supported for encryption/);
+  });
+
+  test("JSON Schema oneOf: a string is encrypted, an integer stays clear", async () => {
+    const schema = JSON.stringify({ type: "object", properties: { ref: { oneOf: [{ type: "string" }, { type: "integer" }], "confluent:tags": ["PII"] } } });
+    const c: Contract = { schema, schemaType: "JSON", ruleSet: { domainRules: [enc()] } };
+    const engine = createEngine({ executors: encryptionExecutors({ dekRegistry: createMemoryDekRegistry(), config: { secret: SECRET } }) });
+    const p = engine.compile("refs-value", c, jsonSchemaFormat.compile(c));
+    const s = passed(await p.write.run({ ref: "hello" }, MC)).value as { ref: string };
+    assert.notEqual(s.ref, "hello");
+    assert.deepEqual(passed(await p.read.run(s, MC)).value, { ref: "hello" });
+    assert.deepEqual(passed(await p.write.run({ ref: 7 }, MC)).value, { ref: 7 });
+  });
+
+  test("READ leaves a value that is not a string or bytes as it is: WRITE never encrypts one (Java)", async () => {
+    const schema = JSON.stringify({ type: "object", properties: { amount: { type: "number", "confluent:tags": ["PII"] } } });
+    const c: Contract = { schema, schemaType: "JSON", ruleSet: { domainRules: [enc()] } };
+    const engine = createEngine({ executors: encryptionExecutors({ dekRegistry: createMemoryDekRegistry(), config: { secret: SECRET } }) });
+    const p = engine.compile("amounts-value", c, jsonSchemaFormat.compile(c));
+    assert.deepEqual(passed(await p.read.run({ amount: 12.5 }, MC)).value, { amount: 12.5 });
+    assert.equal(failed(await p.write.run({ amount: 12.5 }, MC)).violations[0]!.code, "encryption");
   });
 });
 

@@ -296,3 +296,22 @@ test("stateful rules: their form, params and expression types are checked, and d
   const enabled = lint(rule(`{name: s, kind: CONDITION, mode: WRITE, type: STATEFUL_UNIQUE, expr: message.id, params: {unique.last: "5", state.copartitioned: "true"}}`));
   assert.deepEqual(enabled.map((d) => d.code).sort(), ["stateful-not-disabled", "stateful-write-mode"]);
 });
+
+test("ENCRYPT on a union field: lint accepts a string branch, and errs when no branch can be encrypted", () => {
+  const union = (type: string) => `subject: orders-value
+ruleSet:
+  domainRules:
+    - {name: enc, type: ENCRYPT, tags: [PII], params: {encrypt.kek.name: k, encrypt.kms.type: local-kms, encrypt.kms.key.id: x}}
+schema:
+  type: record
+  name: Order
+  fields:
+    - {name: ref, type: ${type}, "confluent:tags": [PII]}
+`;
+  const options = { config: parseConfig("lint:\n  ruleTypes: [ENCRYPT]\n", "kontract.config.yaml", ".") };
+  // The walk visits the branch each value resolves to; Java leaves a union's other branches clear.
+  assert.deepEqual(codes(lint(union(`["null", string, int]`), options)), []);
+  const none = lint(union(`[int, long]`), options);
+  assert.deepEqual(codes(none), ["4:encrypt-field-type"]);
+  assert.match(none[0]!.message, /Order\.ref/);
+});

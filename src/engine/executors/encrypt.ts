@@ -168,7 +168,8 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
       if (failed !== undefined || value === null || value === undefined) return value;
       const plaintext = fieldBytes(value, visit, "utf8");
       if (plaintext === undefined) {
-        failed = unsupported(visit);
+        // A union's other branches (a number in a string-or-int field) stay clear, as in Java.
+        if (visit.field.inCombined !== true) failed = unsupported(visit);
         return value;
       }
       const sealed = key.aead.seal(plaintext);
@@ -187,11 +188,9 @@ function fieldRule(rule: Rule, env: ExecutorEnv, spec: KeySpec, keys: KeyTable, 
     let failed: RuleResult | undefined;
     const out = walker(message, (value, visit) => {
       if (failed !== undefined || value === null || value === undefined) return value;
+      // WRITE encrypts strings and bytes only, so anything else was never encrypted (Java reads it as is).
       const ct = fieldBytes(value, visit, "base64");
-      if (ct === undefined) {
-        failed = unsupported(visit);
-        return value;
-      }
+      if (ct === undefined) return value;
       let version = 1;
       try {
         if (rotating) version = readVersion(ct);

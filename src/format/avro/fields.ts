@@ -10,6 +10,7 @@ import type { FieldInfo } from "../types.js";
 import {
   type AvroType,
   type RecordType,
+  avroTypeName,
   fieldTypeName,
   isArrayType,
   isMapType,
@@ -44,6 +45,7 @@ export function avroFields(parsed: ParsedAvro, metadata: Metadata | undefined): 
         fullName,
         name: field.name,
         typeName,
+        ...(typeName === "COMBINED" && isUnionType(field.type) ? { branches: field.type.types.map(avroTypeName) } : {}),
         tags: fieldTags(fullName, inline?.get(field.name) ?? [], metadata),
         primitive: isPrimitiveName(typeName),
       });

@@ -62,7 +62,7 @@ export function compileAvroWalker(
     const key = `${field.fullName}\u0000${typeName}`;
     let info = leafInfos.get(key);
     if (!info) {
-      info = Object.freeze({ ...field, typeName, primitive: true });
+      info = Object.freeze(field.typeName === "COMBINED" ? { ...field, typeName, primitive: true, inCombined: true } : { ...field, typeName, primitive: true });
       leafInfos.set(key, info);
     }
     return info;

@@ -9,7 +9,7 @@ import type { Metadata } from "../../contract/model.js";
 import type { FieldInfo } from "../types.js";
 import { isPrimitiveName } from "./leaf.js";
 import type { Loc } from "./locate.js";
-import { type PartsOf, jsonTypeName } from "./parts.js";
+import { type PartsOf, jsonBranchTypes, jsonTypeName } from "./parts.js";
 import { INDEX, templateTags } from "./tags.js";
 
 export function jsonFields(partsOf: PartsOf, root: Loc, metadata: Metadata | undefined): FieldInfo[] {
@@ -34,6 +34,7 @@ export function jsonFields(partsOf: PartsOf, root: Loc, metadata: Metadata | und
             fullName,
             name,
             typeName,
+            ...(typeName === "COMBINED" ? { branches: jsonBranchTypes(partsOf, propLoc) } : {}),
             tags: templateTags(fullName, propParts.inlineTags, metadata),
             primitive: leaf,
           }),

@@ -126,6 +126,21 @@ export function nullableBranch(partsOf: PartsOf, p: Parts): Loc | undefined {
   return undefined;
 }
 
+/** The branch types of a node `jsonTypeName` calls COMBINED, nested combinations flattened. */
+export function jsonBranchTypes(partsOf: PartsOf, loc: Loc, seen: Set<unknown> = new Set()): FieldTypeName[] {
+  if (!isObjectSchema(loc.node) || seen.has(loc.node)) return [];
+  seen.add(loc.node);
+  const p = partsOf(loc);
+  if (p.types !== undefined && p.types.length > 1) return p.types.map((t) => nameOfType(t, p));
+  const out: FieldTypeName[] = [];
+  for (const branch of [...p.allOf, ...p.anyOf, ...p.oneOf]) {
+    const name = jsonTypeName(partsOf, branch);
+    if (name === "COMBINED") out.push(...jsonBranchTypes(partsOf, branch, seen));
+    else out.push(name);
+  }
+  return out;
+}
+
 /**
  * Confluent's type name of a node (Java JsonSchema.getType), except that
  * nullable forms (`type: [X, "null"]`, `oneOf: [{type: null}, X]`) report X.

@@ -70,8 +70,12 @@ export function compileJsonWalker(env: JsonWalkerEnv, tags: ReadonlySet<string> 
   const metadataTags = allMetadataTags(metadata);
 
   // The type the value validates as, as Java sets it per subschema: a null is NULL, even in a nullable field.
-  const leafInfo = (desc: { name: string }, fullName: string, typeName: FieldTypeName, tagSet: ReadonlySet<string>): FieldInfo =>
-    Object.freeze({ fullName, name: desc.name, typeName, tags: tagSet, primitive: true });
+  const leafInfo = (desc: { name: string; typeName: FieldTypeName }, fullName: string, typeName: FieldTypeName, tagSet: ReadonlySet<string>): FieldInfo =>
+    Object.freeze(
+      desc.typeName === "COMBINED"
+        ? { fullName, name: desc.name, typeName, tags: tagSet, primitive: true, inCombined: true }
+        : { fullName, name: desc.name, typeName, tags: tagSet, primitive: true },
+    );
 
   /** `template` is the full name with "[*]" for indexes; undefined below recursion. */
   const makeDesc = (name: string, loc: Loc, template: string | undefined): PropDesc => {
