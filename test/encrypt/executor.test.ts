@@ -325,6 +325,8 @@ describe("ENCRYPT_PAYLOAD and the serde", () => {
     assert.equal(s.kind, "serialized");
     if (s.kind !== "serialized") return;
     assert.ok(!Buffer.from(s.bytes).includes("Ada"), "the payload is encrypted as a whole");
+    // Java needs preserve.source.fields=true for this; kontract never changes the caller's object.
+    assert.deepEqual(user, { name: "Ada", ssn: "123-45-6789", blob: Buffer.from("raw secret bytes") });
     assert.deepEqual(deks.deks().map((d) => d.algorithm).sort(), ["AES128_GCM", "AES256_GCM"]);
     const d = await de.deserialize("users", s.bytes);
     assert.equal(d.kind, "deserialized");
