@@ -22,6 +22,13 @@ export type FieldTypeName =
   | "BOOLEAN"
   | "NULL";
 
+const PRIMITIVE_TYPE_NAMES: ReadonlySet<FieldTypeName> = new Set<FieldTypeName>(["STRING", "BYTES", "INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN", "NULL"]);
+
+/** Java FieldContext.isPrimitive: the leaves field rules visit (enums and fixed are not). */
+export function isPrimitiveName(name: FieldTypeName): boolean {
+  return PRIMITIVE_TYPE_NAMES.has(name);
+}
+
 /** One field of a schema, as CEL_FIELD rules and the linter see it. */
 export interface FieldInfo {
   /** Avro/Protobuf: record full name + "." + field name. JSON Schema: "$.a.b". */

@@ -6,7 +6,7 @@
  */
 import type { DescMessage, Registry } from "@bufbuild/protobuf";
 import type { CelShape } from "../cel/shape.js";
-import type { CompiledSchema, FieldInfo, FieldTypeName } from "../format/types.js";
+import { isPrimitiveName, type CompiledSchema, type FieldInfo, type FieldTypeName } from "../format/types.js";
 import { T, nullableOf, typeOfShape, type CheckType } from "./cel-check.js";
 
 export interface FieldTypes {
@@ -22,10 +22,8 @@ export interface FieldTypes {
  */
 export function leafTypes(field: FieldInfo): readonly FieldTypeName[] {
   if (field.primitive) return [field.typeName];
-  return field.branches?.filter((t) => t !== "NULL" && PRIMITIVE_TYPES.has(t)) ?? [];
+  return field.branches?.filter((t) => t !== "NULL" && isPrimitiveName(t)) ?? [];
 }
-
-const PRIMITIVE_TYPES: ReadonlySet<FieldTypeName> = new Set(["STRING", "BYTES", "INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN"]);
 
 export interface SchemaContext {
   readonly schema: CompiledSchema;

@@ -165,18 +165,3 @@ export function fieldTypeName(t: AvroType): FieldTypeName {
   return avroTypeName(inner ?? t);
 }
 
-const PRIMITIVE_NAMES: ReadonlySet<FieldTypeName> = new Set<FieldTypeName>([
-  "STRING",
-  "BYTES",
-  "INT",
-  "LONG",
-  "FLOAT",
-  "DOUBLE",
-  "BOOLEAN",
-  "NULL",
-]);
-
-/** Java FieldContext.isPrimitive: enums and fixed are not primitive. */
-export function isPrimitiveName(name: FieldTypeName): boolean {
-  return PRIMITIVE_NAMES.has(name);
-}

@@ -6,7 +6,7 @@
  */
 import type { Metadata } from "../../contract/model.js";
 import { fieldTags } from "../../contract/tags.js";
-import type { FieldInfo } from "../types.js";
+import { isPrimitiveName, type FieldInfo } from "../types.js";
 import {
   type AvroType,
   type RecordType,
@@ -14,7 +14,6 @@ import {
   fieldTypeName,
   isArrayType,
   isMapType,
-  isPrimitiveName,
   isRecordType,
   isUnionType,
   mapValues,

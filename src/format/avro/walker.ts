@@ -9,7 +9,7 @@
  * untouched subtrees are shared with the input, which is never mutated.
  */
 import type { CelShape } from "../../cel/shape.js";
-import type { FieldInfo, FieldTypeName, FieldVisitor, FieldWalker } from "../types.js";
+import { isPrimitiveName, type FieldInfo, type FieldTypeName, type FieldVisitor, type FieldWalker } from "../types.js";
 import {
   type AvroType,
   type RecordType,
@@ -18,7 +18,6 @@ import {
   branchIndexByName,
   isArrayType,
   isMapType,
-  isPrimitiveName,
   isRecordType,
   isUnionType,
   isWrappedUnion,

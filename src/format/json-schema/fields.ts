@@ -6,8 +6,7 @@
  * index. Recursive schemas are listed down to the first repetition.
  */
 import type { Metadata } from "../../contract/model.js";
-import type { FieldInfo } from "../types.js";
-import { isPrimitiveName } from "./leaf.js";
+import { isPrimitiveName, type FieldInfo } from "../types.js";
 import type { Loc } from "./locate.js";
 import { type PartsOf, jsonBranchTypes, jsonTypeName } from "./parts.js";
 import { INDEX, templateTags } from "./tags.js";

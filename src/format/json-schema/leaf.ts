@@ -2,12 +2,6 @@
 import type { FieldTypeName } from "../types.js";
 import type { JsonType } from "./parts.js";
 
-const PRIMITIVE_NAMES: ReadonlySet<FieldTypeName> = new Set<FieldTypeName>(["STRING", "INT", "DOUBLE", "BOOLEAN", "NULL"]);
-
-/** Java FieldContext.isPrimitive for the names JSON Schema produces. */
-export function isPrimitiveName(name: FieldTypeName): boolean {
-  return PRIMITIVE_NAMES.has(name);
-}
 
 /** The type name of a primitive JSON type, or undefined for object and array. */
 export function primitiveTypeName(t: JsonType): FieldTypeName | undefined {
