@@ -85,6 +85,8 @@ export interface StatefulStage {
 }
 
 interface Held {
+  /** The contract version whose rules `state` runs. */
+  readonly plan: ContractPlan;
   readonly state: StatefulPartition;
   readonly topic: string;
   readonly partition: number;
@@ -249,7 +251,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   async function restore(h: Held, plan: ContractPlan): Promise<void> {
     // This consumer's own changes not yet written must be in the changelog before it is read back.
     await flush();
-    const key = `${plan.subject}\u0000${h.topic}`;
+    // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
+    const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
     let ready = created.get(key);
     if (ready === undefined) {
       ready = ensureChangelog(plan, h.topic);
@@ -287,10 +290,16 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     judge(topic, partition, message, plan, value) {
       const id = `${topic}\u0000${partition}\u0000${plan.subject}`;
       let h = held.get(id);
+      // Another contract version (a new latest, or another writer's): its rules take over, on the
+      // state rebuilt from the changelog, which `restore` first brings up to date with this one's changes.
+      if (h !== undefined && h.plan !== plan) {
+        held.delete(id);
+        h = undefined;
+      }
       if (h === undefined) {
         const state = plan.statefulPartition({ table });
         if (state === undefined) return undefined;
-        h = { state, topic, partition, restored: undefined };
+        h = { plan, state, topic, partition, restored: undefined };
         h.restored = restore(h, plan);
         held.set(id, h);
       }

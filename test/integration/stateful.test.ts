@@ -182,6 +182,49 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "seqIncreases"))!.map((m) => m.key!.toString()), ["c1", "c1", "c2"]);
     });
 
+    it("a new contract version mid-stream: its stateful rules take effect and judge on the state the earlier version built", async () => {
+      const { topic, dlq } = await topicWithContract((d) => [rules(d)[0]!]);
+      const applicationId = uniqueName("app");
+      const group = uniqueName("g");
+      await produce(topic, [
+        { id: "a", customer: "c1", seq: 1, order: "x" },
+        { id: "b", customer: "c1", seq: 2, order: "x" },
+      ]);
+      const seen: Seen = { passed: [], dead: [] };
+      const consumer = contractConsumer(client.consumer({ groupId: group }), {
+        registry: registryFor(infra),
+        key: false,
+        dlq: { producer },
+        stateful: { applicationId, access, producer },
+        onDeadLetter: (d) => void seen.dead.push(d),
+      });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ value, message }) => void seen.passed.push({ id: (value as Order).id, offset: message.offset, violations: [] }) });
+        await waitFor(() => seen.passed.length >= 2, { timeoutMs: 60_000, what: "the records of version 1" });
+        // Version 2 keeps idUnique and adds orderUnique; the consumer reads each record with its writer's version.
+        const v2 = contract(dlq, [
+          rules(dlq)[0]!,
+          { name: "orderUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.order", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+        ]);
+        const schema = JSON.parse(v2.schema) as { properties: Record<string, unknown> };
+        schema.properties.note = { type: "string" };
+        await register(registryFor(infra), `${topic}-value`, { ...v2, schema: JSON.stringify(schema) });
+        await produce(topic, [
+          { id: "a", customer: "c2", seq: 1, order: "y" },
+          { id: "c", customer: "c2", seq: 2, order: "z" },
+          { id: "d", customer: "c2", seq: 3, order: "z" },
+        ]);
+        await waitFor(() => seen.passed.length + seen.dead.length >= 5, { timeoutMs: 60_000, what: "the records of version 2" });
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(seen.passed.map((p) => p.id), ["a", "b", "c"]);
+      // a is a duplicate of version 1's a; d repeats c's order under the rule only version 2 has.
+      assert.deepEqual(seen.dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"], ["4", "orderUnique"]]);
+    });
+
     it("a second consumer of the group restores the state from the changelog and still judges the duplicate", async () => {
       const { topic } = await topicWithContract();
       const applicationId = uniqueName("app");
