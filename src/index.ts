@@ -34,6 +34,7 @@ export type { EncryptionOptions, KmsConfig, KmsDriver, KmsKey } from "./engine/i
 export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "./contract/keys.js";
 export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
 export { gcpKms, type GcpKmsOptions } from "./kms/gcp.js";
+export { azureKms } from "./kms/azure.js";
 export type {
   ActionContext,
   CompiledRule,
