@@ -5,6 +5,7 @@
  * (@confluentinc/schemaregistry) serializer and deserializer, all on the real
  * registry and its DEK registry.
  */
+import assert from "node:assert/strict";
 import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
 import { AvroDeserializer, AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
 import { SerdeType } from "@confluentinc/schemaregistry/dist/serde/serde.js";
@@ -55,4 +56,22 @@ export function referenceSerde(infra: Infra, ruleConfig: Record<string, string> 
       return { id: v.id, ssn: v.ssn };
     },
   };
+}
+
+/** kontract serializes `user` (wrapping a new DEK with its driver); the reference client must read it back. */
+export async function kontractWritesReferenceReads(infra: Infra, topic: string, kms: readonly KmsDriver[], config: KmsConfig = {}): Promise<void> {
+  const s = await kontractSerde(infra, kms, config).ser.serialize(topic, user);
+  assert.equal(s.kind, "serialized");
+  const bytes = Buffer.from((s as { bytes: Uint8Array }).bytes);
+  assert.ok(!bytes.includes(user.ssn), "the field is encrypted");
+  assert.deepEqual(await referenceSerde(infra, config).deserialize(topic, bytes), user);
+}
+
+/** The reference client serializes `user` (wrapping a new DEK with its driver); kontract must read it back. */
+export async function referenceWritesKontractReads(infra: Infra, topic: string, kms: readonly KmsDriver[], config: KmsConfig = {}): Promise<void> {
+  const bytes = await referenceSerde(infra, config).serialize(topic, user);
+  const d = await kontractSerde(infra, kms, config).de.deserialize(topic, bytes);
+  assert.equal(d.kind, "deserialized");
+  const v = (d as { value: User }).value;
+  assert.deepEqual({ id: v.id, ssn: v.ssn }, user);
 }

@@ -109,8 +109,6 @@ describe("azure-kms driver (a fake Key Vault)", () => {
 
   it("a pinned key version is saved as is, without asking Key Vault for the current one", async () => {
     const before = fake.seen.length;
-    const wrapped = await azureKms().key(`${VAULT}/keys/rotating/${versionA}`, {}, {}).wrap(dek).catch(() => undefined);
-    assert.equal(wrapped, undefined, "no credentials in the config: DefaultAzureCredential finds none here");
     const pinned = await azureKms().key(`${VAULT}/keys/rotating/${versionA}`, { ...config, [AZURE_KEY_VERSION_SAVE]: "TRUE" }).wrap(dek);
     assert.equal(splitAzureVersion(pinned)?.version, versionA);
     assert.ok(!fake.seen.slice(before).some((r) => r === "GET /keys/rotating/" || r === "GET /keys/rotating"), "no lookup of the current version");
