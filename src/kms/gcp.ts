@@ -44,7 +44,10 @@ export interface GcpKmsOptions {
 export function gcpCredentialsFrom(config: KmsConfig): Record<string, string> | undefined {
   const { "client.id": clientId, "client.email": clientEmail, "private.key.id": privateKeyId, "private.key": privateKey } = config;
   if (clientId === undefined || clientEmail === undefined || privateKeyId === undefined || privateKey === undefined) return undefined;
-  return { type: config["account.type"] ?? "service_account", client_id: clientId, client_email: clientEmail, private_key_id: privateKeyId, private_key: privateKey };
+  // Java builds the credentials JSON around the value, so a key written with literal "\n" escapes (as in a
+  // service account file, or an environment variable) works there: read it the same way here.
+  const pem = privateKey.includes("\n") ? privateKey : privateKey.replaceAll("\\n", "\n");
+  return { type: config["account.type"] ?? "service_account", client_id: clientId, client_email: clientEmail, private_key_id: privateKeyId, private_key: pem };
 }
 
 export function gcpKms(options: GcpKmsOptions = {}): KmsDriver {

@@ -60,6 +60,8 @@ describe("gcp-kms driver", () => {
   it("a service account from the config only when all four keys are there (else the SDK's default credentials)", () => {
     assert.deepEqual(gcpCredentialsFrom(config), { type: "service_account", client_id: "42", client_email: email, private_key_id: "k1", private_key: privateKey });
     assert.equal(gcpCredentialsFrom({ ...config, "account.type": "external_account" })?.type, "external_account");
+    // Literal \n escapes (a key copied from the service account's JSON file) read as Java reads them.
+    assert.equal(gcpCredentialsFrom({ ...config, "private.key": privateKey.replaceAll("\n", "\\n") })?.private_key, privateKey);
     const { "private.key": _dropped, ...partial } = config;
     assert.equal(gcpCredentialsFrom(partial), undefined);
   });
