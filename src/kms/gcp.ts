@@ -96,14 +96,14 @@ function kmsError(keyId: string, call: string): (e: unknown) => never {
   };
 }
 
-/** Google's own message: the `error.message` of a REST error body, else the SDK's message. */
+/** Google's own message: the `error.message` of a REST error body, else the first line of the SDK's message. */
 function reason(message: string | undefined): string {
   if (message === undefined) return "error";
   try {
     const body = JSON.parse(message) as { error?: { status?: string; message?: string } };
     if (body.error?.message !== undefined) return `${body.error.status ?? "error"}: ${body.error.message}`;
   } catch {
-    // not JSON: the gRPC transport's message
+    // not JSON: the gRPC transport's message, or a proxy's page
   }
-  return message;
+  return message.split("\n")[0]!.trim();
 }
