@@ -33,6 +33,8 @@ export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS, encryptionExecutors, lo
 export type { EncryptionOptions, KmsConfig, KmsDriver, KmsKey } from "./engine/index.js";
 export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "./contract/keys.js";
 export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
+export { gcpKms, type GcpKmsOptions } from "./kms/gcp.js";
+export { azureKms } from "./kms/azure.js";
 export type {
   ActionContext,
   CompiledRule,

@@ -68,7 +68,7 @@ test("importing any entry point loads no Kafka client, no TypeScript loader and 
     const script = `await import(${JSON.stringify(entry)});
 const { createRequire } = await import("node:module");
 const files = Object.keys(createRequire(import.meta.url).cache);
-console.log(JSON.stringify(["kafkajs", "@confluentinc/kafka-javascript", "@platformatic/kafka", "tsx", "esbuild", "prom-client", "@opentelemetry/api", "@aws-sdk/client-kms"].filter((p) => files.some((f) => f.includes("/node_modules/" + p + "/")))));`;
+console.log(JSON.stringify(["kafkajs", "@confluentinc/kafka-javascript", "@platformatic/kafka", "tsx", "esbuild", "prom-client", "@opentelemetry/api", "@aws-sdk/client-kms", "@google-cloud/kms", "@azure/keyvault-keys", "@azure/identity"].filter((p) => files.some((f) => f.includes("/node_modules/" + p + "/")))));`;
     const r = spawnSync(process.execPath, ["--input-type=module", "--eval", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as string[];
@@ -82,9 +82,9 @@ test("the root entry point exports what an application needs, and no internals",
   const root = await import("../src/index.js");
   assert.deepEqual(Object.keys(root).sort(), [
     "CONTRACT_JSON_SCHEMA", "ContractError", "ContractFileError", "ContractLoadError", "DEFAULT_SENSITIVE_TAGS", "FORMATS", "KontractError", "REDACTED",
-    "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "awsKms", "contractToYaml", "contractsToYaml", "createContractStore",
+    "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "awsKms", "azureKms", "contractToYaml", "contractsToYaml", "createContractStore",
     "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestDekRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
-    "encodeFrame", "encryptionExecutors", "formatContractErrors", "formatPosition", "fromJavaConfig", "isErrorCode", "isKontractError", "loadContractFiles", "localKms", "readSchemaIdHeader",
+    "encodeFrame", "encryptionExecutors", "formatContractErrors", "formatPosition", "fromJavaConfig", "gcpKms", "isErrorCode", "isKontractError", "loadContractFiles", "localKms", "readSchemaIdHeader",
     "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
   ]);
 });

@@ -88,9 +88,11 @@ export interface KmsDriver {
   /** The `encrypt.kms.type` it serves: "local-kms", "aws-kms", ... */
   readonly type: string;
   /**
-   * The key `keyId` (the KEK's kmsKeyId). Throws KontractError "encryption"
-   * when the config lacks what the driver needs; the message names the missing
-   * setting, never a secret's value.
+   * The key `keyId` (the KEK's kmsKeyId). `kmsProps` are the KEK's (from the
+   * registry: settings such as `encrypt.azure.key.version.save`, never
+   * credentials, which come from `config` only). Throws KontractError
+   * "encryption" when the config lacks what the driver needs; the message
+   * names the missing setting, never a secret's value.
    */
-  key(keyId: string, config: KmsConfig): KmsKey;
+  key(keyId: string, config: KmsConfig, kmsProps?: Readonly<Record<string, string>>): KmsKey;
 }

@@ -14,22 +14,15 @@
  */
 import type { KmsConfig, KmsDriver, KmsKey } from "../contract/keys.js";
 import { KontractError } from "../errors.js";
+import { isNetworkFailure, optionalPeer } from "./sdk.js";
 
 type KmsSdk = typeof import("@aws-sdk/client-kms");
 type Providers = typeof import("@aws-sdk/credential-providers");
 type Credentials = NonNullable<ConstructorParameters<KmsSdk["KMSClient"]>[0]>["credentials"];
 
-let sdk: Promise<{ kms: KmsSdk; providers: Providers }> | undefined;
-function loadSdk(): Promise<{ kms: KmsSdk; providers: Providers }> {
-  sdk ??= Promise.all([import("@aws-sdk/client-kms"), import("@aws-sdk/credential-providers")]).then(
-    ([kms, providers]) => ({ kms, providers }),
-    (e: unknown) => {
-      sdk = undefined;
-      throw new KontractError("encryption", "aws-kms needs the AWS SDK: npm install @aws-sdk/client-kms @aws-sdk/credential-providers", { cause: e });
-    },
-  );
-  return sdk;
-}
+const loadSdk = optionalPeer("aws-kms", "@aws-sdk/client-kms @aws-sdk/credential-providers", () =>
+  Promise.all([import("@aws-sdk/client-kms"), import("@aws-sdk/credential-providers")]).then(([kms, providers]) => ({ kms, providers })),
+);
 
 /** The region of a KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`). */
 export function awsRegionOf(keyId: string): string | undefined {
@@ -77,9 +70,9 @@ export function awsKms(options: AwsKmsOptions = {}): KmsDriver {
  */
 function kmsError(keyId: string, call: string): (e: unknown) => never {
   return (e) => {
-    const err = e as { name?: string; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+    const err = e as { name?: string; code?: unknown; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
     const status = err.$metadata?.httpStatusCode;
-    const retriable = err.$retryable !== undefined || (status !== undefined && status >= 500) || (status === undefined && err.name !== undefined && /Timeout|Network|ECONN|socket/i.test(`${err.name} ${err.message ?? ""}`));
+    const retriable = err.$retryable !== undefined || (status !== undefined && status >= 500) || (status === undefined && err.name !== undefined && isNetworkFailure(err.name, err.code, err.message));
     throw new KontractError("key-unavailable", `aws-kms key ${keyId}: ${call} failed: ${err.name ?? "error"}${err.message ? `: ${err.message}` : ""}`, { cause: e, retriable });
   };
 }

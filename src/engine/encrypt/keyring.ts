@@ -105,7 +105,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
     let last: unknown;
     for (const id of [kek.kmsKeyId, ...alternates.filter((a) => a !== kek.kmsKeyId)]) {
       try {
-        return await op(driver.key(id, options.config));
+        return await op(driver.key(id, options.config, kek.kmsProps ?? {}));
       } catch (e) {
         last = e;
       }
