@@ -33,6 +33,7 @@ export { createEngine, REDACTED, DEFAULT_SENSITIVE_TAGS, encryptionExecutors, lo
 export type { EncryptionOptions, KmsConfig, KmsDriver, KmsKey } from "./engine/index.js";
 export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } from "./contract/keys.js";
 export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
+export { hcvault, type HcVaultOptions } from "./kms/hcvault.js";
 export type {
   ActionContext,
   CompiledRule,
