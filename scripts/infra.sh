@@ -22,16 +22,35 @@ record_started() {
   grep -qxF "$1" "$STARTED" 2>/dev/null || printf '%s\n' "$1" >>"$STARTED"
 }
 
+# Background start jobs of `up`, as name:pid.
+JOBS=()
+
+# start_unless_answering NAME WHAT URL PORT: reuses the service when scripts/NAME.sh status says it
+# answers (whoever started it), refuses a port taken by something else, else starts it in the
+# background.
+start_unless_answering() {
+  local name="$1" what="$2" url="$3" port="$4"
+  if "$SCRIPTS/$name.sh" status >/dev/null 2>&1; then
+    log "reusing the $what already answering at $url"
+  elif port_open "$INFRA_HOST" "$port"; then
+    warn "error: $INFRA_HOST:$port is taken by something that is not the $what"
+    return 1
+  else
+    "$SCRIPTS/$name.sh" start &
+    JOBS+=("$name:$!")
+  fi
+}
+
 up() {
   acquire_lock
-  local t0 kafka_job="" registry_job="" kms_job="" vault_job="" failed=0
+  local t0 job failed=0
   t0="$(now_s)"
 
   if port_open "$INFRA_HOST" "$KAFKA_PORT"; then
     log "reusing the Kafka broker already listening on $BOOTSTRAP"
   else
     "$SCRIPTS/kafka.sh" start &
-    kafka_job=$!
+    JOBS+=("kafka:$!")
   fi
 
   if http_ok "$REGISTRY_URL/subjects"; then
@@ -43,41 +62,15 @@ up() {
     # In parallel with Kafka: on a cold machine the jar download is network-bound and the Go
     # build CPU-bound, so they overlap well.
     "$SCRIPTS/registry.sh" start &
-    registry_job=$!
+    JOBS+=("registry:$!")
   fi
 
-  if "$SCRIPTS/kms.sh" status >/dev/null 2>&1; then
-    log "reusing the KMS emulator already answering at $KMS_URL"
-  elif port_open "$INFRA_HOST" "$KMS_PORT"; then
-    warn "error: $INFRA_HOST:$KMS_PORT is taken by something that is not the KMS emulator"
-    failed=1
-  else
-    "$SCRIPTS/kms.sh" start &
-    kms_job=$!
-  fi
+  start_unless_answering kms "KMS emulator" "$KMS_URL" "$KMS_PORT" || failed=1
+  start_unless_answering vault "Vault server" "$VAULT_URL" "$VAULT_PORT" || failed=1
 
-  if "$SCRIPTS/vault.sh" status >/dev/null 2>&1; then
-    log "reusing the Vault server already answering at $VAULT_URL"
-  elif port_open "$INFRA_HOST" "$VAULT_PORT"; then
-    warn "error: $INFRA_HOST:$VAULT_PORT is taken by something that is not a Vault server"
-    failed=1
-  else
-    "$SCRIPTS/vault.sh" start &
-    vault_job=$!
-  fi
-
-  if [ -n "$kafka_job" ]; then
-    if wait "$kafka_job"; then record_started kafka; else failed=1; fi
-  fi
-  if [ -n "$registry_job" ]; then
-    if wait "$registry_job"; then record_started registry; else failed=1; fi
-  fi
-  if [ -n "$kms_job" ]; then
-    if wait "$kms_job"; then record_started kms; else failed=1; fi
-  fi
-  if [ -n "$vault_job" ]; then
-    if wait "$vault_job"; then record_started vault; else failed=1; fi
-  fi
+  for job in "${JOBS[@]}"; do
+    if wait "${job#*:}"; then record_started "${job%%:*}"; else failed=1; fi
+  done
   if [ "$failed" != 0 ]; then
     die "infrastructure is not up (see the messages above); 'scripts/infra.sh down' stops what did start"
   fi

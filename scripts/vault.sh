@@ -64,13 +64,7 @@ ready() { http_ok "$URL/v1/sys/health"; }
 
 start() {
   local pid t0
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "already running (pid $pid) at $URL"
-    return 0
-  fi
-  if port_open "$INFRA_HOST" "$VAULT_PORT"; then
-    die "port $INFRA_HOST:$VAULT_PORT is taken by another process (not started by this script); stop it, or use scripts/infra.sh up, which reuses a running Vault"
-  fi
+  already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$VAULT_PORT" Vault && return 0
   build
   t0="$(now_s)"
   mkdir -p "$RUN_DIR"
@@ -80,21 +74,7 @@ start() {
     -approle-role-id "$VAULT_DEV_ROLE_ID" -approle-secret-id "$VAULT_DEV_SECRET_ID"
   pid="$(cat "$PIDFILE")"
   log "starting (pid $pid, Vault $VAULT_VERSION transit)"
-  local deadline=$((SECONDS + ${VAULT_START_TIMEOUT:-30}))
-  until ready; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$PIDFILE"
-      tail_log "$LOG"
-      die "the Vault transit server exited during startup"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail_log "$LOG"
-      stop_pid "$pid" vault 10 || true
-      rm -f "$PIDFILE"
-      die "the Vault transit server was not ready within ${VAULT_START_TIMEOUT:-30}s"
-    fi
-    sleep 0.2
-  done
+  wait_ready "the Vault transit server" "$PIDFILE" "$LOG" "${VAULT_START_TIMEOUT:-30}" ready
   log "ready at $URL in $(elapsed "$t0")s"
 }
 
