@@ -129,6 +129,16 @@ describe("hcvault (Vault transit engine)", () => {
     assert.match(v.message, new RegExp(`KEK ${kek}, subject ${topic}-value: the KMS \\(hcvault\\) could not unwrap DEK version 1`));
   });
 
+  it("the reference logs in with AppRole in a namespace and wraps; kontract, with a token in that namespace, reads", async () => {
+    const namespace = uniqueName("ns");
+    const { topic } = await topicFor(await transitKey(namespace), "AES256_SIV");
+    const ruleConfig = { "approle.role.id": infra.vault.roleId, "approle.secret.id": infra.vault.secretId, namespace };
+    const bytes = await new AvroSerializer(confluent, SerdeType.VALUE, { useLatestVersion: true, autoRegisterSchemas: false, ruleConfig }).serialize(topic, { ...user });
+    const d = await kontract({ "token.id": infra.vault.token, namespace }).de.deserialize(topic, bytes);
+    assert.equal(d.kind, "deserialized");
+    assert.equal((d as { value: typeof user }).value.ssn, user.ssn);
+  });
+
   it("a token Vault refuses: key-unavailable naming the KEK and subject, and no credential anywhere in the error", async () => {
     const secret = "hvs.wrong-token-must-not-leak";
     const keyId = await transitKey();
