@@ -52,18 +52,21 @@ export interface VaultKeyRef {
  */
 export function vaultKeyOf(keyId: string): VaultKeyRef | undefined {
   let url: URL;
+  let name: string | undefined;
   try {
     url = new URL(keyId);
+    const last = url.pathname.split("/").at(-1);
+    name = last === undefined || last === "" ? undefined : decodeURIComponent(last);
   } catch {
+    // Not a URL, or a name whose %-escapes are not UTF-8.
     return undefined;
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username !== "" || url.password !== "") return undefined;
-  const segments = url.pathname.split("/").filter((s) => s !== "");
-  const name = segments.at(-1);
   if (name === undefined) return undefined;
+  const segments = url.pathname.split("/").filter((s) => s !== "");
   const keys = segments.length - 2;
   const mount = keys >= 1 && segments[keys] === "keys" ? segments.slice(0, keys).join("/") : "transit";
-  return { origin: url.origin, mount, name: decodeURIComponent(name) };
+  return { origin: url.origin, mount, name };
 }
 
 interface Credentials {
@@ -99,7 +102,7 @@ export function hcvault(options: HcVaultOptions = {}): KmsDriver {
   // AppRole tokens by server, namespace and role: one login serves every key
   // (and every DEK load) until Vault refuses the token.
   const logins = new Map<string, Promise<string>>();
-  const origins = options.origins === undefined ? undefined : new Set(options.origins.map((o) => new URL(o).origin));
+  const origins = options.origins === undefined ? undefined : new Set(options.origins.map(originOf));
 
   return {
     type: "hcvault",
@@ -196,6 +199,14 @@ export function hcvault(options: HcVaultOptions = {}): KmsDriver {
       };
     },
   };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    throw new KontractError("encryption", `hcvault({ origins }): ${url} is not a URL`);
+  }
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -70,7 +70,7 @@ describe("vaultKeyOf", () => {
   });
 
   it("refuses what is not a key URL, and URLs with credentials in them", () => {
-    for (const id of ["mykey", "arn:aws:kms:eu-west-1:1:key/x", "https://vault:8200/", "ftp://vault/transit/keys/k", "https://u:p@vault:8200/transit/keys/k"]) {
+    for (const id of ["mykey", "arn:aws:kms:eu-west-1:1:key/x", "https://vault:8200/", "ftp://vault/transit/keys/k", "https://u:p@vault:8200/transit/keys/k", "https://vault:8200/transit/keys/%E0%A4%A"]) {
       assert.equal(vaultKeyOf(id), undefined, id);
     }
   });
@@ -126,6 +126,7 @@ describe("hcvault driver (fake Vault)", () => {
       assert.throws(() => driver.key(other, { "token.id": TOKEN }), (e: unknown) => isKontractError(e) && e.code === "encryption" && /not on a Vault server the driver may use/.test(e.message) && !exposed(e).includes(TOKEN), other);
     }
     assert.equal(vault.sent.length, 1);
+    assert.throws(() => hcvault({ origins: ["vault.example"] }), (e: unknown) => isKontractError(e) && e.code === "encryption");
   });
 
   it("logs in with AppRole once for every key of the same server and role, and sends its token", async () => {
