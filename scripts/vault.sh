@@ -49,7 +49,7 @@ build() {
     die "tools/vault-transit/go.mod does not require github.com/hashicorp/vault $VAULT_VERSION (scripts/versions.env); update both together"
   local t0
   t0="$(now_s)"
-  log "building Vault $VAULT_VERSION's transit engine into $BIN (first run only; about 1-2 min on 2 cores)"
+  log "building Vault $VAULT_VERSION's transit engine into $BIN (first run only; 1.5-4 min on 2 cores)"
   mkdir -p "$BIN_DIR" "$RUN_DIR"
   if ! with_progress "downloading and compiling Vault's transit engine" compile; then
     rm -f "$BIN.tmp"
