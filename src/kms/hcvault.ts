@@ -8,8 +8,8 @@
  *
  * The key id (the KEK's kmsKeyId) is a URL, `https://host:8200/transit/keys/<name>`:
  * the server is its origin, the key its last path segment, and the mount what
- * precedes `/keys/` (Confluent's JS client always uses `transit`; the Java one
- * takes the mount from the path; both agree on the usual form).
+ * precedes `/keys/` (Confluent's JS client always uses `transit`; Tink's Java
+ * Vault AEAD takes the mount from the path; all agree on the usual form).
  *
  * Credentials, as in Confluent's clients: the executor config's `token.id`,
  * else VAULT_TOKEN; with `approle.role.id` + `approle.secret.id` (or
