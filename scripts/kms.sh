@@ -54,13 +54,7 @@ ready() { http_ok "$URL/moto-api/data.json"; }
 
 start() {
   local pid t0
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "already running (pid $pid) at $URL"
-    return 0
-  fi
-  if port_open "$INFRA_HOST" "$KMS_PORT"; then
-    die "port $INFRA_HOST:$KMS_PORT is taken by another process (not started by this script); stop it, or use scripts/infra.sh up, which reuses a running emulator"
-  fi
+  already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$KMS_PORT" emulator && return 0
   install
   t0="$(now_s)"
   mkdir -p "$RUN_DIR"
@@ -69,21 +63,7 @@ start() {
   launch "$PIDFILE" "$LOG" env -u AWS_PROFILE -u AWS_ENDPOINT_URL "$BIN" -H "$INFRA_HOST" -p "$KMS_PORT"
   pid="$(cat "$PIDFILE")"
   log "starting (pid $pid, moto $MOTO_VERSION)"
-  local deadline=$((SECONDS + ${KMS_START_TIMEOUT:-30}))
-  until ready; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$PIDFILE"
-      tail_log "$LOG"
-      die "the KMS emulator exited during startup"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail_log "$LOG"
-      stop_pid "$pid" kms 10 || true
-      rm -f "$PIDFILE"
-      die "the KMS emulator was not ready within ${KMS_START_TIMEOUT:-30}s"
-    fi
-    sleep 0.2
-  done
+  wait_ready "the KMS emulator" "$PIDFILE" "$LOG" "${KMS_START_TIMEOUT:-30}" ready
   log "ready at $URL in $(elapsed "$t0")s"
 }
 

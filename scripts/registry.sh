@@ -84,13 +84,7 @@ build() {
 
 start() {
   local pid t0
-  if pid="$(pid_of "$PIDFILE" "$PID_PATTERN")"; then
-    log "already running (pid $pid) at $URL"
-    return 0
-  fi
-  if port_open "$INFRA_HOST" "$REGISTRY_PORT"; then
-    die "port $INFRA_HOST:$REGISTRY_PORT is taken by another process (not started by this script); stop it, or use scripts/infra.sh up, which reuses a running registry"
-  fi
+  already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$REGISTRY_PORT" registry && return 0
   build
   t0="$(now_s)"
   mkdir -p "$RUN_DIR"
@@ -110,29 +104,13 @@ start() {
   pid="$(cat "$PIDFILE")"
   log "starting (pid $pid, $REGISTRY_VERSION, in-memory storage)"
 
-  local deadline=$((SECONDS + ${REGISTRY_START_TIMEOUT:-30}))
-  while :; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$PIDFILE"
-      tail_log "$LOG"
-      die "the registry exited during startup"
-    fi
-    if http_ok "$URL/health/ready" && http_ok "$URL/subjects"; then
-      break
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail_log "$LOG"
-      stop_pid "$pid" registry 10 || true
-      rm -f "$PIDFILE"
-      die "the registry was not ready within ${REGISTRY_START_TIMEOUT:-30}s"
-    fi
-    sleep 0.2
-  done
+  wait_ready "the registry" "$PIDFILE" "$LOG" "${REGISTRY_START_TIMEOUT:-30}" ready
   log "ready at $URL in $(elapsed "$t0")s"
 }
 
 stop() { stop_service "$PIDFILE" "$PID_PATTERN" registry "${REGISTRY_STOP_TIMEOUT:-15}"; }
 
+ready() { http_ok "$URL/health/ready" && http_ok "$URL/subjects"; }
 registry_answers() { http_ok "$URL/subjects"; }
 status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" registry_answers; }
 

@@ -35,6 +35,7 @@ export type { Dek, DekAlgorithm, DekRegistry, Kek, KeyLookup, NewDek, NewKek } f
 export { awsKms, type AwsKmsOptions } from "./kms/aws.js";
 export { gcpKms, type GcpKmsOptions } from "./kms/gcp.js";
 export { azureKms } from "./kms/azure.js";
+export { hcvaultKms, type HcvaultKmsOptions } from "./kms/hcvault.js";
 export type {
   ActionContext,
   CompiledRule,

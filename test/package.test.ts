@@ -84,7 +84,7 @@ test("the root entry point exports what an application needs, and no internals",
     "CONTRACT_JSON_SCHEMA", "ContractError", "ContractFileError", "ContractLoadError", "DEFAULT_SENSITIVE_TAGS", "FORMATS", "KontractError", "REDACTED",
     "RegistryError", "RuleCompileError", "RuleViolationError", "SerializationError", "awsKms", "azureKms", "contractToYaml", "contractsToYaml", "createContractStore",
     "createDeserializer", "createEngine", "createFileRegistry", "createMemoryRegistry", "createRestDekRegistry", "createRestRegistry", "createSerializer", "decodeFrame",
-    "encodeFrame", "encryptionExecutors", "formatContractErrors", "formatPosition", "fromJavaConfig", "gcpKms", "isErrorCode", "isKontractError", "loadContractFiles", "localKms", "readSchemaIdHeader",
+    "encodeFrame", "encryptionExecutors", "formatContractErrors", "formatPosition", "fromJavaConfig", "gcpKms", "hcvaultKms", "isErrorCode", "isKontractError", "loadContractFiles", "localKms", "readSchemaIdHeader",
     "schemaIdHeader", "schemaIdHeaderName", "subjectName", "validateContract", "yamlToContract", "yamlToContracts",
   ]);
 });

@@ -96,6 +96,44 @@ launch() {
   die "could not record the pid of: $*"
 }
 
+# already_running PIDFILE PATTERN URL PORT WHAT: true (and says so) when the service this script
+# started runs; false when the port is free; dies when another process holds the port.
+already_running() {
+  local pid
+  if pid="$(pid_of "$1" "$2")"; then
+    log "already running (pid $pid) at $3"
+    return 0
+  fi
+  if port_open "$INFRA_HOST" "$4"; then
+    die "port $INFRA_HOST:$4 is taken by another process (not started by this script); stop it, or use scripts/infra.sh up, which reuses a running $5"
+  fi
+  return 1
+}
+
+# wait_ready WHAT PIDFILE LOGFILE TIMEOUT_S PROBE...: waits until PROBE (a command or function)
+# succeeds for the service just launched. When the process exits first, or TIMEOUT_S passes (then it
+# is stopped), prints the log's tail and dies naming WHAT ("the KMS emulator").
+wait_ready() {
+  local what="$1" pidfile="$2" logfile="$3" timeout_s="$4" pid deadline
+  shift 4
+  pid="$(cat "$pidfile")"
+  deadline=$((SECONDS + timeout_s))
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$pidfile"
+      tail_log "$logfile"
+      die "$what exited during startup"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail_log "$logfile"
+      stop_pid "$pid" "${COMPONENT:-service}" 10 || true
+      rm -f "$pidfile"
+      die "$what was not ready within ${timeout_s}s"
+    fi
+    sleep 0.2
+  done
+}
+
 # stop_pid PID NAME [TIMEOUT_S]: SIGTERM, wait, then SIGKILL.
 stop_pid() {
   local pid="$1" name="$2" timeout_s="${3:-30}" _

@@ -154,6 +154,19 @@ describe("ENCRYPT on fields", () => {
     for (const s of ["the-wrong-secret-xyz", SECRET, "ada@example.com", "75001"]) assert.ok(!text.includes(s), s);
   });
 
+  test("a KMS failure names the driver's reason when it is a KontractError, and only then", async () => {
+    const deks = createMemoryDekRegistry();
+    const v = passed(await plans([enc()], { dekRegistry: deks }).write.run(order(), MC)).value;
+    const noSecret = plans([enc()], { dekRegistry: deks, kms: [localKms({})], config: {} });
+    const f = failed(await noSecret.read.run(v, MC));
+    assert.match(f.violations[0]!.message, /could not unwrap DEK version 1: local-kms needs a secret/);
+    // A third-party driver's plain Error may say anything (a secret, a value): kept as the cause only.
+    const leaky = { type: "local-kms", key: () => ({ wrap: () => Promise.reject(new Error("token=s3cr3t")), unwrap: () => Promise.reject(new Error("token=s3cr3t")) }) };
+    const g = failed(await plans([enc()], { dekRegistry: deks, kms: [leaky] }).read.run(v, MC));
+    assert.match(g.violations[0]!.message, /could not unwrap DEK version 1$/);
+    assert.ok(!(JSON.stringify(g.violations) + g.error.message).includes("s3cr3t"));
+  });
+
   test("a registry outage rejects the run with the retriable error (retry, not dead-letter), and is not remembered", async () => {
     const deks = createMemoryDekRegistry();
     let down = true;

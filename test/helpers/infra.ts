@@ -1,5 +1,5 @@
 /**
- * Real Kafka, schema registry and KMS emulator for integration tests (see docs/infra.md).
+ * Real Kafka, schema registry, KMS emulator and Vault transit server for integration tests (see docs/infra.md).
  *
  * `ensureInfra()` runs `scripts/infra.sh up` once per test process (it reuses running instances and
  * starts the rest), or with KONTRACT_INFRA=external only checks that the endpoints answer. When
@@ -18,6 +18,8 @@ export interface Infra {
   readonly registryUrl: string;
   /** Base URL of the AWS KMS emulator (moto), no trailing slash. */
   readonly kmsUrl: string;
+  /** Vault (its transit engine, tools/vault-transit): base URL and the test server's credentials. */
+  readonly vault: { readonly url: string; readonly token: string; readonly roleId: string; readonly secretId: string };
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -57,7 +59,13 @@ export function infraEndpoints(): Infra {
       ? process.env.KONTRACT_REGISTRY_URL.replace(/\/+$/, "")
       : `http://${host}:${need("REGISTRY_PORT")}`;
   const kmsUrl = external && process.env.KONTRACT_KMS_URL ? process.env.KONTRACT_KMS_URL.replace(/\/+$/, "") : `http://${host}:${need("KMS_PORT")}`;
-  return { brokers, registryUrl, kmsUrl };
+  const vault = {
+    url: external && process.env.KONTRACT_VAULT_URL ? process.env.KONTRACT_VAULT_URL.replace(/\/+$/, "") : `http://${host}:${need("VAULT_PORT")}`,
+    token: need("VAULT_DEV_TOKEN"),
+    roleId: need("VAULT_DEV_ROLE_ID"),
+    secretId: need("VAULT_DEV_SECRET_ID"),
+  };
+  return { brokers, registryUrl, kmsUrl, vault };
 }
 
 let pending: Promise<Infra> | undefined;
@@ -119,6 +127,8 @@ async function assertHealthy(infra: Infra): Promise<void> {
   if (registryError) problems.push(`schema registry ${infra.registryUrl}: ${registryError}`);
   const kmsError = await probeTcp(new URL(infra.kmsUrl).host);
   if (kmsError) problems.push(`KMS emulator ${infra.kmsUrl}: ${kmsError}`);
+  const vaultError = await probeTcp(new URL(infra.vault.url).host);
+  if (vaultError) problems.push(`Vault ${infra.vault.url}: ${vaultError}`);
   if (problems.length > 0) {
     const hint =
       process.env.KONTRACT_INFRA === "external"

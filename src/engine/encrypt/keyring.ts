@@ -96,7 +96,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
   /**
    * Wraps or unwraps with the KEK's KMS key, then the alternates, in order.
    * Every failure (no driver, no credentials, a refusal) comes out as
-   * key-unavailable naming the KEK and subject.
+   * key-unavailable naming the KEK and subject, and the last driver's reason.
    */
   async function withKms(spec: KeySpec, subject: string, kek: Kek, what: string, op: (k: KmsKey) => Promise<Uint8Array>): Promise<Uint8Array> {
     const driver = drivers.get(kek.kmsType);
@@ -110,7 +110,10 @@ export function createKeyring(options: KeyringOptions): Keyring {
         last = e;
       }
     }
-    throw unavailable(spec, subject, `the KMS (${kek.kmsType}) could not ${what}`, last);
+    // A driver's own KontractError says why (no credentials, the KMS's refusal) and, by the port's
+    // contract, never holds a secret: quoted. Anything else a driver throws is kept as the cause only.
+    const why = isKontractError(last) ? `: ${last.message}` : "";
+    throw unavailable(spec, subject, `the KMS (${kek.kmsType}) could not ${what}${why}`, last);
   }
 
   async function material(spec: KeySpec, subject: string, kek: Kek, dek: Dek): Promise<Uint8Array> {
