@@ -159,7 +159,7 @@ describe("hcvault (Vault transit engine)", () => {
     assert.match(exposed(s.outcome!), /HTTP 403: permission denied/);
     assert.ok(!exposed(s.outcome!).includes(secret));
     // The driver's own error (the violation's cause): Vault's refusal, permanent, and still no token.
-    const e = await hcvaultKms({ env: {} }).key(keyId, { "token.id": secret }).wrap(Buffer.from("dek")).then(
+    const e = await hcvaultKms({ env: { VAULT_ADDR: infra.vault.url } }).key(keyId, { "token.id": secret }).wrap(Buffer.from("dek")).then(
       () => assert.fail("wrapped with a wrong token"),
       (err: unknown) => err as KontractError,
     );
@@ -177,7 +177,7 @@ describe("hcvault (Vault transit engine)", () => {
     const s = (await kontract(config).ser.serialize(topic, user)) as { kind: string; outcome?: FailedOutcome };
     assert.equal(s.kind, "failed");
     assert.equal(s.outcome!.violations[0]!.code, "key-unavailable");
-    const e = await hcvaultKms({ env: {} }).key(keyId, config).wrap(Buffer.from("dek")).then(
+    const e = await hcvaultKms({ env: { VAULT_ADDR: infra.vault.url } }).key(keyId, config).wrap(Buffer.from("dek")).then(
       () => assert.fail("wrapped after a refused login"),
       (err: unknown) => err as KontractError,
     );
@@ -187,7 +187,7 @@ describe("hcvault (Vault transit engine)", () => {
   });
 
   it("Vault unreachable: the driver's error is key-unavailable and retriable", async () => {
-    const e = await hcvaultKms({ env: {}, timeoutMs: 5_000 }).key("http://127.0.0.1:9/transit/keys/k", { "token.id": infra.vault.token }).wrap(Buffer.from("dek")).then(
+    const e = await hcvaultKms({ env: {}, origins: ["http://127.0.0.1:9"], timeoutMs: 5_000 }).key("http://127.0.0.1:9/transit/keys/k", { "token.id": infra.vault.token }).wrap(Buffer.from("dek")).then(
       () => assert.fail("wrapped without a Vault"),
       (err: unknown) => err as KontractError,
     );
