@@ -16,7 +16,7 @@
  *   own code path, output to a sink) alternate round by round in this process; the
  *   ratio of their median rates is the target (check ≥ 50% of the floor), printed
  *   with the median and range of the per-round ratios (the machine is shared).
- * - as users run it: `node dist/src/cli/main.js check` and a floor script as child
+ * - as users run it: `node bin/kontract.mjs check` (the bundled CLI) and a floor script as child
  *   processes, wall time including Node's and kontract's start-up, and each one's
  *   peak RSS (from process.resourceUsage at exit).
  *
@@ -142,15 +142,15 @@ async function main(): Promise<void> {
   // As users run it: child processes, start-up included.
   const floorChild = child(["--input-type=module", "-e", FLOOR_SCRIPT, file]);
   if (Number(floorChild.stdout) !== LINES) throw new Error(`the floor read ${floorChild.stdout} lines, not ${LINES}`);
-  const cli = child([join(root, "dist/src/cli/main.js"), "check", ...checkArgs.slice(0, -1), "--json"]);
+  const cli = child([join(root, "bin/kontract.mjs"), "check", ...checkArgs.slice(0, -1), "--json"]);
   const summary = JSON.parse(cli.stdout) as { total: number; passed: number; failed: number; invalid: number };
   if (summary.total !== LINES) throw new Error(`check counted ${summary.total} messages, not ${LINES}`);
   const one = join(dir, "one.jsonl");
   writeFileSync(one, ruleOrderLine(1) + "\n");
-  const startup = child([join(root, "dist/src/cli/main.js"), "check", "orders-value", one, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet"]);
+  const startup = child([join(root, "bin/kontract.mjs"), "check", "orders-value", one, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet"]);
   console.log("child processes (wall time, start-up included)");
   console.log(`  floor script                    ${fmt(LINES / floorChild.seconds).padStart(10)} lines/s  ${floorChild.seconds.toFixed(2)} s  peak RSS ${floorChild.rssMb.toFixed(0)} MB`);
-  console.log(`  node dist/src/cli/main.js check ${fmt(LINES / cli.seconds).padStart(10)} msgs/s   ${cli.seconds.toFixed(2)} s  peak RSS ${cli.rssMb.toFixed(0)} MB`);
+  console.log(`  node bin/kontract.mjs check     ${fmt(LINES / cli.seconds).padStart(10)} msgs/s   ${cli.seconds.toFixed(2)} s  peak RSS ${cli.rssMb.toFixed(0)} MB`);
   console.log(`  check / floor                   ${(floorChild.seconds / cli.seconds).toFixed(2).padStart(10)}`);
   console.log(`  check of one message            ${startup.seconds.toFixed(2).padStart(10)} s (start-up)`);
   console.log(`\n  ${summary.passed} passed, ${summary.failed} failed, ${summary.invalid} invalid`);
