@@ -37,7 +37,7 @@ if (files.length === 0) {
 }
 // The CLI and the package tests run the compiled build: rebuild it when a source is newer.
 // The CLI's bundle (dist/cli) is made last, from dist/src: it is the one to compare.
-const built = join(root, "dist/cli/main.js");
+const built = join(root, "dist/cli/kontract.cjs");
 const newest = (dir) => Math.max(...readdirSync(dir).map((n) => (statSync(join(dir, n)).isDirectory() ? newest(join(dir, n)) : statSync(join(dir, n)).mtimeMs)));
 if (!existsSync(built) || newest(join(root, "src")) > statSync(built).mtimeMs) {
   console.error("building dist/ (the CLI runs the compiled build)");
