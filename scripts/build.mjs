@@ -15,7 +15,8 @@
 //
 // Usage: node scripts/build.mjs   (npm run build)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -47,8 +48,13 @@ export async function bundleCli() {
     plugins: [importFromOutside()],
     logLevel: "warning",
   });
-  const left = /\bimport\(\s*[\w$]/.exec(readFileSync(CLI_BUNDLE, "utf8"));
+  const code = readFileSync(CLI_BUNDLE, "utf8");
+  const left = /\bimport\(\s*[\w$]/.exec(code);
   if (left) throw new Error(`dist/cli/kontract.cjs still calls import() on a variable (${left[0]}): bin/kontract.mjs cannot run that from the code cache`);
+  // The build's id names its code caches. V8 checks a cache against the source's length only: a
+  // cache left by another build of the same length would run that build's bytecode.
+  const id = createHash("sha256").update(code).digest("hex").slice(0, 16);
+  writeFileSync(CLI_BUNDLE, `// kontract-build ${id}\n${code}`);
 }
 
 /**

@@ -20,7 +20,9 @@ function copyOfTheCli(): { dir: string; cache: string } {
   cpSync(join(ROOT, "bin"), join(dir, "bin"), { recursive: true });
   cpSync(join(ROOT, "dist/cli/kontract.cjs"), join(dir, "dist/cli/kontract.cjs"));
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  return { dir, cache: join(dir, `dist/cli/kontract.cjs.${process.version}-${process.arch}.cache`) };
+  const id = /^\/\/ kontract-build ([0-9a-f]{16})\n/.exec(readFileSync(join(dir, "dist/cli/kontract.cjs"), "utf8"))?.[1];
+  assert.ok(id, "the bundle starts with its build id");
+  return { dir, cache: join(dir, `dist/cli/kontract.cjs.${id}.${process.version}-${process.arch}.cache`) };
 }
 
 function check(dir: string) {
@@ -50,6 +52,20 @@ test("a cache V8 rejects (damaged, or from another build) is replaced, and the r
   assert.deepEqual(check(dir), fresh);
   assert.ok(statSync(cache).size > 100_000);
   assert.notDeepEqual(readFileSync(cache).subarray(0, 4096), Buffer.alloc(4096, 7));
+});
+
+test("a cache is used by the build it was made for only: another build (even of the same length) gets its own", () => {
+  const { dir, cache } = copyOfTheCli();
+  check(dir);
+  assert.ok(existsSync(cache));
+  // The same bundle under another build id: V8 would take the old cache (it checks the length only).
+  const bundle = join(dir, "dist/cli/kontract.cjs");
+  const text = readFileSync(bundle, "utf8");
+  const other = text.replace(/^\/\/ kontract-build ([0-9a-f]{16})/, (_, id: string) => `// kontract-build ${[...id].reverse().join("")}`);
+  assert.equal(other.length, text.length);
+  writeFileSync(bundle, other);
+  check(dir);
+  assert.equal(readdirSync(join(dir, "dist/cli")).filter((f) => f.endsWith(".cache")).length, 2);
 });
 
 test("without the bundle, bin says to build it and exits 2", () => {
