@@ -5,7 +5,7 @@
  *
  *   npm run bench:check                      200k orders (about 70 MB), generated once into the temp folder
  *   npm run bench:check -- --lines 3000000   about 1 GB: what matters then is the peak RSS (memory stays flat)
- *   npm run bench:check -- --rounds 5 --keep
+ *   npm run bench:check -- --rounds 5 --child-rounds 3 --keep
  *
  * The orders fit the shipped contract (rules/orders.yaml, v2: three CEL
  * conditions and a CEL_FIELD transform on the PII fields); about 1 in 50 fails
@@ -16,9 +16,11 @@
  *   own code path, output to a sink) alternate round by round in this process; the
  *   ratio of their median rates is the target (check ≥ 50% of the floor), printed
  *   with the median and range of the per-round ratios (the machine is shared).
- * - as users run it: `node dist/src/cli/main.js check` and a floor script as child
- *   processes, wall time including Node's and kontract's start-up, and each one's
- *   peak RSS (from process.resourceUsage at exit).
+ * - as users run it: `node bin/kontract.mjs check` (the bundled CLI) and a floor script as child
+ *   processes, alternating, wall time including Node's and kontract's start-up, and each one's
+ *   CPU time and peak RSS (from process.resourceUsage at exit).
+ * Each is printed by wall time (the target) and by CPU time: on the shared machine, other
+ * processes stretch wall time far more than CPU time.
  *
  * Needs the compiled build: `npm run bench:check` builds it first.
  */
@@ -38,6 +40,7 @@ const arg = (name: string, dflt: number): number => {
 };
 const LINES = arg("lines", 200_000);
 const ROUNDS = arg("rounds", 5);
+const CHILD_ROUNDS = arg("child-rounds", 3);
 const KEEP = process.argv.includes("--keep");
 const dir = join(tmpdir(), "kontract-bench");
 const file = join(dir, `orders-${LINES}.jsonl`);
@@ -74,10 +77,32 @@ async function floor(): Promise<number> {
 
 type CheckCommand = (argv: string[], out?: NodeJS.WritableStream) => Promise<number>;
 
-async function timed(run: () => Promise<unknown>): Promise<number> {
+/** Wall and CPU seconds of one run. CPU time (this process's, GC threads included) moves less than wall time when other processes take the cores. */
+async function timed(run: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await run();
-  return (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Rates from the median times, and the ratio per round: each round's two runs
+ * were back to back and saw one machine state (the machine is shared). By wall
+ * time (the target) and by CPU time, which other processes' load moves less.
+ */
+function report(floorRuns: readonly Timing[], checkRuns: readonly Timing[], floorUnit: string, checkUnit: string): void {
+  for (const clock of ["wall", "cpu"] as const) {
+    const f = floorRuns.map((t) => t[clock]);
+    const c = checkRuns.map((t) => t[clock]);
+    const perRound = f.map((x, i) => x / c[i]!).sort((a, b) => a - b);
+    console.log(`  ${clock === "wall" ? "wall time" : "CPU time "}  floor ${fmt(LINES / median(f)).padStart(9)} ${floorUnit}, check ${fmt(LINES / median(c)).padStart(9)} ${checkUnit}: check / floor ${(median(f) / median(c)).toFixed(2)} (per round ${perRound[0]!.toFixed(2)}-${perRound[perRound.length - 1]!.toFixed(2)})`);
+  }
 }
 
 function median(xs: readonly number[]): number {
@@ -87,16 +112,16 @@ function median(xs: readonly number[]): number {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 
-/** Peak RSS of a child, reported by a preloaded exit hook (the CLI itself prints nothing of the kind). */
-const RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nbench-max-rss-kb "+process.resourceUsage().maxRSS+"\\n"))`;
+/** Peak RSS and CPU time of a child, reported by a preloaded exit hook (the CLI itself prints nothing of the kind). */
+const RSS_HOOK = `data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nbench-usage "+u.maxRSS+" "+(u.userCPUTime+u.systemCPUTime)+"\\n")})`;
 
-function child(args: string[]): { seconds: number; rssMb: number; stdout: string; code: number | null } {
+function child(args: string[]): { seconds: number; cpu: number; rssMb: number; stdout: string; code: number | null } {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ["--import", RSS_HOOK, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
-  const rss = /bench-max-rss-kb (\d+)/.exec(r.stderr);
-  if (!rss) throw new Error(`child ${args.join(" ")} failed (exit ${r.status}): ${r.stderr}`);
-  return { seconds, rssMb: Number(rss[1]) / 1024, stdout: r.stdout, code: r.status };
+  const usage = /bench-usage (\d+) (\d+)/.exec(r.stderr);
+  if (!usage) throw new Error(`child ${args.join(" ")} failed (exit ${r.status}): ${r.stderr}`);
+  return { seconds, cpu: Number(usage[2]) / 1e6, rssMb: Number(usage[1]) / 1024, stdout: r.stdout, code: r.status };
 }
 
 const FLOOR_SCRIPT = `import { createReadStream } from "node:fs";
@@ -116,43 +141,50 @@ async function main(): Promise<void> {
   const checkArgs = ["orders-value", file, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet", "--exit-zero"];
 
   // In-process, interleaved; the first round of each warms up and is not counted.
-  const floorSeconds: number[] = [];
-  const checkSeconds: number[] = [];
+  const floorRuns: Timing[] = [];
+  const checkRuns: Timing[] = [];
   const inProcess = LINES <= 1_000_000;
   if (inProcess) {
     for (let r = 0; r <= ROUNDS; r++) {
-      const pair = [async () => floorSeconds.push(await timed(floor)), async () => checkSeconds.push(await timed(() => checkCommand(checkArgs, sink)))];
+      const pair = [async () => floorRuns.push(await timed(floor)), async () => checkRuns.push(await timed(() => checkCommand(checkArgs, sink)))];
       for (const run of r % 2 === 0 ? pair : pair.reverse()) await run();
       if (r === 0) {
-        floorSeconds.length = 0;
-        checkSeconds.length = 0;
+        floorRuns.length = 0;
+        checkRuns.length = 0;
       }
     }
-    const floorRate = LINES / median(floorSeconds);
-    const checkRate = LINES / median(checkSeconds);
     console.log("in-process (median of %d rounds, interleaved)", ROUNDS);
-    console.log(`  floor (readline + JSON.parse)   ${fmt(floorRate).padStart(10)} lines/s`);
-    console.log(`  kontract check                  ${fmt(checkRate).padStart(10)} msgs/s`);
-    // Per round too: the two ran back to back, so each round's ratio saw one machine state (the machine is shared).
-    const perRound = floorSeconds.map((f, i) => f / checkSeconds[i]!).sort((a, b) => a - b);
-    console.log(`  check / floor                   ${(checkRate / floorRate).toFixed(2).padStart(10)}`);
-    console.log(`  per round                       ${median(perRound).toFixed(2).padStart(10)} median, ${perRound[0]!.toFixed(2)}-${perRound[perRound.length - 1]!.toFixed(2)}\n`);
+    report(floorRuns, checkRuns, "lines/s", "msgs/s");
   }
 
-  // As users run it: child processes, start-up included.
-  const floorChild = child(["--input-type=module", "-e", FLOOR_SCRIPT, file]);
-  if (Number(floorChild.stdout) !== LINES) throw new Error(`the floor read ${floorChild.stdout} lines, not ${LINES}`);
-  const cli = child([join(root, "dist/src/cli/main.js"), "check", ...checkArgs.slice(0, -1), "--json"]);
-  const summary = JSON.parse(cli.stdout) as { total: number; passed: number; failed: number; invalid: number };
-  if (summary.total !== LINES) throw new Error(`check counted ${summary.total} messages, not ${LINES}`);
+  // As users run it: child processes, start-up included, alternating round by round too.
+  const floorChildren: Timing[] = [];
+  const cliChildren: Timing[] = [];
+  const rss = { floor: 0, cli: 0 };
+  let summary = { total: 0, passed: 0, failed: 0, invalid: 0 };
+  for (let r = 0; r < CHILD_ROUNDS; r++) {
+    const runFloor = () => {
+      const c = child(["--input-type=module", "-e", FLOOR_SCRIPT, file]);
+      if (Number(c.stdout) !== LINES) throw new Error(`the floor read ${c.stdout} lines, not ${LINES}`);
+      floorChildren.push({ wall: c.seconds, cpu: c.cpu });
+      rss.floor = Math.max(rss.floor, c.rssMb);
+    };
+    const runCli = () => {
+      const c = child([join(root, "bin/kontract.mjs"), "check", ...checkArgs.slice(0, -1), "--json"]);
+      summary = JSON.parse(c.stdout) as typeof summary;
+      if (summary.total !== LINES) throw new Error(`check counted ${summary.total} messages, not ${LINES}`);
+      cliChildren.push({ wall: c.seconds, cpu: c.cpu });
+      rss.cli = Math.max(rss.cli, c.rssMb);
+    };
+    for (const run of r % 2 === 0 ? [runFloor, runCli] : [runCli, runFloor]) run();
+  }
   const one = join(dir, "one.jsonl");
   writeFileSync(one, ruleOrderLine(1) + "\n");
-  const startup = child([join(root, "dist/src/cli/main.js"), "check", "orders-value", one, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet"]);
-  console.log("child processes (wall time, start-up included)");
-  console.log(`  floor script                    ${fmt(LINES / floorChild.seconds).padStart(10)} lines/s  ${floorChild.seconds.toFixed(2)} s  peak RSS ${floorChild.rssMb.toFixed(0)} MB`);
-  console.log(`  node dist/src/cli/main.js check ${fmt(LINES / cli.seconds).padStart(10)} msgs/s   ${cli.seconds.toFixed(2)} s  peak RSS ${cli.rssMb.toFixed(0)} MB`);
-  console.log(`  check / floor                   ${(floorChild.seconds / cli.seconds).toFixed(2).padStart(10)}`);
-  console.log(`  check of one message            ${startup.seconds.toFixed(2).padStart(10)} s (start-up)`);
+  const startup = child([join(root, "bin/kontract.mjs"), "check", "orders-value", one, "--rules", join(root, "rules"), "--dlq", dlq, "--quiet"]);
+  console.log("child processes: `node -e <floor>` and `node bin/kontract.mjs check` (median of %d, start-up included)", CHILD_ROUNDS);
+  report(floorChildren, cliChildren, "lines/s", "msgs/s");
+  console.log(`  peak RSS                        floor ${rss.floor.toFixed(0)} MB, check ${rss.cli.toFixed(0)} MB`);
+  console.log(`  check of one message            ${startup.seconds.toFixed(2)} s wall, ${startup.cpu.toFixed(2)} s CPU (start-up)`);
   console.log(`\n  ${summary.passed} passed, ${summary.failed} failed, ${summary.invalid} invalid`);
   if (!KEEP && LINES > 1_000_000) rmSync(file);
 }

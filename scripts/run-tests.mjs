@@ -13,6 +13,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
 import { platformaticNode, runsPlatformatic } from "./lib/node22.mjs";
+import { buildAll } from "./build.mjs";
 
 const root = join(import.meta.dirname, "..");
 const filters = process.argv.slice(2);
@@ -35,12 +36,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 // The CLI and the package tests run the compiled build: rebuild it when a source is newer.
-const built = join(root, "dist/src/index.js");
+// The CLI's bundle (dist/cli) is made last, from dist/src: it is the one to compare.
+const built = join(root, "dist/cli/kontract.cjs");
 const newest = (dir) => Math.max(...readdirSync(dir).map((n) => (statSync(join(dir, n)).isDirectory() ? newest(join(dir, n)) : statSync(join(dir, n)).mtimeMs)));
 if (!existsSync(built) || newest(join(root, "src")) > statSync(built).mtimeMs) {
   console.error("building dist/ (the CLI runs the compiled build)");
-  const b = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-  if (b.status !== 0) process.exit(b.status ?? 1);
+  const status = await buildAll();
+  if (status !== 0) process.exit(status);
 }
 
 const clients = (process.env.KONTRACT_TEST_CLIENTS ?? "kafkajs,confluent,platformatic").split(",").map((c) => c.trim()).filter(Boolean);

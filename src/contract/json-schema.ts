@@ -3,7 +3,8 @@
  * and its validator. Editors use the same file for completion; here ajv checks
  * every loaded document against it and the errors become readable messages.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { validate as generatedValidator } from "./contract-validator.generated.js";
 import contractSchema from "../../schema/contract.schema.json" with { type: "json" };
 import type { PathSegment } from "./path.js";
 import { parsePath } from "./path.js";
@@ -24,23 +25,16 @@ export interface ShapeViolation {
   readonly property?: string;
 }
 
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false });
-    // Editor-only keywords (VS Code / yaml-language-server); kontract reads the messages itself.
-    for (const keyword of ["errorMessage", "patternErrorMessage", "markdownEnumDescriptions", "defaultSnippets"]) ajv.addKeyword({ keyword });
-    compiled = ajv.compile(contractSchema);
-  }
-  return compiled;
-}
+/**
+ * ajv's code for the schema, generated ahead of time (scripts/contract-validator.mjs, with the
+ * options written there): compiling it at run time was most of `kontract check`'s start-up.
+ */
+const validator = generatedValidator as unknown as ValidateFunction;
 
 /** Checks one document (as plain JS) against the contract JSON Schema. */
 export function checkContractShape(data: unknown): ShapeViolation[] {
-  const validate = validator();
-  if (validate(data)) return [];
-  return explain(validate.errors ?? []);
+  if (validator(data)) return [];
+  return explain(validator.errors ?? []);
 }
 
 type AjvError = ErrorObject<string, Record<string, unknown>, unknown>;

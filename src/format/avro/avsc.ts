@@ -2,8 +2,9 @@
  * The slice of avsc the Avro adapter uses, with narrowing helpers, so the rest
  * of the adapter never touches avsc's loosely typed internals directly.
  */
-import { createRequire } from "node:module";
 import avsc from "avsc";
+// A static import, not createRequire: the CLI bundle (scripts/build.mjs) then holds the same avsc as the rest.
+import avscUtils from "avsc/lib/utils.js";
 import type { FieldTypeName } from "../types.js";
 
 export type AvroType = avsc.Type;
@@ -47,7 +48,7 @@ export interface TypeInternals {
 }
 
 /** avsc's Tap class, to extend (not exported by the package's index). */
-export const TapClass = (createRequire(import.meta.url)("avsc/lib/utils.js") as { Tap: new (buf: TapBuffer, pos?: number) => Tap }).Tap;
+export const TapClass = (avscUtils as { Tap: new (buf: TapBuffer, pos?: number) => Tap }).Tap;
 
 /** avsc's enum type class, to extend. */
 export const EnumTypeClass = (avsc.types as unknown as { EnumType: new (schema: unknown, opts: unknown) => object }).EnumType;
