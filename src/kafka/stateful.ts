@@ -238,7 +238,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     for (const [t, parts] of entries) {
       const list: OutgoingMessage[] = [];
       for (const [partition, pairs] of parts) {
-        for (const chunk of packs(pairs)) list.push({ key: `${packPrefix}${packCount++}`, value: JSON.stringify(chunk), partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+        for (const value of packEntries(pairs)) list.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
       }
       byTopic.set(t, list);
     }
@@ -296,7 +296,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       for (const { partition, message } of records) {
         if (partition !== h.partition || message.key === null) continue;
         if (lastText(message.headers, CHANGELOG_ENTRIES_HEADER) === undefined) h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
-        else for (const [key, value] of packedEntries(message.value)) h.state.restore(rule.name, key, value);
+        else for (const [key, value] of unpackEntries(message.value)) h.state.restore(rule.name, key, value);
       }
     }
     h.restored = undefined;
@@ -388,31 +388,33 @@ function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { k
 }
 
 /**
- * A packed record's share of a flush: at most PACK_CHARS characters of keys and values (a UTF-8
- * byte or up to three each, so under the broker's default max.message.bytes of 1 MiB).
+ * How many characters of keys and values a packed record holds at most, 8 more counted per entry
+ * for its JSON punctuation. A character takes at most six bytes in the record (a control
+ * character's JSON escape), so a record stays under the broker's default max.message.bytes (1 MiB).
  */
-const PACK_CHARS = 256 * 1024;
+export const PACK_CHARS = 128 * 1024;
 
-function packs(pairs: [string, string | null][]): [string, string | null][][] {
-  const out: [string, string | null][][] = [];
+/** The values of the packed records for one partition's entries of a flush, in order: JSON arrays of `[key, value]`. */
+export function packEntries(pairs: readonly (readonly [string, string | null])[]): string[] {
+  const out: string[] = [];
   let start = 0;
   let size = 0;
   for (let i = 0; i < pairs.length; i++) {
     const [k, v] = pairs[i]!;
-    const n = k.length + (v === null ? 4 : v.length) + 8;
+    const n = k.length + (v === null ? 0 : v.length) + 8;
     if (size + n > PACK_CHARS && i > start) {
-      out.push(pairs.slice(start, i));
+      out.push(JSON.stringify(pairs.slice(start, i)));
       start = i;
       size = 0;
     }
     size += n;
   }
-  out.push(start === 0 ? pairs : pairs.slice(start));
+  out.push(JSON.stringify(start === 0 ? pairs : pairs.slice(start)));
   return out;
 }
 
 /** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
-function packedEntries(value: Buffer | null): [string, string | null][] {
+export function unpackEntries(value: Buffer | null): [string, string | null][] {
   let parsed: unknown;
   try {
     parsed = value === null ? [] : JSON.parse(value.toString("utf8"));
