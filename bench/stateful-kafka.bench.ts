@@ -95,16 +95,16 @@ async function main(): Promise<void> {
       await feeder.send({ topic: customers, acks: -1, messages });
     }
 
-    // Per client: what the stage needs (admin and restore reads, and the changelog producer), made once.
-    const perClient = new Map<ClientId, { access: KafkaAccess; producer: Producer }>();
-    for (const client of CLIENTS) {
+    // The stage's admin calls and restore reads on kafkajs for both clients (as the integration tests do):
+    // with a connectKafka("confluent") access in the process, the Confluent consumer received nothing (not investigated).
+    const access = await connectKafka("kafkajs", infra.brokers);
+    // The changelog producer: the consumer's client, fresh per run (kafkajs keeps refreshing the metadata of
+    // every topic it wrote to, and fails once the previous run's changelog is deleted). Connected before the clock starts.
+    const changelogProducer = async (client: ClientId): Promise<Producer> => {
       const producer = client === "kafkajs" ? producerFor(kafka) : confluentProducerFor(await confluentKafka(infra.brokers));
       await producer.connect();
-      producers.push(producer);
-      // The admin calls and restore reads on kafkajs for both (as the integration tests do): with a
-      // connectKafka("confluent") access in the process, the Confluent consumer received nothing (not investigated).
-      perClient.set(client, { access: await connectKafka("kafkajs", infra.brokers), producer });
-    }
+      return producer;
+    };
     const confluent = CLIENTS.includes("confluent") ? await confluentKafka(infra.brokers) : undefined;
     const ctx = { kafka, ...(confluent ? { confluent } : {}), inFlight: 1, registryUrl: infra.registryUrl, consumeTimeoutMs: 120_000 + MESSAGES * 3, ...(CONFLUENT_MAX_BATCH === undefined ? {} : { confluentConsumerConfig: { "js.consumer.max.batch.size": CONFLUENT_MAX_BATCH } }) };
 
@@ -136,13 +136,14 @@ async function main(): Promise<void> {
             (globalThis as { gc?: () => void }).gc?.();
             const group = `${topic}-${client}-${side}-${r}`;
             const applicationId = `${group}-app`;
-            const options = side === "with" ? { stateful: { applicationId, ...perClient.get(client)! }, dlq: { producer: perClient.get(client)!.producer } } : {};
-            const res = await kontractConsume(ctx, client, topic, MESSAGES, group, options);
+            const producer = side === "with" ? await changelogProducer(client) : undefined;
+            const options = producer ? { stateful: { applicationId, access, producer }, dlq: { producer } } : {};
+            const res = await kontractConsume(ctx, client, topic, MESSAGES, group, options).finally(() => producer?.disconnect());
             if (res.count !== MESSAGES || res.checksum !== amountSum) throw new Error(`${c.id} ${client} ${side}: consumed ${res.count} records with checksum ${res.checksum}, expected ${MESSAGES} and ${amountSum}`);
             if (side === "with") {
               const changelog = changelogTopic(applicationId, topic, rule.name);
               if (c.id === "unique") {
-                const n = await changelogEntries(perClient.get(client)!.access, changelog);
+                const n = await changelogEntries(access, changelog);
                 if (n !== MESSAGES) throw new Error(`${c.id} ${client}: ${n} changelog entries, expected ${MESSAGES}`);
               }
               await deleteTopics(kafka, [changelog]).catch((e: unknown) => log(`could not delete ${changelog}: ${String(e)}`));
