@@ -13,7 +13,7 @@ import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemare
 import { AvroDeserializer, AvroSerializer } from "@confluentinc/schemaregistry/dist/serde/avro.js";
 import { SerdeType } from "@confluentinc/schemaregistry/dist/serde/serde.js";
 import { CelExecutor } from "@confluentinc/schemaregistry/dist/rules/cel/cel-executor.js";
-import { contractConsumer, contractProducer, loadKafkaClient, type ContractMessage } from "../../src/kafka/index.js";
+import { contractConsumer, contractProducer, loadKafkaClient, type ContractConsumerOptions, type ContractMessage } from "../../src/kafka/index.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 
 /** What every contender sends with: same acks, no compression. */
@@ -76,6 +76,8 @@ export interface ContenderContext {
   readonly inFlight: number;
   readonly registryUrl: string;
   readonly consumeTimeoutMs: number;
+  /** Added to the Confluent consumer's configuration (librdkafka and `js.*` properties), e.g. `js.consumer.max.batch.size`. */
+  readonly confluentConsumerConfig?: Readonly<Record<string, string | number>>;
 }
 
 /** A producer per round: kafkajs keeps refreshing metadata of every topic it sent to, and fails once one was deleted. */
@@ -179,19 +181,27 @@ export function kontractKafkajs(ctx: ContenderContext, client: ClientId = "kafka
         for (const m of result.messages) if (m.status !== "sent") throw new Error(`kontract dead-lettered message ${m.index} (rule ${m.rule})`);
       });
     },
-    consume: (topic, work, group) =>
-      timedConsume(ctx, client, topic, group, work.count, async (consumer, handled) => {
-        const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
-        await contract.run({
-          eachBatch: async ({ messages }) => {
-            let sum = 0;
-            for (const m of messages) sum += tenths(m.value!);
-            handled(messages.length, sum);
-          },
-        });
-      }),
+    consume: (topic, work, group) => kontractConsume(ctx, client, topic, work.count, group),
     expectedChecksum: (work) => work.amountSum,
   };
+}
+
+/**
+ * contractConsumer around a fresh consumer of `client` (its own registry client), eachBatch, until
+ * `count` records were handled; checksum: sum of `tenths(value)`. `options` adds consumer options
+ * (the stateful bench's `stateful` and `dlq`).
+ */
+export function kontractConsume(ctx: ContenderContext, client: ClientId, topic: string, count: number, group: string, options: Partial<ContractConsumerOptions> = {}): Promise<ConsumeResult> {
+  return timedConsume(ctx, client, topic, group, count, async (consumer, handled) => {
+    const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail", ...options });
+    await contract.run({
+      eachBatch: async ({ messages }) => {
+        let sum = 0;
+        for (const m of messages) sum += tenths(m.value!);
+        handled(messages.length, sum);
+      },
+    });
+  });
 }
 
 /**
@@ -271,7 +281,7 @@ async function timedConsumeConfluent(
   start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
 ): Promise<ConsumeResult> {
   if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
-  const consumer = ctx.confluent.consumer({ kafkaJS: { groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  const consumer = ctx.confluent.consumer({ ...ctx.confluentConsumerConfig, kafkaJS: { groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
   const run = consumer.run.bind(consumer);

@@ -25,20 +25,20 @@ export function benchContract(namespaceSuffix: string, ruleMode: RuleMode): Cont
 }
 
 /**
- * `count` orders in batches of `batchSize`, plus their kontract wire bytes.
- * `serializeTopic` must have the bench contract registered under `<topic>-value`.
+ * `count` orders in batches of `batchSize` (orders `first` to `first + count - 1`), plus their
+ * kontract wire bytes. `serializeTopic` must have the bench contract registered under `<topic>-value`.
  */
-export async function buildWorkload(count: number, batchSize: number, registry: RestRegistry, serializeTopic: string): Promise<Workload> {
+export async function buildWorkload(count: number, batchSize: number, registry: RestRegistry, serializeTopic: string, first = 0): Promise<Workload> {
   const serializer = createSerializer({ store: createContractStore({ registry, engine: createEngine(), formats: FORMATS }), writerSchema: { use: "latest" } });
   const values: Order[][] = [];
   const contractMessages: { value: Order }[][] = [];
   const bytes: { value: Buffer }[][] = [];
   let amountSum = 0;
   let byteSum = 0;
-  for (let start = 0; start < count; start += batchSize) {
+  for (let start = first; start < first + count; start += batchSize) {
     const batch: Order[] = [];
     const serialized: { value: Buffer }[] = [];
-    for (let i = start; i < Math.min(count, start + batchSize); i++) {
+    for (let i = start; i < Math.min(first + count, start + batchSize); i++) {
       const value = orderValue(i);
       const r = await serializer.serialize(serializeTopic, value);
       if (r.kind !== "serialized") throw new Error(`kontract rejected bench order ${i}: ${JSON.stringify(r.outcome.violations)}`);

@@ -17,6 +17,7 @@ import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "./client.js
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
+import { lastText } from "./replay.js";
 import { KontractError } from "../errors.js";
 
 export interface StatefulOptions {
@@ -50,6 +51,14 @@ export interface GroupReport extends GroupOutcome {
 export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
 }
+
+/**
+ * The header of a changelog record that holds a flush's entries of one partition (a JSON array of
+ * `[key, value]`) instead of one entry. Only changelogs dropped by retention, not compaction
+ * (uniqueness over a window) are written so: a compacted changelog needs one record per key.
+ * Only kontract writes changelog topics; give them the source topic's ACLs (docs/stateful.md).
+ */
+export const CHANGELOG_ENTRIES_HEADER = "kontract.changelog.entries";
 
 /** The changelog topic of one rule on one source topic. */
 export function changelogTopic(applicationId: string, topic: string, rule: string): string {
@@ -107,6 +116,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   const positions = new Map<string, number[]>();
   const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
   const created = new Map<string, Promise<void>>();
+  // Changelog topics whose entries are written a flush's worth per record (see CHANGELOG_ENTRIES_HEADER).
+  const packed = new Set<string>();
+  // Keys of packed records: unique, so compaction never drops one (random per process, then a counter).
+  const packPrefix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-`;
+  let packCount = 0;
   let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
   // A reference topic read as a table, from its beginning and then as it grows, for as long as the stage runs.
   const table = (topic: string): ReferenceTable => {
@@ -207,11 +221,28 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const batch = pending;
     pending = [];
     const byTopic = new Map<string, OutgoingMessage[]>();
+    // Entries of packed changelogs, per topic and partition, in order.
+    const entries = new Map<string, Map<number, [string, string | null][]>>();
     for (const { topic, partition, change } of batch) {
       const t = changelogTopic(options.applicationId, topic, change.rule);
+      if (packed.has(t)) {
+        let parts = entries.get(t);
+        if (parts === undefined) entries.set(t, (parts = new Map()));
+        let list = parts.get(partition);
+        if (list === undefined) parts.set(partition, (list = []));
+        list.push([change.key, change.value]);
+        continue;
+      }
       let list = byTopic.get(t);
       if (list === undefined) byTopic.set(t, (list = []));
       list.push({ key: change.key, value: change.value, partition });
+    }
+    for (const [t, parts] of entries) {
+      const list: OutgoingMessage[] = [];
+      for (const [partition, pairs] of parts) {
+        for (const value of packEntries(pairs)) list.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+      }
+      byTopic.set(t, list);
     }
     try {
       await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
@@ -238,6 +269,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
           // a rule that does not compile fails its messages; its changelog is never written
         }
         const configEntries = retention === undefined ? [{ name: "cleanup.policy", value: "compact" }] : [{ name: "cleanup.policy", value: "compact,delete" }, { name: "retention.ms", value: retention }];
+        if (retention !== undefined) packed.add(changelogTopic(options.applicationId, topic, rule.name));
         return { topic: changelogTopic(options.applicationId, topic, rule.name), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries };
       });
       const existing = new Set(await admin.listTopics());
@@ -266,7 +298,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
       for (const { partition, message } of records) {
         if (partition !== h.partition || message.key === null) continue;
-        h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
+        if (lastText(message.headers, CHANGELOG_ENTRIES_HEADER) === undefined) h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
+        else for (const [key, value] of unpackEntries(message.value)) h.state.restore(rule.name, key, value);
       }
     }
     h.restored = undefined;
@@ -361,6 +394,44 @@ function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { k
   const parent = shown ? event.key : "<REDACTED>";
   const value = JSON.stringify({ rule: g.rule.name, parent, expected: event.expected ?? null, arrived: event.arrived, missing: event.expected === undefined ? null : event.expected - event.arrived });
   return deadLetterRecord({ key: shown ? event.key : null, value, headers: undefined, origin: { topic: h.topic, partition: h.partition }, cause: { kind: "rule", outcome } });
+}
+
+/**
+ * How many characters of keys and values a packed record holds at most, 8 more counted per entry
+ * for its JSON punctuation. A character takes at most six bytes in the record (a control
+ * character's JSON escape), so a record stays under the broker's default max.message.bytes (1 MiB).
+ */
+export const PACK_CHARS = 128 * 1024;
+
+/** The values of the packed records for one partition's entries of a flush, in order: JSON arrays of `[key, value]`. */
+export function packEntries(pairs: readonly (readonly [string, string | null])[]): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let size = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    const n = k.length + (v === null ? 0 : v.length) + 8;
+    if (size + n > PACK_CHARS && i > start) {
+      out.push(JSON.stringify(pairs.slice(start, i)));
+      start = i;
+      size = 0;
+    }
+    size += n;
+  }
+  out.push(JSON.stringify(start === 0 ? pairs : pairs.slice(start)));
+  return out;
+}
+
+/** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
+export function unpackEntries(value: Buffer | null): [string, string | null][] {
+  let parsed: unknown;
+  try {
+    parsed = value === null ? [] : JSON.parse(value.toString("utf8"));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.filter((e): e is [string, string | null] => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && (typeof e[1] === "string" || e[1] === null));
 }
 
 /** The reference topics a contract's stateful rules read. */

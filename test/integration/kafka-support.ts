@@ -64,8 +64,11 @@ export interface ClientUnderTest {
   readonly name: KafkaClientName;
   /** A connected producer; exact per-message placements where the client can give them (kafkajs: trackingPartitioner). */
   producer(extra?: Pick<ProducerConfig, "allowAutoTopicCreation" | "retry">): Promise<Producer>;
-  /** A consumer (not connected) with QUICK_CONSUMER settings, reading from the beginning. */
-  consumer(config: Pick<ConsumerConfig, "groupId" | "retry">): Consumer;
+  /**
+   * A consumer (not connected) with QUICK_CONSUMER settings, reading from the beginning.
+   * `sessionTimeout` and `heartbeatInterval` (ms) are mapped to each client's settings.
+   */
+  consumer(config: Pick<ConsumerConfig, "groupId" | "retry" | "sessionTimeout" | "heartbeatInterval">): Consumer;
 }
 
 /**
@@ -103,6 +106,11 @@ function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
   };
 }
 
+/** The session settings given, by their kafkajs names (the Confluent client's KafkaJS API and @platformatic/kafka use the same). */
+function session(config: Pick<ConsumerConfig, "sessionTimeout" | "heartbeatInterval">): { sessionTimeout?: number; heartbeatInterval?: number } {
+  return { ...(config.sessionTimeout === undefined ? {} : { sessionTimeout: config.sessionTimeout }), ...(config.heartbeatInterval === undefined ? {} : { heartbeatInterval: config.heartbeatInterval }) };
+}
+
 type ConfluentModule = typeof import("@confluentinc/kafka-javascript");
 
 function confluentUnderTest(infra: () => Infra): ClientUnderTest {
@@ -132,7 +140,7 @@ function confluentUnderTest(infra: () => Infra): ClientUnderTest {
     },
     consumer(config) {
       if (!module) throw new Error("confluent client not loaded: create a producer first (before())");
-      const c = kafka().consumer({ kafkaJS: { groupId: config.groupId, fromBeginning: true, maxWaitTimeInMs: QUICK_CONSUMER.maxWaitTimeInMs } });
+      const c = kafka().consumer({ kafkaJS: { groupId: config.groupId, fromBeginning: true, maxWaitTimeInMs: QUICK_CONSUMER.maxWaitTimeInMs, ...session(config) } });
       // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
       const subscribe = c.subscribe.bind(c);
       return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;
@@ -175,7 +183,7 @@ function platformaticUnderTest(infra: () => Infra): ClientUnderTest {
     },
     consumer(config) {
       const { Consumer } = loaded();
-      const c = new Consumer({ ...base(), groupId: config.groupId, maxWaitTime: QUICK_CONSUMER.maxWaitTimeInMs });
+      const c = new Consumer({ ...base(), groupId: config.groupId, maxWaitTime: QUICK_CONSUMER.maxWaitTimeInMs, ...session(config) });
       let subscribed: { topics: string[]; fromBeginning?: boolean } | undefined;
       const consume = c.consume.bind(c);
       return overlay(c, {

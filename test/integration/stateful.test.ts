@@ -5,13 +5,18 @@
  * a record delivered again is not its own duplicate. Once per client under test.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
 import { changelogTopic, connectKafka, contractConsumer, type GroupReport, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
+import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/stateful.js";
+import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, text, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
+import type { CrashChildArgs, CrashChildLine } from "./stateful-crash-child.js";
 
 const rules = (dlq: string): Rule[] => [
   { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
@@ -178,7 +183,10 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual(seen.dead.map((d) => [d.offset, d.rule, d.dlqTopic]), [["2", "idUnique", dlq]]);
       assert.match(seen.dead[0]!.violations.at(-1)!.message, /^duplicate key "a", first seen \d+ ms earlier in record time \(window 3600000 ms\)$/);
       const logged = await readAll(kafkaFor(infra), [changelogTopic(applicationId, topic, "idUnique"), changelogTopic(applicationId, topic, "seqIncreases")]);
-      assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "idUnique"))!.map((m) => m.key!.toString()), ["a", "b", "c"]);
+      // A window's entries are written a flush's worth per record (dropped by retention, never compacted by key).
+      const unique = logged.get(changelogTopic(applicationId, topic, "idUnique"))!;
+      assert.ok(unique.every((m) => text(m, CHANGELOG_ENTRIES_HEADER) === "1"), "the window's entries are packed");
+      assert.deepEqual(unique.flatMap((m) => (JSON.parse(m.value!.toString()) as [string, string][]).map(([key]) => key)), ["a", "b", "c"]);
       assert.deepEqual(logged.get(changelogTopic(applicationId, topic, "seqIncreases"))!.map((m) => m.key!.toString()), ["c1", "c1", "c2"]);
     });
 
@@ -446,6 +454,105 @@ for (const client of clientsUnderTest(() => infra)) {
         await b.disconnect();
         await a.disconnect().catch(() => undefined);
       }
+    });
+
+    it("a consumer killed without leaving the group: the survivor takes its partition after the session timeout, restores its state from the changelog, and misjudges no duplicate or missing reference", async () => {
+      const topic = uniqueName(`stateful-kill-${client.name}`);
+      const customers = `${topic}.customers`;
+      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }, customers]);
+      await producer.send({ topic: customers, messages: [{ key: "c1", value: "{}" }, { key: "c2", value: "{}" }] });
+      // onFailure NONE: every verdict reaches the handler, named by the record's label (its `order` field).
+      const none = (name: string, type: string, expr: string, params: Record<string, string>): Rule => ({ name, kind: "CONDITION", mode: "READ", type, expr, params, onFailure: "NONE", disabled: true });
+      await register(
+        registryFor(infra),
+        `${topic}-value`,
+        contract("", [none("idUnique", "STATEFUL_UNIQUE", "message.id", { "unique.window": "1h", "state.copartitioned": "true" }), none("customerKnown", "STATEFUL_REFERENCE", "message.customer", { "reference.topic": customers })]),
+      );
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const sessionTimeout = 6_000; // the broker's group.min.session.timeout.ms
+      /** What each record must fail, by label: the same whoever judges it and however often it is delivered. */
+      const expected = new Map<string, string[]>();
+      const send = async (records: [partition: number, label: string, id: string, customer: string, fails: string[]][]) => {
+        for (const [, label, , , fails] of records) expected.set(label, fails);
+        await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: records.map(([partition, order, id, customer]) => ({ partition, value: { id, customer, seq: 1, order } })) });
+      };
+      const seen: CrashChildLine[] = [];
+      const handled = (consumer: string, label: string) => seen.find((r) => r.consumer === consumer && r.label === label);
+
+      // K, in a child process, judges a0 and a1 alone.
+      await send([
+        [0, "a0", "a0", "c1", []],
+        [1, "a1", "a1", "c2", []],
+      ]);
+      const args: CrashChildArgs = { name: "K", topic, group, applicationId, sessionTimeout };
+      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./stateful-crash-child.ts", import.meta.url)), JSON.stringify(args)], {
+        env: { ...process.env, KONTRACT_TEST_CLIENTS: client.name },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+      createInterface({ input: child.stdout }).on("line", (line) => void seen.push(JSON.parse(line) as CrashChildLine));
+      const alive = () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the child consumer exited (${child.exitCode ?? child.signalCode}): ${stderr}`);
+        return true;
+      };
+      let s: { disconnect(): Promise<void> } | undefined;
+      let pk = -1;
+      try {
+        await waitFor(() => alive() && handled("K", "a0") && handled("K", "a1"), { timeoutMs: 90_000, what: "K judging a0 and a1" });
+        // S joins: each then holds one partition. Rounds to both partitions until S handled one.
+        const survivor = contractConsumer(client.consumer({ groupId: group, sessionTimeout, heartbeatInterval: 500 }), {
+          registry: registryFor(infra),
+          key: false,
+          stateful: { applicationId, access, producer },
+        });
+        s = survivor;
+        await survivor.connect();
+        await survivor.subscribe({ topics: [topic], fromBeginning: true });
+        await survivor.run({
+          eachMessage: async ({ partition, message, value, violations }) =>
+            void seen.push({ consumer: "S", partition, offset: message.offset, label: (value as Order).order!, failed: violations.map((v) => v.rule) }),
+        });
+        let round = 0;
+        await waitFor(
+          async () => {
+            if (alive() && seen.some((r) => r.consumer === "S")) return true;
+            round++;
+            await send([
+              [0, `x0-${round}`, `x0-${round}`, "c1", []],
+              [1, `x1-${round}`, `x1-${round}`, "c2", []],
+            ]);
+            return false;
+          },
+          { timeoutMs: 90_000, intervalMs: 2_000, what: "a record handled by S" },
+        );
+        const ps = seen.find((r) => r.consumer === "S")!.partition;
+        pk = 1 - ps;
+        // K holds pk now and judges records there: a new id, and a repeat of the a-record it judged alone.
+        await send([
+          [pk, "k1", "k1", "c1", []],
+          [pk, "k2", `a${pk}`, "c1", ["idUnique"]],
+        ]);
+        await waitFor(() => alive() && handled("K", "k1") && handled("K", "k2"), { timeoutMs: 60_000, what: `K judging k1 and k2 on partition ${pk}` });
+        // Killed mid-stream: no LeaveGroup, no commit; its state changes were written before it handled them.
+        child.kill("SIGKILL");
+        await send([
+          [pk, "d1", "k1", "c1", ["idUnique"]],
+          [pk, "d2", `a${pk}`, "c2", ["idUnique"]],
+          [pk, "n1", "n1", "c2", []],
+          [pk, "n2", "n2", "nobody", ["customerKnown"]],
+        ]);
+        // S takes pk once the coordinator has waited out K's session.
+        await waitFor(() => ["d1", "d2", "n1", "n2"].every((label) => handled("S", label)), { timeoutMs: 90_000, what: `S judging the records sent to partition ${pk} after K was killed` });
+      } finally {
+        child.kill("SIGKILL");
+        await s?.disconnect();
+      }
+      assert.ok(["d1", "d2", "n1", "n2"].every((label) => handled("S", label)!.partition === pk), JSON.stringify(seen));
+      // Every verdict, K's and S's, first delivery or again (records K handled but did not commit), is the record's own.
+      const misjudged = seen.filter((r) => JSON.stringify([...r.failed].sort()) !== JSON.stringify(expected.get(r.label)));
+      assert.deepEqual(misjudged, [], `records judged otherwise than expected: ${JSON.stringify(seen)}`);
     });
   });
 }
