@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${c.name}: ${(r.rates[OURS]! / r.rates[REFERENCE]!).toFixed(1)}x\n`);
   }
   console.log(table(results, REFERENCE, OURS, peak()));
-  const shares = CASES.map((c, n) => `${c.name} ${metricsShare(n).toFixed(2)}`);
+  // --only limits these too: they take most of a full run's time.
+  const shares = CASES.flatMap((c, n) => (only === undefined || c.name.includes(only) ? [`${c.name} ${metricsShare(n).toFixed(2)}`] : []));
   console.log(`\nrule metrics on (kontract/metrics into prom-client, default timeEvery), as a share of kontract without them: ${shares.join(", ")}`);
   if (soak) await soakTest();
 }
