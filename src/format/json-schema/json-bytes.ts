@@ -62,7 +62,8 @@ let view: DataView | undefined;
 /**
  * A DataView over `b`'s bytes, for stores of several bytes at once. Writers
  * write one slab message after message: the last view is kept, so that costs
- * an allocation per slab, not per message.
+ * an allocation per slab, not per message. It keeps the last buffer written
+ * alive until the next write: the current slab, or one message too large for it.
  */
 export function viewOf(b: Buffer): DataView {
   if (b !== viewed) {
