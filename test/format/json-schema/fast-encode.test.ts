@@ -370,3 +370,17 @@ test("for random valid orders, the compiled writer writes JSON.stringify's bytes
     assert.deepEqual(Buffer.from(compiled.encode(value, 5)).subarray(5), expected);
   }
 });
+
+test("enum strings are written from their bytes whether the enum is compared in the code (up to 8) or looked up (more), escapes included", () => {
+  for (const size of [1, 8, 9, 40]) {
+    const symbols = Array.from({ length: size }, (_, i) => (i % 3 === 0 ? `s${i} é` : i % 3 === 1 ? `q"${i}\ud800` : `S${i}`));
+    const { writer } = compile({ type: "object", properties: { e: { type: ["string", "null"], enum: [...symbols, null] } }, required: ["e"] });
+    assert.ok(writer);
+    for (const e of [...symbols, null]) {
+      const out = Buffer.alloc(256);
+      const end = writer(out, 0, { e });
+      assert.equal(out.toString("utf8", 0, end), JSON.stringify({ e }), `${size}: ${JSON.stringify(e)}`);
+    }
+    for (const e of ["", "s0", `S${size}`, "constructor"]) assert.equal(writer(Buffer.alloc(256), 0, { e }), FALLBACK, `${size}: ${e}`);
+  }
+});
