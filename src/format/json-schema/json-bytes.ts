@@ -57,6 +57,22 @@ export function writeText(b: Buffer, p: number, t: string): number {
   return p + n;
 }
 
+let viewed: Buffer | undefined;
+let view: DataView | undefined;
+/**
+ * A DataView over `b`'s bytes, for stores of several bytes at once. Writers
+ * write one slab message after message: the last view is kept, so that costs
+ * an allocation per slab, not per message. It keeps the last buffer written
+ * alive until the next write: the current slab, or one message too large for it.
+ */
+export function viewOf(b: Buffer): DataView {
+  if (b !== viewed) {
+    view = new DataView(b.buffer, b.byteOffset, b.length);
+    viewed = b;
+  }
+  return view!;
+}
+
 /** Bytes known ahead (a key, punctuation, `true`). */
 export function writeBytes(b: Buffer, p: number, bytes: Uint8Array): number {
   const n = bytes.length;

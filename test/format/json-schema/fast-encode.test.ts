@@ -16,6 +16,7 @@ import { writeNumber, writeString } from "../../../src/format/json-schema/json-b
 import type { SchemaNode } from "../../../src/format/json-schema/locate.js";
 import { ORDER_JSON_SCHEMA, orderValue } from "../../../bench/order.js";
 import { rng, type Rng } from "../../fuzz/property.js";
+import { mulberry32 } from "../../helpers/random.js";
 
 const RICH = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -310,5 +311,76 @@ test("strings are written as JSON.stringify writes them, escapes and non-ASCII i
     for (let k = r.int(r.chance(0.2) ? 120 : 20); k > 0; k--) s += r.chance(0.8) ? String.fromCharCode(32 + r.int(95)) : r.pick(chars);
     const end = writeString(b, 0, s);
     assert.deepEqual(b.subarray(0, end), Buffer.from(JSON.stringify(s)), JSON.stringify(s));
+  }
+});
+
+/** Any UTF-16 code unit sequence: ASCII mostly, then escapes, controls, non-ASCII, surrogate pairs and lone surrogates. */
+function anyString(next: () => number): string {
+  const pieces = ["a", "Z", "0", " ", "~", "\u007f", '"', "\\", "/", "\n", "\r", "\t", "\b", "\f", "\u0000", "\u001f", "é", "ß", "€", "\u2028", "\u2029", "\ufeff", "\uffff", "😀", "\ud800", "\udbff", "\udc00", "\udfff"];
+  const length = Math.floor(next() * (next() < 0.1 ? 80 : 16));
+  let s = "";
+  for (let k = 0; k < length; k++) s += next() < 0.75 ? String.fromCharCode(0x20 + Math.floor(next() * 95)) : pieces[Math.floor(next() * pieces.length)]!;
+  return s;
+}
+
+/** Any finite number: small and large integers, -0, decimals, tiny and huge magnitudes, random doubles. */
+function anyNumber(next: () => number, integer: boolean): number {
+  const special = [0, -0, 1, -1, 9, 10, 2 ** 31, -(2 ** 31), 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 2 ** 53 + 2, 1e21, -1e21, 1.7976931348623157e308, 1_760_000_000_123];
+  const pick = Math.floor(next() * 5);
+  if (pick === 0) return special[Math.floor(next() * special.length)]!;
+  if (integer) return Math.floor((next() - 0.5) * 2 ** (1 + Math.floor(next() * 60)));
+  if (pick === 1) return (next() - 0.5) * 10 ** (Math.floor(next() * 40) - 20);
+  if (pick === 2) return 5e-324 * Math.floor(next() * 1000);
+  const view = new DataView(new ArrayBuffer(8));
+  do {
+    view.setUint32(0, Math.floor(next() * 2 ** 32));
+    view.setUint32(4, Math.floor(next() * 2 ** 32));
+  } while (!Number.isFinite(view.getFloat64(0)));
+  return view.getFloat64(0);
+}
+
+test("for random valid orders, the compiled writer writes JSON.stringify's bytes and never gives up: non-ASCII, escapes, lone surrogates, -0, large numbers (3,000 orders, seed 12)", () => {
+  const next = mulberry32(12);
+  const { writer } = compile(JSON.parse(ORDER_JSON_SCHEMA) as object);
+  assert.ok(writer);
+  const compiled = jsonSchemaFormat.compile({ schema: ORDER_JSON_SCHEMA, schemaType: "JSON" });
+  for (let n = 0; n < 3000; n++) {
+    const item = () => ({ sku: anyString(next), qty: anyNumber(next, true), price: anyNumber(next, false) });
+    const value = {
+      orderId: anyString(next),
+      customerId: anyString(next),
+      email: anyString(next),
+      amount: anyNumber(next, false),
+      currency: ["EUR", "USD", "GBP"][Math.floor(next() * 3)],
+      status: anyString(next),
+      createdAt: anyNumber(next, true),
+      note: next() < 0.3 ? null : anyString(next),
+      address: { street: anyString(next), city: anyString(next), zip: anyString(next), country: anyString(next) },
+      items: Array.from({ length: Math.floor(next() * 4) }, item),
+    };
+    const expected = Buffer.from(JSON.stringify(value), "utf8");
+    // At a random offset of a buffer with room to spare, then in one that ends short by up to 40 bytes (only the size counts).
+    const at = Math.floor(next() * 16);
+    const roomy = Buffer.alloc(at + expected.length + 64);
+    assert.equal(writer(roomy, at, value), at + expected.length, JSON.stringify(value));
+    assert.deepEqual(roomy.subarray(at, at + expected.length), expected, JSON.stringify(value));
+    const short = Buffer.alloc(Math.max(0, at + expected.length - 1 - Math.floor(next() * 40)));
+    assert.equal(writer(short, at, value), at + expected.length, "the size counted past the end");
+    // The format's encode (the compiled path, in the message slab behind the prefix) gives the same bytes.
+    assert.deepEqual(Buffer.from(compiled.encode(value, 5)).subarray(5), expected);
+  }
+});
+
+test("enum strings are written from their bytes whether the enum is compared in the code (up to 8) or looked up (more), escapes included", () => {
+  for (const size of [1, 8, 9, 40]) {
+    const symbols = Array.from({ length: size }, (_, i) => (i % 3 === 0 ? `s${i} é` : i % 3 === 1 ? `q"${i}\ud800` : `S${i}`));
+    const { writer } = compile({ type: "object", properties: { e: { type: ["string", "null"], enum: [...symbols, null] } }, required: ["e"] });
+    assert.ok(writer);
+    for (const e of [...symbols, null]) {
+      const out = Buffer.alloc(256);
+      const end = writer(out, 0, { e });
+      assert.equal(out.toString("utf8", 0, end), JSON.stringify({ e }), `${size}: ${JSON.stringify(e)}`);
+    }
+    for (const e of ["", "s0", `S${size}`, "constructor"]) assert.equal(writer(Buffer.alloc(256), 0, { e }), FALLBACK, `${size}: ${e}`);
   }
 });
