@@ -157,6 +157,14 @@ export interface ConsumerPort {
    */
   run(config: RunConfig): Promise<void>;
   /**
+   * Calls `listener` each time the consumer joins its group again, when its
+   * partitions may have moved (kafkajs GROUP_JOIN, @platformatic/kafka's
+   * `consumer:group:join`). Absent where the client does not tell: the
+   * Confluent client's KafkaJS API, which reports no rebalance to a consumer
+   * it did not create.
+   */
+  onGroupJoin?(listener: () => void): void;
+  /**
    * Methods the wrapped consumer adds or replaces, for a client that lacks
    * what the port needs (@platformatic/kafka: paused/resume, a close that
    * stops the run first).

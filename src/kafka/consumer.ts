@@ -246,7 +246,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
   const stateful = options.stateful ? statefulStage(options.stateful, { dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule) }) : undefined;
-  if (stateful) stateful.watchRebalances(consumer);
+  if (stateful) stateful.watchRebalances(port);
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 

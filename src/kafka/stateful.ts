@@ -13,7 +13,7 @@ import type { ContractPlan, GroupOutcome, Outcome, StatefulChange, StatefulParti
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "./client.js";
+import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
@@ -85,10 +85,11 @@ export interface StatefulStage {
   /** Forgets every partition's state (after a rebalance): the next record of each restores it again. */
   forget(): void;
   /**
-   * Forgets on every rebalance of a consumer that reports them (kafkajs's GROUP_JOIN event), so a
-   * partition that moved away and back is restored with what its other owner wrote meanwhile.
+   * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), so
+   * a partition that moved away and back is restored with what its other owner wrote meanwhile, and
+   * the timers of a partition that moved away stop here.
    */
-  watchRebalances(consumer: object): void;
+  watchRebalances(port: ConsumerPort): void;
   /** Stops the timers and the readers of reference topics. */
   close(): Promise<void>;
 }
@@ -365,14 +366,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     forget() {
       held.clear();
     },
-    watchRebalances(consumer) {
-      const c = consumer as { on?: (event: string, listener: () => void) => unknown; events?: { GROUP_JOIN?: unknown } };
-      try {
-        const join = c.events?.GROUP_JOIN;
-        if (typeof c.on === "function" && typeof join === "string") c.on(join, () => this.forget());
-      } catch {
-        // The Confluent client's KafkaJS API has `events` and `on`, which throw "Not implemented".
-      }
+    watchRebalances(port) {
+      port.onGroupJoin?.(() => this.forget());
     },
     async close() {
       clearInterval(timer);

@@ -46,6 +46,20 @@ describe("client port", () => {
     assert.throws(() => producerPort({} as never), (e: unknown) => e instanceof KontractError && e.code === "usage" && /kafkajs, @confluentinc\/kafka-javascript/.test(e.message));
   });
 
+  it("group joins reach the port where the client reports them: kafkajs's GROUP_JOIN, @platformatic/kafka's consumer:group:join; none on Confluent's KafkaJS API", () => {
+    const listeners = new Map<string, () => void>();
+    const on = (event: string, listener: () => void) => void listeners.set(event, listener);
+    let joins = 0;
+    consumerPort({ run: async () => {}, on, events: { GROUP_JOIN: "consumer.group_join" } } as never).onGroupJoin!(() => joins++);
+    listeners.get("consumer.group_join")!();
+    consumerPort({ type: "consumer", consume: async () => ({}), on } as never).onGroupJoin!(() => joins++);
+    listeners.get("consumer:group:join")!();
+    assert.equal(joins, 2);
+    // Confluent's `on` throws "Not implemented", and kafkajs-like consumers without events say nothing.
+    assert.equal(consumerPort({ run: async () => {}, dependentAdmin: () => ({}) } as never).onGroupJoin, undefined);
+    assert.equal(consumerPort({ run: async () => {} }).onGroupJoin, undefined);
+  });
+
   it("Confluent: acks and timeout are not passed, a repeated topic is sent once, placements follow the call order", async () => {
     const p = confluentLikeProducer();
     const m = (v: string, partition?: number): OutgoingMessage => (partition === undefined ? { value: v } : { value: v, partition });

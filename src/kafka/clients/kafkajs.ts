@@ -22,5 +22,18 @@ export function kafkajsProducer(producer: BatchProducer): ProducerPort {
  * `retry.restartOnFailure`): the port's semantics as they are.
  */
 export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
-  return { client: "kafkajs", run: (config) => consumer.run(config) };
+  const events = consumer as Partial<GroupEvents>;
+  return {
+    client: "kafkajs",
+    run: (config) => consumer.run(config),
+    ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string"
+      ? { onGroupJoin: (listener: () => void) => void events.on!(events.events!.GROUP_JOIN, listener) }
+      : {}),
+  };
+}
+
+/** kafkajs's instrumentation events, as far as the port uses them. */
+interface GroupEvents {
+  on(event: string, listener: () => void): unknown;
+  readonly events: { readonly GROUP_JOIN: string };
 }

@@ -241,6 +241,8 @@ interface StreamConsumer {
   isActive(): boolean;
   /** Joins the group again (a JoinGroup already under way is shared). */
   joinGroup(options: Record<string, unknown>): Promise<unknown>;
+  /** Its diagnostic events; `consumer:group:join` follows every join, rebalances included. */
+  on(event: "consumer:group:join", listener: () => void): unknown;
 }
 
 /**
@@ -380,6 +382,7 @@ export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPo
   let run: StreamRun | undefined;
   return {
     client: "platformatic",
+    onGroupJoin: (listener) => void client.on("consumer:group:join", listener),
     async run(config) {
       if (run) throw new KontractError("usage", "run() was called already: one run per consumer (close() ends it)");
       run = new StreamRun(client, config);
