@@ -24,7 +24,7 @@ import { contractConsumer, contractProducer } from "../src/kafka/index.js";
 import { platformaticProducer } from "../src/kafka/clients/platformatic.js";
 import type { ConsumedMessage, EachBatchPayload, RunConfig } from "../src/kafka/client.js";
 import { createMemoryRegistry } from "../src/registry/index.js";
-import { createContractStore } from "../src/serde/index.js";
+import { createContractStore, createSerializer } from "../src/serde/index.js";
 import { FIVE_CONDITIONS, ORDER_AVSC, orderValue } from "./order.js";
 
 const { values: args } = parseArgs({ options: { only: { type: "string" }, batch: { type: "string" }, runs: { type: "string" }, rows: { type: "string" } } });
@@ -237,10 +237,16 @@ if (args.only !== "consume") {
   const producer = contractProducer(fake as never, { registry, key: false });
   const messages = values.map((b) => b.map((value) => ({ value })));
   const port = platformaticProducer(fake as never);
+  const serializer = createSerializer({ store: createContractStore({ registry }) });
+  await serializer.serialize("t", values[0]![0]);
   console.log(`Produce: CPU µs per record, ${BATCHES * N} orders in batches of ${N}, no Kafka client (median of ${RUNS} runs, range)`);
   await measure([
     ["kontract: contractProducer + adapter (rules, encode, frame)", async () => {
       for (const batch of messages) await producer.sendBatch({ acks: -1, compression: 0, topicMessages: [{ topic: "t", messages: batch }] });
+      return BATCHES * N;
+    }],
+    ["kontract's serializer alone (rules, encode, frame), no producer", async () => {
+      for (const b of values) for (const v of b) if (serializer.serialize("t", v) instanceof Promise) throw new Error("not cached");
       return BATCHES * N;
     }],
     ["yardstick's own work: avsc encode + prefix", async () => {
