@@ -21,7 +21,7 @@
 import avsc from "avsc";
 import { parseArgs } from "node:util";
 import { contractConsumer, contractProducer } from "../src/kafka/index.js";
-import { platformaticProducer } from "../src/kafka/clients/platformatic.js";
+import { platformaticProducer, type StreamMessage } from "../src/kafka/clients/platformatic.js";
 import type { ConsumedMessage, EachBatchPayload, RunConfig } from "../src/kafka/client.js";
 import { createMemoryRegistry } from "../src/registry/index.js";
 import { createContractStore, createSerializer } from "../src/serde/index.js";
@@ -96,18 +96,6 @@ function fakeKafkajs() {
       }
     },
   };
-}
-
-/** @platformatic/kafka's messages with its default Buffer deserializers. */
-interface StreamMessage {
-  key?: Buffer;
-  value?: Buffer;
-  headerEntries: [Buffer, Buffer][];
-  topic: string;
-  partition: number;
-  timestamp: bigint;
-  offset: bigint;
-  commit(cb: (e?: Error | null) => void): void;
 }
 
 function platformaticChunks(): StreamMessage[][] {

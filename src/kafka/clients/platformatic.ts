@@ -214,7 +214,7 @@ function writeFailure(e: unknown): unknown {
 // ---- consume ----
 
 /** A consumed message of @platformatic/kafka with its default (Buffer) deserializers. */
-interface StreamMessage {
+export interface StreamMessage {
   readonly key?: Buffer;
   readonly value?: Buffer;
   readonly headerEntries: readonly (readonly [Buffer, Buffer])[];
