@@ -275,7 +275,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function afterKey(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, true, r, NO_VIOLATIONS);
-    return decodeValue(topic, partition, message, skip, r.value, r.outcome.violations);
+    return decodeValue(topic, partition, message, skip, r.value, r.violations);
   }
 
   function decodeValue(topic: string, partition: number, message: KafkaMessage, skip: string | undefined, key: unknown, keyViolations: readonly Violation[]): MaybePromise<Decoded> {
@@ -288,12 +288,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
     const judged = stateful?.judge(topic, partition, message, r.reader.plan, r.value);
     if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
-    return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.outcome.violations), message);
+    return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.violations), message);
   }
 
   /** After the stateful rules: a failure stops the record as a READ rule's would. */
   function afterStateful(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: Extract<SideResult, { kind: "deserialized" }>, o: Outcome | undefined): Decoded {
-    const read = mergeViolations(keyViolations, r.outcome.violations);
+    const read = mergeViolations(keyViolations, r.violations);
     if (o?.kind === "failed") return stop(topic, partition, message, false, { kind: "failed", outcome: o, writer: r.writer, reader: r.reader }, read);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, o === undefined ? read : mergeViolations(read, o.violations), message);
   }

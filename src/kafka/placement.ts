@@ -12,6 +12,8 @@ import { requireKafkaClient } from "./clients/index.js";
 export type PartitionerFactory = () => (args: { topic: string; partitionMetadata: unknown[]; message: OutgoingMessage }) => number;
 
 const assigned = new WeakMap<object, number>();
+/** Whether any trackingPartitioner assigned a partition: until then no message is looked up in `assigned` (a WeakMap lookup per message). */
+let tracking = false;
 
 /**
  * Wraps a kafkajs partitioner so that send results carry exact partitions and
@@ -27,6 +29,7 @@ export function trackingPartitioner(given?: PartitionerFactory): PartitionerFact
       const p = partitioner(args);
       // kafkajs hands the partitioner the very message objects given to send (also on retries: last wins).
       assigned.set(args.message, p);
+      tracking = true;
       return p;
     };
   };
@@ -79,7 +82,7 @@ export function placeMessages(topicMessages: readonly { topic: string; messages:
   for (const { topic, messages } of topicMessages) {
     const a = byTopic.get(topic);
     for (const message of messages) {
-      const p = assigned.get(message) ?? message.partition ?? a?.only;
+      const p = (tracking ? assigned.get(message) : undefined) ?? message.partition ?? a?.only;
       partitions[slot++] = p;
       if (a && a.exact && (p === undefined || !a.base.has(p))) a.exact = false;
     }

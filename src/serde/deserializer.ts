@@ -3,7 +3,7 @@
  * (once per id), run the encoding rules, decode, migrate to the reader's
  * version, then run the READ rules.
  */
-import { SerializationError } from "../errors.js";
+import { SerializationError, type Violation } from "../errors.js";
 import { planMigration, runMigration, untouched, type ContractPlan, type FailedOutcome, type MessageContext, type Migration, type PassedOutcome, type Outcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { readIndexes, readPrefix, readSchemaIdHeader, v0SchemaId, type Frame, type Headers } from "../wire/index.js";
@@ -30,6 +30,8 @@ export type DeserializeResult =
       readonly kind: "deserialized";
       readonly value: unknown;
       readonly outcome: PassedOutcome;
+      /** `outcome.violations`, read without making the outcome of a value no rule ran on. */
+      readonly violations: readonly Violation[];
       readonly writer: ResolvedContract;
       readonly reader: ResolvedContract;
     }
@@ -52,8 +54,13 @@ export interface Deserializer {
    * from `headers`: any producer can write a `__rule.name` header.
    */
   deserialize(topic: string, bytes: Uint8Array, headers?: Headers, skipRule?: string): MaybePromise<DeserializeResult>;
+  /** `deserialize` for one topic, compiled once (kept per topic): for callers that read many records of a topic. */
+  forTopic(topic: string): TopicDeserializer;
   subject(topic: string): string;
 }
+
+/** A Deserializer's `deserialize` for one topic. */
+export type TopicDeserializer = (bytes: Uint8Array, headers?: Headers, skipRule?: string) => MaybePromise<DeserializeResult>;
 
 const NOT_PROTOBUF = { protobuf: false } as const;
 const PROTOBUF = { protobuf: true } as const;
@@ -171,34 +178,64 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     });
   };
 
+  /**
+   * The deserializer of one topic, compiled once: its subject resolved, and the
+   * writer's contract of the last record kept with whether it is read as is
+   * (as written, no rule to run), so a run of records of one schema id costs
+   * no lookup.
+   */
+  const forTopic = (topic: string): TopicDeserializer => {
+    const s = subject(topic);
+    let lastId = 0;
+    let lastWriter: ResolvedContract | undefined;
+    let lastAsIs = false;
+    return (bytes, headers, skipRule) => {
+      const fromHeader = headers === undefined ? undefined : readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
+      const v0 = fromHeader ? undefined : v0SchemaId(bytes);
+      if (v0 !== undefined) {
+        // The usual prefix, read without allocating; the usual writer, the last one.
+        if (lastWriter !== undefined && v0 === lastId) {
+          return lastAsIs ? asIs(lastWriter, lastWriter, lastWriter.plan.schema.decode(bytes, 5)) : withWriter(lastWriter, bytes, 5, false, headers, skipRule, topic, s);
+        }
+        const writer = store.byId(s, v0);
+        if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, 5, false, headers, skipRule, topic, s));
+        lastId = v0;
+        lastWriter = writer;
+        lastAsIs = readAsWritten && writer.plan.schema.type !== "PROTOBUF" && writer.plan.encodeRead.empty && writer.plan.read.empty;
+        return withWriter(writer, bytes, 5, false, headers, skipRule, topic, s);
+      }
+      let frame: Frame;
+      let start = 0;
+      if (fromHeader) {
+        frame = fromHeader;
+      } else {
+        const prefix = readPrefix(bytes, NOT_PROTOBUF);
+        frame = prefix.frame;
+        start = prefix.end;
+      }
+      const writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
+      if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s));
+      return withWriter(writer, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s);
+    };
+  };
+
+  const topics = new Map<string, TopicDeserializer>();
+  // A consumer reads runs of one topic: the last one is kept apart from the Map.
+  let lastTopic: string | undefined;
+  let lastTopicReader: TopicDeserializer | undefined;
+  const topicDeserializer = (topic: string): TopicDeserializer => {
+    if (topic === lastTopic) return lastTopicReader!;
+    let r = topics.get(topic);
+    if (r === undefined) topics.set(topic, (r = forTopic(topic)));
+    lastTopic = topic;
+    return (lastTopicReader = r);
+  };
+
   return {
     isKey,
     subject,
-    deserialize(topic, bytes, headers, skipRule) {
-      const s = subject(topic);
-      const fromHeader = readSchemaIdHeader(headers, isKey, NOT_PROTOBUF);
-      let writer: MaybePromise<ResolvedContract>;
-      let start = 0;
-      const v0 = fromHeader ? undefined : v0SchemaId(bytes);
-      if (v0 !== undefined) {
-        // The usual prefix, read without allocating.
-        writer = store.byId(s, v0);
-        start = 5;
-      } else {
-        let frame: Frame;
-        if (fromHeader) {
-          frame = fromHeader;
-        } else {
-          const prefix = readPrefix(bytes, NOT_PROTOBUF);
-          frame = prefix.frame;
-          start = prefix.end;
-        }
-        writer = frame.guid !== undefined ? store.byGuid(s, frame.guid) : store.byId(s, frame.id!);
-      }
-      // Hot path: a cached writer contract goes on without a closure or a Promise.
-      if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s));
-      return withWriter(writer, bytes, start, fromHeader !== undefined, headers, skipRule, topic, s);
-    },
+    forTopic: topicDeserializer,
+    deserialize: (topic, bytes, headers, skipRule) => topicDeserializer(topic)(bytes, headers, skipRule),
   };
 }
 
@@ -208,13 +245,33 @@ function read(writer: ResolvedContract, plan: ContractPlan, reader: ResolvedCont
   return o instanceof Promise ? o.then((r) => readOutcome(writer, reader, r)) : readOutcome(writer, reader, o);
 }
 
-/** The value as decoded: no READ rule ran. */
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+/**
+ * The value as decoded: no READ rule ran. Its outcome is made when asked for:
+ * a consumer reading as written with no rule makes one object per record
+ * here, not two.
+ */
+class AsIs {
+  readonly kind = "deserialized";
+  readonly violations = NO_VIOLATIONS;
+  #outcome: PassedOutcome | undefined;
+  constructor(
+    readonly value: unknown,
+    readonly writer: ResolvedContract,
+    readonly reader: ResolvedContract,
+  ) {}
+  get outcome(): PassedOutcome {
+    return (this.#outcome ??= untouched(this.value));
+  }
+}
+
 function asIs(writer: ResolvedContract, reader: ResolvedContract, value: unknown): DeserializeResult {
-  return { kind: "deserialized", value, outcome: untouched(value), writer, reader };
+  return new AsIs(value, writer, reader);
 }
 
 function readOutcome(writer: ResolvedContract, reader: ResolvedContract, o: Outcome): DeserializeResult {
-  return o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, writer, reader };
+  return o.kind === "failed" ? { kind: "failed", outcome: o, writer, reader } : { kind: "deserialized", value: o.value, outcome: o, violations: o.violations, writer, reader };
 }
 
 

@@ -262,7 +262,8 @@ describe("@platformatic/kafka adapter: consume", () => {
     assert.deepEqual(p1.headers, { h: [Buffer.from("1"), Buffer.from("2")] });
     assert.equal(p1.timestamp, "1700000000000");
     assert.equal(seen[0]!.key, null);
-    assert.deepEqual(seen[0]!.headers, {});
+    // No headers: none, as the Confluent client gives (the port allows it), not an object made per record.
+    assert.equal(seen[0]!.headers, undefined);
     assert.deepEqual(
       dead.map((d) => [d.offset, d.rule]),
       [["3", "positive"]],

@@ -65,6 +65,34 @@ test("once the contract is cached, serialize and deserialize run synchronously",
   assert.ok(!(deserializer.deserialize("users", bytes) instanceof Promise));
 });
 
+test("records of one topic switching writers, between records of another topic, are each read with their own writer's contract", async () => {
+  // The deserializer keeps the last writer per topic: a switch of schema id (or of topic) must not reuse it.
+  const v2 = JSON.stringify({ ...JSON.parse(AVRO), fields: [...JSON.parse(AVRO).fields, { name: "vip", type: "boolean", default: false }] });
+  const { registry, deserializer } = await setup({
+    "users-value": [{ schema: AVRO }, { schema: v2, ruleSet: { domainRules: [rule("noVip", "!message.vip", { mode: "READ", onFailure: "DLQ" })] } }],
+    "admins-value": [{ schema: AVRO }],
+  });
+  const store = createContractStore({ registry, engine: createEngine(), formats: FORMATS });
+  const frame = async (subject: string, version: number, value: object) => {
+    const r = serialized(await createSerializer({ store, writerSchema: { use: "version", version } }).serialize(subject.replace(/-value$/, ""), value));
+    return { id: r.contract.id, bytes: r.bytes };
+  };
+  const ada = { name: "Ada", age: 36, email: "a@b.c" };
+  const u1 = await frame("users-value", 1, ada);
+  const u2 = await frame("users-value", 2, { ...ada, vip: true });
+  const a1 = await frame("admins-value", 1, ada);
+  assert.notEqual(u1.id, u2.id);
+  const read = async (topic: string, bytes: Uint8Array) => {
+    const r = await deserializer.deserialize(topic, bytes);
+    return r.kind === "deserialized" ? { kind: r.kind, id: r.writer.id, vip: (r.value as { vip?: boolean }).vip, violations: r.violations.length, outcome: r.outcome.kind } : { kind: r.kind, id: r.writer.id, rule: r.outcome.rule.name };
+  };
+  const seen = [];
+  for (const [topic, f] of [["users", u1], ["users", u1], ["users", u2], ["admins", a1], ["users", u2], ["users", u1]] as const) seen.push(await read(topic, f.bytes));
+  const asIs = (id: number | undefined) => ({ kind: "deserialized", id, vip: undefined, violations: 0, outcome: "passed" });
+  const dead = { kind: "failed", id: u2.id, rule: "noVip" };
+  assert.deepEqual(seen, [asIs(u1.id), asIs(u1.id), dead, asIs(a1.id), dead, asIs(u1.id)]);
+});
+
 test("a failing WRITE rule returns the failed outcome and encodes nothing", async () => {
   const { serializer } = await setup({ "users-value": [{ schema: AVRO, ruleSet: { domainRules: [rule("adult", "message.age >= 18", { onFailure: "DLQ" })] } }] });
   const r = await serializer.serialize("users", { name: "Kid", age: 9, email: "k@b.c" });

@@ -214,7 +214,7 @@ function writeFailure(e: unknown): unknown {
 // ---- consume ----
 
 /** A consumed message of @platformatic/kafka with its default (Buffer) deserializers. */
-interface StreamMessage {
+export interface StreamMessage {
   readonly key?: Buffer;
   readonly value?: Buffer;
   readonly headerEntries: readonly (readonly [Buffer, Buffer])[];
@@ -248,25 +248,34 @@ interface StreamConsumer {
 /**
  * A consumed record in the port's (kafkajs's) shape. A class: a chunk's
  * records live until it is handled, and V8 pretenures object-literal sites
- * whose objects survive a scavenge (see consumer.ts).
+ * whose objects survive a scavenge (see consumer.ts). Offset and timestamp
+ * become strings only when read (the contract consumer reads neither per
+ * record), and a record without headers has none (`undefined`, as the
+ * Confluent client's): every object made here per record lives through the
+ * chunk, and each scavenge meanwhile copies it.
  */
 class StreamRecord implements ConsumedMessage {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly timestamp: string;
   readonly attributes = 0;
-  readonly offset: string;
-  readonly headers: RecordHeaders;
+  readonly headers: RecordHeaders | undefined;
+  readonly #source: StreamMessage;
+  #offset: string | undefined;
   constructor(m: StreamMessage) {
     this.key = m.key ?? null;
     this.value = m.value ?? null;
-    this.timestamp = m.timestamp.toString();
-    this.offset = m.offset.toString();
-    this.headers = toRecordHeaders(m.headerEntries);
+    this.headers = m.headerEntries.length === 0 ? undefined : toRecordHeaders(m.headerEntries);
+    this.#source = m;
+  }
+  get offset(): string {
+    return (this.#offset ??= this.#source.offset.toString());
+  }
+  get timestamp(): string {
+    return this.#source.timestamp.toString();
   }
 }
 
-/** kafkajs's form: a value per name, an array for a repeated name; `{}` when none. */
+/** kafkajs's form: a value per name, an array for a repeated name. */
 function toRecordHeaders(entries: readonly (readonly [Buffer, Buffer])[]): RecordHeaders {
   const out: RecordHeaders = {};
   for (const [k, v] of entries) {
