@@ -80,6 +80,29 @@ export class ParkError extends KontractError {
 }
 
 /**
+ * Exactly-once: the transaction of a partition's records failed and was aborted: nothing it
+ * wrote (changelog entries, dead letters, completions) is seen by a read_committed reader and the
+ * offsets did not move, so the records are delivered again and judged on the state as committed.
+ * Always retriable. `fenced`: another producer took over the partition's transactional id (a
+ * newer owner after a rebalance); this consumer's transaction could not commit.
+ */
+export class TransactionError extends KontractError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fenced: boolean;
+  constructor(topic: string, partition: number, fenced: boolean, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super("transaction", `${fenced ? "fenced: " : ""}the transaction of ${topic}[${partition}] was aborted: ${why}`, { cause, retriable: true });
+    this.topic = topic;
+    this.partition = partition;
+    this.fenced = fenced;
+  }
+  override get name(): string {
+    return "TransactionError";
+  }
+}
+
+/**
  * A Kafka client kontract needs is not installed. Every client is an optional
  * peer dependency: install the one you use (`npm install <packageName>`).
  */
