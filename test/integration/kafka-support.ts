@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before } from "node:test";
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
-import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
+import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName, type KafkaProducer } from "../../src/kafka/index.js";
 import { overlay } from "../../src/kafka/overlay.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 import { ensureInfra, runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
@@ -66,6 +66,8 @@ export interface ClientUnderTest {
   producer(extra?: Pick<ProducerConfig, "allowAutoTopicCreation" | "retry">): Promise<Producer>;
   /** A consumer (not connected) with QUICK_CONSUMER settings, reading from the beginning. */
   consumer(config: Pick<ConsumerConfig, "groupId" | "retry">): Consumer;
+  /** A transactional producer (not connected), the client's own object, for `exactlyOnce.producer`. */
+  transactionalProducer(transactionalId: string): KafkaProducer;
 }
 
 /**
@@ -100,6 +102,7 @@ function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
       return p;
     },
     consumer: (config) => client().consumer({ ...QUICK_CONSUMER, ...config }),
+    transactionalProducer: (transactionalId) => client().producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer,
   };
 }
 
@@ -136,6 +139,10 @@ function confluentUnderTest(infra: () => Infra): ClientUnderTest {
       // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
       const subscribe = c.subscribe.bind(c);
       return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;
+    },
+    transactionalProducer(transactionalId) {
+      if (!module) throw new Error("confluent client not loaded: create a producer first (before())");
+      return kafka().producer({ kafkaJS: { transactionalId, idempotent: true, acks: -1 } }) as unknown as KafkaProducer;
     },
   };
 }
@@ -186,6 +193,7 @@ function platformaticUnderTest(infra: () => Infra): ClientUnderTest {
         disconnect: () => c.close(true),
       }) as unknown as Consumer;
     },
+    transactionalProducer: (transactionalId) => new (loaded().Producer)({ ...base(), transactionalId, idempotent: true, acks: -1 }) as unknown as KafkaProducer,
   };
 }
 
