@@ -103,6 +103,24 @@ export class TransactionError extends KontractError {
 }
 
 /**
+ * Error shapes of a fenced producer: kafkajs's `type`, @platformatic/kafka's `apiId` (and its
+ * `producerFenced` flag), librdkafka's codes (-144 fenced, 47, 90), the protocol's names in messages.
+ */
+const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+const FENCED_CODES = new Set([-144, 47, 90]);
+
+export function isFenced(e: unknown, depth = 0): boolean {
+  if (typeof e !== "object" || e === null || depth > 6) return false;
+  const x = e as { type?: unknown; apiId?: unknown; producerFenced?: unknown; code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+  if (x.producerFenced === true) return true;
+  for (const name of [x.type, x.apiId]) if (typeof name === "string" && FENCED_TYPES.has(name)) return true;
+  if (typeof x.code === "number" && FENCED_CODES.has(x.code)) return true;
+  if (typeof x.message === "string" && /fenced|producer.?epoch/i.test(x.message)) return true;
+  const inner = [x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : [])];
+  return inner.some((i) => isFenced(i, depth + 1));
+}
+
+/**
  * A Kafka client kontract needs is not installed. Every client is an optional
  * peer dependency: install the one you use (`npm install <packageName>`).
  */

@@ -15,7 +15,7 @@
  */
 import type { ConsumerGroup, TransactionPort, TransactionalProducerPort } from "./client.js";
 import { transactionalPort, type KafkaProducer } from "./clients/index.js";
-import { TransactionError } from "./errors.js";
+import { TransactionError, isFenced } from "./errors.js";
 
 export interface ExactlyOnceOptions {
   /**
@@ -55,20 +55,6 @@ interface Lane {
   tail: Promise<unknown>;
   /** Fenced on kafkajs: no new producer until a rebalance (one would fence the partition's real owner). */
   fenced: boolean;
-}
-
-/** Error shapes of a fenced producer: kafkajs's `type`, librdkafka's codes (-144 fenced, 47, 90), the protocol's names in messages. */
-const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
-const FENCED_CODES = new Set([-144, 47, 90]);
-
-export function isFenced(e: unknown, depth = 0): boolean {
-  if (typeof e !== "object" || e === null || depth > 6) return false;
-  const x = e as { type?: unknown; code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
-  if (typeof x.type === "string" && FENCED_TYPES.has(x.type)) return true;
-  if (typeof x.code === "number" && FENCED_CODES.has(x.code)) return true;
-  if (typeof x.message === "string" && /fenced|producer.?epoch/i.test(x.message)) return true;
-  const inner = [x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : [])];
-  return inner.some((i) => isFenced(i, depth + 1));
 }
 
 export function transactions(options: ExactlyOnceOptions, consumer: object): Transactions {

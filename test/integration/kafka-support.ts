@@ -193,7 +193,9 @@ function platformaticUnderTest(infra: () => Infra): ClientUnderTest {
         disconnect: () => c.close(true),
       }) as unknown as Consumer;
     },
-    transactionalProducer: (transactionalId) => new (loaded().Producer)({ ...base(), transactionalId, idempotent: true, acks: -1 }) as unknown as KafkaProducer,
+    // producerId/producerEpoch -1: InitProducerId's "no producer yet" (the client sends 0 and 0 unless told, which
+    // the broker refuses with PRODUCER_FENCED once the transactional id has a producer: a restart could not register it).
+    transactionalProducer: (transactionalId) => new (loaded().Producer)({ ...base(), transactionalId, idempotent: true, acks: -1, producerId: -1n, producerEpoch: -1 }) as unknown as KafkaProducer,
   };
 }
 

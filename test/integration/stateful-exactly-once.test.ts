@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaAccess, type KafkaProducer } from "../../src/kafka/index.js";
-import { isFenced } from "../../src/kafka/exactly-once.js";
+import { isFenced } from "../../src/kafka/errors.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 

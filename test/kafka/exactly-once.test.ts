@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import { isKontractError } from "../../src/errors.js";
 import { ConsumeError, TransactionError, contractConsumer, type ConsumedDeadLetter, type ContractConsumerOptions } from "../../src/kafka/index.js";
-import { isFenced } from "../../src/kafka/exactly-once.js";
+import { isFenced } from "../../src/kafka/errors.js";
 import { contract, order } from "../helpers/contracts.js";
 import { fakeConsumer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
 
@@ -147,6 +147,7 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.ok(isFenced({ type: "INVALID_PRODUCER_EPOCH" }));
     assert.ok(isFenced({ code: -144, message: "Local: This instance has been fenced by a newer instance" }));
     assert.ok(isFenced(new Error("wrapped", { cause: { type: "PRODUCER_FENCED" } })));
+    assert.ok(isFenced(new Error("platformatic", { cause: Object.assign(new Error("Received response with error while executing API AddPartitionsToTxn(v5)"), { errors: [{ apiId: "INVALID_PRODUCER_EPOCH" }] }) })));
     assert.ok(!isFenced(new Error("coordinator not available")));
   });
 });

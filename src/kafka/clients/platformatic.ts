@@ -36,6 +36,7 @@
  *   the client.
  */
 import { KontractError, isKontractError } from "../../errors.js";
+import { isFenced } from "../errors.js";
 import type {
   Batch,
   ConsumedMessage,
@@ -232,6 +233,7 @@ interface TransactionalProducer {
  */
 export function platformaticTransactional(producer: PlatformaticProducer): TransactionalProducerPort {
   const p = producer as unknown as TransactionalProducer;
+  let registered = false;
   return {
     client: "platformatic",
     // InitProducerId runs with the first transaction; begin() follows connect() at once.
@@ -242,8 +244,14 @@ export function platformaticTransactional(producer: PlatformaticProducer): Trans
       try {
         t = await p.beginTransaction();
       } catch (e) {
+        // Its InitProducerId sends producer id 0 and epoch 0 unless told otherwise, which the broker
+        // refuses as fenced once the transactional id has had a producer: no restart could register it.
+        if (!registered && isFenced(e)) {
+          throw new KontractError("usage", "@platformatic/kafka: make the transactional producer with producerId: -1n and producerEpoch: -1 (its default 0 and 0 is refused as fenced once the transactional id has had a producer)", { cause: e });
+        }
         throw writeFailure(e);
       }
+      registered = true;
       return {
         write: async (topicMessages) => void (await t.send({ messages: toRecords(topicMessages), acks: -1 }).catch((e: unknown) => Promise.reject(writeFailure(e)))),
         async sendOffset(group, _topic, _partition, message) {
