@@ -31,7 +31,8 @@ export interface KafkaAccess {
 interface AdminLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  fetchTopicOffsets(topic: string): Promise<{ partition: number; offset?: string; high?: string; low: string }[]>;
+  /** kafkajs answers read_committed ends (the last stable offset) whatever it is given; the Confluent client when asked (isolationLevel 1). */
+  fetchTopicOffsets(topic: string, options?: { isolationLevel?: number }): Promise<{ partition: number; offset?: string; high?: string; low: string }[]>;
   createTopics(options: { topics: { topic: string; numPartitions?: number; replicationFactor?: number; configEntries?: { name: string; value: string }[] }[]; waitForLeaders?: boolean }): Promise<boolean>;
   listTopics(): Promise<string[]>;
 }
@@ -49,6 +50,12 @@ interface ProducerLike {
   send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>;
   transaction(): Promise<{ send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>; commit(): Promise<void>; abort(): Promise<void> }>;
 }
+
+/**
+ * Ends as a read_committed reader can reach them: an open transaction's records are past the last
+ * stable offset, and the readers below never see them (nor an aborted one's).
+ */
+export const READ_COMMITTED = { isolationLevel: 1 } as const;
 
 /** A KafkaAccess on `brokers` through an installed client (loaded now; KafkaClientMissingError names the package when it is not). */
 export async function connectKafka(client: KafkaAccess["client"], brokers: readonly string[]): Promise<KafkaAccess> {
@@ -79,7 +86,7 @@ export async function readTopic(access: KafkaAccess, topic: string, options: Rea
   let ends: Map<number, bigint>;
   try {
     if (!(await admin.listTopics()).includes(topic)) throw new KontractError("usage", `no topic ${topic}`);
-    ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => BigInt(p.high ?? p.offset ?? "0") > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+    ends = new Map((await admin.fetchTopicOffsets(topic, READ_COMMITTED)).filter((p) => BigInt(p.high ?? p.offset ?? "0") > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
   } finally {
     await admin.disconnect();
   }
@@ -119,14 +126,16 @@ export type ReadBatch = (batch: { partition: number; messages: ConsumedMessage[]
 
 /**
  * Starts a consumer in a group of its own (`<groupPrefix>-<uuid>`, nothing committed) reading
- * `topic` from its beginning, and returns it running: disconnect it to stop.
+ * `topic` from its beginning, and returns it running: disconnect it to stop. It reads committed
+ * records only (read_committed, the clients' default, said here since exactly-once depends on it):
+ * an aborted changelog entry or dead letter never counts.
  */
 export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<{ disconnect(): Promise<void> }> {
   const groupId = `${groupPrefix}-${randomUUID()}`;
   const consumer =
     access.client === "confluent"
-      ? access.kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } })
-      : access.kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 3 } });
+      ? access.kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false, readUncommitted: false } })
+      : access.kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 3 }, readUncommitted: false });
   await consumer.connect();
   try {
     await consumer.subscribe(access.client === "confluent" ? { topics: [topic] } : { topics: [topic], fromBeginning: true });

@@ -16,7 +16,7 @@ import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, OutgoingMessage, ProducerPort, TopicMessages, TransactionPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
-import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
+import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { KontractError } from "../errors.js";
 
 export interface StatefulOptions {
@@ -147,7 +147,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       await admin.connect();
       let ends: Map<number, bigint>;
       try {
-        ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+        ends = new Map((await admin.fetchTopicOffsets(topic, READ_COMMITTED)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
       } finally {
         await admin.disconnect();
       }
