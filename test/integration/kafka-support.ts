@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before } from "node:test";
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
-import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName, type KafkaProducer } from "../../src/kafka/index.js";
+import { connectKafka, loadKafkaClient, producerPort, trackingPartitioner, type KafkaAccess, type KafkaClientName, type KafkaProducer } from "../../src/kafka/index.js";
 import { overlay } from "../../src/kafka/overlay.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 import { ensureInfra, runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
@@ -104,6 +104,16 @@ function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
     consumer: (config) => client().consumer({ ...QUICK_CONSUMER, ...config }),
     transactionalProducer: (transactionalId) => client().producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer,
   };
+}
+
+/** A test file's infra and a kafkajs KafkaAccess (admin calls and committed reads), set before its tests; read the fields inside tests. */
+export function accessForFile(): { readonly infra: Infra; readonly access: KafkaAccess } {
+  const setup = {} as { infra: Infra; access: KafkaAccess };
+  before(async () => {
+    setup.infra = await ensureInfra();
+    setup.access = await connectKafka("kafkajs", setup.infra.brokers);
+  });
+  return setup;
 }
 
 type ConfluentModule = typeof import("@confluentinc/kafka-javascript");

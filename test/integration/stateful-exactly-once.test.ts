@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
-import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaAccess, type KafkaProducer } from "../../src/kafka/index.js";
+import { changelogTopic, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
-import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 const rules = (dlq: string): Rule[] => [
   { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
@@ -66,15 +66,9 @@ function watched<T extends object>(target: T, hooks: CommitHooks, state: { next?
   return proxy;
 }
 
-let infra: Infra;
-let access: KafkaAccess;
+const file = accessForFile();
 
-before(async () => {
-  infra = await ensureInfra();
-  access = await connectKafka("kafkajs", infra.brokers);
-});
-
-for (const client of clientsUnderTest(() => infra)) {
+for (const client of clientsUnderTest(() => file.infra)) {
   describe(`exactly-once stateful rules and DLQ on ${client.name}`, () => {
     let producer: Producer;
 
@@ -89,9 +83,9 @@ for (const client of clientsUnderTest(() => infra)) {
     async function setup(ids: string[]) {
       const topic = uniqueName(`eos-${client.name}`);
       const dlq = `${topic}.dlq`;
-      await createTopics(kafkaFor(infra), [topic, dlq]);
-      await register(registryFor(infra), `${topic}-value`, contract(dlq));
-      await contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
+      await createTopics(kafkaFor(file.infra), [topic, dlq]);
+      await register(registryFor(file.infra), `${topic}-value`, contract(dlq));
+      await contractProducer(producer, { registry: registryFor(file.infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
       const applicationId = uniqueName("app");
       return { topic, dlq, applicationId, changelog: changelogTopic(applicationId, topic, "idUnique"), group: uniqueName("g"), transactionalId: uniqueName("txn") };
     }
@@ -99,9 +93,9 @@ for (const client of clientsUnderTest(() => infra)) {
     /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed. */
     async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[]) {
       const consumer = contractConsumer(client.consumer({ groupId: s.group }), {
-        registry: registryFor(infra),
+        registry: registryFor(file.infra),
         key: false,
-        stateful: { applicationId: s.applicationId, access },
+        stateful: { applicationId: s.applicationId, access: file.access },
         exactlyOnce: { transactionalId: s.transactionalId, groupId: s.group, producer: (id) => watched(client.transactionalProducer(id) as KafkaProducer & object, hooks) },
         onDeadLetter: (d) => void dead.push(d),
       });
@@ -114,7 +108,7 @@ for (const client of clientsUnderTest(() => infra)) {
     /** Keys (or "dead letter") of the records of `topics` as a read_uncommitted reader sees them, as they come. */
     async function uncommittedReader(topics: string[]) {
       const seen = new Map<string, string[]>(topics.map((t) => [t, []]));
-      const reader = kafkaFor(infra).consumer({ groupId: uniqueName("uncommitted"), readUncommitted: true, maxWaitTimeInMs: 100 });
+      const reader = kafkaFor(file.infra).consumer({ groupId: uniqueName("uncommitted"), readUncommitted: true, maxWaitTimeInMs: 100 });
       await reader.connect();
       await reader.subscribe({ topics, fromBeginning: true });
       await reader.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(message.key?.toString() ?? "") });
@@ -123,10 +117,10 @@ for (const client of clientsUnderTest(() => infra)) {
     }
 
     const committed = (group: string, topic: string) =>
-      withAdmin(kafkaFor(infra), async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset);
+      withAdmin(kafkaFor(file.infra), async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset);
 
     /** Keys of a topic as a read_committed reader sees them (kafkajs's default isolation). */
-    const keys = async (topic: string) => (await readTopic(access, topic)).map((r) => r.message.key?.toString() ?? null);
+    const keys = async (topic: string) => (await readTopic(file.access, topic)).map((r) => r.message.key?.toString() ?? null);
 
     it("the happy path writes the state, the dead letter and the offsets in the records' transactions", async () => {
       const s = await setup(["a", "b", "a", "c"]);
@@ -141,7 +135,7 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual(passed, ["a", "b", "c"]);
       assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
       assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
-      const letters = await readTopic(access, s.dlq);
+      const letters = await readTopic(file.access, s.dlq);
       assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
     });
 
@@ -154,7 +148,7 @@ for (const client of clientsUnderTest(() => infra)) {
       // A read_uncommitted reader sees the writes of every transaction, committed or not. It starts once
       // the consumer created the changelog topic (on its first restore).
       let reader: ReturnType<typeof uncommittedReader> | undefined;
-      const uncommitted = () => (reader ??= waitFor(() => withAdmin(kafkaFor(infra), async (admin) => (await admin.listTopics()).includes(s.changelog)), { timeoutMs: 30_000, what: "the changelog topic" }).then(() => uncommittedReader([s.changelog, s.dlq])));
+      const uncommitted = () => (reader ??= waitFor(() => withAdmin(kafkaFor(file.infra), async (admin) => (await admin.listTopics()).includes(s.changelog)), { timeoutMs: 30_000, what: "the changelog topic" }).then(() => uncommittedReader([s.changelog, s.dlq])));
       const failed: bigint[] = [];
       const hooks: CommitHooks = {
         async beforeCommit(next) {
@@ -189,7 +183,7 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual(dead.map((d) => d.offset), ["2"]);
       // read_committed: one entry per key (not b twice), one dead letter (not two).
       assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
-      assert.equal((await readTopic(access, s.dlq)).length, 1);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 1);
     });
 
     it("a producer fenced by a newer owner of the partition's transactional id commits nothing; the group goes on from what was committed", async () => {
@@ -213,7 +207,7 @@ for (const client of clientsUnderTest(() => infra)) {
         dead,
       );
       // A newer owner registers the partition's transactional id (kafkajs's producer: the id is the broker's, whatever the client).
-      const owner = kafkaFor(infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
+      const owner = kafkaFor(file.infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
       try {
         await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
         await owner.connect();
