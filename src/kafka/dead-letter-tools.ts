@@ -42,6 +42,8 @@ interface ConsumerLike {
   disconnect(): Promise<void>;
   subscribe(options: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
   run(config: { eachBatch(payload: { batch: { partition: number; messages: ConsumedMessage[]; lastOffset(): string } }): Promise<void>; autoCommit?: boolean }): Promise<void>;
+  /** The partitions assigned (the Confluent client's KafkaJS API). */
+  assignment?(): unknown[];
 }
 
 interface ProducerLike {
@@ -102,7 +104,9 @@ export async function readTopic(access: KafkaAccess, topic: string, options: Rea
       if (end === undefined || BigInt(lastOffset) >= end - 1n) waiting.delete(partition);
       return waiting.size === 0;
     },
-    settled: () => access.client === "confluent" && out.length > 0,
+    // Without records read, only once the partitions were assigned for SETTLE_MS: a topic whose
+    // records are all aborted (a partition's first transaction failed) has nothing to deliver.
+    settled: (assigned) => access.client === "confluent" && (out.length > 0 || assigned),
     idleTimeoutMs: options.idleTimeoutMs ?? 15_000,
     what: () => `read ${topic} to its end (partitions ${[...waiting].join(", ")} not reached)`,
   });
@@ -113,8 +117,8 @@ interface Consumption {
   take(partition: number, message: ConsumedMessage): void;
   /** A partition was read up to `lastOffset` (markers included, where the client says); true ends the read. */
   reached(partition: number, lastOffset: string): boolean;
-  /** Asked after SETTLE_MS without records: true ends the read as complete. */
-  settled(): boolean;
+  /** Asked after SETTLE_MS without records (`assigned`: and with partitions assigned that long): true ends the read as complete. */
+  settled(assigned: boolean): boolean;
   readonly idleTimeoutMs: number;
   what(): string;
 }
@@ -130,7 +134,7 @@ export type ReadBatch = (batch: { partition: number; messages: ConsumedMessage[]
  * records only (read_committed, the clients' default, said here since exactly-once depends on it):
  * an aborted changelog entry or dead letter never counts.
  */
-export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<{ disconnect(): Promise<void> }> {
+export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<Pick<ConsumerLike, "disconnect" | "assignment">> {
   const groupId = `${groupPrefix}-${randomUUID()}`;
   const consumer =
     access.client === "confluent"
@@ -159,9 +163,12 @@ async function consumeUntil(access: KafkaAccess, topic: string, c: Consumption):
   });
   try {
     await new Promise<void>((resolve, reject) => {
+      let assignedAt: number | undefined;
       const timer = setInterval(() => {
-        const idle = Date.now() - last;
-        if (!done && idle >= SETTLE_MS && c.settled()) done = true;
+        const now = Date.now();
+        const idle = now - last;
+        if (assignedAt === undefined && (consumer.assignment?.().length ?? 0) > 0) assignedAt = now;
+        if (!done && idle >= SETTLE_MS && c.settled(assignedAt !== undefined && now - assignedAt >= SETTLE_MS)) done = true;
         if (done) {
           clearInterval(timer);
           resolve();
