@@ -25,7 +25,7 @@ import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, onGroupJoin, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
-import { transactions, type ExactlyOnceOptions } from "./exactly-once.js";
+import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
 import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
@@ -376,12 +376,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * transaction aborts and the partition's state is dropped: the record comes again and is judged on
    * the state as committed.
    */
-  async function deliverInTransaction(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
+  async function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
     const { topic, partition, message } = payload;
     let dead: DeadRecord | undefined;
     let taken: Taken | undefined;
     try {
-      await txns!.run(topic, partition, async (txn) => {
+      await t.run(topic, partition, async (txn) => {
         let d = decode(topic, partition, message);
         if (d instanceof Promise) d = await d;
         if (d instanceof DeadRecord) dead = d;
@@ -389,7 +389,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
         if (dead) topicMessages.push({ topic: dead.dlqTopic, messages: [dead.record] });
         if (topicMessages.length > 0) await txn.write(topicMessages);
-        await txn.sendOffset(txns!.group, topic, partition, message);
+        await txn.sendOffset(t.group, topic, partition, message);
       });
     } catch (e) {
       (taken ?? stateful?.take(topic, partition))?.aborted();
@@ -416,7 +416,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
-        if (txns) await deliverInTransaction(payload, handler);
+        if (txns) await deliverInTransaction(txns, payload, handler);
         else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         else await deliver(payload, handler, payload.message);
       } catch (e) {
