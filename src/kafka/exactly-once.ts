@@ -15,6 +15,7 @@
  */
 import type { ConsumerGroup, TransactionPort, TransactionalProducerPort } from "./client.js";
 import { transactionalPort, type KafkaProducer } from "./clients/index.js";
+import { KontractError } from "../errors.js";
 import { TransactionError, isFenced } from "./errors.js";
 
 export interface ExactlyOnceOptions {
@@ -61,6 +62,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object): Tra
   const lanes = new Map<string, Lane>();
   const group: ConsumerGroup = { groupId: options.groupId, consumer };
   const retired = new Set<Promise<unknown>>();
+  let closed = false;
 
   const retire = (lane: Lane): void => {
     const p = lane.producer;
@@ -75,7 +77,12 @@ export function transactions(options: ExactlyOnceOptions, consumer: object): Tra
     if (lane.producer === undefined) {
       const made = (async () => {
         const port = transactionalPort(options.producer(id));
-        await port.connect();
+        try {
+          await port.connect();
+        } catch (e) {
+          await port.disconnect().catch(() => undefined);
+          throw e;
+        }
         return port;
       })();
       lane.producer = made;
@@ -124,6 +131,8 @@ export function transactions(options: ExactlyOnceOptions, consumer: object): Tra
   return {
     group,
     run(topic, partition, work) {
+      // A client that goes on delivering after its consumer was closed (a record retried in place) gets no new producer.
+      if (closed) return Promise.reject(new KontractError("usage", `exactlyOnce: the consumer is closed; ${topic}[${partition}] is not handled`));
       const key = `${topic}\u0000${partition}`;
       let lane = lanes.get(key);
       if (lane === undefined) lanes.set(key, (lane = { producer: undefined, tail: Promise.resolve(), fenced: false }));
@@ -139,6 +148,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object): Tra
       }
     },
     async close() {
+      closed = true;
       for (const lane of lanes.values()) {
         await lane.tail;
         retire(lane);

@@ -13,7 +13,7 @@ import type { Contract, Rule } from "../../src/contract/model.js";
 import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
-import { accessForFile, clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 const rules = (dlq: string): Rule[] => [
   { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
@@ -69,20 +69,23 @@ function watched<T extends object>(target: T, hooks: CommitHooks, state: { next?
 const file = accessForFile();
 
 // A partition's first transaction aborted leaves its changelog with no committed record: the restore must end, not wait.
-it("readTopic through the Confluent client ends on a topic holding only an aborted transaction", async () => {
-  const topic = uniqueName("eos-aborted-only");
-  await createTopics(kafkaFor(file.infra), [topic]);
-  const writer = kafkaFor(file.infra).producer({ transactionalId: uniqueName("txn"), idempotent: true, maxInFlightRequests: 1 });
-  await writer.connect();
-  try {
-    const t = await writer.transaction();
-    await t.send({ topic, messages: [{ key: "k", value: "v" }] });
-    await t.abort();
-  } finally {
-    await writer.disconnect();
-  }
-  assert.deepEqual(await readTopic(await connectKafka("confluent", file.infra.brokers), topic, { idleTimeoutMs: 20_000 }), []);
-});
+// (The Confluent client's native binding is built for the Node that runs kafkajs and Confluent suites.)
+if (testClientNames().includes("confluent")) {
+  it("readTopic through the Confluent client ends on a topic holding only an aborted transaction", async () => {
+    const topic = uniqueName("eos-aborted-only");
+    await createTopics(kafkaFor(file.infra), [topic]);
+    const writer = kafkaFor(file.infra).producer({ transactionalId: uniqueName("txn"), idempotent: true, maxInFlightRequests: 1 });
+    await writer.connect();
+    try {
+      const t = await writer.transaction();
+      await t.send({ topic, messages: [{ key: "k", value: "v" }] });
+      await t.abort();
+    } finally {
+      await writer.disconnect();
+    }
+    assert.deepEqual(await readTopic(await connectKafka("confluent", file.infra.brokers), topic, { idleTimeoutMs: 20_000 }), []);
+  });
+}
 
 for (const client of clientsUnderTest(() => file.infra)) {
   describe(`exactly-once stateful rules and DLQ on ${client.name}`, () => {

@@ -136,6 +136,17 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.deepEqual(log.filter((l) => l.endsWith("commit")).sort(), ["app-orders-0#1 commit", "app-orders-1#2 commit"].sort());
   });
 
+  it("closing the consumer disconnects the producers; a record delivered after it gets no new producer", async () => {
+    const { bytes, kafka, consumer, log } = await setup([]);
+    await consumer.run({ eachMessage: async () => {} });
+    await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 })))]);
+    await consumer.disconnect();
+    assert.equal(log.at(-1), "app-orders-0#1 disconnect");
+    const late = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order({ qty: 1 })))]);
+    assert.ok(isKontractError(late.error) && late.error.code === "usage" && !late.error.retriable, String(late.error));
+    assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")));
+  });
+
   it("refuses eachBatch and retry topics with a usage error", async () => {
     const { consumer } = await setup([]);
     await assert.rejects(consumer.run({ eachBatch: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs with eachMessage/.test((e as Error).message));
