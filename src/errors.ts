@@ -47,6 +47,8 @@ export type ErrorCode =
   | "park"
   /** Restoring stateful rules' state from its changelog, or writing the changelog, failed (retriable). */
   | "state-store"
+  /** Exactly-once: a transaction (state, dead letters and offsets together) was aborted or fenced; the records are read again (retriable). */
+  | "transaction"
   /** A Kafka client package kontract was asked to use is not installed. */
   | "client-missing"
   | "usage";

@@ -171,3 +171,37 @@ export interface ConsumerPort {
    */
   readonly methods?: Readonly<Record<string, (...args: never[]) => unknown>>;
 }
+
+/**
+ * One open transaction of a transactional producer (exactly-once, docs/stateful.md): its writes,
+ * the consumed offsets it commits for the consumer's group, then commit or abort. Nothing it wrote
+ * is seen by a read_committed reader until commit; after abort, never.
+ */
+export interface TransactionPort {
+  /** Writes in the transaction; resolves once the broker acknowledged them. */
+  write(topicMessages: TopicMessages[]): Promise<void>;
+  /**
+   * Commits, in the transaction, the consumer's position past `message` of `topic`/`partition`
+   * (its offset + 1). `group` is the consumer's: kafkajs takes the group id, the Confluent client
+   * and @platformatic/kafka the consumer (whose group generation lets the coordinator refuse a
+   * member that is no longer the partition's owner, KIP-447).
+   */
+  sendOffset(group: ConsumerGroup, topic: string, partition: number, message: ConsumedMessage): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** The consumer whose offsets a transaction commits, and its group id (kafkajs's consumers do not tell it). */
+export interface ConsumerGroup {
+  readonly groupId: string;
+  readonly consumer: object;
+}
+
+/** A transactional producer on the client port: one transaction at a time. */
+export interface TransactionalProducerPort {
+  readonly client: KafkaClientName;
+  /** Connects and registers the transactional id (fencing any earlier producer with the same id). */
+  connect(): Promise<void>;
+  begin(): Promise<TransactionPort>;
+  disconnect(): Promise<void>;
+}

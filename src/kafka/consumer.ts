@@ -10,7 +10,7 @@
 import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer } from "./client.js";
+import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
@@ -24,7 +24,8 @@ import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
-import { closingWith, statefulStage, type StatefulOptions } from "./stateful.js";
+import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
+import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
 import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
@@ -89,6 +90,13 @@ export interface ContractConsumerOptions extends ContractsOptions {
    * Without it, stateful rules are not run (they are `disabled` for every other reader).
    */
   stateful?: StatefulOptions;
+  /**
+   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's changelog entries, dead letter,
+   * completions and offset commit go in one Kafka transaction, written by a transactional producer
+   * per partition; the handler runs inside it (before the commit). eachMessage only, without
+   * retry topics or parking. Read the topics with read_committed consumers (the clients' default).
+   */
+  exactlyOnce?: ExactlyOnceOptions;
 }
 
 export interface ConsumerRetryOptions extends RetryOptions {
@@ -244,9 +252,19 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
-  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler runs.
-  const stateful = options.stateful ? statefulStage(options.stateful, { dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule) }) : undefined;
+  // Exactly-once: a transaction per record, by a producer per partition (exactly-once.ts).
+  const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
+  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler
+  // runs (exactly-once: in the record's transaction).
+  const stateful = options.stateful
+    ? statefulStage(options.stateful, {
+        dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),
+        ...(txns ? { transact: (topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>) => txns.run(topic, partition, write) } : {}),
+      })
+    : undefined;
   if (stateful) stateful.watchRebalances(port);
+  // A producer of a partition this consumer lost is fenced by the new owner's; after a rebalance, new ones.
+  if (txns) port.onGroupJoin?.(() => txns.forget());
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 
@@ -352,6 +370,35 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return handler({ topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
   }
 
+  /**
+   * Exactly-once: decodes `message` and hands it over, or dead-letters it, in a transaction that also
+   * writes the partition's state changes and commits the offset past it. When anything fails the
+   * transaction aborts and the partition's state is dropped: the record comes again and is judged on
+   * the state as committed.
+   */
+  async function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
+    const { topic, partition, message } = payload;
+    let dead: DeadRecord | undefined;
+    let taken: Taken | undefined;
+    try {
+      await t.run(topic, partition, async (txn) => {
+        let d = decode(topic, partition, message);
+        if (d instanceof Promise) d = await d;
+        if (d instanceof DeadRecord) dead = d;
+        else await handOver(handler, topic, partition, message, payload, d);
+        const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
+        if (dead) topicMessages.push({ topic: dead.dlqTopic, messages: [dead.record] });
+        if (topicMessages.length > 0) await txn.write(topicMessages);
+        await txn.sendOffset(t.group, topic, partition, message);
+      });
+    } catch (e) {
+      (taken ?? stateful?.take(topic, partition))?.aborted();
+      throw e;
+    }
+    taken?.committed();
+    if (dead) options.onDeadLetter?.(dead.report);
+  }
+
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
     let d = decodeDurable(payload.topic, payload.partition, message);
@@ -369,7 +416,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
     return async (payload) => {
       try {
-        if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
+        if (txns) await deliverInTransaction(txns, payload, handler);
+        else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         else await deliver(payload, handler, payload.message);
       } catch (e) {
         throw rememberThrown(e);
@@ -462,13 +510,17 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   return overlay(consumer, {
     ...port.methods,
-    ...(stateful ? closingWith(consumer, port.methods ?? {}, stateful) : {}),
+    ...(stateful || txns ? closingWith(consumer, port.methods ?? {}, async () => void (await Promise.all([stateful?.close(), txns?.close()]))) : {}),
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      const wrapped: RunConfig = { ...rest };
+      if (txns && (eachBatch || retry || parking || !eachMessage)) {
+        return Promise.reject(new KontractError("usage", "exactlyOnce runs with eachMessage, without retry topics or parking (a transaction per record)"));
+      }
+      // kafkajs would also commit each offset itself, outside the transaction.
+      const wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
         const each = retryingEachBatch(retryDeps(eachMessage, retry));

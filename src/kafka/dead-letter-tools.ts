@@ -31,7 +31,8 @@ export interface KafkaAccess {
 interface AdminLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  fetchTopicOffsets(topic: string): Promise<{ partition: number; offset?: string; high?: string; low: string }[]>;
+  /** kafkajs answers read_committed ends (the last stable offset) whatever it is given; the Confluent client when asked (isolationLevel 1). */
+  fetchTopicOffsets(topic: string, options?: { isolationLevel?: number }): Promise<{ partition: number; offset?: string; high?: string; low: string }[]>;
   createTopics(options: { topics: { topic: string; numPartitions?: number; replicationFactor?: number; configEntries?: { name: string; value: string }[] }[]; waitForLeaders?: boolean }): Promise<boolean>;
   listTopics(): Promise<string[]>;
 }
@@ -41,6 +42,8 @@ interface ConsumerLike {
   disconnect(): Promise<void>;
   subscribe(options: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
   run(config: { eachBatch(payload: { batch: { partition: number; messages: ConsumedMessage[]; lastOffset(): string } }): Promise<void>; autoCommit?: boolean }): Promise<void>;
+  /** The partitions assigned (the Confluent client's KafkaJS API). */
+  assignment?(): unknown[];
 }
 
 interface ProducerLike {
@@ -49,6 +52,12 @@ interface ProducerLike {
   send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>;
   transaction(): Promise<{ send(record: { topic: string; messages: OutgoingMessage[] }): Promise<unknown>; commit(): Promise<void>; abort(): Promise<void> }>;
 }
+
+/**
+ * Ends as a read_committed reader can reach them: an open transaction's records are past the last
+ * stable offset, and the readers below never see them (nor an aborted one's).
+ */
+export const READ_COMMITTED = { isolationLevel: 1 } as const;
 
 /** A KafkaAccess on `brokers` through an installed client (loaded now; KafkaClientMissingError names the package when it is not). */
 export async function connectKafka(client: KafkaAccess["client"], brokers: readonly string[]): Promise<KafkaAccess> {
@@ -79,7 +88,7 @@ export async function readTopic(access: KafkaAccess, topic: string, options: Rea
   let ends: Map<number, bigint>;
   try {
     if (!(await admin.listTopics()).includes(topic)) throw new KontractError("usage", `no topic ${topic}`);
-    ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => BigInt(p.high ?? p.offset ?? "0") > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+    ends = new Map((await admin.fetchTopicOffsets(topic, READ_COMMITTED)).filter((p) => BigInt(p.high ?? p.offset ?? "0") > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
   } finally {
     await admin.disconnect();
   }
@@ -95,7 +104,9 @@ export async function readTopic(access: KafkaAccess, topic: string, options: Rea
       if (end === undefined || BigInt(lastOffset) >= end - 1n) waiting.delete(partition);
       return waiting.size === 0;
     },
-    settled: () => access.client === "confluent" && out.length > 0,
+    // Without records read, only once the partitions were assigned for SETTLE_MS: a topic whose
+    // records are all aborted (a partition's first transaction failed) has nothing to deliver.
+    settled: (assigned) => access.client === "confluent" && (out.length > 0 || assigned),
     idleTimeoutMs: options.idleTimeoutMs ?? 15_000,
     what: () => `read ${topic} to its end (partitions ${[...waiting].join(", ")} not reached)`,
   });
@@ -106,8 +117,8 @@ interface Consumption {
   take(partition: number, message: ConsumedMessage): void;
   /** A partition was read up to `lastOffset` (markers included, where the client says); true ends the read. */
   reached(partition: number, lastOffset: string): boolean;
-  /** Asked after SETTLE_MS without records: true ends the read as complete. */
-  settled(): boolean;
+  /** Asked after SETTLE_MS without records (`assigned`: and with partitions assigned that long): true ends the read as complete. */
+  settled(assigned: boolean): boolean;
   readonly idleTimeoutMs: number;
   what(): string;
 }
@@ -119,14 +130,16 @@ export type ReadBatch = (batch: { partition: number; messages: ConsumedMessage[]
 
 /**
  * Starts a consumer in a group of its own (`<groupPrefix>-<uuid>`, nothing committed) reading
- * `topic` from its beginning, and returns it running: disconnect it to stop.
+ * `topic` from its beginning, and returns it running: disconnect it to stop. It reads committed
+ * records only (read_committed, the clients' default, said here since exactly-once depends on it):
+ * an aborted changelog entry or dead letter never counts.
  */
-export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<{ disconnect(): Promise<void> }> {
+export async function readFromBeginning(access: KafkaAccess, topic: string, groupPrefix: string, each: ReadBatch): Promise<Pick<ConsumerLike, "disconnect" | "assignment">> {
   const groupId = `${groupPrefix}-${randomUUID()}`;
   const consumer =
     access.client === "confluent"
-      ? access.kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } })
-      : access.kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 3 } });
+      ? access.kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false, readUncommitted: false } })
+      : access.kafka.consumer({ groupId, maxWaitTimeInMs: 100, retry: { retries: 3 }, readUncommitted: false });
   await consumer.connect();
   try {
     await consumer.subscribe(access.client === "confluent" ? { topics: [topic] } : { topics: [topic], fromBeginning: true });
@@ -150,9 +163,12 @@ async function consumeUntil(access: KafkaAccess, topic: string, c: Consumption):
   });
   try {
     await new Promise<void>((resolve, reject) => {
+      let assignedAt: number | undefined;
       const timer = setInterval(() => {
-        const idle = Date.now() - last;
-        if (!done && idle >= SETTLE_MS && c.settled()) done = true;
+        const now = Date.now();
+        const idle = now - last;
+        if (assignedAt === undefined && (consumer.assignment?.().length ?? 0) > 0) assignedAt = now;
+        if (!done && idle >= SETTLE_MS && c.settled(assignedAt !== undefined && now - assignedAt >= SETTLE_MS)) done = true;
         if (done) {
           clearInterval(timer);
           resolve();

@@ -80,6 +80,47 @@ export class ParkError extends KontractError {
 }
 
 /**
+ * Exactly-once: the transaction of a partition's records failed and was aborted: nothing it
+ * wrote (changelog entries, dead letters, completions) is seen by a read_committed reader and the
+ * offsets did not move, so the records are delivered again and judged on the state as committed.
+ * Always retriable. `fenced`: another producer took over the partition's transactional id (a
+ * newer owner after a rebalance); this consumer's transaction could not commit.
+ */
+export class TransactionError extends KontractError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fenced: boolean;
+  constructor(topic: string, partition: number, fenced: boolean, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super("transaction", `${fenced ? "fenced: " : ""}the transaction of ${topic}[${partition}] was aborted: ${why}`, { cause, retriable: true });
+    this.topic = topic;
+    this.partition = partition;
+    this.fenced = fenced;
+  }
+  override get name(): string {
+    return "TransactionError";
+  }
+}
+
+/**
+ * Error shapes of a fenced producer: kafkajs's `type`, @platformatic/kafka's `apiId` (and its
+ * `producerFenced` flag), librdkafka's codes (-144 fenced, 47, 90), the protocol's names in messages.
+ */
+const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+const FENCED_CODES = new Set([-144, 47, 90]);
+
+export function isFenced(e: unknown, depth = 0): boolean {
+  if (typeof e !== "object" || e === null || depth > 6) return false;
+  const x = e as { type?: unknown; apiId?: unknown; producerFenced?: unknown; code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+  if (x.producerFenced === true) return true;
+  for (const name of [x.type, x.apiId]) if (typeof name === "string" && FENCED_TYPES.has(name)) return true;
+  if (typeof x.code === "number" && FENCED_CODES.has(x.code)) return true;
+  if (typeof x.message === "string" && /fenced|producer.?epoch/i.test(x.message)) return true;
+  const inner = [x.cause, x.originalError, ...(Array.isArray(x.errors) ? x.errors : [])];
+  return inner.some((i) => isFenced(i, depth + 1));
+}
+
+/**
  * A Kafka client kontract needs is not installed. Every client is an optional
  * peer dependency: install the one you use (`npm install <packageName>`).
  */

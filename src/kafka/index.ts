@@ -50,7 +50,7 @@ export {
   type ReplayVerifier,
   type UnverifiedReplay,
 } from "./replay.js";
-export { ConsumeError, DeadLetterError, KafkaClientMissingError, ParkError, ProduceRejectedError, SendError, kontractCause, type RejectedMessage } from "./errors.js";
+export { ConsumeError, DeadLetterError, KafkaClientMissingError, ParkError, ProduceRejectedError, SendError, TransactionError, kontractCause, type RejectedMessage } from "./errors.js";
 export {
   KAFKA_CLIENTS,
   type Batch,
@@ -95,3 +95,4 @@ export {
   type ReplayReport,
 } from "./dead-letter-tools.js";
 export { changelogTopic, statefulStage, type GroupReport, type StatefulOptions, type StatefulStage } from "./stateful.js";
+export type { ExactlyOnceOptions } from "./exactly-once.js";

@@ -13,10 +13,10 @@ import type { ContractPlan, GroupOutcome, Outcome, StatefulChange, StatefulParti
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort } from "./client.js";
+import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TransactionPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
-import { readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
+import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { lastText } from "./replay.js";
 import { KontractError } from "../errors.js";
 
@@ -28,8 +28,11 @@ export interface StatefulOptions {
   readonly applicationId: string;
   /** Reads the changelog topics on restore and creates them (connectKafka). */
   readonly access: KafkaAccess;
-  /** Writes the changelog (acks all): a client's producer, or one on the client port. */
-  readonly producer: KafkaProducer | ProducerPort;
+  /**
+   * Writes the changelog (acks all): a client's producer, or one on the client port. Not used with
+   * the consumer's `exactlyOnce` (its transactional producers write it); required without.
+   */
+  readonly producer?: KafkaProducer | ProducerPort;
   /** The wall clock (epoch ms) for completeness timers and reference waits. Default Date.now. */
   readonly clock?: () => number;
   /** How often completeness timers are checked, ms. Default 1000. */
@@ -50,6 +53,21 @@ export interface GroupReport extends GroupOutcome {
 /** What the contract consumer tells the stage: where a rule's dead letters go (its dlq option, then the rule's). */
 export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
+  /**
+   * Exactly-once: runs `write` in a transaction of the partition (commits, or aborts and rejects).
+   * The stage then writes nothing outside transactions: a record's changes go in its own
+   * transaction (`take`), and the changes a completeness timer makes go in one of their own.
+   */
+  transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
+}
+
+/** A partition's pending writes for its transaction, and what to do once it committed or aborted. */
+export interface Taken {
+  readonly topicMessages: TopicMessages[];
+  /** Tells onGroup of the groups the writes closed. */
+  committed(): void;
+  /** Drops the partition's state: its next record restores it as committed. */
+  aborted(): void;
 }
 
 /**
@@ -82,6 +100,8 @@ export interface StatefulStage {
   readonly dirty: boolean;
   /** Writes the pending state changes; resolves once the broker acknowledged them all. */
   flush(): Promise<void>;
+  /** Exactly-once: takes the partition's pending changelog entries, dead letters and completions, to write in its transaction. */
+  take(topic: string, partition: number): Taken;
   /** Forgets every partition's state (after a rebalance): the next record of each restores it again. */
   forget(): void;
   /**
@@ -105,12 +125,14 @@ interface Held {
 }
 
 export function statefulStage(options: StatefulOptions, context: StageContext): StatefulStage {
+  if (options.producer === undefined && context.transact === undefined) throw new KontractError("usage", "stateful.producer is required (it writes the changelog), unless the consumer runs exactlyOnce");
   const port = portOf(options.producer);
   const clock = options.clock ?? Date.now;
   const held = new Map<string, Held>();
   // Dead letters of timed-out groups and completion records: written (acks all) before the changelog
   // entries that close their groups, so a crash in between reports the group again instead of losing it.
-  let outbox: { topic: string; message: OutgoingMessage }[] = [];
+  // `from`: the source partition whose state closed the group.
+  let outbox: { topic: string; message: OutgoingMessage; from: Held }[] = [];
   // Told to onGroup once what the report stands for is durable.
   let reports: GroupReport[] = [];
   // The offset expected next, per topic and partition.
@@ -142,7 +164,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       await admin.connect();
       let ends: Map<number, bigint>;
       try {
-        ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
+        ends = new Map((await admin.fetchTopicOffsets(topic, READ_COMMITTED)).map((p) => [p.partition, BigInt(p.high ?? p.offset ?? "0")]));
       } finally {
         await admin.disconnect();
       }
@@ -166,10 +188,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     let dlqTopic: string | undefined;
     if (event.complete) {
       const topic = g.completionTopic;
-      if (topic !== undefined) outbox.push({ topic, message: { key: event.key, value: JSON.stringify({ rule: g.rule.name, topic: h.topic, partition: h.partition, parent: event.key, expected: event.expected ?? null, arrived: event.arrived }) } });
+      if (topic !== undefined) outbox.push({ topic, from: h, message: { key: event.key, value: JSON.stringify({ rule: g.rule.name, topic: h.topic, partition: h.partition, parent: event.key, expected: event.expected ?? null, arrived: event.arrived }) } });
     } else if (outcome.kind === "failed" && outcome.action === "DLQ") {
       dlqTopic = context.dlqTopic(h.topic, outcome.dlqTopic);
-      outbox.push({ topic: dlqTopic, message: groupDeadLetter(h, g, outcome) });
+      outbox.push({ topic: dlqTopic, from: h, message: groupDeadLetter(h, g, outcome) });
     }
     reports.push({ ...g, topic: h.topic, partition: h.partition, ...(dlqTopic === undefined ? {} : { dlqTopic }) });
   };
@@ -179,9 +201,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     for (const change of h.state.drain()) pending.push({ topic: h.topic, partition: h.partition, change });
   };
 
-  const report = (): void => {
-    const list = reports;
-    reports = [];
+  const report = (list = reports): void => {
+    if (list === reports) reports = [];
     for (const r of list) {
       try {
         options.onGroup?.(r);
@@ -197,22 +218,95 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     for (const h of held.values()) if (h.restored === undefined) collect(h, now);
     // Closed groups are written now, not with the next record: with no traffic there may be none.
     // A failed write keeps them pending for the next tick or record.
-    if (pending.length > 0 || outbox.length > 0) flush().catch(() => undefined);
+    if (pending.length === 0 && outbox.length === 0) return;
+    const transact = context.transact;
+    if (transact === undefined) return void flush().catch(() => undefined);
+    // Exactly-once: each partition's changes in a transaction of that partition; an abort drops its state.
+    const partitions = new Map<string, { topic: string; partition: number }>();
+    for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
+    for (const { from } of outbox) partitions.set(`${from.topic}\u0000${from.partition}`, from);
+    for (const { topic, partition } of partitions.values()) {
+      let taken: Taken | undefined;
+      transact(topic, partition, async (txn) => {
+        taken = take(topic, partition);
+        if (taken.topicMessages.length > 0) await txn.write(taken.topicMessages);
+      }).then(
+        () => taken?.committed(),
+        () => taken?.aborted(),
+      );
+    }
   }, options.timerIntervalMs ?? 1000);
+
+  /** Groups entries by topic, in order of first appearance. */
+  function byTopic<E>(entries: readonly E[], topicOf: (e: E) => string, messageOf: (e: E) => OutgoingMessage, into: TopicMessages[] = []): TopicMessages[] {
+    const lists = new Map<string, OutgoingMessage[]>();
+    for (const e of entries) {
+      const topic = topicOf(e);
+      let list = lists.get(topic);
+      if (list === undefined) {
+        lists.set(topic, (list = []));
+        into.push({ topic, messages: list });
+      }
+      list.push(messageOf(e));
+    }
+    return into;
+  }
+
+  const changelogOf = (e: { topic: string; change: StatefulChange }): string => changelogTopic(options.applicationId, e.topic, e.change.rule);
+  const changelogEntry = (e: { partition: number; change: StatefulChange }): OutgoingMessage => ({ key: e.change.key, value: e.change.value, partition: e.partition });
+
+  /**
+   * The changelog records of `batch`, appended to `into`: one per entry, except on a packed
+   * changelog (a window's, dropped by retention), whose entries go a flush's worth per record,
+   * per partition and in order.
+   */
+  function changelogMessages(batch: readonly { topic: string; partition: number; change: StatefulChange }[], into: TopicMessages[] = []): TopicMessages[] {
+    byTopic(batch.filter((e) => !packed.has(changelogOf(e))), changelogOf, changelogEntry, into);
+    const entries = new Map<string, Map<number, [string, string | null][]>>();
+    for (const e of batch) {
+      const t = changelogOf(e);
+      if (!packed.has(t)) continue;
+      let parts = entries.get(t);
+      if (parts === undefined) entries.set(t, (parts = new Map()));
+      let list = parts.get(e.partition);
+      if (list === undefined) parts.set(e.partition, (list = []));
+      list.push([e.change.key, e.change.value]);
+    }
+    for (const [topic, parts] of entries) {
+      const messages: OutgoingMessage[] = [];
+      for (const [partition, pairs] of parts) {
+        for (const value of packEntries(pairs)) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+      }
+      into.push({ topic, messages });
+    }
+    return into;
+  }
+
+  function drop(topic: string, partition: number): void {
+    for (const [id, h] of held) if (h.topic === topic && h.partition === partition) held.delete(id);
+  }
+
+  function take(topic: string, partition: number): Taken {
+    const mine = (t: string, p: number): boolean => t === topic && p === partition;
+    const out = outbox.filter((o) => mine(o.from.topic, o.from.partition));
+    const changes = pending.filter((c) => mine(c.topic, c.partition));
+    const told = reports.filter((r) => mine(r.topic, r.partition));
+    if (out.length > 0) outbox = outbox.filter((o) => !mine(o.from.topic, o.from.partition));
+    if (changes.length > 0) pending = pending.filter((c) => !mine(c.topic, c.partition));
+    if (told.length > 0) reports = reports.filter((r) => !mine(r.topic, r.partition));
+    const topicMessages = changelogMessages(changes, byTopic(out, (o) => o.topic, (o) => o.message));
+    return { topicMessages, committed: () => report(told), aborted: () => drop(topic, partition) };
+  }
   timer.unref();
 
   async function flush(): Promise<void> {
+    // Exactly-once writes go in transactions (take); nothing is written outside them.
+    if (port === undefined) return;
     if (outbox.length > 0) {
       const out = outbox;
       outbox = [];
-      const byTopic = new Map<string, OutgoingMessage[]>();
-      for (const { topic, message } of out) {
-        let list = byTopic.get(topic);
-        if (list === undefined) byTopic.set(topic, (list = []));
-        list.push(message);
-      }
       try {
-        await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
+        await port.write(byTopic(out, (o) => o.topic, (o) => o.message), { acks: -1 });
       } catch (e) {
         outbox = [...out, ...outbox];
         throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
@@ -221,32 +315,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     if (pending.length === 0) return report();
     const batch = pending;
     pending = [];
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    // Entries of packed changelogs, per topic and partition, in order.
-    const entries = new Map<string, Map<number, [string, string | null][]>>();
-    for (const { topic, partition, change } of batch) {
-      const t = changelogTopic(options.applicationId, topic, change.rule);
-      if (packed.has(t)) {
-        let parts = entries.get(t);
-        if (parts === undefined) entries.set(t, (parts = new Map()));
-        let list = parts.get(partition);
-        if (list === undefined) parts.set(partition, (list = []));
-        list.push([change.key, change.value]);
-        continue;
-      }
-      let list = byTopic.get(t);
-      if (list === undefined) byTopic.set(t, (list = []));
-      list.push({ key: change.key, value: change.value, partition });
-    }
-    for (const [t, parts] of entries) {
-      const list: OutgoingMessage[] = [];
-      for (const [partition, pairs] of parts) {
-        for (const value of packEntries(pairs)) list.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
-      }
-      byTopic.set(t, list);
-    }
     try {
-      await port.write([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1 });
+      await port.write(changelogMessages(batch), { acks: -1 });
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
       pending = [...batch, ...pending];
@@ -283,7 +353,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
 
   async function restore(h: Held, plan: ContractPlan): Promise<void> {
     // This consumer's own changes not yet written must be in the changelog before it is read back.
-    await flush();
+    // Exactly-once: there are none of this partition's (they go in its transactions, which run one
+    // at a time), and other partitions' belong to theirs.
+    if (context.transact === undefined) await flush();
     // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
     const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
     let ready = created.get(key);
@@ -357,12 +429,13 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       next[partition] = at + 1;
       if (expected === undefined || expected === at) return;
       // Rare (a rebalance, a record delivered again, a compacted or transactional gap): restoring is always right.
-      for (const [id, h] of held) if (h.topic === topic && h.partition === partition) held.delete(id);
+      drop(topic, partition);
     },
     get dirty() {
       return pending.length > 0 || outbox.length > 0;
     },
     flush,
+    take,
     forget() {
       held.clear();
     },
@@ -445,9 +518,9 @@ function referenceTopics(plan: ContractPlan): string[] {
 
 /**
  * The consumer's `disconnect` and `close` (whichever it has; `methods` are the wrapper's own, which
- * take precedence), each also closing the stage once the consumer is closed.
+ * take precedence), each also running `closed` (the stateful stage's and the transactions' close) once the consumer is closed.
  */
-export function closingWith(consumer: object, methods: object, stage: StatefulStage): Record<string, (...args: unknown[]) => Promise<unknown>> {
+export function closingWith(consumer: object, methods: object, closed: () => Promise<void>): Record<string, (...args: unknown[]) => Promise<unknown>> {
   const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of ["disconnect", "close"]) {
     const original = (methods as Record<string, unknown>)[name] ?? (consumer as Record<string, unknown>)[name];
@@ -456,7 +529,7 @@ export function closingWith(consumer: object, methods: object, stage: StatefulSt
       try {
         return await (original as (...a: unknown[]) => Promise<unknown>).apply(consumer, args);
       } finally {
-        await stage.close();
+        await closed();
       }
     };
   }

@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before } from "node:test";
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type ITopicConfig, type Producer, type ProducerConfig } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
-import { loadKafkaClient, producerPort, trackingPartitioner, type KafkaClientName } from "../../src/kafka/index.js";
+import { connectKafka, loadKafkaClient, producerPort, trackingPartitioner, type KafkaAccess, type KafkaClientName, type KafkaProducer } from "../../src/kafka/index.js";
 import { overlay } from "../../src/kafka/overlay.js";
 import { createRestRegistry, type RestRegistry } from "../../src/registry/rest/index.js";
 import { ensureInfra, runScript, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
@@ -69,6 +69,8 @@ export interface ClientUnderTest {
    * `sessionTimeout` and `heartbeatInterval` (ms) are mapped to each client's settings.
    */
   consumer(config: Pick<ConsumerConfig, "groupId" | "retry" | "sessionTimeout" | "heartbeatInterval">): Consumer;
+  /** A transactional producer (not connected), the client's own object, for `exactlyOnce.producer`. */
+  transactionalProducer(transactionalId: string): KafkaProducer;
 }
 
 /**
@@ -103,12 +105,23 @@ function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
       return p;
     },
     consumer: (config) => client().consumer({ ...QUICK_CONSUMER, ...config }),
+    transactionalProducer: (transactionalId) => client().producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer,
   };
 }
 
 /** The session settings given, by their kafkajs names (the Confluent client's KafkaJS API and @platformatic/kafka use the same). */
 function session(config: Pick<ConsumerConfig, "sessionTimeout" | "heartbeatInterval">): { sessionTimeout?: number; heartbeatInterval?: number } {
   return { ...(config.sessionTimeout === undefined ? {} : { sessionTimeout: config.sessionTimeout }), ...(config.heartbeatInterval === undefined ? {} : { heartbeatInterval: config.heartbeatInterval }) };
+}
+
+/** A test file's infra and a kafkajs KafkaAccess (admin calls and committed reads), set before its tests; read the fields inside tests. */
+export function accessForFile(): { readonly infra: Infra; readonly access: KafkaAccess } {
+  const setup = {} as { infra: Infra; access: KafkaAccess };
+  before(async () => {
+    setup.infra = await ensureInfra();
+    setup.access = await connectKafka("kafkajs", setup.infra.brokers);
+  });
+  return setup;
 }
 
 type ConfluentModule = typeof import("@confluentinc/kafka-javascript");
@@ -144,6 +157,10 @@ function confluentUnderTest(infra: () => Infra): ClientUnderTest {
       // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
       const subscribe = c.subscribe.bind(c);
       return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;
+    },
+    transactionalProducer(transactionalId) {
+      if (!module) throw new Error("confluent client not loaded: create a producer first (before())");
+      return kafka().producer({ kafkaJS: { transactionalId, idempotent: true, acks: -1 } }) as unknown as KafkaProducer;
     },
   };
 }
@@ -194,6 +211,9 @@ function platformaticUnderTest(infra: () => Infra): ClientUnderTest {
         disconnect: () => c.close(true),
       }) as unknown as Consumer;
     },
+    // producerId/producerEpoch -1: InitProducerId's "no producer yet" (the client sends 0 and 0 unless told, which
+    // the broker refuses with PRODUCER_FENCED once the transactional id has a producer: a restart could not register it).
+    transactionalProducer: (transactionalId) => new (loaded().Producer)({ ...base(), transactionalId, idempotent: true, acks: -1, producerId: -1n, producerEpoch: -1 }) as unknown as KafkaProducer,
   };
 }
 

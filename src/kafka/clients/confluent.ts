@@ -21,8 +21,9 @@
  *   `consumer.resume()`, while kafkajs would stop the whole consumer.
  */
 import { isKontractError } from "../../errors.js";
-import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages } from "../client.js";
+import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
+import { nextOffset } from "./kafkajs.js";
 
 export function confluentProducer(producer: BatchProducer): ProducerPort {
   return {
@@ -34,6 +35,41 @@ export function confluentProducer(producer: BatchProducer): ProducerPort {
       merged.forEach((t, i) => t.messages.forEach((m, j) => void (m.partition = given[i]![j])));
       const placed = placeMessages(merged, records);
       return { placements: merged === topicMessages ? placed : unmerge(topicMessages, merged, placed), records };
+    },
+  };
+}
+
+/** A producer of the Confluent client's KafkaJS API made with `kafkaJS: { transactionalId, idempotent: true }`: it is its own transaction. */
+export interface ConfluentTransactionalProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  transaction(): Promise<unknown>;
+  sendBatch(batch: { topicMessages: TopicMessages[] }): Promise<unknown>;
+  sendOffsets(offsets: { consumer: object; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * The Confluent client's transactions (librdkafka's): connect() runs initTransactions, and
+ * sendOffsets takes the consumer, whose group metadata (generation, member id) lets the group
+ * coordinator refuse the offsets of a member that lost the partition (KIP-447).
+ */
+export function confluentTransactional(producer: ConfluentTransactionalProducer): TransactionalProducerPort {
+  const transaction = {
+    write: async (topicMessages: TopicMessages[]) => void (await producer.sendBatch({ topicMessages: mergeTopics(topicMessages) })),
+    sendOffset: (group: { consumer: object }, topic: string, partition: number, message: { offset: string }) =>
+      producer.sendOffsets({ consumer: group.consumer, topics: [{ topic, partitions: [{ partition, offset: nextOffset(message.offset) }] }] }),
+    commit: () => producer.commit(),
+    abort: () => producer.abort(),
+  };
+  return {
+    client: "confluent",
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    async begin() {
+      await producer.transaction();
+      return transaction;
     },
   };
 }

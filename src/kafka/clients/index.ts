@@ -7,15 +7,16 @@
  */
 import { createRequire } from "node:module";
 import { KontractError } from "../../errors.js";
-import { KAFKA_CLIENTS, type BatchProducer, type ConsumerPort, type KafkaClientName, type ProducerPort, type RunnableConsumer } from "../client.js";
+import { KAFKA_CLIENTS, type BatchProducer, type ConsumerPort, type KafkaClientName, type ProducerPort, type RunnableConsumer, type TransactionalProducerPort } from "../client.js";
 import { KafkaClientMissingError } from "../errors.js";
-import { confluentConsumer, confluentProducer } from "./confluent.js";
-import { kafkajsConsumer, kafkajsProducer } from "./kafkajs.js";
+import { confluentConsumer, confluentProducer, confluentTransactional, type ConfluentTransactionalProducer } from "./confluent.js";
+import { kafkajsConsumer, kafkajsProducer, kafkajsTransactional, type KafkajsTransactionalProducer } from "./kafkajs.js";
 import {
   isPlatformaticConsumer,
   isPlatformaticProducer,
   platformaticConsumer,
   platformaticProducer,
+  platformaticTransactional,
   type PlatformaticConsumer,
   type PlatformaticConsumerControls,
   type PlatformaticProducer,
@@ -48,6 +49,17 @@ export function producerPort(producer: KafkaProducer): ProducerPort {
     }
   }
   throw new KontractError("usage", `not a Kafka producer: expected a producer of ${Object.values(KAFKA_CLIENTS).join(", ")}`);
+}
+
+/** A transactional producer (made with a transactional id) of any of the three clients, on the port. */
+export function transactionalPort(producer: KafkaProducer): TransactionalProducerPort {
+  if (typeof producer === "object" && producer !== null) {
+    if (isPlatformaticProducer(producer)) return platformaticTransactional(producer);
+    if (typeof (producer as { transaction?: unknown }).transaction === "function") {
+      return isConfluent(producer) ? confluentTransactional(producer as unknown as ConfluentTransactionalProducer) : kafkajsTransactional(producer as unknown as KafkajsTransactionalProducer);
+    }
+  }
+  throw new KontractError("usage", `not a transactional Kafka producer: expected a producer of ${Object.values(KAFKA_CLIENTS).join(", ")} made with a transactional id`);
 }
 
 export function consumerPort(consumer: KafkaConsumer): ConsumerPort {

@@ -3,7 +3,7 @@
  * derives per-message placements from kafkajs's per-partition answer (exact
  * with trackingPartitioner(), see placement.ts).
  */
-import type { BatchProducer, ConsumerPort, ProducerPort, RunnableConsumer } from "../client.js";
+import type { BatchProducer, ConsumerPort, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
 
 export function kafkajsProducer(producer: BatchProducer): ProducerPort {
@@ -37,3 +37,39 @@ interface GroupEvents {
   on(event: string, listener: () => void): unknown;
   readonly events: { readonly GROUP_JOIN: string };
 }
+
+/** A kafkajs producer made with `transactionalId` (and `idempotent: true, maxInFlightRequests: 1`). */
+export interface KafkajsTransactionalProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  transaction(): Promise<{
+    sendBatch(batch: { topicMessages: TopicMessages[]; acks?: number }): Promise<unknown>;
+    sendOffsets(offsets: { consumerGroupId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
+    commit(): Promise<void>;
+    abort(): Promise<void>;
+  }>;
+}
+
+/**
+ * kafkajs's transactions: its TxnOffsetCommit carries the group id only (no generation), so a
+ * zombie is fenced by the transactional id alone (one per partition, see exactly-once.ts).
+ */
+export function kafkajsTransactional(producer: KafkajsTransactionalProducer): TransactionalProducerPort {
+  return {
+    client: "kafkajs",
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    async begin() {
+      const t = await producer.transaction();
+      return {
+        write: async (topicMessages) => void (await t.sendBatch({ topicMessages, acks: -1 })),
+        sendOffset: (group, topic, partition, message) => t.sendOffsets({ consumerGroupId: group.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset(message.offset) }] }] }),
+        commit: () => t.commit(),
+        abort: () => t.abort(),
+      };
+    },
+  };
+}
+
+/** The offset a group commits after handling the record at `offset`: the next one to read. */
+export const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();

@@ -36,6 +36,7 @@
  *   the client.
  */
 import { KontractError, isKontractError } from "../../errors.js";
+import { isFenced } from "../errors.js";
 import type {
   Batch,
   ConsumedMessage,
@@ -48,6 +49,7 @@ import type {
   RecordMetadata,
   RunConfig,
   TopicMessages,
+  TransactionalProducerPort,
   WriteOptions,
 } from "../client.js";
 import { placeMessages } from "../placement.js";
@@ -211,6 +213,60 @@ function writeFailure(e: unknown): unknown {
   return Object.assign(new Error(e instanceof Error ? e.message : String(e), { cause: e }), { retriable });
 }
 
+/** A producer of @platformatic/kafka made with `idempotent: true` and `transactionalId`. */
+interface TransactionalProducer {
+  beginTransaction(): Promise<{
+    send(options: SendOptions): Promise<unknown>;
+    addConsumer(consumer: object): Promise<void>;
+    addOffset(message: StreamMessage): Promise<void>;
+    commit(): Promise<void>;
+    abort(): Promise<void>;
+  }>;
+  close(): Promise<void>;
+}
+
+/**
+ * @platformatic/kafka's transactions: its first transaction registers the transactional id
+ * (InitProducerId), and addOffset commits a consumed message's offset with the group generation
+ * and member id the message was fetched under, so a member that lost the partition is refused
+ * (KIP-447). The offset is the client's own message's, kept on the record the adapter made.
+ */
+export function platformaticTransactional(producer: PlatformaticProducer): TransactionalProducerPort {
+  const p = producer as unknown as TransactionalProducer;
+  let registered = false;
+  return {
+    client: "platformatic",
+    // InitProducerId runs with the first transaction; begin() follows connect() at once.
+    connect: async () => {},
+    disconnect: () => p.close(),
+    async begin() {
+      let t: Awaited<ReturnType<TransactionalProducer["beginTransaction"]>>;
+      try {
+        t = await p.beginTransaction();
+      } catch (e) {
+        // Its InitProducerId sends producer id 0 and epoch 0 unless told otherwise, which the broker
+        // refuses as fenced once the transactional id has had a producer: no restart could register it.
+        if (!registered && isFenced(e)) {
+          throw new KontractError("usage", "@platformatic/kafka: make the transactional producer with producerId: -1n and producerEpoch: -1 (its default 0 and 0 is refused as fenced once the transactional id has had a producer)", { cause: e });
+        }
+        throw writeFailure(e);
+      }
+      registered = true;
+      return {
+        write: async (topicMessages) => void (await t.send({ messages: toRecords(topicMessages), acks: -1 }).catch((e: unknown) => Promise.reject(writeFailure(e)))),
+        async sendOffset(group, _topic, _partition, message) {
+          const source = (message as Partial<StreamRecord>)[SOURCE];
+          if (source === undefined) throw new KontractError("usage", "exactlyOnce on @platformatic/kafka: the record was not consumed through the contract consumer's adapter");
+          await t.addConsumer(group.consumer);
+          await t.addOffset(source);
+        },
+        commit: () => t.commit(),
+        abort: () => t.abort(),
+      };
+    },
+  };
+}
+
 // ---- consume ----
 
 /** A consumed message of @platformatic/kafka with its default (Buffer) deserializers. */
@@ -245,6 +301,8 @@ interface StreamConsumer {
   on(event: "consumer:group:join", listener: () => void): unknown;
 }
 
+const SOURCE = Symbol("platformatic message");
+
 /**
  * A consumed record in the port's (kafkajs's) shape. A class: a chunk's
  * records live until it is handled, and V8 pretenures object-literal sites
@@ -259,19 +317,20 @@ class StreamRecord implements ConsumedMessage {
   readonly value: Buffer | null;
   readonly attributes = 0;
   readonly headers: RecordHeaders | undefined;
-  readonly #source: StreamMessage;
+  /** The client's message: a transaction commits its offset with the group generation it was fetched in. */
+  readonly [SOURCE]: StreamMessage;
   #offset: string | undefined;
   constructor(m: StreamMessage) {
+    this[SOURCE] = m;
     this.key = m.key ?? null;
     this.value = m.value ?? null;
     this.headers = m.headerEntries.length === 0 ? undefined : toRecordHeaders(m.headerEntries);
-    this.#source = m;
   }
   get offset(): string {
-    return (this.#offset ??= this.#source.offset.toString());
+    return (this.#offset ??= this[SOURCE].offset.toString());
   }
   get timestamp(): string {
-    return this.#source.timestamp.toString();
+    return this[SOURCE].timestamp.toString();
   }
 }
 

@@ -1,0 +1,74 @@
+/**
+ * What exactly-once costs (docs/stateful.md, "Exactly-once"): the same records consumed by a
+ * stateful contract consumer (a uniqueness rule, every key new) at-least-once and with
+ * `exactlyOnce`, on kafkajs against the real broker, rounds interleaved in one process. A round is
+ * a fresh group and application id reading the same topic from its beginning until its offset is
+ * committed at the end; its time includes joining the group and creating the changelog topic.
+ *
+ *   node scripts/bench.mjs bench/exactly-once.bench.ts [--records 2000] [--rounds 3]
+ */
+import { parseArgs } from "node:util";
+import { connectKafka, contractConsumer, contractProducer, type KafkaProducer } from "../src/kafka/index.js";
+import type { Contract } from "../src/contract/model.js";
+import { uniqueName, waitFor } from "../test/helpers/infra.js";
+import { register, registryFor, withAdmin } from "../test/integration/kafka-support.js";
+import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
+
+const { values } = parseArgs({ options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" } } });
+const RECORDS = Number(values.records);
+const ROUNDS = Number(values.rounds);
+
+const contract = (dlq: string): Contract => ({
+  schemaType: "JSON",
+  schema: JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", title: uniqueName("eosbench").replace(/[^A-Za-z0-9_]/g, "_"), type: "object", properties: { id: { type: "string" } }, required: ["id"] }),
+  ruleSet: {
+    domainRules: [{ name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true }],
+  },
+});
+
+const infra = await acquireInfra();
+const kafka = benchKafka(infra);
+const access = await connectKafka("kafkajs", infra.brokers);
+const registry = registryFor(infra);
+const topic = uniqueName("eos-bench");
+const dlq = `${topic}.dlq`;
+await createTopics(kafka, [topic, dlq]);
+await register(registry, `${topic}-value`, contract(dlq));
+const producer = kafka.producer();
+await producer.connect();
+const writer = contractProducer(producer, { registry, key: false });
+for (let i = 0; i < RECORDS; i += 500) await writer.send({ topic, messages: Array.from({ length: Math.min(500, RECORDS - i) }, (_, j) => ({ value: { id: `k${i + j}` } })) });
+
+const committedAt = (group: string) => withAdmin(kafka, async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions[0]!.offset);
+
+async function round(exactlyOnce: boolean): Promise<number> {
+  const group = uniqueName("g");
+  const applicationId = uniqueName("app");
+  const consumer = contractConsumer(kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 }), {
+    registry,
+    key: false,
+    ...(exactlyOnce
+      ? { stateful: { applicationId, access }, exactlyOnce: { transactionalId: applicationId, groupId: group, producer: (transactionalId: string) => kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer } }
+      : { stateful: { applicationId, access, producer }, dlq: { producer } }),
+  });
+  const start = performance.now();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async () => {} });
+  await waitFor(async () => (await committedAt(group)) === String(RECORDS), { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
+  const ms = performance.now() - start;
+  await consumer.disconnect();
+  await deleteTopics(kafka, [`${applicationId}-${topic}-idUnique-changelog`]).catch(() => undefined);
+  return RECORDS / (ms / 1000);
+}
+
+const rows: string[] = [];
+for (let r = 1; r <= ROUNDS; r++) {
+  const alo = await round(false);
+  const eos = await round(true);
+  rows.push(`round ${r}: at-least-once ${alo.toFixed(0)} records/s, exactly-once ${eos.toFixed(0)} records/s, ratio ${(eos / alo).toFixed(3)}`);
+  console.log(rows.at(-1));
+}
+await producer.disconnect();
+await deleteTopics(kafka, [topic, dlq]).catch(() => undefined);
+console.log(`${RECORDS} records, kafkajs, one partition; ${await infra.release(false)}`);

@@ -1,0 +1,255 @@
+/**
+ * Exactly-once for stateful rules and the DLQ (docs/stateful.md, "Exactly-once") on the real
+ * broker, once per client under test: each record's changelog entries, dead letter and offset
+ * commit in one transaction. What is checked is what a read_committed reader sees: after a crash
+ * between the writes and the commit, nothing of the failed transaction; after the redelivery, each
+ * record judged once (a duplicate still a duplicate, a first occurrence not its own duplicate); and
+ * a producer fenced by a newer owner of the partition commits nothing.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Producer } from "kafkajs";
+import type { Contract, Rule } from "../../src/contract/model.js";
+import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
+import { isFenced } from "../../src/kafka/errors.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+
+const rules = (dlq: string): Rule[] => [
+  { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
+];
+
+const contract = (dlq: string): Contract => ({
+  schemaType: "JSON",
+  schema: JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", title: uniqueIdent("eos"), type: "object", properties: { id: { type: "string" } }, required: ["id"] }),
+  ruleSet: { domainRules: rules(dlq) },
+});
+
+/** What the test does at a transaction's commit, told the offset the transaction commits (the next to read). */
+interface CommitHooks {
+  /** Called before the real commit; a throw fails it. */
+  beforeCommit?(next: bigint): Promise<void>;
+  /** True: the abort that follows does nothing, as if the process had died (the transaction stays open on the broker). */
+  skipAbort?(next: bigint): boolean;
+  /** Every rejection of a producer or transaction call. */
+  rejected?(e: unknown): void;
+}
+
+/**
+ * The client's producer with the calls kontract's adapters make watched: the offset a transaction
+ * commits (kafkajs and Confluent `sendOffsets`, @platformatic/kafka `addOffset`), its commit and
+ * abort. Methods run on the real object (platformatic's use private fields).
+ */
+function watched<T extends object>(target: T, hooks: CommitHooks, state: { next?: bigint } = {}): T {
+  const proxy: T = new Proxy(target, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop, t) as unknown;
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        const run = async (): Promise<unknown> => {
+          if (prop === "sendOffsets") state.next = BigInt((args[0] as { topics: { partitions: { offset: string }[] }[] }).topics[0]!.partitions[0]!.offset);
+          if (prop === "addOffset") state.next = (args[0] as { offset: bigint }).offset + 1n;
+          if (prop === "commit" && state.next !== undefined) await hooks.beforeCommit?.(state.next);
+          if (prop === "abort" && state.next !== undefined && hooks.skipAbort?.(state.next)) return undefined;
+          const out = await (v as (...a: unknown[]) => unknown).apply(t, args);
+          // kafkajs's transaction() and platformatic's beginTransaction() return the transaction; Confluent's, the producer.
+          if ((prop === "transaction" || prop === "beginTransaction") && typeof out === "object" && out !== null) return out === t ? proxy : watched(out, hooks, state);
+          return out;
+        };
+        return run().catch((e: unknown) => {
+          hooks.rejected?.(e);
+          throw e;
+        });
+      };
+    },
+  });
+  return proxy;
+}
+
+const file = accessForFile();
+
+// A partition's first transaction aborted leaves its changelog with no committed record: the restore must end, not wait.
+// (The Confluent client's native binding is built for the Node that runs kafkajs and Confluent suites.)
+if (testClientNames().includes("confluent")) {
+  it("readTopic through the Confluent client ends on a topic holding only an aborted transaction", async () => {
+    const topic = uniqueName("eos-aborted-only");
+    await createTopics(kafkaFor(file.infra), [topic]);
+    const writer = kafkaFor(file.infra).producer({ transactionalId: uniqueName("txn"), idempotent: true, maxInFlightRequests: 1 });
+    await writer.connect();
+    try {
+      const t = await writer.transaction();
+      await t.send({ topic, messages: [{ key: "k", value: "v" }] });
+      await t.abort();
+    } finally {
+      await writer.disconnect();
+    }
+    assert.deepEqual(await readTopic(await connectKafka("confluent", file.infra.brokers), topic, { idleTimeoutMs: 20_000 }), []);
+  });
+}
+
+for (const client of clientsUnderTest(() => file.infra)) {
+  describe(`exactly-once stateful rules and DLQ on ${client.name}`, () => {
+    let producer: Producer;
+
+    before(async () => {
+      producer = await client.producer();
+    });
+
+    after(async () => {
+      await producer?.disconnect();
+    });
+
+    async function setup(ids: string[]) {
+      const topic = uniqueName(`eos-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      await createTopics(kafkaFor(file.infra), [topic, dlq]);
+      await register(registryFor(file.infra), `${topic}-value`, contract(dlq));
+      await contractProducer(producer, { registry: registryFor(file.infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
+      const applicationId = uniqueName("app");
+      return { topic, dlq, applicationId, changelog: changelogTopic(applicationId, topic, "idUnique"), group: uniqueName("g"), transactionalId: uniqueName("txn") };
+    }
+
+    /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed. */
+    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[]) {
+      const consumer = contractConsumer(client.consumer({ groupId: s.group }), {
+        registry: registryFor(file.infra),
+        key: false,
+        stateful: { applicationId: s.applicationId, access: file.access },
+        exactlyOnce: { transactionalId: s.transactionalId, groupId: s.group, producer: (id) => watched(client.transactionalProducer(id) as KafkaProducer & object, hooks) },
+        onDeadLetter: (d) => void dead.push(d),
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [s.topic], fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ value, message }) => handle((value as { id: string }).id, message.offset) });
+      return consumer;
+    }
+
+    /** Keys (or "dead letter") of the records of `topics` as a read_uncommitted reader sees them, as they come. */
+    async function uncommittedReader(topics: string[]) {
+      const seen = new Map<string, string[]>(topics.map((t) => [t, []]));
+      const reader = kafkaFor(file.infra).consumer({ groupId: uniqueName("uncommitted"), readUncommitted: true, maxWaitTimeInMs: 100 });
+      await reader.connect();
+      await reader.subscribe({ topics, fromBeginning: true });
+      await reader.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(message.key?.toString() ?? "") });
+      await waitFor(async () => (await reader.describeGroup()).state === "Stable", { timeoutMs: 30_000, what: "the uncommitted reader's group" });
+      return Object.assign(seen, { stop: () => reader.disconnect() });
+    }
+
+    const committed = (group: string, topic: string) =>
+      withAdmin(kafkaFor(file.infra), async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset);
+
+    /** Keys of a topic as a read_committed reader sees them (kafkajs's default isolation). */
+    const keys = async (topic: string) => (await readTopic(file.access, topic)).map((r) => r.message.key?.toString() ?? null);
+
+    it("the happy path writes the state, the dead letter and the offsets in the records' transactions", async () => {
+      const s = await setup(["a", "b", "a", "c"]);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      const consumer = await start(s, {}, async (id) => void passed.push(id), dead);
+      try {
+        await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 60_000, what: "the group's offset at 4" });
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(passed, ["a", "b", "c"]);
+      assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
+      const letters = await readTopic(file.access, s.dlq);
+      assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
+    });
+
+    it("a crash after the changelog and DLQ writes and before the commit leaves nothing visible, and the redelivered records are judged once", async () => {
+      // b (offset 1) fails at its commit and is aborted; the duplicate a (offset 2) fails at its commit
+      // and is not aborted (a killed process): the next producer of the partition's id aborts it.
+      const s = await setup(["a", "b", "a", "c"]);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      // A read_uncommitted reader sees the writes of every transaction, committed or not. It starts once
+      // the consumer created the changelog topic (on its first restore).
+      let reader: ReturnType<typeof uncommittedReader> | undefined;
+      const uncommitted = () => (reader ??= waitFor(() => withAdmin(kafkaFor(file.infra), async (admin) => (await admin.listTopics()).includes(s.changelog)), { timeoutMs: 30_000, what: "the changelog topic" }).then(() => uncommittedReader([s.changelog, s.dlq])));
+      const failed: bigint[] = [];
+      const hooks: CommitHooks = {
+        async beforeCommit(next) {
+          if ((next !== 2n && next !== 3n) || failed.includes(next)) return;
+          // The "crash" comes once the transaction's writes are on the log: b's changelog entry, the duplicate's dead letter.
+          const seen = await uncommitted();
+          if (next === 2n) await waitFor(() => seen.get(s.changelog)!.includes("b"), { timeoutMs: 20_000, what: "b's entry on the changelog, uncommitted" });
+          else await waitFor(() => seen.get(s.dlq)!.length === 1, { timeoutMs: 20_000, what: "the dead letter on the DLQ topic, uncommitted" });
+          failed.push(next);
+          throw new Error(`test: crash before committing offset ${next}`);
+        },
+        skipAbort: (next) => next === 3n,
+      };
+      const consumer = await start(s, hooks, async (id) => void passed.push(id), dead);
+      const seen = await uncommitted().catch(async (e: unknown) => {
+        await consumer.disconnect();
+        throw e;
+      });
+      try {
+        await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 90_000, what: "the group's offset at 4" });
+        await waitFor(() => seen.get(s.changelog)!.length === 4 && seen.get(s.dlq)!.length === 2, { timeoutMs: 20_000, what: "every write, read uncommitted" });
+      } finally {
+        await consumer.disconnect();
+        await seen.stop();
+      }
+      assert.deepEqual(failed, [2n, 3n]);
+      // Written: b twice (the aborted transaction's and the committed one's), the dead letter twice.
+      assert.deepEqual(seen.get(s.changelog), ["a", "b", "b", "c"]);
+      // The handler runs in the transaction: b's ran twice (at-least-once for its own effects), and passed both times.
+      assert.deepEqual(passed, ["a", "b", "b", "c"]);
+      // The duplicate stayed a duplicate; only the committed dead letter was reported.
+      assert.deepEqual(dead.map((d) => d.offset), ["2"]);
+      // read_committed: one entry per key (not b twice), one dead letter (not two).
+      assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 1);
+    });
+
+    it("a producer fenced by a newer owner of the partition's transactional id commits nothing; the group goes on from what was committed", async () => {
+      const s = await setup(["a", "x", "y"]);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      const rejected: unknown[] = [];
+      let release: () => void = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      let holding = false;
+      const a = await start(
+        s,
+        { rejected: (e) => void rejected.push(e) },
+        async (id, offset) => {
+          passed.push(`A:${id}`);
+          if (offset === "1" && !holding) {
+            holding = true;
+            await held;
+          }
+        },
+        dead,
+      );
+      // A newer owner registers the partition's transactional id (kafkajs's producer: the id is the broker's, whatever the client).
+      const owner = kafkaFor(file.infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
+      try {
+        await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
+        await owner.connect();
+        await (await owner.transaction()).abort();
+        const before = await committed(s.group, s.topic);
+        release();
+        await waitFor(() => rejected.some((e) => isFenced(e)), { timeoutMs: 30_000, what: "A's transaction fenced" });
+        assert.equal(before, "1", "a was committed, x was not");
+      } finally {
+        release();
+        await a.disconnect();
+        await owner.disconnect();
+      }
+      // B takes over the group where it stands: x and y are judged on the state as committed.
+      const b = await start(s, {}, async (id) => void passed.push(`B:${id}`), dead);
+      try {
+        await waitFor(async () => (await committed(s.group, s.topic)) === "3", { timeoutMs: 60_000, what: "the group's offset at 3" });
+      } finally {
+        await b.disconnect();
+      }
+      assert.deepEqual(dead, []);
+      // x's state entry is there once: from the transaction that committed, not the fenced one.
+      assert.deepEqual(await keys(s.changelog), ["a", "x", "y"]);
+    });
+  });
+}
