@@ -12,8 +12,9 @@ import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
+import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/stateful.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
-import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, text, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 const rules = (dlq: string): Rule[] => [
   { name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true },
@@ -130,7 +131,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
       const reader = kafkaFor(file.infra).consumer({ groupId: uniqueName("uncommitted"), readUncommitted: true, maxWaitTimeInMs: 100 });
       await reader.connect();
       await reader.subscribe({ topics, fromBeginning: true });
-      await reader.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(message.key?.toString() ?? "") });
+      await reader.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(...entryKeys(message)) });
       await waitFor(async () => (await reader.describeGroup()).state === "Stable", { timeoutMs: 30_000, what: "the uncommitted reader's group" });
       return Object.assign(seen, { stop: () => reader.disconnect() });
     }
@@ -139,7 +140,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
       withAdmin(kafkaFor(file.infra), async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset);
 
     /** Keys of a topic as a read_committed reader sees them (kafkajs's default isolation). */
-    const keys = async (topic: string) => (await readTopic(file.access, topic)).map((r) => r.message.key?.toString() ?? null);
+    const keys = async (topic: string) => (await readTopic(file.access, topic)).flatMap((r) => entryKeys(r.message));
 
     it("the happy path writes the state, the dead letter and the offsets in the records' transactions", async () => {
       const s = await setup(["a", "b", "a", "c"]);
@@ -252,4 +253,10 @@ for (const client of clientsUnderTest(() => file.infra)) {
       assert.deepEqual(await keys(s.changelog), ["a", "x", "y"]);
     });
   });
+}
+
+/** A record's keys: a packed changelog record's entry keys (a window's changelog), else its own key. */
+function entryKeys(message: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }): string[] {
+  if (text(message as Parameters<typeof text>[0], CHANGELOG_ENTRIES_HEADER) === "1") return unpackEntries(message.value).map(([key]) => key);
+  return [message.key?.toString() ?? ""];
 }
