@@ -51,7 +51,11 @@ const hereClients = separate ? clients.filter((c) => c !== "platformatic") : cli
 const clientSuites = files.filter((f) => readFileSync(join(root, f), "utf8").includes("clientsUnderTest("));
 const hereFiles = hereClients.length > 0 ? files : files.filter((f) => !clientSuites.includes(f));
 
-const test = (node, testFiles, env) => spawnSync(node, ["--import", "tsx", "--test", "--test-concurrency=1", ...testFiles], { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+// --test-force-exit: a file whose tests all ended exits even if a handle is still open. One run of the
+// stateful suite on @platformatic/kafka (Node 22) passed every test and then never exited; the handle
+// was not found (it did not recur in three runs), and a stalled process would stall CI to its limit.
+const test = (node, testFiles, env) =>
+  spawnSync(node, ["--import", "tsx", "--test", "--test-force-exit", "--test-concurrency=1", ...testFiles], { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
 
 let status = 0;
 if (hereFiles.length > 0) status = test(process.execPath, hereFiles, { KONTRACT_TEST_CLIENTS: hereClients.join(",") }).status ?? 1;
