@@ -148,7 +148,7 @@ export function hcvaultKms(options: HcvaultKmsOptions = {}): KmsDriver {
       }
 
       const refused = (action: string, status: number, json: unknown): KontractError =>
-        new KontractError("key-unavailable", `${what}: ${action} failed: HTTP ${status}${quote(vaultErrors(json), secrets)}`, { retriable: retriableStatus(status) });
+        new KontractError("key-unavailable", `${what}: ${action} failed: HTTP ${status}${quote(vaultErrors(json), secrets)}`, { retriable: vaultRetriable(status) });
 
       async function login(approle: NonNullable<Credentials["approle"]>): Promise<string> {
         const { status, json } = await call("auth/approle/login", { role_id: approle.roleId, secret_id: approle.secretId }, undefined, "AppRole login");
@@ -221,7 +221,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * other refusal (403 no permission, 400 no such key or bad ciphertext) is
  * permanent.
  */
-function retriableStatus(status: number): boolean {
+function vaultRetriable(status: number): boolean {
   return status >= 500 || status === 429 || status === 412;
 }
 

@@ -71,6 +71,8 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
   const strategy = options.subjectNameStrategy ?? "topic";
   const readerOpt = options.readerSchema ?? { use: "writer" };
   const readAsWritten = readerOpt.use === "writer";
+  /** Read as written with no rule to run (the common consumer): the decoded value is the result. */
+  const readsAsIs = (plan: ContractPlan): boolean => readAsWritten && plan.encodeRead.empty && plan.read.empty;
   const subjects = new Map<string, string>();
   const messagePlans = new WeakMap<ResolvedContract, Map<ProtobufCompiledSchema, ContractPlan>>();
   const migrations = new WeakMap<ResolvedContract, Map<ResolvedContract, Migration | Promise<Migration>>>();
@@ -150,7 +152,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
     }
     const writerPlan = planForIndexes(writer, indexes);
     // Read as written and no rule to run (the common consumer): no rule context to build.
-    if (readAsWritten && writerPlan.encodeRead.empty && writerPlan.read.empty) return asIs(writer, writer, writerPlan.schema.decode(bytes, start));
+    if (readsAsIs(writerPlan)) return asIs(writer, writer, writerPlan.schema.decode(bytes, start));
     const ctx: MessageContext = { topic, isKey, skipRule };
     if (writerPlan.encodeRead.empty) return decoded(writer, writerPlan, bytes, start, s, ctx);
     return then(writerPlan.encodeRead.run(bytes.subarray(start), ctx), (o) => {
@@ -201,7 +203,7 @@ export function createDeserializer(options: DeserializerOptions): Deserializer {
         if (writer instanceof Promise) return writer.then((w) => withWriter(w, bytes, 5, false, headers, skipRule, topic, s));
         lastId = v0;
         lastWriter = writer;
-        lastAsIs = readAsWritten && writer.plan.schema.type !== "PROTOBUF" && writer.plan.encodeRead.empty && writer.plan.read.empty;
+        lastAsIs = writer.plan.schema.type !== "PROTOBUF" && readsAsIs(writer.plan);
         return withWriter(writer, bytes, 5, false, headers, skipRule, topic, s);
       }
       let frame: Frame;
