@@ -164,7 +164,14 @@ for (const client of clientsUnderTest(() => infra)) {
       const expectHandled = new Set(stream.sent.filter((id) => !breaksRule(id)));
       const expectDead = new Set(stream.sent.filter(breaksRule));
       const dlqIds = async () => new Set((await readAll(kafka, [dlq])).get(dlq)!.map((m) => (JSON.parse(m.value!.subarray(5).toString("utf8")) as { id: string }).id));
-      await waitFor(async () => firstDeliveries(handled).length >= expectHandled.size && (await dlqIds()).size >= expectDead.size, {
+      // A throw is "not yet" to waitFor, and its message is what a timeout reports: the ids still missing.
+      await waitFor(async () => {
+        const seen = new Set(firstDeliveries(handled));
+        const deadNow = await dlqIds();
+        const missing = [...expectHandled].filter((id) => !seen.has(id)).concat([...expectDead].filter((id) => !deadNow.has(id)));
+        if (missing.length > 0) throw new Error(`missing ${missing.join(" ")}; ${retried.length} retry writes (${retried.map((r) => `${r.original.partition}/${r.original.offset}->${r.retryTopic}`).join(" ")}), ${dead.length} dead letters`);
+        return true;
+      }, {
         timeoutMs: 120_000,
         intervalMs: 1_000,
         what: "every message handled or dead-lettered after the restart",
