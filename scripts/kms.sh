@@ -53,31 +53,15 @@ install() {
 ready() { http_ok "$URL/moto-api/data.json"; }
 
 start() {
-  local pid t0
   already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$KMS_PORT" emulator && return 0
   install
-  t0="$(now_s)"
-  mkdir -p "$RUN_DIR"
-  [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
   # AWS settings inherited from the caller must not point the emulator anywhere else.
-  launch "$PIDFILE" "$LOG" env -u AWS_PROFILE -u AWS_ENDPOINT_URL "$BIN" -H "$INFRA_HOST" -p "$KMS_PORT"
-  pid="$(cat "$PIDFILE")"
-  log "starting (pid $pid, moto $MOTO_VERSION)"
-  wait_ready "the KMS emulator" "$PIDFILE" "$LOG" "${KMS_START_TIMEOUT:-30}" ready
-  log "ready at $URL in $(elapsed "$t0")s"
+  start_service "the KMS emulator" "moto $MOTO_VERSION" "${KMS_START_TIMEOUT:-30}" ready -- \
+    env -u AWS_PROFILE -u AWS_ENDPOINT_URL "$BIN" -H "$INFRA_HOST" -p "$KMS_PORT"
 }
 
 stop() { stop_service "$PIDFILE" "$PID_PATTERN" kms "${KMS_STOP_TIMEOUT:-15}"; }
 
 status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" ready; }
 
-case "${1:-}" in
-  start) acquire_lock; start ;;
-  stop) acquire_lock; stop ;;
-  status) status ;;
-  install) acquire_lock; install ;;
-  *)
-    echo "usage: $0 start|stop|status|install" >&2
-    exit 2
-    ;;
-esac
+service_main install "$@"

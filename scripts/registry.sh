@@ -83,29 +83,21 @@ build() {
 }
 
 start() {
-  local pid t0
   already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$REGISTRY_PORT" registry && return 0
   build
-  t0="$(now_s)"
-  mkdir -p "$RUN_DIR"
-  [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
   # Settings inherited from the caller (auth, other storage, ...) must not leak in.
   local unset_args=() name
   for name in $(compgen -e | grep '^SCHEMA_REGISTRY_' || true); do
     unset_args+=(-u "$name")
   done
-  launch "$PIDFILE" "$LOG" env "${unset_args[@]}" \
+  start_service "the registry" "$REGISTRY_VERSION, in-memory storage" "${REGISTRY_START_TIMEOUT:-30}" ready -- \
+    env "${unset_args[@]}" \
     SCHEMA_REGISTRY_HOST="$INFRA_HOST" \
     SCHEMA_REGISTRY_PORT="$REGISTRY_PORT" \
     SCHEMA_REGISTRY_STORAGE_TYPE=memory \
     SCHEMA_REGISTRY_COMPATIBILITY_LEVEL=BACKWARD \
     SCHEMA_REGISTRY_LOG_LEVEL=warn \
     "$BIN"
-  pid="$(cat "$PIDFILE")"
-  log "starting (pid $pid, $REGISTRY_VERSION, in-memory storage)"
-
-  wait_ready "the registry" "$PIDFILE" "$LOG" "${REGISTRY_START_TIMEOUT:-30}" ready
-  log "ready at $URL in $(elapsed "$t0")s"
 }
 
 stop() { stop_service "$PIDFILE" "$PID_PATTERN" registry "${REGISTRY_STOP_TIMEOUT:-15}"; }
@@ -114,17 +106,4 @@ ready() { http_ok "$URL/health/ready" && http_ok "$URL/subjects"; }
 registry_answers() { http_ok "$URL/subjects"; }
 status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" registry_answers; }
 
-main() {
-  case "${1:-}" in
-    start) acquire_lock; start ;;
-    stop) acquire_lock; stop ;;
-    status) status ;;
-    build) acquire_lock; build ;;
-    *)
-      echo "usage: $0 start|stop|status|build" >&2
-      exit 2
-      ;;
-  esac
-}
-
-main "$@"
+service_main build "$@"

@@ -63,32 +63,16 @@ build() {
 ready() { http_ok "$URL/v1/sys/health"; }
 
 start() {
-  local pid t0
   already_running "$PIDFILE" "$PID_PATTERN" "$URL" "$VAULT_PORT" Vault && return 0
   build
-  t0="$(now_s)"
-  mkdir -p "$RUN_DIR"
-  [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
   # Test-only credentials, also in versions.env for the tests: this server holds no real secret.
-  launch "$PIDFILE" "$LOG" "$BIN" -addr "$INFRA_HOST:$VAULT_PORT" -root-token "$VAULT_DEV_TOKEN" \
+  start_service "the Vault transit server" "Vault $VAULT_VERSION transit" "${VAULT_START_TIMEOUT:-30}" ready -- \
+    "$BIN" -addr "$INFRA_HOST:$VAULT_PORT" -root-token "$VAULT_DEV_TOKEN" \
     -approle-role-id "$VAULT_DEV_ROLE_ID" -approle-secret-id "$VAULT_DEV_SECRET_ID"
-  pid="$(cat "$PIDFILE")"
-  log "starting (pid $pid, Vault $VAULT_VERSION transit)"
-  wait_ready "the Vault transit server" "$PIDFILE" "$LOG" "${VAULT_START_TIMEOUT:-30}" ready
-  log "ready at $URL in $(elapsed "$t0")s"
 }
 
 stop() { stop_service "$PIDFILE" "$PID_PATTERN" vault "${VAULT_STOP_TIMEOUT:-15}"; }
 
 status() { service_status "$PIDFILE" "$PID_PATTERN" "$URL" "$LOG" ready; }
 
-case "${1:-}" in
-  start) acquire_lock; start ;;
-  stop) acquire_lock; stop ;;
-  status) status ;;
-  build) acquire_lock; build ;;
-  *)
-    echo "usage: $0 start|stop|status|build" >&2
-    exit 2
-    ;;
-esac
+service_main build "$@"

@@ -213,3 +213,35 @@ service_status() {
   log "not running"
   return 3
 }
+
+# start_service WHAT NOTE TIMEOUT_S PROBE -- CMD...: launches CMD as this script's service ($PIDFILE,
+# $LOG kept as $LOG.prev once), waits until PROBE answers and says how long it took. NOTE goes in
+# the "starting" line (a version).
+start_service() {
+  local what="$1" note="$2" timeout_s="$3" probe="$4" t0
+  shift 5
+  t0="$(now_s)"
+  mkdir -p "$RUN_DIR"
+  [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
+  launch "$PIDFILE" "$LOG" "$@"
+  log "starting (pid $(cat "$PIDFILE"), $note)"
+  wait_ready "$what" "$PIDFILE" "$LOG" "$timeout_s" "$probe"
+  log "ready at $URL in $(elapsed "$t0")s"
+}
+
+# service_main PREPARE ARGS...: the command line of a service script: start|stop|status, and
+# PREPARE (build, install) which fetches or builds it without starting it.
+service_main() {
+  local prepare="$1"
+  shift
+  case "${1:-}" in
+    start) acquire_lock; start ;;
+    stop) acquire_lock; stop ;;
+    status) status ;;
+    "$prepare") acquire_lock; "$prepare" ;;
+    *)
+      echo "usage: $0 start|stop|status|$prepare" >&2
+      exit 2
+      ;;
+  esac
+}
