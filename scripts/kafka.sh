@@ -2,10 +2,11 @@
 # A real Apache Kafka broker for kontract's integration tests: one KRaft node (broker+controller)
 # on 127.0.0.1, run from plain Maven Central jars. Versions and ports: scripts/versions.env.
 #
-#   scripts/kafka.sh start     fetch jars if needed, fresh data dir, start, wait until ready
-#   scripts/kafka.sh stop      stop the broker started by this script
-#   scripts/kafka.sh restart   stop + start, KEEPING the data dir (broker-restart fault tests)
-#   scripts/kafka.sh status    exit 0 when a broker answers on the port, 3 when not
+#   scripts/kafka.sh start             fetch jars if needed, fresh data dir, start, wait until ready
+#   scripts/kafka.sh stop              stop the broker started by this script
+#   scripts/kafka.sh restart [DOWN_S]  stop, stay down DOWN_S s (default 0), start KEEPING the data
+#                                      dir (broker-restart fault tests)
+#   scripts/kafka.sh status            exit 0 when a broker answers on the port, 3 when not
 #
 # Env: KAFKA_START_TIMEOUT (s, default 120), KAFKA_HEAP (default 512m).
 set -euo pipefail
@@ -168,11 +169,12 @@ main() {
   case "${1:-}" in
     start) acquire_lock; start 0 ;;
     stop) acquire_lock; stop ;;
-    restart) acquire_lock; stop; start 1 ;;
+    # restart [DOWN_S]: the broker stays down DOWN_S seconds (default 0) before it starts again.
+    restart) acquire_lock; stop; sleep "${2:-0}"; start 1 ;;
     status) status ;;
     fetch) acquire_lock; fetch_libs ;;
     *)
-      echo "usage: $0 start|stop|restart|status|fetch" >&2
+      echo "usage: $0 start|stop|restart [DOWN_S]|status|fetch" >&2
       exit 2
       ;;
   esac

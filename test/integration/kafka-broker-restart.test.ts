@@ -11,6 +11,7 @@
  * the restart).
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Kafka, Producer } from "kafkajs";
@@ -94,6 +95,16 @@ async function committedToEnd(groupId: string, topics: readonly string[]): Promi
   let behind: string[] = [];
   await waitFor(async () => (behind = await lag()).length === 0, { timeoutMs: 30_000, intervalMs: 1_000, what: "the group's offsets committed to the end" }).catch(() => {
     assert.fail(`commits stopped after the broker restart: ${behind.join(", ")}`);
+  });
+}
+
+/** Whether the shared broker accepts connections. */
+function brokerAnswers(): Promise<boolean> {
+  const [host, port] = infra.brokers[0]!.split(":");
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(port) });
+    socket.once("connect", () => void (socket.destroy(), resolve(true)));
+    socket.once("error", () => void (socket.destroy(), resolve(false)));
   });
 }
 
@@ -190,6 +201,59 @@ for (const client of clientsUnderTest(() => infra)) {
         `${await countRecords(kafka, topic)} records on the topic); ${handled.length} deliveries for ${handledIds.size} handled ids ` +
         `(${handled.length - handledIds.size} duplicates), ${retried.length} retry writes, ${dlqRecords} DLQ records for ${deadIds.size} ids`;
       t.diagnostic(report);
+    });
+
+    it("a retry-topic write that fails while the broker is down is tried again: the record is not lost and its partition does not stall", { timeout: 300_000 }, async (t) => {
+      const topic = uniqueName("rs-down");
+      const retry: RetryOptions = { attempts: 3, backoff: { delayMs: 1_000 } };
+      await createTopics(kafka, [topic, ...retryTopics(topic, retry), `${topic}-dlq`]);
+      const registry = registryFor(infra);
+      await register(registry, `${topic}-value`, { schemaType: "JSON", schema: JSON.stringify({ ...(JSON.parse(ORDER_SCHEMA) as object), title: uniqueIdent("Order") }) });
+      const p = contractProducer(producer, { registry, key: false });
+      const before = ["d-0", "d-1", "d-2"];
+      await p.send({ topic, messages: before.map((id) => ({ value: order({ id, amount: 10 }) })) });
+
+      // d-0's first delivery fails once the broker is down, so its retry-topic write fails too (a timeout).
+      let restart: Promise<void> | undefined;
+      let restarted = false;
+      const handled: string[] = [];
+      const consumer = contractConsumer(client.consumer({ groupId: uniqueName("rs-down") }), { registry, key: false, dlq: { producer }, retry });
+      running.push(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic, ...retryTopics(topic, retry)], fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ value }) => {
+          const id = (value as { id: string }).id;
+          if (id === "d-0" && restart === undefined) {
+            restart = restartBroker(25).then(() => void (restarted = true));
+            await waitFor(async () => !(await brokerAnswers()), { timeoutMs: 60_000, what: "the broker down" });
+            throw new Error("downstream unavailable");
+          }
+          handled.push(id);
+        },
+      });
+      await waitFor(() => restart !== undefined, { timeoutMs: 60_000, what: "d-0 delivered" });
+      await restart;
+      assert.ok(restarted);
+      const after = ["d-3", "d-4"];
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await p.send({ topic, messages: after.map((id) => ({ value: order({ id, amount: 10 }) })) });
+          break;
+        } catch (e) {
+          if (attempt >= 60) throw e;
+          await sleep(500);
+        }
+      }
+      await waitFor(
+        () => {
+          const missing = [...before, ...after].filter((id) => !handled.includes(id));
+          if (missing.length > 0) throw new Error(`not handled: ${missing.join(" ")} (handled: ${handled.join(" ")})`);
+          return true;
+        },
+        { timeoutMs: 120_000, intervalMs: 500, what: "every record handled after the broker came back" },
+      );
+      t.diagnostic(`${client.name}, broker down 25 s during a retry write: handled ${handled.join(" ")}`);
     });
 
     it("parking: parked keys released in order, every message handled or in the DLQ, exactly one", { timeout: 300_000 }, async (t) => {

@@ -346,7 +346,7 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   };
 }
 
-/** `scripts/kafka.sh restart`: stops the shared broker and starts it again with its data (about 5 s). */
-export function restartBroker(): Promise<void> {
-  return runScript("kafka.sh", ["restart"], 180_000);
+/** `scripts/kafka.sh restart`: stops the shared broker and starts it again with its data (about 5 s), after `downSeconds`. */
+export function restartBroker(downSeconds = 0): Promise<void> {
+  return runScript("kafka.sh", ["restart", String(downSeconds)], 180_000);
 }

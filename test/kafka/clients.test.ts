@@ -13,7 +13,8 @@ import { createMemoryRegistry } from "../../src/registry/memory-registry.js";
 import { createContractStore } from "../../src/serde/index.js";
 import type { OutgoingMessage, RecordMetadata, RunConfig, TopicMessages } from "../../src/kafka/client.js";
 import { consumerPort, importOptional, producerPort, requireOptional } from "../../src/kafka/clients/index.js";
-import { ConsumeError, KafkaClientMissingError } from "../../src/kafka/errors.js";
+import { createDeadLetterSender } from "../../src/kafka/dlq.js";
+import { ConsumeError, DeadLetterError, KafkaClientMissingError } from "../../src/kafka/errors.js";
 import { overlay } from "../../src/kafka/overlay.js";
 
 /** Answers like the Confluent KafkaJS producer: one entry per send() (topic entry) and partition, mutating the messages. */
@@ -85,6 +86,28 @@ describe("client port", () => {
       written.placements.map((x) => x.offset),
       ["0", "1", "3", "2"],
     );
+  });
+
+  it("Confluent: a write that timed out or found no broker is retriable (the client says so only for transactions); a refused record is not", async () => {
+    const failing = (code: number) => ({
+      dependentAdmin: () => ({}),
+      sendBatch: async () => Promise.reject(Object.assign(new Error(`librdkafka error ${code}`), { code, retriable: false })),
+    });
+    const sent = (code: number) =>
+      createDeadLetterSender({ producer: failing(code) as never, purpose: "dead-letter" })
+        .send([{ topic: "t-dlq", message: { value: Buffer.from("x") } }])
+        .then(
+          () => assert.fail("the write should fail"),
+          (e: unknown) => e,
+        );
+    for (const code of [-192, -195, -187, 6]) {
+      const e = await sent(code);
+      assert.ok(e instanceof DeadLetterError && e.retriable, `code ${code}: retriable`);
+    }
+    for (const code of [10, -188]) {
+      const e = await sent(code);
+      assert.ok(e instanceof DeadLetterError && !e.retriable, `code ${code}: not retriable`);
+    }
   });
 
   it("Confluent: a non-retriable kontract error pauses the record's partition before the client seeks back; others do not", async () => {

@@ -19,6 +19,10 @@
  *   with onError "stop", a DLQ write that cannot succeed) the adapter pauses
  *   the record's partition first: it stays at the record, uncommitted, until
  *   `consumer.resume()`, while kafkajs would stop the whole consumer.
+ * - Write errors say `retriable: false` unless the producer is transactional,
+ *   a broker restart's timeouts included; the adapter marks the transient ones
+ *   retriable, or a DLQ or retry-topic write that timed out would pause its
+ *   partition for good as if the record were refused.
  */
 import { isKontractError } from "../../errors.js";
 import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
@@ -31,12 +35,43 @@ export function confluentProducer(producer: BatchProducer): ProducerPort {
     async write(topicMessages) {
       const merged = mergeTopics(topicMessages);
       const given = merged.map((t) => t.messages.map((m) => m.partition));
-      const records = await producer.sendBatch({ topicMessages: merged });
+      const records = await producer.sendBatch({ topicMessages: merged }).catch((e: unknown) => Promise.reject(markTransient(e)));
       merged.forEach((t, i) => t.messages.forEach((m, j) => void (m.partition = given[i]![j])));
       const placed = placeMessages(merged, records);
       return { placements: merged === topicMessages ? placed : unmerge(topicMessages, merged, placed), records };
     },
   };
+}
+
+/**
+ * librdkafka's codes that say a write did not get through for now (a timeout, no broker, a
+ * leader moving), not that the record is refused: the write may succeed when tried again.
+ * An unknown topic is not among them: a DLQ topic that does not exist needs someone to create it.
+ */
+const TRANSIENT_CODES: ReadonlySet<number> = new Set([
+  -195, // ERR__TRANSPORT
+  -192, // ERR__MSG_TIMED_OUT
+  -187, // ERR__ALL_BROKERS_DOWN
+  -185, // ERR__TIMED_OUT
+  -184, // ERR__QUEUE_FULL
+  -166, // ERR__TIMED_OUT_QUEUE
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  13, // NETWORK_EXCEPTION
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  56, // KAFKA_STORAGE_ERROR
+]);
+
+/**
+ * The client sets `retriable` (what causeRetriable reads) for its transactional producer only:
+ * any other write failure says false, a broker restart's timeouts included. The error is the
+ * client's, fresh per failure; it is marked here, where the client's codes are known.
+ */
+function markTransient(e: unknown): unknown {
+  if (typeof e === "object" && e !== null && TRANSIENT_CODES.has((e as { code?: unknown }).code as number)) (e as { retriable?: boolean }).retriable = true;
+  return e;
 }
 
 /** A producer of the Confluent client's KafkaJS API made with `kafkaJS: { transactionalId, idempotent: true }`: it is its own transaction. */
