@@ -192,10 +192,8 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   };
   // Each line runs synchronously unless a rule is asynchronous (JSONata): no await, no promise, on the common path.
   const run = (value: unknown): Outcome | Promise<Outcome> => {
-    if (o.mode === "WRITE") {
-      const r = serializer.serialize(topic, value);
-      return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
-    }
+    // The producer's verdict without its bytes: check reports, it sends nothing.
+    if (o.mode === "WRITE") return serializer.verdict(topic, value);
     const r = deserializer.deserialize(topic, encodeFrame({ id: contract.id!, indexes }, schema.encode(value)));
     return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
   };
