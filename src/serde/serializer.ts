@@ -5,7 +5,7 @@
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
 import { untouched, type FailedOutcome, type Outcome, type PassedOutcome } from "../engine/index.js";
-import type { ProtobufCompiledSchema } from "../format/types.js";
+import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
 import { messageBuffer } from "../util/message-buffers.js";
@@ -159,10 +159,15 @@ function verdictWith(contract: ResolvedContract, topic: string, value: unknown, 
     schema.checkEncodes(message);
     return untouched(message);
   }
-  return then(plan.write.run(message, { topic, isKey }), (o) => {
-    if (o.kind !== "failed") schema.checkEncodes!(o.value);
-    return o;
-  });
+  const outcome = plan.write.run(message, { topic, isKey });
+  // No closure for then(): this runs once per message.
+  if (outcome instanceof Promise) return outcome.then((o) => checkedOutcome(schema, o));
+  return checkedOutcome(schema, outcome);
+}
+
+function checkedOutcome(schema: CompiledSchema, o: Outcome): Outcome {
+  if (o.kind !== "failed") schema.checkEncodes!(o.value);
+  return o;
 }
 
 /** After the WRITE rules: encode, run the encoding rules, frame. */
