@@ -192,10 +192,8 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
   };
   // Each line runs synchronously unless a rule is asynchronous (JSONata): no await, no promise, on the common path.
   const run = (value: unknown): Outcome | Promise<Outcome> => {
-    if (o.mode === "WRITE") {
-      const r = serializer.serialize(topic, value);
-      return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
-    }
+    // The producer's verdict without its bytes: check reports, it sends nothing.
+    if (o.mode === "WRITE") return serializer.verdict(topic, value);
     const r = deserializer.deserialize(topic, encodeFrame({ id: contract.id!, indexes }, schema.encode(value)));
     return r instanceof Promise ? r.then((x) => x.outcome) : r.outcome;
   };
@@ -251,6 +249,12 @@ async function runCheck(o: RunCheckOptions): Promise<CheckSummary> {
 
 /** Input is read a megabyte at a time: one await and one progress check per chunk. */
 const CHUNK_BYTES = 1 << 20;
+/**
+ * Dead letters wait this much for the disk before the check waits for it: a
+ * chunk's failures (tens of KB) are written while the next chunk runs, where
+ * the stream's default 16 KB made the check stop for the disk on most chunks.
+ */
+const DLQ_BUFFER_BYTES = 4 << 20;
 
 /**
  * The dead-letter file: created on the first record, written a chunk of input
@@ -273,7 +277,7 @@ function deadLetterFile(path: string) {
       if (batch.length === 0) return undefined;
       if (!out) {
         mkdirSync(dirname(path), { recursive: true });
-        out = createWriteStream(path);
+        out = createWriteStream(path, { highWaterMark: DLQ_BUFFER_BYTES });
       }
       const ok = out.write(batch.join("\n") + "\n");
       batch = [];

@@ -118,6 +118,12 @@ export interface CompiledSchema<T = unknown> {
    */
   encode(value: T, headroom?: number): Uint8Array;
   /**
+   * Throws what `encode` would throw for the value, without writing it: for
+   * callers that need the verdict, not the bytes (`kontract check`). Absent
+   * where the format has no cheaper check than encoding.
+   */
+  checkEncodes?(value: T): void;
+  /**
    * Decodes `payload` from `start` on (default 0): a consumer reads past the
    * wire prefix without a view per message. Throws SerializationError when
    * the bytes do not decode.

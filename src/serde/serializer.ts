@@ -5,7 +5,7 @@
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
 import { untouched, type FailedOutcome, type Outcome, type PassedOutcome } from "../engine/index.js";
-import type { ProtobufCompiledSchema } from "../format/types.js";
+import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
 import { messageBuffer } from "../util/message-buffers.js";
@@ -63,6 +63,13 @@ export interface Serializer {
   readonly isKey: boolean;
   /** Returns synchronously once the contract is cached (and no JSONata rule runs). */
   serialize(topic: string, value: unknown): MaybePromise<SerializeResult>;
+  /**
+   * The outcome serialize would give the value, its refusals thrown alike,
+   * without encoding it where the schema can check without writing
+   * (CompiledSchema.checkEncodes) and no encoding rule needs the bytes: for
+   * callers that want the verdict only (`kontract check`).
+   */
+  verdict(topic: string, value: unknown): MaybePromise<Outcome>;
   subject(topic: string): string;
 }
 
@@ -126,6 +133,10 @@ export function createSerializer(options: SerializerOptions): Serializer {
       // Hot path: a cached contract and synchronous rules allocate no closure and no Promise.
       return contract instanceof Promise ? contract.then((c) => withContract(c, topic, value)) : withContract(contract, topic, value);
     },
+    verdict(topic, value) {
+      const contract = resolve(subject(topic));
+      return contract instanceof Promise ? contract.then((c) => verdictWith(c, topic, value, isKey, inHeader)) : verdictWith(contract, topic, value, isKey, inHeader);
+    },
   };
 }
 
@@ -135,6 +146,28 @@ function serializeWith(contract: ResolvedContract, topic: string, value: unknown
   if (plan.write.empty) return encode(contract, untouched(message), topic, isKey, inHeader);
   const outcome = plan.write.run(message, { topic, isKey });
   return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, topic, isKey, inHeader)) : encode(contract, outcome, topic, isKey, inHeader);
+}
+
+function verdictWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<Outcome> {
+  const plan = contract.plan;
+  const schema = plan.schema;
+  // Where the frame could not be written (no id or guid for it), or bytes are needed, serialize gives the verdict.
+  const framable = inHeader ? contract.guid !== undefined : contract.id !== undefined;
+  if (schema.checkEncodes === undefined || !plan.encodeWrite.empty || !framable) return then(serializeWith(contract, topic, value, isKey, inHeader), (r) => r.outcome);
+  const message = schema.coerce(value);
+  if (plan.write.empty) {
+    schema.checkEncodes(message);
+    return untouched(message);
+  }
+  const outcome = plan.write.run(message, { topic, isKey });
+  // No closure for then(): this runs once per message.
+  if (outcome instanceof Promise) return outcome.then((o) => checkedOutcome(schema, o));
+  return checkedOutcome(schema, outcome);
+}
+
+function checkedOutcome(schema: CompiledSchema, o: Outcome): Outcome {
+  if (o.kind !== "failed") schema.checkEncodes!(o.value);
+  return o;
 }
 
 /** After the WRITE rules: encode, run the encoding rules, frame. */

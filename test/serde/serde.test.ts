@@ -3,6 +3,7 @@
  * rules, encoding, Confluent framing, and the errors bad bytes get.
  */
 import { test } from "node:test";
+import { inspect } from "node:util";
 import assert from "node:assert/strict";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { createEngine } from "../../src/engine/index.js";
@@ -98,6 +99,29 @@ test("a failing WRITE rule returns the failed outcome and encodes nothing", asyn
   const r = await serializer.serialize("users", { name: "Kid", age: 9, email: "k@b.c" });
   assert.equal(r.kind, "failed");
   assert.equal(r.kind === "failed" && r.outcome.action, "DLQ");
+});
+
+test("verdict gives serialize's outcome and refusals without encoding: passed, transformed, failed, not the schema's, a lone surrogate; JSON Schema and Protobuf too", async () => {
+  const transform: Rule = { name: "mask", kind: "TRANSFORM", mode: "WRITE", type: "CEL_FIELD", tags: ["PII"], expr: "typeName == 'STRING' ; value + '!'" };
+  const { serializer } = await setup({
+    "users-value": [{ schema: AVRO, ruleSet: { domainRules: [rule("adult", "message.age >= 18", { onFailure: "DLQ" }), transform] } }],
+    "j-value": [{ schema: JSON.stringify({ type: "object", properties: { n: { type: "integer" } } }), schemaType: "JSON", ruleSet: { domainRules: [rule("n", "message.n > 1")] } }],
+    "p-value": [{ schema: 'syntax = "proto3";\npackage acme;\nmessage Ping { int64 n = 2; }\n', schemaType: "PROTOBUF", ruleSet: { domainRules: [rule("n", "message.n > 1")] } }],
+  });
+  const same = async (topic: string, value: unknown): Promise<void> => {
+    const refusal = (e: unknown) => (isKontractError(e) ? `${e.code}: ${e.message}` : e);
+    const expected = await Promise.resolve().then(() => serializer.serialize(topic, value)).then((r) => inspect(r.outcome, { depth: 10 }), refusal);
+    const got = await Promise.resolve().then(() => serializer.verdict(topic, value)).then((o) => inspect(o, { depth: 10 }), refusal);
+    assert.equal(got, expected, inspect(value));
+  };
+  await same("users", { name: "Ada", age: 36, email: "a@b.c" });
+  await same("users", { name: "Kid", age: 9, email: "k@b.c" });
+  await same("users", { name: "Ada", age: "old", email: "a@b.c" });
+  await same("users", { name: "Ad\ud800", age: 36, email: "a@b.c" });
+  await same("j", { n: 2 });
+  await same("j", { n: 1 });
+  await same("p", { n: 5n });
+  await same("p", { n: 1n });
 });
 
 test("READ rules run on deserialize", async () => {

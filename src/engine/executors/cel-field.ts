@@ -70,15 +70,22 @@ export const celFieldExecutor: RuleExecutor = {
     // its context per run were a fifth of what the rule allocated): runs are synchronous and
     // never nested, so one run's `failure` is reset before the next.
     let failure: RuleResult | undefined;
+    // Per field, what its last visit looked up: one Map lookup per visit instead of three.
+    const leaves = new Map<FieldInfo, LeafPrograms>();
     const visitor = (value: unknown, visit: FieldVisit): unknown => {
       if (failure) return value;
       const field = visit.field;
       const shape = leafShape(field.typeName, value);
-      const fast = typed(visit.containerShape, shape);
+      let leaf = leaves.get(field);
+      if (leaf === undefined || leaf.container !== visit.containerShape || leaf.shape !== shape) {
+        leaf = { container: visit.containerShape, shape, fast: typed(visit.containerShape, shape), tags: tagList(field) };
+        leaves.set(field, leaf);
+      }
+      const fast = leaf.fast;
       bindings.fullName = field.fullName;
       bindings.name = field.name;
       bindings.typeName = field.typeName;
-      bindings.tags = tagList(field);
+      bindings.tags = leaf.tags;
       let r: unknown;
       let bound: unknown;
       if (fast !== undefined) {
@@ -141,6 +148,14 @@ export const celFieldExecutor: RuleExecutor = {
     };
   },
 };
+
+/** A field's programs for one (containing record shape, leaf shape) pair, and its tags as CEL sees them. */
+interface LeafPrograms {
+  readonly container: CelShape;
+  readonly shape: CelShape;
+  readonly fast: TypedGuardedProgram | undefined;
+  readonly tags: readonly string[];
+}
 
 /** A field condition's pass: the same frozen result every time. */
 const PASSED: RuleResult = Object.freeze({ ok: true, value: true });

@@ -5,6 +5,7 @@
  */
 import { SerializationError } from "../../errors.js";
 import { MAX_INPUT_FRAGMENT, capText } from "../../util/cap.js";
+import { LONE_SURROGATE } from "../../util/unicode.js";
 import { withHeadroom } from "../headroom.js";
 import type { SchemaProblem } from "../types.js";
 import { type AvroType, isUnionType } from "./avsc.js";
@@ -61,8 +62,35 @@ export function avroEncode(type: AvroType, value: unknown, headroom = 0): Uint8A
   try {
     return writeAvro(type, value, headroom);
   } catch (e) {
-    throw new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${capText((e as Error).message)}`, { cause: e });
+    throw unencodable(type, e);
   }
+}
+
+/**
+ * Throws what avroEncode would throw for `value`, without writing it: the
+ * checks before the write, and the writer's one refusal of a valid value (a
+ * lone surrogate), found by `wellFormed` (well-formed.ts). Where that walk
+ * itself throws (a value nested deeper than the stack), the encode runs, so
+ * the verdict is the encoder's.
+ */
+export function avroCheckEncodes(type: AvroType, value: unknown, wellFormed: (value: unknown) => boolean): void {
+  if (type.typeName === "bytes") {
+    if (value instanceof Uint8Array) return;
+    throw invalid(type, value);
+  }
+  if (!isValidSafely(type, value)) throw invalid(type, value);
+  let ok: boolean;
+  try {
+    ok = wellFormed(value);
+  } catch {
+    avroEncode(type, value);
+    return;
+  }
+  if (!ok) throw unencodable(type, new Error(LONE_SURROGATE));
+}
+
+function unencodable(type: AvroType, e: unknown): SerializationError {
+  return new SerializationError("message-invalid", `value does not encode as ${expected(type)}: ${capText((e as Error).message)}`, { cause: e });
 }
 
 function invalid(type: AvroType, value: unknown): SerializationError {

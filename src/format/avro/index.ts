@@ -8,7 +8,7 @@
 import type { Contract } from "../../contract/model.js";
 import { hasAnyTag } from "../tags.js";
 import type { CompileSchemaOptions, CompiledSchema, FieldInfo, FieldWalker, FormatAdapter } from "../types.js";
-import { avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
+import { avroCheckEncodes, avroDecode, avroDecodeResolved, avroEncode, avroProblems } from "./codec.js";
 import type { AvroType } from "./avsc.js";
 import { avroFields } from "./fields.js";
 import { compileAvroFromJson } from "./from-json.js";
@@ -16,6 +16,7 @@ import { type AvroJsonForm, avroToJson, avroToRedactedJson } from "./json.js";
 import { parseAvro } from "./parse.js";
 import { avroShapes } from "./shape.js";
 import { compileAvroWalker } from "./walker.js";
+import { compileWellFormed } from "./well-formed.js";
 
 export type { AvroJsonForm } from "./json.js";
 
@@ -45,6 +46,7 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
   const shapes = avroShapes(parsed);
   const walkers = new Map<string, FieldWalker>();
 
+  let wellFormed: ((value: unknown) => boolean) | undefined;
   const resolvers = new WeakMap<CompiledSchema, (payload: Uint8Array) => unknown>();
   const compiled: CompiledSchema = {
     type: "AVRO",
@@ -54,6 +56,9 @@ function compileAvro(contract: Contract, options: CompileSchemaOptions | undefin
     coerce: (value) => value,
     validate: (value) => avroProblems(root, value),
     encode: (value, headroom) => avroEncode(root, value, headroom),
+    checkEncodes(value) {
+      avroCheckEncodes(root, value, (wellFormed ??= compileWellFormed(root)));
+    },
     decode: (payload, start) => avroDecode(root, payload, start),
     decodeFrom(payload, writer) {
       let decode = resolvers.get(writer);

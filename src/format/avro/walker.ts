@@ -94,7 +94,8 @@ export function compileAvroWalker(
     const step: Step = (value, path, _container, visit) => {
       if (value === null || typeof value !== "object") return value;
       let out: Record<string, unknown> | undefined;
-      for (const { name, step: fieldStep } of fieldSteps) {
+      for (let i = 0; i < fieldSteps.length; i++) {
+        const { name, step: fieldStep } = fieldSteps[i]!;
         const current = (out ?? value) as Record<string, unknown>;
         if (!Object.hasOwn(current, name)) continue; // absent key: nothing to visit (as the JS client)
         const old = current[name];
