@@ -1,15 +1,19 @@
 /**
  * The uniqueness rule's state: keys in arrival order, each with a time and an offset, found by key
- * through an open-addressing hash table. Columns of typed arrays in a ring, and the table's slots
- * in one Int32Array, so a record costs a probe or two of memory already in cache, not the Map's
- * bucket, entry and key lookups (for the insert, and again to evict the key a window back), nor an
- * object per held key. With the window's 300k keys live this took the rule from about 0.9 to about
- * 0.3 µs per record (bench/stateful.bench.ts --parts).
+ * through an open-addressing hash table. Columns of typed arrays in a ring, and the table's slots in
+ * one Int32Array, so a record costs about one cache miss (its key's probe), where a Map of entry
+ * objects and a queue cost several: the Map's bucket, entry and key for the insert, and again for
+ * the key a window back that the record evicts (bench/stateful.bench.ts --parts).
+ *
+ * Eviction in arrival order does not touch the table: a slot holds its entry's arrival number, and
+ * one older than the ring's oldest is free, reused by a later insert or dropped by the next rebuild.
+ * Only an entry removed out of order (a key seen again after its window, a restored deletion)
+ * marks its slot.
  *
  * Exact: a slot holds the key's hash and its entry, and a hit compares the key itself.
  * Hash flooding: the hash is seeded per ring from a random number, and a probe that walks past
- * MAX_PROBE slots (a table at most half full makes that vanishingly rare by chance) moves the ring
- * to a Map for good, whose hashing V8 seeds itself: keys chosen to collide cost what a Map costs.
+ * MAX_PROBE slots (the table is at most half used, so chance makes that vanishingly rare) moves the
+ * ring to a Map for good, whose hashing V8 seeds itself: keys made to collide cost what a Map costs.
  */
 import { randomBytes } from "node:crypto";
 
@@ -35,11 +39,18 @@ export interface KeyRing {
 /** A table probe longer than this is taken for keys made to collide (see above). */
 const MAX_PROBE = 128;
 const MIN_CAPACITY = 256;
-/** slotOf of an entry removed out of order, still in the ring until it reaches the head. */
+/** Table slots per ring entry: live entries fill at most a quarter of the table, freed ones another quarter. */
+const SLOTS_PER_ENTRY = 4;
+/** Arrival numbers restart from the ring's capacity at a rebuild; one is forced before they leave the Smi range. */
+const MAX_ARRIVAL = 2 ** 30;
+/** A slot marked free out of order (an arrival number no entry has). */
+const FREED = -1;
+/** slotOf of an entry removed out of order: skipped when it reaches the ring's head. */
 const GONE = -1;
 
 export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing {
-  // The ring: `count` entries from `head`, live or GONE, in arrival order; capacity a power of two.
+  // The ring: `count` entries from position `head`, live or GONE, in arrival order. The entry at
+  // position p has arrival number a with a & mask === p; the head's is `first`.
   let mask = MIN_CAPACITY - 1;
   let keys: (string | undefined)[] = new Array<string | undefined>(MIN_CAPACITY).fill(undefined);
   let times = new Float64Array(MIN_CAPACITY);
@@ -47,11 +58,14 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
   let hashes = new Int32Array(MIN_CAPACITY);
   let slotOf = new Int32Array(MIN_CAPACITY);
   let head = 0;
+  let first = MIN_CAPACITY;
   let count = 0;
   let live = 0;
-  // The table, twice the ring's capacity (so at most half full): per slot its key's hash, then its entry + 1 (0: empty).
-  let tmask = 2 * MIN_CAPACITY - 1;
-  let table = new Int32Array(4 * MIN_CAPACITY);
+  // The table: per slot its key's hash, then its entry's arrival number (0: never used; below `first`: free).
+  let tmask = SLOTS_PER_ENTRY * MIN_CAPACITY - 1;
+  let table = new Int32Array(2 * SLOTS_PER_ENTRY * MIN_CAPACITY);
+  /** Slots ever used since the last rebuild: probes end at an unused one, so a rebuild keeps them few. */
+  let used = 0;
   /** Set once a probe ran too long: the index from then on (key → entry). */
   let byKey: Map<string, Entry> | undefined;
   // find's hash, reused by the push that usually follows it for the same key.
@@ -66,33 +80,20 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     return lastHash;
   };
 
-  /** Puts entry e (hash h) in the table's first free slot from h's home; false when that took too long. */
-  const insert = (e: Entry, h: number): boolean => {
+  /** Puts the entry at position e (arrival a, hash h) in the first free slot from h's home; false when that took too long. */
+  const insert = (e: Entry, a: number, h: number): boolean => {
     let s = h & tmask;
-    for (let probes = 0; table[2 * s + 1] !== 0; probes++) {
-      if (probes > MAX_PROBE) return false;
+    for (let probes = 0; ; probes++) {
+      const v = table[2 * s + 1]!;
+      if (v === 0) used++;
+      if (v < first) break;
+      if (probes === MAX_PROBE) return false;
       s = (s + 1) & tmask;
     }
     table[2 * s] = h;
-    table[2 * s + 1] = e + 1;
+    table[2 * s + 1] = a;
     slotOf[e] = s;
     return true;
-  };
-
-  /** Empties slot s, moving later entries of its cluster back (linear probing without tombstones). */
-  const vacate = (s: number): void => {
-    table[2 * s + 1] = 0;
-    for (let j = (s + 1) & tmask; table[2 * j + 1] !== 0; j = (j + 1) & tmask) {
-      const home = table[2 * j]! & tmask;
-      // The entry at j may move to s only if s lies on its probe path (from its home to j).
-      if (((j - home) & tmask) < ((j - s) & tmask)) continue;
-      const e = table[2 * j + 1]! - 1;
-      table[2 * s] = table[2 * j]!;
-      table[2 * s + 1] = e + 1;
-      slotOf[e] = s;
-      table[2 * j + 1] = 0;
-      s = j;
-    }
   };
 
   const flooded = (): void => {
@@ -126,12 +127,14 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     slotOf = new Int32Array(capacity);
     mask = capacity - 1;
     head = 0;
+    first = capacity;
     count = n;
-    tmask = 2 * capacity - 1;
-    table = new Int32Array(4 * capacity);
+    tmask = SLOTS_PER_ENTRY * capacity - 1;
+    table = new Int32Array(2 * SLOTS_PER_ENTRY * capacity);
+    used = 0;
     if (byKey !== undefined) return flooded();
     for (let e = 0; e < n; e++) {
-      if (!insert(e, h2[e]!)) return flooded();
+      if (!insert(e, first + e, h2[e]!)) return flooded();
     }
   };
 
@@ -145,9 +148,9 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
       const h = hash(key);
       let s = h & tmask;
       for (let probes = 0; probes <= MAX_PROBE; probes++) {
-        const e = table[2 * s + 1]! - 1;
-        if (e < 0) return -1;
-        if (table[2 * s] === h && keys[e] === key) return e;
+        const a = table[2 * s + 1]!;
+        if (a === 0) return -1;
+        if (table[2 * s] === h && a >= first && keys[a & mask] === key) return a & mask;
         s = (s + 1) & tmask;
       }
       flooded();
@@ -155,9 +158,11 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     },
 
     push(key, t, offset) {
-      // Full: drop the entries removed out of order, and grow unless that freed half the ring.
-      if (count > mask) rebuild(live * 2 > mask ? 2 * (mask + 1) : mask + 1);
+      // Full: drop the entries removed out of order, growing the ring unless that freed half of it.
+      // So with the table when too many of its slots were used, and before arrival numbers grow too large.
+      if (count > mask || used > ((tmask + 1) >> 1) || first + count >= MAX_ARRIVAL) rebuild(count > mask && live * 2 > mask ? 2 * (mask + 1) : mask + 1);
       const e = (head + count) & mask;
+      const a = first + count;
       count++;
       live++;
       keys[e] = key;
@@ -171,20 +176,28 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
       }
       const h = hash(key);
       hashes[e] = h;
-      if (!insert(e, h)) flooded();
+      if (!insert(e, a, h)) flooded();
     },
 
     remove(e) {
       if (byKey !== undefined) byKey.delete(keys[e]!);
-      else vacate(slotOf[e]!);
-      slotOf[e] = GONE;
       keys[e] = undefined;
       live--;
+      if (e === head) {
+        // The oldest: its slot is free once `first` moves past it.
+        head = (head + 1) & mask;
+        first++;
+        count--;
+        return;
+      }
+      if (byKey === undefined) table[2 * slotOf[e]! + 1] = FREED;
+      slotOf[e] = GONE;
     },
 
     oldest() {
       while (count > 0 && slotOf[head] === GONE) {
         head = (head + 1) & mask;
+        first++;
         count--;
       }
       return count > 0 ? head : -1;
