@@ -138,6 +138,16 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     }
   };
 
+  /** Empties the table of its freed slots, in place: the live entries keep their places and numbers. */
+  const reindex = (): void => {
+    table.fill(0);
+    used = 0;
+    for (let i = 0; i < count; i++) {
+      const e = (head + i) & mask;
+      if (slotOf[e] !== GONE && !insert(e, first + i, hashes[e]!)) return flooded();
+    }
+  };
+
   return {
     get size() {
       return live;
@@ -159,8 +169,9 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
 
     push(key, t, offset) {
       // Full: drop the entries removed out of order, growing the ring unless that freed half of it.
-      // So with the table when too many of its slots were used, and before arrival numbers grow too large.
-      if (count > mask || used > ((tmask + 1) >> 1) || first + count >= MAX_ARRIVAL) rebuild(count > mask && live * 2 > mask ? 2 * (mask + 1) : mask + 1);
+      // So before arrival numbers grow too large. A table with too many slots used is emptied of the freed ones.
+      if (count > mask || first + count >= MAX_ARRIVAL) rebuild(count > mask && live * 2 > mask ? 2 * (mask + 1) : mask + 1);
+      else if (byKey === undefined && used > (tmask + 1) >> 1) reindex();
       const e = (head + count) & mask;
       const a = first + count;
       count++;
