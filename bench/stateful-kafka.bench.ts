@@ -153,7 +153,7 @@ async function main(): Promise<void> {
           }
           const pair = { without: results.without!, with: results.with! };
           pairs.get(client)!.push(pair);
-          log(`${c.id} round ${r + 1}/${ROUNDS} ${client}: without ${fmt(rate(pair.without))}, with ${fmt(rate(pair.with))} msgs/s (${(rate(pair.with) / rate(pair.without)).toFixed(2)}; CPU ${(cpuPer(pair.without) / cpuPer(pair.with)).toFixed(2)})`);
+          log(`${c.id} round ${r + 1}/${ROUNDS} ${client}: without ${fmt(rate(pair.without))}, with ${fmt(rate(pair.with))} msgs/s (${(rate(pair.with) / rate(pair.without)).toFixed(2)}; CPU ${(cpuPer(pair.without) / cpuPer(pair.with)).toFixed(2)}: ${(cpuPer(pair.without) * 1000).toFixed(2)} and ${(cpuPer(pair.with) * 1000).toFixed(2)} µs per record)`);
         }
       }
       for (const client of CLIENTS) {

@@ -3,30 +3,23 @@
  * among the last N distinct keys.
  *
  * State: key → when (record time, or arrival counter for last N) and at which
- * offset it was first seen; a queue in arrival order says what to evict next.
+ * offset it was first seen, held in arrival order, which says what to evict
+ * next (keyring.ts).
  * Window entries are not tombstoned: the changelog's retention drops them (as
  * Kafka Streams' window stores do), and restore evicts what is older than the
  * window. Last-N evictions are tombstoned, since no retention knows about counts.
  */
 import type { UniqueSpec } from "../../contract/stateful.js";
 import type { RuleResult } from "../types.js";
-import { queue } from "./queue.js";
+import { keyRing } from "./keyring.js";
 import type { ChangeSink, Moment, StateMachine } from "./types.js";
 import { capacityFailure, keyText, type Evaluate } from "./values.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
-/** When (record time, or arrival counter for last N) and at which offset a key was first seen. */
-interface Seen {
-  readonly key: string;
-  readonly t: number;
-  readonly offset: number;
-}
-
 export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink): StateMachine {
-  const seen = new Map<string, Seen>();
-  // Entries in arrival order; one no longer in `seen` (re-seen after its window) is skipped.
-  const order = queue<Seen>();
+  // Each key with when (record time, or arrival counter for last N) and at which offset it was first seen.
+  const seen = keyRing();
   const windowMs = spec.windowMs;
   const lastN = spec.lastN;
   /** The highest record time seen: the window ends there. */
@@ -35,14 +28,7 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
 
   const evictWindow = (): void => {
     const horizon = streamTime - windowMs!;
-    for (let e = order.peek(); e !== undefined && e.t <= horizon; e = order.peek()) {
-      order.shift();
-      if (seen.get(e.key) === e) seen.delete(e.key);
-    }
-  };
-  const remember = (e: Seen): void => {
-    seen.set(e.key, e);
-    order.push(e);
+    for (let e = seen.oldest(); e >= 0 && seen.t(e) <= horizon; e = seen.oldest()) seen.remove(e);
   };
 
   /** Records a key not held (or held past its window); false when it is a duplicate or the state is full. */
@@ -51,25 +37,25 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       streamTime = at.record;
       evictWindow();
     }
-    const first = seen.get(k);
-    if (first !== undefined) {
-      if (first.offset === at.offset) return true;
-      if (windowMs === undefined || Math.abs(at.record - first.t) < windowMs) return false;
+    const first = seen.find(k);
+    if (first >= 0) {
+      if (seen.offset(first) === at.offset) return true;
+      if (windowMs === undefined || Math.abs(at.record - seen.t(first)) < windowMs) return false;
+      seen.remove(first);
     } else if (seen.size >= spec.maxKeys) {
       return false;
     }
     if (windowMs !== undefined) {
-      remember({ key: k, t: at.record, offset: at.offset });
+      seen.push(k, at.record, at.offset);
       sink(k, `${at.record}@${at.offset}`);
     } else {
       counter++;
-      remember({ key: k, t: counter, offset: at.offset });
+      seen.push(k, counter, at.offset);
       sink(k, `${counter}@${at.offset}`);
       while (seen.size > lastN!) {
-        const e = order.shift()!;
-        if (seen.get(e.key) !== e) continue;
-        seen.delete(e.key);
-        sink(e.key, null);
+        const e = seen.oldest();
+        sink(seen.key(e), null);
+        seen.remove(e);
       }
     }
     return true;
@@ -88,20 +74,21 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       const k = keyText(r.value, "the key");
       if (typeof k !== "string") return k;
       if (accept(k, at)) return PASS;
-      const first = seen.get(k);
-      if (first === undefined) return capacityFailure(spec.maxKeys);
+      const first = seen.find(k);
+      if (first < 0) return capacityFailure(spec.maxKeys);
       if (windowMs === undefined) return { ok: false, message: `duplicate key ${JSON.stringify(k)} among the last ${lastN} keys` };
-      return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${Math.abs(at.record - first.t)} ms earlier in record time (window ${windowMs} ms)` };
+      return { ok: false, message: `duplicate key ${JSON.stringify(k)}, first seen ${Math.abs(at.record - seen.t(first))} ms earlier in record time (window ${windowMs} ms)` };
     },
 
     restore(k: string, value: string | null): void {
-      seen.delete(k);
+      const held = seen.find(k);
+      if (held >= 0) seen.remove(held);
       if (value === null) return;
       const at = value.indexOf("@");
       const n = Number(value.slice(0, at));
       const offset = Number(value.slice(at + 1));
       if (at < 0 || !Number.isSafeInteger(n) || !Number.isSafeInteger(offset)) return;
-      remember({ key: k, t: n, offset });
+      seen.push(k, n, offset);
       if (windowMs !== undefined) {
         if (n > streamTime) {
           streamTime = n;

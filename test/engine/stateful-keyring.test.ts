@@ -1,0 +1,99 @@
+/**
+ * The uniqueness rule's store (src/engine/stateful/keyring.ts) against a plain model (a Map and an
+ * array in arrival order), on seeded random operations: pushes of new and re-used keys, finds,
+ * evictions of the oldest, removals out of order, through its rebuilds and, with hashes made to
+ * collide, after it moved to its Map.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { keyRing, type KeyRing } from "../../src/engine/stateful/keyring.js";
+import { mulberry32 } from "../helpers/random.js";
+
+interface Held {
+  key: string;
+  t: number;
+  offset: number;
+}
+
+/** Runs `steps` seeded operations on `ring` and on the model, comparing every answer. */
+function agree(ring: KeyRing, seed: number, steps: number, keySpace: number): void {
+  const random = mulberry32(seed);
+  const model = new Map<string, Held>();
+  const arrival: Held[] = [];
+  const oldest = (): Held | undefined => arrival.find((h) => model.get(h.key) === h);
+  for (let i = 0; i < steps; i++) {
+    const key = `k${Math.floor(random() * keySpace)}`;
+    const op = random();
+    const e = ring.find(key);
+    const want = model.get(key);
+    assert.equal(e >= 0, want !== undefined, `step ${i}: find ${key}`);
+    if (want !== undefined) assert.deepEqual({ key: ring.key(e), t: ring.t(e), offset: ring.offset(e) }, want, `step ${i}: the entry of ${key}`);
+    if (op < 0.5) {
+      if (want !== undefined) {
+        // A key re-seen: removed out of order, then pushed again (as after its window).
+        ring.remove(e);
+        model.delete(key);
+      }
+      const held = { key, t: i, offset: i * 3 };
+      ring.push(key, held.t, held.offset);
+      model.set(key, held);
+      arrival.push(held);
+    } else if (op < 0.8) {
+      const o = ring.oldest();
+      const w = oldest();
+      assert.equal(o >= 0 ? ring.key(o) : undefined, w?.key, `step ${i}: the oldest`);
+      if (o >= 0) {
+        ring.remove(o);
+        model.delete(w!.key);
+      }
+    } else if (want !== undefined) {
+      ring.remove(e);
+      model.delete(key);
+    }
+    assert.equal(ring.size, model.size, `step ${i}: size`);
+  }
+  // Drained oldest first, in arrival order.
+  for (let o = ring.oldest(); o >= 0; o = ring.oldest()) {
+    const w = oldest()!;
+    assert.equal(ring.key(o), w.key);
+    ring.remove(o);
+    model.delete(w.key);
+  }
+  assert.equal(model.size, 0);
+  assert.equal(ring.size, 0);
+}
+
+describe("keyring", () => {
+  it("agrees with a model on 200,000 seeded operations, through its rebuilds", () => {
+    agree(keyRing(), 14, 200_000, 5_000);
+  });
+
+  it("holds a window of 300,000 keys evicted in arrival order, growing and reusing its slots", () => {
+    const ring = keyRing();
+    for (let i = 0; i < 1_000_000; i++) {
+      for (let o = ring.oldest(); o >= 0 && ring.t(o) <= i - 300_000; o = ring.oldest()) ring.remove(o);
+      assert.ok(ring.find(`o-${i}`) < 0);
+      ring.push(`o-${i}`, i, i);
+    }
+    assert.equal(ring.size, 300_000);
+    assert.equal(ring.t(ring.find("o-700000")), 700_000);
+    assert.ok(ring.find("o-699999") < 0);
+  });
+
+  it("keys made to collide (every hash the same) are still judged exactly, by its Map", () => {
+    agree(keyRing(() => 7), 15, 20_000, 400);
+  });
+
+  it("a few hash values for many keys (long clusters): exact as well", () => {
+    agree(keyRing((k) => k.length * 1_000_003), 16, 20_000, 2_000);
+  });
+
+  it("keys are compared exactly: equal hashes of different keys are not a duplicate", () => {
+    const ring = keyRing(() => 42);
+    ring.push("a", 1, 1);
+    assert.equal(ring.find("b"), -1);
+    ring.push("b", 2, 2);
+    assert.equal(ring.t(ring.find("a")), 1);
+    assert.equal(ring.t(ring.find("b")), 2);
+  });
+});
