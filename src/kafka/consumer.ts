@@ -10,7 +10,7 @@
 import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
+import type { CommitControl, ConsumedMessage as KafkaMessage, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
@@ -26,6 +26,7 @@ import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
 import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
+import { committer, type Committer } from "./commits.js";
 import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
@@ -265,6 +266,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   if (stateful) stateful.watchRebalances(port);
   // A producer of a partition this consumer lost is fenced by the new owner's; after a rebalance, new ones.
   if (txns) port.onGroupJoin?.(() => txns.forget());
+  // Stateful at-least-once: the wrapper's own commits, after the changelog (commits.ts); set by run().
+  let commits: Committer | undefined;
+  port.onGroupJoin?.(() => commits?.forget());
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 
@@ -399,6 +403,22 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     if (dead) options.onDeadLetter?.(dead.report);
   }
 
+  /**
+   * The wrapper commits: decodes and hands over (or dead-letters) without waiting for the changelog
+   * write, which goes on behind; the record's offset is committed once that write is acknowledged.
+   */
+  async function deliverCommitted(c: Committer, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
+    const { topic, partition, message } = payload;
+    const ready = c.ready();
+    if (ready !== undefined) await ready;
+    let d = decode(topic, partition, message);
+    if (d instanceof Promise) d = await d;
+    if (d instanceof DeadRecord) await deadLetterOne(d);
+    else await handOver(handler, topic, partition, message, payload, d);
+    c.handled(topic, partition, message);
+    c.send();
+  }
+
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
     let d = decodeDurable(payload.topic, payload.partition, message);
@@ -417,6 +437,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return async (payload) => {
       try {
         if (txns) await deliverInTransaction(txns, payload, handler);
+        else if (commits) await deliverCommitted(commits, payload, handler);
         else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         else await deliver(payload, handler, payload.message);
       } catch (e) {
@@ -441,6 +462,11 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   ): NonNullable<RunConfig["eachBatch"]> {
     const run = async (payload: EachBatchPayload): Promise<void> => {
       const { topic, partition, messages: records } = payload.batch;
+      const c = commits;
+      if (c) {
+        const ready = c.ready();
+        if (ready !== undefined) await ready;
+      }
       const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
       // Decode in order up to the first record that must stop the batch; the ones before it are delivered.
       // A synchronous loop over the batch; an await only for a record that really is asynchronous.
@@ -456,10 +482,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         failed = true;
       }
       const { n, good, dead, deadAt } = state;
-      // The state changes of the records decoded so far are durable before any of their offsets moves.
-      if (stateful?.dirty) await stateful.flush();
+      // The state changes of the records decoded so far are durable before any of their offsets moves:
+      // written now, or (the wrapper commits) before the commit that covers them.
+      if (!c && stateful?.dirty) await stateful.flush();
 
-      let resolveOffset = payload.resolveOffset;
+      // Marks the record at batch position i processed: the client's position, and the wrapper's commit.
+      const resolveAt = c
+        ? (i: number): void => {
+            payload.resolveOffset(records[i]!.offset);
+            c.handled(topic, partition, records[i]!);
+          }
+        : (i: number): void => payload.resolveOffset(records[i]!.offset);
+      let resolveOffset = c ? (offset: string): void => resolveAt(indexOf(records, offset)) : payload.resolveOffset;
       if (dead && deadAt) {
         // No offset moves before the DLQ writes are acknowledged.
         await deadLetter(dead);
@@ -467,27 +501,36 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         const resolveThrough = (i: number): void => {
           let j = i;
           while (j + 1 < n && deadAt.has(j + 1)) j++;
-          payload.resolveOffset(records[j]!.offset);
+          resolveAt(j);
         };
         // Leading dead letters are done: nothing before them is pending.
         if (deadAt.has(0)) resolveThrough(0);
         const position = new Map<string, number>();
         for (let i = 0; i < n; i++) if (!deadAt.has(i)) position.set(records[i]!.offset, i);
+        const resolveOther = resolveOffset;
         resolveOffset = (offset) => {
           const i = position.get(offset);
-          if (i === undefined) payload.resolveOffset(offset);
+          if (i === undefined) resolveOther(offset);
           else resolveThrough(i);
         };
       }
       if (good.length > 0) {
         // Field by field, as for eachMessage: a spread of the payload costs microseconds.
-        const { batch, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause } = payload;
+        const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
+        // The wrapper commits: the handler's commit request is its commit, after the changelog.
+        const commitOffsetsIfNecessary = c ? () => c.commit() : payload.commitOffsetsIfNecessary;
         await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
       }
       if (failed) {
         // The handler returned: with auto-resolve, everything before the failing record is processed.
-        if (autoResolve && n > 0) payload.resolveOffset(records[n - 1]!.offset);
+        if (autoResolve && n > 0) resolveAt(n - 1);
+        c?.send();
         throw failure;
+      }
+      if (c) {
+        // The client resolves the whole batch after the handler; the wrapper's commit must know too.
+        if (autoResolve && n > 0) c.handled(topic, partition, records[n - 1]!);
+        c.send();
       }
     };
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
@@ -510,7 +553,21 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   return overlay(consumer, {
     ...port.methods,
-    ...(stateful || txns ? closingWith(consumer, port.methods ?? {}, async () => void (await Promise.all([stateful?.close(), txns?.close()]))) : {}),
+    ...(stateful || txns
+      ? closingWith(
+          consumer,
+          port.methods ?? {},
+          async () => void (await Promise.all([stateful?.close(), txns?.close()])),
+          // The wrapper's last commit, while the consumer is still a member of its group: after its run
+          // stopped (kafkajs, the Confluent client), so that it covers every record handled.
+          async () => {
+            if (!commits) return;
+            await (consumer as { stop?: () => Promise<void> }).stop?.();
+            // A commit that fails leaves the records to be delivered again (and judged as the first time).
+            await commits.close().catch(() => undefined);
+          },
+        )
+      : {}),
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
@@ -520,7 +577,16 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         return Promise.reject(new KontractError("usage", "exactlyOnce runs with eachMessage, without retry topics or parking (a transaction per record)"));
       }
       // kafkajs would also commit each offset itself, outside the transaction.
-      const wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
+      let wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
+      if (stateful && !txns && !retry && !parking) {
+        const control = wrapperCommits(port, options.stateful!, rest);
+        if (control instanceof KontractError) return Promise.reject(control);
+        if (control) {
+          wrapped = control.runConfig(wrapped);
+          const stage = stateful;
+          commits ??= committer({ flush: () => stage.flush(), dirty: () => stage.dirty, backlog: () => stage.backlog, commit: (records) => control.commit(records), intervalMs: options.stateful!.commitIntervalMs ?? 1000 });
+        }
+      }
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
         const each = retryingEachBatch(retryDeps(eachMessage, retry));
@@ -531,6 +597,39 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       return port.run(wrapped);
     },
   }) as unknown as ContractConsumer<V, K, C>;
+}
+
+/**
+ * Whether the wrapper commits the offsets of a stateful consumer at-least-once (docs/stateful.md,
+ * "Commits"): the client's control of it, undefined when the client commits (`stateful.commits:
+ * "client"`, or by default where the wrapper cannot turn the client's commits off or the user commits
+ * with `autoCommit: false`), or a usage error for options that contradict it.
+ */
+function wrapperCommits(port: ConsumerPort, options: StatefulOptions, config: Record<string, unknown>): CommitControl | KontractError | undefined {
+  const control = port.commits;
+  const mode = options.commits ?? (control?.byDefault && config.autoCommit !== false ? "wrapper" : "client");
+  if (mode === "client") return undefined;
+  if (control === undefined) return new KontractError("usage", `stateful.commits "wrapper": kontract cannot commit offsets on this ${port.client} consumer (no commitOffsets)`);
+  if (config.autoCommit === false) return new KontractError("usage", 'autoCommit: false with stateful.commits "wrapper": kontract commits the offsets itself; leave autoCommit unset, or set stateful.commits "client" to commit them yourself');
+  for (const option of ["autoCommitInterval", "autoCommitThreshold"]) {
+    if (config[option] !== undefined) return new KontractError("usage", `${option}: a stateful consumer commits every stateful.commitIntervalMs once the changelog is written; set that instead (or stateful.commits "client")`);
+  }
+  const interval = options.commitIntervalMs;
+  if (interval !== undefined && !(Number.isInteger(interval) && interval > 0)) return new KontractError("usage", `stateful.commitIntervalMs must be a positive integer, got ${String(interval)}`);
+  return control;
+}
+
+/** The batch position of the record at `offset` (offsets increase through a batch). */
+function indexOf(records: readonly KafkaMessage[], offset: string): number {
+  const at = BigInt(offset);
+  let lo = 0;
+  let hi = records.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (BigInt(records[mid]!.offset) <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function sideDeserializer(contracts: Contracts, isKey: boolean, side: ConsumerSideOptions): Deserializer {
