@@ -34,13 +34,18 @@ export interface Committer {
    * the record is not handed over and the client delivers it again.
    */
   ready(): Promise<void> | undefined;
-  /** After a record or batch: starts writing the waiting changes unless a write is under way. Never waits. */
-  send(): void;
+  /**
+   * After a record or batch: starts writing the waiting changes unless a write is under way, and
+   * returns undefined. Once closing, returns the commit to wait for before the handler returns: a
+   * client that leaves its group after the records being handled (kafkajs) is still a member then.
+   * That commit never rejects (a failed one leaves its records to be delivered again).
+   */
+  after(): Promise<void> | undefined;
   /** Flushes the changelog, then commits the records handled before the call. One at a time; calls meanwhile share the next. */
   commit(): Promise<void>;
   /** After a rebalance: records handled and not committed yet are not committed (their partition may be another's now). */
   forget(): void;
-  /** Stops the interval, then commits what was handled. */
+  /** Stops the interval, then commits what was handled; records handled from now on commit as they end (after). */
   close(): Promise<void>;
 }
 
@@ -59,6 +64,7 @@ export function committer(deps: CommitterDeps): Committer {
   let sending: Promise<void> | undefined;
   let running: Promise<void> | undefined;
   let queued: Promise<void> | undefined;
+  let closing = false;
 
   const flush = (): Promise<void> =>
     deps.flush().then(
@@ -116,13 +122,15 @@ export function committer(deps: CommitterDeps): Committer {
     ready() {
       return failed || deps.backlog() > maxBacklog ? flush() : undefined;
     },
-    send() {
-      if (sending !== undefined || !deps.dirty()) return;
+    after() {
+      if (closing) return commit().catch(noop);
+      if (sending !== undefined || !deps.dirty()) return undefined;
       const s = flush().catch(noop);
       sending = s;
       void s.then(() => {
         if (sending === s) sending = undefined;
       });
+      return undefined;
     },
     commit,
     forget() {
@@ -131,6 +139,7 @@ export function committer(deps: CommitterDeps): Committer {
       committed.clear();
     },
     async close() {
+      closing = true;
       clearInterval(timer);
       await commit();
     },

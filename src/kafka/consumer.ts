@@ -416,7 +416,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     if (d instanceof DeadRecord) await deadLetterOne(d);
     else await handOver(handler, topic, partition, message, payload, d);
     c.handled(topic, partition, message);
-    c.send();
+    const closing = c.after();
+    if (closing !== undefined) await closing;
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
@@ -524,13 +525,15 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       if (failed) {
         // The handler returned: with auto-resolve, everything before the failing record is processed.
         if (autoResolve && n > 0) resolveAt(n - 1);
-        c?.send();
+        const closing = c?.after();
+        if (closing !== undefined) await closing;
         throw failure;
       }
       if (c) {
         // The client resolves the whole batch after the handler; the wrapper's commit must know too.
         if (autoResolve && n > 0) c.handled(topic, partition, records[n - 1]!);
-        c.send();
+        const closing = c.after();
+        if (closing !== undefined) await closing;
       }
     };
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
@@ -558,14 +561,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           consumer,
           port.methods ?? {},
           async () => void (await Promise.all([stateful?.close(), txns?.close()])),
-          // The wrapper's last commit, while the consumer is still a member of its group: after its run
-          // stopped (kafkajs, the Confluent client), so that it covers every record handled.
-          async () => {
-            if (!commits) return;
-            await (consumer as { stop?: () => Promise<void> }).stop?.();
-            // A commit that fails leaves the records to be delivered again (and judged as the first time).
-            await commits.close().catch(() => undefined);
-          },
+          // The wrapper's last commit, while the consumer is still a member of its group; the records
+          // being handled meanwhile commit as they end (Committer.after): kafkajs leaves its group when
+          // they have. A commit that fails leaves its records to be delivered again (judged as the first time).
+          async () => void (await commits?.close().catch(() => undefined)),
         )
       : {}),
     consumer,

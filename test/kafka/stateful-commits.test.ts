@@ -127,14 +127,14 @@ describe("wrapper commits for stateful rules", () => {
     assert.deepEqual(commits, [], "nor by a later commit");
   });
 
-  it("send() keeps one write under way and never waits; a backlog past its bound holds the next record", async () => {
+  it("after() keeps one write under way and never waits; a backlog past its bound holds the next record", async () => {
     const { c, writes, change } = fakes({ maxBacklog: 10 });
-    c.send();
+    void c.after();
     assert.equal(writes.length, 0, "nothing to write");
     change(4);
-    c.send();
+    void c.after();
     change(4);
-    c.send();
+    void c.after();
     assert.equal(writes.length, 1, "one write under way at a time");
     change(4);
     assert.equal(c.ready(), undefined, "8 changes wait behind the write: under the bound");
@@ -163,6 +163,22 @@ describe("wrapper commits for stateful rules", () => {
     writes[1]!.resolve();
     await second;
     assert.deepEqual(commits, [["t[0]@2", "t[1]@5"]]);
+  });
+
+  it("once closing, a record that ends waits for a commit covering it (the consumer is still a member)", async () => {
+    const { c, writes, commits, change } = fakes();
+    const closing = c.close();
+    await tick();
+    writes[0]!.resolve();
+    await closing;
+    change();
+    c.handled("t", 0, record(11));
+    const after = c.after();
+    assert.ok(after, "the handler waits for the commit before it returns");
+    await tick();
+    writes[1]!.resolve();
+    await after;
+    assert.deepEqual(commits, [["t[0]@11"]]);
   });
 
   it("close commits what was handled, after the write", async () => {
