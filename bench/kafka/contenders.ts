@@ -78,6 +78,8 @@ export interface ContenderContext {
   readonly consumeTimeoutMs: number;
   /** Added to the Confluent consumer's configuration (librdkafka and `js.*` properties), e.g. `js.consumer.max.batch.size`. */
   readonly confluentConsumerConfig?: Readonly<Record<string, string | number>>;
+  /** Added to the Confluent consumer's `kafkaJS` options, e.g. `autoCommit: false`. */
+  readonly confluentKafkaJS?: Readonly<Record<string, unknown>>;
 }
 
 /** A producer per round: kafkajs keeps refreshing metadata of every topic it sent to, and fails once one was deleted. */
@@ -281,7 +283,7 @@ async function timedConsumeConfluent(
   start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
 ): Promise<ConsumeResult> {
   if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
-  const consumer = ctx.confluent.consumer({ ...ctx.confluentConsumerConfig, kafkaJS: { groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  const consumer = ctx.confluent.consumer({ ...ctx.confluentConsumerConfig, kafkaJS: { ...ctx.confluentKafkaJS, groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
   const run = consumer.run.bind(consumer);
