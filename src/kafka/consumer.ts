@@ -264,11 +264,16 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       })
     : undefined;
   if (stateful) stateful.watchRebalances(port);
-  // A producer of a partition this consumer lost is fenced by the new owner's; after a rebalance, new ones.
-  if (txns) port.onGroupJoin?.(() => txns.forget());
   // Stateful at-least-once: the wrapper's own commits, after the changelog (commits.ts); set by run().
   let commits: Committer | undefined;
-  port.onGroupJoin?.(() => commits?.forget());
+  // After a rebalance: a producer of a partition this consumer lost is fenced by the new owner's, so
+  // new ones; records handled before it are not committed after it.
+  if (txns || stateful) {
+    port.onGroupJoin?.(() => {
+      txns?.forget();
+      commits?.forget();
+    });
+  }
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 
@@ -457,6 +462,85 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return undefined;
   }
 
+  /**
+   * Decodes a batch in order up to the first record that must stop it (the ones before it are
+   * delivered): a synchronous loop, with an await only for a record that really is asynchronous.
+   */
+  function decodeBatch(topic: string, partition: number, records: readonly KafkaMessage[]): MaybePromise<{ state: BatchState<V, K>; failed: boolean; failure: unknown }> {
+    const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
+    const stopped = (failure: unknown) => ({ state, failed: true, failure });
+    let pending: Promise<Decoded> | undefined;
+    try {
+      pending = decodeSync(state, topic, partition, records);
+    } catch (e) {
+      return stopped(e);
+    }
+    if (pending === undefined) return { state, failed: false, failure: undefined };
+    return (async () => {
+      try {
+        for (; pending; pending = decodeSync(state, topic, partition, records)) {
+          collect(state, await pending);
+          state.n++;
+        }
+      } catch (e) {
+        return stopped(e);
+      }
+      return { state, failed: false, failure: undefined };
+    })();
+  }
+
+  /**
+   * Exactly-once with eachBatch: the batch's records are decoded, handed over and dead-lettered in one
+   * transaction of their partition, which writes their state changes and dead letters and commits the
+   * offset past the last record processed (the last one the handler resolved, without auto-resolve).
+   * The client's offsets move only after it committed. When anything fails the transaction aborts,
+   * the partition's state is dropped, and the error goes to the client, which reads the batch again
+   * from its first record; a record that stops the batch (an ERROR rule) commits the ones before it.
+   */
+  async function batchInTransaction(t: Transactions, payload: EachBatchPayload, handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>, autoResolve: boolean): Promise<void> {
+    const { topic, partition, messages: records } = payload.batch;
+    let taken: Taken | undefined;
+    let stop: { failure: unknown } | undefined;
+    let written: DeadRecord[] = [];
+    let last = -1;
+    try {
+      await t.run(topic, partition, async (txn) => {
+        const decoded = decodeBatch(topic, partition, records);
+        const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
+        if (failed) stop = { failure };
+        const { n, good, dead, deadAt } = state;
+        // Dead letters right after a record go with it, as outside transactions.
+        const through = (i: number): number => {
+          let j = i;
+          while (j + 1 < n && deadAt?.has(j + 1)) j++;
+          return j;
+        };
+        let resolved = deadAt?.has(0) ? through(0) : -1;
+        if (good.length > 0) {
+          const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
+          // Offsets move once the transaction committed them: resolving only notes how far.
+          const resolveOffset = (offset: string): void => void (resolved = Math.max(resolved, through(indexOf(records, offset))));
+          const commitOffsetsIfNecessary = async (): Promise<void> => {};
+          await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
+        }
+        last = autoResolve ? n - 1 : resolved;
+        const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
+        // A dead letter past `last` is written again when its record comes again.
+        written = dead === undefined ? [] : dead.filter((d) => BigInt(d.report.offset) <= BigInt(records[last]?.offset ?? -1));
+        for (const d of written) topicMessages.push({ topic: d.dlqTopic, messages: [d.record] });
+        if (topicMessages.length > 0) await txn.write(topicMessages);
+        if (last >= 0) await txn.sendOffset(t.group, topic, partition, records[last]!);
+      });
+    } catch (e) {
+      (taken ?? stateful?.take(topic, partition))?.aborted();
+      throw e;
+    }
+    taken?.committed();
+    for (const d of written) options.onDeadLetter?.(d.report);
+    if (last >= 0) payload.resolveOffset(records[last]!.offset);
+    if (stop) throw stop.failure;
+  }
+
   function wrapEachBatch(
     handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>,
     autoResolve: boolean,
@@ -468,20 +552,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         const ready = c.ready();
         if (ready !== undefined) await ready;
       }
-      const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
-      // Decode in order up to the first record that must stop the batch; the ones before it are delivered.
-      // A synchronous loop over the batch; an await only for a record that really is asynchronous.
-      let failure: unknown;
-      let failed = false;
-      try {
-        for (let pending = decodeSync(state, topic, partition, records); pending; pending = decodeSync(state, topic, partition, records)) {
-          collect(state, await pending);
-          state.n++;
-        }
-      } catch (e) {
-        failure = e;
-        failed = true;
-      }
+      const decoded = decodeBatch(topic, partition, records);
+      const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
       const { n, good, dead, deadAt } = state;
       // The state changes of the records decoded so far are durable before any of their offsets moves:
       // written now, or (the wrapper commits) before the commit that covers them.
@@ -536,6 +608,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         if (closing !== undefined) await closing;
       }
     };
+    const t = txns;
+    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).catch((e: unknown) => Promise.reject(rememberThrown(e)));
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
   }
 
@@ -572,8 +646,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      if (txns && (eachBatch || retry || parking || !eachMessage)) {
-        return Promise.reject(new KontractError("usage", "exactlyOnce runs with eachMessage, without retry topics or parking (a transaction per record)"));
+      if (txns && (retry || parking)) {
+        return Promise.reject(new KontractError("usage", "exactlyOnce runs without retry topics or parking (their writes and commits are not in the transactions)"));
       }
       // kafkajs would also commit each offset itself, outside the transaction.
       let wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
