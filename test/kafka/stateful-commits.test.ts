@@ -36,6 +36,13 @@ function fakes(extra: Partial<CommitterDeps> = {}) {
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** Lets `done` reach its changelog write (the `n`th), acknowledges that write, then waits for `done`. */
+async function acknowledged(writes: { resolve(): void }[], n: number, done: Promise<void>): Promise<void> {
+  await tick();
+  writes[n]!.resolve();
+  await done;
+}
 const record = (offset: number) => kafkaMessage(offset, Buffer.from("v"));
 
 describe("wrapper commits for stateful rules", () => {
@@ -80,14 +87,10 @@ describe("wrapper commits for stateful rules", () => {
     writes[1]!.reject(new Error("still down"));
     await assert.rejects(ready, /still down/, "and is not handed over while it fails");
     const again = c.ready()!;
-    await tick();
-    writes[2]!.resolve();
-    await again;
+    await acknowledged(writes, 2, again);
     assert.equal(c.ready(), undefined, "a write that succeeded lets records through again");
     const second = c.commit();
-    await tick();
-    writes[3]!.resolve();
-    await second;
+    await acknowledged(writes, 3, second);
     assert.deepEqual(commits, [["t[0]@7"]]);
   });
 
@@ -121,9 +124,7 @@ describe("wrapper commits for stateful rules", () => {
     await done;
     assert.deepEqual(commits, []);
     const next = c.commit();
-    await tick();
-    writes[1]!.resolve();
-    await next;
+    await acknowledged(writes, 1, next);
     assert.deepEqual(commits, [], "nor by a later commit");
   });
 
@@ -155,29 +156,21 @@ describe("wrapper commits for stateful rules", () => {
     c.handled("t", 1, record(5));
     c.handled("t", 0, record(2));
     const first = c.commit();
-    await tick();
-    writes[0]!.resolve();
-    await first;
+    await acknowledged(writes, 0, first);
     const second = c.commit();
-    await tick();
-    writes[1]!.resolve();
-    await second;
+    await acknowledged(writes, 1, second);
     assert.deepEqual(commits, [["t[0]@2", "t[1]@5"]]);
   });
 
   it("once closing, a record that ends waits for a commit covering it (the consumer is still a member)", async () => {
     const { c, writes, commits, change } = fakes();
     const closing = c.close();
-    await tick();
-    writes[0]!.resolve();
-    await closing;
+    await acknowledged(writes, 0, closing);
     change();
     c.handled("t", 0, record(11));
     const after = c.after();
     assert.ok(after, "the handler waits for the commit before it returns");
-    await tick();
-    writes[1]!.resolve();
-    await after;
+    await acknowledged(writes, 1, after);
     assert.deepEqual(commits, [["t[0]@11"]]);
   });
 
