@@ -92,10 +92,11 @@ export interface ContractConsumerOptions extends ContractsOptions {
    */
   stateful?: StatefulOptions;
   /**
-   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's changelog entries, dead letter,
-   * completions and offset commit go in one Kafka transaction, written by a transactional producer
-   * per partition; the handler runs inside it (before the commit). eachMessage only, without
-   * retry topics or parking. Read the topics with read_committed consumers (the clients' default).
+   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's (eachMessage) or batch's
+   * (eachBatch) changelog entries, dead letters, completions and offset commit go in one Kafka
+   * transaction, written by a transactional producer per partition; the handler runs inside it
+   * (before the commit). Not with retry topics or parking. Read the topics with read_committed
+   * consumers (the clients' default).
    */
   exactlyOnce?: ExactlyOnceOptions;
 }
@@ -253,10 +254,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
-  // Exactly-once: a transaction per record, by a producer per partition (exactly-once.ts).
+  // Exactly-once: a transaction per record or batch, by a producer per partition (exactly-once.ts).
   const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
-  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler
-  // runs (exactly-once: in the record's transaction).
+  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
+  // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
   const stateful = options.stateful
     ? statefulStage(options.stateful, {
         dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),

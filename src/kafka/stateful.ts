@@ -68,7 +68,7 @@ export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
   /**
    * Exactly-once: runs `write` in a transaction of the partition (commits, or aborts and rejects).
-   * The stage then writes nothing outside transactions: a record's changes go in its own
+   * The stage then writes nothing outside transactions: a record's (or batch's) changes go in its own
    * transaction (`take`), and the changes a completeness timer makes go in one of their own.
    */
   transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
