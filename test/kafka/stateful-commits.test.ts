@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { HandledRecord } from "../../src/kafka/client.js";
 import { committer, type CommitterDeps } from "../../src/kafka/commits.js";
-import { kafkaMessage } from "./fakes.js";
+import { isKontractError } from "../../src/errors.js";
+import { contractConsumer, type KafkaAccess } from "../../src/kafka/index.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, type FakeConsumer } from "./fakes.js";
 
 /** A changelog whose writes the test settles by hand, and a group that records what is committed. */
 function fakes(extra: Partial<CommitterDeps> = {}) {
@@ -184,5 +186,54 @@ describe("wrapper commits for stateful rules", () => {
     writes[0]!.resolve();
     await closing;
     assert.deepEqual(commits, [["t[0]@9"]]);
+  });
+});
+
+describe("who commits a stateful consumer's offsets", () => {
+  /** A kafkajs-shaped consumer (with commitOffsets) whose run records the config it was given. */
+  function consumerWith() {
+    const given: Record<string, unknown>[] = [];
+    const kafka = Object.assign(fakeConsumer(), { commitOffsets: async () => {} });
+    const run = kafka.run.bind(kafka);
+    Object.assign(kafka, { run: (c: Record<string, unknown>) => (given.push(c), run(c as never)) });
+    return { kafka, given };
+  }
+  const wrap = (kafka: FakeConsumer, commits?: "wrapper" | "client") =>
+    contractConsumer(kafka, { registry: testRegistry(), key: false, stateful: { applicationId: "app", access: {} as KafkaAccess, producer: fakeProducer(), ...(commits ? { commits } : {}) } });
+
+  it("kafkajs: the wrapper commits by default, running the client with autoCommit false", async () => {
+    const { kafka, given } = consumerWith();
+    const consumer = wrap(kafka);
+    await consumer.run({ eachMessage: async () => {} });
+    assert.equal(given[0]!.autoCommit, false);
+    await consumer.disconnect();
+  });
+
+  it("kafkajs: the caller's autoCommit false means the caller commits (the client mode), and is refused with commits \"wrapper\"", async () => {
+    const mine = consumerWith();
+    const consumer = wrap(mine.kafka);
+    await consumer.run({ eachMessage: async () => {}, autoCommit: false });
+    assert.equal(mine.given[0]!.autoCommit, false);
+    await consumer.disconnect();
+    const refused = wrap(consumerWith().kafka, "wrapper");
+    await assert.rejects(refused.run({ eachMessage: async () => {}, autoCommit: false }), (e: unknown) => isKontractError(e) && e.code === "usage" && /autoCommit: false/.test((e as Error).message));
+    await refused.disconnect();
+  });
+
+  it("kafkajs: autoCommitInterval and autoCommitThreshold are refused (commitIntervalMs says when)", async () => {
+    for (const option of ["autoCommitInterval", "autoCommitThreshold"]) {
+      const consumer = wrap(consumerWith().kafka);
+      await assert.rejects(consumer.run({ eachMessage: async () => {}, [option]: 100 }), (e: unknown) => isKontractError(e) && e.code === "usage" && e.message.includes(option));
+      await consumer.disconnect();
+    }
+  });
+
+  it("commits \"client\": the client's run options pass as given", async () => {
+    const { kafka, given } = consumerWith();
+    const consumer = wrap(kafka, "client");
+    await consumer.run({ eachMessage: async () => {}, autoCommitInterval: 100 });
+    assert.equal(given[0]!.autoCommit, undefined);
+    assert.equal(given[0]!.autoCommitInterval, 100);
+    await consumer.disconnect();
   });
 });
