@@ -119,7 +119,7 @@ for (const client of clientsUnderTest(() => setup.infra)) {
       try {
         f.held.failing = true;
         await f.send(["a", "b"]);
-        await f.consumer.run({ eachBatch: async ({ messages }) => void f.seen.passed.push(...messages.map((m) => (m.value as { id: string }).id)) });
+        await f.consumer.run({ eachBatch: async ({ messages }) => void f.seen.passed.push(...messages.map((m) => `${(m.value as { id: string }).id}@${m.message.offset}`)) });
         // The first batch is handed over (a client may split the two records into two batches); its write fails.
         await waitFor(() => f.seen.passed.length > 0 && f.held.attempts > 0, { timeoutMs: 60_000, what: "the first records handed over, their changelog write tried" });
         await f.send(["c", "a"]);
@@ -131,8 +131,10 @@ for (const client of clientsUnderTest(() => setup.infra)) {
         assert.equal(await f.committed(), "-1", "no offset committed while the changelog write fails");
         f.held.failing = false;
         await waitFor(async () => (await f.committed()) === "4", { timeoutMs: 60_000, what: "the offset past the last record, once the changelog is written" });
-        assert.deepEqual(f.seen.passed, ["a", "b", "c"]);
-        assert.deepEqual(f.seen.dead, ["3"]);
+        // A client that gives up retrying restarts (kafkajs) from the committed offset, which never moved:
+        // records handed over before may come again (at-least-once), judged as the first time.
+        assert.deepEqual([...new Set(f.seen.passed)].sort(), ["a@0", "b@1", "c@2"]);
+        assert.deepEqual([...new Set(f.seen.dead)], ["3"]);
         assert.deepEqual(await f.changelogKeys(), ["a", "b", "c"], "the entries of the failed writes were kept and written");
       } finally {
         await f.consumer.disconnect();
