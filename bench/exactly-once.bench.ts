@@ -5,7 +5,11 @@
  * a fresh group and application id reading the same topic from its beginning until its offset is
  * committed at the end; its time includes joining the group and creating the changelog topic.
  *
- *   node scripts/bench.mjs bench/exactly-once.bench.ts [--records 2000] [--rounds 3]
+ * Handlers: `--each message` (eachMessage: a transaction per record) or `batch` (eachBatch: a
+ * transaction per batch). At-least-once, the wrapper commits every 100 ms (stateful.commitIntervalMs),
+ * so its last commit comes soon after its last record.
+ *
+ *   node scripts/bench.mjs bench/exactly-once.bench.ts [--records 2000] [--rounds 3] [--each message|batch]
  */
 import { parseArgs } from "node:util";
 import { connectKafka, contractConsumer, contractProducer, type KafkaProducer } from "../src/kafka/index.js";
@@ -14,7 +18,8 @@ import { uniqueName, waitFor } from "../test/helpers/infra.js";
 import { register, registryFor, withAdmin } from "../test/integration/kafka-support.js";
 import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
 
-const { values } = parseArgs({ options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" }, each: { type: "string", default: "message" } } });
+if (values.each !== "message" && values.each !== "batch") throw new Error(`--each: message or batch, got ${values.each}`);
 const RECORDS = Number(values.records);
 const ROUNDS = Number(values.rounds);
 
@@ -49,12 +54,12 @@ async function round(exactlyOnce: boolean): Promise<number> {
     key: false,
     ...(exactlyOnce
       ? { stateful: { applicationId, access }, exactlyOnce: { transactionalId: applicationId, groupId: group, producer: (transactionalId: string) => kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer } }
-      : { stateful: { applicationId, access, producer }, dlq: { producer } }),
+      : { stateful: { applicationId, access, producer, commitIntervalMs: 100 }, dlq: { producer } }),
   });
   const start = performance.now();
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async () => {} });
+  await consumer.run(values.each === "batch" ? { eachBatch: async () => {} } : { eachMessage: async () => {} });
   await waitFor(async () => (await committedAt(group)) === String(RECORDS), { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
   const ms = performance.now() - start;
   await consumer.disconnect();
@@ -71,4 +76,4 @@ for (let r = 1; r <= ROUNDS; r++) {
 }
 await producer.disconnect();
 await deleteTopics(kafka, [topic, dlq]).catch(() => undefined);
-console.log(`${RECORDS} records, kafkajs, one partition; ${await infra.release(false)}`);
+console.log(`${RECORDS} records, kafkajs, one partition, each${values.each === "batch" ? "Batch" : "Message"}; ${await infra.release(false)}`);

@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     cases: { type: "string", default: "unique,reference" },
     /** js.consumer.max.batch.size of the Confluent consumers (its default: 32): the changelog is written once per batch. */
     "confluent-max-batch": { type: "string" },
+    /** stateful.commits of the stateful side: "wrapper" (the Confluent consumer then made with autoCommit false) or "client". */
+    commits: { type: "string", default: "wrapper" },
   },
 });
 
@@ -48,6 +50,8 @@ const ROUNDS = Number(args.rounds);
 const BATCH = Number(args.batch);
 for (const [name, n] of [["messages", MESSAGES], ["rounds", ROUNDS], ["batch", BATCH]] as const) if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
 const CONFLUENT_MAX_BATCH = args["confluent-max-batch"] === undefined ? undefined : Number(args["confluent-max-batch"]);
+const COMMITS = args.commits as "wrapper" | "client";
+if (COMMITS !== "wrapper" && COMMITS !== "client") throw new Error(`--commits: wrapper or client, got ${COMMITS}`);
 const CLIENTS = args.clients.split(",").map((c) => c.trim()) as ClientId[];
 for (const c of CLIENTS) if (c !== "kafkajs" && c !== "confluent") throw new Error(`--clients: kafkajs or confluent, got ${c}`);
 /** Record time of order i: 2 ms apart, the last one now (older records would fall to the topic's retention). */
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
     console.log(
       `Stateful rules through the broker: ${MESSAGES.toLocaleString("en-US")} Avro orders (bench/order.ts, its 5 CEL conditions on produce only), ` +
         `1 partition; contractConsumer with eachBatch, with and without the stateful rule, fresh group each run; ${ROUNDS} paired round(s); ` +
-        `${CONFLUENT_MAX_BATCH === undefined ? "" : `Confluent js.consumer.max.batch.size ${CONFLUENT_MAX_BATCH}; `}node ${process.version}\n`,
+        `${CONFLUENT_MAX_BATCH === undefined ? "" : `Confluent js.consumer.max.batch.size ${CONFLUENT_MAX_BATCH}; `}stateful.commits ${COMMITS}; node ${process.version}\n`,
     );
     const lines: string[] = ["| case | client | without, msgs/s | with, msgs/s | ratio (wall) | ratio (CPU per record) |", "|---|---|---:|---:|---:|---:|"];
     for (const c of CASES) {
@@ -138,8 +142,10 @@ async function main(): Promise<void> {
             const group = `${topic}-${client}-${side}-${r}`;
             const applicationId = `${group}-app`;
             const producer = side === "with" ? await changelogProducer(client) : undefined;
-            const options = producer ? { stateful: { applicationId, access, producer }, dlq: { producer } } : {};
-            const res = await kontractConsume(ctx, client, topic, MESSAGES, group, options).finally(() => producer?.disconnect());
+            const options = producer ? { stateful: { applicationId, access, producer, commits: COMMITS }, dlq: { producer } } : {};
+            // The wrapper's commits on the Confluent client need its consumer made without its own.
+            const sideCtx = side === "with" && COMMITS === "wrapper" ? { ...ctx, confluentKafkaJS: { autoCommit: false } } : ctx;
+            const res = await kontractConsume(sideCtx, client, topic, MESSAGES, group, options).finally(() => producer?.disconnect());
             if (res.count !== MESSAGES || res.checksum !== amountSum) throw new Error(`${c.id} ${client} ${side}: consumed ${res.count} records with checksum ${res.checksum}, expected ${MESSAGES} and ${amountSum}`);
             if (side === "with") {
               const changelog = changelogTopic(applicationId, topic, rule.name);

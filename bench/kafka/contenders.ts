@@ -78,6 +78,8 @@ export interface ContenderContext {
   readonly consumeTimeoutMs: number;
   /** Added to the Confluent consumer's configuration (librdkafka and `js.*` properties), e.g. `js.consumer.max.batch.size`. */
   readonly confluentConsumerConfig?: Readonly<Record<string, string | number>>;
+  /** Added to the Confluent consumer's `kafkaJS` options, e.g. `autoCommit: false`. */
+  readonly confluentKafkaJS?: Readonly<Record<string, unknown>>;
 }
 
 /** A producer per round: kafkajs keeps refreshing metadata of every topic it sent to, and fails once one was deleted. */
@@ -193,7 +195,7 @@ export function kontractKafkajs(ctx: ContenderContext, client: ClientId = "kafka
  */
 export function kontractConsume(ctx: ContenderContext, client: ClientId, topic: string, count: number, group: string, options: Partial<ContractConsumerOptions> = {}): Promise<ConsumeResult> {
   return timedConsume(ctx, client, topic, group, count, async (consumer, handled) => {
-    const contract = contractConsumer<Order>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail", ...options });
+    const contract = contractConsumer<Order, unknown, Consumer>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail", ...options });
     await contract.run({
       eachBatch: async ({ messages }) => {
         let sum = 0;
@@ -201,6 +203,7 @@ export function kontractConsume(ctx: ContenderContext, client: ClientId, topic: 
         handled(messages.length, sum);
       },
     });
+    return () => contract.disconnect();
   });
 }
 
@@ -254,7 +257,7 @@ async function timedConsume(
   topic: string,
   group: string,
   expected: number,
-  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+  start: Starter,
 ): Promise<ConsumeResult> {
   if (client === "confluent") return timedConsumeConfluent(ctx, topic, group, expected, start);
   const consumer = ctx.kafka.consumer({
@@ -278,10 +281,10 @@ async function timedConsumeConfluent(
   topic: string,
   group: string,
   expected: number,
-  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+  start: Starter,
 ): Promise<ConsumeResult> {
   if (!ctx.confluent) throw new Error("no Confluent client in the bench context");
-  const consumer = ctx.confluent.consumer({ ...ctx.confluentConsumerConfig, kafkaJS: { groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
+  const consumer = ctx.confluent.consumer({ ...ctx.confluentConsumerConfig, kafkaJS: { ...ctx.confluentKafkaJS, groupId: group, fromBeginning: true, maxWaitTimeInMs: 100 } }) as unknown as Consumer;
   const m = meter(ctx.consumeTimeoutMs, topic, expected);
   // The clock starts with the first batch: run() is wrapped so that the timer starts before any handler runs.
   const run = consumer.run.bind(consumer);
@@ -296,21 +299,28 @@ async function timedConsumeConfluent(
   return runMetered(consumer, m, { topics: [topic] }, start);
 }
 
-/** Connects and subscribes `consumer`, runs `start` until the meter has counted every record, then disconnects. */
+/**
+ * Runs a contender on `consumer`: may return how to disconnect it (a wrapper around the consumer,
+ * whose disconnect does its own last work: a stateful contract consumer's last changelog write and commit).
+ */
+type Starter = (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void | (() => Promise<void>)>;
+
+/** Connects and subscribes `consumer`, runs `start` until the meter has counted every record, then disconnects (as `start` said). */
 async function runMetered(
   consumer: Consumer,
   m: ReturnType<typeof meter>,
   subscription: { topics: string[]; fromBeginning?: boolean },
-  start: (consumer: Consumer, handled: (records: number, checksum: number) => void) => Promise<void>,
+  start: Starter,
 ): Promise<ConsumeResult> {
+  let stop: (() => Promise<void>) | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe(subscription);
-    await start(consumer, m.handled);
+    stop = (await start(consumer, m.handled)) ?? undefined;
     await m.done;
   } finally {
     m.stop();
-    await consumer.disconnect();
+    await (stop ?? (() => consumer.disconnect()))();
   }
   return m.result();
 }

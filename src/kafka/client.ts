@@ -165,11 +165,36 @@ export interface ConsumerPort {
    */
   onGroupJoin?(listener: () => void): void;
   /**
+   * Where the wrapper can commit offsets itself instead of the client (stateful consumers,
+   * docs/stateful.md "Commits"). Absent where it cannot.
+   */
+  readonly commits?: CommitControl;
+  /**
    * Methods the wrapped consumer adds or replaces, for a client that lacks
    * what the port needs (@platformatic/kafka: paused/resume, a close that
    * stops the run first).
    */
   readonly methods?: Readonly<Record<string, (...args: never[]) => unknown>>;
+}
+
+/** A record whose offset the wrapper commits: the group's position moves past it. */
+export interface HandledRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: ConsumedMessage;
+}
+
+/** The wrapper's own offset commits on a client. */
+export interface CommitControl {
+  /**
+   * Whether the wrapper commits by default: false where the client's own committing is set on the
+   * consumer, out of the wrapper's sight (the Confluent client's `kafkaJS: { autoCommit }`).
+   */
+  readonly byDefault: boolean;
+  /** `config` with the client's own committing turned off (where `run` sets it). */
+  runConfig(config: RunConfig): RunConfig;
+  /** Commits, for the consumer's group, the position past each record (its offset + 1). */
+  commit(records: readonly HandledRecord[]): Promise<void>;
 }
 
 /**

@@ -10,7 +10,7 @@
 import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage as KafkaMessage, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
+import type { CommitControl, ConsumedMessage as KafkaMessage, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
@@ -26,6 +26,7 @@ import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
 import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
+import { committer, type Committer } from "./commits.js";
 import type { Outcome } from "../engine/index.js";
 
 /** How one side (key or value) is read. */
@@ -91,10 +92,11 @@ export interface ContractConsumerOptions extends ContractsOptions {
    */
   stateful?: StatefulOptions;
   /**
-   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's changelog entries, dead letter,
-   * completions and offset commit go in one Kafka transaction, written by a transactional producer
-   * per partition; the handler runs inside it (before the commit). eachMessage only, without
-   * retry topics or parking. Read the topics with read_committed consumers (the clients' default).
+   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's (eachMessage) or batch's
+   * (eachBatch) changelog entries, dead letters, completions and offset commit go in one Kafka
+   * transaction, written by a transactional producer per partition; the handler runs inside it
+   * (before the commit). Not with retry topics or parking. Read the topics with read_committed
+   * consumers (the clients' default).
    */
   exactlyOnce?: ExactlyOnceOptions;
 }
@@ -252,10 +254,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
-  // Exactly-once: a transaction per record, by a producer per partition (exactly-once.ts).
+  // Exactly-once: a transaction per record or batch, by a producer per partition (exactly-once.ts).
   const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
-  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler
-  // runs (exactly-once: in the record's transaction).
+  // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
+  // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
   const stateful = options.stateful
     ? statefulStage(options.stateful, {
         dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),
@@ -263,8 +265,16 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       })
     : undefined;
   if (stateful) stateful.watchRebalances(port);
-  // A producer of a partition this consumer lost is fenced by the new owner's; after a rebalance, new ones.
-  if (txns) port.onGroupJoin?.(() => txns.forget());
+  // Stateful at-least-once: the wrapper's own commits, after the changelog (commits.ts); set by run().
+  let commits: Committer | undefined;
+  // After a rebalance: a producer of a partition this consumer lost is fenced by the new owner's, so
+  // new ones; records handled before it are not committed after it.
+  if (txns || stateful) {
+    port.onGroupJoin?.(() => {
+      txns?.forget();
+      commits?.forget();
+    });
+  }
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
 
@@ -399,6 +409,23 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     if (dead) options.onDeadLetter?.(dead.report);
   }
 
+  /**
+   * The wrapper commits: decodes and hands over (or dead-letters) without waiting for the changelog
+   * write, which goes on behind; the record's offset is committed once that write is acknowledged.
+   */
+  async function deliverCommitted(c: Committer, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
+    const { topic, partition, message } = payload;
+    const ready = c.ready();
+    if (ready !== undefined) await ready;
+    let d = decode(topic, partition, message);
+    if (d instanceof Promise) d = await d;
+    if (d instanceof DeadRecord) await deadLetterOne(d);
+    else await handOver(handler, topic, partition, message, payload, d);
+    c.handled(topic, partition, message);
+    const closing = c.after();
+    if (closing !== undefined) await closing;
+  }
+
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
   async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
     let d = decodeDurable(payload.topic, payload.partition, message);
@@ -417,6 +444,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return async (payload) => {
       try {
         if (txns) await deliverInTransaction(txns, payload, handler);
+        else if (commits) await deliverCommitted(commits, payload, handler);
         else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         else await deliver(payload, handler, payload.message);
       } catch (e) {
@@ -435,31 +463,111 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return undefined;
   }
 
+  /**
+   * Decodes a batch in order up to the first record that must stop it (the ones before it are
+   * delivered): a synchronous loop, with an await only for a record that really is asynchronous.
+   */
+  function decodeBatch(topic: string, partition: number, records: readonly KafkaMessage[]): MaybePromise<{ state: BatchState<V, K>; failed: boolean; failure: unknown }> {
+    const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
+    const stopped = (failure: unknown) => ({ state, failed: true, failure });
+    let pending: Promise<Decoded> | undefined;
+    try {
+      pending = decodeSync(state, topic, partition, records);
+    } catch (e) {
+      return stopped(e);
+    }
+    if (pending === undefined) return { state, failed: false, failure: undefined };
+    return (async () => {
+      try {
+        for (; pending; pending = decodeSync(state, topic, partition, records)) {
+          collect(state, await pending);
+          state.n++;
+        }
+      } catch (e) {
+        return stopped(e);
+      }
+      return { state, failed: false, failure: undefined };
+    })();
+  }
+
+  /**
+   * Exactly-once with eachBatch: the batch's records are decoded, handed over and dead-lettered in one
+   * transaction of their partition, which writes their state changes and dead letters and commits the
+   * offset past the last record processed (the last one the handler resolved, without auto-resolve).
+   * The client's offsets move only after it committed. When anything fails the transaction aborts,
+   * the partition's state is dropped, and the error goes to the client, which reads the batch again
+   * from its first record; a record that stops the batch (an ERROR rule) commits the ones before it.
+   */
+  async function batchInTransaction(t: Transactions, payload: EachBatchPayload, handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>, autoResolve: boolean): Promise<void> {
+    const { topic, partition, messages: records } = payload.batch;
+    let taken: Taken | undefined;
+    let stop: { failure: unknown } | undefined;
+    let written: DeadRecord[] = [];
+    let last = -1;
+    try {
+      await t.run(topic, partition, async (txn) => {
+        const decoded = decodeBatch(topic, partition, records);
+        const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
+        if (failed) stop = { failure };
+        const { n, good, dead, deadAt } = state;
+        // Dead letters right after a record go with it, as outside transactions.
+        const through = (i: number): number => {
+          let j = i;
+          while (j + 1 < n && deadAt?.has(j + 1)) j++;
+          return j;
+        };
+        let resolved = deadAt?.has(0) ? through(0) : -1;
+        if (good.length > 0) {
+          const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
+          // Offsets move once the transaction committed them: resolving only notes how far.
+          const resolveOffset = (offset: string): void => void (resolved = Math.max(resolved, through(indexOf(records, offset))));
+          const commitOffsetsIfNecessary = async (): Promise<void> => {};
+          await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
+        }
+        last = autoResolve ? n - 1 : resolved;
+        const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
+        // A dead letter past `last` is written again when its record comes again.
+        written = dead === undefined ? [] : dead.filter((d) => BigInt(d.report.offset) <= BigInt(records[last]?.offset ?? -1));
+        for (const d of written) topicMessages.push({ topic: d.dlqTopic, messages: [d.record] });
+        if (topicMessages.length > 0) await txn.write(topicMessages);
+        if (last >= 0) await txn.sendOffset(t.group, topic, partition, records[last]!);
+      });
+    } catch (e) {
+      (taken ?? stateful?.take(topic, partition))?.aborted();
+      throw e;
+    }
+    taken?.committed();
+    for (const d of written) options.onDeadLetter?.(d.report);
+    if (last >= 0) payload.resolveOffset(records[last]!.offset);
+    if (stop) throw stop.failure;
+  }
+
   function wrapEachBatch(
     handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>,
     autoResolve: boolean,
   ): NonNullable<RunConfig["eachBatch"]> {
     const run = async (payload: EachBatchPayload): Promise<void> => {
       const { topic, partition, messages: records } = payload.batch;
-      const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
-      // Decode in order up to the first record that must stop the batch; the ones before it are delivered.
-      // A synchronous loop over the batch; an await only for a record that really is asynchronous.
-      let failure: unknown;
-      let failed = false;
-      try {
-        for (let pending = decodeSync(state, topic, partition, records); pending; pending = decodeSync(state, topic, partition, records)) {
-          collect(state, await pending);
-          state.n++;
-        }
-      } catch (e) {
-        failure = e;
-        failed = true;
+      const c = commits;
+      if (c) {
+        const ready = c.ready();
+        if (ready !== undefined) await ready;
       }
+      const decoded = decodeBatch(topic, partition, records);
+      const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
       const { n, good, dead, deadAt } = state;
-      // The state changes of the records decoded so far are durable before any of their offsets moves.
-      if (stateful?.dirty) await stateful.flush();
+      // The state changes of the records decoded so far are durable before any of their offsets moves:
+      // written now, or (the wrapper commits) before the commit that covers them.
+      if (!c && stateful?.dirty) await stateful.flush();
 
-      let resolveOffset = payload.resolveOffset;
+      // Marks the record at batch position i processed: the client's position, and the wrapper's commit.
+      const resolveAt = c
+        ? (i: number): void => {
+            payload.resolveOffset(records[i]!.offset);
+            c.handled(topic, partition, records[i]!);
+          }
+        : (i: number): void => payload.resolveOffset(records[i]!.offset);
+      let resolveOffset = c ? (offset: string): void => resolveAt(indexOf(records, offset)) : payload.resolveOffset;
       if (dead && deadAt) {
         // No offset moves before the DLQ writes are acknowledged.
         await deadLetter(dead);
@@ -467,29 +575,42 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         const resolveThrough = (i: number): void => {
           let j = i;
           while (j + 1 < n && deadAt.has(j + 1)) j++;
-          payload.resolveOffset(records[j]!.offset);
+          resolveAt(j);
         };
         // Leading dead letters are done: nothing before them is pending.
         if (deadAt.has(0)) resolveThrough(0);
         const position = new Map<string, number>();
         for (let i = 0; i < n; i++) if (!deadAt.has(i)) position.set(records[i]!.offset, i);
+        const resolveOther = resolveOffset;
         resolveOffset = (offset) => {
           const i = position.get(offset);
-          if (i === undefined) payload.resolveOffset(offset);
+          if (i === undefined) resolveOther(offset);
           else resolveThrough(i);
         };
       }
       if (good.length > 0) {
         // Field by field, as for eachMessage: a spread of the payload costs microseconds.
-        const { batch, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause } = payload;
+        const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
+        // The wrapper commits: the handler's commit request is its commit, after the changelog.
+        const commitOffsetsIfNecessary = c ? () => c.commit() : payload.commitOffsetsIfNecessary;
         await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
       }
       if (failed) {
         // The handler returned: with auto-resolve, everything before the failing record is processed.
-        if (autoResolve && n > 0) payload.resolveOffset(records[n - 1]!.offset);
+        if (autoResolve && n > 0) resolveAt(n - 1);
+        const closing = c?.after();
+        if (closing !== undefined) await closing;
         throw failure;
       }
+      if (c) {
+        // The client resolves the whole batch after the handler; the wrapper's commit must know too.
+        if (autoResolve && n > 0) c.handled(topic, partition, records[n - 1]!);
+        const closing = c.after();
+        if (closing !== undefined) await closing;
+      }
     };
+    const t = txns;
+    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).catch((e: unknown) => Promise.reject(rememberThrown(e)));
     return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
   }
 
@@ -510,17 +631,36 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   return overlay(consumer, {
     ...port.methods,
-    ...(stateful || txns ? closingWith(consumer, port.methods ?? {}, async () => void (await Promise.all([stateful?.close(), txns?.close()]))) : {}),
+    ...(stateful || txns
+      ? closingWith(
+          consumer,
+          port.methods ?? {},
+          async () => void (await Promise.all([stateful?.close(), txns?.close()])),
+          // The wrapper's last commit, while the consumer is still a member of its group; the records
+          // being handled meanwhile commit as they end (Committer.after): kafkajs leaves its group when
+          // they have. A commit that fails leaves its records to be delivered again (judged as the first time).
+          async () => void (await commits?.close().catch(() => undefined)),
+        )
+      : {}),
     consumer,
     run: (config: ContractRunConfig<V, K, C>) => {
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      if (txns && (eachBatch || retry || parking || !eachMessage)) {
-        return Promise.reject(new KontractError("usage", "exactlyOnce runs with eachMessage, without retry topics or parking (a transaction per record)"));
+      if (txns && (retry || parking)) {
+        return Promise.reject(new KontractError("usage", "exactlyOnce runs without retry topics or parking (their writes and commits are not in the transactions)"));
       }
       // kafkajs would also commit each offset itself, outside the transaction.
-      const wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
+      let wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
+      if (stateful && !txns && !retry && !parking) {
+        const control = wrapperCommits(port, options.stateful!, rest);
+        if (control instanceof KontractError) return Promise.reject(control);
+        if (control) {
+          wrapped = control.runConfig(wrapped);
+          const stage = stateful;
+          commits ??= committer({ flush: () => stage.flush(), dirty: () => stage.dirty, backlog: () => stage.backlog, commit: (records) => control.commit(records), intervalMs: options.stateful!.commitIntervalMs ?? 1000 });
+        }
+      }
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
         const each = retryingEachBatch(retryDeps(eachMessage, retry));
@@ -531,6 +671,39 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       return port.run(wrapped);
     },
   }) as unknown as ContractConsumer<V, K, C>;
+}
+
+/**
+ * Whether the wrapper commits the offsets of a stateful consumer at-least-once (docs/stateful.md,
+ * "Commits"): the client's control of it, undefined when the client commits (`stateful.commits:
+ * "client"`, or by default where the wrapper cannot turn the client's commits off or the user commits
+ * with `autoCommit: false`), or a usage error for options that contradict it.
+ */
+function wrapperCommits(port: ConsumerPort, options: StatefulOptions, config: Record<string, unknown>): CommitControl | KontractError | undefined {
+  const control = port.commits;
+  const mode = options.commits ?? (control?.byDefault && config.autoCommit !== false ? "wrapper" : "client");
+  if (mode === "client") return undefined;
+  if (control === undefined) return new KontractError("usage", `stateful.commits "wrapper": kontract cannot commit offsets on this ${port.client} consumer (no commitOffsets)`);
+  if (config.autoCommit === false) return new KontractError("usage", 'autoCommit: false with stateful.commits "wrapper": kontract commits the offsets itself; leave autoCommit unset, or set stateful.commits "client" to commit them yourself');
+  for (const option of ["autoCommitInterval", "autoCommitThreshold"]) {
+    if (config[option] !== undefined) return new KontractError("usage", `${option}: a stateful consumer commits every stateful.commitIntervalMs once the changelog is written; set that instead (or stateful.commits "client")`);
+  }
+  const interval = options.commitIntervalMs;
+  if (interval !== undefined && !(Number.isInteger(interval) && interval > 0)) return new KontractError("usage", `stateful.commitIntervalMs must be a positive integer, got ${String(interval)}`);
+  return control;
+}
+
+/** The batch position of the record at `offset` (offsets increase through a batch). */
+function indexOf(records: readonly KafkaMessage[], offset: string): number {
+  const at = BigInt(offset);
+  let lo = 0;
+  let hi = records.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (BigInt(records[mid]!.offset) <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function sideDeserializer(contracts: Contracts, isKey: boolean, side: ConsumerSideOptions): Deserializer {

@@ -143,12 +143,27 @@ export async function readFromBeginning(access: KafkaAccess, topic: string, grou
   await consumer.connect();
   try {
     await consumer.subscribe(access.client === "confluent" ? { topics: [topic] } : { topics: [topic], fromBeginning: true });
+    // kafkajs hands eachBatch no batch whose records were all filtered out (an aborted transaction and
+    // its marker): its end is told only by the batch event, without which a changelog holding only an
+    // aborted transaction (a partition's first one failed) would never be read to its end.
+    const events = consumer as Partial<FilteredBatchEvents>;
+    if (access.client === "kafkajs" && typeof events.on === "function" && events.events?.END_BATCH_PROCESS) {
+      events.on(events.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.topic === topic && payload.batchSize === 0) each({ partition: payload.partition, messages: [], lastOffset: () => payload.lastOffset });
+      });
+    }
     await consumer.run({ ...(access.client === "kafkajs" ? { autoCommit: false } : {}), eachBatch: async ({ batch }) => each(batch) });
   } catch (e) {
     await consumer.disconnect();
     throw e;
   }
   return consumer;
+}
+
+/** kafkajs's END_BATCH_PROCESS event, as far as readFromBeginning uses it. */
+interface FilteredBatchEvents {
+  on(event: string, listener: (e: { payload: { topic: string; partition: number; batchSize: number; lastOffset: string } }) => void): unknown;
+  readonly events: { readonly END_BATCH_PROCESS: string };
 }
 
 /** Runs a throwaway consumer (no committed offsets) over `topic` from its beginning until told to stop. */

@@ -1,5 +1,5 @@
 /**
- * Exactly-once for the contract consumer (docs/stateful.md, "Exactly-once"): each record's
+ * Exactly-once for the contract consumer (docs/stateful.md, "Exactly-once"): each record's (or batch's)
  * changelog entries, dead letters, completions and its offset commit go in one Kafka transaction.
  *
  * One transactional producer per consumed partition, with the transactional id

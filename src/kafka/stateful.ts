@@ -41,6 +41,19 @@ export interface StatefulOptions {
   readonly onGroup?: (report: GroupReport) => void;
   /** Replication factor of the changelog topics kontract creates. Default: the broker's. */
   readonly replicationFactor?: number;
+  /**
+   * Who commits the consumer's offsets (at-least-once; docs/stateful.md, "Commits"). "wrapper": kontract,
+   * every `commitIntervalMs`, at batch ends where the handler asks (commitOffsetsIfNecessary) and on
+   * disconnect, each time after the changelog entries of the records it commits are acknowledged;
+   * records are handed over without waiting for their changelog write. "client": the client, as it is
+   * configured; the changelog is then written and acknowledged before each record (eachMessage) or
+   * batch (eachBatch) is handed over. Default "wrapper" on kafkajs and @platformatic/kafka unless
+   * run() is given `autoCommit: false`; "client" on the Confluent client, whose own committing is set on
+   * its consumer: give "wrapper" only for a consumer made with `kafkaJS: { autoCommit: false }`.
+   */
+  readonly commits?: "wrapper" | "client";
+  /** How often the wrapper commits ("wrapper" commits), ms. Default 1000. */
+  readonly commitIntervalMs?: number;
 }
 
 export interface GroupReport extends GroupOutcome {
@@ -55,7 +68,7 @@ export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
   /**
    * Exactly-once: runs `write` in a transaction of the partition (commits, or aborts and rejects).
-   * The stage then writes nothing outside transactions: a record's changes go in its own
+   * The stage then writes nothing outside transactions: a record's (or batch's) changes go in its own
    * transaction (`take`), and the changes a completeness timer makes go in one of their own.
    */
   transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
@@ -98,7 +111,13 @@ export interface StatefulStage {
   position(topic: string, partition: number, offset: string): void;
   /** True when state changes wait to be written. */
   readonly dirty: boolean;
-  /** Writes the pending state changes; resolves once the broker acknowledged them all. */
+  /** How many state changes and completeness writes wait to be written. */
+  readonly backlog: number;
+  /**
+   * Writes the pending state changes, after any write under way (one at a time, so the changelog
+   * keeps their order); resolves once the broker acknowledged them, and every change pending when it
+   * was called, all.
+   */
   flush(): Promise<void>;
   /** Exactly-once: takes the partition's pending changelog entries, dead letters and completions, to write in its transaction. */
   take(topic: string, partition: number): Taken;
@@ -299,7 +318,15 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   }
   timer.unref();
 
-  async function flush(): Promise<void> {
+  // The write under way: flushes run one after the other (see StatefulStage.flush).
+  let flushing: Promise<void> = Promise.resolve();
+  function flush(): Promise<void> {
+    const next = flushing.then(flushPending, flushPending);
+    flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  async function flushPending(): Promise<void> {
     // Exactly-once writes go in transactions (take); nothing is written outside them.
     if (port === undefined) return;
     if (outbox.length > 0) {
@@ -434,6 +461,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     get dirty() {
       return pending.length > 0 || outbox.length > 0;
     },
+    get backlog() {
+      return pending.length + outbox.length;
+    },
     flush,
     take,
     forget() {
@@ -518,15 +548,17 @@ function referenceTopics(plan: ContractPlan): string[] {
 
 /**
  * The consumer's `disconnect` and `close` (whichever it has; `methods` are the wrapper's own, which
- * take precedence), each also running `closed` (the stateful stage's and the transactions' close) once the consumer is closed.
+ * take precedence), each running `before` first (the wrapper's last offset commit, while the consumer
+ * is a member of its group) and `closed` (the stateful stage's and the transactions' close) once the consumer is closed.
  */
-export function closingWith(consumer: object, methods: object, closed: () => Promise<void>): Record<string, (...args: unknown[]) => Promise<unknown>> {
+export function closingWith(consumer: object, methods: object, closed: () => Promise<void>, before?: () => Promise<void>): Record<string, (...args: unknown[]) => Promise<unknown>> {
   const out: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of ["disconnect", "close"]) {
     const original = (methods as Record<string, unknown>)[name] ?? (consumer as Record<string, unknown>)[name];
     if (typeof original !== "function") continue;
     out[name] = async (...args) => {
       try {
+        await before?.();
         return await (original as (...a: unknown[]) => Promise<unknown>).apply(consumer, args);
       } finally {
         await closed();

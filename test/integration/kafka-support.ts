@@ -66,9 +66,11 @@ export interface ClientUnderTest {
   producer(extra?: Pick<ProducerConfig, "allowAutoTopicCreation" | "retry">): Promise<Producer>;
   /**
    * A consumer (not connected) with QUICK_CONSUMER settings, reading from the beginning.
-   * `sessionTimeout` and `heartbeatInterval` (ms) are mapped to each client's settings.
+   * `sessionTimeout` and `heartbeatInterval` (ms) are mapped to each client's settings. `autoCommit:
+   * false` makes the Confluent client's consumer without its own commits (kafkaJS.autoCommit), for
+   * `stateful.commits: "wrapper"`; kafkajs takes it per run, and @platformatic/kafka's adapter commits.
    */
-  consumer(config: Pick<ConsumerConfig, "groupId" | "retry" | "sessionTimeout" | "heartbeatInterval">): Consumer;
+  consumer(config: Pick<ConsumerConfig, "groupId" | "retry" | "sessionTimeout" | "heartbeatInterval"> & { autoCommit?: false }): Consumer;
   /** A transactional producer (not connected), the client's own object, for `exactlyOnce.producer`. */
   transactionalProducer(transactionalId: string): KafkaProducer;
 }
@@ -104,7 +106,7 @@ function kafkajsUnderTest(infra: () => Infra): ClientUnderTest {
       await p.connect();
       return p;
     },
-    consumer: (config) => client().consumer({ ...QUICK_CONSUMER, ...config }),
+    consumer: ({ autoCommit: _, ...config }) => client().consumer({ ...QUICK_CONSUMER, ...config }),
     transactionalProducer: (transactionalId) => client().producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer,
   };
 }
@@ -153,7 +155,7 @@ function confluentUnderTest(infra: () => Infra): ClientUnderTest {
     },
     consumer(config) {
       if (!module) throw new Error("confluent client not loaded: create a producer first (before())");
-      const c = kafka().consumer({ kafkaJS: { groupId: config.groupId, fromBeginning: true, maxWaitTimeInMs: QUICK_CONSUMER.maxWaitTimeInMs, ...session(config) } });
+      const c = kafka().consumer({ kafkaJS: { groupId: config.groupId, fromBeginning: true, maxWaitTimeInMs: QUICK_CONSUMER.maxWaitTimeInMs, ...session(config), ...(config.autoCommit === false ? { autoCommit: false } : {}) } });
       // kafkajs takes fromBeginning per subscribe, the Confluent client per consumer (set above).
       const subscribe = c.subscribe.bind(c);
       return Object.assign(c, { subscribe: ({ fromBeginning: _, ...rest }: { topics: string[]; fromBeginning?: boolean }) => subscribe(rest) }) as unknown as Consumer;

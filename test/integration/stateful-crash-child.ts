@@ -1,8 +1,9 @@
 /**
  * The consumer that stateful.test.ts kills: a stateful contract consumer of one group, on the
- * client named by KONTRACT_TEST_CLIENTS, printing one JSON line per record it handled (after its
- * state change was written to the changelog, as the wrapper does before the handler runs). It never
- * leaves the group on its own: the test ends it with SIGKILL.
+ * client named by KONTRACT_TEST_CLIENTS, printing one JSON line per record it handled. The wrapper
+ * commits its offsets (docs/stateful.md, "Commits"; the Confluent client's consumer made with
+ * autoCommit false), so when it is killed records it handled may have state changes not yet written
+ * and offsets not yet committed. It never leaves the group on its own: the test ends it with SIGKILL.
  *
  *   node --import tsx test/integration/stateful-crash-child.ts '{"name","topic","group","applicationId","sessionTimeout"}'
  */
@@ -33,10 +34,10 @@ const infra = infraEndpoints();
 const [client] = clientsUnderTest(() => infra);
 if (client === undefined) throw new Error("KONTRACT_TEST_CLIENTS names no client");
 const producer = await client.producer();
-const consumer = contractConsumer(client.consumer({ groupId: args.group, sessionTimeout: args.sessionTimeout, heartbeatInterval: 500 }), {
+const consumer = contractConsumer(client.consumer({ groupId: args.group, sessionTimeout: args.sessionTimeout, heartbeatInterval: 500, autoCommit: false }), {
   registry: registryFor(infra),
   key: false,
-  stateful: { applicationId: args.applicationId, access: await connectKafka("kafkajs", infra.brokers), producer },
+  stateful: { applicationId: args.applicationId, access: await connectKafka("kafkajs", infra.brokers), producer, commits: "wrapper" },
 });
 await consumer.connect();
 await consumer.subscribe({ topics: [args.topic], fromBeginning: true });

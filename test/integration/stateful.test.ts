@@ -118,11 +118,13 @@ for (const client of clientsUnderTest(() => infra)) {
       const applicationId = uniqueName("app");
       const seen: { consumer: string; partition: number; id: string; dead: boolean }[] = [];
       const start = async (name: string) => {
-        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+        // The wrapper commits (on the Confluent client too, its consumer made without its own commits);
+        // consume() above leaves the Confluent client to commit, as it does by default.
+        const consumer = contractConsumer(client.consumer({ groupId: group, autoCommit: false }), {
           registry: registryFor(infra),
           key: false,
           dlq: { producer },
-          stateful: { applicationId, access, producer },
+          stateful: { applicationId, access, producer, commits: "wrapper" },
           onDeadLetter: (d) => void seen.push({ consumer: name, partition: d.partition, id: `offset ${d.offset}`, dead: true }),
         });
         await consumer.connect();
@@ -502,10 +504,10 @@ for (const client of clientsUnderTest(() => infra)) {
       try {
         await waitFor(() => alive() && handled("K", "a0") && handled("K", "a1"), { timeoutMs: 90_000, what: "K judging a0 and a1" });
         // S joins: each then holds one partition. Rounds to both partitions until S handled one.
-        const survivor = contractConsumer(client.consumer({ groupId: group, sessionTimeout, heartbeatInterval: 500 }), {
+        const survivor = contractConsumer(client.consumer({ groupId: group, sessionTimeout, heartbeatInterval: 500, autoCommit: false }), {
           registry: registryFor(infra),
           key: false,
-          stateful: { applicationId, access, producer },
+          stateful: { applicationId, access, producer, commits: "wrapper" },
         });
         s = survivor;
         await survivor.connect();

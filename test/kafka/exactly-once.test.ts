@@ -147,11 +147,64 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")));
   });
 
-  it("refuses eachBatch and retry topics with a usage error", async () => {
-    const { consumer } = await setup([]);
-    await assert.rejects(consumer.run({ eachBatch: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs with eachMessage/.test((e as Error).message));
+  it("refuses retry topics and parking with a usage error", async () => {
     const { consumer: withRetry } = await setup([], { retry: { attempts: 2 } });
-    await assert.rejects(withRetry.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage");
+    await assert.rejects(withRetry.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without retry topics or parking/.test((e as Error).message));
+  });
+
+  it("eachBatch: one transaction for the batch, its dead letters written and the offset past its last record sent before the commit; offsets move after it", async () => {
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    const handled: string[] = [];
+    await consumer.run({ eachBatch: async ({ messages }) => void handled.push(...messages.map((m) => m.message.offset)) });
+    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 }))), kafkaMessage(2, await bytes(order({ qty: 1 })))]);
+    assert.equal(d.error, undefined);
+    assert.deepEqual(handled, ["0", "2"]);
+    assert.deepEqual(log, ["app-orders-0#1 connect", "app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
+    assert.equal(d.resolved, "2");
+  });
+
+  it("eachBatch: a handler that fails aborts the batch's transaction, resolves nothing, reports nothing; the batch comes again whole", async () => {
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    let calls = 0;
+    await consumer.run({
+      eachBatch: async ({ resolveOffset }) => {
+        resolveOffset("0");
+        if (++calls === 1) throw new Error("handler failed");
+      },
+    });
+    const batch = [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 })))];
+    const first = await kafka.deliver("orders", 0, batch);
+    assert.equal((first.error as Error).message, "handler failed");
+    assert.equal(first.resolved, undefined, "no offset moves: resolving inside the transaction only notes how far");
+    assert.equal(dead.length, 0);
+    assert.deepEqual(log.slice(-2), ["app-orders-0#1 begin", "app-orders-0#1 abort"]);
+    const second = await kafka.deliver("orders", 0, batch);
+    assert.equal(second.error, undefined);
+    assert.ok(log.includes("app-orders-0#1 offsets billing orders[0]=2"));
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
+  });
+
+  it("eachBatch without auto-resolve: the transaction commits past the last record resolved and its dead letters only", async () => {
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    await consumer.run({ eachBatchAutoResolve: false, eachBatch: async ({ resolveOffset }) => resolveOffset("0") });
+    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 }))), kafkaMessage(2, await bytes(order({ qty: 1 }))), kafkaMessage(3, await bytes(order({ qty: 0 })))]);
+    assert.equal(d.error, undefined);
+    // Resolving 0 takes the dead letter right after it (1) along; 2 and the dead letter 3 come again.
+    assert.deepEqual(log.slice(1), ["app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=2", "app-orders-0#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
+    assert.equal(d.resolved, "1");
+  });
+
+  it("eachBatch: a record that stops the batch (an ERROR rule) commits the records before it, then throws", async () => {
+    const { bytes, kafka, consumer, log } = await setup([rule("qtySmall", "message.qty < 5", "ERROR")]);
+    const handled: string[] = [];
+    await consumer.run({ eachBatch: async ({ messages }) => void handled.push(...messages.map((m) => m.message.offset)) });
+    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 9 }))), kafkaMessage(2, await bytes(order({ qty: 1 })))]);
+    assert.ok(d.error instanceof ConsumeError, String(d.error));
+    assert.deepEqual(handled, ["0"]);
+    assert.deepEqual(log.slice(-2), ["app-orders-0#1 offsets billing orders[0]=1", "app-orders-0#1 commit"]);
+    assert.equal(d.resolved, "0");
   });
 
   it("tells fencing errors from others, by kafkajs's type, librdkafka's codes and the protocol's names", () => {

@@ -27,7 +27,7 @@
 import { isKontractError } from "../../errors.js";
 import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
-import { nextOffset } from "./kafkajs.js";
+import { commitList, nextOffset, type OffsetCommitter } from "./kafkajs.js";
 
 export function confluentProducer(producer: BatchProducer): ProducerPort {
   return {
@@ -110,8 +110,12 @@ export function confluentTransactional(producer: ConfluentTransactionalProducer)
 }
 
 export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
+  const committing = consumer as Partial<OffsetCommitter>;
   return {
     client: "confluent",
+    // Its autoCommit is set on the consumer (kafkaJS: { autoCommit: false }) and run() refuses it:
+    // the wrapper cannot turn it off, nor see it, so it commits only when told the consumer does not.
+    ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: false, runConfig: (config) => config, commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     run(config) {
       const { eachMessage, eachBatch } = config;
       const wrapped = { ...config };

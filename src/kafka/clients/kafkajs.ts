@@ -3,7 +3,7 @@
  * derives per-message placements from kafkajs's per-partition answer (exact
  * with trackingPartitioner(), see placement.ts).
  */
-import type { BatchProducer, ConsumerPort, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
+import type { BatchProducer, ConsumerPort, HandledRecord, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
 
 export function kafkajsProducer(producer: BatchProducer): ProducerPort {
@@ -23,14 +23,25 @@ export function kafkajsProducer(producer: BatchProducer): ProducerPort {
  */
 export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
   const events = consumer as Partial<GroupEvents>;
+  const committing = consumer as Partial<OffsetCommitter>;
   return {
     client: "kafkajs",
     run: (config) => consumer.run(config),
+    ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: true, runConfig: (config) => ({ ...config, autoCommit: false }), commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string"
       ? { onGroupJoin: (listener: () => void) => void events.on!(events.events!.GROUP_JOIN, listener) }
       : {}),
   };
 }
+
+/** kafkajs's and the Confluent client's commitOffsets. */
+export interface OffsetCommitter {
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+}
+
+/** The offsets to commit past `records`, as commitOffsets takes them. */
+export const commitList = (records: readonly HandledRecord[]): { topic: string; partition: number; offset: string }[] =>
+  records.map((r) => ({ topic: r.topic, partition: r.partition, offset: nextOffset(r.message.offset) }));
 
 /** kafkajs's instrumentation events, as far as the port uses them. */
 interface GroupEvents {

@@ -390,6 +390,16 @@ class ChunkBatch implements Batch {
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const ignore = (): void => {};
 
+/** The run option (set by CommitControl.runConfig) that leaves commits to the wrapper. */
+const WRAPPER_COMMITS = "kontract.wrapperCommits";
+
+/** Commits the group's position past a record the adapter made. */
+function commitRecord(record: ConsumedMessage): Promise<void> {
+  const source = (record as Partial<StreamRecord>)[SOURCE];
+  if (source === undefined) return Promise.reject(new KontractError("usage", "@platformatic/kafka: the record was not consumed through the contract consumer's adapter"));
+  return new Promise((resolve, reject) => source.commit((e) => (e ? reject(e) : resolve())));
+}
+
 /** Returned by an attempt that ended because the run is stopping or restarting, not by the handler. */
 const INTERRUPTED = Symbol("interrupted");
 
@@ -451,6 +461,11 @@ export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPo
   return {
     client: "platformatic",
     onGroupJoin: (listener) => void client.on("consumer:group:join", listener),
+    commits: {
+      byDefault: true,
+      runConfig: (config) => ({ ...config, [WRAPPER_COMMITS]: true }),
+      commit: (records) => Promise.all(records.map((r) => commitRecord(r.message))).then(ignore),
+    },
     async run(config) {
       if (run) throw new KontractError("usage", "run() was called already: one run per consumer (close() ends it)");
       run = new StreamRun(client, config);
@@ -483,6 +498,8 @@ class StreamRun {
   readonly #initialRetry: number;
   readonly #maxRetry: number;
   readonly #onRestart: ((error: unknown) => void) | undefined;
+  /** Whether the run commits past handled records itself (not when the wrapper does: stateful consumers). */
+  readonly #commits: boolean;
   /** The consume options as given, without kontract's; copied per consume() (the client writes into them). */
   readonly #options: Record<string, unknown>;
   #stream: MessageStream | undefined;
@@ -495,7 +512,7 @@ class StreamRun {
   readonly #held = new Map<string, { topic: string; partition: number; offset: bigint }>();
 
   constructor(consumer: StreamConsumer, config: RunConfig) {
-    const { eachMessage, eachBatch, eachBatchAutoResolve, retry, onRestart, autocommit, ...options } = config as RunConfig & PlatformaticRunOptions & { autocommit?: unknown };
+    const { eachMessage, eachBatch, eachBatchAutoResolve, retry, onRestart, autocommit, [WRAPPER_COMMITS]: wrapperCommits, ...options } = config as RunConfig & PlatformaticRunOptions & { autocommit?: unknown };
     if (!eachMessage && !eachBatch) throw new KontractError("usage", "run() needs eachMessage or eachBatch");
     if (autocommit !== undefined && autocommit !== false) {
       throw new KontractError("usage", "autocommit: the contract consumer commits past handled and dead-lettered records itself; leave autocommit unset");
@@ -507,6 +524,7 @@ class StreamRun {
     this.#initialRetry = retry?.initialRetryTime ?? 300;
     this.#maxRetry = retry?.maxRetryTime ?? 30_000;
     this.#onRestart = onRestart;
+    this.#commits = wrapperCommits !== true;
     this.#options = options;
   }
 
@@ -680,7 +698,7 @@ class StreamRun {
         if (pauseAsked) return this.#hold(topic, partition, m.offset + 1n);
       }
     } finally {
-      handled?.commit(ignore);
+      if (this.#commits) handled?.commit(ignore);
     }
   }
 
@@ -691,7 +709,7 @@ class StreamRun {
     let resolved = -1;
     let committed = -1;
     const commit = () => {
-      if (resolved > committed) run[(committed = resolved)]!.commit(ignore);
+      if (resolved > committed && this.#commits) run[(committed = resolved)]!.commit(ignore);
     };
     /** Where the partition stands: the first record not resolved, or past the run. */
     const next = () => run[resolved + 1]?.offset ?? run[run.length - 1]!.offset + 1n;

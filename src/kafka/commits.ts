@@ -1,0 +1,147 @@
+/**
+ * The contract consumer's own offset commits for stateful rules at-least-once (docs/stateful.md,
+ * "Commits"), as Kafka Streams commits: records are handed over without waiting for the changelog
+ * entries they produced, which are sent one write after another; at each commit (every interval,
+ * when the handler asks at a batch end, on disconnect) the changelog is flushed, and only once it
+ * is acknowledged are the offsets of the records handled before the flush committed. So no offset
+ * moves past a record whose state change is not durable, and a crash redelivers at most the records
+ * handled since the last commit, which the state recognises by their offsets.
+ */
+import type { CommitControl, ConsumedMessage, HandledRecord } from "./client.js";
+
+export interface CommitterDeps {
+  /** Resolves once every state change pending when it was called is acknowledged; rejects when a write failed. */
+  flush(): Promise<void>;
+  /** True when state changes wait to be written. */
+  dirty(): boolean;
+  /** How many state changes wait to be written. */
+  backlog(): number;
+  readonly commit: CommitControl["commit"];
+  /** How often to commit, ms. */
+  readonly intervalMs: number;
+  /** Past this many waiting changes, the next record waits for the changelog. Default 100,000. */
+  readonly maxBacklog?: number;
+  /** How long an offset commit may take before it counts as failed (its offsets are committed later), ms. Default 30,000. */
+  readonly commitTimeoutMs?: number;
+}
+
+export interface Committer {
+  /** The record was handled or dead-lettered: its offset is committed once the state changes made so far are durable. */
+  handled(topic: string, partition: number, message: ConsumedMessage): void;
+  /**
+   * Before a record or batch is handed over: undefined, or a write of the changelog to wait for, when
+   * the last one failed or too many changes wait (backpressure). It rejects with the write's error, so
+   * the record is not handed over and the client delivers it again.
+   */
+  ready(): Promise<void> | undefined;
+  /**
+   * After a record or batch: starts writing the waiting changes unless a write is under way, and
+   * returns undefined. Once closing, returns the commit to wait for before the handler returns: a
+   * client that leaves its group after the records being handled (kafkajs) is still a member then.
+   * That commit never rejects (a failed one leaves its records to be delivered again).
+   */
+  after(): Promise<void> | undefined;
+  /** Flushes the changelog, then commits the records handled before the call. One at a time; calls meanwhile share the next. */
+  commit(): Promise<void>;
+  /** After a rebalance: records handled and not committed yet are not committed (their partition may be another's now). */
+  forget(): void;
+  /** Stops the interval, then commits what was handled; records handled from now on commit as they end (after). */
+  close(): Promise<void>;
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const noop = (): void => {};
+
+export function committer(deps: CommitterDeps): Committer {
+  const maxBacklog = deps.maxBacklog ?? 100_000;
+  const commitTimeoutMs = deps.commitTimeoutMs ?? 30_000;
+  // The last record handled per partition, and the offset last committed past.
+  const latest = new Map<string, HandledRecord>();
+  const committed = new Map<string, string>();
+  // Bumped by forget(): a commit begun before a rebalance commits nothing after it.
+  let epoch = 0;
+  let failed = false;
+  let sending: Promise<void> | undefined;
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  let closing = false;
+
+  const flush = (): Promise<void> =>
+    deps.flush().then(
+      () => void (failed = false),
+      (e: unknown) => {
+        failed = true;
+        throw e;
+      },
+    );
+
+  const withTimeout = (p: Promise<void>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`offset commit took over ${commitTimeoutMs} ms`)), commitTimeoutMs)));
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
+
+  async function commitNow(at: number, records: HandledRecord[]): Promise<void> {
+    // Every state change of `records` was made before they were handled: pending or under way now.
+    await flush();
+    if (at !== epoch || records.length === 0) return;
+    await withTimeout(deps.commit(records));
+    for (const r of records) committed.set(key(r.topic, r.partition), r.message.offset);
+  }
+
+  function start(): Promise<void> {
+    const records = [...latest.values()].filter((r) => committed.get(key(r.topic, r.partition)) !== r.message.offset);
+    const p = commitNow(epoch, records);
+    running = p;
+    const done = (): void => {
+      if (running === p) running = undefined;
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  const commit = (): Promise<void> => {
+    if (queued !== undefined) return queued;
+    if (running === undefined) return start();
+    const next = running.then(noop, noop).then(() => {
+      queued = undefined;
+      return start();
+    });
+    queued = next;
+    return next;
+  };
+
+  // A failed timed commit is tried again at the next tick; a failed flush also holds the next record (ready).
+  const timer = setInterval(() => void commit().catch(noop), deps.intervalMs);
+  timer.unref();
+
+  return {
+    handled(topic, partition, message) {
+      latest.set(key(topic, partition), { topic, partition, message });
+    },
+    ready() {
+      return failed || deps.backlog() > maxBacklog ? flush() : undefined;
+    },
+    after() {
+      if (closing) return commit().catch(noop);
+      if (sending !== undefined || !deps.dirty()) return undefined;
+      const s = flush().catch(noop);
+      sending = s;
+      void s.then(() => {
+        if (sending === s) sending = undefined;
+      });
+      return undefined;
+    },
+    commit,
+    forget() {
+      epoch++;
+      latest.clear();
+      committed.clear();
+    },
+    async close() {
+      closing = true;
+      clearInterval(timer);
+      await commit();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The wrapper's own commits for stateful rules at-least-once (docs/stateful.md, "Commits"), on the
+ * real broker, once per client: records are handed over without waiting for their changelog write,
+ * and the group's offset never moves past a record whose state change is not acknowledged: a
+ * changelog write that stalls holds the offset; one that fails holds the offset and the next records,
+ * and once it succeeds every entry is in the changelog and the offset moves. The Confluent client's
+ * consumer is made with `kafkaJS: { autoCommit: false }` and `stateful.commits: "wrapper"`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Producer } from "kafkajs";
+import type { Contract } from "../../src/contract/model.js";
+import { changelogTopic, contractConsumer, contractProducer, producerPort, type KafkaProducer } from "../../src/kafka/index.js";
+import type { ProducerPort } from "../../src/kafka/client.js";
+import { unpackEntries } from "../../src/kafka/stateful.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+
+const setup = accessForFile();
+
+const contract = (dlq: string): Contract => ({
+  schemaType: "JSON",
+  schema: JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", title: uniqueIdent("commits"), type: "object", properties: { id: { type: "string" } }, required: ["id"] }),
+  ruleSet: {
+    domainRules: [{ name: "idUnique", kind: "CONDITION", mode: "READ", type: "STATEFUL_UNIQUE", expr: "message.id", params: { "unique.window": "1h", "dlq.topic": dlq }, onFailure: "DLQ", disabled: true }],
+  },
+});
+
+/** A changelog producer the test holds: writes wait while `stalled`, and fail while `failing`. */
+function heldProducer(real: ProducerPort) {
+  let release: () => void = () => {};
+  let stalled: Promise<void> | undefined;
+  const state = {
+    attempts: 0,
+    failing: false,
+    stall() {
+      stalled = new Promise<void>((r) => (release = r));
+    },
+    release() {
+      stalled = undefined;
+      release();
+    },
+  };
+  const port: ProducerPort = {
+    client: real.client,
+    async write(topicMessages, options) {
+      state.attempts++;
+      if (stalled) await stalled;
+      if (state.failing) throw Object.assign(new Error("changelog broker said no"), { retriable: true });
+      return real.write(topicMessages, options);
+    },
+  };
+  return { port, state };
+}
+
+for (const client of clientsUnderTest(() => setup.infra)) {
+  describe(`wrapper commits of stateful rules on ${client.name}`, () => {
+    let producer: Producer;
+
+    before(async () => {
+      producer = await client.producer();
+    });
+
+    after(async () => {
+      await producer?.disconnect();
+    });
+
+    async function fixture() {
+      const topic = uniqueName(`commits-${client.name}`);
+      const dlq = `${topic}.dlq`;
+      const kafka = kafkaFor(setup.infra);
+      await createTopics(kafka, [topic, dlq]);
+      await register(registryFor(setup.infra), `${topic}-value`, contract(dlq));
+      const send = (ids: string[]) => contractProducer(producer, { registry: registryFor(setup.infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const committed = async () => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: group, topics: [topic] })))[0]!.partitions[0]!.offset;
+      const changelogKeys = async () => {
+        const records = (await readAll(kafka, [changelogTopic(applicationId, topic, "idUnique")])).get(changelogTopic(applicationId, topic, "idUnique")) ?? [];
+        return records.flatMap((m) => unpackEntries(m.value).map(([k]) => k)).sort();
+      };
+      const held = heldProducer(producerPort(producer as unknown as KafkaProducer));
+      const seen = { passed: [] as string[], dead: [] as string[] };
+      const consumer = contractConsumer(client.consumer({ groupId: group, autoCommit: false }), {
+        registry: registryFor(setup.infra),
+        key: false,
+        dlq: { producer },
+        stateful: { applicationId, access: setup.access, producer: held.port, commitIntervalMs: 100, ...(client.name === "confluent" ? { commits: "wrapper" as const } : {}) },
+        onDeadLetter: (d) => void seen.dead.push(d.offset),
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      return { topic, send, committed, changelogKeys, held: held.state, seen, consumer };
+    }
+
+    it("a changelog write that stalls: the records are handed over meanwhile, and the offset moves only once the write is acknowledged", async () => {
+      const f = await fixture();
+      try {
+        await f.send(["a", "b", "c", "a", "d"]);
+        f.held.stall();
+        await f.consumer.run({ eachMessage: async ({ value }) => void f.seen.passed.push((value as { id: string }).id) });
+        await waitFor(() => f.seen.passed.length + f.seen.dead.length === 5 && f.held.attempts > 0, { timeoutMs: 60_000, what: "all five records handed over while the changelog write stalls" });
+        assert.deepEqual(f.seen.passed, ["a", "b", "c", "d"]);
+        assert.deepEqual(f.seen.dead, ["3"], "the duplicate is dead-lettered (its DLQ write is not held)");
+        // Many commit intervals (100 ms) pass: none may commit past a record whose change is not durable.
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.equal(await f.committed(), "-1", "no offset committed while the changelog write stalls");
+        f.held.release();
+        await waitFor(async () => (await f.committed()) === "5", { timeoutMs: 30_000, what: "the offset past the last record, once the changelog is written" });
+        assert.deepEqual(await f.changelogKeys(), ["a", "b", "c", "d"]);
+      } finally {
+        f.held.release();
+        await f.consumer.disconnect();
+      }
+    });
+
+    it("a changelog write that fails: the offset holds, later records wait (eachBatch), and once it succeeds every entry is written and the offset moves", async () => {
+      const f = await fixture();
+      try {
+        f.held.failing = true;
+        await f.send(["a", "b"]);
+        await f.consumer.run({ eachBatch: async ({ messages }) => void f.seen.passed.push(...messages.map((m) => `${(m.value as { id: string }).id}@${m.message.offset}`)) });
+        // The first batch is handed over (a client may split the two records into two batches); its write fails.
+        await waitFor(() => f.seen.passed.length > 0 && f.held.attempts > 0, { timeoutMs: 60_000, what: "the first records handed over, their changelog write tried" });
+        await f.send(["c", "a"]);
+        const handed = [...f.seen.passed];
+        // Every later batch waits for the changelog: its write is tried again (and fails) before the batch is handed over.
+        const tried = f.held.attempts;
+        await waitFor(() => f.held.attempts >= tried + 3, { timeoutMs: 60_000, what: "the changelog write tried again" });
+        assert.deepEqual(f.seen.passed, handed, "no record is handed over while the changelog cannot be written");
+        assert.equal(await f.committed(), "-1", "no offset committed while the changelog write fails");
+        f.held.failing = false;
+        await waitFor(async () => (await f.committed()) === "4", { timeoutMs: 60_000, what: "the offset past the last record, once the changelog is written" });
+        // A client that gives up retrying restarts (kafkajs) from the committed offset, which never moved:
+        // records handed over before may come again (at-least-once), judged as the first time.
+        assert.deepEqual([...new Set(f.seen.passed)].sort(), ["a@0", "b@1", "c@2"]);
+        assert.deepEqual([...new Set(f.seen.dead)], ["3"]);
+        assert.deepEqual(await f.changelogKeys(), ["a", "b", "c"], "the entries of the failed writes were kept and written");
+      } finally {
+        await f.consumer.disconnect();
+      }
+    });
+  });
+}
