@@ -25,6 +25,7 @@ import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
+import { checkStatefulRetries, statefulOnMainTopics } from "./stateful-retry.js";
 import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
 import type { Outcome } from "../engine/index.js";
 
@@ -254,6 +255,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   // Exactly-once: a transaction per record, by a producer per partition (exactly-once.ts).
   const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
+  if (options.stateful) checkStatefulRetries(options.retry);
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the handler
   // runs (exactly-once: in the record's transaction).
   const stateful = options.stateful
@@ -263,6 +265,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       })
     : undefined;
   if (stateful) stateful.watchRebalances(port);
+  // A retry topic's records passed the stateful rules on their first delivery: not judged again (stateful-retry.ts).
+  const judging = statefulOnMainTopics(stateful, retry);
   // A producer of a partition this consumer lost is fenced by the new owner's; after a rebalance, new ones.
   if (txns) port.onGroupJoin?.(() => txns.forget());
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
@@ -274,7 +278,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * so a batch of cached records runs without a Promise per record.
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
-    stateful?.position(topic, partition, message.offset);
+    judging(topic)?.position(topic, partition, message.offset);
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
     // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
     const skip = verifyReplay?.(topic, partition, message) || undefined;
@@ -304,7 +308,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
-    const judged = stateful?.judge(topic, partition, message, r.reader.plan, r.value);
+    const judged = judging(topic)?.judge(topic, partition, message, r.reader.plan, r.value);
     if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.violations), message);
   }
