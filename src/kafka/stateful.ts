@@ -105,8 +105,9 @@ export interface StatefulStage {
   /** Forgets every partition's state (after a rebalance): the next record of each restores it again. */
   forget(): void;
   /**
-   * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), so
-   * a partition that moved away and back is restored with what its other owner wrote meanwhile, and
+   * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), and
+   * the partitions it loses where the client names them (the Confluent client's revocations), so a
+   * partition that moved away and back is restored with what its other owner wrote meanwhile, and
    * the timers of a partition that moved away stop here.
    */
   watchRebalances(port: ConsumerPort): void;
@@ -441,6 +442,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     },
     watchRebalances(port) {
       port.onGroupJoin?.(() => this.forget());
+      port.onRevoke?.((partitions) => {
+        for (const { topic, partition } of partitions) drop(topic, partition);
+      });
     },
     async close() {
       clearInterval(timer);

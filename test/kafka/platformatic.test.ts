@@ -431,6 +431,23 @@ describe("@platformatic/kafka adapter: consume", () => {
     await consumer.close();
   });
 
+  it("records of a partition a rebalance moved away (fetched before it) are left to its new owner: not handled, not committed, no rejoin", async () => {
+    const { bytes, client, consumer } = await setup([]);
+    client.append("orders", 0, await orders(bytes, 2));
+    client.append("orders", 1, await orders(bytes, 2, [], 10));
+    // The group gave this consumer partition 0 only; the stream still holds partition 1's records.
+    Object.assign(client, { assignments: [{ topic: "orders", partitions: [0] }] });
+    const seen: string[] = [];
+    await consumer.run({ topics: ["orders"], eachMessage: async ({ partition, value }) => void seen.push(`${partition}:${(value as { id: string }).id}`) });
+    await waitFor(() => committedAt(client, "orders", 0) === 2n, { timeoutMs: 5_000, what: "partition 0 handled" });
+    client.append("orders", 0, await orders(bytes, 1, [], 2));
+    await waitFor(() => committedAt(client, "orders", 0) === 3n, { timeoutMs: 5_000, what: "a later record of partition 0" });
+    await consumer.close();
+    assert.deepEqual(seen, ["0:o-0", "0:o-1", "0:o-2"]);
+    assert.equal(committedAt(client, "orders", 1), undefined);
+    assert.deepEqual([client.consumeCalls.length, client.joins], [1, 0], "the stream is not reopened (which would rejoin the group)");
+  });
+
   it("DLQ headers of a consumed record keep its partition and offset", async () => {
     const { bytes, client, consumer, dlq } = await setup([readRule("positive", "message.amount > 0.0", "DLQ")]);
     client.append("orders", 2, await orders(bytes, 2, [1]));

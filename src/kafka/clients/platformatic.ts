@@ -299,6 +299,8 @@ interface StreamConsumer {
   joinGroup(options: Record<string, unknown>): Promise<unknown>;
   /** Its diagnostic events; `consumer:group:join` follows every join, rebalances included. */
   on(event: "consumer:group:join", listener: () => void): unknown;
+  /** The partitions its group gave it at the last join (null before the first). */
+  readonly assignments?: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null;
 }
 
 const SOURCE = Symbol("platformatic message");
@@ -628,12 +630,22 @@ class StreamRun {
         this.#restart = true;
         return;
       }
-      if (!this.#held.has(partitionKey(topic, partition))) {
+      // Records fetched before a rebalance moved their partition away are left to its new owner (handled
+      // here too, they would also rebuild stateful rules' state, and its timers, on a consumer that no
+      // longer owns the partition). Nothing is lost: every join makes the stream fetch its assigned
+      // partitions again from their committed offsets. (Not a reopen: that would rejoin the group.)
+      if (this.#owns(topic, partition) && !this.#held.has(partitionKey(topic, partition))) {
         if (this.#eachBatch) await this.#runBatch(topic, partition, chunk.slice(start, end));
         else await this.#runMessages(topic, partition, chunk, start, end);
       }
       start = end;
     }
+  }
+
+  /** Whether the partition is in the consumer's assignment (unknown before the first join: yes). */
+  #owns(topic: string, partition: number): boolean {
+    const assigned = this.#consumer.assignments;
+    return assigned == null || assigned.some((a) => a.topic === topic && a.partitions.includes(partition));
   }
 
   #hold(topic: string, partition: number, offset: bigint): void {
