@@ -395,6 +395,25 @@ describe("@platformatic/kafka adapter: consume", () => {
     await assert.rejects(other.consumer.run({ topics: ["orders"], autocommit: true, eachMessage: async () => {} }), /autocommit/);
   });
 
+  it("the client closed through its own close(true) ends the run: the records after the one in hand are not handed over", async () => {
+    const { bytes, client, consumer } = await setup([]);
+    client.append("orders", 0, await orders(bytes, 3));
+    const seen: string[] = [];
+    await consumer.run({
+      topics: ["orders"],
+      eachMessage: async ({ value }) => {
+        seen.push((value as { id: string }).id);
+        // The application (or a test's disconnect) closes the client itself, not through the wrapper.
+        if (seen.length === 1) await client.close(true);
+      },
+    });
+    // The partition run commits past what it handled once it ends.
+    await waitFor(() => committedAt(client, "orders", 0) !== undefined, { timeoutMs: 5_000, what: "the partition run's commit" });
+    await consumer.close();
+    assert.deepEqual(seen, ["o-0"]);
+    assert.equal(committedAt(client, "orders", 0), 1n);
+  });
+
   it("a stream that fails is opened again from the committed offsets, after onRestart", async () => {
     const { bytes, client, consumer } = await setup([]);
     client.append("orders", 0, await orders(bytes, 2));
