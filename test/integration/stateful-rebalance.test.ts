@@ -6,11 +6,10 @@
  * callback, kafkajs and @platformatic/kafka through their group-join events).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Producer } from "kafkajs";
-import { connectKafka, contractConsumer, contractProducer, type GroupReport, type KafkaAccess } from "../../src/kafka/index.js";
-import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent } from "./kafka-support.js";
+import { describe, it } from "node:test";
+import { contractConsumer, contractProducer, type GroupReport } from "../../src/kafka/index.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent } from "./kafka-support.js";
 
 /** Long enough for the second consumer to join and take a partition before the first groups time out. */
 const WITHIN_MS = 20_000;
@@ -21,30 +20,16 @@ interface Event {
   parts?: number;
 }
 
-let infra: Infra;
-let access: KafkaAccess;
+const file = accessForFile();
 
-before(async () => {
-  infra = await ensureInfra();
-  access = await connectKafka("kafkajs", infra.brokers);
-});
-
-for (const client of clientsUnderTest(() => infra)) {
+for (const client of clientsUnderTest(() => file.infra)) {
   describe(`completeness timers across a rebalance on ${client.name}`, () => {
-    let producer: Producer;
-
-    before(async () => {
-      producer = await client.producer();
-    });
-
-    after(async () => {
-      await producer?.disconnect();
-    });
+    const suite = producerForSuite(client);
 
     it("a partition that moves away stops its groups' timers on its old owner: a timed-out group is reported once, by its new owner", async () => {
       const topic = uniqueName(`stateful-moved-${client.name}`);
-      await createTopics(kafkaFor(infra), [{ topic, numPartitions: 2 }]);
-      await register(registryFor(infra), `${topic}-value`, {
+      await createTopics(kafkaFor(file.infra), [{ topic, numPartitions: 2 }]);
+      await register(registryFor(file.infra), `${topic}-value`, {
         schemaType: "JSON",
         schema: JSON.stringify({
           $schema: "http://json-schema.org/draft-07/schema#",
@@ -69,16 +54,16 @@ for (const client of clientsUnderTest(() => infra)) {
         },
       });
       const send = (events: [number, Event][]) =>
-        contractProducer(producer, { registry: registryFor(infra), key: false }).send({ topic, messages: events.map(([partition, value]) => ({ partition, value })) });
+        contractProducer(suite.producer, { registry: registryFor(file.infra), key: false }).send({ topic, messages: events.map(([partition, value]) => ({ partition, value })) });
       const group = uniqueName("g");
       const applicationId = uniqueName("app");
       const handled: { consumer: string; partition: number; id: string }[] = [];
       const timedOut: { consumer: string; key: string }[] = [];
       const start = async (name: string) => {
         const consumer = contractConsumer(client.consumer({ groupId: group }), {
-          registry: registryFor(infra),
+          registry: registryFor(file.infra),
           key: false,
-          stateful: { applicationId, access, producer, timerIntervalMs: 100, onGroup: (r: GroupReport) => void (r.event.complete ? undefined : timedOut.push({ consumer: name, key: r.event.key })) },
+          stateful: { applicationId, access: file.access, producer: suite.producer, timerIntervalMs: 100, onGroup: (r: GroupReport) => void (r.event.complete ? undefined : timedOut.push({ consumer: name, key: r.event.key })) },
         });
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });

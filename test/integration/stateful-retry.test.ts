@@ -7,13 +7,12 @@
  * Once per client under test.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Producer } from "kafkajs";
+import { describe, it } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
-import { changelogTopic, connectKafka, contractConsumer, contractProducer, retryTopics, type ConsumedDeadLetter, type GroupReport, type KafkaAccess } from "../../src/kafka/index.js";
-import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { clientsUnderTest, createTopics, kafkaFor, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
+import { changelogTopic, contractConsumer, contractProducer, retryTopics, type ConsumedDeadLetter, type GroupReport } from "../../src/kafka/index.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 interface Order {
   id: string;
@@ -57,33 +56,19 @@ interface Handled {
   violations: string[];
 }
 
-let infra: Infra;
-let access: KafkaAccess;
+const file = accessForFile();
 
-before(async () => {
-  infra = await ensureInfra();
-  access = await connectKafka("kafkajs", infra.brokers);
-});
-
-for (const client of clientsUnderTest(() => infra)) {
+for (const client of clientsUnderTest(() => file.infra)) {
   describe(`stateful rules and retry topics on ${client.name}`, () => {
-    let producer: Producer;
-
-    before(async () => {
-      producer = await client.producer();
-    });
-
-    after(async () => {
-      await producer?.disconnect();
-    });
+    const suite = producerForSuite(client);
 
     async function setUp(domainRules: (dlq: string) => Rule[]) {
       const topic = uniqueName(`stateful-retry-${client.name}`);
       const dlq = `${topic}.dlq`;
-      await createTopics(kafkaFor(infra), [topic, ...retryTopics(topic, RETRY), dlq]);
-      await register(registryFor(infra), `${topic}-value`, { schemaType: "JSON", schema: schema(), ruleSet: { domainRules: domainRules(dlq) } });
+      await createTopics(kafkaFor(file.infra), [topic, ...retryTopics(topic, RETRY), dlq]);
+      await register(registryFor(file.infra), `${topic}-value`, { schemaType: "JSON", schema: schema(), ruleSet: { domainRules: domainRules(dlq) } });
       const send = (orders: (Order & { timestamp?: number })[]) =>
-        contractProducer(producer, { registry: registryFor(infra), key: false }).send({
+        contractProducer(suite.producer, { registry: registryFor(file.infra), key: false }).send({
           topic,
           messages: orders.map(({ timestamp, ...value }) => ({ value, ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }) })),
         });
@@ -98,11 +83,11 @@ for (const client of clientsUnderTest(() => infra)) {
       const handled: Handled[] = [];
       const dead: ConsumedDeadLetter[] = [];
       const consumer = contractConsumer(client.consumer({ groupId: uniqueName("g") }), {
-        registry: registryFor(infra),
+        registry: registryFor(file.infra),
         key: false,
-        dlq: { producer },
+        dlq: { producer: suite.producer },
         retry: RETRY,
-        stateful: { applicationId, access, producer, timerIntervalMs: 100, ...(onGroup ? { onGroup } : {}) },
+        stateful: { applicationId, access: file.access, producer: suite.producer, timerIntervalMs: 100, ...(onGroup ? { onGroup } : {}) },
         onDeadLetter: (d) => void dead.push(d),
       });
       await consumer.connect();
@@ -119,7 +104,7 @@ for (const client of clientsUnderTest(() => infra)) {
 
     /** The changelog topics that exist for `topic`'s retry topics (there must be none: state belongs to the main topic). */
     async function retryChangelogs(applicationId: string, topic: string, rules: readonly string[]): Promise<string[]> {
-      const existing = new Set(await withAdmin(kafkaFor(infra), (admin) => admin.listTopics()));
+      const existing = new Set(await withAdmin(kafkaFor(file.infra), (admin) => admin.listTopics()));
       return retryTopics(topic, RETRY).flatMap((t) => rules.map((r) => changelogTopic(applicationId, t, r))).filter((t) => existing.has(t));
     }
 
