@@ -9,7 +9,7 @@ import { celFieldExecutor } from "./executors/cel-field.js";
 import { jsonataExecutor } from "./executors/jsonata.js";
 import { compilePhase, type CompileContext, type PhaseSteps } from "./plan.js";
 import { DEFAULT_SENSITIVE_TAGS } from "./redact.js";
-import { CLEAN, phaseContexts, runPhase, runPhaseUnlessClean, type MessageContext } from "./run.js";
+import { phaseContexts, runPhase, type MessageContext } from "./run.js";
 import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
 import type { RuleCompileError } from "../errors.js";
 import { statefulPartition, type StatefulPartition, type StatefulPartitionOptions } from "./stateful/partition.js";
@@ -37,8 +37,6 @@ export interface Phase {
   readonly empty: boolean;
   /** Runs the phase. Returns a Promise only when a rule in it is asynchronous (JSONata). */
   run(message: unknown, context: MessageContext): Outcome | Promise<Outcome>;
-  /** `run`, but CLEAN instead of an outcome when the message passed as given with no violation (no allocation then). */
-  runUnlessClean(message: unknown, context: MessageContext): Outcome | Promise<Outcome> | typeof CLEAN;
 }
 
 /** One contract version, compiled for one schema. */
@@ -120,7 +118,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
           steps,
           empty: steps.steps.length === 0,
           run: (message, context) => runPhase(steps, message, contextFor(context), context.skipRule),
-          runUnlessClean: (message, context) => runPhaseUnlessClean(steps, message, contextFor(context), context.skipRule),
         };
       };
       const write = phase("domainRules", "WRITE");

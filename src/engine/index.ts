@@ -1,6 +1,6 @@
 export { createEngine, BUILTIN_EXECUTORS, DEFAULT_LIMITS, type Engine, type ContractPlan, type Phase } from "./engine.js";
 export { planMigration, runMigration, type Migration, type VersionedPlan } from "./migrate.js";
-export { CLEAN, untouched, type MessageContext } from "./run.js";
+export { untouched, type MessageContext } from "./run.js";
 export { splitGuard } from "./guard.js";
 export { REDACTED, DEFAULT_SENSITIVE_TAGS, redactedJson, renderValue } from "./redact.js";
 export { conditionMessage, modeApplies } from "./plan.js";

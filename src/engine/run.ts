@@ -33,27 +33,13 @@ interface RunState {
 }
 
 /**
- * What `runPhaseUnlessClean` returns when every step passed through its
- * shortcut: the message as given, no violation. A caller that needs no
- * outcome object for that case (the serializer makes one only when asked)
- * saves an allocation per message.
- */
-export const CLEAN: unique symbol = Symbol("clean");
-
-/**
  * Runs a phase of one subject's plan. `ctx` is what executors see: the caller
  * may reuse it for every message of a topic (see phaseContexts).
  */
 export function runPhase(phase: PhaseSteps, message: unknown, ctx: RuleRunContext, skipRule: string | undefined): Outcome | Promise<Outcome> {
-  const r = runPhaseUnlessClean(phase, message, ctx, skipRule);
-  return r === CLEAN ? passed(message, false, undefined) : r;
-}
-
-/** runPhase, but CLEAN instead of an outcome when no rule had anything to say (or none ran). */
-export function runPhaseUnlessClean(phase: PhaseSteps, message: unknown, ctx: RuleRunContext, skipRule: string | undefined): Outcome | Promise<Outcome> | typeof CLEAN {
   // Java: a null message (a tombstone) is never run through rules.
   const steps = phase.steps;
-  if (steps.length === 0 || message === null || message === undefined) return CLEAN;
+  if (steps.length === 0 || message === null || message === undefined) return untouched(message);
   // The common case, conditions that pass with nothing to do: their shortcuts, no run state.
   // A replayed record (skipRule) takes the full path, as does everything from the first step without a clean pass.
   let first = 0;
@@ -77,7 +63,7 @@ export function runPhaseUnlessClean(phase: PhaseSteps, message: unknown, ctx: Ru
       }
       first++;
     }
-    if (first === steps.length) return CLEAN;
+    if (first === steps.length) return passed(message, false, undefined);
   }
   const state: RunState = { message, transformed: false, violations: undefined, ctx, skipRule, phase, lastViolation: undefined, lastAction: "NONE" };
   return continueFrom(steps, first, state);

@@ -4,7 +4,7 @@
  */
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
-import { CLEAN, untouched, type FailedOutcome, type MessageContext, type Outcome, type PassedOutcome } from "../engine/index.js";
+import { untouched, type FailedOutcome, type Outcome, type PassedOutcome } from "../engine/index.js";
 import type { ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -115,57 +115,8 @@ export function createSerializer(options: SerializerOptions): Serializer {
   };
 
   const inHeader = options.schemaIdInHeader ?? false;
-  // A producer writes runs of one topic with one contract: the last topic's context and the last
-  // contract's prefix are kept, so neither is made per message.
-  let lastTopic: string | undefined;
-  let lastContext: MessageContext | undefined;
-  const contextOf = (topic: string): MessageContext => {
-    if (topic !== lastTopic || lastContext === undefined) {
-      lastContext = { topic, isKey };
-      lastTopic = topic;
-    }
-    return lastContext;
-  };
-  let prefixed: ResolvedContract | undefined;
-  let prefix: SchemaRef | undefined;
-  const prefixOf = (contract: ResolvedContract): SchemaRef => {
-    if (contract !== prefixed || prefix === undefined) {
-      prefix = prefixRef(contract);
-      prefixed = contract;
-    }
-    return prefix;
-  };
-
-  const withContract = (contract: ResolvedContract, topic: string, value: unknown): MaybePromise<SerializeResult> => {
-    const plan = contract.plan;
-    const message = plan.schema.coerce(value);
-    if (plan.write.empty) return encode(contract, CLEAN, message, topic);
-    const outcome = plan.write.runUnlessClean(message, contextOf(topic));
-    return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, message, topic)) : encode(contract, outcome, message, topic);
-  };
-
-  /** After the WRITE rules (CLEAN: they let `message` through as it is): encode, run the encoding rules, frame. */
-  const encode = (contract: ResolvedContract, o: Outcome | typeof CLEAN, message: unknown, topic: string): MaybePromise<SerializeResult> => {
-    if (o !== CLEAN && o.kind === "failed") return { kind: "failed", outcome: o, contract };
-    const value = o === CLEAN ? message : o.value;
-    const outcome = o === CLEAN ? undefined : o;
-    const plan = contract.plan;
-    if (plan.encodeWrite.empty) {
-      if (inHeader) return framedInHeader(contract, value, outcome, plan.schema.encode(value), isKey);
-      // Hot path: the payload is encoded behind room for the prefix, which is then written in place.
-      const ref = prefixOf(contract);
-      const bytes = plan.schema.encode(value, prefixLength(ref));
-      writePrefix(ref, bytes, 0);
-      return new Serialized(bytes, undefined, value, outcome, contract);
-    }
-    const payload = plan.schema.encode(value);
-    return then(plan.encodeWrite.run(payload, contextOf(topic)), (enc): SerializeResult => {
-      if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
-      if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-      if (inHeader) return framedInHeader(contract, value, outcome, enc.value, isKey);
-      return new Serialized(encodeFrame(prefixOf(contract), enc.value, allocBuffer), undefined, value, outcome, contract);
-    });
-  };
+  const withContract = (contract: ResolvedContract, topic: string, value: unknown): MaybePromise<SerializeResult> =>
+    serializeWith(contract, topic, value, isKey, inHeader);
 
   return {
     isKey,
@@ -178,35 +129,40 @@ export function createSerializer(options: SerializerOptions): Serializer {
   };
 }
 
-/**
- * A serialized message. Its outcome is made when asked for: when every rule
- * passed with nothing to say (the common case), producing it costs one object
- * per message, not two.
- */
-class Serialized {
-  readonly kind = "serialized";
-  readonly #value: unknown;
-  #outcome: PassedOutcome | undefined;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly header: { readonly name: string; readonly value: Uint8Array } | undefined,
-    value: unknown,
-    outcome: PassedOutcome | undefined,
-    readonly contract: ResolvedContract,
-  ) {
-    this.#value = value;
-    this.#outcome = outcome;
+function serializeWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
+  const plan = contract.plan;
+  const message = plan.schema.coerce(value);
+  if (plan.write.empty) return encode(contract, untouched(message), topic, isKey, inHeader);
+  const outcome = plan.write.run(message, { topic, isKey });
+  return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, topic, isKey, inHeader)) : encode(contract, outcome, topic, isKey, inHeader);
+}
+
+/** After the WRITE rules: encode, run the encoding rules, frame. */
+function encode(contract: ResolvedContract, o: Outcome, topic: string, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
+  if (o.kind === "failed") return { kind: "failed", outcome: o, contract };
+  const plan = contract.plan;
+  if (plan.encodeWrite.empty) {
+    if (inHeader) return framedInHeader(contract, o, plan.schema.encode(o.value), isKey);
+    // Hot path: the payload is encoded behind room for the prefix, which is then written in place.
+    const ref = prefixRef(contract);
+    const bytes = plan.schema.encode(o.value, prefixLength(ref));
+    writePrefix(ref, bytes, 0);
+    return { kind: "serialized", bytes, header: undefined, outcome: o, contract };
   }
-  get outcome(): PassedOutcome {
-    return (this.#outcome ??= untouched(this.#value));
-  }
+  const payload = plan.schema.encode(o.value);
+  return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
+    if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
+    if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
+    if (inHeader) return framedInHeader(contract, o, enc.value, isKey);
+    return { kind: "serialized", bytes: encodeFrame(prefixRef(contract), enc.value, allocBuffer), header: undefined, outcome: o, contract };
+  });
 }
 
 /** The payload as is, and the schema id (GUID form) as a header. */
-function framedInHeader(contract: ResolvedContract, value: unknown, outcome: PassedOutcome | undefined, bytes: Uint8Array, isKey: boolean): SerializeResult {
+function framedInHeader(contract: ResolvedContract, o: PassedOutcome, bytes: Uint8Array, isKey: boolean): SerializeResult {
   if (!contract.guid) throw new SerializationError("wire-format", `schema id ${contract.id} of ${contract.subject} has no guid for the header form`);
   const header = { name: schemaIdHeaderName(isKey), value: schemaIdHeader({ guid: contract.guid, indexes: messageIndexes(contract) }, allocBuffer) };
-  return new Serialized(bytes, header, value, outcome, contract);
+  return { kind: "serialized", bytes, header, outcome: o, contract };
 }
 
 /** What the wire prefix names: the numeric schema id, and the message indexes for Protobuf. */
