@@ -303,6 +303,31 @@ describe("contractConsumer: eachBatch", () => {
     assert.equal(d.resolved, "1", "through the dead letter before the failing record");
   });
 
+  it("a batch that decodes synchronously: the handler's error rejects the batch, which resolves nothing", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const boom = new Error("handler failed");
+    await consumer.run({ eachBatch: async () => Promise.reject(boom) });
+    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order()))]);
+    assert.equal(d.error, boom);
+    assert.equal(d.resolved, undefined);
+  });
+
+  it("a handler from plain JavaScript that returns nothing, or throws at once, is taken as an async one would be", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    let calls = 0;
+    const boom = new Error("thrown at once");
+    // Not async: returns undefined the first time and throws the second.
+    const handler = (() => {
+      if (++calls === 2) throw boom;
+    }) as unknown as () => Promise<void>;
+    await consumer.run({ eachBatch: handler });
+    const first = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order()))]);
+    assert.equal(first.error, undefined);
+    assert.equal(first.resolved, "0");
+    const second = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order()))]);
+    assert.equal(second.error, boom);
+  });
+
   it("a failed DLQ write throws before the handler runs and resolves nothing", async () => {
     const { bytes, kafka, consumer, dlqProducer } = await setup(rules);
     let calls = 0;
