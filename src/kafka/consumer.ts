@@ -359,6 +359,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         };
 
   /** The handler's payload for a decoded record. Field by field: an object spread of kafkajs's payload costs microseconds per record. */
+  function messagePayload(topic: string, partition: number, message: KafkaMessage, payload: Pick<EachMessagePayload, "heartbeat" | "pause">, d: DecodedMessage): ContractEachMessagePayload<V, K> {
+    return { topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations };
+  }
+
   function handOver(
     handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>,
     topic: string,
@@ -367,7 +371,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     payload: Pick<EachMessagePayload, "heartbeat" | "pause">,
     d: DecodedMessage,
   ): Promise<void> {
-    return handler({ topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+    return handler(messagePayload(topic, partition, message, payload, d));
   }
 
   /**
@@ -400,9 +404,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
-  async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
-    let d = decodeDurable(payload.topic, payload.partition, message);
-    if (d instanceof Promise) d = await d;
+  function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
+    return delivered(payload, handler, message, decodeDurable(payload.topic, payload.partition, message));
+  }
+
+  async function delivered(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage, decoding: MaybePromise<Decoded>): Promise<Processed> {
+    const d = decoding instanceof Promise ? await decoding : decoding;
     if (d instanceof DeadRecord) return deadLetterOne(d);
     await handOver(handler, payload.topic, payload.partition, message, payload, d);
     return undefined;
@@ -414,14 +421,28 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     : undefined;
 
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
-    return async (payload) => {
+    if (txns || parking) {
+      return async (payload) => {
+        try {
+          if (txns) await deliverInTransaction(txns, payload, handler);
+          else await parking!.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
+        } catch (e) {
+          throw rememberThrown(e);
+        }
+      };
+    }
+    // A record that decodes synchronously goes to the handler without the wrapper's own async
+    // functions and awaits, as a batch does (wrapEachBatch): a Promise per record costs a hook call
+    // where the client runs async hooks.
+    return (payload) => {
+      let d: MaybePromise<Decoded>;
       try {
-        if (txns) await deliverInTransaction(txns, payload, handler);
-        else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
-        else await deliver(payload, handler, payload.message);
+        d = decodeDurable(payload.topic, payload.partition, payload.message);
       } catch (e) {
-        throw rememberThrown(e);
+        return rejectRemembered(e);
       }
+      if (d instanceof Promise || d instanceof DeadRecord) return delivered(payload, handler, payload.message, d).then(nothing, rejectRemembered);
+      return handedOver(handler, messagePayload(payload.topic, payload.partition, payload.message, payload, d));
     };
   }
 
@@ -440,9 +461,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     autoResolve: boolean,
   ): NonNullable<RunConfig["eachBatch"]> {
     /** The handler's payload: field by field, as for eachMessage (a spread of the payload costs microseconds). */
-    const handOverBatch = (payload: EachBatchPayload, resolveOffset: EachBatchPayload["resolveOffset"], good: DecodedMessage<V, K>[], dead: DeadRecord[] | undefined): Promise<void> => {
+    const batchPayload = (payload: EachBatchPayload, resolveOffset: EachBatchPayload["resolveOffset"], good: DecodedMessage<V, K>[], dead: DeadRecord[] | undefined): ContractEachBatchPayload<V, K> => {
       const { batch, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause } = payload;
-      return handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
+      return { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS };
     };
 
     /** The batch after its synchronous decoding: what is left may wait (a record, the changelog, the DLQ, the handler). */
@@ -485,7 +506,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           else resolveThrough(i);
         };
       }
-      if (good.length > 0) await handOverBatch(payload, resolveOffset, good, dead);
+      if (good.length > 0) await handler(batchPayload(payload, resolveOffset, good, dead));
       if (failure) {
         // The handler returned: with auto-resolve, everything before the failing record is processed.
         if (autoResolve && n > 0) payload.resolveOffset(records[n - 1]!.offset);
@@ -493,7 +514,6 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       }
     };
 
-    const rejectRemembered = (e: unknown): Promise<never> => Promise.reject(rememberThrown(e));
     // A batch whose records all decode synchronously, with nothing to dead-letter and no state to
     // flush (the usual one), goes to the handler without a Promise of the wrapper's own but the one
     // that remembers a thrown error: where a client runs async hooks (the Confluent client's
@@ -510,14 +530,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       }
       if (pending === undefined && thrown === undefined && state.dead === undefined && !stateful?.dirty) {
         if (state.good.length === 0) return Promise.resolve();
-        let handed: Promise<void>;
-        try {
-          handed = handOverBatch(payload, payload.resolveOffset, state.good, undefined);
-        } catch (e) {
-          return rejectRemembered(e);
-        }
-        // A handler from plain JavaScript may return anything: awaited, as the slow path does.
-        return (handed instanceof Promise ? handed : Promise.resolve(handed)).then(undefined, rejectRemembered);
+        return handedOver(handler, batchPayload(payload, payload.resolveOffset, state.good, undefined));
       }
       return finish(payload, state, pending, thrown).catch(rejectRemembered);
     };
@@ -561,6 +574,24 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       return port.run(wrapped);
     },
   }) as unknown as ContractConsumer<V, K, C>;
+}
+
+const rejectRemembered = (e: unknown): Promise<never> => Promise.reject(rememberThrown(e));
+const nothing = (): void => undefined;
+
+/**
+ * The handler's Promise, a thrown error remembered: the one Promise of the wrapper's own on the
+ * synchronous paths. A handler from plain JavaScript may return anything or throw at once: taken
+ * as an await would take it.
+ */
+function handedOver<P>(handler: (payload: P) => Promise<void>, payload: P): Promise<void> {
+  let handed: Promise<void>;
+  try {
+    handed = handler(payload);
+  } catch (e) {
+    return rejectRemembered(e);
+  }
+  return (handed instanceof Promise ? handed : Promise.resolve(handed)).then(nothing, rejectRemembered);
 }
 
 function sideDeserializer(contracts: Contracts, isKey: boolean, side: ConsumerSideOptions): Deserializer {

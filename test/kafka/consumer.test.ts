@@ -239,6 +239,24 @@ describe("contractConsumer: eachMessage", () => {
   });
 });
 
+describe("contractConsumer: eachMessage's synchronous path", () => {
+  it("a plain-JavaScript handler that returns nothing, or throws at once, is taken as an async one would be", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const boom = new Error("thrown at once");
+    const seen: string[] = [];
+    const handler = ((p: { value: { id: string } }) => {
+      if (p.value.id === "bad") throw boom;
+      seen.push(p.value.id);
+    }) as unknown as () => Promise<void>;
+    await consumer.run({ eachMessage: handler });
+    const first = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ id: "a" })))]);
+    assert.equal(first.error, undefined);
+    assert.deepEqual(seen, ["a"]);
+    const second = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order({ id: "bad" })))]);
+    assert.equal(second.error, boom);
+  });
+});
+
 describe("contractConsumer: eachBatch", () => {
   const rules = [readRule("positive", "message.amount > 0.0", "DLQ"), readRule("noStop", "message.id != 'stop'", "ERROR")];
 
