@@ -96,7 +96,8 @@ function fakeKafkajs() {
           isRunning: () => true,
           isStale: () => false,
         };
-        await config.eachBatch!(payload);
+        if (config.eachBatch) await config.eachBatch(payload);
+        else for (const message of messages) await config.eachMessage!({ topic: "t", partition: 0, message, heartbeat: payload.heartbeat, pause: payload.pause });
       }
     },
   };
@@ -197,6 +198,23 @@ function kontractRun(make: () => ReturnType<typeof contractConsumer<{ amount: nu
   };
 }
 
+/** contractConsumer over a fake kafkajs consumer, made once, eachMessage: the wrapper's cost per record when records come one by one. */
+function kontractEachMessage(): () => Promise<number> {
+  const contract = contractConsumer<{ amount: number }>(fakeKafkajs() as never, CONSUMER_OPTIONS);
+  return async () => {
+    let count = 0;
+    let check = 0;
+    await contract.run({
+      eachMessage: async ({ value }: { value: { amount: number } | null }) => {
+        check += tenths(value!);
+        count++;
+      },
+    } as never);
+    if (check === 0) throw new Error("nothing decoded");
+    return count;
+  };
+}
+
 const avscBatch = (messages: readonly { value?: Buffer | null }[]): number => {
   const orders = messages.map((m) => type.fromBuffer(m.value!.subarray(5)) as { amount: number });
   let sum = 0;
@@ -221,6 +239,7 @@ if (args.only !== "produce") {
     ["kafkajs-shaped: kontract's Avro decoder alone, each batch", () => fakeKafkajsSum(ownDecode)],
     ["kafkajs-shaped: kontract (contractConsumer, eachBatch)", kontractOn(fakeKafkajs())],
     ["kafkajs-shaped: kontract, a fresh contractConsumer per run", kontractFresh(fakeKafkajs)],
+    ["kafkajs-shaped: kontract, eachMessage", kontractEachMessage()],
     ["@platformatic/kafka: the chunks summed", () => platformaticChunked((c) => c.length)],
     ["@platformatic/kafka: yardstick, a bare avsc decode of each chunk", () => platformaticChunked(avscBatch)],
     ["@platformatic/kafka: kontract (adapter + contractConsumer)", kontractOn(fakePlatformatic(), (c) => c.close())],
