@@ -8,7 +8,10 @@
  * @platformatic/kafka's adapter with a fake message stream, each against the
  * bench's yardstick on the same records (a bare avsc decode of each batch into
  * an array) and against the records merely summed (what the fakes themselves
- * cost). Produce: contractProducer over a fake @platformatic/kafka producer,
+ * cost); on the fake kafkajs consumer also a fresh contractConsumer per run (its
+ * first record fetching and compiling the contract, as in the Kafka bench) and
+ * eachMessage. `--async-hooks` turns on Node's promise hooks, as the Confluent
+ * client's AsyncLocalStorage does in its process. Produce: contractProducer over a fake @platformatic/kafka producer,
  * against the same fake fed by avsc (encode and the 5-byte prefix) and by
  * nothing (the adapter's record conversion alone).
  *
