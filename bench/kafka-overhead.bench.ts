@@ -8,7 +8,10 @@
  * @platformatic/kafka's adapter with a fake message stream, each against the
  * bench's yardstick on the same records (a bare avsc decode of each batch into
  * an array) and against the records merely summed (what the fakes themselves
- * cost). Produce: contractProducer over a fake @platformatic/kafka producer,
+ * cost); on the fake kafkajs consumer also a fresh contractConsumer per run (its
+ * first record fetching and compiling the contract, as in the Kafka bench) and
+ * eachMessage. `--async-hooks` turns on Node's promise hooks, as the Confluent
+ * client's AsyncLocalStorage does in its process. Produce: contractProducer over a fake @platformatic/kafka producer,
  * against the same fake fed by avsc (encode and the 5-byte prefix) and by
  * nothing (the adapter's record conversion alone).
  *
@@ -16,9 +19,10 @@
  * RUNS times each, and print their median and range. No broker: it tells how
  * much of a client's per-record budget the contract layer takes (docs/kafka.md).
  *
- *   node scripts/bench.mjs bench/kafka-overhead.bench.ts [--only consume|produce] [--batch N]
+ *   node scripts/bench.mjs bench/kafka-overhead.bench.ts [--only consume|produce] [--batch N] [--async-hooks]
  */
 import avsc from "avsc";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import { contractConsumer, contractProducer } from "../src/kafka/index.js";
 import { platformaticProducer, type StreamMessage } from "../src/kafka/clients/platformatic.js";
@@ -27,7 +31,10 @@ import { createMemoryRegistry } from "../src/registry/index.js";
 import { createContractStore, createSerializer } from "../src/serde/index.js";
 import { FIVE_CONDITIONS, ORDER_AVSC, orderValue } from "./order.js";
 
-const { values: args } = parseArgs({ options: { only: { type: "string" }, batch: { type: "string" }, runs: { type: "string" }, rows: { type: "string" } } });
+const { values: args } = parseArgs({ options: { only: { type: "string" }, batch: { type: "string" }, runs: { type: "string" }, rows: { type: "string" }, "async-hooks": { type: "boolean" } } });
+// As in a process with the Confluent client, whose AsyncLocalStorage turns on Node's promise hooks:
+// every Promise then costs a hook call (node:async_hooks).
+if (args["async-hooks"]) new AsyncLocalStorage<object>().enterWith({});
 const RECORDS = 100_000;
 const N = Number(args.batch ?? 1000);
 const BATCHES = Math.ceil(RECORDS / N);
@@ -92,7 +99,8 @@ function fakeKafkajs() {
           isRunning: () => true,
           isStale: () => false,
         };
-        await config.eachBatch!(payload);
+        if (config.eachBatch) await config.eachBatch(payload);
+        else for (const message of messages) await config.eachMessage!({ topic: "t", partition: 0, message, heartbeat: payload.heartbeat, pause: payload.pause });
       }
     },
   };
@@ -150,14 +158,29 @@ function platformaticChunked(handle: (chunk: StreamMessage[]) => number): Promis
   });
 }
 
+const CONSUMER_OPTIONS = { registry, key: false, poisonPill: "fail" } as const;
+
 /**
  * contractConsumer over `consumer`, made once: each call runs it over every
  * record (steady state: the contract is cached, as after a consumer's first
  * record). `stop` ends a run whose client does not end by itself.
  */
 function kontractOn(consumer: object, stop?: (c: { close(): Promise<void> }) => Promise<void>): () => Promise<number> {
-  const contract = contractConsumer<{ amount: number }>(consumer as never, { registry, key: false, poisonPill: "fail" });
+  const made = contractConsumer<{ amount: number }>(consumer as never, CONSUMER_OPTIONS);
+  return kontractRun(() => made, stop);
+}
+
+/**
+ * As the Kafka bench's runs do: a fresh contractConsumer (and so a fresh contract store) per run,
+ * whose first record resolves and compiles the contract inside the measured 100k records.
+ */
+function kontractFresh(consumer: () => object, stop?: (c: { close(): Promise<void> }) => Promise<void>): () => Promise<number> {
+  return kontractRun(() => contractConsumer<{ amount: number }>(consumer() as never, CONSUMER_OPTIONS), stop);
+}
+
+function kontractRun(make: () => ReturnType<typeof contractConsumer<{ amount: number }>>, stop?: (c: { close(): Promise<void> }) => Promise<void>): () => Promise<number> {
   return async () => {
+    const contract = make();
     let count = 0;
     let check = 0;
     let finish!: () => void;
@@ -173,6 +196,23 @@ function kontractOn(consumer: object, stop?: (c: { close(): Promise<void> }) => 
     await Promise.race([running, done]);
     await done;
     if (stop) await stop(contract as unknown as { close(): Promise<void> });
+    if (check === 0) throw new Error("nothing decoded");
+    return count;
+  };
+}
+
+/** contractConsumer over a fake kafkajs consumer, made once, eachMessage: the wrapper's cost per record when records come one by one. */
+function kontractEachMessage(): () => Promise<number> {
+  const contract = contractConsumer<{ amount: number }>(fakeKafkajs() as never, CONSUMER_OPTIONS);
+  return async () => {
+    let count = 0;
+    let check = 0;
+    await contract.run({
+      eachMessage: async ({ value }: { value: { amount: number } | null }) => {
+        check += tenths(value!);
+        count++;
+      },
+    } as never);
     if (check === 0) throw new Error("nothing decoded");
     return count;
   };
@@ -201,6 +241,8 @@ if (args.only !== "produce") {
     ["kafkajs-shaped: yardstick, a bare avsc decode of each batch", () => fakeKafkajsSum(avscBatch)],
     ["kafkajs-shaped: kontract's Avro decoder alone, each batch", () => fakeKafkajsSum(ownDecode)],
     ["kafkajs-shaped: kontract (contractConsumer, eachBatch)", kontractOn(fakeKafkajs())],
+    ["kafkajs-shaped: kontract, a fresh contractConsumer per run", kontractFresh(fakeKafkajs)],
+    ["kafkajs-shaped: kontract, eachMessage", kontractEachMessage()],
     ["@platformatic/kafka: the chunks summed", () => platformaticChunked((c) => c.length)],
     ["@platformatic/kafka: yardstick, a bare avsc decode of each chunk", () => platformaticChunked(avscBatch)],
     ["@platformatic/kafka: kontract (adapter + contractConsumer)", kontractOn(fakePlatformatic(), (c) => c.close())],

@@ -7,7 +7,7 @@ import type { CompiledSchema } from "../format/types.js";
 import { celExecutor } from "./executors/cel.js";
 import { celFieldExecutor } from "./executors/cel-field.js";
 import { jsonataExecutor } from "./executors/jsonata.js";
-import { compilePhase, type CompileContext, type PhaseSteps } from "./plan.js";
+import { compileSelected, selectPhase, type CompileContext, type PhaseSteps } from "./plan.js";
 import { DEFAULT_SENSITIVE_TAGS } from "./redact.js";
 import { phaseContexts, runPhase, type MessageContext } from "./run.js";
 import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
@@ -55,7 +55,7 @@ export interface ContractPlan {
   /** Encoding rules on the payload bytes. */
   readonly encodeWrite: Phase;
   readonly encodeRead: Phase;
-  /** Rules that did not compile. They fail through onFailure when they run; `kontract check` refuses them up front. */
+  /** Rules that did not compile. They fail through onFailure when they run; `kontract check` refuses them up front. Reading it compiles every phase. */
   readonly compileErrors: readonly RuleCompileError[];
   /** The same contract compiled for another schema (another message type of a Protobuf file). */
   recompile(schema: CompiledSchema): ContractPlan;
@@ -110,14 +110,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const engine: Engine = {
     sensitiveTags: cc.sensitiveTags,
     compile(subject, contract, schema) {
-      const cel = celFor(schema);
+      // The CEL runtime too is made when a phase first needs it: a side without rules never does.
+      let celRuntime: CelRuntime | undefined;
+      const cel = (): CelRuntime => (celRuntime ??= celFor(schema));
+      // Each phase compiles its rules when first run or looked at: a consumer never compiles the WRITE
+      // rules, a producer never the READ ones. Choosing the rules is eager, so an unknown action still
+      // fails here and `empty` needs no compile.
       const phase = (list: "domainRules" | "migrationRules" | "encodingRules", mode: "WRITE" | "READ" | "UPGRADE" | "DOWNGRADE"): Phase => {
-        const steps = compilePhase(subject, contract, list, mode, schema, cel, cc);
-        const contextFor = phaseContexts(steps.mode, subject);
+        const selected = selectPhase(contract, list, mode, cc);
+        let compiled: PhaseSteps | undefined;
+        const steps = (): PhaseSteps => (compiled ??= compileSelected(subject, contract, list, mode, selected, schema, cel(), cc));
+        const contextFor = phaseContexts(mode, subject);
         return {
-          steps,
-          empty: steps.steps.length === 0,
-          run: (message, context) => runPhase(steps, message, contextFor(context), context.skipRule),
+          get steps() {
+            return steps();
+          },
+          empty: selected.length === 0,
+          run: (message, context) => runPhase(steps(), message, contextFor(context), context.skipRule),
         };
       };
       const write = phase("domainRules", "WRITE");
@@ -126,10 +135,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const downgrade = phase("migrationRules", "DOWNGRADE");
       const encodeWrite = phase("encodingRules", "WRITE");
       const encodeRead = phase("encodingRules", "READ");
-      const compileErrors = new Map<string, RuleCompileError>();
-      for (const p of [write, read, upgrade, downgrade, encodeWrite, encodeRead]) {
-        for (const s of p.steps.steps) if (s.compileError) compileErrors.set(s.rule.name, s.compileError);
-      }
+      let compileErrors: RuleCompileError[] | undefined;
       return {
         subject,
         contract,
@@ -140,9 +146,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
         downgrade,
         encodeWrite,
         encodeRead,
-        compileErrors: [...compileErrors.values()],
+        // Compiles every phase: for `kontract check` and `test`, which refuse such rules up front.
+        get compileErrors() {
+          if (compileErrors === undefined) {
+            const byRule = new Map<string, RuleCompileError>();
+            for (const p of [write, read, upgrade, downgrade, encodeWrite, encodeRead]) {
+              for (const s of p.steps.steps) if (s.compileError) byRule.set(s.rule.name, s.compileError);
+            }
+            compileErrors = [...byRule.values()];
+          }
+          return compileErrors;
+        },
         recompile: (other) => engine.compile(subject, contract, other),
-        statefulPartition: (opts) => statefulPartition(subject, contract, schema, cel, cc, opts),
+        statefulPartition: (opts) => statefulPartition(subject, contract, schema, cel(), cc, opts),
       };
     },
   };

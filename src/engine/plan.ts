@@ -69,6 +69,53 @@ export function rulesFor(contract: Contract, phase: RulePhase, mode: ExecutionMo
   return mode === "READ" || mode === "DOWNGRADE" ? [...list].reverse() : [...list];
 }
 
+/** A rule a phase runs: chosen, its actions resolved, its expression not compiled yet. */
+export interface SelectedRule {
+  readonly rule: Rule;
+  readonly overrides: ReturnType<typeof overridesFor>;
+  readonly onSuccess: ResolvedAction;
+  readonly onFailure: ResolvedAction;
+}
+
+/**
+ * The rules a phase runs, in order, without compiling them: cheap, so a plan
+ * knows every phase's rules (and refuses unknown actions, which are
+ * configuration) while compiling only the phases its side runs.
+ */
+export function selectPhase(contract: Contract, phase: RulePhase, mode: ExecutionMode, cc: CompileContext): SelectedRule[] {
+  const rules = rulesFor(contract, phase, mode);
+  const selected: SelectedRule[] = [];
+  if (!enabledAt(contract, cc.options)) return selected;
+  rules.forEach((rule, index) => {
+    if (!modeApplies(rule, mode)) return;
+    const overrides = overridesFor(rule, cc.options.overrides ?? []);
+    if (firstDefined(overrides, "disabled") === true) return;
+    if (rule.disabled === true) return;
+    if (isDuplicateFieldTransform(rule, index, rules, mode)) return;
+    // Actions are configuration: an unknown one fails compilation (Java: ConfigException).
+    const onSuccess = resolveAction(rule, actionName(rule, firstDefined(overrides, "onSuccess") ?? rule.onSuccess, mode), NONE, cc.actions);
+    const onFailure = resolveAction(rule, actionName(rule, firstDefined(overrides, "onFailure") ?? rule.onFailure, mode), ERROR, cc.actions);
+    selected.push({ rule, overrides, onSuccess, onFailure });
+  });
+  return selected;
+}
+
+/** Compiles the rules `selectPhase` chose. */
+export function compileSelected(
+  subject: string,
+  contract: Contract,
+  phase: RulePhase,
+  mode: ExecutionMode,
+  selected: readonly SelectedRule[],
+  schema: CompiledSchema,
+  cel: CelRuntime,
+  cc: CompileContext,
+): PhaseSteps {
+  const observer = cc.options.observer;
+  const steps = selected.map((s) => compileStep(contract, s, mode, phase, schema, cel, cc, tallyFor(observer, { rule: s.rule, mode, subject })));
+  return { mode, steps, async: steps.some((s) => s.compiled.async), observer, reportsAll: observer?.tally === undefined, timeEvery: observer?.timeEvery ?? 0 };
+}
+
 export function compilePhase(
   subject: string,
   contract: Contract,
@@ -78,19 +125,7 @@ export function compilePhase(
   cel: CelRuntime,
   cc: CompileContext,
 ): PhaseSteps {
-  const rules = rulesFor(contract, phase, mode);
-  const steps: Step[] = [];
-  rules.forEach((rule, index) => {
-    if (!modeApplies(rule, mode)) return;
-    const overrides = overridesFor(rule, cc.options.overrides ?? []);
-    if (firstDefined(overrides, "disabled") === true) return;
-    if (!enabledAt(contract, cc.options)) return;
-    if (rule.disabled === true) return;
-    if (isDuplicateFieldTransform(rule, index, rules, mode)) return;
-    steps.push(compileStep(contract, rule, mode, phase, schema, cel, cc, overrides, tallyFor(cc.options.observer, { rule, mode, subject })));
-  });
-  const observer = cc.options.observer;
-  return { mode, steps, async: steps.some((s) => s.compiled.async), observer, reportsAll: observer?.tally === undefined, timeEvery: observer?.timeEvery ?? 0 };
+  return compileSelected(subject, contract, phase, mode, selectPhase(contract, phase, mode, cc), schema, cel, cc);
 }
 
 /** The step's tally: the observer's when it counts, else the engine's own (timeEvery numbers runs with it). */
@@ -147,13 +182,12 @@ function sameTags(a: readonly string[], b: readonly string[]): boolean {
 
 function compileStep(
   contract: Contract,
-  rule: Rule,
+  { rule, overrides, onSuccess, onFailure }: SelectedRule,
   mode: ExecutionMode,
   phase: RulePhase,
   schema: CompiledSchema,
   cel: CelRuntime,
   cc: CompileContext,
-  overrides: ReturnType<typeof overridesFor>,
   tally: RuleTally | undefined,
 ): Step {
   const overrideParams = Object.assign({}, ...[...overrides].reverse().map((o) => o.params ?? {})) as Record<string, string>;
@@ -168,9 +202,6 @@ function compileStep(
     metadata: contract.metadata,
     limits: cc.limits,
   };
-  // Actions are configuration: an unknown one fails compilation (Java: ConfigException).
-  const onSuccess = resolveAction(rule, actionName(rule, firstDefined(overrides, "onSuccess") ?? rule.onSuccess, mode), NONE, cc.actions);
-  const onFailure = resolveAction(rule, actionName(rule, firstDefined(overrides, "onFailure") ?? rule.onFailure, mode), ERROR, cc.actions);
   let compiled: CompiledRule;
   let compileError: RuleCompileError | undefined;
   const executor = cc.executors.get(rule.type.toUpperCase());

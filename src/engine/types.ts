@@ -169,8 +169,8 @@ export interface EngineObserver {
    */
   ruleFinished(event: RuleEvent): void;
   /**
-   * Counting without a call per rule: asked once per compiled rule, at compile
-   * time. The engine adds each run to the tally, and calls ruleFinished only
+   * Counting without a call per rule: asked once per compiled rule, when its
+   * phase compiles (at the phase's first run). The engine adds each run to the tally, and calls ruleFinished only
    * for the runs a count cannot tell (failures, actions, timed runs).
    */
   tally?(site: RuleSite): RuleTally;

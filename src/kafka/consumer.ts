@@ -229,6 +229,25 @@ interface BatchState<V, K> {
   deadAt: Set<number> | undefined;
 }
 
+/** A batch decoded up to its end, or up to the record that stops it (`failed`, with what it threw). */
+interface DecodedBatch<V, K> {
+  readonly state: BatchState<V, K>;
+  readonly failed: boolean;
+  readonly failure: unknown;
+}
+
+/** The handler's payload for a batch: field by field, as for eachMessage (a spread of the client's payload costs microseconds). */
+function batchPayload<V, K>(
+  payload: EachBatchPayload,
+  resolveOffset: EachBatchPayload["resolveOffset"],
+  commitOffsetsIfNecessary: EachBatchPayload["commitOffsetsIfNecessary"],
+  good: DecodedMessage<V, K>[],
+  dead: readonly DeadRecord[] | undefined,
+): ContractEachBatchPayload<V, K> {
+  const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
+  return { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS };
+}
+
 function collect<V, K>(state: BatchState<V, K>, d: Decoded): void {
   if (d instanceof DeadRecord) {
     (state.dead ??= []).push(d);
@@ -376,6 +395,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         };
 
   /** The handler's payload for a decoded record. Field by field: an object spread of kafkajs's payload costs microseconds per record. */
+  function messagePayload(topic: string, partition: number, message: KafkaMessage, payload: Pick<EachMessagePayload, "heartbeat" | "pause">, d: DecodedMessage): ContractEachMessagePayload<V, K> {
+    return { topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations };
+  }
+
   function handOver(
     handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>,
     topic: string,
@@ -384,7 +407,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     payload: Pick<EachMessagePayload, "heartbeat" | "pause">,
     d: DecodedMessage,
   ): Promise<void> {
-    return handler({ topic, partition, message, heartbeat: payload.heartbeat, pause: payload.pause, key: d.key as K | Buffer | null, value: d.value as V | null, violations: d.violations });
+    return handler(messagePayload(topic, partition, message, payload, d));
   }
 
   /**
@@ -434,9 +457,12 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
-  async function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
-    let d = decodeDurable(payload.topic, payload.partition, message);
-    if (d instanceof Promise) d = await d;
+  function deliver(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
+    return delivered(payload, handler, message, decodeDurable(payload.topic, payload.partition, message));
+  }
+
+  async function delivered(payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage, decoding: MaybePromise<Decoded>): Promise<Processed> {
+    const d = decoding instanceof Promise ? await decoding : decoding;
     if (d instanceof DeadRecord) return deadLetterOne(d);
     await handOver(handler, payload.topic, payload.partition, message, payload, d);
     return undefined;
@@ -448,15 +474,29 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     : undefined;
 
   function wrapEachMessage(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): NonNullable<RunConfig["eachMessage"]> {
-    return async (payload) => {
+    if (txns || commits || parking) {
+      return async (payload) => {
+        try {
+          if (txns) await deliverInTransaction(txns, payload, handler);
+          else if (commits) await deliverCommitted(commits, payload, handler);
+          else await parking!.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
+        } catch (e) {
+          throw rememberThrown(e);
+        }
+      };
+    }
+    // A record that decodes synchronously goes to the handler without the wrapper's own async
+    // functions and awaits, as a batch does (wrapEachBatch): a Promise per record costs a hook call
+    // where the client runs async hooks.
+    return (payload) => {
+      let d: MaybePromise<Decoded>;
       try {
-        if (txns) await deliverInTransaction(txns, payload, handler);
-        else if (commits) await deliverCommitted(commits, payload, handler);
-        else if (parking) await parking.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
-        else await deliver(payload, handler, payload.message);
+        d = decodeDurable(payload.topic, payload.partition, payload.message);
       } catch (e) {
-        throw rememberThrown(e);
+        return rejectRemembered(e);
       }
+      if (d instanceof Promise || d instanceof DeadRecord) return delivered(payload, handler, payload.message, d).then(nothing, rejectRemembered);
+      return handedOver(handler, messagePayload(payload.topic, payload.partition, payload.message, payload, d));
     };
   }
 
@@ -474,7 +514,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * Decodes a batch in order up to the first record that must stop it (the ones before it are
    * delivered): a synchronous loop, with an await only for a record that really is asynchronous.
    */
-  function decodeBatch(topic: string, partition: number, records: readonly KafkaMessage[]): MaybePromise<{ state: BatchState<V, K>; failed: boolean; failure: unknown }> {
+  function decodeBatch(topic: string, partition: number, records: readonly KafkaMessage[]): MaybePromise<DecodedBatch<V, K>> {
     const state: BatchState<V, K> = { n: 0, good: [], dead: undefined, deadAt: undefined };
     const stopped = (failure: unknown) => ({ state, failed: true, failure });
     let pending: Promise<Decoded> | undefined;
@@ -525,11 +565,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         };
         let resolved = deadAt?.has(0) ? through(0) : -1;
         if (good.length > 0) {
-          const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
           // Offsets move once the transaction committed them: resolving only notes how far.
           const resolveOffset = (offset: string): void => void (resolved = Math.max(resolved, through(indexOf(records, offset))));
-          const commitOffsetsIfNecessary = async (): Promise<void> => {};
-          await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
+          await handler(batchPayload(payload, resolveOffset, async () => {}, good, dead));
         }
         last = autoResolve ? n - 1 : resolved;
         const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
@@ -553,14 +591,15 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>,
     autoResolve: boolean,
   ): NonNullable<RunConfig["eachBatch"]> {
-    const run = async (payload: EachBatchPayload): Promise<void> => {
+    /** The batch after the wrapper's commits are ready, if they are: what is left may wait (a record, the changelog, the DLQ, the handler). */
+    const run = async (payload: EachBatchPayload, decoding: MaybePromise<DecodedBatch<V, K>> | undefined): Promise<void> => {
       const { topic, partition, messages: records } = payload.batch;
       const c = commits;
       if (c) {
         const ready = c.ready();
         if (ready !== undefined) await ready;
       }
-      const decoded = decodeBatch(topic, partition, records);
+      const decoded = decoding ?? decodeBatch(topic, partition, records);
       const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
       const { n, good, dead, deadAt } = state;
       // The state changes of the records decoded so far are durable before any of their offsets moves:
@@ -595,13 +634,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           else resolveThrough(i);
         };
       }
-      if (good.length > 0) {
-        // Field by field, as for eachMessage: a spread of the payload costs microseconds.
-        const { batch, heartbeat, uncommittedOffsets, isRunning, isStale, pause } = payload;
-        // The wrapper commits: the handler's commit request is its commit, after the changelog.
-        const commitOffsetsIfNecessary = c ? () => c.commit() : payload.commitOffsetsIfNecessary;
-        await handler({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale, pause, messages: good, deadLettered: dead ? dead.map((d) => d.report) : NO_DEAD_LETTERS });
-      }
+      // The wrapper commits: the handler's commit request is its commit, after the changelog.
+      if (good.length > 0) await handler(batchPayload(payload, resolveOffset, c ? () => c.commit() : payload.commitOffsetsIfNecessary, good, dead));
       if (failed) {
         // The handler returned: with auto-resolve, everything before the failing record is processed.
         if (autoResolve && n > 0) resolveAt(n - 1);
@@ -617,8 +651,21 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       }
     };
     const t = txns;
-    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).catch((e: unknown) => Promise.reject(rememberThrown(e)));
-    return (payload) => run(payload).catch((e: unknown) => Promise.reject(rememberThrown(e)));
+    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).catch(rejectRemembered);
+    // A batch whose records all decode synchronously, with nothing to dead-letter and no state to
+    // flush or commits to wait for (the usual one), goes to the handler without a Promise of the
+    // wrapper's own but the one that remembers a thrown error: where a client runs async hooks (the
+    // Confluent client's AsyncLocalStorage), every Promise costs a hook call, and its batches are
+    // small (32 records).
+    return (payload) => {
+      if (commits) return run(payload, undefined).catch(rejectRemembered);
+      const { topic, partition, messages: records } = payload.batch;
+      const decoded = decodeBatch(topic, partition, records);
+      if (decoded instanceof Promise || decoded.failed || decoded.state.dead !== undefined || stateful?.dirty) return run(payload, decoded).catch(rejectRemembered);
+      const { good } = decoded.state;
+      if (good.length === 0) return Promise.resolve();
+      return handedOver(handler, batchPayload(payload, payload.resolveOffset, payload.commitOffsetsIfNecessary, good, undefined));
+    };
   }
 
   function retryDeps(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, plan: RetryPlan): RetryRunnerDeps<DecodedMessage> {
@@ -711,6 +758,24 @@ function indexOf(records: readonly KafkaMessage[], offset: string): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+const rejectRemembered = (e: unknown): Promise<never> => Promise.reject(rememberThrown(e));
+const nothing = (): void => undefined;
+
+/**
+ * The handler's Promise, a thrown error remembered: the one Promise of the wrapper's own on the
+ * synchronous paths. A handler from plain JavaScript may return anything or throw at once: taken
+ * as an await would take it.
+ */
+function handedOver<P>(handler: (payload: P) => Promise<void>, payload: P): Promise<void> {
+  let handed: Promise<void>;
+  try {
+    handed = handler(payload);
+  } catch (e) {
+    return rejectRemembered(e);
+  }
+  return (handed instanceof Promise ? handed : Promise.resolve(handed)).then(nothing, rejectRemembered);
 }
 
 function sideDeserializer(contracts: Contracts, isKey: boolean, side: ConsumerSideOptions): Deserializer {

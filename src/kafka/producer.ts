@@ -10,7 +10,7 @@ import { SerializationError, isKontractError, type KontractError, type Violation
 import { createSerializer, type SerializeResult, type Serializer, type WriterSchema } from "../serde/index.js";
 import { capText } from "../util/cap.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { OutgoingMessage, ProducerPort, RecordMetadata, WriteOptions } from "./client.js";
+import type { OutgoingMessage, ProducerPort, RecordMetadata, TopicMessages, WriteOptions, Written } from "./client.js";
 import { producerPort, type KafkaProducer } from "./clients/index.js";
 import { createContracts, keyContractOf, toBuffer, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, resolveDlqTopic, writeForm, type DlqTopicOption } from "./dlq.js";
@@ -125,6 +125,45 @@ class Entry {
 }
 
 /**
+ * A call's messages ready to write, and what their reports need once written:
+ * nothing per message but the message itself, unless dead letters shift the
+ * indexes or a message has violations.
+ */
+class Staged {
+  constructor(
+    readonly out: TopicMessages[],
+    /** The call index of each message to write; undefined when it is its slot (no dead letters). */
+    private readonly indexes: readonly number[] | undefined,
+    /** The violations of each message to write that has any. */
+    private readonly violations: readonly (readonly Violation[] | undefined)[] | undefined,
+    /** The call's reports, the dead letters' filled in. */
+    readonly reports: MessageReport[],
+    readonly dlqRecords: RecordMetadata[],
+  ) {}
+
+  /** The reports, with each message written at its placement. */
+  sent(placements: readonly Placement[]): MessageReport[] {
+    let slot = 0;
+    for (const { topic, messages } of this.out) {
+      for (let j = 0; j < messages.length; j++, slot++) {
+        const index = this.indexes === undefined ? slot : this.indexes[slot]!;
+        const { partition, offset } = placements[slot]!;
+        this.reports[index] = { status: "sent", index, topic, partition, offset, violations: this.violations?.[slot] ?? NO_VIOLATIONS };
+      }
+    }
+    return this.reports;
+  }
+
+  /** The call indexes of the messages to write. */
+  unsent(): number[] {
+    if (this.indexes !== undefined) return [...this.indexes];
+    let n = 0;
+    for (const t of this.out) n += t.messages.length;
+    return Array.from({ length: n }, (_, i) => i);
+  }
+}
+
+/**
  * Wraps a producer of kafkajs or of the KafkaJS API of
  * @confluentinc/kafka-javascript (told apart by shape; see clients/).
  */
@@ -178,6 +217,21 @@ export function contractProducer<P extends KafkaProducer>(producer: P, options: 
 
   async function sendBatch(batch: ContractProducerBatch): Promise<ContractSendResult> {
     const { topicMessages = [], ...sendOptions } = batch;
+    // Only what the reports need stays alive across the broker round trip, not the entries: a
+    // scavenge during the write copies every young object still alive, per message (docs/kafka.md).
+    const staged = await stage(topicMessages);
+    if (staged.out.length === 0) return { messages: staged.reports, records: [], dlqRecords: staged.dlqRecords };
+    let written: Written;
+    try {
+      written = await port.write(staged.out, sendOptions);
+    } catch (e) {
+      throw new SendError(staged.unsent(), staged.reports.filter((r): r is DeadLetteredReport => r?.status === "dead-lettered"), e);
+    }
+    return { messages: staged.sent(written.placements), records: written.records, dlqRecords: staged.dlqRecords };
+  }
+
+  /** Serializes the call's messages, writes its dead letters, and stages the rest to write. */
+  async function stage(topicMessages: readonly ContractTopicMessages[]): Promise<Staged> {
     const entries = await prepare(topicMessages);
 
     let rejected: RejectedMessage[] | undefined;
@@ -197,40 +251,27 @@ export function contractProducer<P extends KafkaProducer>(producer: P, options: 
     if (deadCount > 0) dlqRecords = await deadLetter(entries, reports);
 
     // The valid messages, in the call's grouping and order; the port merges entries of the same topic.
-    const out: { topic: string; messages: OutgoingMessage[] }[] = [];
-    let sending = 0;
+    const out: TopicMessages[] = [];
+    // Per message to write (its slot): its index in the call, only when dead letters shift them, and
+    // its violations, only when some message has any.
+    const indexes: number[] | undefined = deadCount > 0 ? [] : undefined;
+    let violations: (readonly Violation[])[] | undefined;
+    let slot = 0;
     let i = 0;
     for (const { topic, messages } of topicMessages) {
       const kafkaMessages: OutgoingMessage[] = [];
       for (let end = i + messages.length; i < end; i++) {
         const e = entries[i]!;
-        if (deadCount === 0 || !failing(e)) kafkaMessages.push(toKafkaMessage(e));
-      }
-      if (kafkaMessages.length > 0) {
-        out.push({ topic, messages: kafkaMessages });
-        sending += kafkaMessages.length;
-      }
-    }
-    let records: RecordMetadata[] = [];
-    if (sending > 0) {
-      let placements: readonly Placement[];
-      try {
-        ({ placements, records } = await port.write(out, sendOptions));
-      } catch (e) {
-        throw new SendError(
-          entries.filter((x) => !failing(x)).map((x) => x.index),
-          reports.filter((r): r is DeadLetteredReport => r?.status === "dead-lettered"),
-          e,
-        );
-      }
-      let slot = 0;
-      for (const e of entries) {
         if (deadCount > 0 && failing(e)) continue;
-        const placement = placements[slot++]!;
-        reports[e.index] = { status: "sent", index: e.index, topic: e.topic, partition: placement.partition, offset: placement.offset, violations: allViolations(e) };
+        const v = allViolations(e);
+        if (v.length > 0) (violations ??= [])[slot] = v;
+        indexes?.push(e.index);
+        kafkaMessages.push(toKafkaMessage(e));
+        slot++;
       }
+      if (kafkaMessages.length > 0) out.push({ topic, messages: kafkaMessages });
     }
-    return { messages: reports, records, dlqRecords };
+    return new Staged(out, indexes, violations, reports, dlqRecords);
   }
 
   /**

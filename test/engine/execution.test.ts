@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Rule } from "../../src/contract/model.js";
-import type { Outcome, PassedOutcome, FailedOutcome, RuleAction } from "../../src/engine/index.js";
+import type { Outcome, PassedOutcome, FailedOutcome, RuleAction, RuleExecutor } from "../../src/engine/index.js";
 import { isKontractError, RuleViolationError, RuleCompileError } from "../../src/errors.js";
 import { plan, order, MC } from "../helpers/contracts.js";
 
@@ -162,6 +162,33 @@ test("a custom action that throws fails the message instead of being swallowed (
 
 test("an unknown action name is a compile error", () => {
   assert.throws(() => plan([cond("a", "true", { onFailure: "EMAIL_ME" })]), (e: unknown) => e instanceof RuleCompileError && e.code === "rule-unknown-action" && /EMAIL_ME/.test(e.message));
+});
+
+test("a phase compiles its rules when it first runs: a reader never compiles the WRITE rules, nor a writer the READ ones", () => {
+  const compiled: string[] = [];
+  const counting: RuleExecutor = { type: "COUNTED", compile: (rule) => (compiled.push(rule.name), { async: false, run: () => ({ ok: true, value: true }) }) };
+  const rules: Rule[] = [
+    { name: "w", kind: "CONDITION", mode: "WRITE", type: "COUNTED" },
+    { name: "r", kind: "CONDITION", mode: "READ", type: "COUNTED" },
+    { name: "wr", kind: "CONDITION", mode: "WRITEREAD", type: "COUNTED" },
+  ];
+  const p = plan(rules, { executors: [counting] });
+  assert.deepEqual(compiled, []);
+  // Which phases have rules is known without compiling them.
+  assert.deepEqual([p.write.empty, p.read.empty, p.upgrade.empty, p.encodeRead.empty], [false, false, true, true]);
+  passed(sync(p.read.run(order(), MC)));
+  passed(sync(p.read.run(order(), MC)));
+  assert.deepEqual(compiled, ["wr", "r"], "READ runs in reverse order, compiled once");
+  passed(sync(p.write.run(order(), MC)));
+  assert.deepEqual(compiled, ["wr", "r", "w", "wr"]);
+  assert.deepEqual(p.compileErrors, []);
+  assert.equal(compiled.length, 4, "compileErrors compiles no phase twice");
+});
+
+test("compileErrors compiles every phase, the ones never run included", () => {
+  const p = plan([cond("ok", "true"), { name: "bad", kind: "CONDITION", mode: "READ", type: "CEL", expr: "message.amount >" }]);
+  passed(sync(p.write.run(order(), MC)));
+  assert.deepEqual(p.compileErrors.map((e) => e.message.includes("bad")), [true]);
 });
 
 test("an unknown rule type fails through onFailure and the next rule still runs (Java, not JS)", () => {

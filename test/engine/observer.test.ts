@@ -84,11 +84,13 @@ function tallied(rules: Rule[], timeEvery: number) {
 test("with tallies, every run is counted in place and only failures, actions and timed runs are reported", () => {
   const rules = [cond("ok", "message.amount > 0.0"), cond("warn", "message.amount > 100.0", { onFailure: "NONE" }), cond("stop", "message.qty < 10", { onFailure: "DLQ" })];
   const { p, tallies, sites, events } = tallied(rules, 0);
-  // Asked once per compiled rule, at compile time, with its mode and subject (WRITE rules: no READ step).
+  // Nothing compiled yet: a phase compiles its rules when it first runs.
+  assert.equal(sites.length, 0);
+  const outcomes = [order({ amount: 5 }), order({ amount: 500 }), order({ amount: 5, qty: 50 }), order({ amount: -1 })].map((m) => p.write.run(m, MC) as Outcome);
+  // Asked once per compiled rule, with its mode and subject (WRITE rules: no READ step).
   assert.deepEqual(sites.map((s) => [s.rule.name, s.mode, s.subject]), [
     ["ok", "WRITE", "orders-value"], ["warn", "WRITE", "orders-value"], ["stop", "WRITE", "orders-value"],
   ]);
-  const outcomes = [order({ amount: 5 }), order({ amount: 500 }), order({ amount: 5, qty: 50 }), order({ amount: -1 })].map((m) => p.write.run(m, MC) as Outcome);
   assert.deepEqual(outcomes.map((o) => o.kind), ["passed", "passed", "failed", "failed"]);
   // The first stop fails "ok": nothing after it runs on that message.
   assert.equal(tallies.get("WRITE:ok")!.runs, 4);

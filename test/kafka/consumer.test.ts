@@ -239,6 +239,24 @@ describe("contractConsumer: eachMessage", () => {
   });
 });
 
+describe("contractConsumer: eachMessage's synchronous path", () => {
+  it("a plain-JavaScript handler that returns nothing, or throws at once, is taken as an async one would be", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const boom = new Error("thrown at once");
+    const seen: string[] = [];
+    const handler = ((p: { value: { id: string } }) => {
+      if (p.value.id === "bad") throw boom;
+      seen.push(p.value.id);
+    }) as unknown as () => Promise<void>;
+    await consumer.run({ eachMessage: handler });
+    const first = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ id: "a" })))]);
+    assert.equal(first.error, undefined);
+    assert.deepEqual(seen, ["a"]);
+    const second = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order({ id: "bad" })))]);
+    assert.equal(second.error, boom);
+  });
+});
+
 describe("contractConsumer: eachBatch", () => {
   const rules = [readRule("positive", "message.amount > 0.0", "DLQ"), readRule("noStop", "message.id != 'stop'", "ERROR")];
 
@@ -301,6 +319,31 @@ describe("contractConsumer: eachBatch", () => {
     assert.ok(kontractCause(d.error) instanceof ConsumeError);
     assert.deepEqual(seen, ["a"]);
     assert.equal(d.resolved, "1", "through the dead letter before the failing record");
+  });
+
+  it("a batch that decodes synchronously: the handler's error rejects the batch, which resolves nothing", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    const boom = new Error("handler failed");
+    await consumer.run({ eachBatch: async () => Promise.reject(boom) });
+    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order()))]);
+    assert.equal(d.error, boom);
+    assert.equal(d.resolved, undefined);
+  });
+
+  it("a handler from plain JavaScript that returns nothing, or throws at once, is taken as an async one would be", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    let calls = 0;
+    const boom = new Error("thrown at once");
+    // Not async: returns undefined the first time and throws the second.
+    const handler = (() => {
+      if (++calls === 2) throw boom;
+    }) as unknown as () => Promise<void>;
+    await consumer.run({ eachBatch: handler });
+    const first = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order()))]);
+    assert.equal(first.error, undefined);
+    assert.equal(first.resolved, "0");
+    const second = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order()))]);
+    assert.equal(second.error, boom);
   });
 
   it("a failed DLQ write throws before the handler runs and resolves nothing", async () => {

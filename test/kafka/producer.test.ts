@@ -183,6 +183,35 @@ describe("contractProducer: onFailure DLQ", () => {
     );
   });
 
+  it("over several entries with dead letters between, each sent report has its own index, topic, offset and violations", async () => {
+    const { p } = await setup(rules);
+    const result = await p.sendBatch({
+      topicMessages: [
+        { topic: "orders", messages: [{ value: order({ id: "a" }) }, { value: order({ id: "b", amount: -1 }) }, { value: order({ id: "c", qty: 50 }) }] },
+        { topic: "orders", messages: [{ value: order({ id: "d", amount: 0, qty: 50 }) }, { value: order({ id: "e", qty: 50 }) }] },
+      ],
+    });
+    assert.deepEqual(
+      result.messages.map((m) => [m.index, m.status, m.topic, m.offset, m.violations.map((v) => v.rule).join()]),
+      [
+        [0, "sent", "orders", "0", ""],
+        [1, "dead-lettered", "orders", "0", "positive"],
+        [2, "sent", "orders", "1", "smallQty"],
+        [3, "dead-lettered", "orders", "1", "smallQty,positive"],
+        [4, "sent", "orders", "2", "smallQty"],
+      ],
+    );
+  });
+
+  it("without dead letters, a SendError names every message of the call unsent", async () => {
+    const { producer, p } = await setup(rules);
+    producer.failWhen((t) => t === "orders");
+    const err = await p.sendBatch({ topicMessages: [{ topic: "orders", messages: [{ value: order() }] }, { topic: "orders", messages: [{ value: order() }, { value: order({ qty: 50 }) }] }] }).catch((e: unknown) => e);
+    assert.ok(err instanceof SendError);
+    assert.deepEqual(err.unsent, [0, 1, 2]);
+    assert.deepEqual(err.deadLettered, []);
+  });
+
   it("DLQ topic: options > rule param dlq.topic > metadata property dlq.topic > <topic>-dlq", async () => {
     const topicOf = async (ruleParams: Record<string, string> | undefined, metadata: Parameters<typeof contract>[1], dlq?: ContractProducerOptions["dlq"]) => {
       const { producer, p } = await setup([cond("positive", "message.amount > 0.0", "DLQ", ruleParams ? { params: ruleParams } : {})], dlq ? { dlq } : {}, metadata);
