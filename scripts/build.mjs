@@ -42,6 +42,8 @@ export async function bundleCli() {
     // CommonJS: V8's code cache (vm.Script cachedData) takes scripts, not ES modules.
     format: "cjs",
     target: "node20",
+    minifyWhitespace: true,
+    legalComments: "none",
     // src/kafka resolves the Kafka clients from where the code is: here, the bundle.
     define: { "import.meta.url": "__kontractBundleUrl" },
     banner: { js: 'const __kontractBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
