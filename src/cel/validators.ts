@@ -12,7 +12,7 @@
  */
 import { domainToASCII } from "node:url";
 import { parseJavaUri } from "./java-uri.js";
-import { TLDS } from "./tlds.js";
+import { isKnownTld } from "./tlds.js";
 
 export function isEmail(s: string): boolean {
   if (s === "" || s.endsWith(".")) return false;
@@ -114,7 +114,7 @@ function isValidDomain(input: string, allowLocal: boolean): boolean {
 function isValidTld(tld: string, allowLocal: boolean): boolean {
   let key = unicodeToAscii(tld).toLowerCase();
   if (key.startsWith(".")) key = key.slice(1);
-  return (allowLocal && LOCAL_TLDS.has(key)) || TLDS.has(key);
+  return (allowLocal && LOCAL_TLDS.has(key)) || isKnownTld(key);
 }
 
 /**

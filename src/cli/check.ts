@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { createEngine, redactedJson, DEFAULT_SENSITIVE_TAGS, type Outcome } from "../engine/index.js";
 import { FORMATS } from "../format/index.js";
 import { createFileRegistry } from "../registry/file-registry.js";
+import { loadContractFiles } from "../contract/load-files.js";
 import { createContractStore, createDeserializer, createSerializer, type ResolvedContract } from "../serde/index.js";
 import { isKontractError, SerializationError, type Violation } from "../errors.js";
 import { MAX_JSON_DEPTH, jsonDeeperThan } from "../util/json-depth.js";
@@ -97,7 +98,11 @@ export async function checkCommand(argv: string[], out: NodeJS.WritableStream = 
 
   if (values.registry !== undefined && argv.some((a) => a === "--rules" || a.startsWith("--rules="))) throw usage("give --rules or --registry, not both");
   // Loaded on demand: the embedded default does not pay for the REST client.
-  const registry = values.registry !== undefined ? (await import("./registry-access.js")).registryFromEnv(values.registry, process.env).registry : await createFileRegistry({ dir: values.rules });
+  // The contract folder: only the files that name the subject (or a subject it references) are parsed.
+  const registry =
+    values.registry !== undefined
+      ? (await import("./registry-access.js")).registryFromEnv(values.registry, process.env).registry
+      : createFileRegistry({ documents: loadContractFiles(values.rules, { subjects: [subject] }) });
   const engine = createEngine();
   const store = createContractStore({ registry, engine, formats: FORMATS });
   const contract = version === undefined ? await store.latest(subject) : await store.byVersion(subject, version);

@@ -13,12 +13,25 @@ import { SCHEMA_FILE_MAX_BYTES, isInside, type SchemaFileRead } from "./schema-f
 /** A directory (its `*.yaml` / `*.yml` files, sorted by name), a file, or a list of either. */
 export type ContractFilesInput = string | readonly string[];
 
+export interface ContractFilesOptions {
+  /**
+   * Parse only the files that can hold these subjects' documents and those of
+   * the subjects they reference: the files whose text names one of them. YAML
+   * parsing is most of `kontract check`'s start-up, and a folder holds many
+   * subjects. Problems in the files left out are not reported, and ids the
+   * registry assigns can differ (they count the documents loaded). When a
+   * subject is not found that way (named through a YAML escape or alias),
+   * every file is parsed, as without this option.
+   */
+  readonly subjects?: readonly string[];
+}
+
 /**
  * Loads every document and collects every problem; never throws for problems
  * in the files. Documents without `version` are numbered across all files in
  * load order (files sorted by name within a directory).
  */
-export function scanContractFiles(input: ContractFilesInput): ContractLoadResult {
+export function scanContractFiles(input: ContractFilesInput, options: ContractFilesOptions = {}): ContractLoadResult {
   const errors: ContractError[] = [];
   const files: string[] = [];
   for (const path of typeof input === "string" ? [input] : input) {
@@ -35,9 +48,13 @@ export function scanContractFiles(input: ContractFilesInput): ContractLoadResult
       files.push(path);
     }
   }
+  const texts = files.map((file) => readFileSync(file, "utf8"));
+  const parsed: (ContractLoadResult | undefined)[] = new Array(files.length);
+  const parse = (i: number): ContractLoadResult => (parsed[i] ??= parseContractSource(texts[i]!, files[i]!, { readFile: readSchemaFile, assignVersions: false }));
+  if (options.subjects === undefined || !parseNaming(options.subjects, texts, parse)) for (let i = 0; i < files.length; i++) parse(i);
   let documents: ContractDocument[] = [];
-  for (const file of files) {
-    const result = parseContractSource(readFileSync(file, "utf8"), file, { readFile: readSchemaFile, assignVersions: false });
+  for (const result of parsed) {
+    if (result === undefined) continue;
     documents.push(...result.documents);
     errors.push(...result.errors);
   }
@@ -47,9 +64,34 @@ export function scanContractFiles(input: ContractFilesInput): ContractLoadResult
   return { documents, errors };
 }
 
-/** Loads every document; throws one ContractLoadError listing every problem. */
-export function loadContractFiles(input: ContractFilesInput): ContractDocument[] {
-  const { documents, errors } = scanContractFiles(input);
+/**
+ * Parses the files whose text names a wanted subject, then those naming the
+ * subjects their documents reference, until none is left (each file once). False when a wanted
+ * subject has no document in them: the caller parses every file.
+ */
+function parseNaming(subjects: readonly string[], texts: readonly string[], parse: (i: number) => ContractLoadResult): boolean {
+  const wanted = [...subjects];
+  const found = new Set<string>();
+  const done = new Set<string>();
+  for (let next = wanted.pop(); next !== undefined; next = wanted.pop()) {
+    if (done.has(next)) continue;
+    done.add(next);
+    for (let i = 0; i < texts.length; i++) {
+      if (!texts[i]!.includes(next)) continue;
+      for (const doc of parse(i).documents) {
+        found.add(doc.subject);
+        // Every document loaded, not only the wanted subject's: the registry checks each one's references.
+        for (const ref of doc.contract.references ?? []) wanted.push(ref.subject);
+      }
+    }
+    if (!found.has(next)) return false;
+  }
+  return true;
+}
+
+/** Loads every document (or those `options.subjects` need); throws one ContractLoadError listing every problem. */
+export function loadContractFiles(input: ContractFilesInput, options: ContractFilesOptions = {}): ContractDocument[] {
+  const { documents, errors } = scanContractFiles(input, options);
   if (errors.length > 0) throw new ContractLoadError(errors);
   return documents;
 }

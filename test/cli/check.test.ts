@@ -200,3 +200,18 @@ test("a contract with an asynchronous (JSONata) rule: outcomes and dead-letter l
   const records = readFileSync(dlq, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(records.map((x) => [x.line, x.rule ?? x.reason]), [[2, "xPositive"], [4, "invalid"], [6, "xPositive"]]);
 });
+
+test("check parses only the contract files naming its subject: a broken file elsewhere stops it only when the subject is not found", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kontract-check-"));
+  const rules = join(dir, "rules");
+  mkdirSync(join(rules, "schemas"), { recursive: true });
+  for (const f of ["orders.yaml", "schemas/orders-v1.avsc", "schemas/orders-v2.avsc"]) writeFileSync(join(rules, f), readFileSync(join("rules", f)));
+  writeFileSync(join(rules, "broken.yaml"), "subject: broken-value\nschema: [\n");
+  const file = join(dir, "good.jsonl");
+  writeFileSync(file, readFileSync("fixtures/orders.jsonl", "utf8").split("\n")[0]! + "\n");
+  const ok = run("check", "orders-value", file, "--rules", rules, "--dlq", join(dir, "dlq.jsonl"), "--quiet");
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const unknown = run("check", "order-value", file, "--rules", rules, "--dlq", join(dir, "dlq.jsonl"), "--quiet");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /broken\.yaml:3:1/);
+});

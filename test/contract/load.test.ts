@@ -324,6 +324,35 @@ describe("loadContractFiles", () => {
     assert.deepEqual(scanned.documents.map((d) => `${d.subject}@${d.version}`), ["c@1"]);
   });
 
+  it("with subjects, parses only the files naming them or a subject they reference, in file order", () => {
+    const dir = join(root, "subjects");
+    mkdirSync(dir, { recursive: true });
+    const ref = "references: [{name: Ref, subject: ref-value, version: 1}]";
+    writeFileSync(join(dir, "a.yaml"), lines("subject: orders-value", `schema: '"string"'`));
+    writeFileSync(join(dir, "b.yaml"), lines("subject: broken", "schema: [", ""));
+    writeFileSync(join(dir, "c.yaml"), lines("subject: orders-value", `schema: '{"type":"record","name":"O","fields":[{"name":"r","type":"Ref"}]}'`, ref));
+    writeFileSync(join(dir, "d.yaml"), lines("subject: ref-value", `schema: '{"type":"record","name":"Ref","fields":[]}'`));
+    const docs = loadContractFiles(dir, { subjects: ["orders-value"] });
+    // b.yaml's syntax error is not reported: b.yaml does not name the subject or its reference.
+    assert.deepEqual(
+      docs.map((d) => [d.subject, d.version, d.source.file.slice(dir.length + 1)]),
+      [
+        ["orders-value", 1, "a.yaml"],
+        ["orders-value", 2, "c.yaml"],
+        ["ref-value", 1, "d.yaml"],
+      ],
+    );
+    assert.throws(() => loadContractFiles(dir), ContractLoadError);
+  });
+
+  it("with subjects, parses every file when a subject is not named literally (a YAML escape)", () => {
+    const dir = join(root, "escaped");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "a.yaml"), lines(`subject: "orders\\x2dvalue"`, `schema: '"string"'`));
+    writeFileSync(join(dir, "b.yaml"), lines("subject: other-value", `schema: '"int"'`));
+    assert.deepEqual(scanContractFiles(dir, { subjects: ["orders-value"] }).documents.map((d) => d.subject), ["orders-value", "other-value"]);
+  });
+
   it("reports a missing input path", () => {
     const { errors } = scanContractFiles(join(root, "does-not-exist"));
     assert.equal(errors.length, 1);

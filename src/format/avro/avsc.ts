@@ -2,7 +2,10 @@
  * The slice of avsc the Avro adapter uses, with narrowing helpers, so the rest
  * of the adapter never touches avsc's loosely typed internals directly.
  */
-import avsc from "avsc";
+import type avsc from "avsc";
+// avsc's types module, not its index: the index also loads its container files and RPC services
+// (zlib, streams), which kontract never uses, some 4 ms of the CLI's start-up.
+import avscTypes from "avsc/lib/types.js";
 // A static import, not createRequire: the CLI bundle (scripts/build.mjs) then holds the same avsc as the rest.
 import avscUtils from "avsc/lib/utils.js";
 import type { FieldTypeName } from "../types.js";
@@ -15,7 +18,7 @@ export type UnionType = avsc.types.UnwrappedUnionType | avsc.types.WrappedUnionT
 export type EnumType = avsc.types.EnumType;
 export type FixedType = avsc.types.FixedType;
 
-export const AvscType = avsc.Type;
+export const AvscType: typeof avsc.Type = avscTypes.Type;
 
 // ---- avsc's internals (avsc 5.7, pinned): what kontract's tap and bounded collections drive ----
 
@@ -51,10 +54,10 @@ export interface TypeInternals {
 export const TapClass = (avscUtils as { Tap: new (buf: TapBuffer, pos?: number) => Tap }).Tap;
 
 /** avsc's enum type class, to extend. */
-export const EnumTypeClass = (avsc.types as unknown as { EnumType: new (schema: unknown, opts: unknown) => object }).EnumType;
+export const EnumTypeClass = (avscTypes.builtins as { EnumType: new (schema: unknown, opts: unknown) => object }).EnumType;
 
 /** avsc's array and map type classes, to extend. */
-export const { ArrayType, MapType } = avsc.types as unknown as {
+export const { ArrayType, MapType } = avscTypes.builtins as {
   ArrayType: new (schema: unknown, opts: unknown) => AvroType;
   MapType: new (schema: unknown, opts: unknown) => AvroType;
 };
