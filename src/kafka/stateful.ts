@@ -9,7 +9,7 @@
  * before the wrapper lets the record's offset move. Records delivered again are
  * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
  */
-import type { ContractPlan, GroupOutcome, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
+import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { MaybePromise } from "../util/maybe.js";
@@ -133,6 +133,13 @@ export interface StatefulStage {
   close(): Promise<void>;
 }
 
+/** Consecutive state changes of one partition, in order. */
+interface Pending {
+  readonly topic: string;
+  readonly partition: number;
+  readonly changes: StatefulChange[];
+}
+
 interface Held {
   /** The contract version whose rules `state` runs. */
   readonly plan: ContractPlan;
@@ -141,6 +148,9 @@ interface Held {
   readonly partition: number;
   /** Settles once the partition's state is restored. */
   restored: Promise<void> | undefined;
+  /** What each of its records is judged with, made once: the engine reads both synchronously, during `run`. */
+  readonly context: MessageContext;
+  readonly moment: { record: number; now: number; offset: number };
 }
 
 export function statefulStage(options: StatefulOptions, context: StageContext): StatefulStage {
@@ -163,7 +173,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   // Keys of packed records: unique, so compaction never drops one (random per process, then a counter).
   const packPrefix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-`;
   let packCount = 0;
-  let pending: { topic: string; partition: number; change: StatefulChange }[] = [];
+  // State changes to write, in runs of one partition's (consecutive records of a partition extend one run).
+  let pending: Pending[] = [];
+  // How many changes `pending` holds (backlog is asked per record).
+  let pendingEntries = 0;
   // A reference topic read as a table, from its beginning and then as it grows, for as long as the stage runs.
   const table = (topic: string): ReferenceTable => {
     let t = tables.get(topic);
@@ -217,7 +230,12 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
 
   const collect = (h: Held, now: number): void => {
     if (h.state.timed) for (const g of h.state.timers(now, { topic: h.topic, isKey: false })) closed(h, g);
-    for (const change of h.state.drain()) pending.push({ topic: h.topic, partition: h.partition, change });
+    const changes = h.state.drain();
+    if (changes.length === 0) return;
+    pendingEntries += changes.length;
+    const last = pending[pending.length - 1];
+    if (last !== undefined && last.partition === h.partition && last.topic === h.topic) for (const c of changes) last.changes.push(c);
+    else pending.push({ topic: h.topic, partition: h.partition, changes });
   };
 
   const report = (list = reports): void => {
@@ -271,30 +289,59 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     return into;
   }
 
-  const changelogOf = (e: { topic: string; change: StatefulChange }): string => changelogTopic(options.applicationId, e.topic, e.change.rule);
-  const changelogEntry = (e: { partition: number; change: StatefulChange }): OutgoingMessage => ({ key: e.change.key, value: e.change.value, partition: e.partition });
+  // Each rule's changelog on each source topic, named once: a flush resolves it per run of entries, not per entry.
+  // Cleared when a changelog becomes packed (ensureChangelog), which happens before its first entry is written.
+  const changelogs = new Map<string, Map<string, { readonly name: string; readonly packed: boolean }>>();
+  const changelogFor = (topic: string, rule: string): { readonly name: string; readonly packed: boolean } => {
+    let rules = changelogs.get(topic);
+    if (rules === undefined) changelogs.set(topic, (rules = new Map()));
+    let c = rules.get(rule);
+    if (c === undefined) {
+      const name = changelogTopic(options.applicationId, topic, rule);
+      rules.set(rule, (c = { name, packed: packed.has(name) }));
+    }
+    return c;
+  };
 
   /**
-   * The changelog records of `batch`, appended to `into`: one per entry, except on a packed
+   * The changelog records of `chunks`, appended to `into`: one per entry, except on a packed
    * changelog (a window's, dropped by retention), whose entries go a flush's worth per record,
    * per partition and in order.
    */
-  function changelogMessages(batch: readonly { topic: string; partition: number; change: StatefulChange }[], into: TopicMessages[] = []): TopicMessages[] {
-    byTopic(batch.filter((e) => !packed.has(changelogOf(e))), changelogOf, changelogEntry, into);
-    const entries = new Map<string, Map<number, [string, string | null][]>>();
-    for (const e of batch) {
-      const t = changelogOf(e);
-      if (!packed.has(t)) continue;
-      let parts = entries.get(t);
-      if (parts === undefined) entries.set(t, (parts = new Map()));
-      let list = parts.get(e.partition);
-      if (list === undefined) parts.set(e.partition, (list = []));
-      list.push([e.change.key, e.change.value]);
+  function changelogMessages(chunks: readonly Pending[], into: TopicMessages[] = []): TopicMessages[] {
+    // Per changelog topic, its records (entry by entry) or its packers (one per partition).
+    const lists = new Map<string, OutgoingMessage[]>();
+    const packers = new Map<string, Map<number, Packer>>();
+    for (const { topic, partition, changes } of chunks) {
+      let rule: string | undefined;
+      let list: OutgoingMessage[] | undefined;
+      let packer: Packer | undefined;
+      for (const change of changes) {
+        if (change.rule !== rule) {
+          rule = change.rule;
+          const c = changelogFor(topic, rule);
+          list = packer = undefined;
+          if (c.packed) {
+            let parts = packers.get(c.name);
+            if (parts === undefined) packers.set(c.name, (parts = new Map()));
+            packer = parts.get(partition);
+            if (packer === undefined) parts.set(partition, (packer = entryPacker()));
+          } else {
+            list = lists.get(c.name);
+            if (list === undefined) {
+              lists.set(c.name, (list = []));
+              into.push({ topic: c.name, messages: list });
+            }
+          }
+        }
+        if (packer !== undefined) packer.add(change.key, change.value);
+        else list!.push({ key: change.key, value: change.value, partition });
+      }
     }
-    for (const [topic, parts] of entries) {
+    for (const [topic, parts] of packers) {
       const messages: OutgoingMessage[] = [];
-      for (const [partition, pairs] of parts) {
-        for (const value of packEntries(pairs)) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+      for (const [partition, packer] of parts) {
+        for (const value of packer.end()) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
       }
       into.push({ topic, messages });
     }
@@ -311,7 +358,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const changes = pending.filter((c) => mine(c.topic, c.partition));
     const told = reports.filter((r) => mine(r.topic, r.partition));
     if (out.length > 0) outbox = outbox.filter((o) => !mine(o.from.topic, o.from.partition));
-    if (changes.length > 0) pending = pending.filter((c) => !mine(c.topic, c.partition));
+    if (changes.length > 0) {
+      pending = pending.filter((c) => !mine(c.topic, c.partition));
+      for (const c of changes) pendingEntries -= c.changes.length;
+    }
     if (told.length > 0) reports = reports.filter((r) => !mine(r.topic, r.partition));
     const topicMessages = changelogMessages(changes, byTopic(out, (o) => o.topic, (o) => o.message));
     return { topicMessages, committed: () => report(told), aborted: () => drop(topic, partition) };
@@ -341,13 +391,16 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
     if (pending.length === 0) return report();
     const batch = pending;
+    const entries = pendingEntries;
     pending = [];
+    pendingEntries = 0;
     try {
       await port.write(changelogMessages(batch), { acks: -1 });
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
       pending = [...batch, ...pending];
-      throw new KontractError("state-store", `writing ${batch.length} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+      pendingEntries += entries;
+      throw new KontractError("state-store", `writing ${entries} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
     }
     report();
   }
@@ -367,7 +420,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
           // a rule that does not compile fails its messages; its changelog is never written
         }
         const configEntries = retention === undefined ? [{ name: "cleanup.policy", value: "compact" }] : [{ name: "cleanup.policy", value: "compact,delete" }, { name: "retention.ms", value: retention }];
-        if (retention !== undefined) packed.add(changelogTopic(options.applicationId, topic, rule.name));
+        if (retention !== undefined) {
+          packed.add(changelogTopic(options.applicationId, topic, rule.name));
+          changelogs.clear();
+        }
         return { topic: changelogTopic(options.applicationId, topic, rule.name), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries };
       });
       const existing = new Set(await admin.listTopics());
@@ -405,23 +461,45 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     h.restored = undefined;
   }
 
-  function run(h: Held, message: ConsumedMessage, value: unknown, topic: string): MaybePromise<Outcome> {
-    const since = clock();
-    const judge = (): MaybePromise<Outcome> => {
-      const now = clock();
-      const until = h.state.waitUntil(value, since, now);
-      // Held for the reference table to catch up: checked again as time passes (the table fills meanwhile).
-      if (until !== undefined) return new Promise<void>((r) => setTimeout(r, Math.min(until - now, 100))).then(judge);
-      const outcome = h.state.run(value, { topic, isKey: false }, { record: Number(message.timestamp), now, offset: Number(message.offset) });
-      collect(h, now);
-      return outcome;
-    };
-    return judge();
+  // The key of `held` of the last record judged, most often the next one's too: not built again per record.
+  let lastId = { topic: "", partition: -1, subject: "", id: "" };
+  const heldId = (topic: string, partition: number, subject: string): string => {
+    const l = lastId;
+    if (l.partition === partition && l.topic === topic && l.subject === subject) return l.id;
+    lastId = { topic, partition, subject, id: `${topic}\u0000${partition}\u0000${subject}` };
+    return lastId.id;
+  };
+
+  /** Judges a record of a restored partition: one clock read, and nothing made per record but what the rules make. */
+  function run(h: Held, message: ConsumedMessage, value: unknown): MaybePromise<Outcome> {
+    const now = clock();
+    const until = h.state.waitUntil(value, now, now);
+    return until === undefined ? judged(h, message, value, now) : waitForReference(h, message, value, now, until);
+  }
+
+  function judged(h: Held, message: ConsumedMessage, value: unknown, now: number): Outcome {
+    const at = h.moment;
+    at.record = Number(message.timestamp);
+    at.now = now;
+    at.offset = Number(message.offset);
+    const outcome = h.state.run(value, h.context, at);
+    collect(h, now);
+    return outcome;
+  }
+
+  /** A record held for a reference table to catch up (first seen at `since`): checked again as time passes (the table fills meanwhile). */
+  async function waitForReference(h: Held, message: ConsumedMessage, value: unknown, since: number, until: number): Promise<Outcome> {
+    let now = since;
+    for (let u: number | undefined = until; u !== undefined; u = h.state.waitUntil(value, since, now)) {
+      await new Promise<void>((r) => setTimeout(r, Math.min(u! - now, 100)));
+      now = clock();
+    }
+    return judged(h, message, value, now);
   }
 
   return {
     judge(topic, partition, message, plan, value) {
-      const id = `${topic}\u0000${partition}\u0000${plan.subject}`;
+      const id = heldId(topic, partition, plan.subject);
       let h = held.get(id);
       // Another contract version (a new latest, or another writer's): its rules take over, on the
       // state rebuilt from the changelog, which `restore` first brings up to date with this one's changes.
@@ -432,21 +510,21 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       if (h === undefined) {
         const state = plan.statefulPartition({ table });
         if (state === undefined) return undefined;
-        h = { plan, state, topic, partition, restored: undefined };
+        h = { plan, state, topic, partition, restored: undefined, context: { topic, isKey: false }, moment: { record: 0, now: 0, offset: -1 } };
         h.restored = restore(h, plan);
         held.set(id, h);
       }
       const hh = h;
       if (hh.restored !== undefined) {
         return hh.restored.then(
-          () => run(hh, message, value, topic),
+          () => run(hh, message, value),
           (e: unknown) => {
             held.delete(id);
             throw new KontractError("state-store", `restoring the state of ${topic}[${partition}] failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
           },
         );
       }
-      return run(hh, message, value, topic);
+      return run(hh, message, value);
     },
     position(topic, partition, offset) {
       let next = positions.get(topic);
@@ -462,7 +540,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       return pending.length > 0 || outbox.length > 0;
     },
     get backlog() {
-      return pending.length + outbox.length;
+      return pendingEntries + outbox.length;
     },
     flush,
     take,
@@ -501,23 +579,46 @@ function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { k
  */
 export const PACK_CHARS = 128 * 1024;
 
+/** Builds the values of packed records entry by entry, as packEntries. */
+interface Packer {
+  add(key: string, value: string | null): void;
+  /** The values, each a JSON array of `[key, value]`; at least one (`[]` when nothing was added). */
+  end(): string[];
+}
+
+/**
+ * The JSON text is built by concatenation as the entries come, with what JSON.stringify of the
+ * array of pairs would write (restore reads records of either), without a pair per entry or a
+ * second walk over them.
+ */
+function entryPacker(): Packer {
+  const out: string[] = [];
+  let text = "";
+  let size = 0;
+  return {
+    add(key, value) {
+      const n = key.length + (value === null ? 0 : value.length) + 8;
+      const entry = `[${JSON.stringify(key)},${value === null ? "null" : JSON.stringify(value)}]`;
+      if (text === "") text = `[${entry}`;
+      else if (size + n > PACK_CHARS) {
+        out.push(`${text}]`);
+        text = `[${entry}`;
+        size = 0;
+      } else text += `,${entry}`;
+      size += n;
+    },
+    end() {
+      out.push(text === "" ? "[]" : `${text}]`);
+      return out;
+    },
+  };
+}
+
 /** The values of the packed records for one partition's entries of a flush, in order: JSON arrays of `[key, value]`. */
 export function packEntries(pairs: readonly (readonly [string, string | null])[]): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let size = 0;
-  for (let i = 0; i < pairs.length; i++) {
-    const [k, v] = pairs[i]!;
-    const n = k.length + (v === null ? 0 : v.length) + 8;
-    if (size + n > PACK_CHARS && i > start) {
-      out.push(JSON.stringify(pairs.slice(start, i)));
-      start = i;
-      size = 0;
-    }
-    size += n;
-  }
-  out.push(JSON.stringify(start === 0 ? pairs : pairs.slice(start)));
-  return out;
+  const packer = entryPacker();
+  for (const [k, v] of pairs) packer.add(k, v);
+  return packer.end();
 }
 
 /** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
