@@ -309,23 +309,23 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
    * per partition and in order.
    */
   function changelogMessages(chunks: readonly Pending[], into: TopicMessages[] = []): TopicMessages[] {
-    // Per changelog topic, its records (entry by entry) or its packers (one per partition).
+    // Per changelog topic, its records (entry by entry) or its packed entries (per partition).
     const lists = new Map<string, OutgoingMessage[]>();
-    const packers = new Map<string, Map<number, Packer>>();
+    const packs = new Map<string, Map<number, [string, string | null][]>>();
     for (const { topic, partition, changes } of chunks) {
       let rule: string | undefined;
       let list: OutgoingMessage[] | undefined;
-      let packer: Packer | undefined;
+      let pack: [string, string | null][] | undefined;
       for (const change of changes) {
         if (change.rule !== rule) {
           rule = change.rule;
           const c = changelogFor(topic, rule);
-          list = packer = undefined;
+          list = pack = undefined;
           if (c.packed) {
-            let parts = packers.get(c.name);
-            if (parts === undefined) packers.set(c.name, (parts = new Map()));
-            packer = parts.get(partition);
-            if (packer === undefined) parts.set(partition, (packer = entryPacker()));
+            let parts = packs.get(c.name);
+            if (parts === undefined) packs.set(c.name, (parts = new Map()));
+            pack = parts.get(partition);
+            if (pack === undefined) parts.set(partition, (pack = []));
           } else {
             list = lists.get(c.name);
             if (list === undefined) {
@@ -334,14 +334,14 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
             }
           }
         }
-        if (packer !== undefined) packer.add(change.key, change.value);
+        if (pack !== undefined) pack.push([change.key, change.value]);
         else list!.push({ key: change.key, value: change.value, partition });
       }
     }
-    for (const [topic, parts] of packers) {
+    for (const [topic, parts] of packs) {
       const messages: OutgoingMessage[] = [];
-      for (const [partition, packer] of parts) {
-        for (const value of packer.end()) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+      for (const [partition, pairs] of parts) {
+        for (const value of packEntries(pairs)) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
       }
       into.push({ topic, messages });
     }
@@ -579,46 +579,25 @@ function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { k
  */
 export const PACK_CHARS = 128 * 1024;
 
-/** Builds the values of packed records entry by entry, as packEntries. */
-interface Packer {
-  add(key: string, value: string | null): void;
-  /** The values, each a JSON array of `[key, value]`; at least one (`[]` when nothing was added). */
-  end(): string[];
-}
-
-/**
- * The JSON text is built by concatenation as the entries come, with what JSON.stringify of the
- * array of pairs would write (restore reads records of either), without a pair per entry or a
- * second walk over them.
- */
-function entryPacker(): Packer {
-  const out: string[] = [];
-  let text = "";
-  let size = 0;
-  return {
-    add(key, value) {
-      const n = key.length + (value === null ? 0 : value.length) + 8;
-      const entry = `[${JSON.stringify(key)},${value === null ? "null" : JSON.stringify(value)}]`;
-      if (text === "") text = `[${entry}`;
-      else if (size + n > PACK_CHARS) {
-        out.push(`${text}]`);
-        text = `[${entry}`;
-        size = 0;
-      } else text += `,${entry}`;
-      size += n;
-    },
-    end() {
-      out.push(text === "" ? "[]" : `${text}]`);
-      return out;
-    },
-  };
-}
-
 /** The values of the packed records for one partition's entries of a flush, in order: JSON arrays of `[key, value]`. */
 export function packEntries(pairs: readonly (readonly [string, string | null])[]): string[] {
-  const packer = entryPacker();
-  for (const [k, v] of pairs) packer.add(k, v);
-  return packer.end();
+  // JSON.stringify of the pairs, not the text concatenated entry by entry: that measured three to four
+  // times slower per entry (its escaped pieces and the rope of concatenations are each a string).
+  const out: string[] = [];
+  let start = 0;
+  let size = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const [k, v] = pairs[i]!;
+    const n = k.length + (v === null ? 0 : v.length) + 8;
+    if (size + n > PACK_CHARS && i > start) {
+      out.push(JSON.stringify(pairs.slice(start, i)));
+      start = i;
+      size = 0;
+    }
+    size += n;
+  }
+  out.push(JSON.stringify(start === 0 ? pairs : pairs.slice(start)));
+  return out;
 }
 
 /** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
