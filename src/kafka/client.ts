@@ -86,6 +86,12 @@ export interface ProducerPort {
   write(topicMessages: TopicMessages[], options: WriteOptions): Promise<Written>;
 }
 
+/** One partition of one topic. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
 /** A consumed record (kafkajs's KafkaMessage). `headers` may be missing (Confluent: a record without any). */
 export interface ConsumedMessage {
   key: Buffer | null;
@@ -161,7 +167,7 @@ export interface ConsumerPort {
    * partitions may have moved (kafkajs GROUP_JOIN, @platformatic/kafka's
    * `consumer:group:join`). Absent where the client does not tell: the
    * Confluent client's KafkaJS API, which reports no rebalance to a consumer
-   * it did not create.
+   * it did not create (its adapter tells revocations instead: onRevoke).
    */
   onGroupJoin?(listener: () => void): void;
   /**
@@ -169,6 +175,13 @@ export interface ConsumerPort {
    * docs/stateful.md "Commits"). Absent where it cannot.
    */
   readonly commits?: CommitControl;
+  /**
+   * Calls `listener` with the partitions this consumer is losing, when the client revokes them in a
+   * rebalance, before it goes on with its new assignment (the Confluent client's KafkaJS API:
+   * librdkafka's rebalance callback). Absent where the client does not tell (kafkajs,
+   * @platformatic/kafka: their group joins say that partitions may have moved, not which).
+   */
+  onRevoke?(listener: (partitions: readonly TopicPartition[]) => void): void;
   /**
    * Methods the wrapped consumer adds or replaces, for a client that lacks
    * what the port needs (@platformatic/kafka: paused/resume, a close that

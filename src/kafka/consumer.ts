@@ -25,6 +25,7 @@ import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
+import { checkStatefulRetries, statefulOnMainTopics } from "./stateful-retry.js";
 import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
 import { committer, type Committer } from "./commits.js";
 import type { Outcome } from "../engine/index.js";
@@ -256,6 +257,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
   // Exactly-once: a transaction per record or batch, by a producer per partition (exactly-once.ts).
   const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
+  if (options.stateful) checkStatefulRetries(options.retry);
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
   // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
   const stateful = options.stateful
@@ -265,15 +267,20 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       })
     : undefined;
   if (stateful) stateful.watchRebalances(port);
+  // A retry topic's records passed the stateful rules on their first delivery: not judged again (stateful-retry.ts).
+  const judging = statefulOnMainTopics(stateful, retry);
   // Stateful at-least-once: the wrapper's own commits, after the changelog (commits.ts); set by run().
   let commits: Committer | undefined;
-  // After a rebalance: a producer of a partition this consumer lost is fenced by the new owner's, so
-  // new ones; records handled before it are not committed after it.
+  // After a rebalance (a group join, or on the Confluent client a revocation): a producer of a
+  // partition this consumer lost is fenced by the new owner's, so new ones; records handled before
+  // it are not committed after it.
   if (txns || stateful) {
-    port.onGroupJoin?.(() => {
+    const rebalanced = (): void => {
       txns?.forget();
       commits?.forget();
-    });
+    };
+    port.onGroupJoin?.(rebalanced);
+    port.onRevoke?.(rebalanced);
   }
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
@@ -284,7 +291,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    * so a batch of cached records runs without a Promise per record.
    */
   function decode(topic: string, partition: number, message: KafkaMessage): MaybePromise<Decoded> {
-    stateful?.position(topic, partition, message.offset);
+    judging(topic)?.position(topic, partition, message.offset);
     // Replay off: no header is looked at. On: one lookup, and a MAC only for records that ask to skip a rule.
     // An empty rule name (a signed replay of a dead letter without a rule) skips nothing.
     const skip = verifyReplay?.(topic, partition, message) || undefined;
@@ -314,7 +321,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
-    const judged = stateful?.judge(topic, partition, message, r.reader.plan, r.value);
+    const judged = judging(topic)?.judge(topic, partition, message, r.reader.plan, r.value);
     if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.violations), message);
   }

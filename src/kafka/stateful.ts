@@ -124,8 +124,9 @@ export interface StatefulStage {
   /** Forgets every partition's state (after a rebalance): the next record of each restores it again. */
   forget(): void;
   /**
-   * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), so
-   * a partition that moved away and back is restored with what its other owner wrote meanwhile, and
+   * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), and
+   * the partitions it loses where the client names them (the Confluent client's revocations), so a
+   * partition that moved away and back is restored with what its other owner wrote meanwhile, and
    * the timers of a partition that moved away stop here.
    */
   watchRebalances(port: ConsumerPort): void;
@@ -177,6 +178,12 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   let pending: Pending[] = [];
   // How many changes `pending` holds (backlog is asked per record).
   let pendingEntries = 0;
+  // Set by close(). A restore under way then stops at its next step, and no reader of a reference topic
+  // starts: nothing would stop it, and its connections would keep the process alive.
+  let shut = false;
+  const stillOpen = (): void => {
+    if (shut) throw new KontractError("state-store", "the contract consumer is closed: its stateful rules judge no more records", { retriable: true });
+  };
   // A reference topic read as a table, from its beginning and then as it grows, for as long as the stage runs.
   const table = (topic: string): ReferenceTable => {
     let t = tables.get(topic);
@@ -189,6 +196,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
 
   function follow(topic: string): { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> } {
     const t = referenceTable();
+    // Closed: an empty table that nothing judges against (a restore stops first, see stillOpen).
+    if (shut) return { table: t, ready: Promise.resolve(), stop: Promise.resolve(async () => {}) };
     let caughtUp: () => void = () => {};
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
     const stop = (async () => {
@@ -438,6 +447,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     // This consumer's own changes not yet written must be in the changelog before it is read back.
     // Exactly-once: there are none of this partition's (they go in its transactions, which run one
     // at a time), and other partitions' belong to theirs.
+    stillOpen();
     if (context.transact === undefined) await flush();
     // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
     const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
@@ -448,9 +458,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       ready.catch(() => created.delete(key));
     }
     await ready;
+    stillOpen();
     // As a GlobalKTable: the reference tables are read to their end before the first record is judged.
     await Promise.all(referenceTopics(plan).map((topic) => (table(topic), tables.get(topic)!.ready)));
     for (const rule of h.state.rules) {
+      stillOpen();
       const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
       for (const { partition, message } of records) {
         if (partition !== h.partition || message.key === null) continue;
@@ -549,8 +561,12 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     },
     watchRebalances(port) {
       port.onGroupJoin?.(() => this.forget());
+      port.onRevoke?.((partitions) => {
+        for (const { topic, partition } of partitions) drop(topic, partition);
+      });
     },
     async close() {
+      shut = true;
       clearInterval(timer);
       await Promise.all([...tables.values()].map(async (t) => (await t.stop)()));
       tables.clear();

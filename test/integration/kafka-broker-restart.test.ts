@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Kafka, Producer } from "kafkajs";
-import { contractConsumer, contractProducer, listParks, releasePark, retryTopics, type ConsumedDeadLetter, type ParkedRecord, type RetriedRecord, type RetryOptions } from "../../src/kafka/index.js";
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import { contractConsumer, contractProducer, listParks, releasePark, retryTopics, type ConsumedDeadLetter, type ContractConsumer, type ParkedRecord, type RetriedRecord, type RetryOptions } from "../../src/kafka/index.js";
 import { connectKafka, readDeadLetters, type KafkaAccess } from "../../src/kafka/dead-letter-tools.js";
 import { ORDER_SCHEMA, order } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
@@ -55,20 +55,24 @@ async function streamThroughRestart<T>(stream: Stream, calls: readonly T[], rest
       await waitFor(ready, { timeoutMs: 60_000, what: "the consumer mid-stream before the restart" });
       restart = restartBroker().then(() => void (stream.restartedAt = stream.sent.length));
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await send(call);
-        break;
-      } catch (e) {
-        stream.failedSends++;
-        if (attempt >= 120) throw e;
-        await sleep(500);
-      }
-    }
+    await sendUntilAcknowledged(() => send(call), () => stream.failedSends++);
     stream.sent.push(...ids(call));
     await sleep(300);
   }
   await restart;
+}
+
+/** Sends again, every 0.5 s for up to a minute, until the broker acknowledges. */
+async function sendUntilAcknowledged(send: () => Promise<unknown>, onFailure: () => void = () => {}): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return void (await send());
+    } catch (e) {
+      onFailure();
+      if (attempt >= 120) throw e;
+      await sleep(500);
+    }
+  }
 }
 
 /**
@@ -125,6 +129,14 @@ for (const client of clientsUnderTest(() => infra)) {
       await producer?.disconnect().catch(() => {});
     });
 
+    /** Runs `consumer` on `topics` from the beginning, handing each order's id to `handle`; disconnected after the suite. */
+    async function runOnIds(consumer: ContractConsumer<unknown, unknown, Consumer>, topics: string[], handle: (id: string) => void | Promise<void>): Promise<void> {
+      running.push(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ value }) => handle((value as { id: string }).id) });
+    }
+
     it("retry topics: every message handled or in the DLQ, exactly one of the two, none missing", { timeout: 300_000 }, async (t) => {
       const topic = uniqueName("rs-retry");
       const dlq = `${topic}-dlq`;
@@ -156,15 +168,9 @@ for (const client of clientsUnderTest(() => infra)) {
         onRetry: (r) => void retried.push(r),
         onDeadLetter: (d) => void dead.push(d),
       });
-      running.push(consumer);
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic, ...retryTopics(topic, retry)], fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ value }) => {
-          const id = (value as { id: string }).id;
-          if (failsOnce.delete(id)) throw new Error("downstream unavailable");
-          handled.push({ id, key: "" });
-        },
+      await runOnIds(consumer, [topic, ...retryTopics(topic, retry)], (id) => {
+        if (failsOnce.delete(id)) throw new Error("downstream unavailable");
+        handled.push({ id, key: "" });
       });
 
       const stream: Stream = { sent: [], failedSends: 0 };
@@ -218,33 +224,19 @@ for (const client of clientsUnderTest(() => infra)) {
       let restarted = false;
       const handled: string[] = [];
       const consumer = contractConsumer(client.consumer({ groupId: uniqueName("rs-down") }), { registry, key: false, dlq: { producer }, retry });
-      running.push(consumer);
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic, ...retryTopics(topic, retry)], fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ value }) => {
-          const id = (value as { id: string }).id;
-          if (id === "d-0" && restart === undefined) {
-            restart = restartBroker(25).then(() => void (restarted = true));
-            await waitFor(async () => !(await brokerAnswers()), { timeoutMs: 60_000, what: "the broker down" });
-            throw new Error("downstream unavailable");
-          }
-          handled.push(id);
-        },
+      await runOnIds(consumer, [topic, ...retryTopics(topic, retry)], async (id) => {
+        if (id === "d-0" && restart === undefined) {
+          restart = restartBroker(25).then(() => void (restarted = true));
+          await waitFor(async () => !(await brokerAnswers()), { timeoutMs: 60_000, what: "the broker down" });
+          throw new Error("downstream unavailable");
+        }
+        handled.push(id);
       });
       await waitFor(() => restart !== undefined, { timeoutMs: 60_000, what: "d-0 delivered" });
       await restart;
       assert.ok(restarted);
       const after = ["d-3", "d-4"];
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await p.send({ topic, messages: after.map((id) => ({ value: order({ id, amount: 10 }) })) });
-          break;
-        } catch (e) {
-          if (attempt >= 60) throw e;
-          await sleep(500);
-        }
-      }
+      await sendUntilAcknowledged(() => p.send({ topic, messages: after.map((id) => ({ value: order({ id, amount: 10 }) })) }));
       await waitFor(
         () => {
           const missing = [...before, ...after].filter((id) => !handled.includes(id));

@@ -116,6 +116,18 @@ function session(config: Pick<ConsumerConfig, "sessionTimeout" | "heartbeatInter
   return { ...(config.sessionTimeout === undefined ? {} : { sessionTimeout: config.sessionTimeout }), ...(config.heartbeatInterval === undefined ? {} : { heartbeatInterval: config.heartbeatInterval }) };
 }
 
+/** A connected producer of `client` for the describe block it is called in: made before its tests, disconnected after; read `producer` inside tests. */
+export function producerForSuite(client: ClientUnderTest): { readonly producer: Producer } {
+  const setup = {} as { producer: Producer };
+  before(async () => {
+    setup.producer = await client.producer();
+  });
+  after(async () => {
+    await setup.producer?.disconnect();
+  });
+  return setup;
+}
+
 /** A test file's infra and a kafkajs KafkaAccess (admin calls and committed reads), set before its tests; read the fields inside tests. */
 export function accessForFile(): { readonly infra: Infra; readonly access: KafkaAccess } {
   const setup = {} as { infra: Infra; access: KafkaAccess };

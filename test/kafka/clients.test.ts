@@ -5,6 +5,7 @@
  * a class-based client's methods working, and the error for a missing client.
  */
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
 import { createEngine } from "../../src/engine/index.js";
 import { KontractError, RuleViolationError, isErrorCode } from "../../src/errors.js";
@@ -59,6 +60,33 @@ describe("client port", () => {
     // Confluent's `on` throws "Not implemented", and kafkajs-like consumers without events say nothing.
     assert.equal(consumerPort({ run: async () => {}, dependentAdmin: () => ({}) } as never).onGroupJoin, undefined);
     assert.equal(consumerPort({ run: async () => {} }).onGroupJoin, undefined);
+  });
+
+  it("Confluent: revocations reach the port from the node-rdkafka consumer's rebalance events, once the consumer runs; assignments do not, and a listener that throws does not reach the client", async () => {
+    const internal = new EventEmitter();
+    const port = consumerPort({ run: async () => {}, dependentAdmin: () => ({}), _getInternalClient: () => internal } as never);
+    const revoked: string[] = [];
+    port.onRevoke!((partitions) => void revoked.push(partitions.map((p) => `${p.topic}[${p.partition}]`).join(",")));
+    port.onRevoke!(() => {
+      throw new Error("a listener that fails");
+    });
+    // Not connected before run: nothing is watched yet (the internal client is made by connect).
+    assert.equal(internal.listenerCount("rebalance"), 0);
+    await port.run({ eachMessage: async () => {} });
+    await port.run({ eachMessage: async () => {} });
+    assert.equal(internal.listenerCount("rebalance"), 1, "watched once, however many runs");
+    internal.emit("rebalance", { code: -175 }, [{ topic: "t", partition: 0 }]);
+    internal.emit("rebalance", { code: -174 }, [
+      { topic: "t", partition: 0 },
+      { topic: "t", partition: 1 },
+    ]);
+    assert.deepEqual(revoked, ["t[0],t[1]"]);
+    // Without the internal client (another version of the client): no hook, and run still works.
+    const bare = consumerPort({ run: async () => {}, dependentAdmin: () => ({}) } as never);
+    bare.onRevoke!(() => assert.fail("no revocations without the internal client"));
+    await bare.run({ eachMessage: async () => {} });
+    // kafkajs and @platformatic/kafka tell group joins, not which partitions were lost.
+    assert.equal(consumerPort({ run: async () => {} }).onRevoke, undefined);
   });
 
   it("Confluent: acks and timeout are not passed, a repeated topic is sent once, placements follow the call order", async () => {

@@ -395,6 +395,25 @@ describe("@platformatic/kafka adapter: consume", () => {
     await assert.rejects(other.consumer.run({ topics: ["orders"], autocommit: true, eachMessage: async () => {} }), /autocommit/);
   });
 
+  it("the client closed through its own close(true) ends the run: the records after the one in hand are not handed over", async () => {
+    const { bytes, client, consumer } = await setup([]);
+    client.append("orders", 0, await orders(bytes, 3));
+    const seen: string[] = [];
+    await consumer.run({
+      topics: ["orders"],
+      eachMessage: async ({ value }) => {
+        seen.push((value as { id: string }).id);
+        // The application (or a test's disconnect) closes the client itself, not through the wrapper.
+        if (seen.length === 1) await client.close(true);
+      },
+    });
+    // The partition run commits past what it handled once it ends.
+    await waitFor(() => committedAt(client, "orders", 0) !== undefined, { timeoutMs: 5_000, what: "the partition run's commit" });
+    await consumer.close();
+    assert.deepEqual(seen, ["o-0"]);
+    assert.equal(committedAt(client, "orders", 0), 1n);
+  });
+
   it("a stream that fails is opened again from the committed offsets, after onRestart", async () => {
     const { bytes, client, consumer } = await setup([]);
     client.append("orders", 0, await orders(bytes, 2));
@@ -429,6 +448,23 @@ describe("@platformatic/kafka adapter: consume", () => {
     assert.equal(client.consumeCalls.length, 2, "a new stream, from the committed offsets");
     assert.deepEqual(handled, ["o-0", "o-1", "o-2", "o-3"], "each once");
     await consumer.close();
+  });
+
+  it("records of a partition a rebalance moved away (fetched before it) are left to its new owner: not handled, not committed, no rejoin", async () => {
+    const { bytes, client, consumer } = await setup([]);
+    client.append("orders", 0, await orders(bytes, 2));
+    client.append("orders", 1, await orders(bytes, 2, [], 10));
+    // The group gave this consumer partition 0 only; the stream still holds partition 1's records.
+    Object.assign(client, { assignments: [{ topic: "orders", partitions: [0] }] });
+    const seen: string[] = [];
+    await consumer.run({ topics: ["orders"], eachMessage: async ({ partition, value }) => void seen.push(`${partition}:${(value as { id: string }).id}`) });
+    await waitFor(() => committedAt(client, "orders", 0) === 2n, { timeoutMs: 5_000, what: "partition 0 handled" });
+    client.append("orders", 0, await orders(bytes, 1, [], 2));
+    await waitFor(() => committedAt(client, "orders", 0) === 3n, { timeoutMs: 5_000, what: "a later record of partition 0" });
+    await consumer.close();
+    assert.deepEqual(seen, ["0:o-0", "0:o-1", "0:o-2"]);
+    assert.equal(committedAt(client, "orders", 1), undefined);
+    assert.deepEqual([client.consumeCalls.length, client.joins], [1, 0], "the stream is not reopened (which would rejoin the group)");
   });
 
   it("DLQ headers of a consumed record keep its partition and offset", async () => {

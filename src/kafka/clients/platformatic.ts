@@ -299,6 +299,8 @@ interface StreamConsumer {
   joinGroup(options: Record<string, unknown>): Promise<unknown>;
   /** Its diagnostic events; `consumer:group:join` follows every join, rebalances included. */
   on(event: "consumer:group:join", listener: () => void): unknown;
+  /** The partitions its group gave it at the last join (null before the first). */
+  readonly assignments?: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null;
 }
 
 const SOURCE = Symbol("platformatic message");
@@ -576,6 +578,11 @@ class StreamRun {
     wake?.();
   }
 
+  /**
+   * Whether the run ends: stopped by the wrapper's close(), or its client closed by any other way
+   * (its own close()): then no record more is handed over and no failure is tried again, so no
+   * handler, backoff timer or write of kontract's outlives the client.
+   */
   #over(): boolean {
     return this.#stopping || this.#consumer.closed;
   }
@@ -612,6 +619,8 @@ class StreamRun {
   async #reopen(): Promise<void> {
     // Out of its group, the client only queues a stream's commits, and drops them when the stream
     // closes: rejoin first, so closing the old stream commits what was handled on it.
+    // Closed meanwhile: a join now would leave the client's heartbeats running after its close.
+    if (this.#over()) return;
     if (!this.#consumer.isActive()) await this.#consumer.joinGroup({ ...this.#options });
     this.#restart = false;
     const old = this.#stream;
@@ -624,7 +633,9 @@ class StreamRun {
   #backoff(attempt: number): Promise<void> {
     const ms = Math.min(this.#maxRetry, this.#initialRetry * 2 ** Math.min(attempt, 30));
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      // Unref'd: while the client runs its connections keep the process up; once it is closed, a
+      // backoff must not (a closed client's run ends at the next check).
+      const timer = setTimeout(done, ms).unref();
       this.#wakeBackoff = done;
       function done() {
         clearTimeout(timer);
@@ -639,19 +650,29 @@ class StreamRun {
       const { topic, partition } = chunk[start]!;
       let end = start + 1;
       while (end < chunk.length && chunk[end]!.partition === partition && chunk[end]!.topic === topic) end++;
-      if (this.#stopping || this.#restart) return;
+      if (this.#over() || this.#restart) return;
       // Its commits would be queued, not made (see #reopen), and every later reopen would start over
       // from the offsets committed before: stop here and reopen once the consumer is a member again.
       if (!this.#consumer.isActive()) {
         this.#restart = true;
         return;
       }
-      if (!this.#held.has(partitionKey(topic, partition))) {
+      // Records fetched before a rebalance moved their partition away are left to its new owner (handled
+      // here too, they would also rebuild stateful rules' state, and its timers, on a consumer that no
+      // longer owns the partition). Nothing is lost: every join makes the stream fetch its assigned
+      // partitions again from their committed offsets. (Not a reopen: that would rejoin the group.)
+      if (this.#owns(topic, partition) && !this.#held.has(partitionKey(topic, partition))) {
         if (this.#eachBatch) await this.#runBatch(topic, partition, chunk.slice(start, end));
         else await this.#runMessages(topic, partition, chunk, start, end);
       }
       start = end;
     }
+  }
+
+  /** Whether the partition is in the consumer's assignment (unknown before the first join: yes). */
+  #owns(topic: string, partition: number): boolean {
+    const assigned = this.#consumer.assignments;
+    return assigned == null || assigned.some((a) => a.topic === topic && a.partitions.includes(partition));
   }
 
   #hold(topic: string, partition: number, offset: bigint): void {
@@ -670,9 +691,9 @@ class StreamRun {
         return undefined;
       } catch (e) {
         if (isKontractError(e) && !e.retriable) return e;
-        if (this.#stopping || this.#restart) return INTERRUPTED;
+        if (this.#over() || this.#restart) return INTERRUPTED;
         await this.#backoff(n);
-        if (this.#stopping || this.#restart) return INTERRUPTED;
+        if (this.#over() || this.#restart) return INTERRUPTED;
       }
     }
   }
@@ -687,7 +708,7 @@ class StreamRun {
     };
     try {
       for (let i = start; i < end; i++) {
-        if (this.#stopping || this.#restart) return;
+        if (this.#over() || this.#restart) return;
         const m = chunk[i]!;
         const payload = new MessagePayload(topic, partition, new StreamRecord(m), pause);
         const outcome = await this.#attempt(() => eachMessage(payload));
@@ -714,7 +735,7 @@ class StreamRun {
     /** Where the partition stands: the first record not resolved, or past the run. */
     const next = () => run[resolved + 1]?.offset ?? run[run.length - 1]!.offset + 1n;
     let pauseAsked = false;
-    for (let n = 0; !this.#stopping && !this.#restart; n++) {
+    for (let n = 0; !this.#over() && !this.#restart; n++) {
       const from = resolved + 1;
       const batch = new ChunkBatch(topic, partition, from === 0 ? records : records.slice(from));
       const payload: EachBatchPayload = {
@@ -730,8 +751,8 @@ class StreamRun {
         },
         commitOffsetsIfNecessary: async () => commit(),
         uncommittedOffsets: () => ({ topics: [{ topic, partitions: [{ partition, offset: next().toString() }] }] }),
-        isRunning: () => !this.#stopping,
-        isStale: () => this.#restart || this.#stopping,
+        isRunning: () => !this.#over(),
+        isStale: () => this.#restart || this.#over(),
       };
       let failed = false;
       let failure: unknown;
@@ -747,7 +768,7 @@ class StreamRun {
       // Done, or nothing left to try again.
       if (!failed || resolved === run.length - 1) return;
       if (isKontractError(failure) && !failure.retriable) return this.#hold(topic, partition, next());
-      if (this.#stopping || this.#restart) return;
+      if (this.#over() || this.#restart) return;
       // Retried in place, from the first record not resolved.
       await this.#backoff(n);
     }

@@ -1,0 +1,121 @@
+/**
+ * Completeness timers and rebalances on the real broker (docs/stateful.md, "Restored before
+ * processing"): a partition that moves to another consumer takes its open groups with it, and its
+ * old owner stops their timers at once, so a group that times out is reported by its new owner
+ * only, not by both. Once per client under test (the Confluent client through its rebalance
+ * callback, kafkajs and @platformatic/kafka through their group-join events).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { contractConsumer, contractProducer, type GroupReport } from "../../src/kafka/index.js";
+import { uniqueName, waitFor } from "../helpers/infra.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent } from "./kafka-support.js";
+
+/** Long enough for the second consumer to join and take a partition before the first groups time out. */
+const WITHIN_MS = 20_000;
+
+interface Event {
+  id: string;
+  order?: string;
+  parts?: number;
+}
+
+const file = accessForFile();
+
+for (const client of clientsUnderTest(() => file.infra)) {
+  describe(`completeness timers across a rebalance on ${client.name}`, () => {
+    const suite = producerForSuite(client);
+
+    it("a partition that moves away stops its groups' timers on its old owner: a timed-out group is reported once, by its new owner", async () => {
+      const topic = uniqueName(`stateful-moved-${client.name}`);
+      await createTopics(kafkaFor(file.infra), [{ topic, numPartitions: 2 }]);
+      await register(registryFor(file.infra), `${topic}-value`, {
+        schemaType: "JSON",
+        schema: JSON.stringify({
+          $schema: "http://json-schema.org/draft-07/schema#",
+          title: uniqueIdent("statefulMoved"),
+          type: "object",
+          properties: { id: { type: "string" }, order: { type: "string" }, parts: { type: "integer" } },
+          required: ["id"],
+        }),
+        ruleSet: {
+          domainRules: [
+            {
+              name: "allParts",
+              kind: "CONDITION",
+              mode: "READ",
+              type: "STATEFUL_COMPLETE",
+              expr: "message.id",
+              params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": `${WITHIN_MS}ms`, "state.copartitioned": "true" },
+              onFailure: "NONE",
+              disabled: true,
+            },
+          ],
+        },
+      });
+      const send = (events: [number, Event][]) =>
+        contractProducer(suite.producer, { registry: registryFor(file.infra), key: false }).send({ topic, messages: events.map(([partition, value]) => ({ partition, value })) });
+      const group = uniqueName("g");
+      const applicationId = uniqueName("app");
+      const handled: { consumer: string; partition: number; id: string }[] = [];
+      const timedOut: { consumer: string; key: string }[] = [];
+      const start = async (name: string) => {
+        const consumer = contractConsumer(client.consumer({ groupId: group }), {
+          registry: registryFor(file.infra),
+          key: false,
+          stateful: { applicationId, access: file.access, producer: suite.producer, timerIntervalMs: 100, onGroup: (r: GroupReport) => void (r.event.complete ? undefined : timedOut.push({ consumer: name, key: r.event.key })) },
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, value }) => void handled.push({ consumer: name, partition, id: (value as Event).id }) });
+        return consumer;
+      };
+
+      // A opens a group on each partition whose parts never come.
+      await send([
+        [0, { id: "p0", parts: 2 }],
+        [1, { id: "p1", parts: 2 }],
+      ]);
+      const a = await start("A");
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        await waitFor(() => handled.length >= 2, { timeoutMs: 60_000, what: "A handling p0 and p1" });
+        // B joins; parents with no parts (complete at once) go to both partitions until B has handled one.
+        b = await start("B");
+        let round = 0;
+        await waitFor(
+          async () => {
+            if (handled.some((h) => h.consumer === "B")) return true;
+            round++;
+            await send([
+              [0, { id: `probe-0-${round}`, parts: 0 }],
+              [1, { id: `probe-1-${round}`, parts: 0 }],
+            ]);
+            return false;
+          },
+          { timeoutMs: 90_000, intervalMs: 2_000, what: "a record handled by B" },
+        );
+        const moved = handled.find((h) => h.consumer === "B")!.partition;
+        const kept = 1 - moved;
+        assert.equal(timedOut.length, 0, `the partitions moved before the groups of A timed out (complete.within ${WITHIN_MS} ms): ${JSON.stringify(timedOut)}`);
+        // A parent opened on the partition A kept, after the move: its group times out after p0's and p1's,
+        // so once A reports it, A has passed the moved group's deadline too (timers fire in deadline order).
+        await send([[kept, { id: "late", parts: 1 }]]);
+        await waitFor(() => timedOut.some((t) => t.key === "late") && timedOut.some((t) => t.key === `p${moved}`), { timeoutMs: 90_000, what: `the timeouts of "late" and p${moved}` }).catch((e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}: ${JSON.stringify({ timedOut, handled })}`, { cause: e });
+        });
+        assert.deepEqual(
+          timedOut.filter((t) => t.key === `p${moved}` || t.key === "late").sort((x, y) => x.key.localeCompare(y.key)),
+          [
+            { consumer: "A", key: "late" },
+            { consumer: "B", key: `p${moved}` },
+          ].sort((x, y) => x.key.localeCompare(y.key)),
+          `p${moved} moved to B with its partition; A must not report it too: ${JSON.stringify({ timedOut, handled })}`,
+        );
+      } finally {
+        await b?.disconnect();
+        await a.disconnect();
+      }
+    });
+  });
+}
