@@ -238,7 +238,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   };
 
   const collect = (h: Held, now: number): void => {
-    if (h.state.timed) for (const g of h.state.timers(now, { topic: h.topic, isKey: false })) closed(h, g);
+    if (h.state.timed) for (const g of h.state.timers(now, h.context)) closed(h, g);
     const changes = h.state.drain();
     if (changes.length === 0) return;
     pendingEntries += changes.length;
