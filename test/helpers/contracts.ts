@@ -51,3 +51,24 @@ export function plan(rules: Rule[] | RuleSet, options: EngineOptions = {}, metad
 }
 
 export const MC = { topic: "orders", isKey: false } as const;
+
+/** The order of the stateful integration tests: `parts` on a parent, `order` on a part. */
+export interface StatefulOrder {
+  id: string;
+  customer: string;
+  seq: number;
+  order?: string;
+  parts?: number;
+}
+
+/** A completeness rule: a parent `{ id, parts }` expects `parts` records `{ order }` naming it within 3 s. */
+export const ALL_PARTS_IN_3S: Rule = {
+  name: "allParts",
+  kind: "CONDITION",
+  mode: "READ",
+  type: "STATEFUL_COMPLETE",
+  expr: "message.id",
+  params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": "3s" },
+  onFailure: "NONE",
+  disabled: true,
+};

@@ -11,16 +11,11 @@ import { describe, it } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
 import { changelogTopic, contractConsumer, contractProducer, retryTopics, type ConsumedDeadLetter, type GroupReport } from "../../src/kafka/index.js";
+import { ALL_PARTS_IN_3S, type StatefulOrder } from "../helpers/contracts.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
 import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
-interface Order {
-  id: string;
-  customer: string;
-  seq: number;
-  order?: string;
-  parts?: number;
-}
+type Order = StatefulOrder;
 
 const schema = (): string =>
   JSON.stringify({
@@ -36,16 +31,6 @@ const uniqueAndOrder = (dlq: string): Rule[] => [
   { name: "seqIncreases", kind: "CONDITION", mode: "READ", type: "STATEFUL_ORDER", expr: "message.seq", params: { "order.key": "message.customer" }, onFailure: "NONE", disabled: true },
 ];
 
-const allParts: Rule = {
-  name: "allParts",
-  kind: "CONDITION",
-  mode: "READ",
-  type: "STATEFUL_COMPLETE",
-  expr: "message.id",
-  params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": "3s" },
-  onFailure: "NONE",
-  disabled: true,
-};
 
 const RETRY = { attempts: 2, backoff: { delayMs: 200 } } as const;
 
@@ -154,7 +139,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
     });
 
     it("completeness: a part retried after its handler failed is counted once, and raises no alarm of its own", async () => {
-      const { topic, send } = await setUp(() => [allParts]);
+      const { topic, send } = await setUp(() => [ALL_PARTS_IN_3S]);
       const applicationId = uniqueName("app");
       await send([
         { id: "o1", customer: "c1", seq: 0, parts: 2 },

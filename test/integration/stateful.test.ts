@@ -13,6 +13,7 @@ import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import type { Violation } from "../../src/errors.js";
 import { changelogTopic, connectKafka, contractConsumer, type GroupReport, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
+import { ALL_PARTS_IN_3S, type StatefulOrder } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
 import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/stateful.js";
 import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, text, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
@@ -35,13 +36,7 @@ const contract = (dlq: string, domainRules: Rule[] = rules(dlq)): Contract => ({
   ruleSet: { domainRules },
 });
 
-interface Order {
-  id: string;
-  customer: string;
-  seq: number;
-  order?: string;
-  parts?: number;
-}
+type Order = StatefulOrder;
 
 interface Seen {
   readonly passed: { id: string; offset: string; violations: string[] }[];
@@ -299,18 +294,7 @@ for (const client of clientsUnderTest(() => infra)) {
     });
 
     it("completeness: a complete order is reported, and an incomplete one times out on the wall clock with no more traffic", async () => {
-      const { topic } = await topicWithContract(() => [
-        {
-          name: "allParts",
-          kind: "CONDITION",
-          mode: "READ",
-          type: "STATEFUL_COMPLETE",
-          expr: "message.id",
-          params: { "complete.parent": "has(message.parts)", "complete.parts": "message.parts", "complete.part.of": "message.order", "complete.within": "3s" },
-          onFailure: "NONE",
-          disabled: true,
-        },
-      ]);
+      const { topic } = await topicWithContract(() => [ALL_PARTS_IN_3S]);
       await produce(topic, [
         { id: "o1", customer: "c1", seq: 0, parts: 2 },
         { id: "o1-a", customer: "c1", seq: 1, order: "o1" },
