@@ -55,8 +55,11 @@ const noop = (): void => {};
 export function committer(deps: CommitterDeps): Committer {
   const maxBacklog = deps.maxBacklog ?? 100_000;
   const commitTimeoutMs = deps.commitTimeoutMs ?? 30_000;
-  // The last record handled per partition, and the offset last committed past.
-  const latest = new Map<string, HandledRecord>();
+  // The last record handled per partition (a slot per partition, its message replaced per record),
+  // and the offset last committed past.
+  const latest = new Map<string, { readonly topic: string; readonly partition: number; message: ConsumedMessage }>();
+  // The slot of the last record handled, most often the next one's too: no key built per record.
+  let lastSlot: { readonly topic: string; readonly partition: number; message: ConsumedMessage } | undefined;
   const committed = new Map<string, string>();
   // Bumped by forget(): a commit begun before a rebalance commits nothing after it.
   let epoch = 0;
@@ -90,7 +93,9 @@ export function committer(deps: CommitterDeps): Committer {
   }
 
   function start(): Promise<void> {
-    const records = [...latest.values()].filter((r) => committed.get(key(r.topic, r.partition)) !== r.message.offset);
+    // A copy of each slot: records handled from now on are the next commit's.
+    const records: HandledRecord[] = [];
+    for (const { topic, partition, message } of latest.values()) if (committed.get(key(topic, partition)) !== message.offset) records.push({ topic, partition, message });
     const p = commitNow(epoch, records);
     running = p;
     const done = (): void => {
@@ -117,7 +122,14 @@ export function committer(deps: CommitterDeps): Committer {
 
   return {
     handled(topic, partition, message) {
-      latest.set(key(topic, partition), { topic, partition, message });
+      let slot = lastSlot;
+      if (slot === undefined || slot.partition !== partition || slot.topic !== topic) {
+        const k = key(topic, partition);
+        slot = latest.get(k);
+        if (slot === undefined) latest.set(k, (slot = { topic, partition, message }));
+        lastSlot = slot;
+      }
+      slot.message = message;
     },
     ready() {
       return failed || deps.backlog() > maxBacklog ? flush() : undefined;
@@ -136,6 +148,7 @@ export function committer(deps: CommitterDeps): Committer {
     forget() {
       epoch++;
       latest.clear();
+      lastSlot = undefined;
       committed.clear();
     },
     async close() {
