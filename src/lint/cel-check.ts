@@ -14,6 +14,7 @@ export {
   mapOf,
   nullable as nullableOf,
   scalarCheckType,
+  selectedPaths,
 } from "../cel/checker/index.js";
 export type { CheckDiagnostic, CheckResult, CheckType } from "../cel/checker/index.js";
 export { costDegree } from "../cel/cost-estimate.js";

@@ -59,6 +59,7 @@ export const LINT_CODES = {
   "stateful-invalid": { severity: "error", category: "rule", description: "A STATEFUL_* rule whose params do not parse (a window, a duration, a count), lack a required one (the reference topic), or that is not a domain CONDITION." },
   "stateful-type": { severity: "error", category: "rule", description: "A stateful rule's expression yields the wrong type: a key must be a string or an int, a sequence orderable, complete.parent a bool, complete.parts an int." },
   "stateful-partitioning": { severity: "warning", category: "rule", description: "A stateful rule keyed on an expression of the value, not declared co-partitioned: state is per partition, so records with the same state key must share a partition (key them by it, or repartition; docs/stateful.md)." },
+  "stateful-sensitive-key": { severity: "warning", category: "rule", description: "A unique, order or complete rule keyed by an expression that reads a field tagged sensitive (PII, SENSITIVE, PHI, PCI, SECRET, ENCRYPTED): its changelog topic holds those values in clear." },
   "stateful-write-mode": { severity: "warning", category: "rule", description: "A stateful rule with `mode: WRITE`: stateful rules run in the consumer only, so it never runs." },
   // Metadata
   "metadata-tag-unmatched": { severity: "warning", category: "metadata", description: "A metadata.tags wildcard that matches no field of the schema." },

@@ -15,7 +15,7 @@ import { DEFAULT_SENSITIVE_TAGS } from "../engine/redact.js";
 import { isStatefulRule, statefulSpec, type StatefulSpec } from "../contract/stateful.js";
 import { splitGuard } from "../engine/guard.js";
 import type { FieldInfo } from "../format/types.js";
-import { T, assignable, checkExpression, formatType, listOf, type CheckDiagnostic, type CheckType } from "./cel-check.js";
+import { T, assignable, checkExpression, formatType, listOf, selectedPaths, type CheckDiagnostic, type CheckType } from "./cel-check.js";
 import { celCostWarning } from "./cel-cost.js";
 import type { LintCode } from "./codes.js";
 import type { LintConfig } from "./config.js";
@@ -325,6 +325,7 @@ class RuleChecker {
     const registry = this.input.schema?.registry;
     for (const e of exprs) {
       const path = e.param === undefined ? [...this.at, "expr"] : [...this.at, "params", e.param];
+      if (spec.type !== "STATEFUL_REFERENCE" && (e.want === "key" || e.want === "sequence")) this.checkSensitiveKey(e.text, e.what, path);
       const result = checkExpression(e.text, this.celVariables(), registry ? { registry } : {});
       for (const d of result.diagnostics) this.report(celCode(d), `rule ${this.label()}: ${e.what}: ${d.message}`, this.pos(path), path);
       const t = result.type;
@@ -355,6 +356,29 @@ class RuleChecker {
       path,
       'key the records by it (then add state.copartitioned: "true"), or repartition into a topic keyed by it (docs/stateful.md#co-partitioning)',
     );
+  }
+
+  /**
+   * What a unique, order or complete rule keys on is written in clear to its changelog topic, as
+   * Kafka Streams' state is: a key over a field tagged sensitive puts that field's values there.
+   * (A reference rule only reads its table.)
+   */
+  private checkSensitiveKey(expr: string, what: string, path: PathSegment[]): void {
+    const schema = this.input.schema;
+    if (!schema) return;
+    for (const selected of selectedPaths(expr, "message")) {
+      const tagged = schema.fieldsAlong(selected).find((f) => DEFAULT_SENSITIVE_TAGS.some((t) => f.tags.has(t)));
+      if (tagged === undefined) continue;
+      const tags = DEFAULT_SENSITIVE_TAGS.filter((t) => tagged.tags.has(t));
+      this.report(
+        "stateful-sensitive-key",
+        `rule ${this.label()}: ${what} reads message.${selected.join(".")}, and ${tagged.fullName} is tagged ${tags.join(", ")}: the rule's changelog topic holds those values in clear`,
+        this.pos(path),
+        path,
+        "key on a field that is not sensitive, or give the changelog topics the source topic's ACLs (docs/threat-model.md)",
+      );
+      return;
+    }
   }
 
   // --- JSONata -------------------------------------------------------------

@@ -34,6 +34,11 @@ export interface SchemaContext {
   /** Primitive fields: the ones CEL_FIELD rules visit. */
   readonly primitiveFields: readonly FieldInfo[];
   fieldTypes(field: FieldInfo): FieldTypes;
+  /**
+   * The schema's fields that `message.<path>` passes through, outermost first (`["address",
+   * "street"]`: the address field, then the street field), as far as the path follows records.
+   */
+  fieldsAlong(path: readonly string[]): FieldInfo[];
 }
 
 type RecordShape = Extract<CelShape, { kind: "record" }>;
@@ -56,6 +61,7 @@ function build(schema: CompiledSchema): SchemaContext {
   const messageType = typeOfShape(schema.celShape, desc ? { desc } : {});
   const containers = schema.type === "JSON" ? jsonContainers(schema.celShape) : schema.type === "AVRO" ? avroContainers(schema.celShape) : undefined;
   const cache = new Map<FieldInfo, FieldTypes>();
+  const byFullName = new Map(schema.fields.map((f) => [f.fullName, f]));
   return {
     schema,
     messageType,
@@ -68,6 +74,30 @@ function build(schema: CompiledSchema): SchemaContext {
         cache.set(field, types);
       }
       return types;
+    },
+    fieldsAlong(path) {
+      const found: FieldInfo[] = [];
+      if (schema.type === "JSON") {
+        // JSON Schema full names are the paths themselves.
+        for (let i = 1; i <= path.length; i++) {
+          const field = byFullName.get(`$.${path.slice(0, i).join(".")}`);
+          if (field === undefined) break;
+          found.push(field);
+        }
+        return found;
+      }
+      // Avro and Protobuf name a field by its record's full name: follow the record shapes.
+      let shape: CelShape | undefined = schema.celShape;
+      for (const name of path) {
+        while (shape?.kind === "nullable") shape = shape.inner;
+        const record: { name: string; next: CelShape | undefined } | undefined =
+          shape?.kind === "record" ? { name: shape.name, next: shape.fields.get(name) } : shape?.kind === "native" && shape.message ? { name: shape.message.name, next: shape.message.fields.get(name)?.shape } : undefined;
+        const field = record && byFullName.get(`${record.name}.${name}`);
+        if (field === undefined) break;
+        found.push(field);
+        shape = record!.next;
+      }
+      return found;
     },
   };
 }

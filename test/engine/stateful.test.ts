@@ -282,6 +282,36 @@ describe("STATEFUL_COMPLETE", () => {
   });
 });
 
+describe("restore from an untrusted changelog", () => {
+  // Whoever can write a changelog topic decides what is restored (docs/threat-model.md): entries past
+  // state.max.keys are not held, as the live path would not have held them, so memory stays bounded.
+  const forged = (rule: string, n: number, value: (i: number) => string) => Array.from({ length: n }, (_, i) => ({ rule, key: `k${i}`, value: value(i) }));
+  const cases: [string, Rule, (i: number) => string][] = [
+    ["unique, windowed", stateful("u", "STATEFUL_UNIQUE", "message.id", { "unique.window": "1h", "state.max.keys": "3" }), (i) => `${i}@${i}`],
+    ["unique, last N", stateful("u", "STATEFUL_UNIQUE", "message.id", { "unique.last": "100", "state.max.keys": "3" }), (i) => `${i + 1}@${i}`],
+    ["order", stateful("u", "STATEFUL_ORDER", "message.qty", { "order.key": "message.id", "state.max.keys": "3" }), (i) => JSON.stringify({ s: "i:1", t: i, o: i })],
+    ["complete", stateful("u", "STATEFUL_COMPLETE", "message.id", { "complete.parent": "true", "complete.parts": "1", "complete.part.of": "message.id", "complete.within": "1h", "state.max.keys": "3" }), (i) => JSON.stringify({ n: 2, a: 1, d: i + 3_600_000, o: i })],
+  ];
+  for (const [name, rule, value] of cases) {
+    it(`${name}: holds at most state.max.keys entries, however many the changelog holds`, () => {
+      const p = partition([rule]);
+      for (const c of forged("u", 1000, value)) p.restore(c.rule, c.key, c.value);
+      assert.equal(p.sizes().u, 3);
+    });
+  }
+
+  it("a changelog the live path wrote restores whole at the cap: a key refused when full was never written", () => {
+    const rules = [stateful("u", "STATEFUL_UNIQUE", "message.id", { "unique.window": "10m", "state.max.keys": "3" })];
+    const p = partition(rules);
+    // Keys age out of the window as record time moves, so later keys fit again.
+    const verdicts = run(p, [[{ id: "a" }, 0], [{ id: "b" }, 1], [{ id: "c" }, 2], [{ id: "d" }, 3], [{ id: "e" }, 11 * MIN], [{ id: "f" }, 11 * MIN]]);
+    assert.deepEqual(verdicts.map((v) => v.split(":")[0]), ["pass", "pass", "pass", "DLQ", "pass", "pass"]);
+    const q = restored(p, rules);
+    assert.equal(q.sizes().u, p.sizes().u);
+    assert.deepEqual(run(q, [[{ id: "e" }, 11 * MIN], [{ id: "f" }, 11 * MIN]]).map((v) => v.split(":")[0]), ["DLQ", "DLQ"]);
+  });
+});
+
 describe("stateful rules in the engine", () => {
   it("are skipped by the per-message phases, switched off by an override, and absent from contracts without them", () => {
     const rules = [stateful("idUnique", "STATEFUL_UNIQUE", "message.id", { "unique.window": "10m" })];

@@ -273,6 +273,27 @@ test("stateful rules: a key of the value needs co-partitioning, reported unless 
   assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`).replace("subject: orders-value", "subject: orders-key")), [], "a key subject's message is the record key");
 });
 
+test("stateful rules: a key or sequence over a field tagged sensitive is reported, since the changelog holds it in clear", () => {
+  const stateful = (r: string) => rule(`{name: s, kind: CONDITION, mode: READ, disabled: true, ${r.replace("params: {", 'params: {state.copartitioned: "true", ')}}`);
+  const unique = lint(stateful(`type: STATEFUL_UNIQUE, expr: "message.email.lowerAscii()", params: {unique.window: 10m}`));
+  assert.deepEqual(unique.map((d) => [d.code, d.severity]), [["stateful-sensitive-key", "warning"]]);
+  assert.match(unique[0]!.message, /the key reads message.email, and acme.Order.email is tagged PII: the rule's changelog topic holds those values in clear/);
+  assert.match(unique[0]!.hint ?? "", /docs\/threat-model.md/);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: message.id, params: {unique.window: 10m}`)), [], "an untagged key");
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: "message.note == null ? message.id : 'x'", params: {unique.window: 10m}`)).map((d) => d.code), [], "NOTE is not a sensitive tag");
+  // The order rule's key and its sequence are both kept; the sequence is int here (qty, tagged PII).
+  assert.deepEqual(lint(stateful(`type: STATEFUL_ORDER, expr: message.qty, params: {order.key: message.id}`)).map((d) => [d.code, d.path]), [["stateful-sensitive-key", "ruleSet.domainRules[0].expr"]]);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_ORDER, expr: message.amount, params: {order.key: message.email}`)).map((d) => [d.code, d.path]), [["stateful-sensitive-key", "ruleSet.domainRules[0].params[\"order.key\"]"]]);
+  assert.deepEqual(lint(stateful(`type: STATEFUL_REFERENCE, expr: message.email, params: {reference.topic: customers}`)), [], "a reference rule writes no changelog");
+  assert.deepEqual(lint(stateful(`type: STATEFUL_UNIQUE, expr: "[message.id].exists(message, message == 'x') ? 'a' : message.id", params: {unique.window: 10m}`)), [], "a comprehension's own message is not the record");
+  // Nested fields, and tags from metadata wildcards, in the other formats.
+  const json = `subject: orders-value\nmetadata: {tags: {"$.customer.email": [PII]}}\nruleSet:\n  domainRules:\n    - {name: s, kind: CONDITION, mode: READ, disabled: true, type: STATEFUL_UNIQUE, expr: message.customer.email, params: {unique.window: 10m, state.copartitioned: "true"}}\nschemaType: JSON\nschema: {type: object, required: [customer], properties: {customer: {type: object, required: [email], properties: {email: {type: string}}}}}\n`;
+  assert.deepEqual(lint(json).map((d) => d.code), ["stateful-sensitive-key"]);
+  const proto = `subject: orders-value\nmetadata: {tags: {"acme.Customer.email": [PHI]}}\nruleSet:\n  domainRules:\n    - {name: s, kind: CONDITION, mode: READ, disabled: true, type: STATEFUL_UNIQUE, expr: message.customer.email, params: {unique.window: 10m, state.copartitioned: "true"}}\nschemaType: PROTOBUF\nschema: |\n  syntax = "proto3";\n  package acme;\n  message Order { Customer customer = 1; }\n  message Customer { string email = 1; }\n`;
+  assert.deepEqual(lint(proto).map((d) => d.code), ["stateful-sensitive-key"]);
+  assert.deepEqual(lint(proto.replace("message.customer.email", `"message.customer.email.size() > 0 ? 'x' : 'y'"`)).map((d) => d.code), ["stateful-sensitive-key"]);
+});
+
 test("stateful rules: their form, params and expression types are checked, and disabled: true is expected", () => {
   // Co-partitioning has its own test below: these lint everything else.
   const stateful = (r: string) => rule(`{name: s, kind: CONDITION, mode: READ, disabled: true, ${r.replace("params: {", 'params: {state.copartitioned: "true", ')}}`);

@@ -99,7 +99,7 @@ function bind(scope: Scope, name: string, type: CheckType): Scope {
 }
 
 /** `a.b.c` as ["a","b","c"] (and the nodes: ident, then each select) when `e` is a chain of selections on an identifier. */
-function qualifiedChain(e: Expr): { parts: string[]; nodes: Expr[] } | undefined {
+export function qualifiedChain(e: Expr): { parts: string[]; nodes: Expr[] } | undefined {
   const parts: string[] = [];
   const nodes: Expr[] = [];
   let cur: Expr | undefined = e;

@@ -13,7 +13,8 @@ import { CelCompileError } from "../errors.js";
 import { resolveLimits } from "../limits.js";
 import type { CelLimits } from "../limits.js";
 import { checkExpr } from "../check.js";
-import { ADVISORY_CODES, Checker } from "./check.js";
+import { ADVISORY_CODES, Checker, qualifiedChain } from "./check.js";
+import { forEachChild } from "../ast.js";
 import type { DiagnosticCode, Finding } from "./check.js";
 import { functionTable, runtimeEnv } from "./functions.js";
 import { SourceText } from "./source.js";
@@ -90,6 +91,36 @@ export function checkCel(expr: string, variables: Readonly<Record<string, CheckT
   if (!findings.every((f) => ADVISORY_CODES.has(f.code))) type = undefined;
   findings.sort((a, b) => a.start - b.start || a.end - b.end);
   return { type, alternatives: type === undefined ? [] : checker.alternatives(root, type), diagnostics: findings.map(diagnostic) };
+}
+
+/**
+ * The field paths an expression selects on `variable` (`message.address.city` gives
+ * ["address", "city"]), each chain whole, in source order; none where a comprehension
+ * rebinds the name, and none for `has()`, which reads presence, not the value. Empty
+ * when the expression does not parse (the checker reports that).
+ */
+export function selectedPaths(expr: string, variable: string): string[][] {
+  const parsed = parseCached(expr);
+  const paths: string[][] = [];
+  const visit = (e: Expr): void => {
+    const k = e.exprKind;
+    if (k.case === "selectExpr" && !k.value.testOnly) {
+      const chain = qualifiedChain(e);
+      if (chain !== undefined && chain.parts[0] === variable) {
+        paths.push(chain.parts.slice(1));
+        return;
+      }
+    }
+    if (k.case === "comprehensionExpr" && (k.value.iterVar === variable || k.value.accuVar === variable)) {
+      // The range and the accumulator's start are evaluated in the outer scope.
+      if (k.value.iterRange !== undefined) visit(k.value.iterRange);
+      if (k.value.accuInit !== undefined) visit(k.value.accuInit);
+      return;
+    }
+    forEachChild(e, visit);
+  };
+  if ("expr" in parsed && parsed.expr !== undefined) visit(parsed.expr as Expr);
+  return paths;
 }
 
 const DEFAULT_LIMITS = resolveLimits(undefined);

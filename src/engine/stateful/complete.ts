@@ -127,7 +127,8 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       if (value === null) return;
       try {
         const v = JSON.parse(value) as { n?: unknown; a?: unknown; d?: unknown; o?: unknown };
-        if (typeof v.a === "number" && typeof v.d === "number" && typeof v.o === "number") {
+        // Bounded as the live path is (a group it refused was never written), whoever wrote the changelog.
+        if (typeof v.a === "number" && typeof v.d === "number" && typeof v.o === "number" && groups.size < spec.maxKeys) {
           groups.set(k, { key: k, expected: typeof v.n === "number" ? v.n : undefined, arrived: v.a, due: v.d, last: v.o });
           unsorted = true;
         }

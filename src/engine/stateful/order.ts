@@ -95,6 +95,8 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
       }
       const seq = typeof parsed.s === "string" ? decodeSequence(parsed.s) : undefined;
       if (seq === undefined || typeof parsed.t !== "number" || typeof parsed.o !== "number") return;
+      // Bounded as the live path is (a key it refused was never written), whoever wrote the changelog.
+      if (last.size >= spec.maxKeys) return;
       set({ key: k, seq, at: parsed.t, offset: parsed.o });
       if (parsed.t > streamTime) streamTime = parsed.t;
     },

@@ -88,7 +88,6 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       const n = Number(value.slice(0, at));
       const offset = Number(value.slice(at + 1));
       if (at < 0 || !Number.isSafeInteger(n) || !Number.isSafeInteger(offset)) return;
-      seen.push(k, n, offset);
       if (windowMs !== undefined) {
         if (n > streamTime) {
           streamTime = n;
@@ -97,6 +96,10 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       } else if (n > counter) {
         counter = n;
       }
+      // Replayed in the order it was written, evictions first as accept() does, a changelog this
+      // rule wrote never holds more; the cap bounds one written by anyone else.
+      if (seen.size >= spec.maxKeys) return;
+      seen.push(k, n, offset);
     },
 
     get size() {
