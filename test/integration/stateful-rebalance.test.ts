@@ -2,14 +2,16 @@
  * Completeness timers and rebalances on the real broker (docs/stateful.md, "Restored before
  * processing"): a partition that moves to another consumer takes its open groups with it, and its
  * old owner stops their timers at once, so a group that times out is reported by its new owner
- * only, not by both. Once per client under test (the Confluent client through its rebalance
- * callback, kafkajs and @platformatic/kafka through their group-join events).
+ * only, not by both; and its new owner restores it at its assignment ("Restored at assignment"), so
+ * a group whose time runs out with no record after the rebalance is reported all the same. Once per
+ * client under test (the Confluent client through its rebalance callback, kafkajs and
+ * @platformatic/kafka through their group-join events).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { contractConsumer, contractProducer, type GroupReport } from "../../src/kafka/index.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
-import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent } from "./kafka-support.js";
+import { accessForFile, clientsUnderTest, createTopics, kafkaFor, producerForSuite, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
 /** Long enough for the second consumer to join and take a partition before the first groups time out. */
 const WITHIN_MS = 20_000;
@@ -26,9 +28,10 @@ for (const client of clientsUnderTest(() => file.infra)) {
   describe(`completeness timers across a rebalance on ${client.name}`, () => {
     const suite = producerForSuite(client);
 
-    it("a partition that moves away stops its groups' timers on its old owner: a timed-out group is reported once, by its new owner", async () => {
-      const topic = uniqueName(`stateful-moved-${client.name}`);
-      await createTopics(kafkaFor(file.infra), [{ topic, numPartitions: 2 }]);
+    /** A topic of `partitions` partitions whose contract has the completeness rule, and consumers of one group on it that note what they handle and report. */
+    async function completenessGroup(name: string, partitions: number) {
+      const topic = uniqueName(`stateful-${name}-${client.name}`);
+      await createTopics(kafkaFor(file.infra), [{ topic, numPartitions: partitions }]);
       await register(registryFor(file.infra), `${topic}-value`, {
         schemaType: "JSON",
         schema: JSON.stringify({
@@ -70,6 +73,11 @@ for (const client of clientsUnderTest(() => file.infra)) {
         await consumer.run({ eachMessage: async ({ partition, value }) => void handled.push({ consumer: name, partition, id: (value as Event).id }) });
         return consumer;
       };
+      return { topic, group, send, start, handled, timedOut };
+    }
+
+    it("a partition that moves away stops its groups' timers on its old owner: a timed-out group is reported once, by its new owner", async () => {
+      const { send, start, handled, timedOut } = await completenessGroup("moved", 2);
 
       // A opens a group on each partition whose parts never come.
       await send([
@@ -115,6 +123,41 @@ for (const client of clientsUnderTest(() => file.infra)) {
       } finally {
         await b?.disconnect();
         await a.disconnect();
+      }
+    });
+
+    it("a partition given to a new owner with no traffic after the rebalance: its overdue group is reported on the wall clock, once, by the new owner, without a record", async () => {
+      const { topic, group, send, start, handled, timedOut } = await completenessGroup("handover", 1);
+      // A opens a group whose parts never come, and nothing more is produced.
+      await send([[0, { id: "p0", parts: 2 }]]);
+      let a: Awaited<ReturnType<typeof start>> | undefined = await start("A");
+      let b: Awaited<ReturnType<typeof start>> | undefined;
+      try {
+        await waitFor(() => handled.length >= 1, { timeoutMs: 60_000, what: "A handling p0" });
+        // Committed past p0 (so its changelog entry is written): the partition's next owner gets no record of it.
+        await waitFor(
+          async () => (await withAdmin(kafkaFor(file.infra), (admin) => admin.fetchOffsets({ groupId: group, topics: [topic] })))[0]?.partitions[0]?.offset === "1",
+          { timeoutMs: 30_000, intervalMs: 500, what: "A's offset committed past p0" },
+        );
+        // B joins (a rebalance; with one partition either may own it), then A leaves: B owns the partition.
+        b = await start("B");
+        const leaving = a;
+        a = undefined;
+        await leaving.disconnect();
+        await waitFor(() => timedOut.length > 0, { timeoutMs: 90_000, what: "the timeout of p0" }).catch((e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}: ${JSON.stringify({ timedOut, handled })}`, { cause: e });
+        });
+        // Any second report (A's, or a second timer on B) comes within a few timer ticks.
+        await new Promise((r) => setTimeout(r, 2_000));
+        assert.deepEqual(timedOut, [{ consumer: "B", key: "p0" }], JSON.stringify({ timedOut, handled }));
+        assert.deepEqual(
+          handled.filter((h) => h.consumer === "B"),
+          [],
+          "B reported the group without a record of the partition",
+        );
+      } finally {
+        await b?.disconnect();
+        await a?.disconnect();
       }
     });
   });
