@@ -67,6 +67,24 @@ async function openedByA() {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CONTRACTS = contractsTopic("app", "orders");
+
+/** A's group, and B's stage whose reads of `topic` wait for `open()`. */
+async function gatedOn(topic: string) {
+  const shared = await openedByA();
+  let open: () => void = () => {};
+  shared.access.gate = (t) => (t === topic ? new Promise<void>((r) => (open = r)) : undefined);
+  return { ...shared, b: consumerStage(shared.producer, shared.access, shared.clock), open: () => open() };
+}
+
+const readOf = (access: MemoryAccess, topic: string) => waitFor(() => (access.reads.get(topic) ?? 0) > 0, { timeoutMs: 5_000, what: `a read of ${topic}` });
+
+/** Moves the clock past o1's deadline and waits for B's report, and a little more for any second one. */
+async function overdue(b: { reports: GroupReport[] }, clock: { now: number }): Promise<void> {
+  clock.now += 3_000;
+  await waitFor(() => b.reports.length > 0, { timeoutMs: 10_000, what: "the timeout of o1 on B" });
+  await sleep(100);
+}
 
 /** A port whose rebalance notifications the test drives. */
 function drivenPort() {
@@ -81,7 +99,7 @@ describe("stateful stage: restore at assignment", () => {
     const { producer } = await openedByA();
     const topics = producer.batches.flatMap((b) => (b.topicMessages ?? []).map((t) => t.topic));
     assert.deepEqual(topics, [contractsTopic("app", "orders"), CHANGELOG]);
-    const [record] = producer.log.get("app-orders-contracts")!;
+    const [record] = producer.log.get(CONTRACTS)!;
     assert.deepEqual({ key: record!.key, value: JSON.parse(String(record!.value)), partition: record!.partition }, { key: "orders-value", value: { id: 7, version: 2 }, partition: 0 });
   });
 
@@ -89,12 +107,10 @@ describe("stateful stage: restore at assignment", () => {
     const { producer, access, clock } = await openedByA();
     const b = consumerStage(producer, access, clock);
     b.stage.assigned([P0]);
-    await waitFor(() => (access.reads.get(CHANGELOG) ?? 0) > 0, { timeoutMs: 5_000, what: "B reading the changelog" });
+    await readOf(access, CHANGELOG);
     await sleep(100);
     assert.equal(b.reports.length, 0, "not due yet");
-    clock.now += 3_000;
-    await waitFor(() => b.reports.length > 0, { timeoutMs: 5_000, what: "the timeout of o1 on B" });
-    await sleep(100);
+    await overdue(b, clock);
     assert.deepEqual(
       b.reports.map((r) => ({ key: r.event.key, complete: r.event.complete, arrived: r.event.arrived, partition: r.partition })),
       [{ key: "o1", complete: false, arrived: 0, partition: 0 }],
@@ -102,17 +118,14 @@ describe("stateful stage: restore at assignment", () => {
     assert.deepEqual(b.asked, [{ id: 7, version: 2 }], "the version the contract record names");
     assert.deepEqual(b.errors, []);
     // Restored from its contract record: not written again.
-    assert.equal(producer.log.get("app-orders-contracts")!.length, 1);
+    assert.equal(producer.log.get(CONTRACTS)!.length, 1);
     await b.stage.close();
   });
 
   it("a record that comes during the restore at assignment waits for it: one restore, one timer, the record judged on the restored state", async () => {
-    const { producer, access, clock } = await openedByA();
-    let open: () => void = () => {};
-    access.gate = (topic) => (topic === CHANGELOG ? new Promise<void>((r) => (open = r)) : undefined);
-    const b = consumerStage(producer, access, clock);
+    const { access, clock, b, open } = await gatedOn(CHANGELOG);
     b.stage.assigned([P0]);
-    await waitFor(() => (access.reads.get(CHANGELOG) ?? 0) > 0, { timeoutMs: 5_000, what: "B reading the changelog" });
+    await readOf(access, CHANGELOG);
     // The same version resolved another way (another object): it joins the restore.
     const judged = b.stage.judge("orders", 0, kafkaMessage(1, null), { ...COMPLETE }, part("o1"));
     assert.ok(judged instanceof Promise);
@@ -120,9 +133,7 @@ describe("stateful stage: restore at assignment", () => {
     assert.equal((await judged)?.kind, "passed");
     await b.stage.flush();
     assert.equal(access.reads.get(CHANGELOG), 1, "one read of the changelog");
-    clock.now += 3_000;
-    await waitFor(() => b.reports.length > 0, { timeoutMs: 5_000, what: "the timeout of o1 on B" });
-    await sleep(100);
+    await overdue(b, clock);
     assert.deepEqual(
       b.reports.map((r) => ({ key: r.event.key, arrived: r.event.arrived })),
       [{ key: "o1", arrived: 1 }],
@@ -132,61 +143,39 @@ describe("stateful stage: restore at assignment", () => {
   });
 
   it("a record that comes first restores the partition itself: the restore at assignment leaves it", async () => {
-    const { producer, access, clock } = await openedByA();
-    let open: () => void = () => {};
-    access.gate = (topic) => (topic === "app-orders-contracts" ? new Promise<void>((r) => (open = r)) : undefined);
-    const b = consumerStage(producer, access, clock);
+    const { access, clock, b, open } = await gatedOn(CONTRACTS);
     b.stage.assigned([P0]);
-    await waitFor(() => (access.reads.get("app-orders-contracts") ?? 0) > 0, { timeoutMs: 5_000, what: "B reading the contract records" });
+    await readOf(access, CONTRACTS);
     assert.equal((await b.stage.judge("orders", 0, kafkaMessage(1, null), COMPLETE, part("o1")))?.kind, "passed");
     open();
     await sleep(200);
     assert.equal(access.reads.get(CHANGELOG), 1, "the record's restore on B; none at assignment");
-    clock.now += 3_000;
-    await waitFor(() => b.reports.length > 0, { timeoutMs: 5_000, what: "the timeout of o1 on B" });
-    await sleep(100);
+    await overdue(b, clock);
     assert.equal(b.reports.length, 1);
     await b.stage.close();
   });
 
-  it("a partition revoked during its restore is abandoned: no state, no timer, no report", async () => {
-    const { producer, access, clock } = await openedByA();
-    let open: () => void = () => {};
-    access.gate = (topic) => (topic === "app-orders-contracts" ? new Promise<void>((r) => (open = r)) : undefined);
-    const b = consumerStage(producer, access, clock);
-    const { port, revoke, assign } = drivenPort();
-    b.stage.watchRebalances(port);
-    assign([P0]);
-    await waitFor(() => (access.reads.get("app-orders-contracts") ?? 0) > 0, { timeoutMs: 5_000, what: "B reading the contract records" });
-    revoke([P0]);
-    open();
-    await sleep(200);
-    clock.now += 10_000;
-    await sleep(200);
-    assert.equal(b.reports.length, 0);
-    assert.equal(access.reads.get(CHANGELOG) ?? 0, 0, "the changelog not read");
-    assert.deepEqual(b.errors, []);
-    await b.stage.close();
-  });
-
-  it("a partition revoked while its changelog is read is dropped, and its timers never run here", async () => {
-    const { producer, access, clock } = await openedByA();
-    let open: () => void = () => {};
-    access.gate = (topic) => (topic === CHANGELOG ? new Promise<void>((r) => (open = r)) : undefined);
-    const b = consumerStage(producer, access, clock);
-    const { port, revoke, assign } = drivenPort();
-    b.stage.watchRebalances(port);
-    assign([P0]);
-    await waitFor(() => (access.reads.get(CHANGELOG) ?? 0) > 0, { timeoutMs: 5_000, what: "B reading the changelog" });
-    revoke([P0]);
-    open();
-    await sleep(200);
-    clock.now += 10_000;
-    await sleep(200);
-    assert.equal(b.reports.length, 0);
-    assert.deepEqual(b.errors, []);
-    await b.stage.close();
-  });
+  for (const [what, topic] of [
+    ["its contract records are", CONTRACTS],
+    ["its changelog is", CHANGELOG],
+  ] as const) {
+    it(`a partition revoked while ${what} read is abandoned: no state, no timer, no report, no error`, async () => {
+      const { access, clock, b, open } = await gatedOn(topic);
+      const { port, revoke, assign } = drivenPort();
+      b.stage.watchRebalances(port);
+      assign([P0]);
+      await readOf(access, topic);
+      revoke([P0]);
+      open();
+      await sleep(200);
+      clock.now += 10_000;
+      await sleep(200);
+      assert.equal(b.reports.length, 0);
+      assert.deepEqual(b.errors, []);
+      if (topic === CONTRACTS) assert.equal(access.reads.get(CHANGELOG) ?? 0, 0, "the changelog not read");
+      await b.stage.close();
+    });
+  }
 
   it("a registry that cannot be reached is tried again with backoff, each failure told as a retriable state-store error; the group is reported once it answers", async () => {
     const { producer, access, clock } = await openedByA();
@@ -251,11 +240,9 @@ describe("stateful stage: restore at assignment", () => {
     const b = consumerStage(producer, access, clock);
     b.stage.assigned([P0]);
     b.stage.assigned([P0]);
-    clock.now += 3_000;
-    await waitFor(() => b.reports.length > 0, { timeoutMs: 5_000, what: "the timeout of o1" });
-    await sleep(100);
+    await overdue(b, clock);
     assert.equal(b.reports.length, 1);
-    assert.equal(access.reads.get("app-orders-contracts"), 1);
+    assert.equal(access.reads.get(CONTRACTS), 1);
     await b.stage.close();
   });
 });
