@@ -566,7 +566,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
               if (e instanceof Abandoned || !current(topic, partition, token)) continue;
               failure = e;
               if (isRetriable(e)) again.set(partition, token);
-              else tell(e, topic, partition);
+              else tell(e, topic, partition, false);
             }
           }
         }),
@@ -576,7 +576,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       for (const [partition, token] of tokens) if (current(topic, partition, token)) again.set(partition, token);
     }
     if (again.size === 0) return;
-    tell(failure, topic, [...again.keys()]);
+    tell(failure, topic, [...again.keys()], true);
     const timer = setTimeout(() => {
       retries.delete(timer);
       void restoreAssigned(topic, again, attempt + 1);
@@ -637,9 +637,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
   }
 
-  /** Tells onError of a failed restore at assignment. */
-  function tell(e: unknown, topic: string, partitions: number | readonly number[]): void {
-    const error = isKontractError(e) && e.code === "state-store" ? e : new KontractError("state-store", `restoring ${topic}[${String(partitions)}] at its assignment failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: isRetriable(e) });
+  /** Tells onError of a failed restore at assignment (`retriable`: it is tried again). */
+  function tell(e: unknown, topic: string, partitions: number | readonly number[], retriable: boolean): void {
+    const error = isKontractError(e) && e.code === "state-store" && e.retriable === retriable ? e : new KontractError("state-store", `restoring ${topic}[${String(partitions)}] at its assignment failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable });
     try {
       options.onError?.(error);
     } catch {

@@ -196,6 +196,25 @@ describe("stateful stage: restore at assignment", () => {
     await b.stage.close();
   });
 
+  it("a broker that fails the read of the contract records is tried again, each failure told as a retriable state-store error", async () => {
+    const { producer, access, clock } = await openedByA();
+    const kafka = access.kafka as { admin: typeof access.kafka.admin };
+    const admin = kafka.admin;
+    let failures = 1;
+    kafka.admin = () => {
+      const a = admin();
+      return { ...a, listTopics: () => (failures-- > 0 ? Promise.reject(new Error("broker down")) : a.listTopics()) };
+    };
+    const b = consumerStage(producer, access, clock);
+    b.stage.assigned([P0]);
+    await overdue(b, clock);
+    assert.equal(b.errors.length, 1);
+    assert.ok(b.errors[0]!.code === "state-store" && b.errors[0]!.retriable, String(b.errors[0]));
+    assert.match(b.errors[0]!.message, /orders\[0\] at its assignment failed: broker down/);
+    assert.equal(b.reports.length, 1);
+    await b.stage.close();
+  });
+
   it("a contract the registry does not have is told once (not retriable) and not tried again: the partition restores at its next record", async () => {
     const { producer, access, clock } = await openedByA();
     const b = consumerStage(producer, access, clock, () => {
