@@ -203,6 +203,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   // entries that close their groups, so a crash in between reports the group again instead of losing it.
   // `from`: the source partition whose state closed the group.
   let outbox: { topic: string; message: OutgoingMessage; from: Held }[] = [];
+  // Contract records (contractsTopic) of partitions restored since the last write: written with the
+  // changelog entries, in the same call (a crash before it leaves the partition to restore at its
+  // first record, or with the version recorded before, which is no loss).
+  let marks: { topic: string; message: OutgoingMessage; from: Held }[] = [];
   // Told to onGroup once what the report stands for is durable.
   let reports: GroupReport[] = [];
   // The offset expected next, per topic and partition.
@@ -304,13 +308,13 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     for (const h of held.values()) if (h.restored === undefined) collect(h, now);
     // Closed groups are written now, not with the next record: with no traffic there may be none.
     // A failed write keeps them pending for the next tick or record.
-    if (pending.length === 0 && outbox.length === 0) return;
+    if (pending.length === 0 && outbox.length === 0 && marks.length === 0) return;
     const transact = context.transact;
     if (transact === undefined) return void flush().catch(() => undefined);
     // Exactly-once: each partition's changes in a transaction of that partition; an abort drops its state.
     const partitions = new Map<string, { topic: string; partition: number }>();
     for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
-    for (const { from } of outbox) partitions.set(`${from.topic}\u0000${from.partition}`, from);
+    for (const { from } of [...outbox, ...marks]) partitions.set(`${from.topic}\u0000${from.partition}`, from);
     for (const { topic, partition } of partitions.values()) {
       let taken: Taken | undefined;
       transact(topic, partition, async (txn) => {
@@ -404,6 +408,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   function take(topic: string, partition: number): Taken {
     const mine = (t: string, p: number): boolean => t === topic && p === partition;
     const out = outbox.filter((o) => mine(o.from.topic, o.from.partition));
+    const marked = marks.filter((o) => mine(o.from.topic, o.from.partition));
+    if (marked.length > 0) marks = marks.filter((o) => !mine(o.from.topic, o.from.partition));
     const changes = pending.filter((c) => mine(c.topic, c.partition));
     const told = reports.filter((r) => mine(r.topic, r.partition));
     if (out.length > 0) outbox = outbox.filter((o) => !mine(o.from.topic, o.from.partition));
@@ -412,7 +418,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       for (const c of changes) pendingEntries -= c.changes.length;
     }
     if (told.length > 0) reports = reports.filter((r) => !mine(r.topic, r.partition));
-    const topicMessages = changelogMessages(changes, byTopic(out, (o) => o.topic, (o) => o.message));
+    const topicMessages = changelogMessages(changes, byTopic(marked.length === 0 ? out : [...out, ...marked], (o) => o.topic, (o) => o.message));
     return { topicMessages, committed: () => report(told), aborted: () => drop(topic, partition) };
   }
   timer.unref();
@@ -438,17 +444,20 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
       }
     }
-    if (pending.length === 0) return report();
+    if (pending.length === 0 && marks.length === 0) return report();
     const batch = pending;
     const entries = pendingEntries;
+    const marked = marks;
     pending = [];
     pendingEntries = 0;
+    marks = [];
     try {
-      await port.write(changelogMessages(batch), { acks: -1 });
+      await port.write(changelogMessages(batch, marked.length === 0 ? [] : byTopic(marked, (o) => o.topic, (o) => o.message)), { acks: -1 });
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
       pending = [...batch, ...pending];
       pendingEntries += entries;
+      marks = [...marked, ...marks];
       throw new KontractError("state-store", `writing ${entries} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
     }
     report();
@@ -519,11 +528,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       }
     }
     wanted();
-    // The contract whose rules run the partition now, for whoever is given it next (restoreAssigned).
-    // Written before the changes the records judged from now on make (the outbox goes first).
+    // The contract whose rules run the partition now, for whoever is given it next (restoreAssigned),
+    // written with the changes of the records judged from now on.
     const { subject, id, version } = h.contract;
     if (!h.recorded && (id !== undefined || version !== undefined)) {
-      outbox.push({ topic: contractsTopic(options.applicationId, h.topic), from: h, message: { key: subject, value: JSON.stringify({ id: id ?? null, version: version ?? null }), partition: h.partition } });
+      marks.push({ topic: contractsTopic(options.applicationId, h.topic), from: h, message: { key: subject, value: JSON.stringify({ id: id ?? null, version: version ?? null }), partition: h.partition } });
     }
     h.restored = undefined;
   }
@@ -726,10 +735,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       drop(topic, partition);
     },
     get dirty() {
-      return pending.length > 0 || outbox.length > 0;
+      return pending.length > 0 || outbox.length > 0 || marks.length > 0;
     },
     get backlog() {
-      return pendingEntries + outbox.length;
+      return pendingEntries + outbox.length + marks.length;
     },
     flush,
     take,
