@@ -183,6 +183,15 @@ export interface ConsumerPort {
    */
   onRevoke?(listener: (partitions: readonly TopicPartition[]) => void): void;
   /**
+   * Calls `listener` with the partitions the group gives this consumer at a rebalance, before their
+   * records are handed over, and after the onGroupJoin and onRevoke listeners of the same rebalance:
+   * kafkajs's GROUP_JOIN (its member assignment) and @platformatic/kafka's `consumer:group:join` (its
+   * assignments) tell the whole assignment; the Confluent client's KafkaJS API (librdkafka's rebalance
+   * callback, as onRevoke) the whole one under the eager protocol, the partitions added under the
+   * cooperative one. A partition may be told again. Absent where the client does not tell.
+   */
+  onAssign?(listener: (partitions: readonly TopicPartition[]) => void): void;
+  /**
    * Methods the wrapped consumer adds or replaces, for a client that lacks
    * what the port needs (@platformatic/kafka: paused/resume, a close that
    * stops the run first).

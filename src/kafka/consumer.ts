@@ -279,15 +279,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   if (options.stateful) checkStatefulRetries(options.retry);
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
   // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
+  const valueStore = contracts.store(options.value ?? {});
   const stateful = options.stateful
     ? statefulStage(options.stateful, {
         dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),
         ...(txns ? { transact: (topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>) => txns.run(topic, partition, write) } : {}),
+        // A partition restored at its assignment runs the version its contract record names.
+        contract: (subject, { id, version }) => (id !== undefined ? valueStore.byId(subject, id) : valueStore.byVersion(subject, version!)),
       })
     : undefined;
-  if (stateful) stateful.watchRebalances(port);
   // A retry topic's records passed the stateful rules on their first delivery: not judged again (stateful-retry.ts).
   const judging = statefulOnMainTopics(stateful, retry);
+  if (stateful) stateful.watchRebalances(port, (topic) => judging(topic) !== undefined);
   // Stateful at-least-once: the wrapper's own commits, after the changelog (commits.ts); set by run().
   let commits: Committer | undefined;
   // After a rebalance (a group join, or on the Confluent client a revocation): a producer of a
@@ -340,7 +343,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
 
   function afterValue(topic: string, partition: number, message: KafkaMessage, key: unknown, keyViolations: readonly Violation[], r: SideResult): MaybePromise<Decoded> {
     if (r.kind !== "deserialized") return stop(topic, partition, message, false, r, keyViolations);
-    const judged = judging(topic)?.judge(topic, partition, message, r.reader.plan, r.value);
+    const judged = judging(topic)?.judge(topic, partition, message, r.reader, r.value);
     if (judged !== undefined) return judged instanceof Promise ? judged.then((o) => afterStateful(topic, partition, message, key, keyViolations, r, o)) : afterStateful(topic, partition, message, key, keyViolations, r, judged);
     return new DecodedRecord(key as K | Buffer | null, r.value as V | null, mergeViolations(keyViolations, r.violations), message);
   }

@@ -5,20 +5,22 @@
  * and in a compacted changelog topic per rule, partition for partition, as in
  * Kafka Streams: `<applicationId>-<topic>-<rule>-changelog`. A partition's
  * state is restored from its changelog the first time one of its records
- * arrives, before that record is judged; its changes are written (acks all)
+ * arrives, before that record is judged, or at its assignment when its
+ * contract has completeness timers (restoreAssigned); its changes are written (acks all)
  * before the wrapper lets the record's offset move. Records delivered again are
  * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
  */
 import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
+import type { ResolvedContract } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TransactionPort } from "./client.js";
+import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TopicPartition, TransactionPort } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { lastText } from "./replay.js";
-import { KontractError } from "../errors.js";
+import { isKontractError, KontractError } from "../errors.js";
 
 export interface StatefulOptions {
   /**
@@ -54,6 +56,12 @@ export interface StatefulOptions {
   readonly commits?: "wrapper" | "client";
   /** How often the wrapper commits ("wrapper" commits), ms. Default 1000. */
   readonly commitIntervalMs?: number;
+  /**
+   * Told of each failure that no record meets: restoring a partition at its assignment (its contract
+   * from the registry, its changelogs from the broker), a `state-store` error; a retriable one is
+   * tried again with backoff for as long as the partition stays assigned. A throw is ignored.
+   */
+  readonly onError?: (error: KontractError) => void;
 }
 
 export interface GroupReport extends GroupOutcome {
@@ -72,6 +80,17 @@ export interface StageContext {
    * transaction (`take`), and the changes a completeness timer makes go in one of their own.
    */
   transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
+  /**
+   * The contract a partition's state was last judged with, as its contract record names it (restore
+   * at assignment). Without it, partitions are restored at their first record only.
+   */
+  contract?(subject: string, identity: ContractIdentity): MaybePromise<ResolvedContract>;
+}
+
+/** Which version of a subject: its schema id, and its version where known. */
+export interface ContractIdentity {
+  readonly id?: number | undefined;
+  readonly version?: number | undefined;
 }
 
 /** A partition's pending writes for its transaction, and what to do once it committed or aborted. */
@@ -96,12 +115,23 @@ export function changelogTopic(applicationId: string, topic: string, rule: strin
   return `${applicationId}-${topic}-${rule}-changelog`;
 }
 
+/**
+ * The contract records of a source topic: per partition (the source partition's number) and subject
+ * (the record key), the identity of the contract whose rules last judged the partition's records
+ * (`{"id","version"}`), so that a consumer given the partition restores its state, and starts its
+ * completeness timers, before any record (docs/stateful.md, "Restored at assignment"). Compacted.
+ * Never a rule's changelog: those end in `-changelog`.
+ */
+export function contractsTopic(applicationId: string, topic: string): string {
+  return `${applicationId}-${topic}-contracts`;
+}
+
 export interface StatefulStage {
   /**
    * Judges a record that passed its per-message rules, restoring its partition's state first when
    * this consumer has not seen the partition yet. Undefined when the contract has no stateful rules.
    */
-  judge(topic: string, partition: number, message: ConsumedMessage, plan: ContractPlan, value: unknown): MaybePromise<Outcome | undefined>;
+  judge(topic: string, partition: number, message: ConsumedMessage, contract: ResolvedContract, value: unknown): MaybePromise<Outcome | undefined>;
   /**
    * Told the offset of every record of a partition before it is decoded. An offset that does not
    * follow on from the last one (the partition was revoked and reassigned, the client reports no
@@ -127,9 +157,13 @@ export interface StatefulStage {
    * Forgets on every group join of a consumer that reports them (kafkajs, @platformatic/kafka), and
    * the partitions it loses where the client names them (the Confluent client's revocations), so a
    * partition that moved away and back is restored with what its other owner wrote meanwhile, and
-   * the timers of a partition that moved away stop here.
+   * the timers of a partition that moved away stop here. Restores the partitions it is given whose
+   * contract has completeness rules at once (`judges`: of the topics whose records it judges), so
+   * their timers run before any record comes.
    */
-  watchRebalances(port: ConsumerPort): void;
+  watchRebalances(port: ConsumerPort, judges?: (topic: string) => boolean): void;
+  /** Restores each of `partitions` whose contract record names a contract with completeness rules, without waiting for a record. */
+  assigned(partitions: readonly TopicPartition[]): void;
   /** Stops the timers and the readers of reference topics. */
   close(): Promise<void>;
 }
@@ -142,13 +176,19 @@ interface Pending {
 }
 
 interface Held {
-  /** The contract version whose rules `state` runs. */
-  readonly plan: ContractPlan;
+  /** Its key in `held`. */
+  readonly id: string;
+  /** The contract version whose rules `state` runs (another object of the same version replaces it). */
+  contract: ResolvedContract;
   readonly state: StatefulPartition;
   readonly topic: string;
   readonly partition: number;
   /** Settles once the partition's state is restored. */
   restored: Promise<void> | undefined;
+  /** A record waits for (or was judged on) it. A restore at assignment that nothing joined stops when its partition is dropped. */
+  joined: boolean;
+  /** Restored at assignment from its contract record, which then need not be written again. */
+  readonly recorded: boolean;
   /** What each of its records is judged with, made once: the engine reads both synchronously, during `run`. */
   readonly context: MessageContext;
   readonly moment: { record: number; now: number; offset: number };
@@ -163,6 +203,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   // entries that close their groups, so a crash in between reports the group again instead of losing it.
   // `from`: the source partition whose state closed the group.
   let outbox: { topic: string; message: OutgoingMessage; from: Held }[] = [];
+  // Contract records (contractsTopic) of partitions restored since the last write: written with the
+  // changelog entries, in the same call (a crash before it leaves the partition to restore at its
+  // first record, or with the version recorded before, which is no loss).
+  let marks: { topic: string; message: OutgoingMessage; from: Held }[] = [];
   // Told to onGroup once what the report stands for is durable.
   let reports: GroupReport[] = [];
   // The offset expected next, per topic and partition.
@@ -264,13 +308,13 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     for (const h of held.values()) if (h.restored === undefined) collect(h, now);
     // Closed groups are written now, not with the next record: with no traffic there may be none.
     // A failed write keeps them pending for the next tick or record.
-    if (pending.length === 0 && outbox.length === 0) return;
+    if (pending.length === 0 && outbox.length === 0 && marks.length === 0) return;
     const transact = context.transact;
     if (transact === undefined) return void flush().catch(() => undefined);
     // Exactly-once: each partition's changes in a transaction of that partition; an abort drops its state.
     const partitions = new Map<string, { topic: string; partition: number }>();
     for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
-    for (const { from } of outbox) partitions.set(`${from.topic}\u0000${from.partition}`, from);
+    for (const { from } of [...outbox, ...marks]) partitions.set(`${from.topic}\u0000${from.partition}`, from);
     for (const { topic, partition } of partitions.values()) {
       let taken: Taken | undefined;
       transact(topic, partition, async (txn) => {
@@ -364,6 +408,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   function take(topic: string, partition: number): Taken {
     const mine = (t: string, p: number): boolean => t === topic && p === partition;
     const out = outbox.filter((o) => mine(o.from.topic, o.from.partition));
+    const marked = marks.filter((o) => mine(o.from.topic, o.from.partition));
+    if (marked.length > 0) marks = marks.filter((o) => !mine(o.from.topic, o.from.partition));
     const changes = pending.filter((c) => mine(c.topic, c.partition));
     const told = reports.filter((r) => mine(r.topic, r.partition));
     if (out.length > 0) outbox = outbox.filter((o) => !mine(o.from.topic, o.from.partition));
@@ -372,7 +418,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       for (const c of changes) pendingEntries -= c.changes.length;
     }
     if (told.length > 0) reports = reports.filter((r) => !mine(r.topic, r.partition));
-    const topicMessages = changelogMessages(changes, byTopic(out, (o) => o.topic, (o) => o.message));
+    const topicMessages = changelogMessages(changes, byTopic(marked.length === 0 ? out : [...out, ...marked], (o) => o.topic, (o) => o.message));
     return { topicMessages, committed: () => report(told), aborted: () => drop(topic, partition) };
   }
   timer.unref();
@@ -398,17 +444,20 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
       }
     }
-    if (pending.length === 0) return report();
+    if (pending.length === 0 && marks.length === 0) return report();
     const batch = pending;
     const entries = pendingEntries;
+    const marked = marks;
     pending = [];
     pendingEntries = 0;
+    marks = [];
     try {
-      await port.write(changelogMessages(batch), { acks: -1 });
+      await port.write(changelogMessages(batch, marked.length === 0 ? [] : byTopic(marked, (o) => o.topic, (o) => o.message)), { acks: -1 });
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
       pending = [...batch, ...pending];
       pendingEntries += entries;
+      marks = [...marked, ...marks];
       throw new KontractError("state-store", `writing ${entries} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
     }
     report();
@@ -435,6 +484,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         }
         return { topic: changelogTopic(options.applicationId, topic, rule.name), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries };
       });
+      topics.push({ topic: contractsTopic(options.applicationId, topic), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries: [{ name: "cleanup.policy", value: "compact" }] });
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.topic));
       if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
@@ -443,11 +493,18 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
   }
 
-  async function restore(h: Held, plan: ContractPlan): Promise<void> {
+  async function restore(h: Held): Promise<void> {
+    const plan = h.contract.plan;
+    // A restore at assignment that no record joined stops once its partition is dropped (revoked, or
+    // another join): its state would be another owner's by the time it was read.
+    const wanted = (): void => {
+      stillOpen();
+      if (!h.joined && held.get(h.id) !== h) throw new Abandoned();
+    };
     // This consumer's own changes not yet written must be in the changelog before it is read back.
     // Exactly-once: there are none of this partition's (they go in its transactions, which run one
     // at a time), and other partitions' belong to theirs.
-    stillOpen();
+    wanted();
     if (context.transact === undefined) await flush();
     // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
     const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
@@ -458,11 +515,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       ready.catch(() => created.delete(key));
     }
     await ready;
-    stillOpen();
+    wanted();
     // As a GlobalKTable: the reference tables are read to their end before the first record is judged.
     await Promise.all(referenceTopics(plan).map((topic) => (table(topic), tables.get(topic)!.ready)));
     for (const rule of h.state.rules) {
-      stillOpen();
+      wanted();
       const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
       for (const { partition, message } of records) {
         if (partition !== h.partition || message.key === null) continue;
@@ -470,7 +527,133 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         else for (const [key, value] of unpackEntries(message.value)) h.state.restore(rule.name, key, value);
       }
     }
+    wanted();
+    // The contract whose rules run the partition now, for whoever is given it next (restoreAssigned),
+    // written with the changes of the records judged from now on.
+    const { subject, id, version } = h.contract;
+    if (!h.recorded && (id !== undefined || version !== undefined)) {
+      marks.push({ topic: contractsTopic(options.applicationId, h.topic), from: h, message: { key: subject, value: JSON.stringify({ id: id ?? null, version: version ?? null }), partition: h.partition } });
+    }
     h.restored = undefined;
+  }
+
+  /** A partition's state, held from now on, restoring. `joined`: a record waits for it. */
+  function hold(id: string, topic: string, partition: number, contract: ResolvedContract, state: StatefulPartition, joined: boolean, recorded: boolean): Held {
+    const h: Held = { id, contract, state, topic, partition, restored: undefined, joined, recorded, context: { topic, isKey: false }, moment: { record: 0, now: 0, offset: -1 } };
+    held.set(id, h);
+    h.restored = restore(h);
+    return h;
+  }
+
+  // Restores at assignment (restoreAssigned): the partitions this consumer was given, each with the
+  // token of its latest assignment; one that was revoked or given again since is not this restore's.
+  const assignments = new Map<string, number>();
+  let assignmentCount = 0;
+  const retries = new Set<NodeJS.Timeout>();
+  const current = (topic: string, partition: number, token: number): boolean => !shut && assignments.get(`${topic}\u0000${partition}`) === token;
+
+  /**
+   * Restores the partitions of `topic` given to this consumer (partition -> assignment token) whose
+   * contract record names a contract with completeness rules, so their timers run with no record.
+   * A record that comes meanwhile joins the restore (or starts its own, which this one then leaves).
+   * Failures are told to onError; retriable ones are tried again with backoff while the partition
+   * stays assigned. Nothing is lost meanwhile: the groups stay in the changelog, and the partition's
+   * next record restores them.
+   */
+  async function restoreAssigned(topic: string, tokens: ReadonlyMap<number, number>, attempt: number): Promise<void> {
+    const again = new Map<number, number>();
+    let failure: unknown;
+    try {
+      const records = await contractRecords(topic, tokens);
+      await Promise.all(
+        [...records].map(async ([partition, subjects]) => {
+          const token = tokens.get(partition)!;
+          for (const [subject, identity] of subjects) {
+            try {
+              await restoreRecorded(topic, partition, token, subject, identity);
+            } catch (e) {
+              if (e instanceof Abandoned || !current(topic, partition, token)) continue;
+              failure = e;
+              if (isRetriable(e)) again.set(partition, token);
+              else tell(e, topic, partition, false);
+            }
+          }
+        }),
+      );
+    } catch (e) {
+      failure = e;
+      for (const [partition, token] of tokens) if (current(topic, partition, token)) again.set(partition, token);
+    }
+    if (again.size === 0) return;
+    tell(failure, topic, [...again.keys()], true);
+    const timer = setTimeout(() => {
+      retries.delete(timer);
+      void restoreAssigned(topic, again, attempt + 1);
+    }, Math.min(RESTORE_BACKOFF_MAX_MS, RESTORE_BACKOFF_MS * 2 ** attempt));
+    timer.unref();
+    retries.add(timer);
+  }
+
+  /** The latest contract record of each subject of each of `partitions` of `topic` (none when the topic has no contract records). */
+  async function contractRecords(topic: string, partitions: ReadonlyMap<number, number>): Promise<Map<number, Map<string, ContractIdentity>>> {
+    const out = new Map<number, Map<string, ContractIdentity>>();
+    const name = contractsTopic(options.applicationId, topic);
+    const admin = options.access.kafka.admin();
+    await admin.connect();
+    let exists: boolean;
+    try {
+      exists = (await admin.listTopics()).includes(name);
+    } finally {
+      await admin.disconnect();
+    }
+    // Written by an older kontract, or not yet: the partitions restore at their first record.
+    if (!exists) return out;
+    for (const { partition, message } of await readTopic(options.access, name)) {
+      if (!partitions.has(partition) || message.key === null) continue;
+      let subjects = out.get(partition);
+      if (subjects === undefined) out.set(partition, (subjects = new Map()));
+      const subject = message.key.toString("utf8");
+      const identity = message.value === null ? undefined : contractIdentity(message.value);
+      if (identity === undefined) subjects.delete(subject);
+      else subjects.set(subject, identity);
+    }
+    return out;
+  }
+
+  async function restoreRecorded(topic: string, partition: number, token: number, subject: string, identity: ContractIdentity): Promise<void> {
+    const resolve = context.contract;
+    const id = `${topic}\u0000${partition}\u0000${subject}`;
+    // Held already: a record came first, or the partition was kept (the Confluent client's cooperative protocol).
+    if (resolve === undefined || held.has(id) || !current(topic, partition, token)) return;
+    let contract: ResolvedContract;
+    try {
+      const r = resolve(subject, identity);
+      contract = r instanceof Promise ? await r : r;
+    } catch (e) {
+      throw new KontractError("state-store", `restoring ${topic}[${partition}] at its assignment: the contract of ${subject} (${describeIdentity(identity)}) could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: isRetriable(e) });
+    }
+    if (held.has(id) || !current(topic, partition, token)) return;
+    const state = contract.plan.statefulPartition({ table });
+    // Without completeness rules nothing runs without records: the first record restores, as before.
+    if (state === undefined || !state.timed) return;
+    const h = hold(id, topic, partition, contract, state, false, true);
+    try {
+      await h.restored;
+    } catch (e) {
+      if (held.get(id) === h) held.delete(id);
+      if (e instanceof Abandoned) throw e;
+      throw new KontractError("state-store", `restoring ${topic}[${partition}] at its assignment failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+    }
+  }
+
+  /** Tells onError of a failed restore at assignment (`retriable`: it is tried again). */
+  function tell(e: unknown, topic: string, partitions: number | readonly number[], retriable: boolean): void {
+    const error = isKontractError(e) && e.code === "state-store" && e.retriable === retriable ? e : new KontractError("state-store", `restoring ${topic}[${String(partitions)}] at its assignment failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable });
+    try {
+      options.onError?.(error);
+    } catch {
+      // ignored, as onGroup's: the retries go on
+    }
   }
 
   // The key of `held` of the last record judged, most often the next one's too: not built again per record.
@@ -510,28 +693,31 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   }
 
   return {
-    judge(topic, partition, message, plan, value) {
-      const id = heldId(topic, partition, plan.subject);
+    judge(topic, partition, message, contract, value) {
+      const id = heldId(topic, partition, contract.subject);
       let h = held.get(id);
-      // Another contract version (a new latest, or another writer's): its rules take over, on the
-      // state rebuilt from the changelog, which `restore` first brings up to date with this one's changes.
-      if (h !== undefined && h.plan !== plan) {
-        held.delete(id);
-        h = undefined;
+      if (h !== undefined && h.contract !== contract) {
+        // The same version resolved another way (by id, by version, as latest): the same rules.
+        if (sameVersion(h.contract, contract)) h.contract = contract;
+        else {
+          // Another contract version (a new latest, or another writer's): its rules take over, on the
+          // state rebuilt from the changelog, which `restore` first brings up to date with this one's changes.
+          held.delete(id);
+          h = undefined;
+        }
       }
       if (h === undefined) {
-        const state = plan.statefulPartition({ table });
+        const state = contract.plan.statefulPartition({ table });
         if (state === undefined) return undefined;
-        h = { plan, state, topic, partition, restored: undefined, context: { topic, isKey: false }, moment: { record: 0, now: 0, offset: -1 } };
-        h.restored = restore(h, plan);
-        held.set(id, h);
+        h = hold(id, topic, partition, contract, state, true, false);
       }
       const hh = h;
       if (hh.restored !== undefined) {
+        hh.joined = true;
         return hh.restored.then(
           () => run(hh, message, value),
           (e: unknown) => {
-            held.delete(id);
+            if (held.get(id) === hh) held.delete(id);
             throw new KontractError("state-store", `restoring the state of ${topic}[${partition}] failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
           },
         );
@@ -549,30 +735,87 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       drop(topic, partition);
     },
     get dirty() {
-      return pending.length > 0 || outbox.length > 0;
+      return pending.length > 0 || outbox.length > 0 || marks.length > 0;
     },
     get backlog() {
-      return pendingEntries + outbox.length;
+      return pendingEntries + outbox.length + marks.length;
     },
     flush,
     take,
     forget() {
       held.clear();
+      assignments.clear();
     },
-    watchRebalances(port) {
+    watchRebalances(port, judges = () => true) {
       port.onGroupJoin?.(() => this.forget());
       port.onRevoke?.((partitions) => {
-        for (const { topic, partition } of partitions) drop(topic, partition);
+        for (const { topic, partition } of partitions) {
+          drop(topic, partition);
+          assignments.delete(`${topic}\u0000${partition}`);
+        }
       });
+      port.onAssign?.((partitions) => this.assigned(partitions.filter((p) => judges(p.topic))));
+    },
+    assigned(partitions) {
+      if (shut || context.contract === undefined) return;
+      const byTopic = new Map<string, Map<number, number>>();
+      for (const { topic, partition } of partitions) {
+        const key = `${topic}\u0000${partition}`;
+        // Told again (the Confluent client tells each rebalance twice): the restore under way is the one.
+        if (assignments.has(key)) continue;
+        const token = ++assignmentCount;
+        assignments.set(key, token);
+        // Its records from now on follow the assignment, wherever its committed offset put them:
+        // not a gap that would drop the state restored for it (see position).
+        const next = positions.get(topic);
+        if (next !== undefined) delete next[partition];
+        let tokens = byTopic.get(topic);
+        if (tokens === undefined) byTopic.set(topic, (tokens = new Map()));
+        tokens.set(partition, token);
+      }
+      for (const [topic, tokens] of byTopic) void restoreAssigned(topic, tokens, 0);
     },
     async close() {
       shut = true;
       clearInterval(timer);
+      for (const t of retries) clearTimeout(t);
+      retries.clear();
       await Promise.all([...tables.values()].map(async (t) => (await t.stop)()));
       tables.clear();
     },
   };
 }
+
+/** How long a failed restore at assignment waits before its next try: doubling from the first, up to the most. */
+const RESTORE_BACKOFF_MS = 500;
+const RESTORE_BACKOFF_MAX_MS = 30_000;
+
+/** Thrown inside a restore at assignment whose partition was dropped before any record joined it. */
+class Abandoned extends Error {}
+
+/** Whether trying again may succeed: a kontract error says; anything else (a broker's) may. */
+const isRetriable = (e: unknown): boolean => !isKontractError(e) || e.retriable;
+
+/** Whether two resolutions of a subject are the same version (same schema id, or same version number). */
+function sameVersion(a: ResolvedContract, b: ResolvedContract): boolean {
+  if (a.subject !== b.subject) return false;
+  if (a.id !== undefined && b.id !== undefined) return a.id === b.id;
+  return a.version !== undefined && a.version === b.version;
+}
+
+/** A contract record's value; undefined when it names nothing this version can read. */
+function contractIdentity(value: Buffer): ContractIdentity | undefined {
+  try {
+    const v = JSON.parse(value.toString("utf8")) as { id?: unknown; version?: unknown };
+    const id = Number.isSafeInteger(v.id) ? (v.id as number) : undefined;
+    const version = Number.isSafeInteger(v.version) ? (v.version as number) : undefined;
+    return id === undefined && version === undefined ? undefined : { id, version };
+  } catch {
+    return undefined;
+  }
+}
+
+const describeIdentity = (i: ContractIdentity): string => [i.id === undefined ? "" : `id ${i.id}`, i.version === undefined ? "" : `version ${i.version}`].filter(Boolean).join(", ");
 
 /**
  * The dead letter of a completeness group whose time ran out. There is no record to copy: the value

@@ -3,6 +3,7 @@
  */
 import type { Contract, Rule, RuleSet, Metadata } from "../../src/contract/model.js";
 import { createEngine, type ContractPlan, type EngineOptions } from "../../src/engine/index.js";
+import type { ResolvedContract } from "../../src/serde/index.js";
 import { jsonSchemaFormat } from "../../src/format/json-schema/index.js";
 
 export const ORDER_SCHEMA = JSON.stringify({
@@ -48,6 +49,11 @@ export function plan(rules: Rule[] | RuleSet, options: EngineOptions = {}, metad
   const c = contract(ruleSet, metadata);
   const schema = jsonSchemaFormat.compile(c);
   return createEngine(options).compile("orders-value", c, schema);
+}
+
+/** A compiled plan as a contract store resolves it: with its subject's schema id and version. */
+export function resolved(p: ContractPlan, id = 1, version = 1): ResolvedContract {
+  return { subject: p.subject, id, guid: undefined, version, contract: p.contract, plan: p };
 }
 
 export const MC = { topic: "orders", isKey: false } as const;

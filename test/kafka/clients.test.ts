@@ -62,7 +62,24 @@ describe("client port", () => {
     assert.equal(consumerPort({ run: async () => {} }).onGroupJoin, undefined);
   });
 
-  it("Confluent: revocations reach the port from the node-rdkafka consumer's rebalance events, once the consumer runs; assignments do not, and a listener that throws does not reach the client", async () => {
+  it("assignments reach the port after the group join listeners of the same join: kafkajs's GROUP_JOIN member assignment, @platformatic/kafka's assignments", () => {
+    const listeners = new Map<string, (event?: unknown) => void>();
+    const on = (event: string, listener: (event?: unknown) => void) => void listeners.set(event, listener);
+    const seen: string[] = [];
+    const watch = (port: ReturnType<typeof consumerPort>) => {
+      port.onAssign!((partitions) => void seen.push(`assigned ${partitions.map((p) => `${p.topic}[${p.partition}]`).join(",")}`));
+      port.onGroupJoin!(() => void seen.push("joined"));
+    };
+    watch(consumerPort({ run: async () => {}, on, events: { GROUP_JOIN: "consumer.group_join" } } as never));
+    listeners.get("consumer.group_join")!({ payload: { memberAssignment: { t: [0, 2], u: [1] } } });
+    listeners.get("consumer.group_join")!();
+    const platformatic = { type: "consumer", consume: async () => ({}), on, assignments: [{ topic: "t", partitions: [1] }] };
+    watch(consumerPort(platformatic as never));
+    listeners.get("consumer:group:join")!({});
+    assert.deepEqual(seen, ["joined", "assigned t[0],t[2],u[1]", "joined", "assigned ", "joined", "assigned t[1]"]);
+  });
+
+  it("Confluent: revocations and assignments reach the port from the node-rdkafka consumer's rebalance events, once the consumer runs, and a listener that throws does not reach the client", async () => {
     const internal = new EventEmitter();
     const port = consumerPort({ run: async () => {}, dependentAdmin: () => ({}), _getInternalClient: () => internal } as never);
     const revoked: string[] = [];
@@ -75,7 +92,13 @@ describe("client port", () => {
     await port.run({ eachMessage: async () => {} });
     await port.run({ eachMessage: async () => {} });
     assert.equal(internal.listenerCount("rebalance"), 1, "watched once, however many runs");
+    const assigned: string[] = [];
+    port.onAssign!((partitions) => void assigned.push(partitions.map((p) => `${p.topic}[${p.partition}]`).join(",")));
+    port.onAssign!(() => {
+      throw new Error("a listener that fails");
+    });
     internal.emit("rebalance", { code: -175 }, [{ topic: "t", partition: 0 }]);
+    assert.deepEqual(assigned, ["t[0]"]);
     internal.emit("rebalance", { code: -174 }, [
       { topic: "t", partition: 0 },
       { topic: "t", partition: 1 },
@@ -87,6 +110,7 @@ describe("client port", () => {
     await bare.run({ eachMessage: async () => {} });
     // kafkajs and @platformatic/kafka tell group joins, not which partitions were lost.
     assert.equal(consumerPort({ run: async () => {} }).onRevoke, undefined);
+    assert.deepEqual(assigned, ["t[0]"], "a revocation is not an assignment");
   });
 
   it("Confluent: acks and timeout are not passed, a repeated topic is sent once, placements follow the call order", async () => {

@@ -11,6 +11,7 @@ import { FORMATS } from "../../src/format/index.js";
 import { createFileRegistry } from "../../src/registry/file-registry.js";
 import { createContractStore, createSerializer } from "../../src/serde/index.js";
 import type { SchemaRegistry } from "../../src/registry/types.js";
+import type { KafkaAccess } from "../../src/kafka/index.js";
 
 export interface TestRegistry extends SchemaRegistry {
   /** While true every call fails as an unreachable registry (retriable). */
@@ -205,4 +206,74 @@ export function headerText(m: Message | KafkaMessage, name: string): string | un
   if (v === undefined) return undefined;
   const last = Array.isArray(v) ? v[v.length - 1] : v;
   return last === undefined ? undefined : Buffer.from(last).toString("utf8");
+}
+
+/** An admin, or a reading consumer, of `memoryAccess`: counted per topic read. */
+export interface MemoryAccess extends KafkaAccess {
+  /** Topics created (createTopics) or written (the producer's log). */
+  readonly topics: Set<string>;
+  /** How many reads (consumers run) each topic had. */
+  readonly reads: Map<string, number>;
+  /** While set, a read of a topic it accepts waits for it. */
+  gate: ((topic: string) => Promise<void> | undefined) | undefined;
+}
+
+/**
+ * A KafkaAccess on what `producer` wrote (its log, per topic and partition): topics created are
+ * listed, and a reader gets each partition's records in one batch, as readTopic's consumers do.
+ */
+export function memoryAccess(producer: FakeProducer): MemoryAccess {
+  const topics = new Set<string>();
+  const reads = new Map<string, number>();
+  const partitionsOf = (topic: string): Map<number, Message[]> => {
+    const out = new Map<number, Message[]>();
+    for (const m of producer.log.get(topic) ?? []) {
+      const p = m.partition ?? 0;
+      let l = out.get(p);
+      if (!l) out.set(p, (l = []));
+      l.push(m);
+    }
+    return out;
+  };
+  const access: MemoryAccess = {
+    client: "kafkajs",
+    topics,
+    reads,
+    gate: undefined,
+    kafka: {
+      admin: () => ({
+        connect: async () => {},
+        disconnect: async () => {},
+        listTopics: async () => [...new Set([...topics, ...producer.log.keys()])],
+        fetchTopicOffsets: async (topic: string) => [...partitionsOf(topic)].map(([partition, l]) => ({ partition, offset: String(l.length), high: String(l.length), low: "0" })),
+        createTopics: async ({ topics: made }: { topics: { topic: string }[] }) => {
+          for (const t of made) topics.add(t.topic);
+          return true;
+        },
+      }),
+      consumer: () => {
+        let topic = "";
+        return {
+          connect: async () => {},
+          disconnect: async () => {},
+          subscribe: async ({ topics: [t] }: { topics: string[] }) => void (topic = t!),
+          run: async ({ eachBatch }: { eachBatch(p: { batch: { partition: number; messages: KafkaMessage[]; lastOffset(): string } }): Promise<void> }) => {
+            reads.set(topic, (reads.get(topic) ?? 0) + 1);
+            const wait = access.gate?.(topic);
+            const partitions = partitionsOf(topic);
+            void (async () => {
+              if (wait) await wait;
+              for (const [partition, l] of partitions) {
+                await eachBatch({ batch: { partition, messages: l.map((m, i) => readBack(m, i)), lastOffset: () => String(l.length - 1) } });
+              }
+            })();
+          },
+        };
+      },
+      producer: () => {
+        throw new Error("memoryAccess: not a producer");
+      },
+    } as unknown as KafkaAccess["kafka"],
+  };
+  return access;
 }

@@ -11,7 +11,7 @@ import type { Rule } from "../../src/contract/model.js";
 import { KontractError } from "../../src/errors.js";
 import type { KafkaAccess } from "../../src/kafka/index.js";
 import { statefulStage } from "../../src/kafka/stateful.js";
-import { order, plan } from "../helpers/contracts.js";
+import { order, plan, resolved } from "../helpers/contracts.js";
 import { fakeProducer, kafkaMessage } from "./fakes.js";
 
 const knownCustomer: Rule = {
@@ -68,7 +68,7 @@ describe("stateful stage: close", () => {
   it("a restore under way when the stage closes starts no reference reader after it, and fails the record (retriable): every reader made is stopped", async () => {
     const { access, consumers, open } = gatedAccess();
     const stage = statefulStage({ applicationId: "app", access, producer: fakeProducer() }, { dlqTopic: (t) => `${t}-dlq` });
-    const judged = stage.judge("orders", 0, kafkaMessage(0, null), plan([knownCustomer]), order({ id: "c1" }));
+    const judged = stage.judge("orders", 0, kafkaMessage(0, null), resolved(plan([knownCustomer])), order({ id: "c1" }));
     assert.ok(judged instanceof Promise, "the partition's first record waits for its restore");
     const verdict = judged.then(
       () => undefined,
@@ -89,7 +89,7 @@ describe("stateful stage: close", () => {
     open();
     const stage = statefulStage({ applicationId: "app", access, producer: fakeProducer() }, { dlqTopic: (t) => `${t}-dlq` });
     await stage.close();
-    const e = await Promise.resolve(stage.judge("orders", 0, kafkaMessage(0, null), plan([knownCustomer]), order({ id: "c1" }))).then(
+    const e = await Promise.resolve(stage.judge("orders", 0, kafkaMessage(0, null), resolved(plan([knownCustomer])), order({ id: "c1" }))).then(
       () => undefined,
       (err: unknown) => err,
     );

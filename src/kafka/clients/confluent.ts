@@ -24,7 +24,7 @@
  *   retriable, or a DLQ or retry-topic write that timed out would pause its
  *   partition for good as if the record were refused.
  * - Its API reports no rebalance (`on` is not implemented): the adapter tells
- *   the port of revoked partitions from the node-rdkafka consumer under it.
+ *   the port of revoked and assigned partitions from the node-rdkafka consumer under it.
  */
 import { isKontractError } from "../../errors.js";
 import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TopicPartition, TransactionalProducerPort } from "../client.js";
@@ -111,35 +111,40 @@ export function confluentTransactional(producer: ConfluentTransactionalProducer)
   };
 }
 
-/** librdkafka's RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS: the code of a rebalance event that takes partitions away. */
+/** librdkafka's RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS and __ASSIGN_PARTITIONS: the codes of a rebalance event that takes partitions away, or gives them. */
 const REVOKE_PARTITIONS = -174;
+const ASSIGN_PARTITIONS = -175;
 
 /** The node-rdkafka consumer under a KafkaJS API consumer, as far as its rebalance events go. */
 interface RebalanceEvents {
   on(event: "rebalance", listener: (err: { readonly code?: unknown } | undefined, assignment: readonly TopicPartition[]) => void): unknown;
 }
 
+type PartitionsListener = (partitions: readonly TopicPartition[]) => void;
+
 /**
- * Tells `listeners` of every revocation of the consumer's partitions. The KafkaJS API reports no
- * rebalance through its own API (`on` is not implemented, and its `rebalance_cb` option is read
- * from the config the application made the consumer with), but the node-rdkafka consumer under it
- * (`_getInternalClient()`, there once connected; marked internal by the client) emits `rebalance`
- * for each assignment and revocation, before the client applies it. Without that method there
- * is no hook, as before it (docs/stateful.md).
+ * Tells `revoked` of every revocation of the consumer's partitions and `assigned` of every
+ * assignment. The KafkaJS API reports no rebalance through its own API (`on` is not implemented,
+ * and its `rebalance_cb` option is read from the config the application made the consumer with),
+ * but the node-rdkafka consumer under it (`_getInternalClient()`, there once connected; marked
+ * internal by the client) emits `rebalance` for each assignment and revocation, before the client
+ * applies it. Without that method there is no hook, as before it (docs/stateful.md).
  */
-function watchRevocations(consumer: RunnableConsumer, listeners: readonly ((partitions: readonly TopicPartition[]) => void)[], watched: WeakSet<object>): void {
-  if (listeners.length === 0) return;
+function watchRebalances(consumer: RunnableConsumer, revoked: readonly PartitionsListener[], assigned: readonly PartitionsListener[], watched: WeakSet<object>): void {
+  if (revoked.length === 0 && assigned.length === 0) return;
   const internal = (consumer as { _getInternalClient?: () => RebalanceEvents | null | undefined })._getInternalClient?.();
   if (typeof internal?.on !== "function" || watched.has(internal)) return;
   watched.add(internal);
   internal.on("rebalance", (err, assignment) => {
     // Emitted twice per rebalance (by node-rdkafka, then by the KafkaJS API): listeners take that.
-    if (err?.code !== REVOKE_PARTITIONS || !Array.isArray(assignment)) return;
+    const code = err?.code;
+    const listeners = code === REVOKE_PARTITIONS ? revoked : code === ASSIGN_PARTITIONS ? assigned : undefined;
+    if (listeners === undefined || !Array.isArray(assignment)) return;
     for (const listener of listeners) {
       try {
         listener(assignment);
       } catch {
-        // A throw here would stop the client applying the revocation (it emits inside its callback).
+        // A throw here would stop the client applying the rebalance (it emits inside its callback).
       }
     }
   });
@@ -147,7 +152,8 @@ function watchRevocations(consumer: RunnableConsumer, listeners: readonly ((part
 
 export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
   const committing = consumer as Partial<OffsetCommitter>;
-  const revoked: ((partitions: readonly TopicPartition[]) => void)[] = [];
+  const revoked: PartitionsListener[] = [];
+  const assigned: PartitionsListener[] = [];
   const watched = new WeakSet<object>();
   return {
     client: "confluent",
@@ -155,9 +161,10 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
     // the wrapper cannot turn it off, nor see it, so it commits only when told the consumer does not.
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: false, runConfig: (config) => config, commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     onRevoke: (listener) => void revoked.push(listener),
+    onAssign: (listener) => void assigned.push(listener),
     run(config) {
       // Connected by now: the client's rebalances happen while it runs.
-      watchRevocations(consumer, revoked, watched);
+      watchRebalances(consumer, revoked, assigned, watched);
       const { eachMessage, eachBatch } = config;
       const wrapped = { ...config };
       if (eachMessage) wrapped.eachMessage = (payload: EachMessagePayload) => eachMessage(payload).catch((e: unknown) => holdOn(payload, e));

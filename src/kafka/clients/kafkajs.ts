@@ -3,7 +3,7 @@
  * derives per-message placements from kafkajs's per-partition answer (exact
  * with trackingPartitioner(), see placement.ts).
  */
-import type { BatchProducer, ConsumerPort, HandledRecord, ProducerPort, RunnableConsumer, TopicMessages, TransactionalProducerPort } from "../client.js";
+import type { BatchProducer, ConsumerPort, HandledRecord, ProducerPort, RunnableConsumer, TopicMessages, TopicPartition, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
 
 export function kafkajsProducer(producer: BatchProducer): ProducerPort {
@@ -28,9 +28,47 @@ export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
     client: "kafkajs",
     run: (config) => consumer.run(config),
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: true, runConfig: (config) => ({ ...config, autoCommit: false }), commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
-    ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string"
-      ? { onGroupJoin: (listener: () => void) => void events.on!(events.events!.GROUP_JOIN, listener) }
-      : {}),
+    ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string" ? groupJoins((listener) => events.on!(events.events!.GROUP_JOIN, listener), (e) => assignmentOf((e as JoinEvent | undefined)?.payload?.memberAssignment)) : {}),
+  };
+}
+
+/** kafkajs's GROUP_JOIN event, as far as the port reads it: the member's assignment, partitions per topic. */
+interface JoinEvent {
+  readonly payload?: { readonly memberAssignment?: Readonly<Record<string, readonly number[]>> };
+}
+
+const assignmentOf = (assignment: Readonly<Record<string, readonly number[]>> | undefined): TopicPartition[] =>
+  Object.entries(assignment ?? {}).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
+
+/**
+ * The port's onGroupJoin and onAssign on a client event that follows every join (`subscribe`, once,
+ * at the first listener): the join listeners first, then the assignment ones with what `assigned`
+ * reads from the event, so a listener that forgets at a join never undoes what another starts for
+ * the new assignment.
+ */
+export function groupJoins(subscribe: (listener: (event: unknown) => void) => unknown, assigned: (event: unknown) => readonly TopicPartition[]): Pick<ConsumerPort, "onGroupJoin" | "onAssign"> {
+  const joins: (() => void)[] = [];
+  const assigns: ((partitions: readonly TopicPartition[]) => void)[] = [];
+  let subscribed = false;
+  const listen = (): void => {
+    if (subscribed) return;
+    subscribed = true;
+    subscribe((event) => {
+      for (const listener of joins) listener();
+      if (assigns.length === 0) return;
+      const partitions = assigned(event);
+      for (const listener of assigns) listener(partitions);
+    });
+  };
+  return {
+    onGroupJoin: (listener) => {
+      joins.push(listener);
+      listen();
+    },
+    onAssign: (listener) => {
+      assigns.push(listener);
+      listen();
+    },
   };
 }
 
@@ -45,7 +83,7 @@ export const commitList = (records: readonly HandledRecord[]): { topic: string; 
 
 /** kafkajs's instrumentation events, as far as the port uses them. */
 interface GroupEvents {
-  on(event: string, listener: () => void): unknown;
+  on(event: string, listener: (event: unknown) => void): unknown;
   readonly events: { readonly GROUP_JOIN: string };
 }
 

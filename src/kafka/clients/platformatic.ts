@@ -53,6 +53,7 @@ import type {
   WriteOptions,
 } from "../client.js";
 import { placeMessages } from "../placement.js";
+import { groupJoins } from "./kafkajs.js";
 
 /**
  * A producer of @platformatic/kafka, as far as kontract relies on it. Loose on
@@ -298,7 +299,7 @@ interface StreamConsumer {
   /** Joins the group again (a JoinGroup already under way is shared). */
   joinGroup(options: Record<string, unknown>): Promise<unknown>;
   /** Its diagnostic events; `consumer:group:join` follows every join, rebalances included. */
-  on(event: "consumer:group:join", listener: () => void): unknown;
+  on(event: "consumer:group:join", listener: (payload: unknown) => void): unknown;
   /** The partitions its group gave it at the last join (null before the first). */
   readonly assignments?: readonly { readonly topic: string; readonly partitions: readonly number[] }[] | null;
 }
@@ -462,7 +463,11 @@ export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPo
   let run: StreamRun | undefined;
   return {
     client: "platformatic",
-    onGroupJoin: (listener) => void client.on("consumer:group:join", listener),
+    // Its assignments are set before the event: the whole assignment, per topic.
+    ...groupJoins(
+      (listener) => client.on("consumer:group:join", listener),
+      () => (client.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
+    ),
     commits: {
       byDefault: true,
       runConfig: (config) => ({ ...config, [WRAPPER_COMMITS]: true }),
