@@ -13,7 +13,7 @@ import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulChang
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TransactionPort } from "./client.js";
+import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
@@ -67,11 +67,12 @@ export interface GroupReport extends GroupOutcome {
 export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
   /**
-   * Exactly-once: runs `write` in a transaction of the partition (commits, or aborts and rejects).
-   * The stage then writes nothing outside transactions: a record's (or batch's) changes go in its own
-   * transaction (`take`), and the changes a completeness timer makes go in one of their own.
+   * Exactly-once: commits the partition's open transaction (docs/stateful.md, "Exactly-once"), which
+   * takes the partition's pending writes (`take`) and tells them committed or aborted. The stage then
+   * writes nothing outside transactions: the changes a completeness timer makes go in the next commit
+   * of their partition, asked for at once (with no traffic there may be no other).
    */
-  transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
+  commit?(topic: string, partition: number): Promise<void>;
 }
 
 /** A partition's pending writes for its transaction, and what to do once it committed or aborted. */
@@ -155,7 +156,7 @@ interface Held {
 }
 
 export function statefulStage(options: StatefulOptions, context: StageContext): StatefulStage {
-  if (options.producer === undefined && context.transact === undefined) throw new KontractError("usage", "stateful.producer is required (it writes the changelog), unless the consumer runs exactlyOnce");
+  if (options.producer === undefined && context.commit === undefined) throw new KontractError("usage", "stateful.producer is required (it writes the changelog), unless the consumer runs exactlyOnce");
   const port = portOf(options.producer);
   const clock = options.clock ?? Date.now;
   const held = new Map<string, Held>();
@@ -265,22 +266,13 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     // Closed groups are written now, not with the next record: with no traffic there may be none.
     // A failed write keeps them pending for the next tick or record.
     if (pending.length === 0 && outbox.length === 0) return;
-    const transact = context.transact;
-    if (transact === undefined) return void flush().catch(() => undefined);
-    // Exactly-once: each partition's changes in a transaction of that partition; an abort drops its state.
+    const commit = context.commit;
+    if (commit === undefined) return void flush().catch(() => undefined);
+    // Exactly-once: each partition's changes in its open transaction, committed now; an abort drops its state.
     const partitions = new Map<string, { topic: string; partition: number }>();
     for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
     for (const { from } of outbox) partitions.set(`${from.topic}\u0000${from.partition}`, from);
-    for (const { topic, partition } of partitions.values()) {
-      let taken: Taken | undefined;
-      transact(topic, partition, async (txn) => {
-        taken = take(topic, partition);
-        if (taken.topicMessages.length > 0) await txn.write(taken.topicMessages);
-      }).then(
-        () => taken?.committed(),
-        () => taken?.aborted(),
-      );
-    }
+    for (const { topic, partition } of partitions.values()) void commit(topic, partition).catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
 
   /** Groups entries by topic, in order of first appearance. */
@@ -445,10 +437,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
 
   async function restore(h: Held, plan: ContractPlan): Promise<void> {
     // This consumer's own changes not yet written must be in the changelog before it is read back.
-    // Exactly-once: there are none of this partition's (they go in its transactions, which run one
-    // at a time), and other partitions' belong to theirs.
+    // Exactly-once: they wait for their partition's commit; this partition's are applied after the
+    // changelog below, and other partitions' belong to theirs.
     stillOpen();
-    if (context.transact === undefined) await flush();
+    if (context.commit === undefined) await flush();
     // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
     const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
     let ready = created.get(key);
@@ -470,6 +462,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         else for (const [key, value] of unpackEntries(message.value)) h.state.restore(rule.name, key, value);
       }
     }
+    // Exactly-once: the changes of the partition's open transaction are not in the changelog yet (a
+    // new contract version, a gap in the offsets, dropped the state while it was open): applied after it.
+    for (const p of pending) if (p.partition === h.partition && p.topic === h.topic) for (const c of p.changes) h.state.restore(c.rule, c.key, c.value);
     h.restored = undefined;
   }
 

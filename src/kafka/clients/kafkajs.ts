@@ -24,9 +24,11 @@ export function kafkajsProducer(producer: BatchProducer): ProducerPort {
 export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
   const events = consumer as Partial<GroupEvents>;
   const committing = consumer as Partial<OffsetCommitter>;
+  const seeking = consumer as Partial<Seeker>;
   return {
     client: "kafkajs",
     run: (config) => consumer.run(config),
+    ...(typeof seeking.seek === "function" ? { seek: (topic: string, partition: number, offset: string) => seeking.seek!({ topic, partition, offset }) } : {}),
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: true, runConfig: (config) => ({ ...config, autoCommit: false }), commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string"
       ? { onGroupJoin: (listener: () => void) => void events.on!(events.events!.GROUP_JOIN, listener) }
@@ -37,6 +39,11 @@ export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
 /** kafkajs's and the Confluent client's commitOffsets. */
 export interface OffsetCommitter {
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+}
+
+/** kafkajs's and the Confluent client's seek: the partition's next fetch starts at `offset` (kafkajs: records of it still in the batch being handled are not handed over). */
+export interface Seeker {
+  seek(to: { topic: string; partition: number; offset: string }): void;
 }
 
 /** The offsets to commit past `records`, as commitOffsets takes them. */

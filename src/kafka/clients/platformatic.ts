@@ -463,6 +463,9 @@ export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPo
   return {
     client: "platformatic",
     onGroupJoin: (listener) => void client.on("consumer:group:join", listener),
+    // The stream cannot move one partition back: it is opened again from the committed offsets.
+    seek: () => run?.rewind(),
+    seekRewindsAll: true,
     commits: {
       byDefault: true,
       runConfig: (config) => ({ ...config, [WRAPPER_COMMITS]: true }),
@@ -564,6 +567,12 @@ class StreamRun {
       this.#restart = true;
       this.#interrupt();
     }
+  }
+
+  /** Reads every partition again from its committed offset: no record more of this stream is handed over. */
+  rewind(): void {
+    this.#restart = true;
+    this.#interrupt();
   }
 
   #open(stream: MessageStream): void {
