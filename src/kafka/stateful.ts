@@ -262,16 +262,24 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   // Completeness timers fire on the wall clock, traffic or not.
   const timer = setInterval(() => {
     const now = clock();
-    for (const h of held.values()) if (h.restored === undefined) collect(h, now);
-    // Closed groups are written now, not with the next record: with no traffic there may be none.
-    // A failed write keeps them pending for the next tick or record.
-    if (pending.length === 0 && outbox.length === 0) return;
     const commit = context.commit;
-    if (commit === undefined) return void flush().catch(() => undefined);
-    // Exactly-once: each partition's changes in its open transaction, committed now; an abort drops its state.
-    const partitions = new Map<string, { topic: string; partition: number }>();
-    for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
-    for (const { from } of outbox) partitions.set(`${from.topic}\u0000${from.partition}`, from);
+    if (commit === undefined) {
+      for (const h of held.values()) if (h.restored === undefined) collect(h, now);
+      // Closed groups are written now, not with the next record: with no traffic there may be none.
+      // A failed write keeps them pending for the next tick or record.
+      if (pending.length > 0 || outbox.length > 0) void flush().catch(() => undefined);
+      return;
+    }
+    // Exactly-once: the groups a timer closed go in their partition's open transaction, committed now
+    // (with no traffic there may be no other commit); an abort drops its state. The changes of records
+    // wait for their partition's commit interval.
+    const partitions = new Map<string, Held>();
+    for (const h of held.values()) {
+      if (h.restored !== undefined || !h.state.timed) continue;
+      const before = pendingEntries + outbox.length;
+      collect(h, now);
+      if (pendingEntries + outbox.length !== before) partitions.set(`${h.topic}\u0000${h.partition}`, h);
+    }
     for (const { topic, partition } of partitions.values()) void commit(topic, partition).catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
 

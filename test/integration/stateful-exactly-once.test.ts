@@ -1,10 +1,12 @@
 /**
  * Exactly-once for stateful rules and the DLQ (docs/stateful.md, "Exactly-once") on the real
- * broker, once per client under test: each record's changelog entries, dead letter and offset
- * commit in one transaction. What is checked is what a read_committed reader sees: after a crash
- * between the writes and the commit, nothing of the failed transaction; after the redelivery, each
- * record judged once (a duplicate still a duplicate, a first occurrence not its own duplicate); and
- * a producer fenced by a newer owner of the partition commits nothing.
+ * broker, once per client under test: a partition's records share a transaction until the commit
+ * interval, which writes their changelog entries and dead letters and commits the offset past
+ * them. What is checked is what a read_committed reader sees: far fewer commits than records; after
+ * a failure several records into an open transaction, or a crash between the writes and the commit,
+ * nothing of the failed transaction; after the redelivery, each record judged once (a duplicate
+ * still a duplicate, a first occurrence not its own duplicate); and a producer fenced by a newer
+ * owner of the partition commits nothing.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -111,11 +113,12 @@ for (const client of clientsUnderTest(() => file.infra)) {
     }
 
     /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed (through eachMessage, or eachBatch). */
-    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false) {
-      const consumer = contractConsumer(client.consumer({ groupId: s.group }), {
+    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number) {
+      // The Confluent client's own commits are off: offsets move in the transactions only.
+      const consumer = contractConsumer(client.consumer({ groupId: s.group, autoCommit: false }), {
         registry: registryFor(file.infra),
         key: false,
-        stateful: { applicationId: s.applicationId, access: file.access },
+        stateful: { applicationId: s.applicationId, access: file.access, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
         exactlyOnce: { transactionalId: s.transactionalId, groupId: s.group, producer: (id) => watched(client.transactionalProducer(id) as KafkaProducer & object, hooks) },
         onDeadLetter: (d) => void dead.push(d),
       });
@@ -193,9 +196,74 @@ for (const client of clientsUnderTest(() => file.infra)) {
       assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
     });
 
+    it("eachMessage: the records of a commit interval share one transaction, far fewer commits than records", async () => {
+      // 50 keys, 10 of them again (dead letters), and a last one that passes: handled, the rest was.
+      const ids = [...Array.from({ length: 60 }, (_, i) => `k${i % 50}`), "last"];
+      const s = await setup(ids);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      let commits = 0;
+      // An interval longer than the test: the records wait in one open transaction until disconnect commits it.
+      const consumer = await start(s, { beforeCommit: async () => void commits++ }, async (id) => void passed.push(id), dead, false, 600_000);
+      try {
+        await waitFor(() => passed.includes("last"), { timeoutMs: 60_000, what: "every record handled" });
+        assert.equal(commits, 0, "nothing committed before the interval");
+        assert.equal(await committed(s.group, s.topic), "-1");
+        assert.deepEqual(await keys(s.changelog), [], "a read_committed reader sees nothing of the open transaction");
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.equal(commits, 1, "one transaction for the 61 records");
+      assert.equal(await committed(s.group, s.topic), "61");
+      assert.equal(passed.length, 51);
+      assert.deepEqual(dead.map((d) => d.offset), Array.from({ length: 10 }, (_, i) => String(50 + i)));
+      assert.equal(new Set(await keys(s.changelog)).size, 51);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 10);
+    });
+
+    it("a handler failing several records into an open transaction rolls all of them back: none visible to read_committed, each delivered again and judged once", async () => {
+      const s = await setup(["a", "b", "a", "c", "d"]);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      let commits = 0;
+      let failed = false;
+      const consumer = await start(
+        s,
+        { beforeCommit: async () => void commits++ },
+        async (id, offset) => {
+          passed.push(`${id}@${offset}`);
+          // c comes after a, b and the duplicate a in the same open transaction.
+          if (offset === "3" && !failed) {
+            failed = true;
+            throw new Error("test: the handler fails on c");
+          }
+        },
+        dead,
+        false,
+        600_000,
+      );
+      try {
+        await waitFor(() => passed.filter((p) => p === "d@4").length === 1, { timeoutMs: 60_000, what: "d handled" });
+        assert.equal(commits, 0);
+        assert.deepEqual(await keys(s.changelog), []);
+        assert.equal((await readTopic(file.access, s.dlq)).length, 0);
+      } finally {
+        await consumer.disconnect();
+      }
+      // a and b were handed over again after the failure (the handler runs in the transaction): the partition went back to offset 0.
+      assert.deepEqual(passed, ["a@0", "b@1", "c@3", "a@0", "b@1", "c@3", "d@4"]);
+      // The duplicate a was judged a duplicate both times (never a first occurrence), reported once: after the commit.
+      assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.equal(commits, 1);
+      assert.equal(await committed(s.group, s.topic), "5");
+      assert.deepEqual(await keys(s.changelog), ["a", "b", "c", "d"]);
+      const letters = await readTopic(file.access, s.dlq);
+      assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
+    });
+
     it("a crash after the changelog and DLQ writes and before the commit leaves nothing visible, and the redelivered records are judged once", async () => {
-      // b (offset 1) fails at its commit and is aborted; the duplicate a (offset 2) fails at its commit
-      // and is not aborted (a killed process): the next producer of the partition's id aborts it.
+      // The first commit fails once its writes are on the log and is not aborted (a killed process):
+      // the partition's next producer registers the id, which aborts it. The second fails and is aborted.
       const s = await setup(["a", "b", "a", "c"]);
       const passed: string[] = [];
       const dead: ConsumedDeadLetter[] = [];
@@ -203,41 +271,40 @@ for (const client of clientsUnderTest(() => file.infra)) {
       // the consumer created the changelog topic (on its first restore).
       let reader: ReturnType<typeof uncommittedReader> | undefined;
       const uncommitted = () => (reader ??= waitFor(() => withAdmin(kafkaFor(file.infra), async (admin) => (await admin.listTopics()).includes(s.changelog)), { timeoutMs: 30_000, what: "the changelog topic" }).then(() => uncommittedReader([s.changelog, s.dlq])));
-      const failed: bigint[] = [];
+      let attempts = 0;
       const hooks: CommitHooks = {
-        async beforeCommit(next) {
-          if ((next !== 2n && next !== 3n) || failed.includes(next)) return;
-          // The "crash" comes once the transaction's writes are on the log: b's changelog entry, the duplicate's dead letter.
+        async beforeCommit() {
+          attempts++;
+          if (attempts > 2) return;
+          // The "crash" comes once the transaction's writes are on the log: the dead letter, a's entry.
           const seen = await uncommitted();
-          if (next === 2n) await waitFor(() => seen.get(s.changelog)!.includes("b"), { timeoutMs: 20_000, what: "b's entry on the changelog, uncommitted" });
-          else await waitFor(() => seen.get(s.dlq)!.length === 1, { timeoutMs: 20_000, what: "the dead letter on the DLQ topic, uncommitted" });
-          failed.push(next);
-          throw new Error(`test: crash before committing offset ${next}`);
+          await waitFor(() => seen.get(s.dlq)!.length === attempts && seen.get(s.changelog)!.includes("a"), { timeoutMs: 20_000, what: "the transaction's writes on the log, uncommitted" });
+          throw new Error(`test: crash before commit ${attempts}`);
         },
-        skipAbort: (next) => next === 3n,
+        skipAbort: () => attempts === 1,
       };
-      const consumer = await start(s, hooks, async (id) => void passed.push(id), dead);
+      // Commits every 300 ms: the four records most likely share the first, which must hold the dead letter.
+      const consumer = await start(s, hooks, async (id) => void passed.push(id), dead, false, 300);
       const seen = await uncommitted().catch(async (e: unknown) => {
         await consumer.disconnect();
         throw e;
       });
       try {
         await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 90_000, what: "the group's offset at 4" });
-        await waitFor(() => seen.get(s.changelog)!.length === 4 && seen.get(s.dlq)!.length === 2, { timeoutMs: 20_000, what: "every write, read uncommitted" });
       } finally {
         await consumer.disconnect();
         await seen.stop();
       }
-      assert.deepEqual(failed, [2n, 3n]);
-      // Written: b twice (the aborted transaction's and the committed one's), the dead letter twice.
-      assert.deepEqual(seen.get(s.changelog), ["a", "b", "b", "c"]);
-      // The handler runs in the transaction: b's ran twice (at-least-once for its own effects), and passed both times.
-      assert.deepEqual(passed, ["a", "b", "b", "c"]);
-      // The duplicate stayed a duplicate; only the committed dead letter was reported.
+      assert.ok(attempts >= 3);
+      // The handler runs in the transaction: each record was handed over once per attempt; the duplicate never passed.
+      assert.deepEqual([...new Set(passed)].sort(), ["a", "b", "c"]);
+      assert.ok(passed.filter((p) => p === "a").length >= 3, "a was delivered again after each failed commit");
+      // Only the committed dead letter was reported.
       assert.deepEqual(dead.map((d) => d.offset), ["2"]);
-      // read_committed: one entry per key (not b twice), one dead letter (not two).
+      // read_committed: one entry per key, one dead letter, though the failed transactions wrote theirs too.
       assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
       assert.equal((await readTopic(file.access, s.dlq)).length, 1);
+      assert.ok(seen.get(s.dlq)!.length >= 3, "the failed transactions' dead letters are on the log, aborted");
     });
 
     it("a producer fenced by a newer owner of the partition's transactional id commits nothing; the group goes on from what was committed", async () => {
@@ -259,6 +326,9 @@ for (const client of clientsUnderTest(() => file.infra)) {
           }
         },
         dead,
+        false,
+        // No commit before A's disconnect: a and x are both in its open transaction when the newer owner registers.
+        600_000,
       );
       // A newer owner registers the partition's transactional id (kafkajs's producer: the id is the broker's, whatever the client).
       const owner = kafkaFor(file.infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
@@ -266,16 +336,17 @@ for (const client of clientsUnderTest(() => file.infra)) {
         await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
         await owner.connect();
         await (await owner.transaction()).abort();
-        const before = await committed(s.group, s.topic);
         release();
-        await waitFor(() => rejected.some((e) => isFenced(e)), { timeoutMs: 30_000, what: "A's transaction fenced" });
-        assert.equal(before, "1", "a was committed, x was not");
+        // A's disconnect commits what it handled: fenced.
+        await a.disconnect();
+        assert.ok(rejected.some((e) => isFenced(e)), `A's transaction fenced: ${rejected.map(String).join("; ")}; committed ${await committed(s.group, s.topic)}; ${passed.join(",")}`);
+        assert.equal(await committed(s.group, s.topic), "-1", "neither a nor x committed");
       } finally {
         release();
-        await a.disconnect();
+        await a.disconnect().catch(() => undefined);
         await owner.disconnect();
       }
-      // B takes over the group where it stands: x and y are judged on the state as committed.
+      // B takes over the group where it stands: a, x and y are judged on the state as committed (none).
       const b = await start(s, {}, async (id) => void passed.push(`B:${id}`), dead);
       try {
         await waitFor(async () => (await committed(s.group, s.topic)) === "3", { timeoutMs: 60_000, what: "the group's offset at 3" });
@@ -283,7 +354,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
         await b.disconnect();
       }
       assert.deepEqual(dead, []);
-      // x's state entry is there once: from the transaction that committed, not the fenced one.
+      // Each state entry is there once: from B's transactions, not the fenced one.
       assert.deepEqual(await keys(s.changelog), ["a", "x", "y"]);
     });
   });

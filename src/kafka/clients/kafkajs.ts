@@ -75,7 +75,12 @@ export interface KafkajsTransactionalProducer {
 export function kafkajsTransactional(producer: KafkajsTransactionalProducer): TransactionalProducerPort {
   return {
     client: "kafkajs",
-    connect: () => producer.connect(),
+    async connect() {
+      await producer.connect();
+      // kafkajs registers the id (InitProducerId) at its first transaction, not on connect: an empty
+      // one does it now (its abort is local), so a former owner's commit fails from this point on.
+      await (await producer.transaction()).abort();
+    },
     disconnect: () => producer.disconnect(),
     async begin() {
       const t = await producer.transaction();
