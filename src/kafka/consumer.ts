@@ -544,6 +544,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     const { topic, partition, messages: records } = payload.batch;
     if (records.length === 0) return Promise.resolve();
     let last = -1;
+    // Not called for a batch passed over after a rewind (Transactions.handle): nothing of it is resolved.
     return t.handle(topic, partition, records[0]!, async (txn) => {
       const decoded = decodeBatch(topic, partition, records);
       const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;

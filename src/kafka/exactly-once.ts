@@ -25,7 +25,7 @@
  */
 import type { ConsumedMessage, ConsumerGroup, TopicMessages, TransactionPort, TransactionalProducerPort } from "./client.js";
 import { transactionalPort, type KafkaProducer } from "./clients/index.js";
-import { KontractError } from "../errors.js";
+import { KontractError, isKontractError } from "../errors.js";
 import { TransactionError, isFenced } from "./errors.js";
 import { nextOffset } from "./clients/kafkajs.js";
 import type { Taken } from "./stateful.js";
@@ -113,6 +113,11 @@ interface Lane {
   /** Fenced on kafkajs: no new producer until a rebalance (one would fence the partition's real owner). */
   fenced: boolean;
   open: Open | undefined;
+  /**
+   * Rewound to this offset: records of the partition the client hands over before it (fetched
+   * before the seek took effect) are passed over, to come again after it, in order.
+   */
+  awaiting: string | undefined;
 }
 
 const noop = (): void => {};
@@ -142,7 +147,8 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
           await port.connect();
         } catch (e) {
           await port.disconnect().catch(() => undefined);
-          throw new TransactionError(lane.topic, lane.partition, isFenced(e), e);
+          // A usage error (a producer made wrong) stops the consumer as it is.
+          throw isKontractError(e) && e.code === "usage" ? e : new TransactionError(lane.topic, lane.partition, isFenced(e), e);
         }
         return port;
       })();
@@ -171,6 +177,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
     if (deps.seekRewindsAll) await Promise.all([...lanes.values()].filter((l) => l !== lane && l.open !== undefined).map((l) => commitQueued(l).catch(noop)));
     try {
       deps.seek(lane.topic, lane.partition, from);
+      lane.awaiting = from;
     } catch {
       // A consumer no longer connected: it reads from the committed offsets when it runs again.
     }
@@ -214,7 +221,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
   const laneOf = (topic: string, partition: number): Lane => {
     const key = `${topic}\u0000${partition}`;
     let lane = lanes.get(key);
-    if (lane === undefined) lanes.set(key, (lane = { topic, partition, producer: undefined, tail: Promise.resolve(), fenced: false, open: undefined }));
+    if (lane === undefined) lanes.set(key, (lane = { topic, partition, producer: undefined, tail: Promise.resolve(), fenced: false, open: undefined, awaiting: undefined }));
     return lane;
   };
 
@@ -231,6 +238,10 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
       if (closed) return Promise.reject(new KontractError("usage", `exactlyOnce: the consumer is closed; ${topic}[${partition}] is not handled`));
       const lane = laneOf(topic, partition);
       return queue(lane, async () => {
+        if (lane.awaiting !== undefined) {
+          if (first.offset !== lane.awaiting) return;
+          lane.awaiting = undefined;
+        }
         // Where records handled from now on start: the work's first, or past a commit it made.
         let from = first.offset;
         const open = (): Open => (lane.open ??= { first: from, last: undefined, writes: [], told: [] });
@@ -264,6 +275,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
       for (const lane of lanes.values()) {
         void queue(lane, async () => {
           lane.fenced = false;
+          lane.awaiting = undefined;
           retire(lane);
           const from = lane.open?.first;
           await drop(lane, from, undefined);

@@ -112,6 +112,27 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.deepEqual(dead.map((x) => x.offset), ["1"], "the dead letter is written and reported once");
   });
 
+  it("after a rewind, records the client hands over before the sought one (fetched before the seek took effect) are passed over", async () => {
+    const { bytes, kafka, consumer, log } = await setup([]);
+    let fail = true;
+    const handled: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        handled.push(message.offset);
+        if (message.offset === "1" && fail) throw new Error("handler failed");
+      },
+    });
+    const records = await orders(bytes, [1, 1, 1]);
+    await kafka.deliver("orders", 0, records.slice(0, 2));
+    fail = false;
+    assert.equal((await kafka.deliver("orders", 0, records.slice(2))).error, undefined);
+    assert.deepEqual(handled, ["0", "1"], "offset 2 came before the sought 0: passed over");
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.deepEqual(handled, ["0", "1", "0", "1", "2"]);
+    assert.deepEqual(log.slice(3), ["app-orders-0#1 begin", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+  });
+
   it("a failure on the first record since the last commit seeks nothing: the client delivers that record again itself", async () => {
     const { bytes, kafka, consumer } = await setup([]);
     await consumer.run({
