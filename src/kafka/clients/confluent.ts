@@ -161,6 +161,9 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
     ...(typeof seeking.seek === "function"
       ? {
           seek(topic: string, partition: number, offset: string) {
+            // A partition not assigned now would be sought whenever it is assigned again, from wherever its group then stands.
+            const assigned = (consumer as { assignment?: () => readonly TopicPartition[] }).assignment?.();
+            if (assigned !== undefined && !assigned.some((a) => a.topic === topic && a.partition === partition)) return;
             sought.set(soughtKey(topic, partition), { offset });
             seeking.seek!({ topic, partition, offset });
           },
