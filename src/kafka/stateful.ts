@@ -472,7 +472,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
     // Exactly-once: the changes of the partition's open transaction are not in the changelog yet (a
     // new contract version, a gap in the offsets, dropped the state while it was open): applied after it.
-    for (const p of pending) if (p.partition === h.partition && p.topic === h.topic) for (const c of p.changes) h.state.restore(c.rule, c.key, c.value);
+    if (context.commit !== undefined) for (const p of pending) if (p.partition === h.partition && p.topic === h.topic) for (const c of p.changes) h.state.restore(c.rule, c.key, c.value);
     h.restored = undefined;
   }
 

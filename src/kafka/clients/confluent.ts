@@ -150,8 +150,10 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
   const seeking = consumer as Partial<Seeker>;
   const revoked: ((partitions: readonly TopicPartition[]) => void)[] = [];
   const watched = new WeakSet<object>();
-  // The last seek asked per partition: a handler that throws after one must not be sought back to its own record.
-  const sought = new Map<string, { readonly offset: string }>();
+  // The last seek asked per partition, numbered: a handler that throws after one must not be sought
+  // back to its own record. A handler reads the count only (no key built per record).
+  const sought = new Map<string, { readonly offset: string; readonly n: number }>();
+  let seeks = 0;
   const soughtKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
   return {
     client: "confluent",
@@ -164,7 +166,7 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
             // A partition not assigned now would be sought whenever it is assigned again, from wherever its group then stands.
             const assigned = (consumer as { assignment?: () => readonly TopicPartition[] }).assignment?.();
             if (assigned !== undefined && !assigned.some((a) => a.topic === topic && a.partition === partition)) return;
-            sought.set(soughtKey(topic, partition), { offset });
+            sought.set(soughtKey(topic, partition), { offset, n: ++seeks });
             seeking.seek!({ topic, partition, offset });
           },
         }
@@ -183,11 +185,10 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
       const wrapped = { ...config };
       if (eachMessage) {
         wrapped.eachMessage = (payload: EachMessagePayload) => {
-          const key = soughtKey(payload.topic, payload.partition);
-          const before = sought.get(key);
+          const before = seeks;
           return eachMessage(payload).catch((e: unknown) => {
-            const seek = sought.get(key);
-            if (seek === before || seek === undefined) return holdOn(payload, e);
+            const seek = seeks === before ? undefined : sought.get(soughtKey(payload.topic, payload.partition));
+            if (seek === undefined || seek.n <= before) return holdOn(payload, e);
             // Rewound during the handler: the client's own seek back to this record would come after
             // that seek and win. Resolved instead; a partition that must wait is paused, then sought again.
             if (isKontractError(e) && !e.retriable) {
