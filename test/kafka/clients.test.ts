@@ -156,6 +156,40 @@ describe("client port", () => {
     assert.deepEqual(paused, ["1"]);
   });
 
+  it("Confluent: a handler that fails after the partition was rewound resolves instead of throwing (the client's seek back to the record would win); a non-retriable error pauses, then seeks again; a partition not assigned is not sought", async () => {
+    let config: RunConfig | undefined;
+    const seeks: string[] = [];
+    const port = consumerPort({
+      run: async (c: RunConfig) => void (config = c),
+      dependentAdmin: () => ({}),
+      assignment: () => [{ topic: "t", partition: 0 }],
+      seek: (to: { topic: string; partition: number; offset: string }) => void seeks.push(`${to.topic}[${to.partition}]@${to.offset}`),
+    } as never);
+    const paused: string[] = [];
+    const payload = (offset: string) => ({
+      topic: "t",
+      partition: 0,
+      message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
+      heartbeat: async () => {},
+      pause: () => (paused.push(offset), () => {}),
+    });
+    const stop = new ConsumeError({ topic: "t", partition: 0, offset: "5", isKey: false }, new RuleViolationError([]), [], false);
+    const failures = [new Error("handler bug"), stop, new Error("not rewound")];
+    await port.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset !== "9") port.seek!("t", 0, "3");
+        throw failures.shift();
+      },
+    });
+    await config!.eachMessage!(payload("4"));
+    await config!.eachMessage!(payload("5"));
+    assert.deepEqual(paused, ["5"]);
+    assert.deepEqual(seeks, ["t[0]@3", "t[0]@3", "t[0]@3"], "sought in the handler, and again after the pause");
+    await assert.rejects(config!.eachMessage!(payload("9")), /not rewound/);
+    port.seek!("t", 1, "0");
+    assert.equal(seeks.length, 3);
+  });
+
   it("overlay: a class instance keeps its prototype methods and private fields; overrides win", async () => {
     class Client {
       #state = "connected";
