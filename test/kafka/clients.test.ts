@@ -39,6 +39,15 @@ function confluentLikeProducer() {
   };
 }
 
+/** An eachMessage payload of partition t[0] whose pause is noted in `paused`. */
+const recordPayload = (offset: string, paused: string[]) => ({
+  topic: "t",
+  partition: 0,
+  message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
+  heartbeat: async () => {},
+  pause: () => (paused.push(offset), () => {}),
+});
+
 describe("client port", () => {
   it("a producer with dependentAdmin() gets the Confluent adapter, others kafkajs's; anything else is refused", () => {
     assert.equal(producerPort(confluentLikeProducer()).client, "confluent");
@@ -144,13 +153,7 @@ describe("client port", () => {
     const failWith = [new ConsumeError({ topic: "t", partition: 0, offset: "1", isKey: false }, new RuleViolationError([]), [], false), new Error("handler bug")];
     await port.run({ eachMessage: async () => Promise.reject(failWith.shift()) });
     const paused: string[] = [];
-    const payload = (offset: string) => ({
-      topic: "t",
-      partition: 0,
-      message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
-      heartbeat: async () => {},
-      pause: () => (paused.push(offset), () => {}),
-    });
+    const payload = (offset: string) => recordPayload(offset, paused);
     await assert.rejects(config!.eachMessage!(payload("1")), ConsumeError);
     await assert.rejects(config!.eachMessage!(payload("2")), /handler bug/);
     assert.deepEqual(paused, ["1"]);
@@ -166,13 +169,7 @@ describe("client port", () => {
       seek: (to: { topic: string; partition: number; offset: string }) => void seeks.push(`${to.topic}[${to.partition}]@${to.offset}`),
     } as never);
     const paused: string[] = [];
-    const payload = (offset: string) => ({
-      topic: "t",
-      partition: 0,
-      message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
-      heartbeat: async () => {},
-      pause: () => (paused.push(offset), () => {}),
-    });
+    const payload = (offset: string) => recordPayload(offset, paused);
     const stop = new ConsumeError({ topic: "t", partition: 0, offset: "5", isKey: false }, new RuleViolationError([]), [], false);
     const failures = [new Error("handler bug"), stop, new Error("not rewound")];
     await port.run({
