@@ -24,7 +24,7 @@ import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
 import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
-import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
+import { closingWith, statefulStage, type StatefulOptions, type StatefulStage, type Taken } from "./stateful.js";
 import { checkStatefulRetries, statefulOnMainTopics } from "./stateful-retry.js";
 import { EXACTLY_ONCE_COMMIT_INTERVAL_MS, transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
 import { committer, type Committer } from "./commits.js";
@@ -93,10 +93,12 @@ export interface ContractConsumerOptions extends ContractsOptions {
    */
   stateful?: StatefulOptions;
   /**
-   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's (eachMessage) or batch's
-   * (eachBatch) changelog entries, dead letters, completions and offset commit go in one Kafka
-   * transaction, written by a transactional producer per partition; the handler runs inside it
-   * (before the commit). Not with retry topics or parking. Read the topics with read_committed
+   * Exactly-once (docs/stateful.md, "Exactly-once"): a partition's changelog entries, dead letters,
+   * completions and offset commit go in one Kafka transaction that stays open across its records
+   * until the next commit (every `stateful.commitIntervalMs`, 100 ms by default), written by a
+   * transactional producer per partition; the handler runs inside it. A failure drops everything
+   * since the last commit and delivers it again. Not with retry topics or parking; the Confluent
+   * consumer made with `kafkaJS: { autoCommit: false }`. Read the topics with read_committed
    * consumers (the clients' default).
    */
   exactlyOnce?: ExactlyOnceOptions;
@@ -277,21 +279,21 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   if (options.stateful) checkStatefulRetries(options.retry);
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
   // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
-  let stage: ReturnType<typeof statefulStage> | undefined;
   // Exactly-once: a partition's records in a transaction open until the next commit, by a producer per partition (exactly-once.ts).
-  const txns = options.exactlyOnce
+  const txns: Transactions | undefined = options.exactlyOnce
     ? transactions(options.exactlyOnce, consumer, {
         intervalMs: options.stateful?.commitIntervalMs ?? EXACTLY_ONCE_COMMIT_INTERVAL_MS,
-        take: (topic, partition) => stage?.take(topic, partition) ?? NOTHING_TAKEN,
+        // Called once the stage below is made (the stage asks the transactions to commit, they take its writes).
+        take: (topic, partition): Taken => stateful?.take(topic, partition) ?? NOTHING_TAKEN,
         ...(port.seek ? { seek: port.seek, seekRewindsAll: port.seekRewindsAll === true } : {}),
       })
     : undefined;
-  const stateful = (stage = options.stateful
+  const stateful: StatefulStage | undefined = options.stateful
     ? statefulStage(options.stateful, {
         dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),
         ...(txns ? { commit: (topic: string, partition: number) => txns.commit(topic, partition) } : {}),
       })
-    : undefined);
+    : undefined;
   if (stateful) stateful.watchRebalances(port);
   // A retry topic's records passed the stateful rules on their first delivery: not judged again (stateful-retry.ts).
   const judging = statefulOnMainTopics(stateful, retry);

@@ -52,7 +52,7 @@ export interface StatefulOptions {
    * its consumer: give "wrapper" only for a consumer made with `kafkaJS: { autoCommit: false }`.
    */
   readonly commits?: "wrapper" | "client";
-  /** How often the wrapper commits ("wrapper" commits), ms. Default 1000. */
+  /** How often the wrapper commits ("wrapper" commits), ms. Default 1000; with the consumer's `exactlyOnce`, how often a partition's transaction commits, default 100. */
   readonly commitIntervalMs?: number;
 }
 
