@@ -23,10 +23,10 @@ import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
-import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
+import { retryingEachBatch, type RetryOutlet, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
 import { closingWith, statefulStage, type StatefulOptions, type StatefulStage, type Taken } from "./stateful.js";
 import { checkStatefulRetries, statefulOnMainTopics } from "./stateful-retry.js";
-import { EXACTLY_ONCE_COMMIT_INTERVAL_MS, transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
+import { EXACTLY_ONCE_COMMIT_INTERVAL_MS, transactions, type ExactlyOnceOptions, type OpenTransaction, type Transactions } from "./exactly-once.js";
 import { committer, type Committer } from "./commits.js";
 import type { Outcome } from "../engine/index.js";
 
@@ -430,10 +430,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     return t.handle(topic, partition, message, async (txn) => {
       let d = decode(topic, partition, message);
       if (d instanceof Promise) d = await d;
-      if (d instanceof DeadRecord) {
-        const dead = d;
-        txn.add([{ topic: dead.dlqTopic, messages: [dead.record] }], options.onDeadLetter && (() => options.onDeadLetter!(dead.report)));
-      } else await handOver(handler, topic, partition, message, payload, d);
+      if (d instanceof DeadRecord) deadLetterIn(txn, d);
+      else await handOver(handler, topic, partition, message, payload, d);
       txn.handled(message);
     });
   }
@@ -564,7 +562,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         if (i <= added) return;
         for (const d of dead ?? []) {
           const at = indexOf(records, d.report.offset);
-          if (at > added && at <= i) txn.add([{ topic: d.dlqTopic, messages: [d.record] }], options.onDeadLetter && (() => options.onDeadLetter!(d.report)));
+          if (at > added && at <= i) deadLetterIn(txn, d);
         }
         txn.handled(records[i]!);
         added = i;
@@ -668,11 +666,33 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     };
   }
 
+  /** Exactly-once: a dead letter into the partition's open transaction, reported once it committed. */
+  function deadLetterIn(txn: OpenTransaction, d: StoppedRecord): Processed {
+    txn.add([{ topic: d.dlqTopic, messages: [d.record] }], options.onDeadLetter && (() => options.onDeadLetter!(d.report)));
+    return { to: "dlq", dlq: { topic: d.dlqTopic, partition: undefined, offset: undefined } };
+  }
+
+  /** Exactly-once: retry records and dead letters into the partition's open transaction, reported once it committed. */
+  function retryOutlet(txn: OpenTransaction): RetryOutlet {
+    return {
+      sender: {
+        async send(records) {
+          txn.add(records.map((r) => ({ topic: r.topic, messages: [r.message] })));
+          return { placements: [], records: [] };
+        },
+      },
+      deadLetter: async (d) => deadLetterIn(txn, d),
+      onRetry: options.onRetry && ((r) => txn.add([], () => options.onRetry!(r))),
+    };
+  }
+
   function retryDeps(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, plan: RetryPlan): RetryRunnerDeps<DecodedMessage> {
     const producer = options.retry?.producer ?? options.dlq?.producer;
+    const t = txns;
     return {
       plan,
-      decode: decodeDurable,
+      // Exactly-once: the state changes go in the record's transaction, not written before it.
+      decode: t ? decode : decodeDurable,
       isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
       deliver: (payload, message, d) => handOver(handler, payload.batch.topic, payload.batch.partition, message, payload, d),
       deadLetter: deadLetterOne,
@@ -680,6 +700,15 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       sender: createDeadLetterSender({ producer, purpose: "retry", ...dlqTimeout }),
       onRetry: options.onRetry,
       parking,
+      ...(t
+        ? {
+            transact: (topic: string, partition: number, message: KafkaMessage, work: (out: RetryOutlet) => Promise<unknown>) =>
+              t.handle(topic, partition, message, async (txn) => {
+                await work(retryOutlet(txn));
+                txn.handled(message);
+              }),
+          }
+        : {}),
     };
   }
 
@@ -702,8 +731,8 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      if (txns && (retry || parking)) {
-        return Promise.reject(new KontractError("usage", "exactlyOnce runs without retry topics or parking (their writes and commits are not in the transactions)"));
+      if (txns && parking) {
+        return Promise.reject(new KontractError("usage", "exactlyOnce runs without parking (its park writes and commits are not in the transactions)"));
       }
       // The client would commit the offsets of records handled in a transaction not yet committed.
       if (txns && port.clientCommits?.() === true) {
@@ -722,7 +751,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
         const each = retryingEachBatch(retryDeps(eachMessage, retry));
-        return port.run({ ...rest, eachBatch: (payload) => each(payload).catch((e: unknown) => Promise.reject(rememberThrown(e))), eachBatchAutoResolve: false });
+        return port.run({ ...wrapped, eachBatch: (payload) => each(payload).catch((e: unknown) => Promise.reject(rememberThrown(e))), eachBatchAutoResolve: false });
       }
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);

@@ -213,7 +213,14 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
       throw e instanceof TransactionError ? e : new TransactionError(lane.topic, lane.partition, fenced, e);
     }
     taken?.committed();
-    if (open !== undefined) for (const tell of open.told) tell();
+    if (open === undefined) return;
+    for (const tell of open.told) {
+      try {
+        tell();
+      } catch {
+        // A report callback that throws after the commit (onDeadLetter, onRetry): nothing is left to redo, and the others are told.
+      }
+    }
   }
 
   const commitQueued = (lane: Lane): Promise<void> => queue(lane, () => commitNow(lane));

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
-import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
+import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, retryTopics, type ConsumedDeadLetter, type KafkaProducer, type RetryOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/stateful.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
@@ -113,7 +113,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
     }
 
     /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed (through eachMessage, or eachBatch). */
-    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number) {
+    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string, topic: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number, retry?: RetryOptions) {
       // The Confluent client's own commits are off: offsets move in the transactions only.
       const consumer = contractConsumer(client.consumer({ groupId: s.group, autoCommit: false }), {
         registry: registryFor(file.infra),
@@ -121,17 +121,18 @@ for (const client of clientsUnderTest(() => file.infra)) {
         stateful: { applicationId: s.applicationId, access: file.access, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
         exactlyOnce: { transactionalId: s.transactionalId, groupId: s.group, producer: (id) => watched(client.transactionalProducer(id) as KafkaProducer & object, hooks) },
         onDeadLetter: (d) => void dead.push(d),
+        ...(retry === undefined ? {} : { retry }),
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [s.topic], fromBeginning: true });
+      await consumer.subscribe({ topics: [s.topic, ...(retry === undefined ? [] : retryTopics(s.topic, retry))], fromBeginning: true });
       if (batches) {
         await consumer.run({
           eachBatch: async ({ messages }) => {
-            for (const m of messages) await handle((m.value as { id: string }).id, m.message.offset);
+            for (const m of messages) await handle((m.value as { id: string }).id, m.message.offset, s.topic);
           },
         });
       } else {
-        await consumer.run({ eachMessage: async ({ value, message }) => handle((value as { id: string }).id, message.offset) });
+        await consumer.run({ eachMessage: async ({ topic, value, message }) => handle((value as { id: string }).id, message.offset, topic) });
       }
       return consumer;
     }
@@ -305,6 +306,38 @@ for (const client of clientsUnderTest(() => file.infra)) {
       assert.deepEqual(dead.map((d) => d.offset), ["2"]);
       // read_committed: one entry per key, one dead letter, though the failed transactions wrote theirs too.
       assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 1);
+    });
+
+    it("retry topics: a record whose handler fails goes to its retry topic in the partition's transaction, with its offset, and is handled from there, judged once", async () => {
+      const retry = { attempts: 2, backoff: { delayMs: 200 } } as const;
+      const s = await setup(["a", "b", "a"]);
+      await createTopics(kafkaFor(file.infra), retryTopics(s.topic, retry));
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      const consumer = await start(
+        s,
+        {},
+        async (id, _offset, topic) => {
+          passed.push(`${id}@${topic === s.topic ? "main" : "retry"}`);
+          if (id === "b" && topic === s.topic) throw new Error("test: b fails on the main topic");
+        },
+        dead,
+        false,
+        undefined,
+        retry,
+      );
+      const [retry1] = retryTopics(s.topic, retry);
+      try {
+        await waitFor(async () => (await committed(s.group, s.topic)) === "3" && (await committed(s.group, retry1!)) === "1", { timeoutMs: 90_000, what: "the main topic's offset at 3, the retry topic's at 1" });
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(passed, ["a@main", "b@main", "b@retry"]);
+      // b was judged on its first delivery only: not its own duplicate on the retry topic.
+      assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.equal((await readTopic(file.access, retry1!)).length, 1, "one retry record, written in the main record's transaction");
+      assert.deepEqual(await keys(s.changelog), ["a", "b"]);
       assert.equal((await readTopic(file.access, s.dlq)).length, 1);
     });
 

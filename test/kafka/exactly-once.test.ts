@@ -12,7 +12,7 @@ import { isKontractError } from "../../src/errors.js";
 import { ConsumeError, TransactionError, contractConsumer, type ConsumedDeadLetter, type ContractConsumerOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
 
 const rule = (name: string, expr: string, onFailure: string): Rule => ({ name, kind: "CONDITION", mode: "READ", type: "CEL", expr, onFailure });
 
@@ -222,9 +222,26 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")));
   });
 
-  it("refuses retry topics and parking with a usage error", async () => {
-    const { consumer: withRetry } = await setup([], { retry: { attempts: 2 } });
-    await assert.rejects(withRetry.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without retry topics or parking/.test((e as Error).message));
+  it("refuses parking with a usage error", async () => {
+    const { consumer: withPark } = await setup([], { park: { groupId: "g", access: {} as never }, dlq: { producer: fakeProducer() } });
+    await assert.rejects(withPark.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without parking/.test((e as Error).message));
+  });
+
+  it("retry topics: a record whose handler fails goes to its retry topic in the partition's open transaction, with its offset; onRetry is told once it committed", async () => {
+    const retried: string[] = [];
+    const { bytes, kafka, consumer, log } = await setup([], { retry: { attempts: 2 }, onRetry: (r) => void retried.push(`${r.offset}->${r.retryTopic}`) });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset === "1") throw new Error("handler failed");
+      },
+    });
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1, 1, 1]));
+    assert.equal(d.error, undefined);
+    assert.equal(d.resolved, "2");
+    assert.deepEqual(retried, []);
+    await interval();
+    assert.deepEqual(log.slice(3), ["app-orders-0#1 begin", "app-orders-0#1 write orders-retry-1:1", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+    assert.deepEqual(retried, ["1->orders-retry-1"]);
   });
 
   it("eachBatch: batches share the open transaction; dead letters and the offset past the last record go in its commit at the interval", async () => {
