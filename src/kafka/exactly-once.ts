@@ -284,8 +284,8 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
           lane.fenced = false;
           lane.awaiting = undefined;
           retire(lane);
-          const from = lane.open?.first;
-          await drop(lane, from, undefined);
+          // @platformatic/kafka reads its assigned partitions from their committed offsets after every join: no rewind.
+          await drop(lane, deps.seekRewindsAll ? undefined : lane.open?.first, undefined);
         }).catch(noop);
       }
     },
