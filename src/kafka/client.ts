@@ -192,6 +192,22 @@ export interface ConsumerPort {
    */
   onAssign?(listener: (partitions: readonly TopicPartition[]) => void): void;
   /**
+   * Delivers the partition's records again from `offset`, the next record of it handed over being
+   * that one (exactly-once: after an abort, every record since the last commit comes again). kafkajs
+   * and the Confluent client: the consumer's `seek` (the Confluent adapter then leaves out its own seek
+   * back to a record whose handler threw, which would come after it); @platformatic/kafka: its
+   * stream is opened again from the group's committed offsets, every partition's (`seekRewindsAll`).
+   */
+  seek?(topic: string, partition: number, offset: string): void;
+  /** The seek reads every partition again from its committed offset (@platformatic/kafka). */
+  readonly seekRewindsAll?: boolean;
+  /**
+   * Whether the client commits offsets itself as configured on the consumer, out of the wrapper's
+   * reach (the Confluent client's `kafkaJS: { autoCommit }`, read once it is connected); undefined
+   * where the wrapper sets it in `run` or cannot tell.
+   */
+  clientCommits?(): boolean | undefined;
+  /**
    * Methods the wrapped consumer adds or replaces, for a client that lacks
    * what the port needs (@platformatic/kafka: paused/resume, a close that
    * stops the run first).

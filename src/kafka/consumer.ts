@@ -10,7 +10,7 @@
 import { KontractError, type Violation } from "../errors.js";
 import { createDeserializer, type DeserializeResult, type Deserializer, type ReaderSchema } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { CommitControl, ConsumedMessage as KafkaMessage, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer, TransactionPort } from "./client.js";
+import type { CommitControl, ConsumedMessage as KafkaMessage, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunConfig, RunnableConsumer } from "./client.js";
 import { consumerPort, type ConsumerControls, type KafkaConsumer } from "./clients/index.js";
 import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
@@ -23,10 +23,10 @@ import type { DlqOptions } from "./producer.js";
 import { replayVerifier, type ReplayOptions } from "./replay.js";
 import type { ConsumedDeadLetter, ParkedRecord, RetriedRecord } from "./reports.js";
 import { retryPlan, type RetryOptions, type RetryPlan } from "./retry.js";
-import { retryingEachBatch, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
-import { closingWith, statefulStage, type StatefulOptions, type Taken } from "./stateful.js";
+import { retryingEachBatch, type RetryOutlet, type RetryRunnerDeps, type StoppedRecord } from "./retry-runner.js";
+import { closingWith, statefulStage, type StatefulOptions, type StatefulStage, type Taken } from "./stateful.js";
 import { checkStatefulRetries, statefulOnMainTopics } from "./stateful-retry.js";
-import { transactions, type ExactlyOnceOptions, type Transactions } from "./exactly-once.js";
+import { EXACTLY_ONCE_COMMIT_INTERVAL_MS, transactions, type ExactlyOnceOptions, type OpenTransaction, type Transactions } from "./exactly-once.js";
 import { committer, type Committer } from "./commits.js";
 import type { Outcome } from "../engine/index.js";
 
@@ -93,10 +93,12 @@ export interface ContractConsumerOptions extends ContractsOptions {
    */
   stateful?: StatefulOptions;
   /**
-   * Exactly-once (docs/stateful.md, "Exactly-once"): each record's (eachMessage) or batch's
-   * (eachBatch) changelog entries, dead letters, completions and offset commit go in one Kafka
-   * transaction, written by a transactional producer per partition; the handler runs inside it
-   * (before the commit). Not with retry topics or parking. Read the topics with read_committed
+   * Exactly-once (docs/stateful.md, "Exactly-once"): a partition's changelog entries, dead letters,
+   * completions and offset commit go in one Kafka transaction that stays open across its records
+   * until the next commit (every `stateful.commitIntervalMs`, 100 ms by default), written by a
+   * transactional producer per partition; the handler runs inside it. A failure drops everything
+   * since the last commit and delivers it again. Not with retry topics or parking; the Confluent
+   * consumer made with `kafkaJS: { autoCommit: false }`. Read the topics with read_committed
    * consumers (the clients' default).
    */
   exactlyOnce?: ExactlyOnceOptions;
@@ -274,16 +276,23 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   const retry = options.retry ? retryPlan(options.retry) : undefined;
   /** The topic whose contract a record is read with: a retry topic's records are its main topic's. */
   const contractTopic = retry ? (topic: string): string => retry.stageOf(topic)?.main ?? topic : (topic: string): string => topic;
-  // Exactly-once: a transaction per record or batch, by a producer per partition (exactly-once.ts).
-  const txns = options.exactlyOnce ? transactions(options.exactlyOnce, consumer) : undefined;
   if (options.stateful) checkStatefulRetries(options.retry);
   // Stateful rules (docs/stateful.md): judged in afterValue, their changelog written before the offset
   // moves (before the handler runs, after it with the wrapper's commits, or in the transaction).
   const valueStore = contracts.store(options.value ?? {});
-  const stateful = options.stateful
+  // Exactly-once: a partition's records in a transaction open until the next commit, by a producer per partition (exactly-once.ts).
+  const txns: Transactions | undefined = options.exactlyOnce
+    ? transactions(options.exactlyOnce, consumer, {
+        intervalMs: options.stateful?.commitIntervalMs ?? EXACTLY_ONCE_COMMIT_INTERVAL_MS,
+        // Called once the stage below is made (the stage asks the transactions to commit, they take its writes).
+        take: (topic, partition): Taken => stateful?.take(topic, partition) ?? NOTHING_TAKEN,
+        ...(port.seek ? { seek: port.seek, seekRewindsAll: port.seekRewindsAll === true } : {}),
+      })
+    : undefined;
+  const stateful: StatefulStage | undefined = options.stateful
     ? statefulStage(options.stateful, {
         dlqTopic: (source, rule) => resolveDlqTopic(options.dlq?.topic, contractTopic(source), rule),
-        ...(txns ? { transact: (topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>) => txns.run(topic, partition, write) } : {}),
+        ...(txns ? { commit: (topic: string, partition: number) => txns.commit(topic, partition) } : {}),
         // A partition restored at its assignment runs the version its contract record names.
         contract: (subject, { id, version }) => (id !== undefined ? valueStore.byId(subject, id) : valueStore.byVersion(subject, version!)),
       })
@@ -414,32 +423,20 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   /**
-   * Exactly-once: decodes `message` and hands it over, or dead-letters it, in a transaction that also
-   * writes the partition's state changes and commits the offset past it. When anything fails the
-   * transaction aborts and the partition's state is dropped: the record comes again and is judged on
-   * the state as committed.
+   * Exactly-once: decodes `message` and hands it over, or dead-letters it, in its partition's open
+   * transaction, which writes the partition's state changes and dead letters and commits the offset
+   * past it at its next commit (exactly-once.ts). When anything fails the partition goes back to its
+   * last commit: its records since come again, judged on the state as committed.
    */
-  async function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
+  function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
     const { topic, partition, message } = payload;
-    let dead: DeadRecord | undefined;
-    let taken: Taken | undefined;
-    try {
-      await t.run(topic, partition, async (txn) => {
-        let d = decode(topic, partition, message);
-        if (d instanceof Promise) d = await d;
-        if (d instanceof DeadRecord) dead = d;
-        else await handOver(handler, topic, partition, message, payload, d);
-        const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
-        if (dead) topicMessages.push({ topic: dead.dlqTopic, messages: [dead.record] });
-        if (topicMessages.length > 0) await txn.write(topicMessages);
-        await txn.sendOffset(t.group, topic, partition, message);
-      });
-    } catch (e) {
-      (taken ?? stateful?.take(topic, partition))?.aborted();
-      throw e;
-    }
-    taken?.committed();
-    if (dead) options.onDeadLetter?.(dead.report);
+    return t.handle(topic, partition, message, async (txn) => {
+      let d = decode(topic, partition, message);
+      if (d instanceof Promise) d = await d;
+      if (d instanceof DeadRecord) deadLetterIn(txn, d);
+      else await handOver(handler, topic, partition, message, payload, d);
+      txn.handled(message);
+    });
   }
 
   /**
@@ -541,53 +538,54 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   }
 
   /**
-   * Exactly-once with eachBatch: the batch's records are decoded, handed over and dead-lettered in one
-   * transaction of their partition, which writes their state changes and dead letters and commits the
-   * offset past the last record processed (the last one the handler resolved, without auto-resolve).
-   * The client's offsets move only after it committed. When anything fails the transaction aborts,
-   * the partition's state is dropped, and the error goes to the client, which reads the batch again
-   * from its first record; a record that stops the batch (an ERROR rule) commits the ones before it.
+   * Exactly-once with eachBatch: the batch's records are decoded, handed over and dead-lettered in
+   * their partition's open transaction, which commits past the last record processed (the last one
+   * the handler resolved, without auto-resolve) at its next commit, or at once when the handler asks
+   * (commitOffsetsIfNecessary). When anything fails the partition goes back to its last commit.
    */
-  async function batchInTransaction(t: Transactions, payload: EachBatchPayload, handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>, autoResolve: boolean): Promise<void> {
+  function batchInTransaction(t: Transactions, payload: EachBatchPayload, handler: (payload: ContractEachBatchPayload<V, K>) => Promise<void>, autoResolve: boolean): Promise<void> {
     const { topic, partition, messages: records } = payload.batch;
-    let taken: Taken | undefined;
-    let stop: { failure: unknown } | undefined;
-    let written: DeadRecord[] = [];
+    if (records.length === 0) return Promise.resolve();
     let last = -1;
-    try {
-      await t.run(topic, partition, async (txn) => {
-        const decoded = decodeBatch(topic, partition, records);
-        const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
-        if (failed) stop = { failure };
-        const { n, good, dead, deadAt } = state;
-        // Dead letters right after a record go with it, as outside transactions.
-        const through = (i: number): number => {
-          let j = i;
-          while (j + 1 < n && deadAt?.has(j + 1)) j++;
-          return j;
-        };
-        let resolved = deadAt?.has(0) ? through(0) : -1;
-        if (good.length > 0) {
-          // Offsets move once the transaction committed them: resolving only notes how far.
-          const resolveOffset = (offset: string): void => void (resolved = Math.max(resolved, through(indexOf(records, offset))));
-          await handler(batchPayload(payload, resolveOffset, async () => {}, good, dead));
+    // Not called for a batch passed over after a rewind (Transactions.handle): nothing of it is resolved.
+    return t.handle(topic, partition, records[0]!, async (txn) => {
+      const decoded = decodeBatch(topic, partition, records);
+      const { state, failed, failure } = decoded instanceof Promise ? await decoded : decoded;
+      const { n, good, dead, deadAt } = state;
+      // Dead letters right after a record go with it, as outside transactions.
+      const through = (i: number): number => {
+        let j = i;
+        while (j + 1 < n && deadAt?.has(j + 1)) j++;
+        return j;
+      };
+      let resolved = deadAt?.has(0) ? through(0) : -1;
+      // The records processed up to batch position i go in the transaction, with their dead letters (once each).
+      let added = -1;
+      const upTo = (i: number): void => {
+        if (i <= added) return;
+        for (const d of dead ?? []) {
+          const at = indexOf(records, d.report.offset);
+          if (at > added && at <= i) deadLetterIn(txn, d);
         }
-        last = autoResolve ? n - 1 : resolved;
-        const topicMessages = stateful ? (taken = stateful.take(topic, partition)).topicMessages : [];
-        // A dead letter past `last` is written again when its record comes again.
-        written = dead === undefined ? [] : dead.filter((d) => BigInt(d.report.offset) <= BigInt(records[last]?.offset ?? -1));
-        for (const d of written) topicMessages.push({ topic: d.dlqTopic, messages: [d.record] });
-        if (topicMessages.length > 0) await txn.write(topicMessages);
-        if (last >= 0) await txn.sendOffset(t.group, topic, partition, records[last]!);
-      });
-    } catch (e) {
-      (taken ?? stateful?.take(topic, partition))?.aborted();
-      throw e;
-    }
-    taken?.committed();
-    for (const d of written) options.onDeadLetter?.(d.report);
-    if (last >= 0) payload.resolveOffset(records[last]!.offset);
-    if (stop) throw stop.failure;
+        txn.handled(records[i]!);
+        added = i;
+      };
+      if (good.length > 0) {
+        // Resolving only notes how far: the client's offsets move once the handler returned.
+        const resolveOffset = (offset: string): void => void (resolved = Math.max(resolved, through(indexOf(records, offset))));
+        const commit = async (): Promise<void> => {
+          if (resolved >= 0) upTo(resolved);
+          await txn.commit();
+        };
+        await handler(batchPayload(payload, resolveOffset, commit, good, dead));
+      }
+      // A record that stops the batch (an ERROR rule) fails the transaction: every record since the last commit comes again.
+      if (failed) throw failure;
+      last = autoResolve ? n - 1 : resolved;
+      if (last >= 0) upTo(last);
+    }).then(() => {
+      if (last >= 0) payload.resolveOffset(records[last]!.offset);
+    });
   }
 
   function wrapEachBatch(
@@ -671,11 +669,33 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     };
   }
 
+  /** Exactly-once: a dead letter into the partition's open transaction, reported once it committed. */
+  function deadLetterIn(txn: OpenTransaction, d: StoppedRecord): Processed {
+    txn.add([{ topic: d.dlqTopic, messages: [d.record] }], options.onDeadLetter && (() => options.onDeadLetter!(d.report)));
+    return { to: "dlq", dlq: { topic: d.dlqTopic, partition: undefined, offset: undefined } };
+  }
+
+  /** Exactly-once: retry records and dead letters into the partition's open transaction, reported once it committed. */
+  function retryOutlet(txn: OpenTransaction): RetryOutlet {
+    return {
+      sender: {
+        async send(records) {
+          txn.add(records.map((r) => ({ topic: r.topic, messages: [r.message] })));
+          return { placements: [], records: [] };
+        },
+      },
+      deadLetter: async (d) => deadLetterIn(txn, d),
+      onRetry: options.onRetry && ((r) => txn.add([], () => options.onRetry!(r))),
+    };
+  }
+
   function retryDeps(handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, plan: RetryPlan): RetryRunnerDeps<DecodedMessage> {
     const producer = options.retry?.producer ?? options.dlq?.producer;
+    const t = txns;
     return {
       plan,
-      decode: decodeDurable,
+      // Exactly-once: the state changes go in the record's transaction, not written before it.
+      decode: t ? decode : decodeDurable,
       isStopped: (d): d is DeadRecord => d instanceof DeadRecord,
       deliver: (payload, message, d) => handOver(handler, payload.batch.topic, payload.batch.partition, message, payload, d),
       deadLetter: deadLetterOne,
@@ -683,6 +703,15 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       sender: createDeadLetterSender({ producer, purpose: "retry", ...dlqTimeout }),
       onRetry: options.onRetry,
       parking,
+      ...(t
+        ? {
+            transact: (topic: string, partition: number, message: KafkaMessage, work: (out: RetryOutlet) => Promise<unknown>) =>
+              t.handle(topic, partition, message, async (txn) => {
+                await work(retryOutlet(txn));
+                txn.handled(message);
+              }),
+          }
+        : {}),
     };
   }
 
@@ -694,9 +723,10 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           port.methods ?? {},
           async () => void (await Promise.all([stateful?.close(), txns?.close()])),
           // The wrapper's last commit, while the consumer is still a member of its group; the records
-          // being handled meanwhile commit as they end (Committer.after): kafkajs leaves its group when
-          // they have. A commit that fails leaves its records to be delivered again (judged as the first time).
-          async () => void (await commits?.close().catch(() => undefined)),
+          // being handled meanwhile commit as they end (Committer.after, Transactions.closing): kafkajs
+          // leaves its group when they have. A commit that fails leaves its records to be delivered
+          // again (judged as the first time).
+          async () => void (await Promise.all([commits?.close().catch(() => undefined), txns?.closing()])),
         )
       : {}),
     consumer,
@@ -704,11 +734,14 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      if (txns && (retry || parking)) {
-        return Promise.reject(new KontractError("usage", "exactlyOnce runs without retry topics or parking (their writes and commits are not in the transactions)"));
+      if (txns && parking) {
+        return Promise.reject(new KontractError("usage", "exactlyOnce runs without parking (its park writes and commits are not in the transactions)"));
       }
-      // kafkajs would also commit each offset itself, outside the transaction.
-      let wrapped: RunConfig = txns && port.client === "kafkajs" ? { ...rest, autoCommit: false } : { ...rest };
+      // The client would commit the offsets of records handled in a transaction not yet committed.
+      if (txns && port.clientCommits?.() === true) {
+        return Promise.reject(new KontractError("usage", `exactlyOnce: the ${port.client} consumer commits offsets itself; make it with kafkaJS: { autoCommit: false } (offsets are committed in the transactions)`));
+      }
+      let wrapped: RunConfig = txns && port.commits ? port.commits.runConfig({ ...rest }) : { ...rest };
       if (stateful && !txns && !retry && !parking) {
         const control = wrapperCommits(port, options.stateful!, rest);
         if (control instanceof KontractError) return Promise.reject(control);
@@ -721,7 +754,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       if (retry) {
         if (eachBatch || !eachMessage) return Promise.reject(new KontractError("usage", "retry topics need eachMessage: a failing record is retried alone, not its batch"));
         const each = retryingEachBatch(retryDeps(eachMessage, retry));
-        return port.run({ ...rest, eachBatch: (payload) => each(payload).catch((e: unknown) => Promise.reject(rememberThrown(e))), eachBatchAutoResolve: false });
+        return port.run({ ...wrapped, eachBatch: (payload) => each(payload).catch((e: unknown) => Promise.reject(rememberThrown(e))), eachBatchAutoResolve: false });
       }
       if (eachMessage) wrapped.eachMessage = wrapEachMessage(eachMessage);
       if (eachBatch) wrapped.eachBatch = wrapEachBatch(eachBatch, config.eachBatchAutoResolve ?? true);
@@ -764,6 +797,8 @@ function indexOf(records: readonly KafkaMessage[], offset: string): number {
 }
 
 const rejectRemembered = (e: unknown): Promise<never> => Promise.reject(rememberThrown(e));
+/** A partition's writes when the consumer has no stateful rules. */
+const NOTHING_TAKEN: Taken = { topicMessages: [], committed: () => undefined, aborted: () => undefined };
 const nothing = (): void => undefined;
 
 /**

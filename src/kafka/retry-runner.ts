@@ -26,21 +26,31 @@ export interface StoppedRecord {
   readonly report: ConsumedDeadLetter;
 }
 
-export interface RetryRunnerDeps<D> {
+/** Where a record's retry record or dead letter goes: written at once, or (exactly-once) into its partition's open transaction. */
+export interface RetryOutlet {
+  /** Writes to retry topics (acks=all). */
+  readonly sender: DeadLetterSender;
+  /** Writes a dead letter and reports it; resolves to where it went. */
+  deadLetter(stopped: StoppedRecord): Promise<Processed>;
+  readonly onRetry: ((record: RetriedRecord) => void) | undefined;
+}
+
+export interface RetryRunnerDeps<D> extends RetryOutlet {
   readonly plan: RetryPlan;
   /** Decodes a record (subject from the main topic of a retry topic); throws what stops the record. */
   decode(topic: string, partition: number, message: ConsumedMessage): MaybePromise<D | StoppedRecord>;
   isStopped(d: D | StoppedRecord): d is StoppedRecord;
   /** Hands a decoded record to the user's handler. */
   deliver(payload: EachBatchPayload, message: ConsumedMessage, decoded: D): Promise<void>;
-  /** Writes a dead letter (acknowledged) and reports it; resolves to where it went. */
-  deadLetter(stopped: StoppedRecord): Promise<Processed>;
   /** The DLQ topic of a handler or registry failure (no rule to name one). */
   dlqTopic(sourceTopic: string): string;
-  /** Writes to retry topics (acks=all). */
-  readonly sender: DeadLetterSender;
-  readonly onRetry: ((record: RetriedRecord) => void) | undefined;
   readonly now?: () => number;
+  /**
+   * Exactly-once: runs one record's work in its partition's open transaction, with the outlet that
+   * writes there (its retry record or dead letter goes with the record's offset). Without it, the
+   * deps are the outlet.
+   */
+  readonly transact?: (topic: string, partition: number, message: ConsumedMessage, work: (out: RetryOutlet) => Promise<unknown>) => Promise<void>;
   /** Order-preserving parking (parking/runner.ts): main-topic records go through it; retry outcomes may resolve a park. */
   readonly parking?: Parking | undefined;
 }
@@ -77,15 +87,15 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
   }
 
   /** Sends a failed record on to its next retry topic, or to the DLQ after its last attempt. */
-  async function retryOrDeadLetter(stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<Processed> {
+  async function retryOrDeadLetter(out: RetryOutlet, stopped: StoppedRecord, reason: RetriedRecord["reason"], history: RetryHistory): Promise<Processed> {
     const route = nextRoute(plan, history);
-    if (route.to === "dlq") return deps.deadLetter(stopped);
+    if (route.to === "dlq") return out.deadLetter(stopped);
     const t = now();
     const due = t + route.delayMs;
     const record = retryRecord(stopped.record, history, route.attempt, due, t);
-    await deps.sender.send([{ topic: route.topic, message: record }]);
+    await out.sender.send([{ topic: route.topic, message: record }]);
     const r = stopped.report;
-    deps.onRetry?.({
+    out.onRetry?.({
       topic: r.topic,
       partition: r.partition,
       offset: r.offset,
@@ -112,7 +122,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     };
   }
 
-  async function one(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<Processed> {
+  async function one(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage, out: RetryOutlet): Promise<Processed> {
     const { topic, partition } = payload.batch;
     let d: D | StoppedRecord;
     try {
@@ -120,31 +130,32 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
       d = r instanceof Promise ? await r : r;
     } catch (e) {
       if (plan.registry && e instanceof RegistryError && e.retriable) {
-        return retryOrDeadLetter(stoppedBy({ kind: "registry", error: e }, topic, partition, message), "registry", retryHistory(stage, topic, partition, message));
+        return retryOrDeadLetter(out, stoppedBy({ kind: "registry", error: e }, topic, partition, message), "registry", retryHistory(stage, topic, partition, message));
       }
       throw e;
     }
     if (deps.isStopped(d)) {
       const r = d.report;
-      if (r.reason === "rule" && plan.retriesRule(r.rule)) return retryOrDeadLetter(d, "rule", retryHistory(stage, topic, partition, message));
-      return deps.deadLetter(d);
+      if (r.reason === "rule" && plan.retriesRule(r.rule)) return retryOrDeadLetter(out, d, "rule", retryHistory(stage, topic, partition, message));
+      return out.deadLetter(d);
     }
     try {
       await deps.deliver(payload, message, d);
       return undefined;
     } catch (e) {
       if (!plan.handler) throw e;
-      return retryOrDeadLetter(stoppedBy({ kind: "handler", error: e }, topic, partition, message), "handler", retryHistory(stage, topic, partition, message));
+      return retryOrDeadLetter(out, stoppedBy({ kind: "handler", error: e }, topic, partition, message), "handler", retryHistory(stage, topic, partition, message));
     }
   }
 
-  /** One record, through the parks when parking is on. */
+  /** One record: in its transaction (exactly-once, without parking), or through the parks when parking is on. */
   async function parked(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<void> {
     const { parking } = deps;
     const { topic, partition } = payload.batch;
-    if (parking === undefined) await one(payload, stage, message);
-    else if (stage === undefined) await parking.record(topic, partition, message, (m) => one(payload, undefined, m));
-    else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message));
+    if (deps.transact !== undefined) await deps.transact(topic, partition, message, (out) => one(payload, stage, message, out));
+    else if (parking === undefined) await one(payload, stage, message, deps);
+    else if (stage === undefined) await parking.record(topic, partition, message, (m) => one(payload, undefined, m, deps));
+    else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message, deps));
   }
 
   return async (batchPayload) => {

@@ -15,7 +15,7 @@ import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { ResolvedContract } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TopicPartition, TransactionPort } from "./client.js";
+import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TopicPartition } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
@@ -54,7 +54,7 @@ export interface StatefulOptions {
    * its consumer: give "wrapper" only for a consumer made with `kafkaJS: { autoCommit: false }`.
    */
   readonly commits?: "wrapper" | "client";
-  /** How often the wrapper commits ("wrapper" commits), ms. Default 1000. */
+  /** How often the wrapper commits ("wrapper" commits), ms. Default 1000; with the consumer's `exactlyOnce`, how often a partition's transaction commits, default 100. */
   readonly commitIntervalMs?: number;
   /**
    * Told of each failure that no record meets: restoring a partition at its assignment (its contract
@@ -75,11 +75,12 @@ export interface GroupReport extends GroupOutcome {
 export interface StageContext {
   dlqTopic(sourceTopic: string, ruleTopic: string | undefined): string;
   /**
-   * Exactly-once: runs `write` in a transaction of the partition (commits, or aborts and rejects).
-   * The stage then writes nothing outside transactions: a record's (or batch's) changes go in its own
-   * transaction (`take`), and the changes a completeness timer makes go in one of their own.
+   * Exactly-once: commits the partition's open transaction (docs/stateful.md, "Exactly-once"), which
+   * takes the partition's pending writes (`take`) and tells them committed or aborted. The stage then
+   * writes nothing outside transactions: the changes a completeness timer makes go in the next commit
+   * of their partition, asked for at once (with no traffic there may be no other).
    */
-  transact?(topic: string, partition: number, write: (txn: TransactionPort) => Promise<void>): Promise<void>;
+  commit?(topic: string, partition: number): Promise<void>;
   /**
    * The contract a partition's state was last judged with, as its contract record names it (restore
    * at assignment). Without it, partitions are restored at their first record only.
@@ -195,7 +196,7 @@ interface Held {
 }
 
 export function statefulStage(options: StatefulOptions, context: StageContext): StatefulStage {
-  if (options.producer === undefined && context.transact === undefined) throw new KontractError("usage", "stateful.producer is required (it writes the changelog), unless the consumer runs exactlyOnce");
+  if (options.producer === undefined && context.commit === undefined) throw new KontractError("usage", "stateful.producer is required (it writes the changelog), unless the consumer runs exactlyOnce");
   const port = portOf(options.producer);
   const clock = options.clock ?? Date.now;
   const held = new Map<string, Held>();
@@ -305,26 +306,25 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   // Completeness timers fire on the wall clock, traffic or not.
   const timer = setInterval(() => {
     const now = clock();
-    for (const h of held.values()) if (h.restored === undefined) collect(h, now);
-    // Closed groups are written now, not with the next record: with no traffic there may be none.
-    // A failed write keeps them pending for the next tick or record.
-    if (pending.length === 0 && outbox.length === 0 && marks.length === 0) return;
-    const transact = context.transact;
-    if (transact === undefined) return void flush().catch(() => undefined);
-    // Exactly-once: each partition's changes in a transaction of that partition; an abort drops its state.
-    const partitions = new Map<string, { topic: string; partition: number }>();
-    for (const { topic, partition } of pending) partitions.set(`${topic}\u0000${partition}`, { topic, partition });
-    for (const { from } of [...outbox, ...marks]) partitions.set(`${from.topic}\u0000${from.partition}`, from);
-    for (const { topic, partition } of partitions.values()) {
-      let taken: Taken | undefined;
-      transact(topic, partition, async (txn) => {
-        taken = take(topic, partition);
-        if (taken.topicMessages.length > 0) await txn.write(taken.topicMessages);
-      }).then(
-        () => taken?.committed(),
-        () => taken?.aborted(),
-      );
+    const commit = context.commit;
+    if (commit === undefined) {
+      for (const h of held.values()) if (h.restored === undefined) collect(h, now);
+      // Closed groups are written now, not with the next record: with no traffic there may be none.
+      // A failed write keeps them pending for the next tick or record.
+      if (pending.length > 0 || outbox.length > 0 || marks.length > 0) void flush().catch(() => undefined);
+      return;
     }
+    // Exactly-once: the groups a timer closed go in their partition's open transaction, committed now
+    // (with no traffic there may be no other commit); an abort drops its state. The changes of records
+    // wait for their partition's commit interval.
+    const partitions = new Map<string, Held>();
+    for (const h of held.values()) {
+      if (h.restored !== undefined || !h.state.timed) continue;
+      const before = pendingEntries + outbox.length;
+      collect(h, now);
+      if (pendingEntries + outbox.length !== before) partitions.set(`${h.topic}\u0000${h.partition}`, h);
+    }
+    for (const { topic, partition } of partitions.values()) void commit(topic, partition).catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
 
   /** Groups entries by topic, in order of first appearance. */
@@ -502,10 +502,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       if (!h.joined && held.get(h.id) !== h) throw new Abandoned();
     };
     // This consumer's own changes not yet written must be in the changelog before it is read back.
-    // Exactly-once: there are none of this partition's (they go in its transactions, which run one
-    // at a time), and other partitions' belong to theirs.
+    // Exactly-once: they wait for their partition's commit; this partition's are applied after the
+    // changelog below, and other partitions' belong to theirs.
     wanted();
-    if (context.transact === undefined) await flush();
+    if (context.commit === undefined) await flush();
     // Per set of rules: a new contract version may bring a rule whose changelog does not exist yet.
     const key = `${h.topic}\u0000${h.state.rules.map((r) => r.name).join("\u0000")}`;
     let ready = created.get(key);
@@ -528,6 +528,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       }
     }
     wanted();
+    // Exactly-once: the changes of the partition's open transaction are not in the changelog yet (a
+    // new contract version, a gap in the offsets, dropped the state while it was open): applied after it.
+    if (context.commit !== undefined) for (const p of pending) if (p.partition === h.partition && p.topic === h.topic) for (const c of p.changes) h.state.restore(c.rule, c.key, c.value);
     // The contract whose rules run the partition now, for whoever is given it next (restoreAssigned),
     // written with the changes of the records judged from now on.
     const { subject, id, version } = h.contract;

@@ -1,16 +1,18 @@
 /**
  * Exactly-once for stateful rules and the DLQ (docs/stateful.md, "Exactly-once") on the real
- * broker, once per client under test: each record's changelog entries, dead letter and offset
- * commit in one transaction. What is checked is what a read_committed reader sees: after a crash
- * between the writes and the commit, nothing of the failed transaction; after the redelivery, each
- * record judged once (a duplicate still a duplicate, a first occurrence not its own duplicate); and
- * a producer fenced by a newer owner of the partition commits nothing.
+ * broker, once per client under test: a partition's records share a transaction until the commit
+ * interval, which writes their changelog entries and dead letters and commits the offset past
+ * them. What is checked is what a read_committed reader sees: far fewer commits than records; after
+ * a failure several records into an open transaction, or a crash between the writes and the commit,
+ * nothing of the failed transaction; after the redelivery, each record judged once (a duplicate
+ * still a duplicate, a first occurrence not its own duplicate); and a producer fenced by a newer
+ * owner of the partition commits nothing.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
-import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, type ConsumedDeadLetter, type KafkaProducer } from "../../src/kafka/index.js";
+import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, retryTopics, type ConsumedDeadLetter, type KafkaProducer, type RetryOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/stateful.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
@@ -111,24 +113,26 @@ for (const client of clientsUnderTest(() => file.infra)) {
     }
 
     /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed (through eachMessage, or eachBatch). */
-    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false) {
-      const consumer = contractConsumer(client.consumer({ groupId: s.group }), {
+    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string, topic: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number, retry?: RetryOptions) {
+      // The Confluent client's own commits are off: offsets move in the transactions only.
+      const consumer = contractConsumer(client.consumer({ groupId: s.group, autoCommit: false }), {
         registry: registryFor(file.infra),
         key: false,
-        stateful: { applicationId: s.applicationId, access: file.access },
+        stateful: { applicationId: s.applicationId, access: file.access, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
         exactlyOnce: { transactionalId: s.transactionalId, groupId: s.group, producer: (id) => watched(client.transactionalProducer(id) as KafkaProducer & object, hooks) },
         onDeadLetter: (d) => void dead.push(d),
+        ...(retry === undefined ? {} : { retry }),
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [s.topic], fromBeginning: true });
+      await consumer.subscribe({ topics: [s.topic, ...(retry === undefined ? [] : retryTopics(s.topic, retry))], fromBeginning: true });
       if (batches) {
         await consumer.run({
           eachBatch: async ({ messages }) => {
-            for (const m of messages) await handle((m.value as { id: string }).id, m.message.offset);
+            for (const m of messages) await handle((m.value as { id: string }).id, m.message.offset, s.topic);
           },
         });
       } else {
-        await consumer.run({ eachMessage: async ({ value, message }) => handle((value as { id: string }).id, message.offset) });
+        await consumer.run({ eachMessage: async ({ topic, value, message }) => handle((value as { id: string }).id, message.offset, topic) });
       }
       return consumer;
     }
@@ -193,9 +197,74 @@ for (const client of clientsUnderTest(() => file.infra)) {
       assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
     });
 
+    it("eachMessage: the records of a commit interval share one transaction, far fewer commits than records", async () => {
+      // 50 keys, 10 of them again (dead letters), and a last one that passes: handled, the rest was.
+      const ids = [...Array.from({ length: 60 }, (_, i) => `k${i % 50}`), "last"];
+      const s = await setup(ids);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      let commits = 0;
+      // An interval longer than the test: the records wait in one open transaction until disconnect commits it.
+      const consumer = await start(s, { beforeCommit: async () => void commits++ }, async (id) => void passed.push(id), dead, false, 600_000);
+      try {
+        await waitFor(() => passed.includes("last"), { timeoutMs: 60_000, what: "every record handled" });
+        assert.equal(commits, 0, "nothing committed before the interval");
+        assert.equal(await committed(s.group, s.topic), "-1");
+        assert.deepEqual(await keys(s.changelog), [], "a read_committed reader sees nothing of the open transaction");
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.equal(commits, 1, "one transaction for the 61 records");
+      assert.equal(await committed(s.group, s.topic), "61");
+      assert.equal(passed.length, 51);
+      assert.deepEqual(dead.map((d) => d.offset), Array.from({ length: 10 }, (_, i) => String(50 + i)));
+      assert.equal(new Set(await keys(s.changelog)).size, 51);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 10);
+    });
+
+    it("a handler failing several records into an open transaction rolls all of them back: none visible to read_committed, each delivered again and judged once", async () => {
+      const s = await setup(["a", "b", "a", "c", "d"]);
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      let commits = 0;
+      let failed = false;
+      const consumer = await start(
+        s,
+        { beforeCommit: async () => void commits++ },
+        async (id, offset) => {
+          passed.push(`${id}@${offset}`);
+          // c comes after a, b and the duplicate a in the same open transaction.
+          if (offset === "3" && !failed) {
+            failed = true;
+            throw new Error("test: the handler fails on c");
+          }
+        },
+        dead,
+        false,
+        600_000,
+      );
+      try {
+        await waitFor(() => passed.filter((p) => p === "d@4").length === 1, { timeoutMs: 60_000, what: "d handled" });
+        assert.equal(commits, 0);
+        assert.deepEqual(await keys(s.changelog), []);
+        assert.equal((await readTopic(file.access, s.dlq)).length, 0);
+      } finally {
+        await consumer.disconnect();
+      }
+      // a and b were handed over again after the failure (the handler runs in the transaction): the partition went back to offset 0.
+      assert.deepEqual(passed, ["a@0", "b@1", "c@3", "a@0", "b@1", "c@3", "d@4"]);
+      // The duplicate a was judged a duplicate both times (never a first occurrence), reported once: after the commit.
+      assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.equal(commits, 1);
+      assert.equal(await committed(s.group, s.topic), "5");
+      assert.deepEqual(await keys(s.changelog), ["a", "b", "c", "d"]);
+      const letters = await readTopic(file.access, s.dlq);
+      assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["2"]);
+    });
+
     it("a crash after the changelog and DLQ writes and before the commit leaves nothing visible, and the redelivered records are judged once", async () => {
-      // b (offset 1) fails at its commit and is aborted; the duplicate a (offset 2) fails at its commit
-      // and is not aborted (a killed process): the next producer of the partition's id aborts it.
+      // The first commit past the duplicate fails once its writes are on the log and is not aborted (a
+      // killed process): the partition's next producer registers the id, which aborts it. The second fails and is aborted.
       const s = await setup(["a", "b", "a", "c"]);
       const passed: string[] = [];
       const dead: ConsumedDeadLetter[] = [];
@@ -203,40 +272,72 @@ for (const client of clientsUnderTest(() => file.infra)) {
       // the consumer created the changelog topic (on its first restore).
       let reader: ReturnType<typeof uncommittedReader> | undefined;
       const uncommitted = () => (reader ??= waitFor(() => withAdmin(kafkaFor(file.infra), async (admin) => (await admin.listTopics()).includes(s.changelog)), { timeoutMs: 30_000, what: "the changelog topic" }).then(() => uncommittedReader([s.changelog, s.dlq])));
-      const failed: bigint[] = [];
+      // The first two transactions past the duplicate (offset 2), which hold its dead letter, fail.
+      let failures = 0;
       const hooks: CommitHooks = {
         async beforeCommit(next) {
-          if ((next !== 2n && next !== 3n) || failed.includes(next)) return;
-          // The "crash" comes once the transaction's writes are on the log: b's changelog entry, the duplicate's dead letter.
+          if (next <= 2n || failures === 2) return;
+          failures++;
+          // The "crash" comes once the transaction's writes are on the log: its dead letter.
           const seen = await uncommitted();
-          if (next === 2n) await waitFor(() => seen.get(s.changelog)!.includes("b"), { timeoutMs: 20_000, what: "b's entry on the changelog, uncommitted" });
-          else await waitFor(() => seen.get(s.dlq)!.length === 1, { timeoutMs: 20_000, what: "the dead letter on the DLQ topic, uncommitted" });
-          failed.push(next);
-          throw new Error(`test: crash before committing offset ${next}`);
+          await waitFor(() => seen.get(s.dlq)!.length === failures, { timeoutMs: 20_000, what: "the transaction's dead letter on the log, uncommitted" });
+          throw new Error(`test: crash before commit ${failures}`);
         },
-        skipAbort: (next) => next === 3n,
+        skipAbort: () => failures === 1,
       };
-      const consumer = await start(s, hooks, async (id) => void passed.push(id), dead);
+      // Commits every 300 ms: the records may span several transactions.
+      const consumer = await start(s, hooks, async (id) => void passed.push(id), dead, false, 300);
       const seen = await uncommitted().catch(async (e: unknown) => {
         await consumer.disconnect();
         throw e;
       });
       try {
         await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 90_000, what: "the group's offset at 4" });
-        await waitFor(() => seen.get(s.changelog)!.length === 4 && seen.get(s.dlq)!.length === 2, { timeoutMs: 20_000, what: "every write, read uncommitted" });
+        // The two failed transactions' dead letters and the committed one's, all on the log.
+        await waitFor(() => seen.get(s.dlq)!.length >= 3, { timeoutMs: 20_000, what: "three dead letters, read uncommitted" });
       } finally {
         await consumer.disconnect();
         await seen.stop();
       }
-      assert.deepEqual(failed, [2n, 3n]);
-      // Written: b twice (the aborted transaction's and the committed one's), the dead letter twice.
-      assert.deepEqual(seen.get(s.changelog), ["a", "b", "b", "c"]);
-      // The handler runs in the transaction: b's ran twice (at-least-once for its own effects), and passed both times.
-      assert.deepEqual(passed, ["a", "b", "b", "c"]);
-      // The duplicate stayed a duplicate; only the committed dead letter was reported.
+      assert.equal(failures, 2);
+      // The handler runs in the transaction (records after a failure are handed over again); the duplicate never passed.
+      assert.deepEqual([...new Set(passed)].sort(), ["a", "b", "c"]);
+      // Only the committed dead letter was reported.
       assert.deepEqual(dead.map((d) => d.offset), ["2"]);
-      // read_committed: one entry per key (not b twice), one dead letter (not two).
+      // read_committed: one entry per key, one dead letter, though the failed transactions wrote theirs too.
       assert.deepEqual(await keys(s.changelog), ["a", "b", "c"]);
+      assert.equal((await readTopic(file.access, s.dlq)).length, 1);
+    });
+
+    it("retry topics: a record whose handler fails goes to its retry topic in the partition's transaction, with its offset, and is handled from there, judged once", async () => {
+      const retry = { attempts: 2, backoff: { delayMs: 200 } } as const;
+      const s = await setup(["a", "b", "a"]);
+      await createTopics(kafkaFor(file.infra), retryTopics(s.topic, retry));
+      const passed: string[] = [];
+      const dead: ConsumedDeadLetter[] = [];
+      const consumer = await start(
+        s,
+        {},
+        async (id, _offset, topic) => {
+          passed.push(`${id}@${topic === s.topic ? "main" : "retry"}`);
+          if (id === "b" && topic === s.topic) throw new Error("test: b fails on the main topic");
+        },
+        dead,
+        false,
+        undefined,
+        retry,
+      );
+      const [retry1] = retryTopics(s.topic, retry);
+      try {
+        await waitFor(async () => (await committed(s.group, s.topic)) === "3" && (await committed(s.group, retry1!)) === "1", { timeoutMs: 90_000, what: "the main topic's offset at 3, the retry topic's at 1" });
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.deepEqual(passed, ["a@main", "b@main", "b@retry"]);
+      // b was judged on its first delivery only: not its own duplicate on the retry topic.
+      assert.deepEqual(dead.map((d) => [d.offset, d.rule]), [["2", "idUnique"]]);
+      assert.equal((await readTopic(file.access, retry1!)).length, 1, "one retry record, written in the main record's transaction");
+      assert.deepEqual(await keys(s.changelog), ["a", "b"]);
       assert.equal((await readTopic(file.access, s.dlq)).length, 1);
     });
 
@@ -259,6 +360,9 @@ for (const client of clientsUnderTest(() => file.infra)) {
           }
         },
         dead,
+        false,
+        // No commit before A's disconnect: a and x are both in its open transaction when the newer owner registers.
+        600_000,
       );
       // A newer owner registers the partition's transactional id (kafkajs's producer: the id is the broker's, whatever the client).
       const owner = kafkaFor(file.infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
@@ -266,16 +370,17 @@ for (const client of clientsUnderTest(() => file.infra)) {
         await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
         await owner.connect();
         await (await owner.transaction()).abort();
-        const before = await committed(s.group, s.topic);
         release();
-        await waitFor(() => rejected.some((e) => isFenced(e)), { timeoutMs: 30_000, what: "A's transaction fenced" });
-        assert.equal(before, "1", "a was committed, x was not");
+        // A's disconnect commits what it handled: fenced.
+        await a.disconnect();
+        assert.ok(rejected.some((e) => isFenced(e)), `A's transaction fenced: ${rejected.map(String).join("; ")}; committed ${await committed(s.group, s.topic)}; ${passed.join(",")}`);
+        assert.equal(await committed(s.group, s.topic), "-1", "neither a nor x committed");
       } finally {
         release();
-        await a.disconnect();
+        await a.disconnect().catch(() => undefined);
         await owner.disconnect();
       }
-      // B takes over the group where it stands: x and y are judged on the state as committed.
+      // B takes over the group where it stands: a, x and y are judged on the state as committed (none).
       const b = await start(s, {}, async (id) => void passed.push(`B:${id}`), dead);
       try {
         await waitFor(async () => (await committed(s.group, s.topic)) === "3", { timeoutMs: 60_000, what: "the group's offset at 3" });
@@ -283,7 +388,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
         await b.disconnect();
       }
       assert.deepEqual(dead, []);
-      // x's state entry is there once: from the transaction that committed, not the fenced one.
+      // Each state entry is there once: from B's transactions, not the fenced one.
       assert.deepEqual(await keys(s.changelog), ["a", "x", "y"]);
     });
   });

@@ -39,6 +39,15 @@ function confluentLikeProducer() {
   };
 }
 
+/** An eachMessage payload of partition t[0] whose pause is noted in `paused`. */
+const recordPayload = (offset: string, paused: string[]) => ({
+  topic: "t",
+  partition: 0,
+  message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
+  heartbeat: async () => {},
+  pause: () => (paused.push(offset), () => {}),
+});
+
 describe("client port", () => {
   it("a producer with dependentAdmin() gets the Confluent adapter, others kafkajs's; anything else is refused", () => {
     assert.equal(producerPort(confluentLikeProducer()).client, "confluent");
@@ -168,16 +177,38 @@ describe("client port", () => {
     const failWith = [new ConsumeError({ topic: "t", partition: 0, offset: "1", isKey: false }, new RuleViolationError([]), [], false), new Error("handler bug")];
     await port.run({ eachMessage: async () => Promise.reject(failWith.shift()) });
     const paused: string[] = [];
-    const payload = (offset: string) => ({
-      topic: "t",
-      partition: 0,
-      message: { key: null, value: null, timestamp: "0", attributes: 0, offset },
-      heartbeat: async () => {},
-      pause: () => (paused.push(offset), () => {}),
-    });
+    const payload = (offset: string) => recordPayload(offset, paused);
     await assert.rejects(config!.eachMessage!(payload("1")), ConsumeError);
     await assert.rejects(config!.eachMessage!(payload("2")), /handler bug/);
     assert.deepEqual(paused, ["1"]);
+  });
+
+  it("Confluent: a handler that fails after the partition was rewound resolves instead of throwing (the client's seek back to the record would win); a non-retriable error pauses, then seeks again; a partition not assigned is not sought", async () => {
+    let config: RunConfig | undefined;
+    const seeks: string[] = [];
+    const port = consumerPort({
+      run: async (c: RunConfig) => void (config = c),
+      dependentAdmin: () => ({}),
+      assignment: () => [{ topic: "t", partition: 0 }],
+      seek: (to: { topic: string; partition: number; offset: string }) => void seeks.push(`${to.topic}[${to.partition}]@${to.offset}`),
+    } as never);
+    const paused: string[] = [];
+    const payload = (offset: string) => recordPayload(offset, paused);
+    const stop = new ConsumeError({ topic: "t", partition: 0, offset: "5", isKey: false }, new RuleViolationError([]), [], false);
+    const failures = [new Error("handler bug"), stop, new Error("not rewound")];
+    await port.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset !== "9") port.seek!("t", 0, "3");
+        throw failures.shift();
+      },
+    });
+    await config!.eachMessage!(payload("4"));
+    await config!.eachMessage!(payload("5"));
+    assert.deepEqual(paused, ["5"]);
+    assert.deepEqual(seeks, ["t[0]@3", "t[0]@3", "t[0]@3"], "sought in the handler, and again after the pause");
+    await assert.rejects(config!.eachMessage!(payload("9")), /not rewound/);
+    port.seek!("t", 1, "0");
+    assert.equal(seeks.length, 3);
   });
 
   it("overlay: a class instance keeps its prototype methods and private fields; overrides win", async () => {

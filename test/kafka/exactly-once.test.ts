@@ -1,16 +1,18 @@
 /**
  * Exactly-once in the contract consumer with fakes (the real broker: test/integration/
- * stateful-exactly-once.test.ts): the order of the transaction's calls, what an abort leaves,
- * which errors are the transaction's, and the fencing rule for kafkajs.
+ * stateful-exactly-once.test.ts): a partition's records share a transaction until the commit
+ * interval (the clock mocked: it moves only when a test ticks it), the order of its calls, what a
+ * failure leaves (nothing written, the partition sought back to the first record since the last
+ * commit), which errors are the transaction's, and the fencing rule for kafkajs.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it, mock } from "node:test";
 import type { Rule } from "../../src/contract/model.js";
 import { isKontractError } from "../../src/errors.js";
 import { ConsumeError, TransactionError, contractConsumer, type ConsumedDeadLetter, type ContractConsumerOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
 
 const rule = (name: string, expr: string, onFailure: string): Rule => ({ name, kind: "CONDITION", mode: "READ", type: "CEL", expr, onFailure });
 
@@ -61,150 +63,247 @@ async function setup(rules: Rule[], options: Partial<ContractConsumerOptions> = 
 }
 
 describe("contractConsumer: exactlyOnce", () => {
-  it("a passing record: its producer registers the partition's id, then begin, handler, offsets, commit", async () => {
-    const { bytes, kafka, consumer, log } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
-    await consumer.run({ eachMessage: async () => void log.push("handler") });
-    const d = await kafka.deliver("orders", 3, [kafkaMessage(7, await bytes(order({ qty: 1 })))]);
-    assert.equal(d.error, undefined);
-    assert.deepEqual(log, ["app-orders-3#1 connect", "app-orders-3#1 begin", "handler", "app-orders-3#1 offsets billing orders[3]=8", "app-orders-3#1 commit"]);
-  });
+  beforeEach(() => mock.timers.enable({ apis: ["setInterval"] }));
+  afterEach(() => mock.timers.reset());
 
-  it("a dead-lettered record: its dead letter and its offset in one transaction, reported once committed", async () => {
+  /** The commit interval (100 ms by default) passes; the commits it starts settle. */
+  const interval = async () => {
+    mock.timers.tick(100);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  /** A producer registering the partition's id: connect, then an empty transaction (kafkajs registers at its first). */
+  const registered = (id: string) => [`${id} connect`, `${id} begin`, `${id} abort`];
+  const orders = async (bytes: (v: unknown) => Promise<Buffer>, qtys: number[], from = 0) => Promise.all(qtys.map(async (qty, i) => kafkaMessage(from + i, await bytes(order({ qty })))));
+
+  it("eachMessage: a partition's records share one transaction, written and committed at the interval, past the last record", async () => {
     const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
-    await consumer.run({ eachMessage: async () => void log.push("handler") });
-    await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 0 })))]);
-    assert.deepEqual(log.slice(1), ["app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=1", "app-orders-0#1 commit"]);
-    assert.deepEqual(dead.map((d) => d.offset), ["0"]);
+    await consumer.run({ eachMessage: async ({ message }) => void log.push(`handler ${message.offset}`) });
+    const d = await kafka.deliver("orders", 3, await orders(bytes, [1, 0, 1, 1]));
+    assert.equal(d.error, undefined);
+    // The producer registers the partition's id before its first record; nothing else reaches the broker yet.
+    assert.deepEqual(log, [...registered("app-orders-3#1"), "handler 0", "handler 2", "handler 3"]);
+    assert.equal(dead.length, 0, "a dead letter is reported once committed");
+    await interval();
+    assert.deepEqual(log.slice(6), ["app-orders-3#1 begin", "app-orders-3#1 write orders-dlq:1", "app-orders-3#1 offsets billing orders[3]=4", "app-orders-3#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
+    await interval();
+    assert.equal(log.filter((l) => l.endsWith("commit")).length, 1, "nothing handled since: no transaction");
   });
 
-  it("a commit that fails aborts, reports nothing, and rejects with a retriable TransactionError; the next record starts on a new producer", async () => {
-    const { bytes, kafka, consumer, log, fail, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
-    await consumer.run({ eachMessage: async () => {} });
-    fail.set("commit", new Error("coordinator gone"));
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 0 })))]);
-    assert.ok(d.error instanceof TransactionError && d.error.retriable && !d.error.fenced, String(d.error));
-    assert.equal(d.resolved, undefined);
-    assert.equal(dead.length, 0);
-    assert.deepEqual(log.slice(-3), ["app-orders-0#1 commit", "app-orders-0#1 abort", "app-orders-0#1 disconnect"]);
-    const again = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 0 })))]);
-    assert.equal(again.error, undefined);
-    assert.ok(log.includes("app-orders-0#2 connect"));
-    assert.deepEqual(dead.map((x) => x.offset), ["0"]);
-  });
-
-  it("the handler's own error aborts and is rethrown as it is (not a TransactionError); the producer is kept", async () => {
-    const { bytes, kafka, consumer, log } = await setup([]);
-    const boom = new Error("handler failed");
+  it("a handler failing after records handled in the open transaction: nothing is written, the partition is sought back to the first of them, and they come again and commit once", async () => {
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    let fail = true;
     await consumer.run({
-      eachMessage: async () => {
-        throw boom;
+      eachMessage: async ({ message }) => {
+        if (message.offset === "2" && fail) throw new Error("handler failed");
       },
     });
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 })))]);
-    assert.equal(d.error, boom);
-    assert.deepEqual(log, ["app-orders-0#1 connect", "app-orders-0#1 begin", "app-orders-0#1 abort"]);
+    const records = await orders(bytes, [1, 0, 1]);
+    const first = await kafka.deliver("orders", 0, records);
+    assert.equal((first.error as Error).message, "handler failed");
+    assert.deepEqual(kafka.seeks, [{ topic: "orders", partition: 0, offset: "0" }]);
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1")], "the dropped transaction never reached the broker");
+    assert.equal(dead.length, 0);
+    fail = false;
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.deepEqual(log.slice(3), ["app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"], "the dead letter is written and reported once");
   });
 
-  it("an ERROR rule's ConsumeError keeps its own retriable flag", async () => {
-    const { bytes, kafka, consumer } = await setup([rule("qtyPositive", "message.qty > 0", "ERROR")]);
+  it("after a rewind, records the client hands over before the sought one (fetched before the seek took effect) are passed over", async () => {
+    const { bytes, kafka, consumer, log } = await setup([]);
+    let fail = true;
+    const handled: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        handled.push(message.offset);
+        if (message.offset === "1" && fail) throw new Error("handler failed");
+      },
+    });
+    const records = await orders(bytes, [1, 1, 1]);
+    await kafka.deliver("orders", 0, records.slice(0, 2));
+    fail = false;
+    assert.equal((await kafka.deliver("orders", 0, records.slice(2))).error, undefined);
+    assert.deepEqual(handled, ["0", "1"], "offset 2 came before the sought 0: passed over");
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.deepEqual(handled, ["0", "1", "0", "1", "2"]);
+    assert.deepEqual(log.slice(3), ["app-orders-0#1 begin", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+  });
+
+  it("a failure on the first record since the last commit seeks nothing: the client delivers that record again itself", async () => {
+    const { bytes, kafka, consumer } = await setup([]);
+    await consumer.run({
+      eachMessage: async () => {
+        throw new Error("handler failed");
+      },
+    });
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1]));
+    assert.equal((d.error as Error).message, "handler failed");
+    assert.deepEqual(kafka.seeks, []);
+  });
+
+  it("an ERROR rule fails the open transaction as a handler does, its ConsumeError keeping its own retriable flag", async () => {
+    const { bytes, kafka, consumer, log } = await setup([rule("qtySmall", "message.qty < 5", "ERROR")]);
     await consumer.run({ eachMessage: async () => {} });
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 0 })))]);
-    assert.ok(d.error instanceof ConsumeError && !d.error.retriable);
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1, 1, 9]));
+    assert.ok(d.error instanceof ConsumeError && !d.error.retriable, String(d.error));
+    assert.deepEqual(kafka.seeks, [{ topic: "orders", partition: 0, offset: "0" }]);
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1")]);
+  });
+
+  it("a commit that fails aborts, reports nothing and seeks back to the first record since the last commit; the next transaction starts on a new producer", async () => {
+    const { bytes, kafka, consumer, log, fail, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    await consumer.run({ eachMessage: async () => {} });
+    assert.equal((await kafka.deliver("orders", 0, await orders(bytes, [1, 1]))).error, undefined);
+    await interval();
+    fail.set("commit", new Error("coordinator gone"));
+    const records = await orders(bytes, [0, 1], 2);
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.deepEqual(log.slice(-3), ["app-orders-0#1 commit", "app-orders-0#1 abort", "app-orders-0#1 disconnect"]);
+    assert.deepEqual(kafka.seeks, [{ topic: "orders", partition: 0, offset: "2" }]);
+    assert.equal(dead.length, 0);
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.deepEqual(log.slice(-7), [...registered("app-orders-0#2"), "app-orders-0#2 begin", "app-orders-0#2 write orders-dlq:1", "app-orders-0#2 offsets billing orders[0]=4", "app-orders-0#2 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["2"]);
   });
 
   it("kafkajs: a fenced producer is not replaced until the consumer rejoins its group (a new one could commit a lost partition's offsets)", async () => {
     const { bytes, kafka, consumer, log, fail } = await setup([]);
     await consumer.run({ eachMessage: async () => {} });
     fail.set("commit", Object.assign(new Error("There is a newer producer with the same transactionalId which fences the current one"), { type: "PRODUCER_FENCED" }));
-    const record = kafkaMessage(0, await bytes(order({ qty: 1 })));
-    const first = await kafka.deliver("orders", 0, [record]);
-    assert.ok(first.error instanceof TransactionError && first.error.fenced);
-    assert.ok(!log.includes("app-orders-0#1 abort"), "a fenced producer cannot abort");
-    const second = await kafka.deliver("orders", 0, [record]);
-    assert.ok(second.error instanceof TransactionError && second.error.fenced);
+    const records = await orders(bytes, [1]);
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
+    assert.equal(log.at(-1), "app-orders-0#1 disconnect", "a fenced producer cannot abort: no abort after its commit");
+    const second = await kafka.deliver("orders", 0, records);
+    assert.ok(second.error instanceof TransactionError && second.error.fenced && second.error.retriable, String(second.error));
     assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")), "no new producer while fenced");
     kafka.listeners.get("consumer.group_join")!();
-    const third = await kafka.deliver("orders", 0, [record]);
-    assert.equal(third.error, undefined);
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    await interval();
     assert.ok(log.includes("app-orders-0#2 commit"));
   });
 
-  it("partitions have producers of their own", async () => {
+  it("a rebalance drops the open transactions and seeks their partitions back; their next records start on new producers", async () => {
     const { bytes, kafka, consumer, log } = await setup([]);
     await consumer.run({ eachMessage: async () => {} });
-    await Promise.all([kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 })))]), kafka.deliver("orders", 1, [kafkaMessage(0, await bytes(order({ qty: 1 })))])]);
-    assert.deepEqual(log.filter((l) => l.endsWith("commit")).sort(), ["app-orders-0#1 commit", "app-orders-1#2 commit"].sort());
+    await kafka.deliver("orders", 0, await orders(bytes, [1, 1]));
+    kafka.listeners.get("consumer.group_join")!();
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1"), "app-orders-0#1 disconnect"]);
+    assert.deepEqual(kafka.seeks, [{ topic: "orders", partition: 0, offset: "0" }]);
+    await kafka.deliver("orders", 0, await orders(bytes, [1, 1]));
+    await interval();
+    assert.deepEqual(log.slice(4), [...registered("app-orders-0#2"), "app-orders-0#2 begin", "app-orders-0#2 offsets billing orders[0]=2", "app-orders-0#2 commit"]);
   });
 
-  it("closing the consumer disconnects the producers; a record delivered after it gets no new producer", async () => {
+  it("partitions have transactions and producers of their own", async () => {
     const { bytes, kafka, consumer, log } = await setup([]);
     await consumer.run({ eachMessage: async () => {} });
-    await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 })))]);
+    await Promise.all([kafka.deliver("orders", 0, await orders(bytes, [1])), kafka.deliver("orders", 1, await orders(bytes, [1, 1]))]);
+    await interval();
+    assert.deepEqual(log.filter((l) => l.includes("offsets") || l.endsWith("commit")).sort(), ["app-orders-0#1 commit", "app-orders-0#1 offsets billing orders[0]=1", "app-orders-1#2 commit", "app-orders-1#2 offsets billing orders[1]=2"].sort());
+  });
+
+  it("closing the consumer commits what was handled, then disconnects the producers; a record delivered after it gets no new producer", async () => {
+    const { bytes, kafka, consumer, log } = await setup([]);
+    await consumer.run({ eachMessage: async () => {} });
+    await kafka.deliver("orders", 0, await orders(bytes, [1, 1]));
     await consumer.disconnect();
-    assert.equal(log.at(-1), "app-orders-0#1 disconnect");
-    const late = await kafka.deliver("orders", 0, [kafkaMessage(1, await bytes(order({ qty: 1 })))]);
+    assert.deepEqual(log, [...registered("app-orders-0#1"), "app-orders-0#1 begin", "app-orders-0#1 offsets billing orders[0]=2", "app-orders-0#1 commit", "app-orders-0#1 disconnect"]);
+    const late = await kafka.deliver("orders", 0, await orders(bytes, [1], 2));
     assert.ok(isKontractError(late.error) && late.error.code === "usage" && !late.error.retriable, String(late.error));
     assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")));
   });
 
-  it("refuses retry topics and parking with a usage error", async () => {
-    const { consumer: withRetry } = await setup([], { retry: { attempts: 2 } });
-    await assert.rejects(withRetry.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without retry topics or parking/.test((e as Error).message));
+  it("refuses parking with a usage error", async () => {
+    const { consumer: withPark } = await setup([], { park: { groupId: "g", access: {} as never }, dlq: { producer: fakeProducer() } });
+    await assert.rejects(withPark.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without parking/.test((e as Error).message));
   });
 
-  it("eachBatch: one transaction for the batch, its dead letters written and the offset past its last record sent before the commit; offsets move after it", async () => {
+  it("retry topics: a record whose handler fails goes to its retry topic in the partition's open transaction, with its offset; onRetry is told once it committed", async () => {
+    const retried: string[] = [];
+    const { bytes, kafka, consumer, log } = await setup([], { retry: { attempts: 2 }, onRetry: (r) => void retried.push(`${r.offset}->${r.retryTopic}`) });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset === "1") throw new Error("handler failed");
+      },
+    });
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1, 1, 1]));
+    assert.equal(d.error, undefined);
+    assert.equal(d.resolved, "2");
+    assert.deepEqual(retried, []);
+    await interval();
+    assert.deepEqual(log.slice(3), ["app-orders-0#1 begin", "app-orders-0#1 write orders-retry-1:1", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
+    assert.deepEqual(retried, ["1->orders-retry-1"]);
+  });
+
+  it("eachBatch: batches share the open transaction; dead letters and the offset past the last record go in its commit at the interval", async () => {
     const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
     const handled: string[] = [];
     await consumer.run({ eachBatch: async ({ messages }) => void handled.push(...messages.map((m) => m.message.offset)) });
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 }))), kafkaMessage(2, await bytes(order({ qty: 1 })))]);
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1, 0, 1]));
     assert.equal(d.error, undefined);
-    assert.deepEqual(handled, ["0", "2"]);
-    assert.deepEqual(log, ["app-orders-0#1 connect", "app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=3", "app-orders-0#1 commit"]);
-    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
     assert.equal(d.resolved, "2");
+    assert.equal((await kafka.deliver("orders", 0, await orders(bytes, [1], 3))).error, undefined);
+    assert.deepEqual(handled, ["0", "2", "3"]);
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1"), "app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=4", "app-orders-0#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
   });
 
-  it("eachBatch: a handler that fails aborts the batch's transaction, resolves nothing, reports nothing; the batch comes again whole", async () => {
+  it("eachBatch: commitOffsetsIfNecessary commits at once, past the records resolved so far with their dead letters", async () => {
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
+    await consumer.run({
+      eachBatch: async ({ resolveOffset, commitOffsetsIfNecessary }) => {
+        resolveOffset("0");
+        await commitOffsetsIfNecessary();
+        log.push("after commit");
+      },
+    });
+    await kafka.deliver("orders", 0, await orders(bytes, [1, 0, 1, 0]));
+    // Resolving 0 takes the dead letter right after it (1) along.
+    assert.deepEqual(log, [...registered("app-orders-0#1"), "app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=2", "app-orders-0#1 commit", "after commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
+    await interval();
+    assert.deepEqual(log.slice(8), ["app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=4", "app-orders-0#1 commit"]);
+    assert.deepEqual(dead.map((x) => x.offset), ["1", "3"]);
+  });
+
+  it("eachBatch: a failing batch after one handled in the open transaction drops both and seeks back to the first; nothing resolved, nothing reported", async () => {
     const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
     let calls = 0;
     await consumer.run({
-      eachBatch: async ({ resolveOffset }) => {
-        resolveOffset("0");
-        if (++calls === 1) throw new Error("handler failed");
+      eachBatch: async () => {
+        if (++calls === 2) throw new Error("handler failed");
       },
     });
-    const batch = [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 })))];
-    const first = await kafka.deliver("orders", 0, batch);
-    assert.equal((first.error as Error).message, "handler failed");
-    assert.equal(first.resolved, undefined, "no offset moves: resolving inside the transaction only notes how far");
+    assert.equal((await kafka.deliver("orders", 0, await orders(bytes, [1, 0]))).error, undefined);
+    const second = await kafka.deliver("orders", 0, await orders(bytes, [1], 2));
+    assert.equal((second.error as Error).message, "handler failed");
+    assert.equal(second.resolved, undefined);
+    assert.deepEqual(kafka.seeks, [{ topic: "orders", partition: 0, offset: "0" }]);
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1")]);
     assert.equal(dead.length, 0);
-    assert.deepEqual(log.slice(-2), ["app-orders-0#1 begin", "app-orders-0#1 abort"]);
-    const second = await kafka.deliver("orders", 0, batch);
-    assert.equal(second.error, undefined);
-    assert.ok(log.includes("app-orders-0#1 offsets billing orders[0]=2"));
-    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
   });
 
-  it("eachBatch without auto-resolve: the transaction commits past the last record resolved and its dead letters only", async () => {
-    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")]);
-    await consumer.run({ eachBatchAutoResolve: false, eachBatch: async ({ resolveOffset }) => resolveOffset("0") });
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 0 }))), kafkaMessage(2, await bytes(order({ qty: 1 }))), kafkaMessage(3, await bytes(order({ qty: 0 })))]);
-    assert.equal(d.error, undefined);
-    // Resolving 0 takes the dead letter right after it (1) along; 2 and the dead letter 3 come again.
-    assert.deepEqual(log.slice(1), ["app-orders-0#1 begin", "app-orders-0#1 write orders-dlq:1", "app-orders-0#1 offsets billing orders[0]=2", "app-orders-0#1 commit"]);
-    assert.deepEqual(dead.map((x) => x.offset), ["1"]);
-    assert.equal(d.resolved, "1");
-  });
-
-  it("eachBatch: a record that stops the batch (an ERROR rule) commits the records before it, then throws", async () => {
+  it("eachBatch: a record that stops the batch (an ERROR rule) fails the open transaction", async () => {
     const { bytes, kafka, consumer, log } = await setup([rule("qtySmall", "message.qty < 5", "ERROR")]);
     const handled: string[] = [];
     await consumer.run({ eachBatch: async ({ messages }) => void handled.push(...messages.map((m) => m.message.offset)) });
-    const d = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order({ qty: 1 }))), kafkaMessage(1, await bytes(order({ qty: 9 }))), kafkaMessage(2, await bytes(order({ qty: 1 })))]);
+    const d = await kafka.deliver("orders", 0, await orders(bytes, [1, 9, 1]));
     assert.ok(d.error instanceof ConsumeError, String(d.error));
     assert.deepEqual(handled, ["0"]);
-    assert.deepEqual(log.slice(-2), ["app-orders-0#1 offsets billing orders[0]=1", "app-orders-0#1 commit"]);
-    assert.equal(d.resolved, "0");
+    assert.equal(d.resolved, undefined);
+    await interval();
+    assert.deepEqual(log, [...registered("app-orders-0#1")]);
   });
 
   it("tells fencing errors from others, by kafkajs's type, librdkafka's codes and the protocol's names", () => {

@@ -116,13 +116,18 @@ export interface Delivery {
 }
 
 export interface FakeConsumer extends Consumer {
+  /** Every seek asked for, in order. */
+  readonly seeks: { topic: string; partition: number; offset: string }[];
   /** Runs one fetched batch through the wrapped run config, as kafkajs's runner does. */
   deliver(topic: string, partition: number, messages: KafkaMessage[]): Promise<Delivery>;
 }
 
 export function fakeConsumer(): FakeConsumer {
   let config: ConsumerRunConfig | undefined;
+  const seeks: { topic: string; partition: number; offset: string }[] = [];
   const consumer = {
+    seeks,
+    seek: (to: { topic: string; partition: number; offset: string }) => void seeks.push(to),
     run: async (c: ConsumerRunConfig) => {
       config = c;
     },

@@ -29,7 +29,7 @@
 import { isKontractError } from "../../errors.js";
 import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TopicPartition, TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
-import { commitList, nextOffset, type OffsetCommitter } from "./kafkajs.js";
+import { commitList, nextOffset, type OffsetCommitter, type Seeker } from "./kafkajs.js";
 
 export function confluentProducer(producer: BatchProducer): ProducerPort {
   return {
@@ -152,14 +152,37 @@ function watchRebalances(consumer: RunnableConsumer, revoked: readonly Partition
 
 export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
   const committing = consumer as Partial<OffsetCommitter>;
+  const seeking = consumer as Partial<Seeker>;
   const revoked: PartitionsListener[] = [];
   const assigned: PartitionsListener[] = [];
   const watched = new WeakSet<object>();
+  // The last seek asked per partition, numbered: a handler that throws after one must not be sought
+  // back to its own record. A handler reads the count only (no key built per record).
+  const sought = new Map<string, { readonly offset: string; readonly n: number }>();
+  let seeks = 0;
+  const soughtKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
   return {
     client: "confluent",
     // Its autoCommit is set on the consumer (kafkaJS: { autoCommit: false }) and run() refuses it:
     // the wrapper cannot turn it off, nor see it, so it commits only when told the consumer does not.
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: false, runConfig: (config) => config, commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
+    ...(typeof seeking.seek === "function"
+      ? {
+          seek(topic: string, partition: number, offset: string) {
+            // A partition not assigned now would be sought whenever it is assigned again, from wherever its group then stands.
+            const assigned = (consumer as { assignment?: () => readonly TopicPartition[] }).assignment?.();
+            if (assigned !== undefined && !assigned.some((a) => a.topic === topic && a.partition === partition)) return;
+            sought.set(soughtKey(topic, partition), { offset, n: ++seeks });
+            seeking.seek!({ topic, partition, offset });
+          },
+        }
+      : {}),
+    clientCommits() {
+      // The node-rdkafka consumer's configuration, as the KafkaJS API made it from kafkaJS.autoCommit (librdkafka's default: on).
+      const config = (consumer as { _getInternalClient?: () => { globalConfig?: Record<string, unknown> } | null | undefined })._getInternalClient?.()?.globalConfig;
+      if (config === undefined) return undefined;
+      return config["enable.auto.commit"] !== false && config["enable.auto.commit"] !== "false";
+    },
     onRevoke: (listener) => void revoked.push(listener),
     onAssign: (listener) => void assigned.push(listener),
     run(config) {
@@ -167,7 +190,22 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
       watchRebalances(consumer, revoked, assigned, watched);
       const { eachMessage, eachBatch } = config;
       const wrapped = { ...config };
-      if (eachMessage) wrapped.eachMessage = (payload: EachMessagePayload) => eachMessage(payload).catch((e: unknown) => holdOn(payload, e));
+      if (eachMessage) {
+        wrapped.eachMessage = (payload: EachMessagePayload) => {
+          const before = seeks;
+          return eachMessage(payload).catch((e: unknown) => {
+            const seek = seeks === before ? undefined : sought.get(soughtKey(payload.topic, payload.partition));
+            if (seek === undefined || seek.n <= before) return holdOn(payload, e);
+            // Rewound during the handler: the client's own seek back to this record would come after
+            // that seek and win. Resolved instead; a partition that must wait is paused, then sought again.
+            if (isKontractError(e) && !e.retriable) {
+              payload.pause();
+              seeking.seek!({ topic: payload.topic, partition: payload.partition, offset: seek.offset });
+            }
+          });
+        };
+      }
+      // A seek marks the batch sought: the client then does not seek back to its first record itself.
       if (eachBatch) wrapped.eachBatch = (payload: EachBatchPayload) => eachBatch(payload).catch((e: unknown) => holdOn(payload, e));
       return consumer.run(wrapped);
     },

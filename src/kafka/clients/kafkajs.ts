@@ -24,9 +24,11 @@ export function kafkajsProducer(producer: BatchProducer): ProducerPort {
 export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
   const events = consumer as Partial<GroupEvents>;
   const committing = consumer as Partial<OffsetCommitter>;
+  const seeking = consumer as Partial<Seeker>;
   return {
     client: "kafkajs",
     run: (config) => consumer.run(config),
+    ...(typeof seeking.seek === "function" ? { seek: (topic: string, partition: number, offset: string) => seeking.seek!({ topic, partition, offset }) } : {}),
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: true, runConfig: (config) => ({ ...config, autoCommit: false }), commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string" ? groupJoins((listener) => events.on!(events.events!.GROUP_JOIN, listener), (e) => assignmentOf((e as JoinEvent | undefined)?.payload?.memberAssignment)) : {}),
   };
@@ -77,6 +79,11 @@ export interface OffsetCommitter {
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
 }
 
+/** kafkajs's and the Confluent client's seek: the partition's next fetch starts at `offset` (kafkajs: records of it still in the batch being handled are not handed over). */
+export interface Seeker {
+  seek(to: { topic: string; partition: number; offset: string }): void;
+}
+
 /** The offsets to commit past `records`, as commitOffsets takes them. */
 export const commitList = (records: readonly HandledRecord[]): { topic: string; partition: number; offset: string }[] =>
   records.map((r) => ({ topic: r.topic, partition: r.partition, offset: nextOffset(r.message.offset) }));
@@ -106,7 +113,12 @@ export interface KafkajsTransactionalProducer {
 export function kafkajsTransactional(producer: KafkajsTransactionalProducer): TransactionalProducerPort {
   return {
     client: "kafkajs",
-    connect: () => producer.connect(),
+    async connect() {
+      await producer.connect();
+      // kafkajs registers the id (InitProducerId) at its first transaction, not on connect: an empty
+      // one does it now (its abort is local), so a former owner's commit fails from this point on.
+      await (await producer.transaction()).abort();
+    },
     disconnect: () => producer.disconnect(),
     async begin() {
       const t = await producer.transaction();

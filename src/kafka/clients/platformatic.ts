@@ -216,43 +216,55 @@ function writeFailure(e: unknown): unknown {
 
 /** A producer of @platformatic/kafka made with `idempotent: true` and `transactionalId`. */
 interface TransactionalProducer {
-  beginTransaction(): Promise<{
-    send(options: SendOptions): Promise<unknown>;
-    addConsumer(consumer: object): Promise<void>;
-    addOffset(message: StreamMessage): Promise<void>;
-    commit(): Promise<void>;
-    abort(): Promise<void>;
-  }>;
+  beginTransaction(): Promise<PlatformaticTransaction>;
   close(): Promise<void>;
 }
 
+interface PlatformaticTransaction {
+  send(options: SendOptions): Promise<unknown>;
+  addConsumer(consumer: object): Promise<void>;
+  addOffset(message: StreamMessage): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
 /**
- * @platformatic/kafka's transactions: its first transaction registers the transactional id
- * (InitProducerId), and addOffset commits a consumed message's offset with the group generation
+ * @platformatic/kafka's transactions: beginning its first registers the transactional id
+ * (InitProducerId; connect() begins it), and addOffset commits a consumed message's offset with the group generation
  * and member id the message was fetched under, so a member that lost the partition is refused
  * (KIP-447). The offset is the client's own message's, kept on the record the adapter made.
  */
 export function platformaticTransactional(producer: PlatformaticProducer): TransactionalProducerPort {
   const p = producer as unknown as TransactionalProducer;
   let registered = false;
+  // A transaction begun and not used yet: beginning one registers the id (InitProducerId), and
+  // nothing reaches the broker's transaction until its first write or offset.
+  let ready: Promise<PlatformaticTransaction> | undefined;
+  const beginTransaction = async (): Promise<PlatformaticTransaction> => {
+    try {
+      const t = await p.beginTransaction();
+      registered = true;
+      return t;
+    } catch (e) {
+      // Its InitProducerId sends producer id 0 and epoch 0 unless told otherwise, which the broker
+      // refuses as fenced once the transactional id has had a producer: no restart could register it.
+      if (!registered && isFenced(e)) {
+        throw new KontractError("usage", "@platformatic/kafka: make the transactional producer with producerId: -1n and producerEpoch: -1 (its default 0 and 0 is refused as fenced once the transactional id has had a producer)", { cause: e });
+      }
+      throw writeFailure(e);
+    }
+  };
   return {
     client: "platformatic",
-    // InitProducerId runs with the first transaction; begin() follows connect() at once.
-    connect: async () => {},
+    // Registers the id now (a former owner's commit fails from then on): the first begin() takes that transaction.
+    async connect() {
+      ready = beginTransaction();
+      await ready;
+    },
     disconnect: () => p.close(),
     async begin() {
-      let t: Awaited<ReturnType<TransactionalProducer["beginTransaction"]>>;
-      try {
-        t = await p.beginTransaction();
-      } catch (e) {
-        // Its InitProducerId sends producer id 0 and epoch 0 unless told otherwise, which the broker
-        // refuses as fenced once the transactional id has had a producer: no restart could register it.
-        if (!registered && isFenced(e)) {
-          throw new KontractError("usage", "@platformatic/kafka: make the transactional producer with producerId: -1n and producerEpoch: -1 (its default 0 and 0 is refused as fenced once the transactional id has had a producer)", { cause: e });
-        }
-        throw writeFailure(e);
-      }
-      registered = true;
+      const t = await (ready ?? beginTransaction());
+      ready = undefined;
       return {
         write: async (topicMessages) => void (await t.send({ messages: toRecords(topicMessages), acks: -1 }).catch((e: unknown) => Promise.reject(writeFailure(e)))),
         async sendOffset(group, _topic, _partition, message) {
@@ -468,6 +480,9 @@ export function platformaticConsumer(consumer: PlatformaticConsumer): ConsumerPo
       (listener) => client.on("consumer:group:join", listener),
       () => (client.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))),
     ),
+    // The stream cannot move one partition back: it is opened again from the committed offsets.
+    seek: () => run?.rewind(),
+    seekRewindsAll: true,
     commits: {
       byDefault: true,
       runConfig: (config) => ({ ...config, [WRAPPER_COMMITS]: true }),
@@ -569,6 +584,12 @@ class StreamRun {
       this.#restart = true;
       this.#interrupt();
     }
+  }
+
+  /** Reads every partition again from its committed offset: no record more of this stream is handed over. */
+  rewind(): void {
+    this.#restart = true;
+    this.#interrupt();
   }
 
   #open(stream: MessageStream): void {
