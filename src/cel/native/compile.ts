@@ -470,10 +470,12 @@ class Compiler {
     if (args.length === 2) {
       const [a, b] = args.map((n) => n.ev);
       const [ta, tb] = args.map((n) => n.t);
+      // A variable (the accumulator of all() and exists(), whose step is `accu && p` or `accu || p`) is read from the frame.
+      const slotA = args[0]!.slot ?? -1;
       return {
         t: N.bool,
         ev: (f) => {
-          const x = a(f);
+          const x = slotA >= 0 ? f[slotA] : a(f);
           if (x === stop) return stop;
           const y = b(f);
           if (y === stop) return stop;
@@ -577,7 +579,7 @@ class Compiler {
     const tb = nonNull(b.t);
     const cmp = compareFn(fn, ta, tb) ?? unsupported(`${fn} on these types`);
     const against = b.constant === undefined || canBeNull(a.t) ? undefined : constantOperand(ta, tb, b.constant.value);
-    return against === undefined ? this.strict(e, fn, [a, b], false, cmp, N.bool) : { t: N.bool, ev: comparedTo(fn, a.ev, against) };
+    return against === undefined ? this.strict(e, fn, [a, b], false, cmp, N.bool) : { t: N.bool, ev: comparedTo(fn, a, against) };
   }
 
   /** `inPlace`: `a` is an owned accumulator (Scope.owned), which `+` may extend instead of copying. */
@@ -1249,26 +1251,29 @@ function constantOperand(a: NType, b: NType, c: unknown): number | bigint | stri
  * to compareFn's function could not be inlined and would cost as much as the
  * comparison. The same results as strict() with compareFn.
  */
-function comparedTo(fn: string, a: Ev, c: number | bigint | string | boolean): Ev {
+function comparedTo(fn: string, operand: Node, c: number | bigint | string | boolean): Ev {
+  const a = operand.ev;
+  // A variable (a comprehension's element, as in nums.all(x, x > 0)) is read from the frame.
+  const slot = operand.slot ?? -1;
   switch (fn) {
     case "_<_":
       return (f) => {
-        const x = a(f);
+        const x = slot >= 0 ? f[slot] : a(f);
         return x instanceof NFail ? x : (x as number) < (c as number);
       };
     case "_<=_":
       return (f) => {
-        const x = a(f);
+        const x = slot >= 0 ? f[slot] : a(f);
         return x instanceof NFail ? x : (x as number) <= (c as number);
       };
     case "_>_":
       return (f) => {
-        const x = a(f);
+        const x = slot >= 0 ? f[slot] : a(f);
         return x instanceof NFail ? x : (x as number) > (c as number);
       };
     default:
       return (f) => {
-        const x = a(f);
+        const x = slot >= 0 ? f[slot] : a(f);
         return x instanceof NFail ? x : (x as number) >= (c as number);
       };
   }
