@@ -74,6 +74,15 @@ export interface Node {
    * so a field read on it takes the value from the frame instead of calling `ev`.
    */
   readonly slot?: number;
+  /** Set for an int or double field of a variable (`message.amount`, `i.qty`): how to read it without a call (comparedTo). */
+  readonly number?: NumberField;
+}
+
+interface NumberField {
+  readonly slot: number;
+  readonly get: (o: object) => unknown;
+  readonly double: boolean;
+  readonly wideInts: boolean;
 }
 
 interface Scope {
@@ -230,7 +239,7 @@ class Compiler {
     const ot = nonNull(op.t);
     if (ot.k === "record") {
       const ft = fieldType(ot, sel.field) ?? unsupported(`field ${sel.field}`);
-      return { t: ft, ev: recordField(op, sel.field, ft, this.pos(e)) };
+      return fieldNode(op, sel.field, ft, this.pos(e));
     }
     if (ot.k === "map" && ot.key.k === "string") return { t: ot.value, ev: mapEntry(op.ev, sel.field, ot.value, this.pos(e)) };
     if (op.t.k === "message") {
@@ -669,7 +678,7 @@ class Compiler {
       const name = key.constant?.value;
       if (typeof name !== "string") return unsupported("record index by a computed key");
       const ft = fieldType(ot, name) ?? unsupported(`field ${name}`);
-      return { t: ft, ev: recordField(op, name, ft, pos) };
+      return fieldNode(op, name, ft, pos);
     }
     if (ot.k === "list") {
       if (kt.k !== "int" && kt.k !== "uint") return unsupported("list index of this type");
@@ -1017,6 +1026,23 @@ function foldEv(
 
 // ---- field access ----
 
+/** A record's field, as a node: with its NumberField when it is an int or double of a variable. */
+function fieldNode(op: Node, field: string, ft: NType, pos: Position): Node {
+  const ev = recordField(op, field, ft, pos);
+  if (op.slot === undefined || (ft.k !== "int" && ft.k !== "double")) return { t: ft, ev };
+  return { t: ft, ev, number: { slot: op.slot, get: fieldReader(field), double: ft.k === "double", wideInts: widensInts(ft) } };
+}
+
+/** An int beyond 32 bits in a double (a long such as a time in ms) is read as readInt takes it, unless deferred. */
+function widensInts(ft: NType): boolean {
+  return !("defer" in ft && ft.defer === true);
+}
+
+/** Whether a raw field value is the field's value as is: a number of a double field, or an int as readInt takes it. */
+function plainNumber(raw: unknown, double: boolean, wideInts: boolean): raw is number {
+  return typeof raw === "number" && (double || (raw | 0) === raw || (wideInts && Number.isInteger(raw) && raw >= -TWO_63 && raw < TWO_63));
+}
+
 /**
  * A record's field. On a variable (`message.x`, `i.qty`), the record comes
  * straight from the frame: these closures are shared by every rule of the
@@ -1047,14 +1073,14 @@ function recordField(op: Node, field: string, ft: NType, pos: Position): Ev {
     }
     case "double":
     case "int": {
-      // An int beyond 32 bits in a double (a long such as a time in ms) as readInt takes it, unless deferred.
-      const wideInts = !("defer" in ft && ft.defer === true);
+      const double = ft.k === "double";
+      const wideInts = widensInts(ft);
       return (f) => {
         const o = slot >= 0 ? f[slot] : opEv(f);
         if (o instanceof NFail) return o;
         if (o === null) return new NFail(notFound, pos);
         const raw = get(o as object);
-        if (typeof raw === "number" && (ft.k === "double" || (raw | 0) === raw || (wideInts && Number.isInteger(raw) && raw >= -TWO_63 && raw < TWO_63))) return raw;
+        if (plainNumber(raw, double, wideInts)) return raw;
         if (raw === undefined) return new NFail(notFound, pos);
         const v = read(raw);
         return v instanceof NFail ? wrap(v) : v;
@@ -1247,36 +1273,44 @@ function constantOperand(a: NType, b: NType, c: unknown): number | bigint | stri
 
 /**
  * `a <op> c` for a constant `c` (constantOperand), with the operator in the
- * closure: every comparison of the process shares these closures, so a call
- * to compareFn's function could not be inlined and would cost as much as the
- * comparison. The same results as strict() with compareFn.
+ * closure: every comparison of the process shares it, so a call to
+ * compareFn's function could not be inlined and would cost as much as the
+ * comparison. A variable operand is read from the frame, and an int or double
+ * field of a variable (`message.amount > 0.0`, `i.qty > 3`) straight from its
+ * record when it is a plain number; anything else goes through the operand's
+ * closure. The same results as strict() with compareFn.
  */
 function comparedTo(fn: string, operand: Node, c: number | bigint | string | boolean): Ev {
   const a = operand.ev;
-  // A variable (a comprehension's element, as in nums.all(x, x > 0)) is read from the frame.
   const slot = operand.slot ?? -1;
-  switch (fn) {
-    case "_<_":
-      return (f) => {
-        const x = slot >= 0 ? f[slot] : a(f);
-        return x instanceof NFail ? x : (x as number) < (c as number);
-      };
-    case "_<=_":
-      return (f) => {
-        const x = slot >= 0 ? f[slot] : a(f);
-        return x instanceof NFail ? x : (x as number) <= (c as number);
-      };
-    case "_>_":
-      return (f) => {
-        const x = slot >= 0 ? f[slot] : a(f);
-        return x instanceof NFail ? x : (x as number) > (c as number);
-      };
-    default:
-      return (f) => {
-        const x = slot >= 0 ? f[slot] : a(f);
-        return x instanceof NFail ? x : (x as number) >= (c as number);
-      };
+  const op = fn === "_<_" ? LT : fn === "_<=_" ? LE : fn === "_>_" ? GT : GE;
+  const field = operand.number;
+  if (field === undefined) {
+    return (f) => {
+      const x = slot >= 0 ? f[slot] : a(f);
+      return x instanceof NFail ? x : relate(op, x, c);
+    };
   }
+  const { slot: recordSlot, get, double, wideInts } = field;
+  return (f) => {
+    const o = f[recordSlot];
+    if (typeof o === "object" && o !== null && !(o instanceof NFail)) {
+      const raw = get(o);
+      if (plainNumber(raw, double, wideInts)) return relate(op, raw, c);
+    }
+    const x = a(f);
+    return x instanceof NFail ? x : relate(op, x, c);
+  };
+}
+
+const LT = 0;
+const LE = 1;
+const GT = 2;
+const GE = 3;
+
+/** JS's relational operators, as `relation`'s functions apply them. */
+function relate(op: number, x: unknown, c: unknown): boolean {
+  return op === LT ? (x as number) < (c as number) : op === LE ? (x as number) <= (c as number) : op === GT ? (x as number) > (c as number) : (x as number) >= (c as number);
 }
 
 function relation(fn: string): (x: unknown, y: unknown) => boolean {
