@@ -47,8 +47,10 @@ interface TopicAnswer {
   answers: number;
   /** Base offset per partition: a number while exact in doubles, a bigint beyond. */
   readonly base: Map<number, number | bigint>;
-  /** Messages placed so far per partition (for this topic's merged run). */
+  /** Messages placed so far per partition (for this topic's merged run), but `only`'s. */
   readonly seen: Map<number, number>;
+  /** Messages placed so far in `only`: counted here, as a single-partition send is the common case. */
+  onlySeen: number;
   /** False once a message of the topic has no known partition or base offset. */
   exact: boolean;
 }
@@ -64,7 +66,7 @@ export function placeMessages(topicMessages: readonly { topic: string; messages:
   const byTopic = new Map<string, TopicAnswer>();
   for (const r of records) {
     let a = byTopic.get(r.topicName);
-    if (!a) byTopic.set(r.topicName, (a = { only: undefined, answers: 0, base: new Map(), seen: new Map(), exact: true }));
+    if (!a) byTopic.set(r.topicName, (a = { only: undefined, answers: 0, base: new Map(), seen: new Map(), onlySeen: 0, exact: true }));
     a.only = a.answers++ === 0 ? r.partition : undefined;
     const b = r.baseOffset ?? r.offset;
     if (b !== undefined && b !== null && Number(b) >= 0) {
@@ -98,8 +100,9 @@ export function placeMessages(topicMessages: readonly { topic: string; messages:
       const partition = partitions[slot];
       let offset: string | undefined;
       if (a !== undefined && a.exact && partition !== undefined) {
-        const n = a.seen.get(partition) ?? 0;
-        a.seen.set(partition, n + 1);
+        let n: number;
+        if (partition === a.only) n = a.onlySeen++;
+        else a.seen.set(partition, (n = a.seen.get(partition) ?? 0) + 1);
         const base = a.base.get(partition)!;
         offset = typeof base === "number" ? String(base + n) : (base + BigInt(n)).toString();
       }

@@ -31,6 +31,7 @@ import type { Int, Position, Reader } from "./values.js";
 // Module-local copies: under loaders that compile imports to live-binding
 // getters (tsx), reading an imported name in a hot closure costs a call.
 const {
+  TWO_63,
   DEFERRED,
   NFail,
   big,
@@ -68,6 +69,20 @@ export interface Node {
   readonly ev: Ev;
   /** Set for literals: their value, so operators can inline it. */
   readonly constant?: { readonly value: unknown };
+  /**
+   * Set for a variable read as it is (a declared variable or a comprehension's): its frame slot,
+   * so a field read on it takes the value from the frame instead of calling `ev`.
+   */
+  readonly slot?: number;
+  /** Set for an int or double field of a variable (`message.amount`, `i.qty`): how to read it without a call (comparedTo). */
+  readonly number?: NumberField;
+}
+
+interface NumberField {
+  readonly slot: number;
+  readonly get: (o: object) => unknown;
+  readonly double: boolean;
+  readonly wideInts: boolean;
 }
 
 interface Scope {
@@ -201,7 +216,7 @@ class Compiler {
     for (let s = scope; s !== undefined; s = s.parent) {
       if (s.name === name) {
         const slot = s.slot;
-        return { t: s.t, ev: (f) => f[slot] };
+        return { t: s.t, ev: (f) => f[slot], slot };
       }
     }
     let input = this.inputs.get(name);
@@ -213,7 +228,7 @@ class Compiler {
       this.inputs.set(name, input);
     }
     const slot = input.slot;
-    return { t: input.t, ev: (f) => f[slot] };
+    return { t: input.t, ev: (f) => f[slot], slot };
   }
 
   // ---- fields ----
@@ -224,7 +239,7 @@ class Compiler {
     const ot = nonNull(op.t);
     if (ot.k === "record") {
       const ft = fieldType(ot, sel.field) ?? unsupported(`field ${sel.field}`);
-      return { t: ft, ev: recordField(op.ev, sel.field, ft, this.pos(e)) };
+      return fieldNode(op, sel.field, ft, this.pos(e));
     }
     if (ot.k === "map" && ot.key.k === "string") return { t: ot.value, ev: mapEntry(op.ev, sel.field, ot.value, this.pos(e)) };
     if (op.t.k === "message") {
@@ -464,10 +479,12 @@ class Compiler {
     if (args.length === 2) {
       const [a, b] = args.map((n) => n.ev);
       const [ta, tb] = args.map((n) => n.t);
+      // A variable (the accumulator of all() and exists(), whose step is `accu && p` or `accu || p`) is read from the frame.
+      const slotA = args[0]!.slot ?? -1;
       return {
         t: N.bool,
         ev: (f) => {
-          const x = a(f);
+          const x = slotA >= 0 ? f[slotA] : a(f);
           if (x === stop) return stop;
           const y = b(f);
           if (y === stop) return stop;
@@ -570,7 +587,8 @@ class Compiler {
     const ta = nonNull(a.t);
     const tb = nonNull(b.t);
     const cmp = compareFn(fn, ta, tb) ?? unsupported(`${fn} on these types`);
-    return this.strict(e, fn, [a, b], false, cmp, N.bool);
+    const against = b.constant === undefined || canBeNull(a.t) ? undefined : constantOperand(ta, tb, b.constant.value);
+    return against === undefined ? this.strict(e, fn, [a, b], false, cmp, N.bool) : { t: N.bool, ev: comparedTo(fn, a, against) };
   }
 
   /** `inPlace`: `a` is an owned accumulator (Scope.owned), which `+` may extend instead of copying. */
@@ -660,7 +678,7 @@ class Compiler {
       const name = key.constant?.value;
       if (typeof name !== "string") return unsupported("record index by a computed key");
       const ft = fieldType(ot, name) ?? unsupported(`field ${name}`);
-      return { t: ft, ev: recordField(opEv, name, ft, pos) };
+      return fieldNode(op, name, ft, pos);
     }
     if (ot.k === "list") {
       if (kt.k !== "int" && kt.k !== "uint") return unsupported("list index of this type");
@@ -918,7 +936,8 @@ class Compiler {
       }
       const result = this.compile(c.result, accuScope);
       const charge = { meter: this.ctx.meter, units: iterationCost(c) };
-      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, cond.ev, step.ev, result.ev, accuSlot, iterSlot, this.pos(e), charge) };
+      const loop = { cond: cond.ev, stopAt: stopsAt(c.loopCondition, c.accuVar), step: step.ev };
+      return { t: result.t, ev: foldEv(init.ev, range.ev, canBeNull(range.t), items, read, loop, result.ev, accuSlot, iterSlot, this.pos(e), charge) };
     }
   }
 }
@@ -940,14 +959,32 @@ function appendInPlace(x: unknown, y: unknown): unknown {
   return accu;
 }
 
+/**
+ * For the loop conditions of the all() and exists() macros, which read only the
+ * accumulator: the accumulator value that ends the loop. `@not_strictly_false(accu)`
+ * (all) goes on unless it is false, `@not_strictly_false(!accu)` (exists) unless it
+ * is true (`!` of anything else, null or an error, is an error, which does not
+ * stop it). Undefined for other conditions, which run as compiled.
+ */
+function stopsAt(cond: Expr, accuVar: string): boolean | undefined {
+  if (cond.exprKind.case !== "callExpr") return undefined;
+  const call = cond.exprKind.value;
+  if ((call.function !== "@not_strictly_false" && call.function !== "__not_strictly_false__") || call.target !== undefined || call.args.length !== 1) return undefined;
+  const isAccu = (x: Expr | undefined) => x?.exprKind.case === "identExpr" && x.exprKind.value.name === accuVar;
+  const arg = call.args[0]!;
+  if (isAccu(arg)) return false;
+  if (arg.exprKind.case !== "callExpr") return undefined;
+  const not = arg.exprKind.value;
+  return not.function === "!_" && not.target === undefined && not.args.length === 1 && isAccu(not.args[0]) ? true : undefined;
+}
+
 function foldEv(
   init: Ev,
   range: Ev,
   rangeNullable: boolean,
   items: (r: unknown) => readonly unknown[],
   read: Reader,
-  cond: Ev,
-  step: Ev,
+  loop: { readonly cond: Ev; readonly stopAt: boolean | undefined; readonly step: Ev },
   result: Ev,
   accuSlot: number,
   iterSlot: number,
@@ -955,6 +992,7 @@ function foldEv(
   charge: { readonly meter: Meter; readonly units: number },
 ): Ev {
   const { meter, units } = charge;
+  const { cond, stopAt, step } = loop;
   return (f) => {
     const accu = init(f);
     if (accu instanceof NFail) return accu;
@@ -970,10 +1008,15 @@ function foldEv(
       // Where the interpreter's @charge(cond, units) spends them: before the loop condition (cost.ts).
       if ((meter.left -= units) < 0) return new NFail(OVER_BUDGET, pos);
       f[iterSlot] = item;
-      const c = cond(f);
-      if (c !== true) {
-        if (c instanceof NFail) return c;
-        break;
+      // all() and exists(): their condition, read from the frame (a call per element less, three for exists).
+      if (stopAt !== undefined) {
+        if (f[accuSlot] === stopAt) break;
+      } else {
+        const c = cond(f);
+        if (c !== true) {
+          if (c instanceof NFail) return c;
+          break;
+        }
       }
       f[accuSlot] = step(f);
     }
@@ -983,7 +1026,32 @@ function foldEv(
 
 // ---- field access ----
 
-function recordField(opEv: Ev, field: string, ft: NType, pos: Position): Ev {
+/** A record's field, as a node: with its NumberField when it is an int or double of a variable. */
+function fieldNode(op: Node, field: string, ft: NType, pos: Position): Node {
+  const ev = recordField(op, field, ft, pos);
+  if (op.slot === undefined || (ft.k !== "int" && ft.k !== "double")) return { t: ft, ev };
+  return { t: ft, ev, number: { slot: op.slot, get: fieldReader(field), double: ft.k === "double", wideInts: widensInts(ft) } };
+}
+
+/** An int beyond 32 bits in a double (a long such as a time in ms) is read as readInt takes it, unless deferred. */
+function widensInts(ft: NType): boolean {
+  return !("defer" in ft && ft.defer === true);
+}
+
+/** Whether a raw field value is the field's value as is: a number of a double field, or an int as readInt takes it. */
+function plainNumber(raw: unknown, double: boolean, wideInts: boolean): raw is number {
+  return typeof raw === "number" && (double || (raw | 0) === raw || (wideInts && Number.isInteger(raw) && raw >= -TWO_63 && raw < TWO_63));
+}
+
+/**
+ * A record's field. On a variable (`message.x`, `i.qty`), the record comes
+ * straight from the frame: these closures are shared by every rule of the
+ * process, so a call to the operand's `ev` cannot be inlined and costs as much
+ * as the read itself.
+ */
+function recordField(op: Node, field: string, ft: NType, pos: Position): Ev {
+  const opEv = op.ev;
+  const slot = op.slot ?? -1;
   const get = fieldReader(field);
   const read = readerOf(ft);
   const notFound = `field not found: ${field}`;
@@ -994,7 +1062,7 @@ function recordField(opEv: Ev, field: string, ft: NType, pos: Position): Ev {
     case "bool": {
       const js = ft.k === "string" ? "string" : "boolean";
       return (f) => {
-        const o = opEv(f);
+        const o = slot >= 0 ? f[slot] : opEv(f);
         if (o instanceof NFail) return o;
         if (o === null) return new NFail(notFound, pos);
         const raw = get(o as object);
@@ -1004,20 +1072,23 @@ function recordField(opEv: Ev, field: string, ft: NType, pos: Position): Ev {
       };
     }
     case "double":
-    case "int":
+    case "int": {
+      const double = ft.k === "double";
+      const wideInts = widensInts(ft);
       return (f) => {
-        const o = opEv(f);
+        const o = slot >= 0 ? f[slot] : opEv(f);
         if (o instanceof NFail) return o;
         if (o === null) return new NFail(notFound, pos);
         const raw = get(o as object);
-        if (typeof raw === "number" && (ft.k === "double" || (raw | 0) === raw)) return raw;
+        if (plainNumber(raw, double, wideInts)) return raw;
         if (raw === undefined) return new NFail(notFound, pos);
         const v = read(raw);
         return v instanceof NFail ? wrap(v) : v;
       };
+    }
     default:
       return (f) => {
-        const o = opEv(f);
+        const o = slot >= 0 ? f[slot] : opEv(f);
         if (o instanceof NFail) return o;
         if (o === null) return new NFail(notFound, pos);
         const raw = get(o as object);
@@ -1184,6 +1255,62 @@ function compareFn(fn: string, a: NType, b: NType): ((x: unknown, y: unknown) =>
     default:
       return undefined;
   }
+}
+
+/**
+ * The constant `c` as compareFn's function would compare a value of type `a`
+ * with it, where that is JS's own relational operator on the two (numbers,
+ * bigints, strings, bools): an int constant against a double as Number(c).
+ * Undefined where compareFn does more (an int against a double constant, bytes).
+ */
+function constantOperand(a: NType, b: NType, c: unknown): number | bigint | string | boolean | undefined {
+  if (isNumeric(a) && isNumeric(b)) {
+    if (a.k !== "double" && b.k === "double") return undefined;
+    return a.k === "double" && b.k !== "double" ? Number(c) : (c as number | bigint);
+  }
+  return a.k === b.k && (a.k === "string" || a.k === "bool") ? (c as string | boolean) : undefined;
+}
+
+/**
+ * `a <op> c` for a constant `c` (constantOperand), with the operator in the
+ * closure: every comparison of the process shares it, so a call to
+ * compareFn's function could not be inlined and would cost as much as the
+ * comparison. A variable operand is read from the frame, and an int or double
+ * field of a variable (`message.amount > 0.0`, `i.qty > 3`) straight from its
+ * record when it is a plain number; anything else goes through the operand's
+ * closure. The same results as strict() with compareFn.
+ */
+function comparedTo(fn: string, operand: Node, c: number | bigint | string | boolean): Ev {
+  const a = operand.ev;
+  const slot = operand.slot ?? -1;
+  const op = fn === "_<_" ? LT : fn === "_<=_" ? LE : fn === "_>_" ? GT : GE;
+  const field = operand.number;
+  if (field === undefined) {
+    return (f) => {
+      const x = slot >= 0 ? f[slot] : a(f);
+      return x instanceof NFail ? x : relate(op, x, c);
+    };
+  }
+  const { slot: recordSlot, get, double, wideInts } = field;
+  return (f) => {
+    const o = f[recordSlot];
+    if (typeof o === "object" && o !== null && !(o instanceof NFail)) {
+      const raw = get(o);
+      if (plainNumber(raw, double, wideInts)) return relate(op, raw, c);
+    }
+    const x = a(f);
+    return x instanceof NFail ? x : relate(op, x, c);
+  };
+}
+
+const LT = 0;
+const LE = 1;
+const GT = 2;
+const GE = 3;
+
+/** JS's relational operators, as `relation`'s functions apply them. */
+function relate(op: number, x: unknown, c: unknown): boolean {
+  return op === LT ? (x as number) < (c as number) : op === LE ? (x as number) <= (c as number) : op === GT ? (x as number) > (c as number) : (x as number) >= (c as number);
 }
 
 function relation(fn: string): (x: unknown, y: unknown) => boolean {
