@@ -9,6 +9,7 @@
  * replayed and fails again does not pile them up (spring-kafka #1994).
  */
 import type { CompiledSchema } from "../format/types.js";
+import { writeBounded } from "./bounded-writes.js";
 import type { FailedOutcome } from "../engine/index.js";
 import { redactedJson } from "../engine/index.js";
 import type { Violation } from "../errors.js";
@@ -225,7 +226,7 @@ export function createDeadLetterSender(options: DeadLetterSenderOptions): DeadLe
       const topicMessages = topics.map((topic) => ({ topic, messages: records.filter((r) => r.topic === topic).map((r) => r.message) }));
       let written: { placements: readonly Placement[]; records: RecordMetadata[] };
       try {
-        written = await port.write(topicMessages, { acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
+        written = await writeBounded(topicMessages, (calls) => port.write(calls, { acks: -1, ...(options.timeout === undefined ? {} : { timeout: options.timeout }) }));
       } catch (e) {
         throw new DeadLetterError(topics, `writing ${records.length} record(s) to ${where} ${topics.join(", ")} failed: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,

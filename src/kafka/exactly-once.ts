@@ -24,6 +24,7 @@
  * A partition's work and commits run one after the other; partitions run side by side.
  */
 import type { ConsumedMessage, ConsumerGroup, TopicMessages, TransactionPort, TransactionalProducerPort } from "./client.js";
+import { boundedWrites } from "./bounded-writes.js";
 import { transactionalPort, type KafkaProducer } from "./clients/index.js";
 import { KontractError, isKontractError } from "../errors.js";
 import { TransactionError, isFenced } from "./errors.js";
@@ -196,7 +197,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
     try {
       port = await producerOf(lane);
       txn = await port.begin();
-      if (writes.length > 0) await txn.write(writes);
+      for (const call of boundedWrites(writes).calls) await txn.write(call);
       if (open?.last !== undefined) await txn.sendOffset(group, lane.topic, lane.partition, open.last);
       await txn.commit();
     } catch (e) {

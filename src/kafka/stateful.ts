@@ -11,6 +11,7 @@
  * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
  */
 import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
+import { writeBounded } from "./bounded-writes.js";
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { ResolvedContract } from "../serde/index.js";
@@ -438,7 +439,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       const out = outbox;
       outbox = [];
       try {
-        await port.write(byTopic(out, (o) => o.topic, (o) => o.message), { acks: -1 });
+        await writeBounded(byTopic(out, (o) => o.topic, (o) => o.message), (calls) => port.write(calls, { acks: -1 }));
       } catch (e) {
         outbox = [...out, ...outbox];
         throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
@@ -452,7 +453,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     pendingEntries = 0;
     marks = [];
     try {
-      await port.write(changelogMessages(batch, marked.length === 0 ? [] : byTopic(marked, (o) => o.topic, (o) => o.message)), { acks: -1 });
+      await writeBounded(changelogMessages(batch, marked.length === 0 ? [] : byTopic(marked, (o) => o.topic, (o) => o.message)), (calls) => port.write(calls, { acks: -1 }));
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
       pending = [...batch, ...pending];

@@ -114,6 +114,26 @@ for (const client of clientsUnderTest(() => setup.infra)) {
       }
     });
 
+    it("more changes waiting than one broker request takes (over 1 MiB for one partition): written in bounded writes, and the offset moves", async () => {
+      const f = await fixture();
+      // 12,000 keys of 300 characters: about 3.8 MB of changelog entries for one partition, several times
+      // the broker's default max.message.bytes (1 MiB), which bounds a partition's records in one request.
+      const ids = Array.from({ length: 12_000 }, (_, i) => `${String(i).padStart(6, "0")}-${"k".repeat(293)}`);
+      try {
+        for (let i = 0; i < ids.length; i += 1000) await f.send(ids.slice(i, i + 1000));
+        f.held.stall();
+        let handed = 0;
+        await f.consumer.run({ eachBatch: async ({ messages }) => void (handed += messages.length) });
+        await waitFor(() => handed === ids.length, { timeoutMs: 120_000, what: "every record handed over while the changelog write stalls" });
+        f.held.release();
+        await waitFor(async () => (await f.committed()) === String(ids.length), { timeoutMs: 60_000, what: "the offset past the last record, once the changelog is written" });
+        assert.deepEqual(await f.changelogKeys(), ids);
+      } finally {
+        f.held.release();
+        await f.consumer.disconnect();
+      }
+    });
+
     it("a changelog write that fails: the offset holds, later records wait (eachBatch), and once it succeeds every entry is written and the offset moves", async () => {
       const f = await fixture();
       try {

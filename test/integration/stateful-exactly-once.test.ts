@@ -113,9 +113,9 @@ for (const client of clientsUnderTest(() => file.infra)) {
     }
 
     /** A stateful contract consumer in exactly-once mode; `handle` runs for each record that passed (through eachMessage, or eachBatch). */
-    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string, topic: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number, retry?: RetryOptions) {
+    async function start(s: Awaited<ReturnType<typeof setup>>, hooks: CommitHooks, handle: (id: string, offset: string, topic: string) => Promise<void>, dead: ConsumedDeadLetter[], batches = false, commitIntervalMs?: number, retry?: RetryOptions, session?: { sessionTimeout: number; heartbeatInterval: number }) {
       // The Confluent client's own commits are off: offsets move in the transactions only.
-      const consumer = contractConsumer(client.consumer({ groupId: s.group, autoCommit: false }), {
+      const consumer = contractConsumer(client.consumer({ groupId: s.group, autoCommit: false, ...session }), {
         registry: registryFor(file.infra),
         key: false,
         stateful: { applicationId: s.applicationId, access: file.access, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) },
@@ -391,6 +391,60 @@ for (const client of clientsUnderTest(() => file.infra)) {
       // Each state entry is there once: from B's transactions, not the fenced one.
       assert.deepEqual(await keys(s.changelog), ["a", "x", "y"]);
     });
+
+    // kafkajs heartbeats between records only: a handler that outlasts the session gets its member
+    // evicted by the group while it still runs, a zombie. (The other clients heartbeat from a thread or
+    // a timer of their own, so a long handler does not evict them.)
+    if (client.name === "kafkajs") {
+      it("a zombie: a member evicted by its group while its handler runs commits nothing after the new owner took the partition, and does not fence it", async () => {
+        const s = await setup(["a", "x", "y", "a"]);
+        const passed: string[] = [];
+        const dead: ConsumedDeadLetter[] = [];
+        const rejected: unknown[] = [];
+        let release: () => void = () => {};
+        const held = new Promise<void>((r) => (release = r));
+        let holding = false;
+        const session = { sessionTimeout: 6_000, heartbeatInterval: 500 };
+        const a = await start(
+          s,
+          { rejected: (e) => void rejected.push(e) },
+          async (id, offset) => {
+            passed.push(`A:${id}`);
+            if (offset === "1" && !holding) {
+              holding = true;
+              await held;
+            }
+          },
+          dead,
+          false,
+          undefined,
+          undefined,
+          session,
+        );
+        let b: Awaited<ReturnType<typeof start>> | undefined;
+        try {
+          await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
+          // B joins; the group waits for A, whose session runs out while x's handler holds it: B takes the partition.
+          b = await start(s, {}, async (id) => void passed.push(`B:${id}`), dead, false, undefined, undefined, session);
+          await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 90_000, what: "B committing the partition's four records" });
+          assert.ok(passed.includes("B:x") && passed.includes("B:y"), passed.join(","));
+          // The zombie's handler ends: what it handled goes to a transaction of the id B registered.
+          release();
+          await waitFor(() => rejected.some((e) => isFenced(e)), { timeoutMs: 30_000, what: `A's transaction fenced (${rejected.map(String).join("; ")})` });
+          // A rejoins its group; whoever owns the partition then, a record written now is committed once.
+          await contractProducer(producer, { registry: registryFor(file.infra), key: false }).send({ topic: s.topic, messages: [{ value: { id: "z" } }] });
+          await waitFor(async () => (await committed(s.group, s.topic)) === "5", { timeoutMs: 90_000, what: "the group's offset at 5" });
+        } finally {
+          release();
+          await a.disconnect().catch(() => undefined);
+          await b?.disconnect();
+        }
+        // Each entry once (none from the zombie's transaction), one dead letter: the duplicate a, judged by B.
+        assert.deepEqual(await keys(s.changelog), ["a", "x", "y", "z"]);
+        const letters = await readTopic(file.access, s.dlq);
+        assert.deepEqual(letters.map((r) => r.message.headers?.["__connect.errors.offset"]?.toString()), ["3"]);
+      });
+    }
   });
 }
 

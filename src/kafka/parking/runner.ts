@@ -13,6 +13,7 @@
  * whoever owns the partition then sees what its previous owner parked.
  */
 import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "../client.js";
+import { writeBounded } from "../bounded-writes.js";
 import { REPLAY_SOURCE_HEADER, type KafkaAccess } from "../dead-letter-tools.js";
 import { ParkError } from "../errors.js";
 import { lastText } from "../replay.js";
@@ -113,7 +114,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
   async function write(parkTopic: string, messages: OutgoingMessage[]): Promise<void> {
     if (!deps.producer) throw new ParkError(parkTopic, `cannot park to ${parkTopic}: no producer configured (options.dlq.producer)`, undefined);
     try {
-      await deps.producer.write([{ topic: parkTopic, messages }], { acks: -1 });
+      await writeBounded([{ topic: parkTopic, messages }], (calls) => deps.producer!.write(calls, { acks: -1 }));
     } catch (e) {
       throw new ParkError(parkTopic, `writing ${messages.length} record(s) to park topic ${parkTopic} failed: ${e instanceof Error ? e.message : String(e)}`, e);
     }
