@@ -341,43 +341,55 @@ for (const client of clientsUnderTest(() => file.infra)) {
       assert.equal((await readTopic(file.access, s.dlq)).length, 1);
     });
 
-    it("a producer fenced by a newer owner of the partition's transactional id commits nothing; the group goes on from what was committed", async () => {
-      const s = await setup(["a", "x", "y"]);
+    /**
+     * Consumer A, whose handler holds the record at offset 1 (x) until released: what it handled
+     * (`passed`, prefixed A:), its dead letters and every rejected producer call are recorded.
+     */
+    async function holdingX(s: Awaited<ReturnType<typeof setup>>, commitIntervalMs?: number, session?: { sessionTimeout: number; heartbeatInterval: number }) {
       const passed: string[] = [];
       const dead: ConsumedDeadLetter[] = [];
       const rejected: unknown[] = [];
       let release: () => void = () => {};
       const held = new Promise<void>((r) => (release = r));
-      let holding = false;
-      const a = await start(
+      const a = { passed, dead, rejected, holding: false, release: () => release(), consumer: undefined as unknown as Awaited<ReturnType<typeof start>> };
+      a.consumer = await start(
         s,
         { rejected: (e) => void rejected.push(e) },
         async (id, offset) => {
           passed.push(`A:${id}`);
-          if (offset === "1" && !holding) {
-            holding = true;
+          if (offset === "1" && !a.holding) {
+            a.holding = true;
             await held;
           }
         },
         dead,
         false,
-        // No commit before A's disconnect: a and x are both in its open transaction when the newer owner registers.
-        600_000,
+        commitIntervalMs,
+        undefined,
+        session,
       );
+      return a;
+    }
+
+    it("a producer fenced by a newer owner of the partition's transactional id commits nothing; the group goes on from what was committed", async () => {
+      const s = await setup(["a", "x", "y"]);
+      // No commit before A's disconnect: a and x are both in its open transaction when the newer owner registers.
+      const a = await holdingX(s, 600_000);
+      const { passed, dead, rejected, release } = a;
       // A newer owner registers the partition's transactional id (kafkajs's producer: the id is the broker's, whatever the client).
       const owner = kafkaFor(file.infra).producer({ transactionalId: `${s.transactionalId}-${s.topic}-0`, idempotent: true, maxInFlightRequests: 1 });
       try {
-        await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
+        await waitFor(() => a.holding, { timeoutMs: 60_000, what: "A holding x" });
         await owner.connect();
         await (await owner.transaction()).abort();
         release();
         // A's disconnect commits what it handled: fenced.
-        await a.disconnect();
+        await a.consumer.disconnect();
         assert.ok(rejected.some((e) => isFenced(e)), `A's transaction fenced: ${rejected.map(String).join("; ")}; committed ${await committed(s.group, s.topic)}; ${passed.join(",")}`);
         assert.equal(await committed(s.group, s.topic), "-1", "neither a nor x committed");
       } finally {
         release();
-        await a.disconnect().catch(() => undefined);
+        await a.consumer.disconnect().catch(() => undefined);
         await owner.disconnect();
       }
       // B takes over the group where it stands: a, x and y are judged on the state as committed (none).
@@ -398,32 +410,12 @@ for (const client of clientsUnderTest(() => file.infra)) {
     if (client.name === "kafkajs") {
       it("a zombie: a member evicted by its group while its handler runs commits nothing after the new owner took the partition, and does not fence it", async () => {
         const s = await setup(["a", "x", "y", "a"]);
-        const passed: string[] = [];
-        const dead: ConsumedDeadLetter[] = [];
-        const rejected: unknown[] = [];
-        let release: () => void = () => {};
-        const held = new Promise<void>((r) => (release = r));
-        let holding = false;
         const session = { sessionTimeout: 6_000, heartbeatInterval: 500 };
-        const a = await start(
-          s,
-          { rejected: (e) => void rejected.push(e) },
-          async (id, offset) => {
-            passed.push(`A:${id}`);
-            if (offset === "1" && !holding) {
-              holding = true;
-              await held;
-            }
-          },
-          dead,
-          false,
-          undefined,
-          undefined,
-          session,
-        );
+        const a = await holdingX(s, undefined, session);
+        const { passed, dead, rejected, release } = a;
         let b: Awaited<ReturnType<typeof start>> | undefined;
         try {
-          await waitFor(() => holding, { timeoutMs: 60_000, what: "A holding x" });
+          await waitFor(() => a.holding, { timeoutMs: 60_000, what: "A holding x" });
           // B joins; the group waits for A, whose session runs out while x's handler holds it: B takes the partition.
           b = await start(s, {}, async (id) => void passed.push(`B:${id}`), dead, false, undefined, undefined, session);
           await waitFor(async () => (await committed(s.group, s.topic)) === "4", { timeoutMs: 90_000, what: "B committing the partition's four records" });
@@ -436,7 +428,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
           await waitFor(async () => (await committed(s.group, s.topic)) === "5", { timeoutMs: 90_000, what: "the group's offset at 5" });
         } finally {
           release();
-          await a.disconnect().catch(() => undefined);
+          await a.consumer.disconnect().catch(() => undefined);
           await b?.disconnect();
         }
         // Each entry once (none from the zombie's transaction), one dead letter: the duplicate a, judged by B.
