@@ -14,6 +14,8 @@
  * Node's 8 KB pool slab alive; copy it (`Buffer.from(buf)`) to keep it long.
  * Everything here is synchronous, so no caller can interleave with another.
  */
+// Imported, not the global: in Node 20 the global `Buffer` is an accessor, a getter call on every use.
+import { Buffer } from "node:buffer";
 
 /** Big enough for a sendBatch of small messages to use a handful of slabs. */
 export const SLAB_BYTES = 32 * 1024;
