@@ -94,34 +94,14 @@ class CompiledPhase implements Phase {
 
 type PlanFields = Omit<ContractPlan, "compileErrors">;
 
+// The fields as the interface declares them (declaration merging), assigned in the constructor.
+interface CompiledPlan extends PlanFields {}
 class CompiledPlan implements ContractPlan {
-  readonly subject: string;
-  readonly contract: Contract;
-  readonly schema: CompiledSchema;
-  readonly write: Phase;
-  readonly read: Phase;
-  readonly upgrade: Phase;
-  readonly downgrade: Phase;
-  readonly encodeWrite: Phase;
-  readonly encodeRead: Phase;
-  readonly recompile: PlanFields["recompile"];
-  readonly statefulPartition: PlanFields["statefulPartition"];
-
   constructor(
     fields: PlanFields,
     private readonly listCompileErrors: () => readonly RuleCompileError[],
   ) {
-    this.subject = fields.subject;
-    this.contract = fields.contract;
-    this.schema = fields.schema;
-    this.write = fields.write;
-    this.read = fields.read;
-    this.upgrade = fields.upgrade;
-    this.downgrade = fields.downgrade;
-    this.encodeWrite = fields.encodeWrite;
-    this.encodeRead = fields.encodeRead;
-    this.recompile = fields.recompile;
-    this.statefulPartition = fields.statefulPartition;
+    Object.assign(this, fields);
   }
 
   get compileErrors(): readonly RuleCompileError[] {
