@@ -81,12 +81,18 @@ export function createSerializer(options: SerializerOptions): Serializer {
   const subjects = new Map<string, string>();
   const registered = new Map<string, Promise<ResolvedContract> | ResolvedContract>();
 
+  // A producer mostly writes to one topic: its subject is kept at hand, without a Map lookup per message.
+  let lastTopic: string | undefined;
+  let lastSubject = "";
   const subject = (topic: string): string => {
+    if (topic === lastTopic) return lastSubject;
     let s = subjects.get(topic);
     if (s === undefined) {
       s = subjectName(strategy, topic, isKey, options.recordName);
       subjects.set(topic, s);
     }
+    lastTopic = topic;
+    lastSubject = s;
     return s;
   };
 

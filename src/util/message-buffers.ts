@@ -14,6 +14,8 @@
  * Node's 8 KB pool slab alive; copy it (`Buffer.from(buf)`) to keep it long.
  * Everything here is synchronous, so no caller can interleave with another.
  */
+// Imported, not the global: in Node 20 the global `Buffer` is an accessor, a getter call on every use.
+import { Buffer } from "node:buffer";
 
 /** Big enough for a sendBatch of small messages to use a handful of slabs. */
 export const SLAB_BYTES = 32 * 1024;
@@ -21,18 +23,33 @@ export const SLAB_BYTES = 32 * 1024;
 export const MAX_SLICE = 4 * 1024;
 
 let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+/**
+ * The slab's ArrayBuffer, kept: views are made on it directly. `slab.subarray`
+ * reads `slab.buffer` for each view, a call into V8's runtime every message.
+ */
+let slabBytes = slab.buffer;
+let slabOffset = slab.byteOffset;
 let used = 0;
+
+function newSlab(): void {
+  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  slabBytes = slab.buffer;
+  slabOffset = slab.byteOffset;
+  used = 0;
+}
+
+/** `slab[start..end]` as a Buffer. */
+function view(start: number, end: number): Buffer {
+  return Buffer.from(slabBytes, slabOffset + start, end - start);
+}
 
 /** An uninitialized Buffer of `size` bytes for a serialized message. */
 export function messageBuffer(size: number): Buffer {
   if (size > MAX_SLICE) return Buffer.allocUnsafeSlow(size);
-  if (size > SLAB_BYTES - used) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    used = 0;
-  }
+  if (size > SLAB_BYTES - used) newSlab();
   const start = used;
   used += size;
-  return slab.subarray(start, used);
+  return view(start, used);
 }
 
 /**
@@ -54,5 +71,5 @@ export function claim(end: number): Buffer {
   if (end < used || end > slab.length) throw new RangeError(`claim(${end}) outside the slab's free room [${used}, ${slab.length}]`);
   const start = used;
   used = end;
-  return slab.subarray(start, end);
+  return view(start, end);
 }

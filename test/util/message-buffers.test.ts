@@ -18,6 +18,8 @@ describe("message buffers", () => {
     for (let i = 0, total = 0; total < 5 * SLAB_BYTES; i++) {
       const b = messageBuffer(1 + ((i * 997) % 700));
       assert.ok(Buffer.isBuffer(b));
+      // Node's own Buffer (kafkajs needs one), equal to any other Buffer of the same bytes.
+      assert.equal(Object.getPrototypeOf(b), Buffer.prototype);
       assert.equal(b.length, 1 + ((i * 997) % 700));
       stamp(b, i);
       taken.push(b);
@@ -44,7 +46,8 @@ describe("message buffers", () => {
     const at = freeStart();
     s.write("in-place", at, "latin1");
     const out = claim(at + 8);
-    assert.equal(out.toString("latin1"), "in-place");
+    assert.deepStrictEqual(out, Buffer.from("in-place", "latin1"));
+    assert.equal(out.buffer, s.buffer, "a view on the slab, not a copy");
     assert.equal(freeStart(), at + 8);
     assert.notEqual(messageBuffer(4).byteOffset, out.byteOffset, "claimed bytes are not handed out again");
     assert.throws(() => claim(freeStart() - 1), RangeError);

@@ -60,6 +60,7 @@ const UNSUPPORTED = [
 class Thing {
   a = 1;
 }
+class Things extends Array<number> {}
 
 const LONG = "a long string, longer than what is written char by char from JS";
 const STRINGS = ["", "a", "A", "B", "é", "fixed", "x y", 'quo"te', "back\\slash", "tab\there", "\u0000", "\ud800", "😀", "\u2028", "__proto__", "constructor", "\u007f", LONG, `${LONG} é`, `${LONG} "`, `${LONG} 😀`, `${LONG} \udc00`];
@@ -78,7 +79,7 @@ function oddValue(r: Rng, depth = 0): unknown {
     case 4:
       return undefined;
     case 5:
-      return r.pick([() => 1, Symbol("s"), 10n, new Date(0), new Map(), Buffer.from("ab"), new Thing(), Object.create(null) as object]);
+      return r.pick([() => 1, Symbol("s"), 10n, new Date(0), new Map(), Buffer.from("ab"), new Thing(), Object.create(null) as object, Object.assign(["a"], { toJSON: () => "y" }), Things.of(1)]);
     case 6:
       return { toJSON: () => "x" };
     case 7:
