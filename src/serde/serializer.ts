@@ -4,7 +4,7 @@
  */
 import type { Contract } from "../contract/model.js";
 import { SerializationError } from "../errors.js";
-import { untouched, type FailedOutcome, type MessageContext, type Outcome, type PassedOutcome } from "../engine/index.js";
+import { untouched, type FailedOutcome, type Outcome, type PassedOutcome } from "../engine/index.js";
 import type { CompiledSchema, ProtobufCompiledSchema } from "../format/types.js";
 import { encodeFrame, prefixLength, schemaIdHeader, schemaIdHeaderName, writePrefix, type Allocator, type SchemaRef } from "../wire/index.js";
 import { then, type MaybePromise } from "../util/maybe.js";
@@ -128,11 +128,8 @@ export function createSerializer(options: SerializerOptions): Serializer {
   };
 
   const inHeader = options.schemaIdInHeader ?? false;
-  // The rules' message context of the last topic: a producer of one topic makes it once, not per message.
-  let lastContext: MessageContext = { topic: "", isKey };
-  const contextOf = (topic: string): MessageContext => (lastContext.topic === topic ? lastContext : (lastContext = { topic, isKey }));
   const withContract = (contract: ResolvedContract, topic: string, value: unknown): MaybePromise<SerializeResult> =>
-    serializeWith(contract, contextOf(topic), value, inHeader);
+    serializeWith(contract, topic, value, isKey, inHeader);
 
   return {
     isKey,
@@ -144,31 +141,31 @@ export function createSerializer(options: SerializerOptions): Serializer {
     },
     verdict(topic, value) {
       const contract = resolve(subject(topic));
-      return contract instanceof Promise ? contract.then((c) => verdictWith(c, contextOf(topic), value, inHeader)) : verdictWith(contract, contextOf(topic), value, inHeader);
+      return contract instanceof Promise ? contract.then((c) => verdictWith(c, topic, value, isKey, inHeader)) : verdictWith(contract, topic, value, isKey, inHeader);
     },
   };
 }
 
-function serializeWith(contract: ResolvedContract, mc: MessageContext, value: unknown, inHeader: boolean): MaybePromise<SerializeResult> {
+function serializeWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
   const plan = contract.plan;
   const message = plan.schema.coerce(value);
-  if (plan.write.empty) return encode(contract, untouched(message), mc, inHeader);
-  const outcome = plan.write.run(message, mc);
-  return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, mc, inHeader)) : encode(contract, outcome, mc, inHeader);
+  if (plan.write.empty) return encode(contract, untouched(message), topic, isKey, inHeader);
+  const outcome = plan.write.run(message, { topic, isKey });
+  return outcome instanceof Promise ? outcome.then((o) => encode(contract, o, topic, isKey, inHeader)) : encode(contract, outcome, topic, isKey, inHeader);
 }
 
-function verdictWith(contract: ResolvedContract, mc: MessageContext, value: unknown, inHeader: boolean): MaybePromise<Outcome> {
+function verdictWith(contract: ResolvedContract, topic: string, value: unknown, isKey: boolean, inHeader: boolean): MaybePromise<Outcome> {
   const plan = contract.plan;
   const schema = plan.schema;
   // Where the frame could not be written (no id or guid for it), or bytes are needed, serialize gives the verdict.
   const framable = inHeader ? contract.guid !== undefined : contract.id !== undefined;
-  if (schema.checkEncodes === undefined || !plan.encodeWrite.empty || !framable) return then(serializeWith(contract, mc, value, inHeader), (r) => r.outcome);
+  if (schema.checkEncodes === undefined || !plan.encodeWrite.empty || !framable) return then(serializeWith(contract, topic, value, isKey, inHeader), (r) => r.outcome);
   const message = schema.coerce(value);
   if (plan.write.empty) {
     schema.checkEncodes(message);
     return untouched(message);
   }
-  const outcome = plan.write.run(message, mc);
+  const outcome = plan.write.run(message, { topic, isKey });
   // No closure for then(): this runs once per message.
   if (outcome instanceof Promise) return outcome.then((o) => checkedOutcome(schema, o));
   return checkedOutcome(schema, outcome);
@@ -180,11 +177,11 @@ function checkedOutcome(schema: CompiledSchema, o: Outcome): Outcome {
 }
 
 /** After the WRITE rules: encode, run the encoding rules, frame. */
-function encode(contract: ResolvedContract, o: Outcome, mc: MessageContext, inHeader: boolean): MaybePromise<SerializeResult> {
+function encode(contract: ResolvedContract, o: Outcome, topic: string, isKey: boolean, inHeader: boolean): MaybePromise<SerializeResult> {
   if (o.kind === "failed") return { kind: "failed", outcome: o, contract };
   const plan = contract.plan;
   if (plan.encodeWrite.empty) {
-    if (inHeader) return framedInHeader(contract, o, plan.schema.encode(o.value), mc.isKey);
+    if (inHeader) return framedInHeader(contract, o, plan.schema.encode(o.value), isKey);
     // Hot path: the payload is encoded behind room for the prefix, which is then written in place.
     const ref = prefixRef(contract);
     const bytes = plan.schema.encode(o.value, prefixLength(ref));
@@ -192,10 +189,10 @@ function encode(contract: ResolvedContract, o: Outcome, mc: MessageContext, inHe
     return { kind: "serialized", bytes, header: undefined, outcome: o, contract };
   }
   const payload = plan.schema.encode(o.value);
-  return then(plan.encodeWrite.run(payload, mc), (enc): SerializeResult => {
+  return then(plan.encodeWrite.run(payload, { topic, isKey }), (enc): SerializeResult => {
     if (enc.kind === "failed") return { kind: "failed", outcome: enc, contract };
     if (!(enc.value instanceof Uint8Array)) throw new SerializationError("wire-format", "an encoding rule did not return bytes");
-    if (inHeader) return framedInHeader(contract, o, enc.value, mc.isKey);
+    if (inHeader) return framedInHeader(contract, o, enc.value, isKey);
     return { kind: "serialized", bytes: encodeFrame(prefixRef(contract), enc.value, allocBuffer), header: undefined, outcome: o, contract };
   });
 }
