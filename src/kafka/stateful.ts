@@ -22,6 +22,7 @@ import { deadLetterRecord, portOf } from "./dlq.js";
 import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
 import { lastText } from "./replay.js";
 import { isKontractError, KontractError } from "../errors.js";
+import { withGetters } from "../util/getters.js";
 
 export interface StatefulOptions {
   /**
@@ -696,7 +697,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     return judged(h, message, value, now);
   }
 
-  return {
+  return withGetters<StatefulStage, "dirty" | "backlog">({
     judge(topic, partition, message, contract, value) {
       const id = heldId(topic, partition, contract.subject);
       let h = held.get(id);
@@ -737,12 +738,6 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       if (expected === undefined || expected === at) return;
       // Rare (a rebalance, a record delivered again, a compacted or transactional gap): restoring is always right.
       drop(topic, partition);
-    },
-    get dirty() {
-      return pending.length > 0 || outbox.length > 0 || marks.length > 0;
-    },
-    get backlog() {
-      return pendingEntries + outbox.length + marks.length;
     },
     flush,
     take,
@@ -787,7 +782,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       await Promise.all([...tables.values()].map(async (t) => (await t.stop)()));
       tables.clear();
     },
-  };
+  }, {
+    dirty: () => pending.length > 0 || outbox.length > 0 || marks.length > 0,
+    backlog: () => pendingEntries + outbox.length + marks.length,
+  });
 }
 
 /** How long a failed restore at assignment waits before its next try: doubling from the first, up to the most. */

@@ -14,6 +14,7 @@ import type { RuleResult } from "../types.js";
 import { queue, type Queue } from "./queue.js";
 import type { ChangeSink, GroupEvent, Moment, TimedMachine } from "./types.js";
 import { capacityFailure, keyText, type Evaluate } from "./values.js";
+import { withGetters } from "../../util/getters.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
@@ -63,7 +64,7 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
     return { key: k, complete, expected: g.expected, arrived: g.arrived };
   };
 
-  return {
+  return withGetters<TimedMachine, "size">({
     check(message: unknown, at: Moment): RuleResult {
       const role = exprs.isParent(message);
       if ("ok" in role) return role;
@@ -137,10 +138,9 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
       }
     },
 
-    get size() {
-      return groups.size;
-    },
-  };
+  }, {
+    size: () => groups.size,
+  });
 }
 
 /** What a group closed by its timer lacks, as the rule's failure message. */

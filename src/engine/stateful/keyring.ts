@@ -16,6 +16,7 @@
  * ring to a Map for good, whose hashing V8 seeds itself: keys made to collide cost what a Map costs.
  */
 import { randomBytes } from "node:crypto";
+import { withGetters } from "../../util/getters.js";
 
 /** A held entry's handle: valid until the next push or remove. */
 export type Entry = number;
@@ -148,11 +149,7 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     }
   };
 
-  return {
-    get size() {
-      return live;
-    },
-
+  return withGetters<KeyRing, "size">({
     find(key) {
       if (byKey !== undefined) return byKey.get(key) ?? -1;
       const h = hash(key);
@@ -217,7 +214,9 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     key: (e) => keys[e]!,
     t: (e) => times[e]!,
     offset: (e) => offsets[e]!,
-  };
+  }, {
+    size: () => live,
+  });
 }
 
 /**

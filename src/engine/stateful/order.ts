@@ -10,6 +10,7 @@ import type { RuleResult } from "../types.js";
 import { queue } from "./queue.js";
 import type { ChangeSink, Moment, StateMachine } from "./types.js";
 import { capacityFailure, compareSequences, decodeSequence, encodeSequence, keyText, sequenceValue, type Evaluate, type Sequence } from "./values.js";
+import { withGetters } from "../../util/getters.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
@@ -49,7 +50,7 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
     sink(k, JSON.stringify({ s: encodeSequence(seq), t: at.record, o: at.offset }));
   };
 
-  return {
+  return withGetters<StateMachine, "size">({
     check(message: unknown, at: Moment): RuleResult {
       const kr = key(message);
       if ("ok" in kr) return kr;
@@ -101,10 +102,9 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
       if (parsed.t > streamTime) streamTime = parsed.t;
     },
 
-    get size() {
-      return last.size;
-    },
-  };
+  }, {
+    size: () => last.size,
+  });
 }
 
 function show(s: Sequence): string {

@@ -17,6 +17,7 @@ import { referenceMachine, type ReferenceMachine } from "./reference.js";
 import type { GroupEvent, Moment, ReferenceTable, StateMachine, TimedMachine } from "./types.js";
 import { uniqueMachine } from "./unique.js";
 import { compileExpr } from "./values.js";
+import { withGetters } from "../../util/getters.js";
 
 /** A state change of one rule: the Kafka layer writes it to that rule's changelog. */
 export interface StatefulChange {
@@ -138,12 +139,8 @@ export function statefulPartition(
   const timerPhases = new Map<string, PhaseSteps>();
   for (const step of phase.steps) if (timed.has(step.rule.name)) timerPhases.set(step.rule.name, timerPhase(phase, step, () => verdict));
 
-  return {
+  return withGetters<StatefulPartition, "timed">({
     rules: phase.steps.map((s) => s.rule),
-    // A getter: the phase may compile its rules (and so fill `timed`) on first use.
-    get timed() {
-      return timed.size > 0;
-    },
     run(message, context, at) {
       moment = at;
       // Every stateful rule is synchronous: runPhase returns an Outcome, not a Promise.
@@ -191,7 +188,10 @@ export function statefulPartition(
     sizes() {
       return Object.fromEntries([...machines].map(([name, m]) => [name, m.size]));
     },
-  };
+  }, {
+    // A getter: the phase may compile its rules (and so fill `timed`) on first use.
+    timed: () => timed.size > 0,
+  });
 }
 
 /** A phase of one completeness rule that reports the timer's verdict, so it goes through the rule's own actions. */

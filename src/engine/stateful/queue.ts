@@ -1,3 +1,4 @@
+import { withGetters } from "../../util/getters.js";
 /**
  * A first-in first-out queue on an array with a moving head.
  *
@@ -18,7 +19,7 @@ export interface Queue<T> {
 export function queue<T>(): Queue<T> {
   let items: (T | undefined)[] = [];
   let head = 0;
-  return {
+  return withGetters<Queue<T>, "length">({
     push(item) {
       items.push(item);
     },
@@ -36,8 +37,7 @@ export function queue<T>(): Queue<T> {
       }
       return item;
     },
-    get length() {
-      return items.length - head;
-    },
-  };
+  }, {
+    length: () => items.length - head,
+  });
 }

@@ -11,6 +11,7 @@ import type { ReferenceSpec } from "../../contract/stateful.js";
 import type { RuleResult } from "../types.js";
 import type { ReferenceTable, StateMachine } from "./types.js";
 import { keyText, type Evaluate } from "./values.js";
+import { withGetters } from "../../util/getters.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
@@ -29,7 +30,7 @@ export function referenceMachine(spec: ReferenceSpec, key: Evaluate, table: Refe
     if ("ok" in r) return r;
     return keyText(r.value, "the reference key");
   };
-  return {
+  return withGetters<ReferenceMachine, "size">({
     passes(message: unknown): boolean {
       const r = key(message);
       return !("ok" in r) && typeof r.value === "string" && table.has(r.value);
@@ -47,8 +48,7 @@ export function referenceMachine(spec: ReferenceSpec, key: Evaluate, table: Refe
     restore() {
       // The table is rebuilt from the reference topic, not from a changelog.
     },
-    get size() {
-      return table.size;
-    },
-  };
+  }, {
+    size: () => table.size,
+  });
 }

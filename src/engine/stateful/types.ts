@@ -3,6 +3,7 @@
  * message, and what it hands back for the changelog. Nothing here does I/O.
  */
 import type { RuleResult } from "../types.js";
+import { withGetters } from "../../util/getters.js";
 
 /** When a message is judged: its record timestamp, and the wall clock (both epoch ms). */
 export interface Moment {
@@ -65,14 +66,13 @@ export interface ReferenceTable {
 
 export function referenceTable(): ReferenceTable {
   const keys = new Set<string>();
-  return {
+  return withGetters<ReferenceTable, "size">({
     has: (key) => keys.has(key),
     apply(key, present) {
       if (present) keys.add(key);
       else keys.delete(key);
     },
-    get size() {
-      return keys.size;
-    },
-  };
+  }, {
+    size: () => keys.size,
+  });
 }

@@ -14,6 +14,7 @@ import type { RuleResult } from "../types.js";
 import { keyRing } from "./keyring.js";
 import type { ChangeSink, Moment, StateMachine } from "./types.js";
 import { capacityFailure, keyText, type Evaluate } from "./values.js";
+import { withGetters } from "../../util/getters.js";
 
 const PASS: RuleResult = { ok: true, value: true };
 
@@ -61,7 +62,7 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
     return true;
   };
 
-  return {
+  return withGetters<StateMachine, "size">({
     passes(message: unknown, at: Moment): boolean {
       const r = key(message);
       if ("ok" in r || typeof r.value !== "string") return false;
@@ -102,8 +103,7 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
       seen.push(k, n, offset);
     },
 
-    get size() {
-      return seen.size;
-    },
-  };
+  }, {
+    size: () => seen.size,
+  });
 }
