@@ -13,6 +13,7 @@ import { phaseContexts, runPhase, type MessageContext } from "./run.js";
 import type { EngineLimits, EngineOptions, Outcome, RuleAction, RuleExecutor } from "./types.js";
 import type { RuleCompileError } from "../errors.js";
 import { statefulPartition, type StatefulPartition, type StatefulPartitionOptions } from "./stateful/partition.js";
+import { withGetters } from "../util/getters.js";
 
 export const BUILTIN_EXECUTORS: readonly RuleExecutor[] = [celExecutor, celFieldExecutor, jsonataExecutor];
 
@@ -73,42 +74,6 @@ export interface Engine {
   readonly sensitiveTags: ReadonlySet<string>;
 }
 
-/*
- * Phases and plans are class instances with their getters on the prototype,
- * not object literals with a `get`: V8 (Node 20) makes such a literal a
- * dictionary-mode object, and each read of it on the hot path (`plan.schema`,
- * `plan.write`, `phase.empty`, every message) was then a generic lookup, not a
- * field load: 6% of a JSON Schema serialize's CPU time in a profile.
- */
-class CompiledPhase implements Phase {
-  constructor(
-    readonly empty: boolean,
-    private readonly compiled: () => PhaseSteps,
-    readonly run: Phase["run"],
-  ) {}
-
-  get steps(): PhaseSteps {
-    return this.compiled();
-  }
-}
-
-type PlanFields = Omit<ContractPlan, "compileErrors">;
-
-// The fields as the interface declares them (declaration merging), assigned in the constructor.
-interface CompiledPlan extends PlanFields {}
-class CompiledPlan implements ContractPlan {
-  constructor(
-    fields: PlanFields,
-    private readonly listCompileErrors: () => readonly RuleCompileError[],
-  ) {
-    Object.assign(this, fields);
-  }
-
-  get compileErrors(): readonly RuleCompileError[] {
-    return this.listCompileErrors();
-  }
-}
-
 export function createEngine(options: EngineOptions = {}): Engine {
   const executors = new Map<string, RuleExecutor>();
   for (const e of [...BUILTIN_EXECUTORS, ...(options.executors ?? [])]) executors.set(e.type.toUpperCase(), e);
@@ -157,7 +122,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         let compiled: PhaseSteps | undefined;
         const steps = (): PhaseSteps => (compiled ??= compileSelected(subject, contract, list, mode, selected, schema, cel(), cc));
         const contextFor = phaseContexts(mode, subject);
-        return new CompiledPhase(selected.length === 0, steps, (message, context) => runPhase(steps(), message, contextFor(context), context.skipRule));
+        // Read per message (`phase.empty`, `plan.write`): getters defined on the literal keep it out of V8's dictionary mode (util/getters.ts).
+        return withGetters<Phase, "steps">({ empty: selected.length === 0, run: (message, context) => runPhase(steps(), message, contextFor(context), context.skipRule) }, { steps });
       };
       const write = phase("domainRules", "WRITE");
       const read = phase("domainRules", "READ");
@@ -177,7 +143,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
         return compileErrors;
       };
-      return new CompiledPlan(
+      return withGetters<ContractPlan, "compileErrors">(
         {
           subject,
           contract,
@@ -191,7 +157,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           recompile: (other) => engine.compile(subject, contract, other),
           statefulPartition: (opts) => statefulPartition(subject, contract, schema, cel(), cc, opts),
         },
-        listCompileErrors,
+        { compileErrors: listCompileErrors },
       );
     },
   };

@@ -5,7 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setFlagsFromString } from "node:v8";
+import { createEngine } from "../../src/engine/index.js";
 import { keyRing } from "../../src/engine/stateful/keyring.js";
+import { FORMATS } from "../../src/format/index.js";
 import { withGetters } from "../../src/util/getters.js";
 
 setFlagsFromString("--allow-natives-syntax");
@@ -30,4 +32,13 @@ test("getters defined on the finished object read the live value and keep its pr
 
 test("the stateful key ring, read per record, has fast properties", () => {
   assert.equal(hasFastProperties(keyRing()), true);
+});
+
+test("a compiled contract plan and its phases, read per message, have fast properties", () => {
+  const schema = FORMATS.AVRO.compile({ schema: JSON.stringify({ type: "record", name: "R", fields: [{ name: "a", type: "int" }] }), schemaType: "AVRO" });
+  const plan = createEngine().compile("s-value", { schema: "", schemaType: "AVRO", ruleSet: { domainRules: [{ name: "r", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.a > 0" }] } }, schema);
+  assert.equal(hasFastProperties(plan), true);
+  assert.equal(hasFastProperties(plan.write), true);
+  assert.equal(plan.write.empty, false);
+  assert.deepEqual(plan.compileErrors, []);
 });
