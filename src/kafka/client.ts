@@ -183,6 +183,19 @@ export interface ConsumerPort {
    */
   onRevoke?(listener: (partitions: readonly TopicPartition[]) => void): void;
   /**
+   * Whether an error from the payload's `heartbeat` says that the group is rebalancing: this member
+   * still owns its partitions, under its generation, until it joins again, which the client does
+   * once the handler passes the error on (kafkajs: REBALANCE_IN_PROGRESS). The wrapper's commits ask
+   * after each record and commit before passing it on. Absent where the client heartbeats on its own.
+   */
+  rebalancing?(error: unknown): boolean;
+  /**
+   * Calls `listener` when the client finds, between records, that its group is rebalancing, just
+   * before it joins again (kafkajs's REBALANCING event); the listener cannot hold the join up. Absent
+   * where the client does not tell.
+   */
+  onRebalancing?(listener: () => void): void;
+  /**
    * Calls `listener` with the partitions the group gives this consumer at a rebalance, before their
    * records are handed over, and after the onGroupJoin and onRevoke listeners of the same rebalance:
    * kafkajs's GROUP_JOIN (its member assignment) and @platformatic/kafka's `consumer:group:join` (its

@@ -45,6 +45,13 @@ export interface Committer {
   commit(): Promise<void>;
   /** After a rebalance: records handled and not committed yet are not committed (their partition may be another's now). */
   forget(): void;
+  /**
+   * Before a rebalance takes the partitions away, while this member still owns them (a Java
+   * consumer's onPartitionsRevoked): flushes the changelog and commits every record handled so far,
+   * then forgets them, as forget() does. Never rejects: a failed commit leaves its records to be
+   * delivered again, as a rebalance without it would.
+   */
+  revoking(): Promise<void>;
   /** Stops the interval, then commits what was handled; records handled from now on commit as they end (after). */
   close(): Promise<void>;
 }
@@ -89,14 +96,27 @@ export function committer(deps: CommitterDeps): Committer {
     await flush();
     if (at !== epoch || records.length === 0) return;
     await withTimeout(deps.commit(records));
-    for (const r of records) committed.set(key(r.topic, r.partition), r.message.offset);
+    // A rebalance meanwhile forgot what was committed: none of it is known as committed after it.
+    if (at === epoch) for (const r of records) committed.set(key(r.topic, r.partition), r.message.offset);
+  }
+
+  /** The records handled since their partition's last commit: a copy of each slot. */
+  function uncommitted(): HandledRecord[] {
+    const records: HandledRecord[] = [];
+    for (const { topic, partition, message } of latest.values()) if (committed.get(key(topic, partition)) !== message.offset) records.push({ topic, partition, message });
+    return records;
+  }
+
+  function forget(): void {
+    epoch++;
+    latest.clear();
+    lastSlot = undefined;
+    committed.clear();
   }
 
   function start(): Promise<void> {
-    // A copy of each slot: records handled from now on are the next commit's.
-    const records: HandledRecord[] = [];
-    for (const { topic, partition, message } of latest.values()) if (committed.get(key(topic, partition)) !== message.offset) records.push({ topic, partition, message });
-    const p = commitNow(epoch, records);
+    // Records handled from now on are the next commit's.
+    const p = commitNow(epoch, uncommitted());
     running = p;
     const done = (): void => {
       if (running === p) running = undefined;
@@ -145,11 +165,19 @@ export function committer(deps: CommitterDeps): Committer {
       return undefined;
     },
     commit,
-    forget() {
-      epoch++;
-      latest.clear();
-      lastSlot = undefined;
-      committed.clear();
+    forget,
+    async revoking() {
+      const records = uncommitted();
+      forget();
+      if (records.length === 0) return;
+      try {
+        // Behind a commit under way, whose offsets are older: the last commit to land is the newest.
+        await running?.catch(noop);
+        await flush();
+        await withTimeout(deps.commit(records));
+      } catch {
+        // Delivered again to whoever owns the partition next.
+      }
     },
     async close() {
       closing = true;

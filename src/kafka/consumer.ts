@@ -304,14 +304,27 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   let commits: Committer | undefined;
   // After a rebalance (a group join, or on the Confluent client a revocation): a producer of a
   // partition this consumer lost is fenced by the new owner's, so new ones; records handled before
-  // it are not committed after it.
+  // it are not committed after it. Told of it before the partitions move (a revocation, a rebalance
+  // found between records), the wrapper commits what was handled: the client does not wait for that
+  // commit, which lands before the consumer joins again unless the join is quicker.
   if (txns || stateful) {
-    const rebalanced = (): void => {
+    port.onGroupJoin?.(() => {
       txns?.forget();
       commits?.forget();
-    };
-    port.onGroupJoin?.(rebalanced);
-    port.onRevoke?.(rebalanced);
+    });
+    port.onRevoke?.(() => {
+      txns?.forget();
+      void commits?.revoking();
+    });
+    port.onRebalancing?.(() => void commits?.revoking());
+  }
+  // Where a heartbeat tells the group is rebalancing (kafkajs), the wrapper's commits ask it after
+  // each record or batch, so that what was handled is committed before the partitions move.
+  const beats = port.rebalancing !== undefined;
+  /** An error that says the group is rebalancing: what was handled is committed first (its transactions, or the wrapper's commit). */
+  async function passedOn(e: unknown): Promise<never> {
+    if (port.rebalancing?.(e) === true) await (txns?.revoking() ?? commits?.revoking());
+    throw rememberThrown(e);
   }
   const dlqTimeout = options.dlq?.timeout === undefined ? {} : { timeout: options.dlq.timeout };
   const sender = createDeadLetterSender({ producer: dlqProducer, ...dlqTimeout });
@@ -430,13 +443,14 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
    */
   function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
     const { topic, partition, message } = payload;
-    return t.handle(topic, partition, message, async (txn) => {
+    const done = t.handle(topic, partition, message, async (txn) => {
       let d = decode(topic, partition, message);
       if (d instanceof Promise) d = await d;
       if (d instanceof DeadRecord) deadLetterIn(txn, d);
       else await handOver(handler, topic, partition, message, payload, d);
       txn.handled(message);
     });
+    return beats ? done.then(() => payload.heartbeat()) : done;
   }
 
   /**
@@ -454,6 +468,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     c.handled(topic, partition, message);
     const closing = c.after();
     if (closing !== undefined) await closing;
+    if (beats) await payload.heartbeat();
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
@@ -481,7 +496,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
           else if (commits) await deliverCommitted(commits, payload, handler);
           else await parking!.record(payload.topic, payload.partition, payload.message, (message) => deliver(payload, handler, message));
         } catch (e) {
-          throw rememberThrown(e);
+          return passedOn(e);
         }
       };
     }
@@ -649,17 +664,18 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         if (autoResolve && n > 0) c.handled(topic, partition, records[n - 1]!);
         const closing = c.after();
         if (closing !== undefined) await closing;
+        if (beats) await payload.heartbeat();
       }
     };
     const t = txns;
-    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).catch(rejectRemembered);
+    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).then(() => (beats ? payload.heartbeat() : undefined)).catch(passedOn);
     // A batch whose records all decode synchronously, with nothing to dead-letter and no state to
     // flush or commits to wait for (the usual one), goes to the handler without a Promise of the
     // wrapper's own but the one that remembers a thrown error: where a client runs async hooks (the
     // Confluent client's AsyncLocalStorage), every Promise costs a hook call, and its batches are
     // small (32 records).
     return (payload) => {
-      if (commits) return run(payload, undefined).catch(rejectRemembered);
+      if (commits) return run(payload, undefined).catch(passedOn);
       const { topic, partition, messages: records } = payload.batch;
       const decoded = decodeBatch(topic, partition, records);
       if (decoded instanceof Promise || decoded.failed || decoded.state.dead !== undefined || stateful?.dirty) return run(payload, decoded).catch(rejectRemembered);

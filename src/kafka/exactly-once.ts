@@ -85,11 +85,17 @@ export interface Transactions {
   /** The consumer's group, for TransactionPort.sendOffset. */
   readonly group: ConsumerGroup;
   /**
-   * After a rebalance (no client tells a wrapped consumer before its partitions go): every open
+   * After a rebalance (where the client did not tell before its partitions went, see revoking): every open
    * transaction is dropped, as the partition's new owner would abort it, and its partition rewound;
    * every partition's next transaction starts on a new producer (which fences any other).
    */
   forget(): void;
+  /**
+   * Before a rebalance takes the partitions away, while this member still owns them (kafkajs, found
+   * between records): commits every open transaction, as Kafka Streams commits a revoked task's.
+   * Never rejects: a transaction that fails to commit has rewound its partition.
+   */
+  revoking(): Promise<void>;
   /** Commits what was handled (while the consumer is a member of its group); work that ends from now on commits as it ends. */
   closing(): Promise<void>;
   /** Commits what is left, then disconnects the producers; records delivered from now on are refused. */
@@ -289,6 +295,9 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
           await drop(lane, deps.seekRewindsAll ? undefined : lane.open?.first, undefined);
         }).catch(noop);
       }
+    },
+    async revoking() {
+      await Promise.all([...lanes.values()].filter((lane) => lane.open !== undefined).map((lane) => commitQueued(lane).catch(noop)));
     },
     async closing() {
       closing = true;

@@ -408,6 +408,49 @@ for (const client of clientsUnderTest(() => file.infra)) {
     // evicted by the group while it still runs, a zombie. (The other clients heartbeat from a thread or
     // a timer of their own, so a long handler does not evict them.)
     if (client.name === "kafkajs") {
+      // kafkajs joins again only once the handler passed on the heartbeat's rebalance error: the
+      // wrapper commits the open transactions first, as Kafka Streams commits a revoked task's.
+      it("a rebalance while records are handled: the open transaction commits before the consumer joins again, and no record is handled twice", async () => {
+        const s = await setup(["a", "b", "c", "d", "e"]);
+        const session = { sessionTimeout: 30_000, heartbeatInterval: 500 };
+        const handled: string[] = [];
+        const dead: ConsumedDeadLetter[] = [];
+        const groupState = async () => (await withAdmin(kafkaFor(file.infra), (admin) => admin.describeGroups([s.group]))).groups[0]!.state;
+        let b: Promise<Awaited<ReturnType<typeof start>>> | undefined;
+        // No commit falls due during the test (600 s): only the one before the rebalance can commit A's records.
+        const a = await start(
+          s,
+          {},
+          async (id, offset) => {
+            handled.push(`A:${id}@${offset}`);
+            if (offset !== "4" || b !== undefined) return;
+            // B joins at A's last record; A's handler returns once the group waits for A and a heartbeat is due.
+            b = start(s, {}, async (bid, boffset) => void handled.push(`B:${bid}@${boffset}`), dead, false, 600_000, undefined, session);
+            await waitFor(async () => (await groupState()) === "PreparingRebalance", { timeoutMs: 30_000, what: "the group rebalancing for B" });
+            await new Promise((r) => setTimeout(r, 1_000));
+          },
+          dead,
+          false,
+          600_000,
+          undefined,
+          session,
+        );
+        try {
+          await waitFor(() => b !== undefined, { timeoutMs: 60_000, what: "B started" });
+          await b;
+          await waitFor(async () => (await committed(s.group, s.topic)) === "5", { timeoutMs: 30_000, what: "A's five records committed" });
+          await contractProducer(producer, { registry: registryFor(file.infra), key: false }).send({ topic: s.topic, messages: ["f", "g", "h"].map((id) => ({ value: { id } })) });
+          await waitFor(() => handled.length >= 8, { timeoutMs: 60_000, what: "all eight records handled" });
+        } finally {
+          await (await b)?.disconnect();
+          await a.disconnect();
+        }
+        assert.deepEqual(handled.slice(0, 5), ["A:a@0", "A:b@1", "A:c@2", "A:d@3", "A:e@4"]);
+        assert.deepEqual(handled.map((h) => h.split(":")[1]).sort(), ["a@0", "b@1", "c@2", "d@3", "e@4", "f@5", "g@6", "h@7"], `each record handled once: ${handled.join(", ")}`);
+        assert.deepEqual(dead, []);
+        assert.deepEqual((await keys(s.changelog)).slice(0, 5), ["a", "b", "c", "d", "e"]);
+      });
+
       it("a zombie: a member evicted by its group while its handler runs commits nothing after the new owner took the partition, and does not fence it", async () => {
         const s = await setup(["a", "x", "y", "a"]);
         const session = { sessionTimeout: 6_000, heartbeatInterval: 500 };

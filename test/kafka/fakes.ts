@@ -118,6 +118,8 @@ export interface Delivery {
 export interface FakeConsumer extends Consumer {
   /** Every seek asked for, in order. */
   readonly seeks: { topic: string; partition: number; offset: string }[];
+  /** What the payload's heartbeat does (kafkajs: rejects with REBALANCE_IN_PROGRESS once the group rebalances). Default: resolves. */
+  heartbeat: () => Promise<void>;
   /** Runs one fetched batch through the wrapped run config, as kafkajs's runner does. */
   deliver(topic: string, partition: number, messages: KafkaMessage[]): Promise<Delivery>;
 }
@@ -134,6 +136,7 @@ export function fakeConsumer(): FakeConsumer {
     connect: async () => {},
     disconnect: async () => {},
     subscribe: async () => {},
+    heartbeat: async () => {},
     async deliver(topic: string, partition: number, messages: KafkaMessage[]): Promise<Delivery> {
       if (!config) throw new Error("run() first");
       const d: Delivery = { resolved: undefined, error: undefined, paused: false };
@@ -145,10 +148,11 @@ export function fakeConsumer(): FakeConsumer {
         if (d.resolved === undefined || BigInt(offset) > BigInt(d.resolved)) d.resolved = offset;
       };
       const noop = async () => {};
+      const heartbeat = () => consumer.heartbeat();
       if (config.eachMessage) {
         for (const message of messages) {
           try {
-            await config.eachMessage({ topic, partition, message, heartbeat: noop, pause });
+            await config.eachMessage({ topic, partition, message, heartbeat, pause });
           } catch (e) {
             d.error = e;
             return d;
@@ -172,7 +176,7 @@ export function fakeConsumer(): FakeConsumer {
         await config.eachBatch!({
           batch,
           resolveOffset: resolve,
-          heartbeat: noop,
+          heartbeat,
           pause,
           commitOffsetsIfNecessary: noop,
           uncommittedOffsets: () => ({ topics: [] }),

@@ -10,7 +10,8 @@ import type { HandledRecord } from "../../src/kafka/client.js";
 import { committer, type CommitterDeps } from "../../src/kafka/commits.js";
 import { isKontractError } from "../../src/errors.js";
 import { contractConsumer, type KafkaAccess } from "../../src/kafka/index.js";
-import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, type FakeConsumer } from "./fakes.js";
+import { contract, order } from "../helpers/contracts.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, valueBytes, type FakeConsumer } from "./fakes.js";
 
 /** A changelog whose writes the test settles by hand, and a group that records what is committed. */
 function fakes(extra: Partial<CommitterDeps> = {}) {
@@ -130,6 +131,35 @@ describe("wrapper commits for stateful rules", () => {
     assert.deepEqual(commits, [], "nor by a later commit");
   });
 
+  it("revoking: what was handled is committed after the write, although the partitions are about to move; nothing of it afterwards", async () => {
+    const { c, writes, commits, change } = fakes();
+    change();
+    c.handled("t", 0, record(3));
+    c.handled("t", 1, record(8));
+    const revoked = c.revoking();
+    await acknowledged(writes, 0, revoked);
+    assert.deepEqual(commits, [["t[0]@3", "t[1]@8"]], "the member still owns its partitions: they are committed");
+    const next = c.commit();
+    await acknowledged(writes, 1, next);
+    assert.deepEqual(commits, [["t[0]@3", "t[1]@8"]], "nothing handled before the revocation is committed again after it");
+  });
+
+  it("revoking never rejects: a failed write or commit leaves the records to be delivered again", async () => {
+    const failing = fakes({ commit: async () => Promise.reject(new Error("REBALANCE_IN_PROGRESS")) });
+    failing.change();
+    failing.c.handled("t", 0, record(1));
+    const r1 = failing.c.revoking();
+    await acknowledged(failing.writes, 0, r1);
+    const broken = fakes();
+    broken.change();
+    broken.c.handled("t", 0, record(1));
+    const r2 = broken.c.revoking();
+    await tick();
+    broken.writes[0]!.reject(new Error("changelog down"));
+    await r2;
+    assert.deepEqual(broken.commits, []);
+  });
+
   it("after() keeps one write under way and never waits; a backlog past its bound holds the next record", async () => {
     const { c, writes, change } = fakes({ maxBacklog: 10 });
     void c.after();
@@ -226,6 +256,28 @@ describe("who commits a stateful consumer's offsets", () => {
       await assert.rejects(consumer.run({ eachMessage: async () => {}, [option]: 100 }), (e: unknown) => isKontractError(e) && e.code === "usage" && e.message.includes(option));
       await consumer.disconnect();
     }
+  });
+
+  it("kafkajs: a heartbeat that finds the group rebalancing commits the records handled so far before the consumer rejoins, then passes the error on", async () => {
+    const committed: string[][] = [];
+    const kafka = Object.assign(fakeConsumer(), { commitOffsets: async (offsets: { topic: string; partition: number; offset: string }[]) => void committed.push(offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`)) });
+    const registry = testRegistry();
+    await registry.register("orders-value", contract({ domainRules: [] }));
+    const bytes = valueBytes(registry);
+    const consumer = contractConsumer(kafka, { registry, key: false, stateful: { applicationId: "app", access: {} as KafkaAccess, producer: fakeProducer(), commitIntervalMs: 3_600_000 } });
+    const handled: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void handled.push(message.offset) });
+    const first = await kafka.deliver("orders", 0, [kafkaMessage(0, await bytes(order())), kafkaMessage(1, await bytes(order()))]);
+    assert.equal(first.error, undefined);
+    assert.deepEqual(committed, [], "the interval has not come: nothing committed yet");
+    const rebalancing = Object.assign(new Error("The group is rebalancing, so a rejoin is needed"), { type: "REBALANCE_IN_PROGRESS" });
+    kafka.heartbeat = async () => Promise.reject(rebalancing);
+    const second = await kafka.deliver("orders", 0, [kafkaMessage(2, await bytes(order()))]);
+    assert.equal(second.error, rebalancing, "kafkajs sees its own error and rejoins");
+    assert.deepEqual(handled, ["0", "1", "2"]);
+    assert.deepEqual(committed, [["orders[0]@3"]], "everything handled is committed while the member still owns the partition");
+    kafka.heartbeat = async () => {};
+    await consumer.disconnect();
   });
 
   it("commits \"client\": the client's run options pass as given", async () => {

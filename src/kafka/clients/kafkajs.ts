@@ -31,6 +31,9 @@ export function kafkajsConsumer(consumer: RunnableConsumer): ConsumerPort {
     ...(typeof seeking.seek === "function" ? { seek: (topic: string, partition: number, offset: string) => seeking.seek!({ topic, partition, offset }) } : {}),
     ...(typeof committing.commitOffsets === "function" ? { commits: { byDefault: true, runConfig: (config) => ({ ...config, autoCommit: false }), commit: (records) => committing.commitOffsets!(commitList(records)) } } : {}),
     ...(typeof events.on === "function" && typeof events.events?.GROUP_JOIN === "string" ? groupJoins((listener) => events.on!(events.events!.GROUP_JOIN, listener), (e) => assignmentOf((e as JoinEvent | undefined)?.payload?.memberAssignment)) : {}),
+    ...(typeof events.on === "function" && typeof events.events?.REBALANCING === "string" ? { onRebalancing: (listener: () => void) => void events.on!(events.events!.REBALANCING!, listener) } : {}),
+    // kafkajs heartbeats from its runner, after each record and batch, and from the payload's heartbeat.
+    rebalancing: (error) => (error as { type?: unknown } | null)?.type === "REBALANCE_IN_PROGRESS",
   };
 }
 
@@ -91,7 +94,7 @@ export const commitList = (records: readonly HandledRecord[]): { topic: string; 
 /** kafkajs's instrumentation events, as far as the port uses them. */
 interface GroupEvents {
   on(event: string, listener: (event: unknown) => void): unknown;
-  readonly events: { readonly GROUP_JOIN: string };
+  readonly events: { readonly GROUP_JOIN: string; readonly REBALANCING?: string };
 }
 
 /** A kafkajs producer made with `transactionalId` (and `idempotent: true, maxInFlightRequests: 1`). */
