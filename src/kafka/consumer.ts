@@ -321,6 +321,13 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   // Where a heartbeat tells the group is rebalancing (kafkajs), the wrapper's commits ask it after
   // each record or batch, so that what was handled is committed before the partitions move.
   const beats = port.rebalancing !== undefined;
+  // Only the rebalance is passed on from the wrapper's heartbeat: the client's own, right after the
+  // handler, meets any other error as it did before (a handler that throws would have its record
+  // delivered again).
+  const rebalancingOnly = (e: unknown): void => {
+    if (port.rebalancing?.(e) === true) throw e;
+  };
+  const beat = (payload: { heartbeat(): Promise<void> }): Promise<void> => payload.heartbeat().catch(rebalancingOnly);
   /** An error that says the group is rebalancing: what was handled is committed first (its transactions, or the wrapper's commit). */
   async function passedOn(e: unknown): Promise<never> {
     if (port.rebalancing?.(e) === true) await (txns?.revoking() ?? commits?.revoking());
@@ -450,7 +457,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       else await handOver(handler, topic, partition, message, payload, d);
       txn.handled(message);
     });
-    return beats ? done.then(() => payload.heartbeat()) : done;
+    return beats ? done.then(() => beat(payload)) : done;
   }
 
   /**
@@ -468,7 +475,7 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
     c.handled(topic, partition, message);
     const closing = c.after();
     if (closing !== undefined) await closing;
-    if (beats) await payload.heartbeat();
+    if (beats) await beat(payload);
   }
 
   /** Decodes `message` of the payload's partition and hands it to the handler, or dead-letters it (then: where it went). */
@@ -664,11 +671,11 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
         if (autoResolve && n > 0) c.handled(topic, partition, records[n - 1]!);
         const closing = c.after();
         if (closing !== undefined) await closing;
-        if (beats) await payload.heartbeat();
+        if (beats) await beat(payload);
       }
     };
     const t = txns;
-    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).then(() => (beats ? payload.heartbeat() : undefined)).catch(passedOn);
+    if (t) return (payload) => batchInTransaction(t, payload, handler, autoResolve).then(() => (beats ? beat(payload) : undefined)).catch(passedOn);
     // A batch whose records all decode synchronously, with nothing to dead-letter and no state to
     // flush or commits to wait for (the usual one), goes to the handler without a Promise of the
     // wrapper's own but the one that remembers a thrown error: where a client runs async hooks (the
