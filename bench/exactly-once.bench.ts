@@ -1,28 +1,35 @@
 /**
  * What exactly-once costs (docs/stateful.md, "Exactly-once"): the same records consumed by a
  * stateful contract consumer (a uniqueness rule, every key new) at-least-once and with
- * `exactlyOnce`, on kafkajs against the real broker, rounds interleaved in one process. A round is
- * a fresh group and application id reading the same topic from its beginning until its offset is
- * committed at the end; its time includes joining the group and creating the changelog topic.
+ * `exactlyOnce`, on each client given against the real broker, rounds interleaved in one process. A
+ * round is a fresh group and application id reading the same topic from its beginning until its
+ * offset is committed at the end; its time includes joining the group and creating the changelog topic.
  *
  * Handlers: `--each message` (eachMessage) or `batch` (eachBatch). Both sides commit every 100 ms
- * (stateful.commitIntervalMs at-least-once; exactly-once's default): exactly-once, a partition's
- * records share a transaction until then. The load average is printed with each round.
+ * (stateful.commitIntervalMs at-least-once, by the wrapper: the Confluent client's consumer is made
+ * with autoCommit false; exactly-once's default): exactly-once, a partition's records share a
+ * transaction until then. The clients' consumers and transactional producers are made as the
+ * integration suites make them (test/integration/kafka-support.ts). The load average is printed
+ * with each round. @platformatic/kafka runs in a second process on Node 22 (scripts/bench.mjs).
  *
  *   node scripts/bench.mjs bench/exactly-once.bench.ts [--records 2000] [--rounds 3] [--each message|batch]
+ *     [--clients kafkajs,confluent,platformatic] (default kafkajs)
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { connectKafka, contractConsumer, contractProducer, type KafkaProducer } from "../src/kafka/index.js";
+import { connectKafka, contractConsumer, contractProducer } from "../src/kafka/index.js";
 import type { Contract } from "../src/contract/model.js";
 import { uniqueName, waitFor } from "../test/helpers/infra.js";
-import { register, registryFor, withAdmin } from "../test/integration/kafka-support.js";
+import { clientUnderTest, register, registryFor, withAdmin } from "../test/integration/kafka-support.js";
 import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
 
-const { values } = parseArgs({ options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" }, each: { type: "string", default: "message" } } });
+const { values } = parseArgs({
+  options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" }, each: { type: "string", default: "message" }, clients: { type: "string", default: "kafkajs" } },
+});
 if (values.each !== "message" && values.each !== "batch") throw new Error(`--each: message or batch, got ${values.each}`);
 const RECORDS = Number(values.records);
 const ROUNDS = Number(values.rounds);
+const CLIENTS = values.clients.split(",").map((c) => c.trim());
 
 const contract = (dlq: string): Contract => ({
   schemaType: "JSON",
@@ -47,34 +54,39 @@ for (let i = 0; i < RECORDS; i += 500) await writer.send({ topic, messages: Arra
 
 const committedAt = (group: string) => withAdmin(kafka, async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions[0]!.offset);
 
-async function round(exactlyOnce: boolean): Promise<number> {
-  const group = uniqueName("g");
-  const applicationId = uniqueName("app");
-  const consumer = contractConsumer(kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 }), {
-    registry,
-    key: false,
-    ...(exactlyOnce
-      ? { stateful: { applicationId, access }, exactlyOnce: { transactionalId: applicationId, groupId: group, producer: (transactionalId: string) => kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 }) as KafkaProducer } }
-      : { stateful: { applicationId, access, producer, commitIntervalMs: 100 }, dlq: { producer } }),
-  });
-  const start = performance.now();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run(values.each === "batch" ? { eachBatch: async () => {} } : { eachMessage: async () => {} });
-  await waitFor(async () => (await committedAt(group)) === String(RECORDS), { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
-  const ms = performance.now() - start;
-  await consumer.disconnect();
-  await deleteTopics(kafka, [`${applicationId}-${topic}-idUnique-changelog`]).catch(() => undefined);
-  return RECORDS / (ms / 1000);
-}
+for (const name of CLIENTS) {
+  const client = clientUnderTest(name, () => infra);
+  // Loads the client; the at-least-once side's changelog and dead letters go through it.
+  const ownProducer = await client.producer();
 
-const rows: string[] = [];
-for (let r = 1; r <= ROUNDS; r++) {
-  const alo = await round(false);
-  const eos = await round(true);
-  rows.push(`round ${r}: at-least-once ${alo.toFixed(0)} records/s, exactly-once ${eos.toFixed(0)} records/s, ratio ${(eos / alo).toFixed(3)} (load average ${loadavg()[0]!.toFixed(1)})`);
-  console.log(rows.at(-1));
+  const round = async (exactlyOnce: boolean): Promise<number> => {
+    const group = uniqueName("g");
+    const applicationId = uniqueName("app");
+    const consumer = contractConsumer(client.consumer({ groupId: group, autoCommit: false }), {
+      registry,
+      key: false,
+      ...(exactlyOnce
+        ? { stateful: { applicationId, access }, exactlyOnce: { transactionalId: applicationId, groupId: group, producer: (transactionalId: string) => client.transactionalProducer(transactionalId) } }
+        : { stateful: { applicationId, access, producer: ownProducer, commitIntervalMs: 100, commits: "wrapper" as const }, dlq: { producer: ownProducer } }),
+    });
+    const start = performance.now();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run(values.each === "batch" ? { eachBatch: async () => {} } : { eachMessage: async () => {} });
+    await waitFor(async () => (await committedAt(group)) === String(RECORDS), { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
+    const ms = performance.now() - start;
+    await consumer.disconnect();
+    await deleteTopics(kafka, [`${applicationId}-${topic}-idUnique-changelog`]).catch(() => undefined);
+    return RECORDS / (ms / 1000);
+  };
+
+  for (let r = 1; r <= ROUNDS; r++) {
+    const alo = await round(false);
+    const eos = await round(true);
+    console.log(`${name} round ${r}: at-least-once ${alo.toFixed(0)} records/s, exactly-once ${eos.toFixed(0)} records/s, ratio ${(eos / alo).toFixed(3)} (load average ${loadavg()[0]!.toFixed(1)})`);
+  }
+  await ownProducer.disconnect();
 }
 await producer.disconnect();
 await deleteTopics(kafka, [topic, dlq]).catch(() => undefined);
-console.log(`${RECORDS} records, kafkajs, one partition, each${values.each === "batch" ? "Batch" : "Message"}; ${await infra.release(false)}`);
+console.log(`${RECORDS} records, one partition, each${values.each === "batch" ? "Batch" : "Message"}, ${CLIENTS.join(", ")} on Node ${process.versions.node}; ${await infra.release(false)}`);

@@ -83,12 +83,15 @@ export interface ClientUnderTest {
  * its suites (KafkaClientMissingError), it is not skipped.
  */
 export function clientsUnderTest(infra: () => Infra): ClientUnderTest[] {
-  return testClientNames().map((name) => {
-    if (name === "kafkajs") return kafkajsUnderTest(infra);
-    if (name === "confluent") return confluentUnderTest(infra);
-    if (name === "platformatic") return platformaticUnderTest(infra);
-    throw new Error(`KONTRACT_TEST_CLIENTS: unknown client ${name} (kafkajs, confluent, platformatic)`);
-  });
+  return testClientNames().map((name) => clientUnderTest(name, infra));
+}
+
+/** One client by name (the benches' too); its producer() loads it, so the other methods work after that. */
+export function clientUnderTest(name: string, infra: () => Infra): ClientUnderTest {
+  if (name === "kafkajs") return kafkajsUnderTest(infra);
+  if (name === "confluent") return confluentUnderTest(infra);
+  if (name === "platformatic") return platformaticUnderTest(infra);
+  throw new Error(`unknown Kafka client ${name} (kafkajs, confluent, platformatic)`);
 }
 
 /** The names in KONTRACT_TEST_CLIENTS (default kafkajs, confluent). */
