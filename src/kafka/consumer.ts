@@ -16,7 +16,7 @@ import type { PlatformaticRunConfig } from "./clients/platformatic.js";
 import { createContracts, isPoisonPill, keyContractOf, type Contracts, type ContractsOptions, type SubjectOptions } from "./contracts.js";
 import { createDeadLetterSender, deadLetterRecord, portOf, resolveDlqTopic, type BatchSender, type DeadLetterCause } from "./dlq.js";
 import { ConsumeError, rememberThrown } from "./errors.js";
-import { createParking, type ParkOptions, type Processed } from "./parking/runner.js";
+import { createParking, type ParkOptions, type ParkTransaction, type Processed } from "./parking/runner.js";
 import { overlay } from "./overlay.js";
 import type { Placement } from "./placement.js";
 import type { DlqOptions } from "./producer.js";
@@ -97,8 +97,8 @@ export interface ContractConsumerOptions extends ContractsOptions {
    * completions and offset commit go in one Kafka transaction that stays open across its records
    * until the next commit (every `stateful.commitIntervalMs`, 100 ms by default), written by a
    * transactional producer per partition; the handler runs inside it. A failure drops everything
-   * since the last commit and delivers it again. Not with retry topics or parking; the Confluent
-   * consumer made with `kafkaJS: { autoCommit: false }`. Read the topics with read_committed
+   * since the last commit and delivers it again. Retry records and park writes go in it too; the
+   * Confluent consumer made with `kafkaJS: { autoCommit: false }`. Read the topics with read_committed
    * consumers (the clients' default).
    */
   exactlyOnce?: ExactlyOnceOptions;
@@ -451,13 +451,22 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
   function deliverInTransaction(t: Transactions, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>): Promise<void> {
     const { topic, partition, message } = payload;
     const done = t.handle(topic, partition, message, async (txn) => {
-      let d = decode(topic, partition, message);
-      if (d instanceof Promise) d = await d;
-      if (d instanceof DeadRecord) deadLetterIn(txn, d);
-      else await handOver(handler, topic, partition, message, payload, d);
+      // Parking: the record's way through the parks, its park writes in the transaction too.
+      if (parking) await parking.record(topic, partition, message, (m) => processedIn(txn, payload, handler, m), txn);
+      else await processedIn(txn, payload, handler, message);
       txn.handled(message);
     });
     return beats ? done.then(() => beat(payload)) : done;
+  }
+
+  /** Exactly-once: decodes `message` of the payload's partition and hands it over, or dead-letters it into `txn` (then: where it went). */
+  async function processedIn(txn: OpenTransaction, payload: EachMessagePayload, handler: (payload: ContractEachMessagePayload<V, K>) => Promise<void>, message: KafkaMessage): Promise<Processed> {
+    const { topic, partition } = payload;
+    let d = decode(topic, partition, message);
+    if (d instanceof Promise) d = await d;
+    if (d instanceof DeadRecord) return deadLetterIn(txn, d);
+    await handOver(handler, topic, partition, message, payload, d);
+    return undefined;
   }
 
   /**
@@ -728,9 +737,9 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       parking,
       ...(t
         ? {
-            transact: (topic: string, partition: number, message: KafkaMessage, work: (out: RetryOutlet) => Promise<unknown>) =>
+            transact: (topic: string, partition: number, message: KafkaMessage, work: (out: RetryOutlet, txn: ParkTransaction) => Promise<unknown>) =>
               t.handle(topic, partition, message, async (txn) => {
-                await work(retryOutlet(txn));
+                await work(retryOutlet(txn), txn);
                 txn.handled(message);
               }),
           }
@@ -757,9 +766,6 @@ export function contractConsumer<V = unknown, K = unknown, C extends KafkaConsum
       // The client's payload types are the port's where the wrapper touches them (checked by the adapters).
       const { eachMessage, eachBatch, ...rest } = config as unknown as ContractRunConfig<V, K, RunnableConsumer>;
       if (parking && eachBatch) return Promise.reject(new KontractError("usage", "park: order-preserving parking runs with eachMessage, not eachBatch"));
-      if (txns && parking) {
-        return Promise.reject(new KontractError("usage", "exactlyOnce runs without parking (its park writes and commits are not in the transactions)"));
-      }
       // The client would commit the offsets of records handled in a transaction not yet committed.
       if (txns && port.clientCommits?.() === true) {
         return Promise.reject(new KontractError("usage", `exactlyOnce: the ${port.client} consumer commits offsets itself; make it with kafkaJS: { autoCommit: false } (offsets are committed in the transactions)`));

@@ -240,6 +240,8 @@ export interface ReplayReport {
 
 /** Header naming the dead letter a replayed record came from: `<dlq topic>/<partition>/<offset>`. */
 export const REPLAY_SOURCE_HEADER = "__kontract.replay.source";
+/** Header naming the record the dead letter was made of, in its consumed topic: `<topic>/<partition>/<offset>` (main-topic coordinates after retry topics). */
+export const REPLAY_ORIGIN_HEADER = "__kontract.replay.origin";
 
 const SENTINEL_KEY = "__kontract.sentinel";
 
@@ -300,6 +302,8 @@ function ledgerKey(d: DeadLetter): string {
 function replayRecord(d: DeadLetter, target: string, key: ReplayKey | undefined): OutgoingMessage {
   const headers = ownHeaders(d.headers);
   headers[REPLAY_SOURCE_HEADER] = `${d.topic}/${d.partition}/${d.offset}`;
+  const { origin } = d;
+  if (origin.topic !== undefined && origin.partition !== undefined && origin.offset !== undefined) headers[REPLAY_ORIGIN_HEADER] = `${origin.topic}/${origin.partition}/${origin.offset}`;
   const message: OutgoingMessage = { key: d.key, value: d.value, headers };
   // Without a rule (a poison pill, a handler or registry failure), signed with an empty rule name: it skips
   // nothing, and still proves that the replay tooling wrote it (a parked key's head resolves only on such proof).

@@ -15,7 +15,7 @@ import { RegistryError } from "../errors.js";
 import type { MaybePromise } from "../util/maybe.js";
 import type { ConsumedMessage, EachBatchPayload, OutgoingMessage } from "./client.js";
 import { deadLetterRecord, type DeadLetterCause, type DeadLetterSender } from "./dlq.js";
-import type { Parking, Processed } from "./parking/runner.js";
+import type { ParkTransaction, Parking, Processed } from "./parking/runner.js";
 import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
 import { nextRoute, releaseTime, retryHistory, retryRecord, type RetryHistory, type RetryPlan, type RetryStage } from "./retry.js";
 
@@ -47,10 +47,10 @@ export interface RetryRunnerDeps<D> extends RetryOutlet {
   readonly now?: () => number;
   /**
    * Exactly-once: runs one record's work in its partition's open transaction, with the outlet that
-   * writes there (its retry record or dead letter goes with the record's offset). Without it, the
-   * deps are the outlet.
+   * writes there (its retry record or dead letter goes with the record's offset) and the transaction
+   * for its park writes. Without it, the deps are the outlet.
    */
-  readonly transact?: (topic: string, partition: number, message: ConsumedMessage, work: (out: RetryOutlet) => Promise<unknown>) => Promise<void>;
+  readonly transact?: (topic: string, partition: number, message: ConsumedMessage, work: (out: RetryOutlet, txn: ParkTransaction) => Promise<unknown>) => Promise<void>;
   /** Order-preserving parking (parking/runner.ts): main-topic records go through it; retry outcomes may resolve a park. */
   readonly parking?: Parking | undefined;
 }
@@ -148,14 +148,19 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
     }
   }
 
-  /** One record: in its transaction (exactly-once, without parking), or through the parks when parking is on. */
+  /** One record: through the parks when parking is on; exactly-once, in its transaction (park writes included). */
   async function parked(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage): Promise<void> {
+    const { topic, partition } = payload.batch;
+    if (deps.transact !== undefined) await deps.transact(topic, partition, message, (out, txn) => throughParks(payload, stage, message, out, txn));
+    else await throughParks(payload, stage, message, deps, undefined);
+  }
+
+  async function throughParks(payload: EachBatchPayload, stage: RetryStage | undefined, message: ConsumedMessage, out: RetryOutlet, txn: ParkTransaction | undefined): Promise<void> {
     const { parking } = deps;
     const { topic, partition } = payload.batch;
-    if (deps.transact !== undefined) await deps.transact(topic, partition, message, (out) => one(payload, stage, message, out));
-    else if (parking === undefined) await one(payload, stage, message, deps);
-    else if (stage === undefined) await parking.record(topic, partition, message, (m) => one(payload, undefined, m, deps));
-    else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message, deps));
+    if (parking === undefined) await one(payload, stage, message, out);
+    else if (stage === undefined) await parking.record(topic, partition, message, (m) => one(payload, undefined, m, out), txn);
+    else await parking.retried(retryHistory(stage, topic, partition, message).original, message, await one(payload, stage, message, out), txn);
   }
 
   return async (batchPayload) => {

@@ -72,8 +72,9 @@ for (const client of clientsUnderTest(() => infra)) {
       return { topic, groupId: uniqueName(`${prefix}-group`), sendAll, sent };
     }
 
-    async function start(topic: string, groupId: string, seen: Seen, by: string, retry?: { options: RetryOptions; fails: (id: string) => boolean }) {
-      const consumer = contractConsumer(client.consumer({ groupId }), {
+    /** A parking consumer; `exactlyOnce`: its park writes, dead letters and offsets in one transaction per partition (the Confluent consumer made without its own commits). */
+    async function start(topic: string, groupId: string, seen: Seen, by: string, retry?: { options: RetryOptions; fails: (id: string) => boolean }, exactlyOnce = false) {
+      const consumer = contractConsumer(client.consumer({ groupId, ...(exactlyOnce ? { autoCommit: false as const } : {}) }), {
         registry,
         key: false,
         dlq: { producer },
@@ -81,6 +82,7 @@ for (const client of clientsUnderTest(() => infra)) {
         park: { groupId, access, refreshMs: 1_000 },
         onPark: (r) => void seen.parked.push({ ...r, by }),
         ...(retry ? { retry: retry.options } : {}),
+        ...(exactlyOnce ? { exactlyOnce: { transactionalId: uniqueName(`${groupId}-txn`), groupId, producer: (id: string) => client.transactionalProducer(id) } } : {}),
       });
       running.push(consumer);
       await consumer.connect();
@@ -125,6 +127,31 @@ for (const client of clientsUnderTest(() => infra)) {
 
       // No loss: every record sent is handled exactly once (A2 through its replay), or is the one dead letter.
       assert.deepEqual(seen.handled.map((h) => h.id).sort(), [...sent].sort());
+      assert.equal((await readDeadLetters(access, `${topic}-dlq`)).length, 1);
+    });
+
+    it("exactly-once: A's head and followers are parked in the partition's transactions, a restart keeps A parked, and the signed replay releases A in order; nothing twice", async () => {
+      const { topic, groupId, sendAll, sent } = await setup("park-eos", 1);
+      const seen: Seen = { handled: [], parked: [] };
+      await sendAll([["A", "A1", 1], ["B", "B1", 1], ["A", "A2", -1], ["B", "B2", 1], ["A", "A3", 1], ["B", "B3", 1]]);
+      const first = await start(topic, groupId, seen, "first", undefined, true);
+      await waitFor(() => ids(seen, "B").length === 3 && seen.parked.length === 2, { timeoutMs: 30_000, what: "B's three records, A's head and follower parked (told once committed)" });
+      assert.deepEqual(ids(seen, "A"), ["A1"]);
+      assert.deepEqual(seen.parked.map((p) => [p.offset, p.role, p.episode]), [["2", "head", "2"], ["4", "follower", "2"]]);
+      // Committed with the offsets: a new consumer reads the park from the park topic (read_committed).
+      await first.disconnect();
+      await sendAll([["A", "A4", 1], ["B", "B4", 1]]);
+      await start(topic, groupId, seen, "second", undefined, true);
+      await waitFor(() => ids(seen, "B").length === 4 && seen.parked.length === 3, { timeoutMs: 30_000, what: "B4 handled, A4 parked after the restart" });
+      assert.deepEqual(ids(seen, "A"), ["A1"], "A stays parked after the restart");
+      const [park] = await listParks(access, `${topic}-park`, { group: groupId });
+      assert.deepEqual([park?.id, park?.state, park?.followers], [`${topic}/0@2`, "parked", 2]);
+
+      assert.equal((await replayDeadLetters(access, `${topic}-dlq`, { replayKey: REPLAY_KEY })).sent, 1);
+      await waitFor(() => ids(seen, "A").length === 4, { timeoutMs: 30_000, what: "A2 replayed, then A3 and A4" });
+      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"]);
+      await waitFor(async () => (await listParks(access, `${topic}-park`, { group: groupId })).length === 0, { timeoutMs: 30_000, what: "the park gone once its release commits" });
+      assert.deepEqual(seen.handled.map((h) => h.id).sort(), [...sent].sort(), "every record handled once (A2 through its replay)");
       assert.equal((await readDeadLetters(access, `${topic}-dlq`)).length, 1);
     });
 

@@ -12,7 +12,7 @@ import { isKontractError } from "../../src/errors.js";
 import { ConsumeError, TransactionError, contractConsumer, type ConsumedDeadLetter, type ContractConsumerOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
 import { contract, order } from "../helpers/contracts.js";
-import { fakeConsumer, fakeProducer, kafkaMessage, testRegistry, valueBytes } from "./fakes.js";
+import { fakeConsumer, fakeProducer, kafkaMessage, memoryAccess, testRegistry, valueBytes } from "./fakes.js";
 
 const rule = (name: string, expr: string, onFailure: string): Rule => ({ name, kind: "CONDITION", mode: "READ", type: "CEL", expr, onFailure });
 
@@ -222,9 +222,49 @@ describe("contractConsumer: exactlyOnce", () => {
     assert.ok(!log.some((l) => l.startsWith("app-orders-0#2")));
   });
 
-  it("refuses parking with a usage error", async () => {
-    const { consumer: withPark } = await setup([], { park: { groupId: "g", access: {} as never }, dlq: { producer: fakeProducer() } });
-    await assert.rejects(withPark.run({ eachMessage: async () => {} }), (e: unknown) => isKontractError(e) && e.code === "usage" && /exactlyOnce runs without parking/.test((e as Error).message));
+  it("parking: a dead-lettered record parks its key in the partition's open transaction (head and follower with the dead letter and the offset), told once committed; a failure reads the parks again", async () => {
+    const parks = memoryAccess(fakeProducer());
+    // Each read of the park topic asks for its offsets first: counted.
+    let parkReads = 0;
+    const admin = parks.kafka.admin.bind(parks.kafka);
+    Object.assign(parks.kafka, {
+      admin: () => {
+        const a = admin();
+        const offsets = a.fetchTopicOffsets.bind(a);
+        return Object.assign(a, { fetchTopicOffsets: (topic: string, o?: never) => ((parkReads += topic === "orders-park" ? 1 : 0), offsets(topic, o)) });
+      },
+    });
+    const parked: string[] = [];
+    const { bytes, kafka, consumer, log, dead } = await setup([rule("qtyPositive", "message.qty > 0", "DLQ")], {
+      park: { groupId: "billing", access: parks },
+      onPark: (r) => void parked.push(`${r.offset} ${r.role}`),
+    });
+    let failOn: string | undefined;
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.offset === failOn) throw new Error("handler failed");
+        log.push(`handler ${message.offset}`);
+      },
+    });
+    const keyed = async (offset: number, key: string, qty: number) => kafkaMessage(offset, await bytes(order({ qty })), {}, Buffer.from(key));
+    const records = [await keyed(0, "A", 1), await keyed(1, "A", 0), await keyed(2, "A", 1), await keyed(3, "B", 1)];
+    assert.equal((await kafka.deliver("orders", 0, records)).error, undefined);
+    assert.deepEqual(log.filter((l) => l.startsWith("handler")), ["handler 0", "handler 3"], "A's follower is parked behind its dead letter; B flows");
+    assert.deepEqual(parked, [], "nothing is reported before the commit");
+    assert.equal(parkReads, 1, "the parks were read before the partition's first record");
+    await interval();
+    const written = log.filter((l) => l.includes(" write ")).flatMap((l) => l.split(" write ")[1]!.split(","));
+    assert.deepEqual(written.sort(), ["orders-dlq:1", "orders-park:1", "orders-park:1"], "the dead letter, the head and the follower in one transaction");
+    assert.ok(log.at(-2)!.endsWith("offsets billing orders[0]=4") && log.at(-1)!.endsWith("commit"), log.join("\n"));
+    assert.deepEqual(parked, ["1 head", "2 follower"]);
+    assert.deepEqual(dead.map((d) => d.offset), ["1"]);
+
+    // A record that fails in its transaction: the parks are read again from the park topic before the partition's next record.
+    failOn = "4";
+    assert.equal(((await kafka.deliver("orders", 0, [await keyed(4, "B", 1)])).error as Error).message, "handler failed");
+    failOn = undefined;
+    assert.equal((await kafka.deliver("orders", 0, [await keyed(4, "B", 1)])).error, undefined);
+    assert.equal(parkReads, 2);
   });
 
   it("retry topics: a record whose handler fails goes to its retry topic in the partition's open transaction, with its offset; onRetry is told once it committed", async () => {

@@ -160,13 +160,21 @@ describe("placeOf", () => {
 describe("namesHead", () => {
   const h = head("10");
   it("a record from the head's dead letter with the head's bytes is its replay", () => {
-    assert.equal(namesHead(h, "orders-dlq/0/7", Buffer.from("v10")), true);
+    assert.equal(namesHead(h, scope, { source: "orders-dlq/0/7", origin: undefined }, Buffer.from("v10")), true);
   });
   it("another dead letter, other bytes, or no source header is not", () => {
-    assert.equal(namesHead(h, "orders-dlq/0/8", Buffer.from("v10")), false);
-    assert.equal(namesHead(h, "orders-dlq/0/7", Buffer.from("v11")), false);
-    assert.equal(namesHead(h, undefined, Buffer.from("v10")), false);
-    assert.equal(namesHead(head("10", undefined), "orders-dlq/0/undefined", Buffer.from("v10")), false);
+    assert.equal(namesHead(h, scope, { source: "orders-dlq/0/8", origin: undefined }, Buffer.from("v10")), false);
+    assert.equal(namesHead(h, scope, { source: "orders-dlq/0/7", origin: undefined }, Buffer.from("v11")), false);
+    assert.equal(namesHead(h, scope, { source: undefined, origin: undefined }, Buffer.from("v10")), false);
+    assert.equal(namesHead(head("10", undefined), scope, { source: "orders-dlq/0/undefined", origin: undefined }, Buffer.from("v10")), false);
+  });
+  it("a head whose dead letter's place is not known (written in a transaction): a dead letter of the head itself, by its origin, with its bytes", () => {
+    const unplaced: ParkHead = { ...head("10"), dlq: { topic: "orders-dlq", partition: undefined, offset: undefined } };
+    assert.equal(namesHead(unplaced, scope, { source: "orders-dlq/0/7", origin: "orders/0/10" }, Buffer.from("v10")), true);
+    assert.equal(namesHead(unplaced, scope, { source: "orders-dlq/0/7", origin: "orders/0/11" }, Buffer.from("v10")), false, "another record's dead letter");
+    assert.equal(namesHead(unplaced, scope, { source: "orders-dlq/0/7", origin: "orders/1/10" }, Buffer.from("v10")), false, "another partition's");
+    assert.equal(namesHead(unplaced, scope, { source: "orders-dlq/0/7", origin: "orders/0/10" }, Buffer.from("v11")), false, "other bytes");
+    assert.equal(namesHead(unplaced, scope, { source: "orders-dlq/0/7", origin: undefined }, Buffer.from("v10")), false);
   });
 });
 

@@ -12,9 +12,9 @@
  * partition away and back, or the client rewound to the committed offset):
  * whoever owns the partition then sees what its previous owner parked.
  */
-import type { ConsumedMessage, OutgoingMessage, ProducerPort } from "../client.js";
+import type { ConsumedMessage, OutgoingMessage, ProducerPort, TopicMessages } from "../client.js";
 import { writeBounded } from "../bounded-writes.js";
-import { REPLAY_SOURCE_HEADER, type KafkaAccess } from "../dead-letter-tools.js";
+import { REPLAY_ORIGIN_HEADER, REPLAY_SOURCE_HEADER, type KafkaAccess } from "../dead-letter-tools.js";
 import { ParkError } from "../errors.js";
 import { lastText } from "../replay.js";
 import type { ParkedRecord } from "../reports.js";
@@ -69,15 +69,36 @@ export interface ParkingDeps {
   readonly onPark: ((record: ParkedRecord) => void) | undefined;
 }
 
+/**
+ * Exactly-once: the open transaction of the partition whose record is being processed. Park writes
+ * go in it, and what follows from them (reports, a park resolved by a retry) once it commits.
+ */
+export interface ParkTransaction {
+  add(topicMessages: TopicMessages[], committed?: () => void): void;
+}
+
 export interface Parking {
-  /** Runs one record of a source partition through the parks: `process` decodes it and hands it to the handler, a retry topic or the DLQ. */
-  record(topic: string, partition: number, message: ConsumedMessage, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void>;
+  /**
+   * Runs one record of a source partition through the parks: `process` decodes it and hands it to
+   * the handler, a retry topic or the DLQ. With `txn`, every park write of the record goes in it;
+   * when the record fails, the partition's parks are read again from the park topic before its next
+   * record (the transaction is aborted: what the park topic holds is what was committed).
+   */
+  record(topic: string, partition: number, message: ConsumedMessage, process: (message: ConsumedMessage) => Promise<Processed>, txn?: ParkTransaction): Promise<void>;
   /**
    * Retry mode: a retry topic's record of `origin` was processed. Handled, it
    * resolves the park it heads (its followers are delivered at the source
    * partition's next record); dead-lettered, its park stays, now behind the DLQ record.
+   * With `txn`, the park write goes in it, and the park is resolved here once it commits.
    */
-  retried(origin: RetriedOrigin, message: ConsumedMessage, outcome: Processed): Promise<void>;
+  retried(origin: RetriedOrigin, message: ConsumedMessage, outcome: Processed, txn?: ParkTransaction): Promise<void>;
+}
+
+/** Where one record's park writes go, and when what follows from them happens. */
+interface ParkIo {
+  write(parkTopic: string, messages: OutgoingMessage[]): Promise<void>;
+  /** Now, or (exactly-once) once the transaction commits. */
+  then(fn: () => void): void;
 }
 
 interface PartitionState {
@@ -120,6 +141,16 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
     }
   }
 
+  /** Written and acknowledged before the record's offset moves (at-least-once). */
+  const acknowledged: ParkIo = { write, then: (fn) => fn() };
+  const ioOf = (txn: ParkTransaction | undefined): ParkIo =>
+    txn === undefined
+      ? acknowledged
+      : {
+          write: async (parkTopic, messages) => txn.add([{ topic: parkTopic, messages }]),
+          then: (fn) => txn.add([], fn),
+        };
+
   async function restore(id: string, scope: ParkScope, parkTopic: string, offset: bigint): Promise<PartitionState> {
     const parks = restoreParks(await read(parkTopic), scope);
     const state: PartitionState = { scope, parkTopic, parks, releasing: releasingOf(parks), next: offset };
@@ -147,20 +178,21 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
     );
   }
 
-  function report(state: PartitionState, offset: string, role: ParkedRecord["role"], episode: string): void {
-    deps.onPark?.({ topic: state.scope.topic, partition: state.scope.partition, offset, parkTopic: state.parkTopic, role, episode });
+  function report(io: ParkIo, state: PartitionState, offset: string, role: ParkedRecord["role"], episode: string): void {
+    const onPark = deps.onPark;
+    if (onPark !== undefined) io.then(() => onPark({ topic: state.scope.topic, partition: state.scope.partition, offset, parkTopic: state.parkTopic, role, episode }));
   }
 
-  async function parkHead(state: PartitionState, keyHex: string, park: Park, message: ConsumedMessage, went: NonNullable<Processed>): Promise<void> {
+  async function parkHead(io: ParkIo, state: PartitionState, keyHex: string, park: Park, message: ConsumedMessage, went: NonNullable<Processed>): Promise<void> {
     const head: ParkHead = { offset: message.offset, where: went.to, dlq: went.to === "dlq" ? went.dlq : undefined, valueHash: valueHashOf(message.value), parkedAt: Date.now() };
-    await write(state.parkTopic, [headRecord(state.scope, keyHex, head)]);
+    await io.write(state.parkTopic, [headRecord(state.scope, keyHex, head)]);
     park.head = head;
     state.releasing.delete(keyHex);
-    report(state, message.offset, "head", head.offset);
+    report(io, state, message.offset, "head", head.offset);
   }
 
   /** Delivers a resolved park's followers in order; one that is dead-lettered becomes the new head, and the rest stay parked. */
-  async function drain(state: PartitionState, keyHex: string, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void> {
+  async function drain(io: ParkIo, state: PartitionState, keyHex: string, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void> {
     const park = state.parks.get(keyHex);
     if (park === undefined) return;
     while (park.followers.length > 0) {
@@ -168,78 +200,102 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
       const went = await process(f);
       if (went !== undefined) {
         // The new head first: a crash before the follower's tombstone leaves a follower at the head's offset, which restore drops.
-        await parkHead(state, keyHex, park, f, went);
+        await parkHead(io, state, keyHex, park, f, went);
         park.followers.shift();
-        await write(state.parkTopic, [followerTombstone(state.scope, f.offset)]);
+        await io.write(state.parkTopic, [followerTombstone(state.scope, f.offset)]);
         return;
       }
-      await write(state.parkTopic, [followerTombstone(state.scope, f.offset)]);
+      await io.write(state.parkTopic, [followerTombstone(state.scope, f.offset)]);
       park.followers.shift();
     }
-    await write(state.parkTopic, [headTombstone(state.scope, keyHex), releaseTombstone(state.scope, keyHex)]);
+    await io.write(state.parkTopic, [headTombstone(state.scope, keyHex), releaseTombstone(state.scope, keyHex)]);
     state.parks.delete(keyHex);
     state.releasing.delete(keyHex);
   }
 
+  /** One record through the parks, its writes and reports through `io`. */
+  async function processed(io: ParkIo, state: PartitionState, topic: string, partition: number, message: ConsumedMessage, offset: bigint, process: (message: ConsumedMessage) => Promise<Processed>): Promise<void> {
+    if (state.parks.size > 0) refresh(state.parkTopic);
+    for (const keyHex of state.releasing) await drain(io, state, keyHex, process);
+
+    const keyHex = keyHexOf(message.key);
+    const place = placeOf(state.parks, keyHex, message.offset);
+    if (place === "process") {
+      const went = await process(message);
+      // A key with a park already (a record before its head, read again) keeps that park.
+      if (went !== undefined && keyHex !== undefined && !state.parks.has(keyHex)) {
+        const park: Park = { head: undefined, followers: [] };
+        await parkHead(io, state, keyHex, park, message, went);
+        state.parks.set(keyHex, park);
+      }
+    } else if (place === "park") {
+      const park = state.parks.get(keyHex!)!;
+      const head = park.head;
+      const replay = { source: lastText(message.headers, REPLAY_SOURCE_HEADER), origin: lastText(message.headers, REPLAY_ORIGIN_HEADER) };
+      if (head !== undefined && namesHead(head, state.scope, replay, message.value) && deps.verifiedReplay(topic, partition, message)) {
+        // The head's replay: handled, it resolves the park; dead-lettered again, it is the new head.
+        const went = await process(message);
+        if (went !== undefined) await parkHead(io, state, keyHex!, park, message, went);
+        else await drain(io, state, keyHex!, process);
+      } else {
+        const episode = head?.offset ?? park.followers[0]?.offset ?? message.offset;
+        await io.write(state.parkTopic, [followerRecord(state.scope, episode, message)]);
+        park.followers.push(message);
+        report(io, state, message.offset, "follower", episode);
+      }
+    }
+    state.next = offset + 1n;
+  }
+
   return {
-    async retried(origin, message, outcome) {
+    async retried(origin, message, outcome, txn) {
       const keyHex = keyHexOf(message.key);
       if (keyHex === undefined || outcome?.to === "retry") return;
+      const io = ioOf(txn);
       const parkTopic = topicOf(origin.topic);
       const scope = { group: options.groupId, topic: origin.topic, partition: origin.partition };
-      const state = states.get(`${origin.partition}\0${origin.topic}`);
-      const head = state?.parks.get(keyHex)?.head;
-      const mine = state !== undefined && head?.offset === origin.offset && head.valueHash === valueHashOf(message.value);
+      const id = `${origin.partition}\0${origin.topic}`;
+      const valueHash = valueHashOf(message.value);
+      // The source partition's state as it is when the write takes effect (exactly-once: at the commit, after other records).
+      const heads = (): { state: PartitionState; head: ParkHead } | undefined => {
+        const state = states.get(id);
+        const head = state?.parks.get(keyHex)?.head;
+        return state !== undefined && head?.offset === origin.offset && head.valueHash === valueHash ? { state, head } : undefined;
+      };
       if (outcome === undefined) {
         // Recorded in the park topic, so that whoever owns the source partition (this consumer or another) releases it.
-        await write(parkTopic, [releaseRecord(scope, keyHex, origin.offset, new Date(), valueHashOf(message.value))]);
-        if (mine) {
-          state.parks.get(keyHex)!.head = undefined;
-          state.releasing.add(keyHex);
-        }
-      } else if (mine) {
+        await io.write(parkTopic, [releaseRecord(scope, keyHex, origin.offset, new Date(), valueHash)]);
+        io.then(() => {
+          const mine = heads();
+          if (mine === undefined) return;
+          mine.state.parks.get(keyHex)!.head = undefined;
+          mine.state.releasing.add(keyHex);
+        });
+      } else if (heads() !== undefined) {
         // Into the DLQ after its last attempt: the park stays, and the head's replay can now resolve it.
-        const moved: ParkHead = { ...head, where: "dlq", dlq: outcome.dlq };
-        await write(parkTopic, [headRecord(scope, keyHex, moved)]);
-        state.parks.get(keyHex)!.head = moved;
+        const moved: ParkHead = { ...heads()!.head, where: "dlq", dlq: outcome.dlq };
+        await io.write(parkTopic, [headRecord(scope, keyHex, moved)]);
+        io.then(() => {
+          const mine = heads();
+          if (mine !== undefined) mine.state.parks.get(keyHex)!.head = moved;
+        });
       }
     },
 
-    async record(topic, partition, message, process) {
+    async record(topic, partition, message, process, txn) {
       const parkTopic = topicOf(topic);
       const id = `${partition}\0${topic}`;
       const offset = BigInt(message.offset);
       let state = states.get(id);
       if (state === undefined || state.next !== offset || state.parkTopic !== parkTopic) state = await restore(id, { group: options.groupId, topic, partition }, parkTopic, offset);
-      if (state.parks.size > 0) refresh(parkTopic);
-      for (const keyHex of state.releasing) await drain(state, keyHex, process);
-
-      const keyHex = keyHexOf(message.key);
-      const place = placeOf(state.parks, keyHex, message.offset);
-      if (place === "process") {
-        const went = await process(message);
-        // A key with a park already (a record before its head, read again) keeps that park.
-        if (went !== undefined && keyHex !== undefined && !state.parks.has(keyHex)) {
-          const park: Park = { head: undefined, followers: [] };
-          await parkHead(state, keyHex, park, message, went);
-          state.parks.set(keyHex, park);
-        }
-      } else if (place === "park") {
-        const park = state.parks.get(keyHex!)!;
-        const head = park.head;
-        if (head !== undefined && namesHead(head, lastText(message.headers, REPLAY_SOURCE_HEADER), message.value) && deps.verifiedReplay(topic, partition, message)) {
-          // The head's replay: handled, it resolves the park; dead-lettered again, it is the new head.
-          const went = await process(message);
-          if (went !== undefined) await parkHead(state, keyHex!, park, message, went);
-          else await drain(state, keyHex!, process);
-        } else {
-          const episode = head?.offset ?? park.followers[0]?.offset ?? message.offset;
-          await write(parkTopic, [followerRecord(state.scope, episode, message)]);
-          park.followers.push(message);
-          report(state, message.offset, "follower", episode);
-        }
+      if (txn === undefined) return processed(acknowledged, state, topic, partition, message, offset, process);
+      try {
+        await processed(ioOf(txn), state, topic, partition, message, offset, process);
+      } catch (e) {
+        // Its writes are rolled back with its transaction: the parks as the park topic holds them are read again.
+        if (states.get(id) === state) states.delete(id);
+        throw e;
       }
-      state.next = offset + 1n;
     },
   };
 }

@@ -247,9 +247,22 @@ export function placeOf(parks: PartitionParks, keyHex: string | undefined, offse
   return park.followers.some((f) => f.offset === offset) ? "parked-already" : "park";
 }
 
-/** True when `message` is the replay of `head` as kontract's replay tooling writes it: same value bytes, from the head's dead letter. */
-export function namesHead(head: ParkHead, replaySource: string | undefined, value: Buffer | null): boolean {
+/** Where a replayed record came from, as kontract's replay tooling names it in its headers. */
+export interface ReplayNames {
+  /** The dead letter: `<dlq topic>/<partition>/<offset>`. */
+  readonly source: string | undefined;
+  /** The record it was a dead letter of, in the consumed topic: `<topic>/<partition>/<offset>`. */
+  readonly origin: string | undefined;
+}
+
+/**
+ * True when `message` is the replay of `head` (of `scope`'s partition) as kontract's replay tooling
+ * writes it: same value bytes, from the head's dead letter, or (exactly-once, where the dead letter's
+ * place is known only once its transaction commits) from a dead letter of the head itself.
+ */
+export function namesHead(head: ParkHead, scope: ParkScope, replay: ReplayNames, value: Buffer | null): boolean {
+  if (valueHashOf(value) !== head.valueHash) return false;
   const { dlq } = head;
-  if (replaySource === undefined || dlq?.partition === undefined || dlq.offset === undefined) return false;
-  return replaySource === `${dlq.topic}/${dlq.partition}/${dlq.offset}` && valueHashOf(value) === head.valueHash;
+  if (replay.source !== undefined && dlq?.partition !== undefined && dlq.offset !== undefined && replay.source === `${dlq.topic}/${dlq.partition}/${dlq.offset}`) return true;
+  return replay.origin !== undefined && replay.origin === `${scope.topic}/${scope.partition}/${head.offset}`;
 }
