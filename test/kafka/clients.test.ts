@@ -186,11 +186,13 @@ describe("client port", () => {
   it("Confluent: a handler that fails after the partition was rewound resolves instead of throwing (the client's seek back to the record would win); a non-retriable error pauses, then seeks again; a partition not assigned is not sought", async () => {
     let config: RunConfig | undefined;
     const seeks: string[] = [];
+    const logged: string[] = [];
     const port = consumerPort({
       run: async (c: RunConfig) => void (config = c),
       dependentAdmin: () => ({}),
       assignment: () => [{ topic: "t", partition: 0 }],
       seek: (to: { topic: string; partition: number; offset: string }) => void seeks.push(`${to.topic}[${to.partition}]@${to.offset}`),
+      logger: () => ({ error: (message: string) => void logged.push(message) }),
     } as never);
     const paused: string[] = [];
     const payload = (offset: string) => recordPayload(offset, paused);
@@ -206,6 +208,10 @@ describe("client port", () => {
     await config!.eachMessage!(payload("5"));
     assert.deepEqual(paused, ["5"]);
     assert.deepEqual(seeks, ["t[0]@3", "t[0]@3", "t[0]@3"], "sought in the handler, and again after the pause");
+    // The client logs a handler's error when it seeks back itself; resolved instead, the error is logged here.
+    assert.equal(logged.length, 2);
+    assert.match(logged[0]!, /t\[0\]@4.*handler bug/);
+    assert.match(logged[1]!, /t\[0\]@5/);
     await assert.rejects(config!.eachMessage!(payload("9")), /not rewound/);
     port.seek!("t", 1, "0");
     assert.equal(seeks.length, 3);

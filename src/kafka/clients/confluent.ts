@@ -153,6 +153,8 @@ function watchRebalances(consumer: RunnableConsumer, revoked: readonly Partition
 export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
   const committing = consumer as Partial<OffsetCommitter>;
   const seeking = consumer as Partial<Seeker>;
+  const logging = consumer as { logger?: () => { error(message: string): void } };
+  const logger = typeof logging.logger === "function" ? () => logging.logger!() : undefined;
   const revoked: PartitionsListener[] = [];
   const assigned: PartitionsListener[] = [];
   const watched = new WeakSet<object>();
@@ -198,6 +200,9 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
             if (seek === undefined || seek.n <= before) return holdOn(payload, e);
             // Rewound during the handler: the client's own seek back to this record would come after
             // that seek and win. Resolved instead; a partition that must wait is paused, then sought again.
+            // The client logs a handler's error as it seeks back: so does this, or a handler failing
+            // again and again would go unseen.
+            logger?.().error(`Consumer encountered error while processing message ${payload.topic}[${payload.partition}]@${payload.message.offset}; kontract sought the partition back to ${seek.offset}, its last commit. Error details: ${e instanceof Error ? e.message : String(e)}`);
             if (isKontractError(e) && !e.retriable) {
               payload.pause();
               seeking.seek!({ topic: payload.topic, partition: payload.partition, offset: seek.offset });
