@@ -65,15 +65,19 @@ for (const client of clientsUnderTest(() => setup.infra)) {
       await producer?.disconnect();
     });
 
-    async function fixture() {
-      const topic = uniqueName(`commits-${client.name}`);
+    /** A topic with its DLQ and contract, a sender of ids to it, and a fresh group and application id. */
+    async function topicWithContract(prefix: string) {
+      const topic = uniqueName(`${prefix}-${client.name}`);
       const dlq = `${topic}.dlq`;
       const kafka = kafkaFor(setup.infra);
       await createTopics(kafka, [topic, dlq]);
       await register(registryFor(setup.infra), `${topic}-value`, contract(dlq));
       const send = (ids: string[]) => contractProducer(producer, { registry: registryFor(setup.infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
-      const group = uniqueName("g");
-      const applicationId = uniqueName("app");
+      return { topic, kafka, send, group: uniqueName("g"), applicationId: uniqueName("app") };
+    }
+
+    async function fixture() {
+      const { topic, kafka, send, group, applicationId } = await topicWithContract("commits");
       const committed = async () => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: group, topics: [topic] })))[0]!.partitions[0]!.offset;
       const changelogKeys = async () => {
         const records = (await readAll(kafka, [changelogTopic(applicationId, topic, "idUnique")])).get(changelogTopic(applicationId, topic, "idUnique")) ?? [];
@@ -140,14 +144,7 @@ for (const client of clientsUnderTest(() => setup.infra)) {
     // wait for it: there the commit at a revocation is a best effort (docs/stateful.md, "Commits").
     if (client.name === "kafkajs")
       it("a rebalance while records are handled: what was handled is committed before the consumer joins again, and no record comes twice", async () => {
-        const topic = uniqueName(`commits-rebalance-${client.name}`);
-        const dlq = `${topic}.dlq`;
-        const kafka = kafkaFor(setup.infra);
-        await createTopics(kafka, [topic, dlq]);
-        await register(registryFor(setup.infra), `${topic}-value`, contract(dlq));
-        const send = (ids: string[]) => contractProducer(producer, { registry: registryFor(setup.infra), key: false }).send({ topic, messages: ids.map((id) => ({ value: { id } })) });
-        const group = uniqueName("g");
-        const applicationId = uniqueName("app");
+        const { topic, kafka, send, group, applicationId } = await topicWithContract("commits-rebalance");
         const handled: { consumer: string; offset: string }[] = [];
         const start = (name: string, run: (offset: string) => Promise<void> = async () => {}) => {
           const consumer = contractConsumer(client.consumer({ groupId: group, autoCommit: false, heartbeatInterval: 500 }), {
