@@ -97,8 +97,8 @@ export interface Parking {
 /** Where one record's park writes go, and when what follows from them happens. */
 interface ParkIo {
   write(parkTopic: string, messages: OutgoingMessage[]): Promise<void>;
-  /** Now, or (exactly-once) once the transaction commits. */
-  then(fn: () => void): void;
+  /** Runs `fn` now, or (exactly-once) once the transaction commits. */
+  afterward(fn: () => void): void;
 }
 
 interface PartitionState {
@@ -142,13 +142,13 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
   }
 
   /** Written and acknowledged before the record's offset moves (at-least-once). */
-  const acknowledged: ParkIo = { write, then: (fn) => fn() };
+  const acknowledged: ParkIo = { write, afterward: (fn) => fn() };
   const ioOf = (txn: ParkTransaction | undefined): ParkIo =>
     txn === undefined
       ? acknowledged
       : {
           write: async (parkTopic, messages) => txn.add([{ topic: parkTopic, messages }]),
-          then: (fn) => txn.add([], fn),
+          afterward: (fn) => txn.add([], fn),
         };
 
   async function restore(id: string, scope: ParkScope, parkTopic: string, offset: bigint): Promise<PartitionState> {
@@ -180,7 +180,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
 
   function report(io: ParkIo, state: PartitionState, offset: string, role: ParkedRecord["role"], episode: string): void {
     const onPark = deps.onPark;
-    if (onPark !== undefined) io.then(() => onPark({ topic: state.scope.topic, partition: state.scope.partition, offset, parkTopic: state.parkTopic, role, episode }));
+    if (onPark !== undefined) io.afterward(() => onPark({ topic: state.scope.topic, partition: state.scope.partition, offset, parkTopic: state.parkTopic, role, episode }));
   }
 
   async function parkHead(io: ParkIo, state: PartitionState, keyHex: string, park: Park, message: ConsumedMessage, went: NonNullable<Processed>): Promise<void> {
@@ -265,7 +265,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
       if (outcome === undefined) {
         // Recorded in the park topic, so that whoever owns the source partition (this consumer or another) releases it.
         await io.write(parkTopic, [releaseRecord(scope, keyHex, origin.offset, new Date(), valueHash)]);
-        io.then(() => {
+        io.afterward(() => {
           const mine = heads();
           if (mine === undefined) return;
           mine.state.parks.get(keyHex)!.head = undefined;
@@ -275,7 +275,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
         // Into the DLQ after its last attempt: the park stays, and the head's replay can now resolve it.
         const moved: ParkHead = { ...heads()!.head, where: "dlq", dlq: outcome.dlq };
         await io.write(parkTopic, [headRecord(scope, keyHex, moved)]);
-        io.then(() => {
+        io.afterward(() => {
           const mine = heads();
           if (mine !== undefined) mine.state.parks.get(keyHex)!.head = moved;
         });
