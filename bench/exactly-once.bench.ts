@@ -13,7 +13,7 @@
  * with each round. @platformatic/kafka runs in a second process on Node 22 (scripts/bench.mjs).
  *
  *   node scripts/bench.mjs bench/exactly-once.bench.ts [--records 2000] [--rounds 3] [--each message|batch]
- *     [--clients kafkajs,confluent,platformatic] (default kafkajs)
+ *     [--clients kafkajs,confluent,platformatic] (default kafkajs) [--partitions 1] (records round-robin)
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -24,10 +24,18 @@ import { clientUnderTest, register, registryFor, withAdmin } from "../test/integ
 import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
 
 const { values } = parseArgs({
-  options: { records: { type: "string", default: "2000" }, rounds: { type: "string", default: "3" }, each: { type: "string", default: "message" }, clients: { type: "string", default: "kafkajs" } },
+  options: {
+    records: { type: "string", default: "2000" },
+    rounds: { type: "string", default: "3" },
+    each: { type: "string", default: "message" },
+    clients: { type: "string", default: "kafkajs" },
+    partitions: { type: "string", default: "1" },
+  },
 });
 if (values.each !== "message" && values.each !== "batch") throw new Error(`--each: message or batch, got ${values.each}`);
 const RECORDS = Number(values.records);
+const PARTITIONS = Number(values.partitions);
+if (!Number.isInteger(PARTITIONS) || PARTITIONS < 1) throw new Error(`--partitions must be a positive integer, got ${values.partitions}`);
 const ROUNDS = Number(values.rounds);
 const CLIENTS = values.clients.split(",").map((c) => c.trim());
 
@@ -45,14 +53,17 @@ const access = await connectKafka("kafkajs", infra.brokers);
 const registry = registryFor(infra);
 const topic = uniqueName("eos-bench");
 const dlq = `${topic}.dlq`;
-await createTopics(kafka, [topic, dlq]);
+await createTopics(kafka, [{ topic, numPartitions: PARTITIONS }, dlq]);
 await register(registry, `${topic}-value`, contract(dlq));
 const producer = kafka.producer();
 await producer.connect();
 const writer = contractProducer(producer, { registry, key: false });
-for (let i = 0; i < RECORDS; i += 500) await writer.send({ topic, messages: Array.from({ length: Math.min(500, RECORDS - i) }, (_, j) => ({ value: { id: `k${i + j}` } })) });
+// Round-robin over the partitions: each has its own transactions (and transactional producer) exactly-once.
+for (let i = 0; i < RECORDS; i += 500) await writer.send({ topic, messages: Array.from({ length: Math.min(500, RECORDS - i) }, (_, j) => ({ partition: (i + j) % PARTITIONS, value: { id: `k${i + j}` } })) });
 
-const committedAt = (group: string) => withAdmin(kafka, async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions[0]!.offset);
+/** The group's committed offsets summed over the partitions: the records it is past. */
+const committedAt = (group: string) =>
+  withAdmin(kafka, async (admin) => (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0));
 
 for (const name of CLIENTS) {
   const client = clientUnderTest(name, () => infra);
@@ -73,7 +84,7 @@ for (const name of CLIENTS) {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run(values.each === "batch" ? { eachBatch: async () => {} } : { eachMessage: async () => {} });
-    await waitFor(async () => (await committedAt(group)) === String(RECORDS), { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
+    await waitFor(async () => (await committedAt(group)) === RECORDS, { timeoutMs: 600_000, intervalMs: 200, what: `${RECORDS} records committed` });
     const ms = performance.now() - start;
     await consumer.disconnect();
     await deleteTopics(kafka, [`${applicationId}-${topic}-idUnique-changelog`]).catch(() => undefined);
@@ -89,4 +100,4 @@ for (const name of CLIENTS) {
 }
 await producer.disconnect();
 await deleteTopics(kafka, [topic, dlq]).catch(() => undefined);
-console.log(`${RECORDS} records, one partition, each${values.each === "batch" ? "Batch" : "Message"}, ${CLIENTS.join(", ")} on Node ${process.versions.node}; ${await infra.release(false)}`);
+console.log(`${RECORDS} records, ${PARTITIONS} partition(s), each${values.each === "batch" ? "Batch" : "Message"}, ${CLIENTS.join(", ")} on Node ${process.versions.node}; ${await infra.release(false)}`);
