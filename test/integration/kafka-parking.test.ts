@@ -207,48 +207,51 @@ for (const client of clientsUnderTest(() => infra)) {
       assert.deepEqual((await readDeadLetters(access, `${topic}-dlq`)).map((d) => d.origin.offset), ["1"]);
     });
 
-    it("retry mode: A is parked while its head is in a retry topic, released in order when the retry succeeds; a head that ends in the DLQ keeps A parked until replayed", async () => {
-      const retry: RetryOptions = { attempts: 2, backoff: { delayMs: 500 } };
-      const { topic, groupId, sendAll, sent } = await setup("park-retry", 1, retry);
-      const seen: Seen = { handled: [], parked: [] };
-      // A2 fails once (a downstream hiccup); A5 fails until "fixed".
-      const failures = new Set(["A2"]);
-      let a5Broken = true;
-      await start(topic, groupId, seen, "only", {
-        options: retry,
-        fails: (id) => (id === "A5" && a5Broken) || failures.delete(id),
+    // Exactly-once: the retry records, park writes and the release by the retry in the transactions; the head in the DLQ resolved by its origin.
+    for (const exactlyOnce of [false, true]) {
+      it(`retry mode${exactlyOnce ? ", exactly-once" : ""}: A is parked while its head is in a retry topic, released in order when the retry succeeds; a head that ends in the DLQ keeps A parked until replayed`, async () => {
+        const retry: RetryOptions = { attempts: 2, backoff: { delayMs: 500 } };
+        const { topic, groupId, sendAll, sent } = await setup(exactlyOnce ? "park-retry-eos" : "park-retry", 1, retry);
+        const seen: Seen = { handled: [], parked: [] };
+        // A2 fails once (a downstream hiccup); A5 fails until "fixed".
+        const failures = new Set(["A2"]);
+        let a5Broken = true;
+        await start(topic, groupId, seen, "only", {
+          options: retry,
+          fails: (id) => (id === "A5" && a5Broken) || failures.delete(id),
+        }, exactlyOnce);
+        await sendAll([["A", "A1", 1], ["A", "A2", 1], ["A", "A3", 1], ["B", "B1", 1], ["A", "A4", 1], ["B", "B2", 1]]);
+        await waitFor(() => ids(seen, "B").length === 2 && seen.parked.length === 3, { timeoutMs: 30_000, what: "B flows, A2 parked as head (in retry-1), A3 and A4 behind it" });
+        assert.deepEqual(seen.parked.map((p) => [p.offset, p.role]), [["1", "head"], ["2", "follower"], ["4", "follower"]]);
+
+        // The retry of A2 succeeds; A3 and A4 are delivered at the partition's next record.
+        let tick = 0;
+        await waitFor(
+          async () => {
+            await sendAll([["C", `C${++tick}`, 1]]);
+            return ids(seen, "A").length === 4;
+          },
+          { timeoutMs: 30_000, intervalMs: 500, what: "A2 retried, then A3 and A4" },
+        );
+        assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"]);
+
+        // A5 fails its retry too and ends in the DLQ: A6 stays parked behind it.
+        await sendAll([["A", "A5", 1], ["A", "A6", 1]]);
+        await waitFor(async () => (await readDeadLetters(access, `${topic}-dlq`)).length === 1 && seen.parked.length === 5, { timeoutMs: 30_000, what: "A5 in the DLQ after its retry, A6 parked" });
+        await sendAll([["C", `C${++tick}`, 1]]);
+        await waitFor(() => ids(seen, "C").length === tick, { timeoutMs: 30_000, what: "the ticks flow" });
+        assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"], "A6 waits behind A5");
+        await waitFor(async () => (await listParks(access, `${topic}-park`, { group: groupId }))[0]?.head?.where === "dlq", { timeoutMs: 10_000, what: "the park's head recorded in the DLQ" });
+
+        // Fixed and replayed: A5, then A6.
+        a5Broken = false;
+        assert.equal((await replayDeadLetters(access, `${topic}-dlq`, { replayKey: REPLAY_KEY })).sent, 1);
+        await waitFor(() => ids(seen, "A").length === 6, { timeoutMs: 30_000, what: "A5 replayed, then A6" });
+        assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4", "A5", "A6"]);
+        assert.deepEqual([...new Set(seen.handled.map((h) => h.id))].sort(), [...sent].sort(), "every record handled");
+        assert.equal(seen.handled.length, sent.length, "each once");
       });
-      await sendAll([["A", "A1", 1], ["A", "A2", 1], ["A", "A3", 1], ["B", "B1", 1], ["A", "A4", 1], ["B", "B2", 1]]);
-      await waitFor(() => ids(seen, "B").length === 2 && seen.parked.length === 3, { timeoutMs: 30_000, what: "B flows, A2 parked as head (in retry-1), A3 and A4 behind it" });
-      assert.deepEqual(seen.parked.map((p) => [p.offset, p.role]), [["1", "head"], ["2", "follower"], ["4", "follower"]]);
-
-      // The retry of A2 succeeds; A3 and A4 are delivered at the partition's next record.
-      let tick = 0;
-      await waitFor(
-        async () => {
-          await sendAll([["C", `C${++tick}`, 1]]);
-          return ids(seen, "A").length === 4;
-        },
-        { timeoutMs: 30_000, intervalMs: 500, what: "A2 retried, then A3 and A4" },
-      );
-      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"]);
-
-      // A5 fails its retry too and ends in the DLQ: A6 stays parked behind it.
-      await sendAll([["A", "A5", 1], ["A", "A6", 1]]);
-      await waitFor(async () => (await readDeadLetters(access, `${topic}-dlq`)).length === 1 && seen.parked.length === 5, { timeoutMs: 30_000, what: "A5 in the DLQ after its retry, A6 parked" });
-      await sendAll([["C", `C${++tick}`, 1]]);
-      await waitFor(() => ids(seen, "C").length === tick, { timeoutMs: 30_000, what: "the ticks flow" });
-      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4"], "A6 waits behind A5");
-      await waitFor(async () => (await listParks(access, `${topic}-park`, { group: groupId }))[0]?.head?.where === "dlq", { timeoutMs: 10_000, what: "the park's head recorded in the DLQ" });
-
-      // Fixed and replayed: A5, then A6.
-      a5Broken = false;
-      assert.equal((await replayDeadLetters(access, `${topic}-dlq`, { replayKey: REPLAY_KEY })).sent, 1);
-      await waitFor(() => ids(seen, "A").length === 6, { timeoutMs: 30_000, what: "A5 replayed, then A6" });
-      assert.deepEqual(ids(seen, "A"), ["A1", "A2", "A3", "A4", "A5", "A6"]);
-      assert.deepEqual([...new Set(seen.handled.map((h) => h.id))].sort(), [...sent].sort(), "every record handled");
-      assert.equal(seen.handled.length, sent.length, "each once");
-    });
+    }
   });
 }
 
