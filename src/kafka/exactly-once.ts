@@ -239,10 +239,11 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
     return lane;
   };
 
-  // Every open transaction commits each interval; a failed one has rewound its partition already.
-  const timer = setInterval(() => {
-    for (const lane of lanes.values()) if (lane.open !== undefined) void commitQueued(lane).catch(noop);
-  }, deps.intervalMs);
+  /** Commits every open transaction; a failed one has rewound its partition already. */
+  const commitOpen = (): Promise<unknown> => Promise.all([...lanes.values()].filter((lane) => lane.open !== undefined).map((lane) => commitQueued(lane).catch(noop)));
+
+  // Every open transaction commits each interval.
+  const timer = setInterval(() => void commitOpen(), deps.intervalMs);
   timer.unref();
 
   return {
@@ -297,7 +298,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
       }
     },
     async revoking() {
-      await Promise.all([...lanes.values()].filter((lane) => lane.open !== undefined).map((lane) => commitQueued(lane).catch(noop)));
+      await commitOpen();
     },
     async closing() {
       closing = true;

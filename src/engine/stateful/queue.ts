@@ -1,4 +1,3 @@
-import { withGetters } from "../../util/getters.js";
 /**
  * A first-in first-out queue on an array with a moving head.
  *
@@ -7,6 +6,8 @@ import { withGetters } from "../../util/getters.js";
  * makes every look at its front skip all the holes before it (the uniqueness bench ran at a
  * fifteenth of its speed that way).
  */
+import { withGetters } from "../../util/getters.js";
+
 export interface Queue<T> {
   push(item: T): void;
   /** The oldest item, if any. */

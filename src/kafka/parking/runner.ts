@@ -271,9 +271,12 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
           mine.state.parks.get(keyHex)!.head = undefined;
           mine.state.releasing.add(keyHex);
         });
-      } else if (heads() !== undefined) {
+        return;
+      }
+      const held = heads();
+      if (held !== undefined) {
         // Into the DLQ after its last attempt: the park stays, and the head's replay can now resolve it.
-        const moved: ParkHead = { ...heads()!.head, where: "dlq", dlq: outcome.dlq };
+        const moved: ParkHead = { ...held.head, where: "dlq", dlq: outcome.dlq };
         await io.write(parkTopic, [headRecord(scope, keyHex, moved)]);
         io.afterward(() => {
           const mine = heads();
