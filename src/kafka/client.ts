@@ -92,6 +92,9 @@ export interface TopicPartition {
   readonly partition: number;
 }
 
+/** A topic and partition as one Map key (no topic name holds a NUL). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 /** A consumed record (kafkajs's KafkaMessage). `headers` may be missing (Confluent: a record without any). */
 export interface ConsumedMessage {
   key: Buffer | null;

@@ -7,7 +7,7 @@
  * moves past a record whose state change is not durable, and a crash redelivers at most the records
  * handled since the last commit, which the state recognises by their offsets.
  */
-import type { CommitControl, ConsumedMessage, HandledRecord } from "./client.js";
+import { partitionKey, type CommitControl, type ConsumedMessage, type HandledRecord } from "./client.js";
 
 export interface CommitterDeps {
   /** Resolves once every state change pending when it was called is acknowledged; rejects when a write failed. */
@@ -56,7 +56,6 @@ export interface Committer {
   close(): Promise<void>;
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const noop = (): void => {};
 
 export function committer(deps: CommitterDeps): Committer {
@@ -97,13 +96,13 @@ export function committer(deps: CommitterDeps): Committer {
     if (at !== epoch || records.length === 0) return;
     await withTimeout(deps.commit(records));
     // A rebalance meanwhile forgot what was committed: none of it is known as committed after it.
-    if (at === epoch) for (const r of records) committed.set(key(r.topic, r.partition), r.message.offset);
+    if (at === epoch) for (const r of records) committed.set(partitionKey(r.topic, r.partition), r.message.offset);
   }
 
   /** The records handled since their partition's last commit: a copy of each slot. */
   function uncommitted(): HandledRecord[] {
     const records: HandledRecord[] = [];
-    for (const { topic, partition, message } of latest.values()) if (committed.get(key(topic, partition)) !== message.offset) records.push({ topic, partition, message });
+    for (const { topic, partition, message } of latest.values()) if (committed.get(partitionKey(topic, partition)) !== message.offset) records.push({ topic, partition, message });
     return records;
   }
 
@@ -144,7 +143,7 @@ export function committer(deps: CommitterDeps): Committer {
     handled(topic, partition, message) {
       let slot = lastSlot;
       if (slot === undefined || slot.partition !== partition || slot.topic !== topic) {
-        const k = key(topic, partition);
+        const k = partitionKey(topic, partition);
         slot = latest.get(k);
         if (slot === undefined) latest.set(k, (slot = { topic, partition, message }));
         lastSlot = slot;

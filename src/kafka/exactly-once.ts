@@ -23,7 +23,7 @@
  *
  * A partition's work and commits run one after the other; partitions run side by side.
  */
-import type { ConsumedMessage, ConsumerGroup, TopicMessages, TransactionPort, TransactionalProducerPort } from "./client.js";
+import { partitionKey, type ConsumedMessage, type ConsumerGroup, type TopicMessages, type TransactionPort, type TransactionalProducerPort } from "./client.js";
 import { boundedWrites } from "./bounded-writes.js";
 import { transactionalPort, type KafkaProducer } from "./clients/index.js";
 import { KontractError, isKontractError } from "../errors.js";
@@ -233,7 +233,7 @@ export function transactions(options: ExactlyOnceOptions, consumer: object, deps
   const commitQueued = (lane: Lane): Promise<void> => queue(lane, () => commitNow(lane));
 
   const laneOf = (topic: string, partition: number): Lane => {
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     let lane = lanes.get(key);
     if (lane === undefined) lanes.set(key, (lane = { topic, partition, producer: undefined, tail: Promise.resolve(), fenced: false, open: undefined, awaiting: undefined }));
     return lane;

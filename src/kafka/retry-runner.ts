@@ -13,7 +13,7 @@
  */
 import { RegistryError } from "../errors.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, EachBatchPayload, OutgoingMessage } from "./client.js";
+import { partitionKey, type ConsumedMessage, type EachBatchPayload, type OutgoingMessage } from "./client.js";
 import { deadLetterRecord, type DeadLetterCause, type DeadLetterSender } from "./dlq.js";
 import type { ParkTransaction, Parking, Processed } from "./parking/runner.js";
 import type { ConsumedDeadLetter, RetriedRecord } from "./reports.js";
@@ -65,7 +65,7 @@ export function retryingEachBatch<D>(deps: RetryRunnerDeps<D>): (payload: EachBa
 
   /** Whether the record must wait: then its partition is paused until it is due. */
   function holds(payload: EachBatchPayload, stage: RetryStage, topic: string, partition: number, message: ConsumedMessage): boolean {
-    const key = `${partition}\u0000${topic}`;
+    const key = partitionKey(topic, partition);
     const t = now();
     const known = waits.get(key);
     const release = known?.offset === message.offset ? known.release : releaseTime(plan, stage, message, t);

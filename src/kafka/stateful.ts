@@ -16,7 +16,7 @@ import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec } from "../contract/stateful.js";
 import type { ResolvedContract } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
-import type { ConsumedMessage, ConsumerPort, OutgoingMessage, ProducerPort, TopicMessages, TopicPartition } from "./client.js";
+import { partitionKey, type ConsumedMessage, type ConsumerPort, type OutgoingMessage, type ProducerPort, type TopicMessages, type TopicPartition } from "./client.js";
 import type { KafkaProducer } from "./clients/index.js";
 import { deadLetterRecord, portOf } from "./dlq.js";
 import { READ_COMMITTED, readFromBeginning, readTopic, type KafkaAccess } from "./dead-letter-tools.js";
@@ -324,7 +324,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       if (h.restored !== undefined || !h.state.timed) continue;
       const before = pendingEntries + outbox.length;
       collect(h, now);
-      if (pendingEntries + outbox.length !== before) partitions.set(`${h.topic}\u0000${h.partition}`, h);
+      if (pendingEntries + outbox.length !== before) partitions.set(partitionKey(h.topic, h.partition), h);
     }
     for (const { topic, partition } of partitions.values()) void commit(topic, partition).catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
@@ -555,7 +555,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   const assignments = new Map<string, number>();
   let assignmentCount = 0;
   const retries = new Set<NodeJS.Timeout>();
-  const current = (topic: string, partition: number, token: number): boolean => !shut && assignments.get(`${topic}\u0000${partition}`) === token;
+  const current = (topic: string, partition: number, token: number): boolean => !shut && assignments.get(partitionKey(topic, partition)) === token;
 
   /**
    * Restores the partitions of `topic` given to this consumer (partition -> assignment token) whose
@@ -627,7 +627,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
 
   async function restoreRecorded(topic: string, partition: number, token: number, subject: string, identity: ContractIdentity): Promise<void> {
     const resolve = context.contract;
-    const id = `${topic}\u0000${partition}\u0000${subject}`;
+    const id = `${partitionKey(topic, partition)}\u0000${subject}`;
     // Held already: a record came first, or the partition was kept (the Confluent client's cooperative protocol).
     if (resolve === undefined || held.has(id) || !current(topic, partition, token)) return;
     let contract: ResolvedContract;
@@ -666,7 +666,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   const heldId = (topic: string, partition: number, subject: string): string => {
     const l = lastId;
     if (l.partition === partition && l.topic === topic && l.subject === subject) return l.id;
-    lastId = { topic, partition, subject, id: `${topic}\u0000${partition}\u0000${subject}` };
+    lastId = { topic, partition, subject, id: `${partitionKey(topic, partition)}\u0000${subject}` };
     return lastId.id;
   };
 
@@ -750,7 +750,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       port.onRevoke?.((partitions) => {
         for (const { topic, partition } of partitions) {
           drop(topic, partition);
-          assignments.delete(`${topic}\u0000${partition}`);
+          assignments.delete(partitionKey(topic, partition));
         }
       });
       port.onAssign?.((partitions) => this.assigned(partitions.filter((p) => judges(p.topic))));
@@ -759,7 +759,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       if (shut || context.contract === undefined) return;
       const byTopic = new Map<string, Map<number, number>>();
       for (const { topic, partition } of partitions) {
-        const key = `${topic}\u0000${partition}`;
+        const key = partitionKey(topic, partition);
         // Told again (the Confluent client tells each rebalance twice): the restore under way is the one.
         if (assignments.has(key)) continue;
         const token = ++assignmentCount;

@@ -27,7 +27,7 @@
  *   the port of revoked and assigned partitions from the node-rdkafka consumer under it.
  */
 import { isKontractError } from "../../errors.js";
-import type { BatchProducer, ConsumerPort, EachBatchPayload, EachMessagePayload, OutgoingMessage, ProducerPort, RunnableConsumer, TopicMessages, TopicPartition, TransactionalProducerPort } from "../client.js";
+import { partitionKey, type BatchProducer, type ConsumerPort, type EachBatchPayload, type EachMessagePayload, type OutgoingMessage, type ProducerPort, type RunnableConsumer, type TopicMessages, type TopicPartition, type TransactionalProducerPort } from "../client.js";
 import { placeMessages } from "../placement.js";
 import { commitList, nextOffset, type OffsetCommitter, type Seeker } from "./kafkajs.js";
 
@@ -162,7 +162,6 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
   // back to its own record. A handler reads the count only (no key built per record).
   const sought = new Map<string, { readonly offset: string; readonly n: number }>();
   let seeks = 0;
-  const soughtKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
   return {
     client: "confluent",
     // Its autoCommit is set on the consumer (kafkaJS: { autoCommit: false }) and run() refuses it:
@@ -174,7 +173,7 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
             // A partition not assigned now would be sought whenever it is assigned again, from wherever its group then stands.
             const assigned = (consumer as { assignment?: () => readonly TopicPartition[] }).assignment?.();
             if (assigned !== undefined && !assigned.some((a) => a.topic === topic && a.partition === partition)) return;
-            sought.set(soughtKey(topic, partition), { offset, n: ++seeks });
+            sought.set(partitionKey(topic, partition), { offset, n: ++seeks });
             seeking.seek!({ topic, partition, offset });
           },
         }
@@ -196,7 +195,7 @@ export function confluentConsumer(consumer: RunnableConsumer): ConsumerPort {
         wrapped.eachMessage = (payload: EachMessagePayload) => {
           const before = seeks;
           return eachMessage(payload).catch((e: unknown) => {
-            const seek = seeks === before ? undefined : sought.get(soughtKey(payload.topic, payload.partition));
+            const seek = seeks === before ? undefined : sought.get(partitionKey(payload.topic, payload.partition));
             if (seek === undefined || seek.n <= before) return holdOn(payload, e);
             // Rewound during the handler: the client's own seek back to this record would come after
             // that seek and win. Resolved instead; a partition that must wait is paused, then sought again.

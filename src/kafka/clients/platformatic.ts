@@ -52,6 +52,7 @@ import type {
   TransactionalProducerPort,
   WriteOptions,
 } from "../client.js";
+import { partitionKey } from "../client.js";
 import { placeMessages } from "../placement.js";
 import { groupJoins } from "./kafkajs.js";
 
@@ -402,7 +403,6 @@ class ChunkBatch implements Batch {
   }
 }
 
-const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const ignore = (): void => {};
 
 /** The run option (set by CommitControl.runConfig) that leaves commits to the wrapper. */

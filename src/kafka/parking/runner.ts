@@ -12,7 +12,7 @@
  * partition away and back, or the client rewound to the committed offset):
  * whoever owns the partition then sees what its previous owner parked.
  */
-import type { ConsumedMessage, OutgoingMessage, ProducerPort, TopicMessages } from "../client.js";
+import { partitionKey, type ConsumedMessage, type OutgoingMessage, type ProducerPort, type TopicMessages } from "../client.js";
 import { writeBounded } from "../bounded-writes.js";
 import { REPLAY_ORIGIN_HEADER, REPLAY_SOURCE_HEADER, type KafkaAccess } from "../dead-letter-tools.js";
 import { ParkError } from "../errors.js";
@@ -254,7 +254,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
       const io = ioOf(txn);
       const parkTopic = topicOf(origin.topic);
       const scope = { group: options.groupId, topic: origin.topic, partition: origin.partition };
-      const id = `${origin.partition}\0${origin.topic}`;
+      const id = partitionKey(origin.topic, origin.partition);
       const valueHash = valueHashOf(message.value);
       // The source partition's state as it is when the write takes effect (exactly-once: at the commit, after other records).
       const heads = (): { state: PartitionState; head: ParkHead } | undefined => {
@@ -287,7 +287,7 @@ export function createParking(options: ParkOptions, deps: ParkingDeps): Parking 
 
     async record(topic, partition, message, process, txn) {
       const parkTopic = topicOf(topic);
-      const id = `${partition}\0${topic}`;
+      const id = partitionKey(topic, partition);
       const offset = BigInt(message.offset);
       let state = states.get(id);
       if (state === undefined || state.next !== offset || state.parkTopic !== parkTopic) state = await restore(id, { group: options.groupId, topic, partition }, parkTopic, offset);
