@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../src/contract/model.js";
 import { changelogTopic, connectKafka, readTopic, type KafkaAccess } from "../src/kafka/index.js";
-import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../src/kafka/stateful.js";
+import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../src/kafka/changelog-journal.js";
 import { confluentKafka, confluentProducerFor, kontractConsume, kontractRegistry, producerFor, windowed, type ClientId, type ConsumeResult } from "./kafka/contenders.js";
 import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
 import { fmt, median, spread, type Spread } from "./kafka/report.js";

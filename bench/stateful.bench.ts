@@ -11,8 +11,9 @@
  * dearer), fills the window first (300k records), then is timed on `--records` more by CPU time
  * (user + system, GC threads included; time descheduled on the shared machine is not counted) and
  * by wall clock. A round runs every side once, in an order that flips every round; ratios are taken
- * within a round, their median shown with the lowest and highest. The stateful side drains its
- * changelog entries (the objects the Kafka layer writes) but writes nothing to a broker.
+ * within a round, their median shown with the lowest and highest. The stateful side writes its
+ * changelog entries as the Kafka layer does (src/kafka/changelog-journal.ts: bytes, taken every
+ * 1,024 records) but sends nothing to a broker.
  *
  * `--parts` times, the same way, each part of the stateful path alone and together (µs per record),
  * with the main thread's GC pauses by kind. `--soak` runs 1M messages of the uniqueness case and
@@ -31,6 +32,7 @@ import { keyRing } from "../src/engine/stateful/keyring.js";
 import { queue } from "../src/engine/stateful/queue.js";
 import { uniqueMachine } from "../src/engine/stateful/unique.js";
 import { compileExpr } from "../src/engine/stateful/values.js";
+import { changelogJournal, type ChangelogJournal } from "../src/kafka/changelog-journal.js";
 import { FORMATS } from "../src/format/index.js";
 import { createFileRegistry } from "../src/registry/file-registry.js";
 import { createContractStore, createDeserializer, createSerializer, type Deserializer } from "../src/serde/index.js";
@@ -77,6 +79,8 @@ const PARTS: Record<string, string> = {
 interface Setup {
   readonly deserializer: Deserializer;
   readonly state: StatefulPartition;
+  /** Where the state's changes go (every 1,024 records taken, as a flush takes them). */
+  readonly journal: ChangelogJournal;
   readonly pool: Uint8Array[];
   /** A decoded order, for the parts that judge without decoding. */
   readonly order: { orderId: string };
@@ -100,9 +104,10 @@ async function setup(rule: Rule): Promise<Setup> {
   if (first.kind !== "deserialized") throw new Error("the bench order failed its READ rules");
   const customers = referenceTable();
   for (let k = 0; k < KEYS; k++) customers.apply(`c${k}`, true);
-  const state = first.reader.plan.statefulPartition({ table: () => customers });
+  const journal = changelogJournal(() => "pack");
+  const state = first.reader.plan.statefulPartition({ table: () => customers, changes: (name, spec) => journal.sink("orders", 0, name, "changelog", spec) });
   if (!state) throw new Error("no stateful rules compiled");
-  return { deserializer, state, pool, order: first.value as { orderId: string }, celShape: first.reader.plan.schema.celShape as never };
+  return { deserializer, state, journal, pool, order: first.value as { orderId: string }, celShape: first.reader.plan.schema.celShape as never };
 }
 
 /** One consumed record: decoded and given a fresh order id (every side alike). */
@@ -117,11 +122,19 @@ function decode(s: Setup, i: number): { orderId: string } {
 
 function judge(s: Setup, value: unknown, i: number): void {
   const o = s.state.run(value, CONTEXT, { record: i * 2, now: 0, offset: i });
-  s.state.drain();
+  if ((i & 1023) === 1023) s.journal.take();
   if (o.kind !== "passed") throw new Error(`the stateful rule failed message ${i}: ${JSON.stringify(o.violations)}`);
 }
 
-type Change = { rule: string; key: string; value: string | null };
+/** The journal's sink of a window's entries, taken every 1,024 records as a flush would. */
+function windowSink(): (i: number) => void {
+  const journal = changelogJournal(() => "pack");
+  const sink = journal.sink("orders", 0, UNIQUE.name, "changelog", statefulSpec(UNIQUE));
+  return (i) => {
+    sink.seen(`o-${i}`, i * 2, i);
+    if ((i & 1023) === 1023) journal.take();
+  };
+}
 
 /** What a side or part does to record i. */
 async function step(name: string): Promise<(i: number) => void> {
@@ -174,22 +187,17 @@ async function step(name: string): Promise<(i: number) => void> {
         for (let e = seen.oldest(); e >= 0 && seen.t(e) <= i * 2 - 600_000; e = seen.oldest()) seen.remove(e);
       };
     }
-    case "entry": {
-      let changes: Change[] = [];
-      return (i) => {
-        changes.push({ rule: UNIQUE.name, key: `o-${i}`, value: `${i * 2}@${i}` });
-        changes = [];
-      };
-    }
+    case "entry":
+      return windowSink();
     case "machine": {
       const s = await setup(UNIQUE);
       const key = compileExpr(UNIQUE, createCelRuntime(), s.celShape, UNIQUE.expr!, "key");
-      let changes: Change[] = [];
-      const m = uniqueMachine(statefulSpec(UNIQUE) as UniqueSpec, key, (k, value) => void changes.push({ rule: UNIQUE.name, key: k, value }));
+      const journal = changelogJournal(() => "pack");
+      const m = uniqueMachine(statefulSpec(UNIQUE) as UniqueSpec, key, journal.sink("orders", 0, UNIQUE.name, "changelog", statefulSpec(UNIQUE)));
       return (i) => {
         s.order.orderId = `o-${i}`;
         if (!m.passes!(s.order, { record: i * 2, now: 0, offset: i })) throw new Error("a duplicate");
-        changes = [];
+        if ((i & 1023) === 1023) journal.take();
       };
     }
     case "partition": {

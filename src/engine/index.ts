@@ -32,4 +32,4 @@ export {
   type StatefulPartition,
   type StatefulPartitionOptions,
 } from "./stateful/partition.js";
-export { referenceTable, type GroupEvent, type Moment, type ReferenceTable } from "./stateful/types.js";
+export { referenceTable, type ChangeSink, type GroupEvent, type Moment, type ReferenceTable } from "./stateful/types.js";

@@ -10,10 +10,11 @@
  * before the wrapper lets the record's offset move. Records delivered again are
  * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
  */
-import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulChange, StatefulPartition } from "../engine/index.js";
+import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulPartition } from "../engine/index.js";
+import { CHANGELOG_ENTRIES_HEADER, changelogJournal, isPacked, unpackEntries } from "./changelog-journal.js";
 import { writeBounded } from "./bounded-writes.js";
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
-import { statefulRules, statefulSpec } from "../contract/stateful.js";
+import { statefulRules, statefulSpec, type StatefulSpec } from "../contract/stateful.js";
 import type { ResolvedContract } from "../serde/index.js";
 import type { MaybePromise } from "../util/maybe.js";
 import { partitionKey, type ConsumedMessage, type ConsumerPort, type OutgoingMessage, type ProducerPort, type TopicMessages, type TopicPartition } from "./client.js";
@@ -105,14 +106,6 @@ export interface Taken {
   aborted(): void;
 }
 
-/**
- * The header of a changelog record that holds a flush's entries of one partition (a JSON array of
- * `[key, value]`) instead of one entry. Only changelogs dropped by retention, not compaction
- * (uniqueness over a window) are written so: a compacted changelog needs one record per key.
- * Only kontract writes changelog topics; give them the source topic's ACLs (docs/stateful.md).
- */
-export const CHANGELOG_ENTRIES_HEADER = "kontract.changelog.entries";
-
 /** The changelog topic of one rule on one source topic. */
 export function changelogTopic(applicationId: string, topic: string, rule: string): string {
   return `${applicationId}-${topic}-${rule}-changelog`;
@@ -171,13 +164,6 @@ export interface StatefulStage {
   close(): Promise<void>;
 }
 
-/** Consecutive state changes of one partition, in order. */
-interface Pending {
-  readonly topic: string;
-  readonly partition: number;
-  readonly changes: StatefulChange[];
-}
-
 interface Held {
   /** Its key in `held`. */
   readonly id: string;
@@ -216,15 +202,12 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
   const positions = new Map<string, number[]>();
   const tables = new Map<string, { table: ReferenceTable; ready: Promise<void>; stop: Promise<() => Promise<void>> }>();
   const created = new Map<string, Promise<void>>();
-  // Changelog topics whose entries are written a flush's worth per record (see CHANGELOG_ENTRIES_HEADER).
-  const packed = new Set<string>();
   // Keys of packed records: unique, so compaction never drops one (random per process, then a counter).
   const packPrefix = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-`;
   let packCount = 0;
-  // State changes to write, in runs of one partition's (consecutive records of a partition extend one run).
-  let pending: Pending[] = [];
-  // How many changes `pending` holds (backlog is asked per record).
-  let pendingEntries = 0;
+  // State changes to write, per changelog partition, in order: the rules write them there as they make them.
+  const journal = changelogJournal(() => `${packPrefix}${packCount++}`);
+  const changesOf = (topic: string, partition: number) => (rule: string, spec: StatefulSpec) => journal.sink(topic, partition, rule, changelogTopic(options.applicationId, topic, rule), spec);
   // Set by close(). A restore under way then stops at its next step, and no reader of a reference topic
   // starts: nothing would stop it, and its connections would keep the process alive.
   let shut = false;
@@ -284,14 +267,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     reports.push({ ...g, topic: h.topic, partition: h.partition, ...(dlqTopic === undefined ? {} : { dlqTopic }) });
   };
 
-  const collect = (h: Held, now: number): void => {
+  /** Closes a partition's completeness groups whose time is up (their state changes go to the journal as they are made). */
+  const expire = (h: Held, now: number): void => {
     if (h.state.timed) for (const g of h.state.timers(now, h.context)) closed(h, g);
-    const changes = h.state.drain();
-    if (changes.length === 0) return;
-    pendingEntries += changes.length;
-    const last = pending[pending.length - 1];
-    if (last !== undefined && last.partition === h.partition && last.topic === h.topic) for (const c of changes) last.changes.push(c);
-    else pending.push({ topic: h.topic, partition: h.partition, changes });
   };
 
   const report = (list = reports): void => {
@@ -310,10 +288,10 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const now = clock();
     const commit = context.commit;
     if (commit === undefined) {
-      for (const h of held.values()) if (h.restored === undefined) collect(h, now);
+      for (const h of held.values()) if (h.restored === undefined) expire(h, now);
       // Closed groups are written now, not with the next record: with no traffic there may be none.
       // A failed write keeps them pending for the next tick or record.
-      if (pending.length > 0 || outbox.length > 0 || marks.length > 0) void flush().catch(() => undefined);
+      if (journal.entries > 0 || outbox.length > 0 || marks.length > 0) void flush().catch(() => undefined);
       return;
     }
     // Exactly-once: the groups a timer closed go in their partition's open transaction, committed now
@@ -322,9 +300,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const partitions = new Map<string, Held>();
     for (const h of held.values()) {
       if (h.restored !== undefined || !h.state.timed) continue;
-      const before = pendingEntries + outbox.length;
-      collect(h, now);
-      if (pendingEntries + outbox.length !== before) partitions.set(partitionKey(h.topic, h.partition), h);
+      const before = journal.entries + outbox.length;
+      expire(h, now);
+      if (journal.entries + outbox.length !== before) partitions.set(partitionKey(h.topic, h.partition), h);
     }
     for (const { topic, partition } of partitions.values()) void commit(topic, partition).catch(() => undefined);
   }, options.timerIntervalMs ?? 1000);
@@ -344,65 +322,6 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     return into;
   }
 
-  // Each rule's changelog on each source topic, named once: a flush resolves it per run of entries, not per entry.
-  // Cleared when a changelog becomes packed (ensureChangelog), which happens before its first entry is written.
-  const changelogs = new Map<string, Map<string, { readonly name: string; readonly packed: boolean }>>();
-  const changelogFor = (topic: string, rule: string): { readonly name: string; readonly packed: boolean } => {
-    let rules = changelogs.get(topic);
-    if (rules === undefined) changelogs.set(topic, (rules = new Map()));
-    let c = rules.get(rule);
-    if (c === undefined) {
-      const name = changelogTopic(options.applicationId, topic, rule);
-      rules.set(rule, (c = { name, packed: packed.has(name) }));
-    }
-    return c;
-  };
-
-  /**
-   * The changelog records of `chunks`, appended to `into`: one per entry, except on a packed
-   * changelog (a window's, dropped by retention), whose entries go a flush's worth per record,
-   * per partition and in order.
-   */
-  function changelogMessages(chunks: readonly Pending[], into: TopicMessages[] = []): TopicMessages[] {
-    // Per changelog topic, its records (entry by entry) or its packed entries (per partition).
-    const lists = new Map<string, OutgoingMessage[]>();
-    const packs = new Map<string, Map<number, [string, string | null][]>>();
-    for (const { topic, partition, changes } of chunks) {
-      let rule: string | undefined;
-      let list: OutgoingMessage[] | undefined;
-      let pack: [string, string | null][] | undefined;
-      for (const change of changes) {
-        if (change.rule !== rule) {
-          rule = change.rule;
-          const c = changelogFor(topic, rule);
-          list = pack = undefined;
-          if (c.packed) {
-            let parts = packs.get(c.name);
-            if (parts === undefined) packs.set(c.name, (parts = new Map()));
-            pack = parts.get(partition);
-            if (pack === undefined) parts.set(partition, (pack = []));
-          } else {
-            list = lists.get(c.name);
-            if (list === undefined) {
-              lists.set(c.name, (list = []));
-              into.push({ topic: c.name, messages: list });
-            }
-          }
-        }
-        if (pack !== undefined) pack.push([change.key, change.value]);
-        else list!.push({ key: change.key, value: change.value, partition });
-      }
-    }
-    for (const [topic, parts] of packs) {
-      const messages: OutgoingMessage[] = [];
-      for (const [partition, pairs] of parts) {
-        for (const value of packEntries(pairs)) messages.push({ key: `${packPrefix}${packCount++}`, value, partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
-      }
-      into.push({ topic, messages });
-    }
-    return into;
-  }
-
   function drop(topic: string, partition: number): void {
     for (const [id, h] of held) if (h.topic === topic && h.partition === partition) held.delete(id);
   }
@@ -412,15 +331,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const out = outbox.filter((o) => mine(o.from.topic, o.from.partition));
     const marked = marks.filter((o) => mine(o.from.topic, o.from.partition));
     if (marked.length > 0) marks = marks.filter((o) => !mine(o.from.topic, o.from.partition));
-    const changes = pending.filter((c) => mine(c.topic, c.partition));
     const told = reports.filter((r) => mine(r.topic, r.partition));
     if (out.length > 0) outbox = outbox.filter((o) => !mine(o.from.topic, o.from.partition));
-    if (changes.length > 0) {
-      pending = pending.filter((c) => !mine(c.topic, c.partition));
-      for (const c of changes) pendingEntries -= c.changes.length;
-    }
     if (told.length > 0) reports = reports.filter((r) => !mine(r.topic, r.partition));
-    const topicMessages = changelogMessages(changes, byTopic(marked.length === 0 ? out : [...out, ...marked], (o) => o.topic, (o) => o.message));
+    const topicMessages = byTopic(marked.length === 0 ? out : [...out, ...marked], (o) => o.topic, (o) => o.message);
+    for (const t of journal.take({ topic, partition }).topicMessages) topicMessages.push(t);
     return { topicMessages, committed: () => report(told), aborted: () => drop(topic, partition) };
   }
   timer.unref();
@@ -446,21 +361,17 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         throw new KontractError("state-store", `writing ${out.length} completion(s) or dead letter(s) of completeness groups failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
       }
     }
-    if (pending.length === 0 && marks.length === 0) return report();
-    const batch = pending;
-    const entries = pendingEntries;
+    if (journal.entries === 0 && marks.length === 0) return report();
+    const taken = journal.take();
     const marked = marks;
-    pending = [];
-    pendingEntries = 0;
     marks = [];
     try {
-      await writeBounded(changelogMessages(batch, marked.length === 0 ? [] : byTopic(marked, (o) => o.topic, (o) => o.message)), (calls) => port.write(calls, { acks: -1 }));
+      await writeBounded([...byTopic(marked, (o) => o.topic, (o) => o.message), ...taken.topicMessages], (calls) => port.write(calls, { acks: -1 }));
     } catch (e) {
       // Not written: kept for the next flush, and the record's offset does not move.
-      pending = [...batch, ...pending];
-      pendingEntries += entries;
+      journal.putBack(taken);
       marks = [...marked, ...marks];
-      throw new KontractError("state-store", `writing ${entries} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
+      throw new KontractError("state-store", `writing ${taken.entries} state change(s) to the changelog failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: true });
     }
     report();
   }
@@ -475,15 +386,11 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         try {
           const spec = statefulSpec(rule);
           // Window entries are dropped by retention, not tombstones (engine/stateful/unique.ts); a day of slack.
-          if (spec.type === "STATEFUL_UNIQUE" && spec.windowMs !== undefined) retention = String(spec.windowMs + 86_400_000);
+          if (isPacked(spec)) retention = String(spec.windowMs + 86_400_000);
         } catch {
           // a rule that does not compile fails its messages; its changelog is never written
         }
         const configEntries = retention === undefined ? [{ name: "cleanup.policy", value: "compact" }] : [{ name: "cleanup.policy", value: "compact,delete" }, { name: "retention.ms", value: retention }];
-        if (retention !== undefined) {
-          packed.add(changelogTopic(options.applicationId, topic, rule.name));
-          changelogs.clear();
-        }
         return { topic: changelogTopic(options.applicationId, topic, rule.name), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries };
       });
       topics.push({ topic: contractsTopic(options.applicationId, topic), numPartitions: partitions, ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }), configEntries: [{ name: "cleanup.policy", value: "compact" }] });
@@ -532,7 +439,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     wanted();
     // Exactly-once: the changes of the partition's open transaction are not in the changelog yet (a
     // new contract version, a gap in the offsets, dropped the state while it was open): applied after it.
-    if (context.commit !== undefined) for (const p of pending) if (p.partition === h.partition && p.topic === h.topic) for (const c of p.changes) h.state.restore(c.rule, c.key, c.value);
+    if (context.commit !== undefined) for (const c of journal.waiting(h.topic, h.partition)) h.state.restore(c.rule, c.key, c.value);
     // The contract whose rules run the partition now, for whoever is given it next (restoreAssigned),
     // written with the changes of the records judged from now on.
     const { subject, id, version } = h.contract;
@@ -638,7 +545,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       throw new KontractError("state-store", `restoring ${topic}[${partition}] at its assignment: the contract of ${subject} (${describeIdentity(identity)}) could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retriable: isRetriable(e) });
     }
     if (held.has(id) || !current(topic, partition, token)) return;
-    const state = contract.plan.statefulPartition({ table });
+    const state = contract.plan.statefulPartition({ table, changes: changesOf(topic, partition) });
     // Without completeness rules nothing runs without records: the first record restores, as before.
     if (state === undefined || !state.timed) return;
     const h = hold(id, topic, partition, contract, state, false, true);
@@ -683,7 +590,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     at.now = now;
     at.offset = Number(message.offset);
     const outcome = h.state.run(value, h.context, at);
-    collect(h, now);
+    expire(h, now);
     return outcome;
   }
 
@@ -712,7 +619,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
         }
       }
       if (h === undefined) {
-        const state = contract.plan.statefulPartition({ table });
+        const state = contract.plan.statefulPartition({ table, changes: changesOf(topic, partition) });
         if (state === undefined) return undefined;
         h = hold(id, topic, partition, contract, state, true, false);
       }
@@ -783,8 +690,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       tables.clear();
     },
   }, {
-    dirty: () => pending.length > 0 || outbox.length > 0 || marks.length > 0,
-    backlog: () => pendingEntries + outbox.length + marks.length,
+    dirty: () => journal.entries > 0 || outbox.length > 0 || marks.length > 0,
+    backlog: () => journal.entries + outbox.length + marks.length,
   });
 }
 
@@ -831,46 +738,6 @@ function groupDeadLetter(h: Held, g: GroupOutcome, outcome: Extract<Outcome, { k
   const parent = shown ? event.key : "<REDACTED>";
   const value = JSON.stringify({ rule: g.rule.name, parent, expected: event.expected ?? null, arrived: event.arrived, missing: event.expected === undefined ? null : event.expected - event.arrived });
   return deadLetterRecord({ key: shown ? event.key : null, value, headers: undefined, origin: { topic: h.topic, partition: h.partition }, cause: { kind: "rule", outcome } });
-}
-
-/**
- * How many characters of keys and values a packed record holds at most, 8 more counted per entry
- * for its JSON punctuation. A character takes at most six bytes in the record (a control
- * character's JSON escape), so a record stays under the broker's default max.message.bytes (1 MiB).
- */
-export const PACK_CHARS = 128 * 1024;
-
-/** The values of the packed records for one partition's entries of a flush, in order: JSON arrays of `[key, value]`. */
-export function packEntries(pairs: readonly (readonly [string, string | null])[]): string[] {
-  // JSON.stringify of the pairs, not the text concatenated entry by entry: that measured three to four
-  // times slower per entry (its escaped pieces and the rope of concatenations are each a string).
-  const out: string[] = [];
-  let start = 0;
-  let size = 0;
-  for (let i = 0; i < pairs.length; i++) {
-    const [k, v] = pairs[i]!;
-    const n = k.length + (v === null ? 0 : v.length) + 8;
-    if (size + n > PACK_CHARS && i > start) {
-      out.push(JSON.stringify(pairs.slice(start, i)));
-      start = i;
-      size = 0;
-    }
-    size += n;
-  }
-  out.push(JSON.stringify(start === 0 ? pairs : pairs.slice(start)));
-  return out;
-}
-
-/** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
-export function unpackEntries(value: Buffer | null): [string, string | null][] {
-  let parsed: unknown;
-  try {
-    parsed = value === null ? [] : JSON.parse(value.toString("utf8"));
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter((e): e is [string, string | null] => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && (typeof e[1] === "string" || e[1] === null));
 }
 
 /** The reference topics a contract's stateful rules read. */

@@ -12,7 +12,7 @@ import type { Producer } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
 import { changelogTopic, contractConsumer, contractProducer, producerPort, type KafkaProducer } from "../../src/kafka/index.js";
 import type { ProducerPort } from "../../src/kafka/client.js";
-import { unpackEntries } from "../../src/kafka/stateful.js";
+import { unpackEntries } from "../../src/kafka/changelog-journal.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
 import { accessForFile, clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 

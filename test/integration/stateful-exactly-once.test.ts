@@ -14,7 +14,7 @@ import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, retryTopics, type ConsumedDeadLetter, type KafkaProducer, type RetryOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
-import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/stateful.js";
+import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/changelog-journal.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
 import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, text, uniqueIdent, withAdmin } from "./kafka-support.js";
 

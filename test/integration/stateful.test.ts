@@ -15,7 +15,7 @@ import type { Violation } from "../../src/errors.js";
 import { changelogTopic, connectKafka, contractConsumer, type GroupReport, contractProducer, type ConsumedDeadLetter, type KafkaAccess } from "../../src/kafka/index.js";
 import { ALL_PARTS_IN_3S, type StatefulOrder } from "../helpers/contracts.js";
 import { ensureInfra, uniqueName, waitFor, type Infra } from "../helpers/infra.js";
-import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/stateful.js";
+import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/changelog-journal.js";
 import { clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, text, uniqueIdent, type ClientUnderTest } from "./kafka-support.js";
 import type { CrashChildArgs, CrashChildLine } from "./stateful-crash-child.js";
 

@@ -57,10 +57,10 @@ export function completeMachine(spec: CompleteSpec, exprs: CompleteExprs, sink: 
     return undefined;
   };
 
-  const save = (k: string, g: Group): void => sink(k, JSON.stringify({ n: g.expected ?? null, a: g.arrived, d: g.due, o: g.last }));
+  const save = (k: string, g: Group): void => sink.put(k, JSON.stringify({ n: g.expected ?? null, a: g.arrived, d: g.due, o: g.last }));
   const close = (k: string, g: Group, complete: boolean): GroupEvent => {
     groups.delete(k);
-    sink(k, null);
+    sink.put(k, null);
     return { key: k, complete, expected: g.expected, arrived: g.arrived };
   };
 

@@ -36,7 +36,7 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
       updates.shift();
       if (last.get(e.key) !== e) continue;
       last.delete(e.key);
-      sink(e.key, null);
+      sink.put(e.key, null);
     }
   };
 
@@ -47,7 +47,7 @@ export function orderMachine(spec: OrderSpec, key: Evaluate, sequence: Evaluate,
 
   const remember = (k: string, seq: Sequence, at: Moment): void => {
     set({ key: k, seq, at: at.record, offset: at.offset });
-    sink(k, JSON.stringify({ s: encodeSequence(seq), t: at.record, o: at.offset }));
+    sink.put(k, JSON.stringify({ s: encodeSequence(seq), t: at.record, o: at.offset }));
   };
 
   return withGetters<StateMachine, "size">({

@@ -14,7 +14,7 @@ import type { CompiledRule, Outcome, RuleExecutor, RuleResult } from "../types.j
 import { completeMachine, incompleteMessage } from "./complete.js";
 import { orderMachine } from "./order.js";
 import { referenceMachine, type ReferenceMachine } from "./reference.js";
-import type { GroupEvent, Moment, ReferenceTable, StateMachine, TimedMachine } from "./types.js";
+import type { ChangeSink, GroupEvent, Moment, ReferenceTable, StateMachine, TimedMachine } from "./types.js";
 import { uniqueMachine } from "./unique.js";
 import { compileExpr } from "./values.js";
 import { withGetters } from "../../util/getters.js";
@@ -39,6 +39,11 @@ export interface GroupOutcome {
 export interface StatefulPartitionOptions {
   /** The table read from a reference topic, shared by the partitions of a consumer. */
   table(topic: string): ReferenceTable;
+  /**
+   * Where each rule's state changes go, as they are made (the Kafka layer writes them as changelog
+   * bytes). Without it they are kept, in order, for `drain`.
+   */
+  changes?(rule: string, spec: StatefulSpec): ChangeSink;
 }
 
 export interface StatefulPartition {
@@ -50,7 +55,7 @@ export interface StatefulPartition {
   waitUntil(message: unknown, since: number, now: number): number | undefined;
   /** Applies one changelog entry read back on restore. Unknown rules are ignored (a rule that was removed). */
   restore(rule: string, key: string, value: string | null): void;
-  /** State changes since the last call, in order. */
+  /** State changes since the last call, in order; none when they go to `options.changes`. */
   drain(): StatefulChange[];
   /** True when a rule has timers (completeness): only then do `timers` and `nextDue` report anything. */
   readonly timed: boolean;
@@ -77,6 +82,10 @@ export function statefulPartition(
   const timed = new Map<string, { spec: CompleteSpec; machine: TimedMachine }>();
   const references: ReferenceMachine[] = [];
   let changes: StatefulChange[] = [];
+  const keptChanges = (rule: string): ChangeSink => ({
+    put: (key, value) => void changes.push({ rule, key, value }),
+    seen: (key, n, offset) => void changes.push({ rule, key, value: `${n}@${offset}` }),
+  });
   let moment: Moment = { record: 0, now: 0, offset: -1 };
   // The verdict a timer phase reports: set just before it runs (synchronously).
   let verdict: RuleResult = { ok: true, value: true };
@@ -89,7 +98,7 @@ export function statefulPartition(
       // The rule as written (with its `disabled: true`), not the enabled copy the phase compiles.
       const spec = statefulSpec(rules.find((r) => r.name === rule.name) ?? rule);
       const expr = (text: string, what: string) => compileExpr(rule, cel, shape, text, what);
-      const sink = (key: string, value: string | null): void => void changes.push({ rule: rule.name, key, value });
+      const sink = options.changes?.(rule.name, spec) ?? keptChanges(rule.name);
       let machine: StateMachine;
       switch (spec.type) {
         case "STATEFUL_UNIQUE":

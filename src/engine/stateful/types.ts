@@ -19,8 +19,17 @@ export interface Moment {
   readonly offset: number;
 }
 
-/** Where a machine writes each state change: `value` null deletes the key (a tombstone). */
-export type ChangeSink = (key: string, value: string | null) => void;
+/** Where a machine writes each state change, for its rule's changelog. */
+export interface ChangeSink {
+  /** The key's new value; null deletes the key (a tombstone). */
+  put(key: string, value: string | null): void;
+  /**
+   * The key's new value `${n}@${offset}`: when (record time, or an arrival count) and at which offset
+   * it was seen, uniqueness's entry for most records. A host writing bytes writes the numbers' digits
+   * straight away: that string would cost more to make than the rest of the entry.
+   */
+  seen(key: string, n: number, offset: number): void;
+}
 
 /** One rule's state in one partition. */
 export interface StateMachine {

@@ -48,14 +48,14 @@ export function uniqueMachine(spec: UniqueSpec, key: Evaluate, sink: ChangeSink)
     }
     if (windowMs !== undefined) {
       seen.push(k, at.record, at.offset);
-      sink(k, `${at.record}@${at.offset}`);
+      sink.seen(k, at.record, at.offset);
     } else {
       counter++;
       seen.push(k, counter, at.offset);
-      sink(k, `${counter}@${at.offset}`);
+      sink.seen(k, counter, at.offset);
       while (seen.size > lastN!) {
         const e = seen.oldest();
-        sink(seen.key(e), null);
+        sink.put(seen.key(e), null);
         seen.remove(e);
       }
     }

@@ -7,7 +7,7 @@
  * JSON.stringify (a generic walk that, on Node 20, costs more than the rest
  * together), the walk that proves the text exact (codec.ts), and turning the
  * text into bytes. The bytes are written straight into the buffer
- * (json-bytes.ts): no JSON text is built.
+ * (src/util/json-bytes.ts): no JSON text is built.
  *
  * The compiled writer gives up (FALLBACK) on anything it is not sure of: a
  * value it would reject, a key order or property it does not expect, a
@@ -20,7 +20,7 @@
  */
 import type { SchemaNode } from "./locate.js";
 import { isObjectSchema } from "./locate.js";
-import { viewOf, writeByte, writeBytes, writeNumber, writeString } from "./json-bytes.js";
+import { viewOf, writeByte, writeBytes, writeNumber, writeString } from "../../util/json-bytes.js";
 
 /** What a writer returns when it gives up: no position is negative. */
 export const FALLBACK = -1;

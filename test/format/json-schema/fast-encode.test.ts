@@ -12,7 +12,7 @@ import { DEFAULT_BASE, createAjvLoader, type Dialect } from "../../../src/format
 import { jsonEncode } from "../../../src/format/json-schema/codec.js";
 import { FALLBACK, compileJsonWriter, type JsonWriter } from "../../../src/format/json-schema/fast-encode.js";
 import { jsonSchemaFormat } from "../../../src/format/json-schema/index.js";
-import { writeNumber, writeString } from "../../../src/format/json-schema/json-bytes.js";
+import { writeNumber, writeString } from "../../../src/util/json-bytes.js";
 import type { SchemaNode } from "../../../src/format/json-schema/locate.js";
 import { ORDER_JSON_SCHEMA, orderValue } from "../../../bench/order.js";
 import { rng, type Rng } from "../../fuzz/property.js";
