@@ -69,9 +69,9 @@ const PARTS: Record<string, string> = {
   eval: "the key's CEL expression on a decoded order",
   "map+queue": "a Map of key → entry object and an eviction queue (the store before keyring.ts)",
   keyring: "the store: keyring.ts",
-  entry: "the changelog entry: its value string and change object, drained",
-  machine: "the uniqueness machine's fast path (passes), entries drained",
-  partition: "the partition's run (the engine's stateful phase around the machine), drained",
+  entry: "the changelog entry, written as bytes (changelog-journal.ts), taken every 1,024",
+  machine: "the uniqueness machine's fast path (passes), entries written as bytes",
+  partition: "the partition's run (the engine's stateful phase around the machine), entries as bytes",
   unique: "decode and partition: the consumer with the uniqueness rule",
   reference: "decode and a reference rule to a 100k-key table",
 };
