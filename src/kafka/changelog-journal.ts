@@ -102,12 +102,17 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
     }
   };
 
-  /** Finishes the open record (`]`) and starts the next in a buffer of its own: the finished one goes to the producer. */
+  /**
+   * Finishes the open record (`]`) and starts the next in a buffer of its own: the finished one goes
+   * to the producer. The next is sized by this one (twice its length, at most a full record's), so a
+   * partition's buffer follows its flushes: a busy one's does not grow from scratch each time, and a
+   * quiet one's shrinks back.
+   */
   function close(j: RuleJournal): void {
     const b = j.open;
     b[j.length] = CLOSE;
     j.records.push({ key: packKey(), value: b.subarray(0, j.length + 1), partition: j.partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
-    j.open = Buffer.allocUnsafe(Math.min(b.length, PACK_BYTES + FIRST_BYTES));
+    j.open = Buffer.allocUnsafe(Math.min(PACK_BYTES + FIRST_BYTES, Math.max(FIRST_BYTES, 2 * j.length)));
     j.open[0] = OPEN;
     j.length = 1;
     j.count = 0;
