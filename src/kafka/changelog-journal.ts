@@ -62,10 +62,12 @@ interface RuleJournal {
   /** Packed: the finished records' values; `open` is the one being written. Compacted: a record per entry. */
   readonly packed: boolean;
   records: OutgoingMessage[];
-  /** The packed record being written: its bytes so far, `[` included, and how many entries it holds. */
+  /** The packed record being written: its bytes so far, `[` included, and how many entries it holds (none: no buffer). */
   open: Buffer;
   length: number;
   count: number;
+  /** The size of the next record's first buffer: twice the last record's, at most a full record's. */
+  nextSize: number;
   /** Entries in `records` and `open`. */
   entries: number;
 }
@@ -76,10 +78,11 @@ const COMMA = 0x2c;
 const QUOTE = 0x22;
 const AT = 0x40;
 const NULL = Buffer.from("null");
-/** An open record's first buffer: most flushes of a quiet partition hold a few entries. */
+/** A partition's first record's first buffer: most flushes of a quiet partition hold a few entries. */
 const FIRST_BYTES = 1024;
-/** Bytes an entry's punctuation takes at most: `,["` `","` `"]` and the record's closing `]`. */
+/** Bytes an entry's punctuation takes at most: `,["` (or the record's `[` and the entry's), `","`, `"]` and the record's closing `]`. */
 const PUNCTUATION = 9;
+const NO_RECORD = Buffer.alloc(0);
 /** The most bytes a number's text takes (writeNumber's room). */
 const NUMBER_BYTES = 32;
 
@@ -92,38 +95,37 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
   let entries = 0;
   let retry: TakenChanges | undefined;
 
-  /** Room for `bytes` more in `j`'s open record: the record closed once it would pass PACK_BYTES, its buffer grown. */
+  /**
+   * Room for `bytes` more in `j`'s open record: the record closed once it would pass PACK_BYTES, its
+   * buffer grown (or made, for a new record: sized by the last, so a busy partition's does not grow
+   * from scratch each time, and a quiet one's shrinks back).
+   */
   const room = (j: RuleJournal, bytes: number): void => {
     if (j.count > 0 && j.length + bytes > PACK_BYTES) close(j);
     if (j.length + bytes > j.open.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * j.open.length, j.length + bytes));
+      const grown = Buffer.allocUnsafe(Math.max(2 * j.open.length, j.nextSize, j.length + bytes));
       j.open.copy(grown, 0, 0, j.length);
       j.open = grown;
     }
   };
 
-  /**
-   * Finishes the open record (`]`) and starts the next in a buffer of its own: the finished one goes
-   * to the producer. The next is sized by this one (twice its length, at most a full record's), so a
-   * partition's buffer follows its flushes: a busy one's does not grow from scratch each time, and a
-   * quiet one's shrinks back.
-   */
+  /** Finishes the open record (`]`) and lets its buffer go with it, to the producer: a partition with nothing to write holds none. */
   function close(j: RuleJournal): void {
     const b = j.open;
     b[j.length] = CLOSE;
     j.records.push({ key: packKey(), value: b.subarray(0, j.length + 1), partition: j.partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
-    j.open = Buffer.allocUnsafe(Math.min(PACK_BYTES + FIRST_BYTES, Math.max(FIRST_BYTES, 2 * j.length)));
-    j.open[0] = OPEN;
-    j.length = 1;
+    j.nextSize = Math.min(PACK_BYTES + FIRST_BYTES, Math.max(FIRST_BYTES, 2 * j.length));
+    j.open = NO_RECORD;
+    j.length = 0;
     j.count = 0;
   }
 
-  /** An entry's start: `,` after another, then `["key",`. */
+  /** An entry's start: `[` opening the record or `,` after another entry, then `["key",`. */
   const begin = (j: RuleJournal, key: string, rest: number): number => {
     room(j, PUNCTUATION + 6 * key.length + rest);
     const b = j.open;
     let p = j.length;
-    if (j.count > 0) b[p++] = COMMA;
+    b[p++] = j.count > 0 ? COMMA : OPEN;
     b[p++] = OPEN;
     p = writeString(b, p, key);
     b[p++] = COMMA;
@@ -189,9 +191,7 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
       const id = `${changelog}\u0000${partition}\u0000${packed ? "packed" : "compacted"}`;
       let j = journals.get(id);
       if (j === undefined) {
-        const open = Buffer.allocUnsafe(packed ? FIRST_BYTES : 0);
-        if (packed) open[0] = OPEN;
-        j = { source, partition, rule, changelog, packed, records: [], open, length: 1, count: 0, entries: 0 };
+        j = { source, partition, rule, changelog, packed, records: [], open: NO_RECORD, length: 0, count: 0, nextSize: FIRST_BYTES, entries: 0 };
         journals.set(id, j);
       }
       return j.packed ? packedSink(j) : compactedSink(j);
