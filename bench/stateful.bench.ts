@@ -120,21 +120,17 @@ function decode(s: Setup, i: number): { orderId: string } {
   return value;
 }
 
+/** Whether record i ends a flush's worth (1,024 records): the journal is taken then, as a flush takes it. */
+const flushes = (i: number): boolean => (i & 1023) === 1023;
+
 function judge(s: Setup, value: unknown, i: number): void {
   const o = s.state.run(value, CONTEXT, { record: i * 2, now: 0, offset: i });
-  if ((i & 1023) === 1023) s.journal.take();
+  if (flushes(i)) s.journal.take();
   if (o.kind !== "passed") throw new Error(`the stateful rule failed message ${i}: ${JSON.stringify(o.violations)}`);
 }
 
-/** The journal's sink of a window's entries, taken every 1,024 records as a flush would. */
-function windowSink(): (i: number) => void {
-  const journal = changelogJournal(() => "pack");
-  const sink = journal.sink("orders", 0, UNIQUE.name, "changelog", statefulSpec(UNIQUE));
-  return (i) => {
-    sink.seen(`o-${i}`, i * 2, i);
-    if ((i & 1023) === 1023) journal.take();
-  };
-}
+/** A journal's sink of the uniqueness rule's entries. */
+const windowSink = (journal: ChangelogJournal) => journal.sink("orders", 0, UNIQUE.name, "changelog", statefulSpec(UNIQUE));
 
 /** What a side or part does to record i. */
 async function step(name: string): Promise<(i: number) => void> {
@@ -187,17 +183,22 @@ async function step(name: string): Promise<(i: number) => void> {
         for (let e = seen.oldest(); e >= 0 && seen.t(e) <= i * 2 - 600_000; e = seen.oldest()) seen.remove(e);
       };
     }
-    case "entry":
-      return windowSink();
+    case "entry": {
+      const journal = changelogJournal(() => "pack");
+      const sink = windowSink(journal);
+      return (i) => {
+        sink.seen(`o-${i}`, i * 2, i);
+        if (flushes(i)) journal.take();
+      };
+    }
     case "machine": {
       const s = await setup(UNIQUE);
       const key = compileExpr(UNIQUE, createCelRuntime(), s.celShape, UNIQUE.expr!, "key");
-      const journal = changelogJournal(() => "pack");
-      const m = uniqueMachine(statefulSpec(UNIQUE) as UniqueSpec, key, journal.sink("orders", 0, UNIQUE.name, "changelog", statefulSpec(UNIQUE)));
+      const m = uniqueMachine(statefulSpec(UNIQUE) as UniqueSpec, key, windowSink(s.journal));
       return (i) => {
         s.order.orderId = `o-${i}`;
         if (!m.passes!(s.order, { record: i * 2, now: 0, offset: i })) throw new Error("a duplicate");
-        if ((i & 1023) === 1023) journal.take();
+        if (flushes(i)) s.journal.take();
       };
     }
     case "partition": {

@@ -82,9 +82,10 @@ const NULL = Buffer.from("null");
 const FIRST_BYTES = 1024;
 /** Bytes an entry's punctuation takes at most: `,["` (or the record's `[` and the entry's), `","`, `"]` and the record's closing `]`. */
 const PUNCTUATION = 9;
-const NO_RECORD = Buffer.alloc(0);
 /** The most bytes a number's text takes (writeNumber's room). */
 const NUMBER_BYTES = 32;
+/** A journal's buffer while no record is open: the first entry makes one. */
+const NO_RECORD = Buffer.alloc(0);
 
 /**
  * `packKey`: a new key per packed record, unique, so that compaction never drops one. The records
