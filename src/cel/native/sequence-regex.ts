@@ -195,11 +195,16 @@ export function sequenceMatcher(pattern: string): SequenceMatcher | undefined {
   return compile(atoms, anchoredStart, anchoredEnd);
 }
 
+/** Above this many DFA states, a pattern runs on its NFA simulation: the table would grow large. */
+const MAX_STATES = 256;
+
 /**
  * NFA simulation over positions 0..n (position k: the atoms before k are
  * matched), the set of live positions as a bitmask. Skipping an "opt" or
  * "star" atom is an empty move; `reach[k]` is k with every position empty
- * moves lead to from it.
+ * moves lead to from it. The sets reachable from the start are few for the
+ * usual patterns, so they are numbered up front as DFA states (subset
+ * construction), with one table lookup per character.
  */
 function compile(atoms: readonly Atom[], anchoredStart: boolean, anchoredEnd: boolean): SequenceMatcher {
   const n = atoms.length;
@@ -215,7 +220,18 @@ function compile(atoms: readonly Atom[], anchoredStart: boolean, anchoredEnd: bo
   // For ASCII input, which atoms accept each character, as a bitmask: one lookup per character instead of a test per atom.
   const ascii = new Int32Array(128);
   for (let cp = 0; cp < 128; cp++) for (let k = 0; k < n; k++) if (tests[k]!(cp)) ascii[cp]! |= 1 << k;
-
+  const step = (live: number, accepted: number): number => {
+    let m = live & accepted;
+    let next = restart;
+    while (m !== 0) {
+      const bit = m & -m;
+      m ^= bit;
+      next |= after[31 - Math.clz32(bit)]!;
+    }
+    return next;
+  };
+  const dfa = subsets(tests, ascii, start, accept, anchoredEnd, step);
+  if (dfa !== undefined) return dfa;
   return {
     test(s) {
       let live = start;
@@ -224,24 +240,97 @@ function compile(atoms: readonly Atom[], anchoredStart: boolean, anchoredEnd: bo
         const cp = s.charCodeAt(i);
         let m: number;
         if (cp < 128) {
-          m = live & ascii[cp]!;
+          m = ascii[cp]!;
         } else {
           // Astral code points are one RE2 character, and lone surrogates decode RE2's way: RE2 decides.
           if (cp >= 0xd800 && cp <= 0xdfff) return undefined;
           m = 0;
           for (let k = 0; k < n; k++) if ((live >> k) & 1 && tests[k]!(cp)) m |= 1 << k;
         }
-        let next = restart;
-        while (m !== 0) {
-          const bit = m & -m;
-          m ^= bit;
-          next |= after[31 - Math.clz32(bit)]!;
-        }
+        const next = step(live, m);
         if (next === 0) return false;
         live = next;
         if (!anchoredEnd && live & accept) return true;
       }
       return (live & accept) !== 0;
+    },
+  };
+}
+
+/** Table entries that end the match: no live position left, or (unanchored end) a match found. */
+const DEAD = -1;
+const FOUND = -2;
+
+/**
+ * The DFA of the NFA above: characters grouped into classes that every atom
+ * treats alike (the ASCII ones by their atom mask, and one class for the rest
+ * of the BMP, which atoms of the subset all treat as one), states numbered as
+ * they are reached. Undefined when there would be more than MAX_STATES states.
+ */
+function subsets(
+  tests: readonly CharTest[],
+  ascii: Int32Array,
+  start: number,
+  accept: number,
+  anchoredEnd: boolean,
+  step: (live: number, accepted: number) => number,
+): SequenceMatcher | undefined {
+  const masks: number[] = [];
+  const classOf = new Uint8Array(128);
+  for (let cp = 0; cp < 128; cp++) {
+    let c = masks.indexOf(ascii[cp]!);
+    if (c < 0) c = masks.push(ascii[cp]!) - 1;
+    classOf[cp] = c;
+  }
+  // Non-ASCII, non-surrogate code points: a class of their own, which only holds if the atoms agree on all of them.
+  const wide = (cp: number) => tests.reduce((m, t, k) => (t(cp) ? m | (1 << k) : m), 0);
+  const wideMask = wide(0x80);
+  if ([0xa0, 0xe9, 0x2028, 0x4e00, 0xfffd, 0xffff].some((cp) => wide(cp) !== wideMask)) return undefined;
+  const wideClass = masks.push(wideMask) - 1;
+  const classes = masks.length;
+
+  const states = new Map<number, number>([[start, 0]]);
+  const sets = [start];
+  const table: number[] = [];
+  for (let st = 0; st < sets.length; st++) {
+    for (let c = 0; c < classes; c++) {
+      const next = step(sets[st]!, masks[c]!);
+      let to: number;
+      if (next === 0) to = DEAD;
+      else if (!anchoredEnd && next & accept) to = FOUND;
+      else {
+        to = states.get(next) ?? -3;
+        if (to === -3) {
+          if (sets.length === MAX_STATES) return undefined;
+          to = sets.push(next) - 1;
+          states.set(next, to);
+        }
+      }
+      table[st * classes + c] = to;
+    }
+  }
+  const transitions = Int16Array.from(table);
+  const accepting = Uint8Array.from(sets, (set) => ((set & accept) !== 0 ? 1 : 0));
+  const foundAtStart = !anchoredEnd && (start & accept) !== 0;
+  return {
+    test(s) {
+      if (foundAtStart) return true;
+      // Locals, not the closure's context: the loop then keeps them in registers.
+      const table = transitions;
+      const byChar = classOf;
+      const width = classes;
+      const length = s.length;
+      let st = 0;
+      for (let i = 0; i < length; i++) {
+        const cp = s.charCodeAt(i);
+        let c: number;
+        if (cp < 128) c = byChar[cp]!;
+        else if (cp >= 0xd800 && cp <= 0xdfff) return undefined;
+        else c = wideClass;
+        st = table[st * width + c]!;
+        if (st < 0) return st === FOUND;
+      }
+      return accepting[st] === 1;
     },
   };
 }

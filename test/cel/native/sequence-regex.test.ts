@@ -94,3 +94,17 @@ test("anything outside the subset, or invalid for RE2, is left to RE2", () => {
     assert.equal(sequenceMatcher(pattern), undefined, pattern);
   }
 });
+
+test("patterns whose DFA would be too big run on the NFA, and both agree with RE2", () => {
+  // [ab]*a[ab]{n}$: the DFA must remember the last n+1 characters, 2^(n+1) states; 9 is past the table's bound, 3 within it.
+  const rnd = mulberry32(5);
+  for (const pattern of ["[ab]*a[ab]{9}$", "^[ab]*a[ab]{9}", "[ab]*a[ab]{3}$", "a[ab]{9}"]) {
+    const ours = sequenceMatcher(pattern)!;
+    const re2 = RE2JS.compile(pattern);
+    for (let k = 0; k < 3000; k++) {
+      let s = "";
+      for (let len = Math.floor(rnd() * 24); len > 0; len--) s += "abcé"[Math.floor(rnd() * (rnd() < 0.9 ? 2 : 4))];
+      assert.equal(ours.test(s), re2.test(s), `${pattern} on ${JSON.stringify(s)}`);
+    }
+  }
+});
