@@ -10,7 +10,7 @@
  */
 import avsc from "avsc";
 import { contractConsumer, contractProducer, loadKafkaClient } from "../../src/kafka/index.js";
-import { kontractRegistry, meter, tenths, windowed, type ConsumeResult, type Contender, type ContenderContext, type Order, type Workload } from "./contenders.js";
+import { kontractRegistry, meter, tenths, warmStore, windowed, type ConsumeResult, type Contender, type ContenderContext, type Order, type Workload } from "./contenders.js";
 
 type PlatformaticModule = typeof import("@platformatic/kafka");
 type PlatformaticProducer = InstanceType<PlatformaticModule["Producer"]>;
@@ -128,7 +128,8 @@ async function timedKontract(ctx: PlatformaticContext, topic: string, group: str
       return stream;
     },
   });
-  const contract = contractConsumer<Order, unknown, PlatformaticConsumer>(consumer, { registry: kontractRegistry(ctx.registryUrl), key: false, poisonPill: "fail" });
+  const store = await warmStore(ctx, topic, work);
+  const contract = contractConsumer<Order, unknown, PlatformaticConsumer>(consumer, { store, key: false, poisonPill: "fail" });
   try {
     await contract.run({
       topics: [topic],
