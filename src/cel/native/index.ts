@@ -14,6 +14,7 @@ import { NFail } from "./values.js";
 import { spent } from "../cost.js";
 import { holdsMessage, nonNull } from "./types.js";
 import { DEFERRED } from "./values.js";
+import { compilePass } from "./pass-predicate.js";
 
 export type { CompileContext as NativeCompileContext } from "./compile.js";
 export { isSameValue } from "./result.js";
@@ -90,12 +91,16 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
       if (r === DEFERRED) return undefined;
       return toCel(r, t);
     },
-    test:
-      inputs.length > 1
-        ? undefined
-        : (value) => {
-            if (only !== undefined) frame[only.slot] = only.read(value);
-            return evaluate() === true && meter.left >= 0;
-          },
+    test: inputs.length > 1 ? undefined : withPass(root, only, shapes, ctx, (value) => {
+      if (only !== undefined) frame[only.slot] = only.read(value);
+      return evaluate() === true && meter.left >= 0;
+    }),
   };
+}
+
+/** `test` with the expression's pass predicate first, when it has one: the closures answer what it leaves open. */
+function withPass(root: Expr, only: { readonly name: string } | undefined, shapes: Readonly<Record<string, CelShape>>, ctx: CompileContext, test: (value: unknown) => boolean): (value: unknown) => boolean {
+  const shape = only === undefined ? undefined : shapes[only.name];
+  const pass = shape === undefined ? undefined : compilePass(root, only!.name, shape, ctx);
+  return pass === undefined ? test : (value) => pass(value) || test(value);
 }

@@ -8,7 +8,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { parse as parseCel } from "@bufbuild/cel";
+import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { createCelRuntime, isCelFailure } from "../../../src/cel/index.js";
+import { createMeter } from "../../../src/cel/cost.js";
+import { DEFAULT_CEL_LIMITS } from "../../../src/cel/limits.js";
+import { createRe2Engine } from "../../../src/cel/regex.js";
+import { compilePass } from "../../../src/cel/native/pass-predicate.js";
 import type { CelShape } from "../../../src/cel/index.js";
 import { canon } from "./canon.js";
 import { mulberry32 } from "../../helpers/random.js";
@@ -334,6 +340,121 @@ test("native fast path and interpreter spend the same cost: a small budget runs 
   assert.deepEqual(mismatches, []);
   assert.ok(spent > 0 && spent < evaluations, "both outcomes must be exercised");
 });
+
+test("pass predicates say true only where the interpreter gives exactly true, and say it for most that do", () => {
+  rnd = mulberry32(20261205);
+  // The default budget and budgets around what these expressions spend: a spent budget must never pass.
+  const budgets = [DEFAULT_CEL_LIMITS.maxCost, 5, 20, 60];
+  const re2 = createRe2Engine(DEFAULT_CEL_LIMITS.regexCacheSize, DEFAULT_CEL_LIMITS.maxRegexProgramSize);
+  const interpreters = budgets.map((maxCost) => createCelRuntime({ native: false, limits: { maxCost } }));
+  const shapes = { message: ORDER };
+  const messages = [...Array.from({ length: 60 }, randomMessage), ...misfitMessages()];
+  let expressions = 0;
+  let compiled = 0;
+  let trues = 0;
+  let passes = 0;
+  const mismatches: string[] = [];
+  for (let n = 0; n < 3000; n++) {
+    // Half from the general generator, half from the subset pass predicates cover (which the general one rarely stays in).
+    const expr = n % 2 === 0 ? gen("bool", { vars: [], depth: 0 }) : passCondition([], 0);
+    const k = (n >> 1) % budgets.length;
+    let reference;
+    try {
+      reference = interpreters[k]!.compile(expr, ["message"]).typed(shapes);
+    } catch {
+      continue;
+    }
+    expressions++;
+    const pass = compilePass(parse(expr), "message", ORDER, { re2, meter: createMeter(budgets[k]!) });
+    if (pass === undefined) continue;
+    compiled++;
+    for (let m = 0; m < 8; m++) {
+      const message = messages[Math.floor(rnd() * messages.length)];
+      const want = reference.run({ message });
+      const got = pass(message);
+      if (want === true) trues++;
+      if (got) passes++;
+      if (got && want !== true && mismatches.length < 10) mismatches.push(`${expr} (maxCost ${budgets[k]})\n  on ${inspect(message)}\n  passed; the interpreter gives ${canon(want)}`);
+    }
+  }
+  console.log(`pass fuzz: ${expressions} expressions, ${compiled} with a pass predicate; ${passes} passes of ${trues} exactly true results`);
+  assert.deepEqual(mismatches, []);
+  // Enough of the generated conditions are in the subset, and their passes are found, to make the above mean something.
+  // (The generator mixes nullable fields, maps and bytes into most expressions; those stay with the closures.)
+  assert.ok(compiled >= 150, `only ${compiled} of ${expressions} expressions have a pass predicate`);
+  assert.ok(passes >= trues * 0.1 && passes > 500, `${passes} passes of ${trues}`);
+});
+
+/** A condition in the pass predicates' subset over ORDER: comparisons, equality, !, &&, ||, size, matches, exists and all. */
+function passCondition(items: readonly string[], depth: number): string {
+  const num = (): string => {
+    const item = items.length > 0 && chance(0.6) ? pick(items) : undefined;
+    return pick([
+      () => (item !== undefined ? `${item}.${pick(["qty", "price"])}` : `message.${pick(["n", "big", "d"])}`),
+      () => pick(["0", "1", "-1", "3", "2.5", "0.0", "100", "9007199254740993", "1e300"]),
+      () => `size(${pick(["message.id", "message.address.city", "message.items", "message.tags", "message.nums"])})`,
+      () => `message.${pick(["tags", "nums"])}.size()`,
+    ])();
+  };
+  const str = (): string => (items.length > 0 && chance(0.5) ? `${pick(items)}.sku` : pick(["message.id", "message.address.city", `'${pick(["", "a", "Paris", "a@b.c"])}'`]));
+  if (depth >= 3) return `${num()} ${pick(["<", "<=", ">", ">=", "==", "!="])} ${num()}`;
+  return pick([
+    () => `${num()} ${pick(["<", "<=", ">", ">=", "==", "!="])} ${num()}`,
+    () => `${str()} ${pick(["==", "!="])} ${str()}`,
+    () => `${str()}.matches(${pick(PATTERNS)})`,
+    () => "message.flag",
+    () => `!(${passCondition(items, depth + 1)})`,
+    () => `(${passCondition(items, depth + 1)}) ${pick(["&&", "||"])} (${passCondition(items, depth + 1)})`,
+    () => {
+      const v = `i${depth}`;
+      return `message.items.${pick(["exists", "all"])}(${v}, ${passCondition([...items, v], depth + 1)})`;
+    },
+    () => `message.${pick(["nums", "tags"])}.${pick(["exists", "all"])}(x, ${chance(0.5) ? "size(message.tags) >= 0 && " : ""}${pick(["x == x", "size(message.id) > 0"])})`,
+  ])();
+}
+
+test("the bench's five conditions compile to pass predicates, which pass a typical order", () => {
+  const shape: CelShape = {
+    kind: "record",
+    name: "Order",
+    fields: new Map<string, CelShape>([
+      ["orderId", S("string")],
+      ["email", S("string")],
+      ["amount", S("double")],
+      ["createdAt", S("int")],
+      ["address", { kind: "record", name: "Address", fields: new Map([["city", S("string")]]) }],
+      ["items", { kind: "list", element: ITEM }],
+    ]),
+  };
+  const order = { orderId: "o-1", email: "a@example.com", amount: 12.5, createdAt: 1_760_000_000_000, address: { city: "Paris" }, items: [{ sku: "A", qty: 4, price: 3.25 }] };
+  const re2 = createRe2Engine(DEFAULT_CEL_LIMITS.regexCacheSize, DEFAULT_CEL_LIMITS.maxRegexProgramSize);
+  for (const expr of [
+    "message.amount > 0.0",
+    "size(message.orderId) > 0 && size(message.address.city) <= 64",
+    "message.email.matches('^[^@]+@[^@]+$')",
+    "message.items.exists(i, i.qty > 3 && i.price < 10.0)",
+    "message.createdAt > 1700000000000",
+  ]) {
+    const pass = compilePass(parse(expr), "message", shape, { re2, meter: createMeter(DEFAULT_CEL_LIMITS.maxCost) });
+    assert.ok(pass, `${expr} has a pass predicate`);
+    assert.equal(pass(order), true, expr);
+    assert.equal(pass({ ...order, amount: -1, orderId: "", email: "x", items: [], createdAt: 0 }), false, `${expr} on an order that fails it`);
+    assert.equal(pass(null), false, `${expr} on null`);
+  }
+  // Nothing of the expression is in the generated source: a field or string that looks like code is a value.
+  const hostile = compilePass(parse("message[\"x\\\"]);throw 1;//\"] == \"');throw 1;//\""), "message", { kind: "record", name: "R", fields: new Map([['x");throw 1;//', S("string")]]) }, { re2, meter: createMeter(100) });
+  assert.equal(hostile, undefined, "an index is outside the subset");
+  const field = 'x"]);globalThis.pwned=1;//';
+  const quoted = compilePass(parse(`message.items.exists(i, i.sku == ${JSON.stringify(field)})`), "message", ORDER, { re2, meter: createMeter(100) });
+  assert.ok(quoted);
+  assert.equal(quoted({ items: [{ sku: field, qty: 1, price: 1 }] }), true);
+  assert.equal(quoted({ items: [{ sku: "x", qty: 1, price: 1 }] }), false);
+  assert.equal((globalThis as { pwned?: unknown }).pwned, undefined);
+});
+
+function parse(expr: string): Expr {
+  return parseCel(expr).expr as Expr;
+}
 
 function inspect(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? `bytes:${Buffer.from(x).toString("hex")}` : x === undefined ? "<undefined>" : x));
