@@ -299,9 +299,10 @@ function subsets(
       if (next === 0) to = DEAD;
       else if (!anchoredEnd && next & accept) to = FOUND;
       else {
-        to = states.get(next) ?? -3;
-        if (to === -3) {
-          if (sets.length === MAX_STATES) return undefined;
+        const known = states.get(next);
+        if (known !== undefined) to = known;
+        else if (sets.length === MAX_STATES) return undefined;
+        else {
           to = sets.push(next) - 1;
           states.set(next, to);
         }
