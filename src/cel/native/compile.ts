@@ -966,7 +966,7 @@ function appendInPlace(x: unknown, y: unknown): unknown {
  * is true (`!` of anything else, null or an error, is an error, which does not
  * stop it). Undefined for other conditions, which run as compiled.
  */
-function stopsAt(cond: Expr, accuVar: string): boolean | undefined {
+export function stopsAt(cond: Expr, accuVar: string): boolean | undefined {
   if (cond.exprKind.case !== "callExpr") return undefined;
   const call = cond.exprKind.value;
   if ((call.function !== "@not_strictly_false" && call.function !== "__not_strictly_false__") || call.target !== undefined || call.args.length !== 1) return undefined;

@@ -101,6 +101,6 @@ export function compileNative(root: Expr, shapes: Readonly<Record<string, CelSha
 /** `test` with the expression's pass predicate first, when it has one: the closures answer what it leaves open. */
 function withPass(root: Expr, only: { readonly name: string } | undefined, shapes: Readonly<Record<string, CelShape>>, ctx: CompileContext, test: (value: unknown) => boolean): (value: unknown) => boolean {
   const shape = only === undefined ? undefined : shapes[only.name];
-  const pass = shape === undefined ? undefined : compilePass(root, only!.name, shape, ctx);
+  const pass = only === undefined || shape === undefined ? undefined : compilePass(root, only.name, shape, ctx);
   return pass === undefined ? test : (value) => pass(value) || test(value);
 }

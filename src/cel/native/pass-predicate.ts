@@ -30,7 +30,8 @@ import { isInvalidPattern, type Re2Engine } from "../regex.js";
 import type { CelShape } from "../shape.js";
 import { sequenceMatcher, type SequenceMatcher } from "./sequence-regex.js";
 import { fieldType, isNumeric, typeOfShape, type NType } from "./types.js";
-import { codePoints, fieldReader } from "./values.js";
+import { stopsAt } from "./compile.js";
+import { codePoints, fieldReader, isPlainObjectLike } from "./values.js";
 
 export interface PassContext {
   /** The runtime's memoized RE2: a pattern it refuses keeps failing as there (compile.ts, matches). */
@@ -202,7 +203,7 @@ export function compilePass(root: Expr, name: string, shape: CelShape, ctx: Pass
     if (!exists && step.value.function !== "_&&_") return out("comprehension");
     if (init.value.constantKind.value !== !exists) return out("comprehension");
     const [first, body] = step.value.args as [Expr, Expr];
-    if (first.exprKind.case !== "identExpr" || first.exprKind.value.name !== accu || !loopsUntil(c, accu, exists)) return out("comprehension");
+    if (first.exprKind.case !== "identExpr" || first.exprKind.value.name !== accu || c.loopCondition === undefined || stopsAt(c.loopCondition, accu) !== exists) return out("comprehension");
     const range = gen(c.iterRange, scope);
     if (range.t.k !== "list") return out("comprehension over a non-list");
     const elem = plain(range.t.elem);
@@ -250,18 +251,6 @@ export function compilePass(root: Expr, name: string, shape: CelShape, ctx: Pass
   };
 }
 
-/** Whether the loop condition is the one all() (`@not_strictly_false(accu)`) or exists() (`... (!accu)`) has. */
-function loopsUntil(c: Expr_Comprehension, accu: string, exists: boolean): boolean {
-  const cond = c.loopCondition?.exprKind;
-  if (cond?.case !== "callExpr" || (cond.value.function !== "@not_strictly_false" && cond.value.function !== "__not_strictly_false__") || cond.value.args.length !== 1) return false;
-  let arg = cond.value.args[0]!.exprKind;
-  if (exists) {
-    if (arg.case !== "callExpr" || arg.value.function !== "!_" || arg.value.args.length !== 1) return false;
-    arg = arg.value.args[0]!.exprKind;
-  }
-  return arg.case === "identExpr" && arg.value.name === accu;
-}
-
 /** The checks the generated code calls: each returns the value it is given, or stops the predicate. */
 function helpersFor(meter: Meter) {
   const bail = (): never => {
@@ -274,8 +263,8 @@ function helpersFor(meter: Meter) {
     dbl: (x: unknown): number => (typeof x === "number" ? x : bail()),
     str: (x: unknown): string => (typeof x === "string" ? x : bail()),
     bol: (x: unknown): boolean => (typeof x === "boolean" ? x : bail()),
-    // As the closures' record reader (values.ts, isPlainObjectLike).
-    rec: (x: unknown): object => (typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array) ? x : bail()),
+    // As the closures' record reader.
+    rec: (x: unknown): object => (isPlainObjectLike(x) ? x : bail()),
     lst: (x: unknown): unknown[] => (Array.isArray(x) ? x : bail()),
     /** matches(): charged before the search, as compile.ts charges it; an input the sequence matcher leaves to RE2 stops here. */
     mt: (s: string, matcher: SequenceMatcher, patternLength: number): boolean => {

@@ -272,7 +272,8 @@ function readList(v: unknown): unknown {
   return Array.isArray(v) ? v : mismatch("list", v);
 }
 
-function isPlainObjectLike(v: unknown): v is object {
+/** A record as the readers take it: an object that is not an array or bytes. */
+export function isPlainObjectLike(v: unknown): v is object {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
