@@ -25,7 +25,8 @@ import { parseArgs } from "node:util";
 import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../src/contract/model.js";
 import { changelogTopic, connectKafka, readTopic, type KafkaAccess } from "../src/kafka/index.js";
-import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../src/kafka/changelog-journal.js";
+import { CHANGELOG_ENTRIES_HEADER } from "../src/kafka/changelog-journal.js";
+import { unpackEntries } from "../src/kafka/changelog-packed.js";
 import { confluentKafka, confluentProducerFor, kontractConsume, kontractRegistry, producerFor, windowed, type ClientId, type ConsumeResult } from "./kafka/contenders.js";
 import { acquireInfra, benchKafka, createTopics, deleteTopics } from "./kafka/infra.js";
 import { fmt, median, spread, type Spread } from "./kafka/report.js";
@@ -186,7 +187,10 @@ const show = (s: Spread): string => `${s.median.toFixed(2)} (${s.min.toFixed(2)}
 /** Entries in a changelog: a packed record holds many (src/kafka/stateful.ts). */
 async function changelogEntries(access: KafkaAccess, topic: string): Promise<number> {
   let n = 0;
-  for (const { message } of await readTopic(access, topic)) n += message.headers?.[CHANGELOG_ENTRIES_HEADER] === undefined ? 1 : unpackEntries(message.value).length;
+  for (const { message } of await readTopic(access, topic)) {
+    const packed = message.headers?.[CHANGELOG_ENTRIES_HEADER];
+    n += packed === undefined ? 1 : unpackEntries(message.value, packed.toString()).length;
+  }
   return n;
 }
 

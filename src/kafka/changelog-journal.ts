@@ -3,9 +3,8 @@
  * were made (docs/stateful.md, "Changelog").
  *
  * A window's changelog (uniqueness over a time window, dropped by retention rather than compacted)
- * is packed: a record holds many entries, its value the JSON text `[["key","value"],...]`, byte
- * for byte what `JSON.stringify` writes for those pairs. Those entries are written as bytes the
- * moment they are made, so nothing of them stays in the JS heap until the flush. Held as strings
+ * is packed: a record holds many entries, in the format of changelog-packed.ts. Those entries are
+ * written as bytes the moment they are made, so nothing of them stays in the JS heap until the flush. Held as strings
  * and objects until the broker acknowledged them, they outlived young collections and were copied
  * and promoted, which then made old-space collections frequent: through kafkajs that cost more
  * than everything else a uniqueness rule adds (docs/stateful.md, "Speed and memory"). Other
@@ -13,13 +12,13 @@
  */
 import type { StatefulSpec, UniqueSpec } from "../contract/stateful.js";
 import type { ChangeSink, StatefulChange } from "../engine/index.js";
-import { writeNumber, writeString } from "../util/json-bytes.js";
+import { PACKED_BINARY, textBytes, unpackEntries, writeSeen, writeValue } from "./changelog-packed.js";
 import type { OutgoingMessage, TopicMessages } from "./client.js";
 import { withGetters } from "../util/getters.js";
 
 /**
- * The header of a changelog record that holds entries of one partition (a JSON array of
- * `[key, value]`) instead of one entry. Only changelogs dropped by retention, not compaction
+ * The header of a changelog record that holds entries of one partition instead of one entry; its
+ * value names the record's format (changelog-packed.ts). Only changelogs dropped by retention, not compaction
  * (uniqueness over a window) are written so: a compacted changelog needs one record per key.
  * Only kontract writes changelog topics; give them the source topic's ACLs (docs/stateful.md).
  */
@@ -62,28 +61,23 @@ interface RuleJournal {
   /** Packed: the finished records' values; `open` is the one being written. Compacted: a record per entry. */
   readonly packed: boolean;
   records: OutgoingMessage[];
-  /** The packed record being written: its bytes so far, `[` included, and how many entries it holds (none: no buffer). */
+  /** The packed record being written: its bytes so far, and how many entries it holds (none: no buffer). */
   open: Buffer;
   length: number;
   count: number;
+  /** The record's last uniqueness entry's numbers, which the next one's are written relative to. */
+  lastN: number;
+  lastOffset: number;
   /** The size of the next record's first buffer: twice the last record's, at most a full record's. */
   nextSize: number;
   /** Entries in `records` and `open`. */
   entries: number;
 }
 
-const OPEN = 0x5b;
-const CLOSE = 0x5d;
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const AT = 0x40;
-const NULL = Buffer.from("null");
 /** A partition's first record's first buffer: most flushes of a quiet partition hold a few entries. */
 const FIRST_BYTES = 1024;
-/** Bytes an entry's punctuation takes at most: `,["` (or the record's `[` and the entry's), `","`, `"]` and the record's closing `]`. */
-const PUNCTUATION = 9;
-/** The most bytes a number's text takes (writeNumber's room). */
-const NUMBER_BYTES = 32;
+/** Room for a uniqueness entry's numbers, or their text (`${n}@${offset}`, at most 2 × 24 + 1 code units) when they are not integers. */
+const SEEN_BYTES = textBytes(49);
 /** A journal's buffer while no record is open: the first entry makes one. */
 const NO_RECORD = Buffer.alloc(0);
 
@@ -110,32 +104,19 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
     }
   };
 
-  /** Finishes the open record (`]`) and lets its buffer go with it, to the producer: a partition with nothing to write holds none. */
+  /** Finishes the open record and lets its buffer go with it, to the producer: a partition with nothing to write holds none. */
   function close(j: RuleJournal): void {
-    const b = j.open;
-    b[j.length] = CLOSE;
-    j.records.push({ key: packKey(), value: b.subarray(0, j.length + 1), partition: j.partition, headers: { [CHANGELOG_ENTRIES_HEADER]: "1" } });
+    j.records.push({ key: packKey(), value: j.open.subarray(0, j.length), partition: j.partition, headers: { [CHANGELOG_ENTRIES_HEADER]: PACKED_BINARY } });
     j.nextSize = Math.min(PACK_BYTES + FIRST_BYTES, Math.max(FIRST_BYTES, 2 * j.length));
     j.open = NO_RECORD;
     j.length = 0;
     j.count = 0;
+    j.lastN = 0;
+    j.lastOffset = 0;
   }
 
-  /** An entry's start: `[` opening the record or `,` after another entry, then `["key",`. */
-  const begin = (j: RuleJournal, key: string, rest: number): number => {
-    room(j, PUNCTUATION + 6 * key.length + rest);
-    const b = j.open;
-    let p = j.length;
-    b[p++] = j.count > 0 ? COMMA : OPEN;
-    b[p++] = OPEN;
-    p = writeString(b, p, key);
-    b[p++] = COMMA;
-    return p;
-  };
-
   const end = (j: RuleJournal, p: number): void => {
-    j.open[p] = CLOSE;
-    j.length = p + 1;
+    j.length = p;
     j.count++;
     j.entries++;
     entries++;
@@ -143,26 +124,16 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
 
   const packedSink = (j: RuleJournal): ChangeSink => ({
     put(key, value) {
-      // 6 bytes per UTF-16 unit at most (an escape), as the key's.
-      let p = begin(j, key, value === null ? NULL.length : 2 + 6 * value.length);
-      const b = j.open;
-      if (value === null) {
-        NULL.copy(b, p);
-        p += NULL.length;
-      } else {
-        p = writeString(b, p, value);
-      }
-      end(j, p);
+      room(j, textBytes(key.length) + (value === null ? 0 : textBytes(value.length)));
+      end(j, writeValue(j.open, j.length, key, value));
     },
     seen(key, n, offset) {
-      // The string `${n}@${offset}`: a number's text (String(n), which writeNumber writes) needs no escape.
-      let p = begin(j, key, 3 + 2 * NUMBER_BYTES);
-      const b = j.open;
-      b[p++] = QUOTE;
-      p = writeNumber(b, p, n);
-      b[p++] = AT;
-      p = writeNumber(b, p, offset);
-      b[p++] = QUOTE;
+      // Room first: it may close the record, whose numbers the entry's are relative to.
+      room(j, textBytes(key.length) + SEEN_BYTES);
+      const p = writeSeen(j.open, j.length, key, n, offset, j.lastN, j.lastOffset);
+      if (p === undefined) return end(j, writeValue(j.open, j.length, key, `${n}@${offset}`));
+      j.lastN = n;
+      j.lastOffset = offset;
       end(j, p);
     },
   });
@@ -192,7 +163,7 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
       const id = `${changelog}\u0000${partition}\u0000${packed ? "packed" : "compacted"}`;
       let j = journals.get(id);
       if (j === undefined) {
-        j = { source, partition, rule, changelog, packed, records: [], open: NO_RECORD, length: 0, count: 0, nextSize: FIRST_BYTES, entries: 0 };
+        j = { source, partition, rule, changelog, packed, records: [], open: NO_RECORD, length: 0, count: 0, lastN: 0, lastOffset: 0, nextSize: FIRST_BYTES, entries: 0 };
         journals.set(id, j);
       }
       return j.packed ? packedSink(j) : compactedSink(j);
@@ -236,24 +207,12 @@ export function changelogJournal(packKey: () => string): ChangelogJournal {
           continue;
         }
         const values = j.records.map((r) => r.value as Buffer);
-        if (j.count > 0) values.push(Buffer.concat([j.open.subarray(0, j.length), Buffer.of(CLOSE)]));
-        for (const value of values) for (const [key, v] of unpackEntries(value)) out.push({ rule: j.rule, key, value: v });
+        if (j.count > 0) values.push(j.open.subarray(0, j.length));
+        for (const value of values) for (const [key, v] of unpackEntries(value, PACKED_BINARY)) out.push({ rule: j.rule, key, value: v });
       }
       return out;
     },
   }, {
     entries: () => entries + (retry?.entries ?? 0),
   });
-}
-
-/** The entries of a packed changelog record; a malformed record holds none (as an entry that does not parse restores nothing). */
-export function unpackEntries(value: Buffer | null): [string, string | null][] {
-  let parsed: unknown;
-  try {
-    parsed = value === null ? [] : JSON.parse(value.toString("utf8"));
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  return parsed.filter((e): e is [string, string | null] => Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && (typeof e[1] === "string" || e[1] === null));
 }

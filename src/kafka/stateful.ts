@@ -11,7 +11,8 @@
  * recognised by their offset (see engine/stateful/types.ts, Moment.offset).
  */
 import type { ContractPlan, GroupOutcome, MessageContext, Outcome, StatefulPartition } from "../engine/index.js";
-import { CHANGELOG_ENTRIES_HEADER, changelogJournal, isPacked, unpackEntries } from "./changelog-journal.js";
+import { CHANGELOG_ENTRIES_HEADER, changelogJournal, isPacked } from "./changelog-journal.js";
+import { unpackEntries } from "./changelog-packed.js";
 import { writeBounded } from "./bounded-writes.js";
 import { referenceTable, type ReferenceTable } from "../engine/index.js";
 import { statefulRules, statefulSpec, type StatefulSpec } from "../contract/stateful.js";
@@ -432,8 +433,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       const records = await readTopic(options.access, changelogTopic(options.applicationId, h.topic, rule.name));
       for (const { partition, message } of records) {
         if (partition !== h.partition || message.key === null) continue;
-        if (lastText(message.headers, CHANGELOG_ENTRIES_HEADER) === undefined) h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
-        else for (const [key, value] of unpackEntries(message.value)) h.state.restore(rule.name, key, value);
+        const packed = lastText(message.headers, CHANGELOG_ENTRIES_HEADER);
+        if (packed === undefined) h.state.restore(rule.name, message.key.toString("utf8"), message.value === null ? null : message.value.toString("utf8"));
+        else for (const [key, value] of unpackEntries(message.value, packed)) h.state.restore(rule.name, key, value);
       }
     }
     wanted();
@@ -568,6 +570,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
   }
 
+  // The offset position() was last told, parsed.
+  const positioned = { text: "", at: -1 };
   // The key of `held` of the last record judged, most often the next one's too: not built again per record.
   let lastId = { topic: "", partition: -1, subject: "", id: "" };
   const heldId = (topic: string, partition: number, subject: string): string => {
@@ -577,8 +581,9 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     return lastId.id;
   };
 
-  /** Judges a record of a restored partition: one clock read, and nothing made per record but what the rules make. */
+  /** Judges a record of a restored partition: a clock read if its rules read the clock, and nothing made per record but what the rules make. */
   function run(h: Held, message: ConsumedMessage, value: unknown): MaybePromise<Outcome> {
+    if (!h.state.clocked) return judged(h, message, value, 0);
     const now = clock();
     const until = h.state.waitUntil(value, now, now);
     return until === undefined ? judged(h, message, value, now) : waitForReference(h, message, value, now, until);
@@ -588,7 +593,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const at = h.moment;
     at.record = Number(message.timestamp);
     at.now = now;
-    at.offset = Number(message.offset);
+    // position() parsed it just before, as the consumer decoded the record.
+    at.offset = message.offset === positioned.text ? positioned.at : Number(message.offset);
     const outcome = h.state.run(value, h.context, at);
     expire(h, now);
     return outcome;
@@ -640,6 +646,8 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       let next = positions.get(topic);
       if (next === undefined) positions.set(topic, (next = []));
       const at = Number(offset);
+      positioned.text = offset;
+      positioned.at = at;
       const expected = next[partition];
       next[partition] = at + 1;
       if (expected === undefined || expected === at) return;

@@ -2,7 +2,7 @@
  * The uniqueness rule's store (src/engine/stateful/keyring.ts) against a plain model (a Map and an
  * array in arrival order), on seeded random operations: pushes of new and re-used keys, finds,
  * evictions of the oldest, removals out of order, through its rebuilds and, with hashes made to
- * collide, after it moved to its Map.
+ * collide, after it moved to its Map; keys of any length and code units, whose text it copies.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -16,13 +16,13 @@ interface Held {
 }
 
 /** Runs `steps` seeded operations on `ring` and on the model, comparing every answer. */
-function agree(ring: KeyRing, seed: number, steps: number, keySpace: number): void {
+function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, keyOf: (n: number) => string = (n) => `k${n}`): void {
   const random = mulberry32(seed);
   const model = new Map<string, Held>();
   const arrival: Held[] = [];
   const oldest = (): Held | undefined => arrival.find((h) => model.get(h.key) === h);
   for (let i = 0; i < steps; i++) {
-    const key = `k${Math.floor(random() * keySpace)}`;
+    const key = keyOf(Math.floor(random() * keySpace));
     const op = random();
     const e = ring.find(key);
     const want = model.get(key);
@@ -78,6 +78,29 @@ describe("keyring", () => {
     assert.equal(ring.size, 300_000);
     assert.equal(ring.t(ring.find("o-700000")), 700_000);
     assert.ok(ring.find("o-699999") < 0);
+  });
+
+  it("keys of any length and code units (empty, lone surrogates, astral, longer than its text ring) keep their exact text", () => {
+    // Key n: text of a length and code units drawn from n, so the same n is the same key.
+    const text = (n: number): string => {
+      const r = mulberry32(n + 1);
+      const length = n % 97 === 0 ? 5_000 + (n % 7) : Math.floor(r() * 40);
+      let s = "";
+      for (let i = 0; i < length; i++) {
+        const pick = r();
+        s += pick < 0.6 ? String.fromCharCode(97 + Math.floor(r() * 26)) : pick < 0.8 ? String.fromCharCode(Math.floor(r() * 0x10000)) : "\u{1F600}";
+      }
+      return s;
+    };
+    agree(keyRing(), 17, 30_000, 3_000, text);
+    // Equal hashes: the text decides, and the Map holds the same texts.
+    agree(keyRing((k) => k.length), 18, 10_000, 1_000, text);
+  });
+
+  it("a ring larger than its table indexes moves to its Map; arrival numbers restart before they outgrow a slot", () => {
+    // A table for 1,024 entries: 5,000 keys outgrow it; 500 keep it, and their numbers pass 4 × 1,024 many times.
+    agree(keyRing(undefined, 1_024), 19, 100_000, 5_000);
+    agree(keyRing(undefined, 1_024), 20, 100_000, 500);
   });
 
   it("keys made to collide (every hash the same) are still judged exactly, by its Map", () => {

@@ -12,7 +12,8 @@ import type { Producer } from "kafkajs";
 import type { Contract } from "../../src/contract/model.js";
 import { changelogTopic, contractConsumer, contractProducer, producerPort, type KafkaProducer } from "../../src/kafka/index.js";
 import type { ProducerPort } from "../../src/kafka/client.js";
-import { unpackEntries } from "../../src/kafka/changelog-journal.js";
+import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/changelog-journal.js";
+import { unpackEntries } from "../../src/kafka/changelog-packed.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
 import { accessForFile, clientsUnderTest, createTopics, kafkaFor, readAll, register, registryFor, uniqueIdent, withAdmin } from "./kafka-support.js";
 
@@ -81,7 +82,7 @@ for (const client of clientsUnderTest(() => setup.infra)) {
       const committed = async () => (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: group, topics: [topic] })))[0]!.partitions[0]!.offset;
       const changelogKeys = async () => {
         const records = (await readAll(kafka, [changelogTopic(applicationId, topic, "idUnique")])).get(changelogTopic(applicationId, topic, "idUnique")) ?? [];
-        return records.flatMap((m) => unpackEntries(m.value).map(([k]) => k)).sort();
+        return records.flatMap((m) => unpackEntries(m.value, m.headers?.[CHANGELOG_ENTRIES_HEADER]?.toString()).map(([k]) => k)).sort();
       };
       const held = heldProducer(producerPort(producer as unknown as KafkaProducer));
       const seen = { passed: [] as string[], dead: [] as string[] };

@@ -14,7 +14,8 @@ import type { Producer } from "kafkajs";
 import type { Contract, Rule } from "../../src/contract/model.js";
 import { changelogTopic, connectKafka, contractConsumer, contractProducer, readTopic, retryTopics, type ConsumedDeadLetter, type KafkaProducer, type RetryOptions } from "../../src/kafka/index.js";
 import { isFenced } from "../../src/kafka/errors.js";
-import { CHANGELOG_ENTRIES_HEADER, unpackEntries } from "../../src/kafka/changelog-journal.js";
+import { CHANGELOG_ENTRIES_HEADER } from "../../src/kafka/changelog-journal.js";
+import { unpackEntries } from "../../src/kafka/changelog-packed.js";
 import { uniqueName, waitFor } from "../helpers/infra.js";
 import { accessForFile, clientsUnderTest, testClientNames, createTopics, kafkaFor, register, registryFor, text, uniqueIdent, withAdmin } from "./kafka-support.js";
 
@@ -485,6 +486,7 @@ for (const client of clientsUnderTest(() => file.infra)) {
 
 /** A record's keys: a packed changelog record's entry keys (a window's changelog), else its own key. */
 function entryKeys(message: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }): string[] {
-  if (text(message as Parameters<typeof text>[0], CHANGELOG_ENTRIES_HEADER) === "1") return unpackEntries(message.value).map(([key]) => key);
+  const packed = text(message as Parameters<typeof text>[0], CHANGELOG_ENTRIES_HEADER);
+  if (packed !== undefined) return unpackEntries(message.value, packed).map(([key]) => key);
   return [message.key?.toString() ?? ""];
 }

@@ -1,9 +1,15 @@
 /**
  * The uniqueness rule's state: keys in arrival order, each with a time and an offset, found by key
  * through an open-addressing hash table. Columns of typed arrays in a ring, and the table's slots in
- * one Int32Array, so a record costs about one cache miss (its key's probe), where a Map of entry
- * objects and a queue cost several: the Map's bucket, entry and key for the insert, and again for
- * the key a window back that the record evicts (bench/stateful.bench.ts --parts).
+ * one Int32Array, where a Map of entry objects and a queue cost several cache misses per record:
+ * the Map's bucket, entry and key for the insert, and again for the key a window back that the
+ * record evicts (bench/stateful.bench.ts --parts).
+ *
+ * A slot is one 32-bit word, its entry's arrival number and six bits of its key's hash: a record
+ * (a probe that finds its key absent, then the insert into the slot it ended at) touches one cache
+ * line of the table, where a slot of two words, the whole hash and the number, took two and, in a
+ * table of 16 MB, a miss each (docs/stateful.md, "Speed and memory"). The whole hash is a column of
+ * the ring, read only when the six bits match.
  *
  * Eviction in arrival order does not touch the table: a slot holds its entry's arrival number, and
  * one older than the ring's oldest is free, reused by a later insert or dropped by the next rebuild.
@@ -11,6 +17,11 @@
  * marks its slot.
  *
  * Exact: a slot holds the key's hash and its entry, and a hit compares the key itself.
+ *
+ * The keys' text is copied into a ring of UTF-16 code units, not held as the strings the decoder
+ * made: a string held for a window survives young collections, which copy it and promote it, and
+ * through a consumer client that allocates kilobytes per record (kafkajs) that cost about 0.15 µs
+ * per record in scavenges (bench/stateful-kafka.bench.ts). Only a lookup that hits compares text.
  * Hash flooding: the hash is seeded per ring from a random number, and a probe that walks past
  * MAX_PROBE slots (the table is at most half used, so chance makes that vanishingly rare) moves the
  * ring to a Map for good, whose hashing V8 seeds itself: keys made to collide cost what a Map costs.
@@ -40,20 +51,32 @@ export interface KeyRing {
 /** A table probe longer than this is taken for keys made to collide (see above). */
 const MAX_PROBE = 128;
 const MIN_CAPACITY = 256;
-/** Table slots per ring entry: live entries fill at most a quarter of the table, freed ones another quarter. */
+/** Table slots per ring entry: live entries fill at most a quarter of the table, stale ones another quarter. */
 const SLOTS_PER_ENTRY = 4;
-/** Arrival numbers restart from the ring's capacity at a rebuild; one is forced before they leave the Smi range. */
+/**
+ * Arrival numbers restart from the ring's capacity at a rebuild; one is forced before they leave
+ * the Smi range, or, while the table indexes the ring, the 25 bits a slot has for them (four times
+ * the largest ring it indexes).
+ */
 const MAX_ARRIVAL = 2 ** 30;
-/** A slot marked free out of order (an arrival number no entry has). */
+/** The largest ring the table indexes; a larger one (8 million keys in a partition) is indexed by a Map. */
+const MAX_TABLE_CAPACITY = 2 ** 23;
+/** A slot's word: arrival number × TAGS + tag, the tag 1 to 63 (tagOf); 0 never used (probes end there). */
+const TAGS = 64;
+/** A slot freed out of order. */
 const FREED = -1;
 /** slotOf of an entry removed out of order: skipped when it reaches the ring's head. */
 const GONE = -1;
+const MIN_TEXT = 4096;
 
-export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing {
+export function keyRing(hashOf: (key: string) => number = seededHash(), tableCapacity = MAX_TABLE_CAPACITY): KeyRing {
+  const maxSlotArrival = 4 * tableCapacity;
   // The ring: `count` entries from position `head`, live or GONE, in arrival order. The entry at
   // position p has arrival number a with a & mask === p; the head's is `first`.
   let mask = MIN_CAPACITY - 1;
-  let keys: (string | undefined)[] = new Array<string | undefined>(MIN_CAPACITY).fill(undefined);
+  // Per entry: where its key's code units start in `text`, and how many.
+  let starts = new Int32Array(MIN_CAPACITY);
+  let lengths = new Int32Array(MIN_CAPACITY);
   let times = new Float64Array(MIN_CAPACITY);
   let offsets = new Float64Array(MIN_CAPACITY);
   let hashes = new Int32Array(MIN_CAPACITY);
@@ -62,9 +85,14 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
   let first = MIN_CAPACITY;
   let count = 0;
   let live = 0;
-  // The table: per slot its key's hash, then its entry's arrival number (0: never used; below `first`: free).
+  // The keys' code units, a ring like the entries': `spanned` units from the head entry's start end at `end`.
+  let text = new Uint16Array(MIN_TEXT);
+  let tmaskText = MIN_TEXT - 1;
+  let end = 0;
+  let spanned = 0;
+  // The table: per slot a word (TAGS); an arrival number below `first` is free.
   let tmask = SLOTS_PER_ENTRY * MIN_CAPACITY - 1;
-  let table = new Int32Array(2 * SLOTS_PER_ENTRY * MIN_CAPACITY);
+  let table = new Int32Array(SLOTS_PER_ENTRY * MIN_CAPACITY);
   /** Slots ever used since the last rebuild: probes end at an unused one, so a rebuild keeps them few. */
   let used = 0;
   /** Set once a probe ran too long: the index from then on (key → entry). */
@@ -81,18 +109,77 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     return lastHash;
   };
 
+  /** Whether the entry at position e holds `key`. */
+  const holds = (e: Entry, key: string): boolean => {
+    const n = lengths[e]!;
+    if (n !== key.length) return false;
+    const m = tmaskText;
+    for (let i = 0, p = starts[e]!; i < n; i++, p = (p + 1) & m) if (text[p] !== key.charCodeAt(i)) return false;
+    return true;
+  };
+
+  const keyOf = (e: Entry): string => {
+    const n = lengths[e]!;
+    const p = starts[e]!;
+    const units = p + n <= text.length ? text.subarray(p, p + n) : Uint16Array.from({ length: n }, (_, i) => text[(p + i) & tmaskText]!);
+    // In pieces: a spread of a long key would pass too many arguments.
+    let out = "";
+    for (let i = 0; i < n; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096));
+    return out;
+  };
+
+  /** The head entry leaves the ring: its code units too. */
+  const dropHead = (): void => {
+    spanned -= lengths[head]!;
+    head = (head + 1) & mask;
+    first++;
+    count--;
+  };
+
+  /** Copies `key` in after the newest entry's, into position e; the text ring doubles when full. */
+  const write = (e: Entry, key: string): void => {
+    const n = key.length;
+    if (spanned + n > text.length) {
+      let size = text.length * 2;
+      while (spanned + n > size) size *= 2;
+      regrow(size);
+    }
+    const m = tmaskText;
+    starts[e] = end;
+    lengths[e] = n;
+    for (let i = 0, p = end; i < n; i++, p = (p + 1) & m) text[p] = key.charCodeAt(i);
+    end = (end + n) & m;
+    spanned += n;
+  };
+
+  /** The text ring in `size` units, from 0, with the ring's entries (live or not) in order. */
+  const regrow = (size: number): void => {
+    const t2 = new Uint16Array(size);
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      const e = (head + i) & mask;
+      const n = lengths[e]!;
+      for (let j = 0, q = starts[e]!; j < n; j++, q = (q + 1) & tmaskText) t2[p + j] = text[q]!;
+      starts[e] = p;
+      p += n;
+    }
+    text = t2;
+    tmaskText = size - 1;
+    end = p & tmaskText;
+    spanned = p;
+  };
+
   /** Puts the entry at position e (arrival a, hash h) in the first free slot from h's home; false when that took too long. */
   const insert = (e: Entry, a: number, h: number): boolean => {
     let s = h & tmask;
     for (let probes = 0; ; probes++) {
-      const v = table[2 * s + 1]!;
+      const v = table[s]!;
       if (v === 0) used++;
-      if (v < first) break;
+      if (v < first * TAGS) break;
       if (probes === MAX_PROBE) return false;
       s = (s + 1) & tmask;
     }
-    table[2 * s] = h;
-    table[2 * s + 1] = a;
+    table[s] = a * TAGS + tagOf(h);
     slotOf[e] = s;
     return true;
   };
@@ -101,63 +188,98 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     byKey = new Map();
     for (let i = 0; i < count; i++) {
       const e = (head + i) & mask;
-      if (slotOf[e] !== GONE) byKey.set(keys[e]!, e);
+      if (slotOf[e] !== GONE) byKey.set(keyOf(e), e);
+    }
+  };
+
+  /**
+   * Inserts the live entries of `from` (a table of the ring before, whose oldest arrival was
+   * `oldFirst`) into the table, the entry at old position e now at `moved(e)`. Walked in slot order,
+   * so the inserts go through the new table in order too (a slot's new home is its old one, or that
+   * plus the old table's size): nearly sequential, where inserting in arrival order costs a cache
+   * miss per entry.
+   */
+  const reinsert = (from: Int32Array, oldFirst: number, oldMask: number, moved: (e: Entry) => Entry): void => {
+    for (let s = 0; s < from.length; s++) {
+      const v = from[s]!;
+      // Below the oldest: evicted, or freed out of order. A live entry's slot holds its arrival number.
+      if (v < oldFirst * TAGS) continue;
+      const e = moved(Math.floor(v / TAGS) & oldMask);
+      if (!insert(e, first + ((e - head) & mask), hashes[e]!)) return flooded();
     }
   };
 
   /** Copies the live entries, in order, into a ring of `capacity` from position 0, and indexes them anew. */
   const rebuild = (capacity: number): void => {
-    const k2 = new Array<string | undefined>(capacity).fill(undefined);
     const t2 = new Float64Array(capacity);
     const o2 = new Float64Array(capacity);
     const h2 = new Int32Array(capacity);
+    const s2 = new Int32Array(capacity);
+    const l2 = new Int32Array(capacity);
+    const text2 = new Uint16Array(text.length);
+    // Old position → new, for the live entries.
+    const to = new Int32Array(mask + 1);
     let n = 0;
+    let p = 0;
     for (let i = 0; i < count; i++) {
       const e = (head + i) & mask;
       if (slotOf[e] === GONE) continue;
-      k2[n] = keys[e];
       t2[n] = times[e]!;
       o2[n] = offsets[e]!;
       h2[n] = hashes[e]!;
+      const len = lengths[e]!;
+      for (let j = 0, q = starts[e]!; j < len; j++, q = (q + 1) & tmaskText) text2[p + j] = text[q]!;
+      s2[n] = p;
+      l2[n] = len;
+      to[e] = n;
+      p += len;
       n++;
     }
-    keys = k2;
+    const from = table;
+    const oldFirst = first;
+    const oldMask = mask;
     times = t2;
     offsets = o2;
     hashes = h2;
+    starts = s2;
+    lengths = l2;
+    text = text2;
+    end = p & tmaskText;
+    spanned = p;
     slotOf = new Int32Array(capacity);
     mask = capacity - 1;
     head = 0;
     first = capacity;
     count = n;
     tmask = SLOTS_PER_ENTRY * capacity - 1;
-    table = new Int32Array(2 * SLOTS_PER_ENTRY * capacity);
+    table = new Int32Array(SLOTS_PER_ENTRY * capacity);
     used = 0;
-    if (byKey !== undefined) return flooded();
-    for (let e = 0; e < n; e++) {
-      if (!insert(e, first + e, h2[e]!)) return flooded();
-    }
+    if (byKey !== undefined || capacity > tableCapacity) return flooded();
+    reinsert(from, oldFirst, oldMask, (e) => to[e]!);
   };
 
-  /** Empties the table of its freed slots, in place: the live entries keep their places and numbers. */
+  /** Empties the table of its stale and freed slots: the live entries keep their places and numbers. */
   const reindex = (): void => {
-    table.fill(0);
+    const from = table;
+    table = new Int32Array(from.length);
     used = 0;
-    for (let i = 0; i < count; i++) {
-      const e = (head + i) & mask;
-      if (slotOf[e] !== GONE && !insert(e, first + i, hashes[e]!)) return flooded();
-    }
+    reinsert(from, first, mask, (e) => e);
   };
 
   return withGetters<KeyRing, "size">({
     find(key) {
       if (byKey !== undefined) return byKey.get(key) ?? -1;
       const h = hash(key);
+      const tag = tagOf(h);
       let s = h & tmask;
       for (let probes = 0; probes <= MAX_PROBE; probes++) {
-        const a = table[2 * s + 1]!;
-        if (a === 0) return -1;
-        if (table[2 * s] === h && a >= first && keys[a & mask] === key) return a & mask;
+        const v = table[s]!;
+        if (v === 0) return -1;
+        // A live entry's: its number not below `first` (FREED is below every number).
+        if (v % TAGS === tag && v >= first * TAGS) {
+          const e = Math.floor(v / TAGS) & mask;
+          if (hashes[e] === h && holds(e, key)) return e;
+        }
         s = (s + 1) & tmask;
       }
       flooded();
@@ -167,13 +289,14 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     push(key, t, offset) {
       // Full: drop the entries removed out of order, growing the ring unless that freed half of it.
       // So before arrival numbers grow too large. A table with too many slots used is emptied of the freed ones.
-      if (count > mask || first + count >= MAX_ARRIVAL) rebuild(count > mask && live * 2 > mask ? 2 * (mask + 1) : mask + 1);
+      if (count > mask || first + count >= (byKey === undefined ? maxSlotArrival : MAX_ARRIVAL)) rebuild(count > mask && live * 2 > mask ? 2 * (mask + 1) : mask + 1);
       else if (byKey === undefined && used > (tmask + 1) >> 1) reindex();
       const e = (head + count) & mask;
       const a = first + count;
+      // Before it counts as an entry: a regrowth of the text copies the entries' text.
+      write(e, key);
       count++;
       live++;
-      keys[e] = key;
       times[e] = t;
       offsets[e] = offset;
       // Live (not GONE) until insert says where: a flood moves every live entry to the Map.
@@ -188,35 +311,33 @@ export function keyRing(hashOf: (key: string) => number = seededHash()): KeyRing
     },
 
     remove(e) {
-      if (byKey !== undefined) byKey.delete(keys[e]!);
-      keys[e] = undefined;
+      if (byKey !== undefined) byKey.delete(keyOf(e));
       live--;
       if (e === head) {
         // The oldest: its slot is free once `first` moves past it.
-        head = (head + 1) & mask;
-        first++;
-        count--;
+        dropHead();
         return;
       }
-      if (byKey === undefined) table[2 * slotOf[e]! + 1] = FREED;
+      if (byKey === undefined) table[slotOf[e]!] = FREED;
       slotOf[e] = GONE;
     },
 
     oldest() {
-      while (count > 0 && slotOf[head] === GONE) {
-        head = (head + 1) & mask;
-        first++;
-        count--;
-      }
+      while (count > 0 && slotOf[head] === GONE) dropHead();
       return count > 0 ? head : -1;
     },
 
-    key: (e) => keys[e]!,
+    key: keyOf,
     t: (e) => times[e]!,
     offset: (e) => offsets[e]!,
   }, {
     size: () => live,
   });
+}
+
+/** A slot's tag: six of the hash's top bits (its low bits chose the slot), from 1 to 63 (a word of 0 is a slot never used). */
+function tagOf(h: number): number {
+  return (h >>> 26) || 1;
 }
 
 /**

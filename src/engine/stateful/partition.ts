@@ -59,6 +59,8 @@ export interface StatefulPartition {
   drain(): StatefulChange[];
   /** True when a rule has timers (completeness): only then do `timers` and `nextDue` report anything. */
   readonly timed: boolean;
+  /** True when a rule reads the wall clock (completeness timers, reference waits): otherwise `waitUntil` is always undefined and `Moment.now` unread. */
+  readonly clocked: boolean;
   /** Groups whose time is up at `now`, and groups completed since the last call. */
   timers(now: number, context: MessageContext): GroupOutcome[];
   /** When the next timer is due (wall clock), if any. */
@@ -148,7 +150,7 @@ export function statefulPartition(
   const timerPhases = new Map<string, PhaseSteps>();
   for (const step of phase.steps) if (timed.has(step.rule.name)) timerPhases.set(step.rule.name, timerPhase(phase, step, () => verdict));
 
-  return withGetters<StatefulPartition, "timed">({
+  return withGetters<StatefulPartition, "timed" | "clocked">({
     rules: phase.steps.map((s) => s.rule),
     run(message, context, at) {
       moment = at;
@@ -200,6 +202,7 @@ export function statefulPartition(
   }, {
     // A getter: the phase may compile its rules (and so fill `timed`) on first use.
     timed: () => timed.size > 0,
+    clocked: () => timed.size > 0 || references.length > 0,
   });
 }
 
