@@ -20,7 +20,12 @@ function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, key
   const random = mulberry32(seed);
   const model = new Map<string, Held>();
   const arrival: Held[] = [];
-  const oldest = (): Held | undefined => arrival.find((h) => model.get(h.key) === h);
+  // The first live entry in arrival order: one removed never comes back (a key pushed again is a new entry).
+  let first = 0;
+  const oldest = (): Held | undefined => {
+    while (first < arrival.length && model.get(arrival[first]!.key) !== arrival[first]) first++;
+    return arrival[first];
+  };
   for (let i = 0; i < steps; i++) {
     const key = keyOf(Math.floor(random() * keySpace));
     const op = random();
