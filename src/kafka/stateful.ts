@@ -570,8 +570,6 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     }
   }
 
-  // The offset position() was last told, parsed.
-  const positioned = { text: "", at: -1 };
   // The key of `held` of the last record judged, most often the next one's too: not built again per record.
   let lastId = { topic: "", partition: -1, subject: "", id: "" };
   const heldId = (topic: string, partition: number, subject: string): string => {
@@ -593,8 +591,7 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
     const at = h.moment;
     at.record = Number(message.timestamp);
     at.now = now;
-    // position() parsed it just before, as the consumer decoded the record.
-    at.offset = message.offset === positioned.text ? positioned.at : Number(message.offset);
+    at.offset = Number(message.offset);
     const outcome = h.state.run(value, h.context, at);
     expire(h, now);
     return outcome;
@@ -646,8 +643,6 @@ export function statefulStage(options: StatefulOptions, context: StageContext): 
       let next = positions.get(topic);
       if (next === undefined) positions.set(topic, (next = []));
       const at = Number(offset);
-      positioned.text = offset;
-      positioned.at = at;
       const expected = next[partition];
       next[partition] = at + 1;
       if (expected === undefined || expected === at) return;
