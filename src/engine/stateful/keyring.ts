@@ -121,7 +121,9 @@ export function keyRing(hashOf: (key: string) => number = seededHash(), tableCap
   const keyOf = (e: Entry): string => {
     const n = lengths[e]!;
     const p = starts[e]!;
-    const units = p + n <= text.length ? text.subarray(p, p + n) : Uint16Array.from({ length: n }, (_, i) => text[(p + i) & tmaskText]!);
+    // Where the ring wraps, a copy in one piece.
+    let units = text.subarray(p, p + n);
+    if (p + n > text.length) copyText(e, (units = new Uint16Array(n)), 0);
     // In pieces: a spread of a long key would pass too many arguments.
     let out = "";
     for (let i = 0; i < n; i += 4096) out += String.fromCharCode(...units.subarray(i, i + 4096));
@@ -152,16 +154,22 @@ export function keyRing(hashOf: (key: string) => number = seededHash(), tableCap
     spanned += n;
   };
 
+  /** Copies the code units of the entry at position e to `into` from p; returns where they end. */
+  const copyText = (e: Entry, into: Uint16Array, p: number): number => {
+    const n = lengths[e]!;
+    for (let j = 0, q = starts[e]!; j < n; j++, q = (q + 1) & tmaskText) into[p + j] = text[q]!;
+    return p + n;
+  };
+
   /** The text ring in `size` units, from 0, with the ring's entries (live or not) in order. */
   const regrow = (size: number): void => {
     const t2 = new Uint16Array(size);
     let p = 0;
     for (let i = 0; i < count; i++) {
       const e = (head + i) & mask;
-      const n = lengths[e]!;
-      for (let j = 0, q = starts[e]!; j < n; j++, q = (q + 1) & tmaskText) t2[p + j] = text[q]!;
+      const q = copyText(e, t2, p);
       starts[e] = p;
-      p += n;
+      p = q;
     }
     text = t2;
     tmaskText = size - 1;
@@ -227,12 +235,10 @@ export function keyRing(hashOf: (key: string) => number = seededHash(), tableCap
       t2[n] = times[e]!;
       o2[n] = offsets[e]!;
       h2[n] = hashes[e]!;
-      const len = lengths[e]!;
-      for (let j = 0, q = starts[e]!; j < len; j++, q = (q + 1) & tmaskText) text2[p + j] = text[q]!;
       s2[n] = p;
-      l2[n] = len;
+      l2[n] = lengths[e]!;
+      p = copyText(e, text2, p);
       to[e] = n;
-      p += len;
       n++;
     }
     const from = table;
