@@ -20,6 +20,7 @@
  * (docs/stateful.md, "Speed and memory").
  */
 import { KontractError } from "../errors.js";
+import { writeVarint } from "../util/varint.js";
 
 /** The values of a packed record's format header (CHANGELOG_ENTRIES_HEADER). */
 export const PACKED_JSON = "1";
@@ -34,18 +35,6 @@ const SEEN = 0;
 const TEXT = 1;
 const DELETED = 2;
 const TWO_52 = 2 ** 52;
-
-/** A non-negative integer below 2^53, base 128, low groups first. */
-export function writeVarint(b: Buffer, p: number, v: number): number {
-  while (v >= 0x80) {
-    // Past 2^31 the bit operators would wrap: the low seven bits by remainder there.
-    const low = v < 0x80000000 ? v & 0x7f : v % 128;
-    b[p++] = low | 0x80;
-    v = (v - low) / 128;
-  }
-  b[p++] = v;
-  return p;
-}
 
 /** `s` headed by its length × 2^shift + (wide: 2^(shift-1)) + bits; room for textBytes(s.length) is there. */
 function writeUnits(b: Buffer, p: number, s: string, shift: number, bits: number): number {

@@ -5,6 +5,7 @@
  * `[0]`, by far the most common path, is written as the single byte 0x00.
  */
 import { SerializationError } from "../errors.js";
+import { writeVarint } from "../util/varint.js";
 
 const MALFORMED = "message indexes are absent or malformed";
 /** Largest index or count accepted: Java reads them as int32 varints. */
@@ -73,14 +74,7 @@ function zigzagVarintLength(n: number): number {
 }
 
 function writeZigzagVarint(n: number, out: Uint8Array, offset: number): number {
-  let v = checkIndex(n) * 2;
-  let o = offset;
-  while (v >= 0x80) {
-    out[o++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  out[o++] = v;
-  return o;
+  return writeVarint(out, offset, checkIndex(n) * 2);
 }
 
 /** End offset of the last varint read; avoids allocating a result pair per varint. */
