@@ -27,7 +27,7 @@ export const PACKED_JSON = "1";
 export const PACKED_BINARY = "2";
 
 /** The most bytes a varint takes. */
-export const MAX_VARINT = 8;
+const MAX_VARINT = 8;
 /** The most bytes the head and code units of `units` code units take. */
 export const textBytes = (units: number): number => MAX_VARINT + 2 * units;
 
