@@ -15,8 +15,11 @@ interface Held {
   offset: number;
 }
 
-/** Runs `steps` seeded operations on `ring` and on the model, comparing every answer. */
-function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, keyOf: (n: number) => string = (n) => `k${n}`): void {
+/**
+ * Runs `steps` seeded operations on `ring` and on the model, comparing every answer. `inOrder`: no
+ * removal out of order (a key held is not pushed again), as in a window that fills.
+ */
+function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, keyOf: (n: number) => string = (n) => `k${n}`, inOrder = false): void {
   const random = mulberry32(seed);
   const model = new Map<string, Held>();
   const arrival: Held[] = [];
@@ -33,7 +36,10 @@ function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, key
     const want = model.get(key);
     assert.equal(e >= 0, want !== undefined, `step ${i}: find ${key}`);
     if (want !== undefined) assert.deepEqual({ key: ring.key(e), t: ring.t(e), offset: ring.offset(e) }, want, `step ${i}: the entry of ${key}`);
-    if (op < 0.5) {
+    // In order, pushes outnumber evictions, so the ring grows.
+    const pushes = op < (inOrder ? 0.7 : 0.5);
+    if (inOrder && want !== undefined && pushes) continue;
+    if (pushes) {
       if (want !== undefined) {
         // A key re-seen: removed out of order, then pushed again (as after its window).
         ring.remove(e);
@@ -43,7 +49,7 @@ function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, key
       ring.push(key, held.t, held.offset);
       model.set(key, held);
       arrival.push(held);
-    } else if (op < 0.8) {
+    } else if (op < 0.8 || inOrder) {
       const o = ring.oldest();
       const w = oldest();
       assert.equal(o >= 0 ? ring.key(o) : undefined, w?.key, `step ${i}: the oldest`);
@@ -71,6 +77,12 @@ function agree(ring: KeyRing, seed: number, steps: number, keySpace: number, key
 describe("keyring", () => {
   it("agrees with a model on 200,000 seeded operations, through its rebuilds", () => {
     agree(keyRing(), 14, 200_000, 5_000);
+  });
+
+  it("agrees with a model when entries leave only oldest first, through its growths", () => {
+    // Pushes outnumber evictions: the ring grows, every entry live, from wherever its head is.
+    agree(keyRing(), 21, 200_000, 1_000_000, undefined, true);
+    agree(keyRing(undefined, 1_024), 22, 100_000, 1_000_000, undefined, true);
   });
 
   it("holds a window of 300,000 keys evicted in arrival order, growing and reusing its slots", () => {
@@ -110,6 +122,18 @@ describe("keyring", () => {
 
   it("keys made to collide (every hash the same) are still judged exactly, by its Map", () => {
     agree(keyRing(() => 7), 15, 20_000, 400);
+  });
+
+  it("a ring that moved to its Map keeps finding its keys as it grows", () => {
+    // Keys of "x" collide and move the ring to its Map; the others hash apart, and are evicted only in
+    // arrival order, so the ring grows keeping every entry (as a window that fills does).
+    const ring = keyRing((k) => (k.startsWith("x") ? 7 : k.length * 31 + k.charCodeAt(k.length - 1) * 1_009 + k.charCodeAt(k.length - 2) * 65_537));
+    for (let i = 0; i < 200; i++) ring.push(`x${i}`, i, i);
+    for (let o = ring.oldest(); o >= 0; o = ring.oldest()) ring.remove(o);
+    for (let i = 0; i < 5_000; i++) ring.push(`k${i}`, i, i);
+    assert.equal(ring.size, 5_000);
+    for (let i = 0; i < 5_000; i++) assert.equal(ring.t(ring.find(`k${i}`)), i, `k${i}`);
+    assert.equal(ring.find("x0"), -1);
   });
 
   it("a few hash values for many keys (long clusters): exact as well", () => {
