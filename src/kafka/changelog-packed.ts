@@ -20,7 +20,7 @@
  * (docs/stateful.md, "Speed and memory").
  */
 import { KontractError } from "../errors.js";
-import { writeVarint } from "../util/varint.js";
+import { readVarint, varintEnd, writeVarint } from "../util/varint.js";
 
 /** The values of a packed record's format header (CHANGELOG_ENTRIES_HEADER). */
 export const PACKED_JSON = "1";
@@ -115,18 +115,10 @@ function unpackBinary(b: Buffer): [string, string | null][] {
   const out: [string, string | null][] = [];
   let p = 0;
   const varint = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (let i = 0; i < MAX_VARINT && p < b.length; i++) {
-      const byte = b[p++]!;
-      v += (byte & 0x7f) * scale;
-      if (byte < 0x80) {
-        if (v > Number.MAX_SAFE_INTEGER) break;
-        return v;
-      }
-      scale *= 128;
-    }
-    throw MALFORMED;
+    const v = readVarint(b, p, MAX_VARINT);
+    if (v < 0) throw MALFORMED;
+    p = varintEnd;
+    return v;
   };
   const units = (head: number, shift: number): string => {
     const n = Math.floor(head / 2 ** shift);

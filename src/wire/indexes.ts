@@ -5,7 +5,7 @@
  * `[0]`, by far the most common path, is written as the single byte 0x00.
  */
 import { SerializationError } from "../errors.js";
-import { writeVarint } from "../util/varint.js";
+import { readVarint, varintEnd, writeVarint } from "../util/varint.js";
 
 const MALFORMED = "message indexes are absent or malformed";
 /** Largest index or count accepted: Java reads them as int32 varints. */
@@ -77,23 +77,10 @@ function writeZigzagVarint(n: number, out: Uint8Array, offset: number): number {
   return writeVarint(out, offset, checkIndex(n) * 2);
 }
 
-/** End offset of the last varint read; avoids allocating a result pair per varint. */
-let varintEnd = 0;
-
 /** Reads a 32-bit zigzag varint (at most 5 bytes) at `offset`; sets `varintEnd`. */
 function readZigzagVarint(bytes: Uint8Array, offset: number): number {
-  let result = 0;
-  let shift = 0;
-  let pos = offset;
-  for (;;) {
-    if (pos >= bytes.length || shift > 28) throw new SerializationError("wire-format", MALFORMED);
-    const b = bytes[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-  }
-  varintEnd = pos;
-  if (result > 0xffffffff) throw new SerializationError("wire-format", MALFORMED);
+  const v = readVarint(bytes, offset, 5);
+  if (v < 0 || v > 0xffffffff) throw new SerializationError("wire-format", MALFORMED);
   // zigzag decode of an unsigned 32-bit value
-  return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+  return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
 }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { KontractError } from "../../errors.js";
 import type { DekAlgorithm } from "../../contract/keys.js";
 import { aesGcm, aesSiv, type Aead } from "./aead.js";
+import { readVarint, varintEnd } from "../../util/varint.js";
 
 const KEY_SIZE: Readonly<Record<DekAlgorithm, number>> = { AES128_GCM: 16, AES256_GCM: 32, AES256_SIV: 64 };
 /** The proto field number of key_value. */
@@ -33,33 +34,23 @@ function keyValue(proto: Uint8Array, field: number): Uint8Array | undefined {
   let i = 0;
   let found: Uint8Array | undefined;
   while (i < proto.length) {
-    const tag = varint(proto, i);
-    if (tag === undefined) return undefined;
-    i = tag.end;
-    const wire = tag.value & 7;
+    const tag = readVarint(proto, i, 5);
+    if (tag < 0) return undefined;
+    i = varintEnd;
+    const wire = tag % 8;
     if (wire === 0) {
-      const v = varint(proto, i);
-      if (v === undefined) return undefined;
-      i = v.end;
+      if (readVarint(proto, i, 5) < 0) return undefined;
+      i = varintEnd;
     } else if (wire === 2) {
-      const len = varint(proto, i);
-      if (len === undefined || len.end + len.value > proto.length) return undefined;
-      if (tag.value >>> 3 === field) found = proto.subarray(len.end, len.end + len.value);
-      i = len.end + len.value;
+      const length = readVarint(proto, i, 5);
+      if (length < 0 || varintEnd + length > proto.length) return undefined;
+      if (Math.floor(tag / 8) === field) found = proto.subarray(varintEnd, varintEnd + length);
+      i = varintEnd + length;
     } else {
       return undefined;
     }
   }
   return found;
-}
-
-function varint(b: Uint8Array, start: number): { value: number; end: number } | undefined {
-  let value = 0;
-  for (let i = start, shift = 0; i < b.length && shift < 35; i++, shift += 7) {
-    value += (b[i]! & 0x7f) * 2 ** shift;
-    if ((b[i]! & 0x80) === 0) return { value, end: i + 1 };
-  }
-  return undefined;
 }
 
 export const VERSION_PREFIX = 5;
