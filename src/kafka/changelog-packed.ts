@@ -20,7 +20,7 @@
  * (docs/stateful.md, "Speed and memory").
  */
 import { KontractError } from "../errors.js";
-import { readVarint, varintEnd, writeVarint } from "../util/varint.js";
+import { readVarint, unzigzag, varintEnd, writeVarint, zigzag } from "../util/varint.js";
 
 /** The values of a packed record's format header (CHANGELOG_ENTRIES_HEADER). */
 export const PACKED_JSON = "1";
@@ -53,8 +53,6 @@ function writeUnits(b: Buffer, p: number, s: string, shift: number, bits: number
   }
   return p + n;
 }
-
-const zigzag = (d: number): number => (d >= 0 ? 2 * d : -2 * d - 1);
 
 /**
  * A uniqueness entry after one of (prevN, prevOffset) in the same record; undefined (nothing
@@ -129,7 +127,6 @@ function unpackBinary(b: Buffer): [string, string | null][] {
     p += bytes;
     return s;
   };
-  const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
   let n = 0;
   let offset = 0;
   while (p < b.length) {

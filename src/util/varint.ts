@@ -33,3 +33,7 @@ export function readVarint(b: Uint8Array, p: number, maxBytes: number): number {
   }
   return -1;
 }
+
+/** Zigzag: signed integers as unsigned ones, small magnitudes small (0, -1, 1, -2 … as 0, 1, 2, 3 …). */
+export const zigzag = (d: number): number => (d >= 0 ? 2 * d : -2 * d - 1);
+export const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);

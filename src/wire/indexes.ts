@@ -5,7 +5,7 @@
  * `[0]`, by far the most common path, is written as the single byte 0x00.
  */
 import { SerializationError } from "../errors.js";
-import { readVarint, varintEnd, writeVarint } from "../util/varint.js";
+import { readVarint, unzigzag, varintEnd, writeVarint } from "../util/varint.js";
 
 const MALFORMED = "message indexes are absent or malformed";
 /** Largest index or count accepted: Java reads them as int32 varints. */
@@ -81,6 +81,5 @@ function writeZigzagVarint(n: number, out: Uint8Array, offset: number): number {
 function readZigzagVarint(bytes: Uint8Array, offset: number): number {
   const v = readVarint(bytes, offset, 5);
   if (v < 0 || v > 0xffffffff) throw new SerializationError("wire-format", MALFORMED);
-  // zigzag decode of an unsigned 32-bit value
-  return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  return unzigzag(v);
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readVarint, varintEnd, writeVarint } from "../../src/util/varint.js";
+import { readVarint, unzigzag, varintEnd, writeVarint, zigzag } from "../../src/util/varint.js";
 import { mulberry32 } from "../helpers/random.js";
 
 describe("varints", () => {
@@ -33,5 +33,14 @@ describe("varints", () => {
     // 2^53: seven groups of 0, then 16 × 2^49.
     assert.equal(readVarint(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10), 0, 8), -1, "past 2^53 - 1");
     assert.equal(readVarint(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f), 0, 8), Number.MAX_SAFE_INTEGER);
+  });
+
+  it("zigzag maps 0, -1, 1, -2 to 0, 1, 2, 3, and back, for integers of magnitude below 2^52", () => {
+    assert.deepEqual([0, -1, 1, -2, 2].map(zigzag), [0, 1, 2, 3, 4]);
+    const random = mulberry32(52);
+    for (let i = 0; i < 2_000; i++) {
+      const d = Math.floor((random() - 0.5) * 2 ** Math.floor(random() * 53));
+      assert.equal(unzigzag(zigzag(d)), d);
+    }
   });
 });
